@@ -1,0 +1,48 @@
+package org.convcl;
+
+/**
+ * A convolution ready to run on one backend: weights (with the epilogue folded in) uploaded once, kernels
+ * built once. Call {@code forward} many times; close to release device memory (idempotent).
+ */
+public interface PreparedConv extends AutoCloseable {
+
+    ConvSpec spec();
+
+    /** The algorithm the planner chose and why, e.g. {@code "direct: groups=2, stride 2"}. */
+    String plan();
+
+    /** Output shape for an input shape; throws naming the field when the input does not fit the spec. */
+    default Shape outputShape(Shape input) {
+        return spec().outputShape(input);
+    }
+
+    /**
+     * Enqueues the convolution of {@code input} into {@code output} (shape {@link #outputShape}); returns
+     * without waiting where the backend can. Both tensors must belong to this backend.
+     */
+    void forward(DeviceTensor input, DeviceTensor output);
+
+    /**
+     * Runs like {@link #forward(DeviceTensor, DeviceTensor)}, waits for completion and returns the time the
+     * device spent computing in nanoseconds (OpenCL profiling events; wall time on the CPU backend).
+     */
+    long forwardTimed(DeviceTensor input, DeviceTensor output);
+
+    /** Allocates the output on the backend and runs; the caller closes the result. */
+    default DeviceTensor forward(DeviceTensor input) {
+        DeviceTensor out = input.backend().allocate(outputShape(input.shape()));
+        try {
+            forward(input, out);
+            return out;
+        } catch (RuntimeException | Error e) {
+            out.close();
+            throw e;
+        }
+    }
+
+    /** Uploads, runs and downloads: the convenient form for one-off host tensors. */
+    Tensor forward(Tensor input);
+
+    @Override
+    void close();
+}
