@@ -90,6 +90,7 @@ public final class ClStatus {
     public static final class ClException extends RuntimeException {
         private final int status;
 
+        /** The failure of {@code call} with {@code status}. */
         public ClException(int status, String call) {
             super(call + " failed: " + name(status) + " (" + status + ")");
             this.status = status;

@@ -6,6 +6,7 @@ public final class KernelBuildException extends RuntimeException {
     private final String options;
     private final String buildLog;
 
+    /** A failed build of {@code kernelFile} with {@code options}; {@code cause} is the failing status, if any. */
     public KernelBuildException(String kernelFile, String options, String buildLog, Throwable cause) {
         super("building kernels/" + kernelFile + " with options '" + options + "' failed"
                 + (cause == null ? "" : " (" + cause.getMessage() + ")") + "; build log:\n" + buildLog, cause);

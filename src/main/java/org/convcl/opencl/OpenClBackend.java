@@ -64,14 +64,20 @@ public final class OpenClBackend implements Backend {
             clReleaseContext(context);
             ClStatus.check(status[0], "clCreateCommandQueue(" + info.describe() + ")");
         }
-        long[] itemSizes = Arrays.copyOf(ClInfo.deviceSizes(device, CL_DEVICE_MAX_WORK_ITEM_SIZES,
-                ClInfo.deviceUint(device, CL_DEVICE_MAX_WORK_ITEM_DIMENSIONS)), 3);
-        for (int i = 0; i < 3; i++) if (itemSizes[i] <= 0) itemSizes[i] = 1;
-        this.facts = new DeviceFacts(info.type(), Math.max(1, info.computeUnits()), info.maxWorkGroupSize(), itemSizes,
-                info.localMemBytes());
-        this.library = new KernelLibrary(context, device, info.id() + " " + info.name(), info.driverVersion());
-        this.launcher = new Launcher(queue, info.maxWorkGroupSize(), itemSizes);
-        this.noBias = createBuffer(4, "unused bias placeholder");
+        try {
+            long[] itemSizes = Arrays.copyOf(ClInfo.deviceSizes(device, CL_DEVICE_MAX_WORK_ITEM_SIZES,
+                    ClInfo.deviceUint(device, CL_DEVICE_MAX_WORK_ITEM_DIMENSIONS)), 3);
+            for (int i = 0; i < 3; i++) if (itemSizes[i] <= 0) itemSizes[i] = 1;
+            this.facts = new DeviceFacts(info.type(), Math.max(1, info.computeUnits()), info.maxWorkGroupSize(), itemSizes,
+                    info.localMemBytes());
+            this.library = new KernelLibrary(context, device, info.id() + " " + info.name(), info.driverVersion());
+            this.launcher = new Launcher(queue, info.maxWorkGroupSize(), itemSizes);
+            this.noBias = createBuffer(4, "unused bias placeholder");
+        } catch (RuntimeException e) {
+            clReleaseCommandQueue(queue);
+            clReleaseContext(context);
+            throw e;
+        }
     }
 
     @Override
@@ -137,6 +143,7 @@ public final class OpenClBackend implements Backend {
         clReleaseContext(context);
     }
 
+    /** Whether {@link #close()} has been called. */
     public boolean isClosed() { return closed; }
 
     /** Buffers (tensors, weights, biases) allocated and not yet released; 0 after {@link #close()}. */
