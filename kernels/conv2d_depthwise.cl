@@ -1,15 +1,21 @@
 /*
  * conv2d_depthwise.cl — depthwise convolution (groups == c_in) with depth multiplier DEPTH_MULT (γ):
- * output channel o reads only input channel o / γ, with weights wei[o][0][KH][KW].
+ * output channel o = ci·γ + m reads only input channel ci, with weights wei[o][0][KH][KW].
  *
- * One work-item computes TILE_X consecutive outputs along x of one output row of one (image, channel).
- * For each kernel row it loads the input span those outputs share once into registers
- * ((TILE_X−1)·SW + (KW−1)·DW + 1 values, zero outside the image) and reuses it for every tap.
- * Grid: dim0 = ceil(w_out / TILE_X), dim1 = h_out, dim2 = n_batch · c_out; padded to the local size.
+ * One work-item computes, for one (image, input channel), all γ output channels times TILE_Y output rows
+ * times VEC consecutive outputs along x (a vector register each). It walks the input rows those outputs
+ * need once; each row's span ((VEC−1)·SW + (KW−1)·DW + 1 values, zero outside the image) is loaded once
+ * into registers and feeds every (m, output row, ky, kx) that reads it, so neither γ nor overlapping
+ * kernel rows re-read the input. Taps for stride 1 are unaligned vector loads from the span, for stride 2
+ * the even lanes of a double-width load, otherwise gathered. The block of the last columns is shifted back
+ * to end at the last output (rewriting a few outputs with identical values) unless the row is narrower
+ * than VEC; rows past h_out are computed on clamped input and not stored.
+ * Grid: dim0 = ceil(w_out / VEC), dim1 = ceil(h_out / TILE_Y), dim2 = n_batch · c_in; padded to the local
+ * size. Channels batched in dim2 of the local size keep small images (7×7) filling the device.
  *
- * Required defines: KH, KW (kernel), SH, SW (stride), DH, DW (dilation), DEPTH_MULT (γ), and
- *   HAS_BIAS, ACTIVATION (convcl_common.h).
- * Optional defines: TILE_X (outputs along x per work-item), default 4.
+ * Required defines: KH, KW (kernel), SH, SW (stride), DH, DW (dilation), DEPTH_MULT (γ), VEC (outputs
+ *   along x: 2, 4, 8 or 16; at most 8 when SW == 2), and HAS_BIAS, ACTIVATION (convcl_common.h).
+ * Optional defines: TILE_Y (output rows per work-item), default 1.
  * Arguments (shared by all conv2d kernels):
  *   src [n_batch][c_in][h_in][w_in], wei [c_out][KH][KW], bia [c_out] (read only when HAS_BIAS),
  *   dst [n_batch][c_out][h_out][w_out], then int n_batch, c_in, h_in, w_in, c_out, h_out, w_out,
@@ -27,56 +33,85 @@
 #ifndef DEPTH_MULT
 #error "DEPTH_MULT (depth multiplier, output channels per input channel) must be defined"
 #endif
-#ifndef TILE_X
-#define TILE_X 4
+#ifndef VEC
+#error "VEC (outputs along x per work-item: 2, 4, 8 or 16) must be defined"
+#endif
+#if SW == 2 && VEC > 8
+#error "VEC must be at most 8 when SW == 2"
+#endif
+#ifndef TILE_Y
+#define TILE_Y 1
 #endif
 
-#define SPAN ((TILE_X - 1) * SW + (KW - 1) * DW + 1)
+/* input rows read by TILE_Y output rows */
+#define ROWS ((TILE_Y - 1) * SH + (KH - 1) * DH + 1)
 
 __kernel void conv2d_depthwise(__global const float *restrict src, __global const float *restrict wei,
                                __global const float *restrict bia, __global float *restrict dst,
                                const int n_batch, const int c_in, const int h_in, const int w_in,
                                const int c_out, const int h_out, const int w_out,
                                const int groups, const int pad_top, const int pad_left) {
-    const int ox0 = (int)get_global_id(0) * TILE_X;
-    const int oy = (int)get_global_id(1);
+    int ox0 = (int)get_global_id(0) * VEC;
+    const int oy0 = (int)get_global_id(1) * TILE_Y;
     const int z = (int)get_global_id(2);
-    if (ox0 >= w_out || oy >= h_out || z >= n_batch * c_out) return;
-    const int n = z / c_out;
-    const int o = z - n * c_out;
-    const int ci = o / DEPTH_MULT;
+    if (ox0 >= w_out || oy0 >= h_out || z >= n_batch * c_in) return;
+    const bool whole = w_out >= VEC;
+    if (whole) ox0 = min(ox0, w_out - VEC);
+    const int n = z / c_in;
+    const int ci = z - n * c_in;
 
-    __global const float *in = src + (n * c_in + ci) * h_in * w_in;
-    __global const float *w = wei + o * (KH * KW);
-    const int iy0 = oy * SH - pad_top;
+    __global const float *in = src + (size_t)(n * c_in + ci) * h_in * w_in;
+    __global const float *w = wei + ci * DEPTH_MULT * (KH * KW);
+    const int iy0 = oy0 * SH - pad_top;
     const int ix0 = ox0 * SW - pad_left;
+    const bool inside_x = ix0 >= 0 && ix0 + CONVCL_SPAN <= w_in;
 
-    float acc[TILE_X];
+    VFLOAT acc[DEPTH_MULT][TILE_Y];
 #pragma unroll
-    for (int t = 0; t < TILE_X; t++) acc[t] = 0.0f;
+    for (int m = 0; m < DEPTH_MULT; m++)
+#pragma unroll
+        for (int t = 0; t < TILE_Y; t++) acc[m][t] = (VFLOAT)(0.0f);
 
 #pragma unroll
-    for (int ky = 0; ky < KH; ky++) {
-        const int iy = iy0 + ky * DH;
+    for (int r = 0; r < ROWS; r++) {
+        const int iy = iy0 + r;
         if (iy < 0 || iy >= h_in) continue;
-        __global const float *row = in + iy * w_in;
-        float span[SPAN];
+        __global const float *row = in + iy * w_in + ix0;
+        float span[CONVCL_SPAN_ALLOC];
+        convcl_load_span(span, row, ix0, w_in, inside_x);
 #pragma unroll
-        for (int s = 0; s < SPAN; s++) {
-            const int ix = ix0 + s;
-            span[s] = (ix >= 0 && ix < w_in) ? row[ix] : 0.0f;
-        }
+        for (int t = 0; t < TILE_Y; t++) {
 #pragma unroll
-        for (int kx = 0; kx < KW; kx++) {
-            const float wv = w[ky * KW + kx];
+            for (int ky = 0; ky < KH; ky++) {
+                if (t * SH + ky * DH != r) continue; /* resolved at compile time after unrolling */
 #pragma unroll
-            for (int t = 0; t < TILE_X; t++) acc[t] += span[t * SW + kx * DW] * wv;
+                for (int kx = 0; kx < KW; kx++) {
+                    const VFLOAT x = convcl_taps(span, kx * DW);
+#pragma unroll
+                    for (int m = 0; m < DEPTH_MULT; m++) {
+                        acc[m][t] = fma((VFLOAT)(w[m * (KH * KW) + ky * KW + kx]), x, acc[m][t]);
+                    }
+                }
+            }
         }
     }
 
-    __global float *out = dst + ((n * c_out + o) * h_out + oy) * w_out;
 #pragma unroll
-    for (int t = 0; t < TILE_X; t++) {
-        if (ox0 + t < w_out) out[ox0 + t] = convcl_epilogue(acc[t], bia, o);
+    for (int m = 0; m < DEPTH_MULT; m++) {
+        const int o = ci * DEPTH_MULT + m;
+        __global float *out = dst + (size_t)(n * c_out + o) * h_out * w_out + ox0;
+#pragma unroll
+        for (int t = 0; t < TILE_Y; t++) {
+            const int oy = oy0 + t;
+            if (oy >= h_out) break;
+            const VFLOAT v = convcl_epilogue_v(acc[m][t], bia, o);
+            if (whole) {
+                VSTORE(v, 0, out + oy * w_out);
+            } else {
+                float vs[VEC];
+                VSTORE(v, 0, vs);
+                for (int j = 0; j < w_out - ox0; j++) out[oy * w_out + j] = vs[j];
+            }
+        }
     }
 }

@@ -1,14 +1,19 @@
 /*
- * conv2d_pointwise.cl — 1x1 convolution (stride 1, no padding, groups 1): out[n] = W · X[n], with
- * W of shape [c_out][c_in] and X[n] of shape [c_in][h_in·w_in].
+ * conv2d_pointwise.cl — 1x1 convolution (stride 1, no padding, groups 1) as a register-blocked GEMM per
+ * image: out[n] = W · X[n] with W [c_out][c_in] (M = c_out, K = c_in) and X[n] [c_in][h·w] (N = h·w).
  *
- * One work-item computes a TILE_OC x TILE_P register block: TILE_OC consecutive output channels times
- * TILE_P consecutive pixels (flattened y·w + x) of one image. Each input value loaded feeds TILE_OC
- * products, each weight TILE_P. Edges are guarded (loads clamped, stores skipped).
- * Grid: dim0 = ceil(h·w / TILE_P), dim1 = ceil(c_out / TILE_OC), dim2 = n_batch; padded to the local size.
+ * One work-item computes a TILE_OC x VEC block: TILE_OC consecutive output channels times VEC consecutive
+ * pixels (flattened y·w + x) of one image, kept in TILE_OC vector registers. K is walked KSTEP channels at a
+ * time: each step loads KSTEP input vectors and one KSTEP-wide weight vector per output channel, then does
+ * TILE_OC·KSTEP vector FMAs. Every block uses vector loads and stores: the image's last, partial block is
+ * shifted back to end at the last pixel (it rewrites a few outputs of its neighbour with identical values);
+ * only images smaller than VEC pixels take the guarded scalar path. Output channels past c_out are
+ * computed on a clamped row and not stored. The epilogue (bias, activation) is applied before the store.
+ * Grid: dim0 = ceil(h·w / VEC), dim1 = ceil(c_out / TILE_OC), dim2 = n_batch; padded to the local size.
  *
- * Required defines: TILE_OC, TILE_P, and HAS_BIAS, ACTIVATION (convcl_common.h).
- * Optional defines: none.
+ * Required defines: TILE_OC (output channels per work-item), VEC (pixels per work-item: 2, 4, 8 or 16),
+ *   and HAS_BIAS, ACTIVATION (convcl_common.h).
+ * Optional defines: KSTEP (input channels per step: 1, 2, 4, 8 or 16), default 4.
  * Arguments (shared by all conv2d kernels):
  *   src [n_batch][c_in][h_in][w_in], wei [c_out][c_in], bia [c_out] (read only when HAS_BIAS),
  *   dst [n_batch][c_out][h_out][w_out], then int n_batch, c_in, h_in, w_in, c_out, h_out, w_out,
@@ -17,9 +22,30 @@
 #ifndef TILE_OC
 #error "TILE_OC must be defined (output channels per work-item)"
 #endif
-#ifndef TILE_P
-#error "TILE_P must be defined (pixels per work-item)"
+#ifndef VEC
+#error "VEC must be defined (pixels per work-item: 2, 4, 8 or 16)"
 #endif
+#ifndef KSTEP
+#define KSTEP 4
+#endif
+#if KSTEP == 1
+#define KFLOAT float
+#define KLOAD(i, p) ((p)[i])
+#else
+#define KFLOAT CONVCL_CAT(float, KSTEP)
+#define KLOAD(i, p) CONVCL_CAT(vload, KSTEP)(i, p)
+#endif
+
+/* Component k of a KSTEP-wide weight vector (k is a compile-time constant after unrolling). */
+inline float kcomp(KFLOAT v, int k) {
+#if KSTEP == 1
+    return v;
+#else
+    float parts[KSTEP];
+    CONVCL_CAT(vstore, KSTEP)(v, 0, parts);
+    return parts[k];
+#endif
+}
 
 __kernel void conv2d_pointwise(__global const float *restrict src, __global const float *restrict wei,
                                __global const float *restrict bia, __global float *restrict dst,
@@ -27,39 +53,65 @@ __kernel void conv2d_pointwise(__global const float *restrict src, __global cons
                                const int c_out, const int h_out, const int w_out,
                                const int groups, const int pad_top, const int pad_left) {
     const int pixels = h_in * w_in;
-    const int p0 = (int)get_global_id(0) * TILE_P;
+    int p0 = (int)get_global_id(0) * VEC;
     const int o0 = (int)get_global_id(1) * TILE_OC;
     const int n = (int)get_global_id(2);
     if (p0 >= pixels || o0 >= c_out || n >= n_batch) return;
+    const bool whole = pixels >= VEC;
+    if (whole) p0 = min(p0, pixels - VEC);
 
-    __global const float *in = src + n * c_in * pixels;
-    float acc[TILE_OC][TILE_P];
+    __global const float *in = src + (size_t)n * c_in * pixels + p0;
+    __global const float *w[TILE_OC];
 #pragma unroll
-    for (int i = 0; i < TILE_OC; i++)
-#pragma unroll
-        for (int j = 0; j < TILE_P; j++) acc[i][j] = 0.0f;
+    for (int i = 0; i < TILE_OC; i++) w[i] = wei + (size_t)min(o0 + i, c_out - 1) * c_in;
 
-    for (int c = 0; c < c_in; c++) {
-        float x[TILE_P];
+    VFLOAT acc[TILE_OC];
 #pragma unroll
-        for (int j = 0; j < TILE_P; j++) x[j] = in[c * pixels + min(p0 + j, pixels - 1)];
+    for (int i = 0; i < TILE_OC; i++) acc[i] = (VFLOAT)(0.0f);
+
+    const int k_main = c_in - c_in % KSTEP;
+    if (whole) {
+        for (int c = 0; c < k_main; c += KSTEP) {
+            VFLOAT x[KSTEP];
 #pragma unroll
-        for (int i = 0; i < TILE_OC; i++) {
-            const float w = wei[min(o0 + i, c_out - 1) * c_in + c];
+            for (int k = 0; k < KSTEP; k++) x[k] = VLOAD(0, in + (size_t)(c + k) * pixels);
 #pragma unroll
-            for (int j = 0; j < TILE_P; j++) acc[i][j] += w * x[j];
+            for (int i = 0; i < TILE_OC; i++) {
+                const KFLOAT wv = KLOAD(0, w[i] + c);
+#pragma unroll
+                for (int k = 0; k < KSTEP; k++) acc[i] = fma((VFLOAT)(kcomp(wv, k)), x[k], acc[i]);
+            }
+        }
+        for (int c = k_main; c < c_in; c++) {
+            const VFLOAT x = VLOAD(0, in + (size_t)c * pixels);
+#pragma unroll
+            for (int i = 0; i < TILE_OC; i++) acc[i] = fma((VFLOAT)(w[i][c]), x, acc[i]);
+        }
+    } else {
+        /* an image smaller than one vector: clamped scalar loads */
+        const int valid = pixels - p0;
+        for (int c = 0; c < c_in; c++) {
+            float xs[VEC];
+#pragma unroll
+            for (int j = 0; j < VEC; j++) xs[j] = in[(size_t)c * pixels + min(j, valid - 1)];
+            const VFLOAT x = VLOAD(0, xs);
+#pragma unroll
+            for (int i = 0; i < TILE_OC; i++) acc[i] = fma((VFLOAT)(w[i][c]), x, acc[i]);
         }
     }
 
-    __global float *out = dst + n * c_out * pixels;
+    __global float *out = dst + (size_t)n * c_out * pixels + p0;
 #pragma unroll
     for (int i = 0; i < TILE_OC; i++) {
         const int o = o0 + i;
         if (o >= c_out) break;
-#pragma unroll
-        for (int j = 0; j < TILE_P; j++) {
-            const int p = p0 + j;
-            if (p < pixels) out[o * pixels + p] = convcl_epilogue(acc[i][j], bia, o);
+        const VFLOAT v = convcl_epilogue_v(acc[i], bia, o);
+        if (whole) {
+            VSTORE(v, 0, out + (size_t)o * pixels);
+        } else {
+            float vs[VEC];
+            VSTORE(v, 0, vs);
+            for (int j = 0; j < pixels - p0; j++) out[(size_t)o * pixels + j] = vs[j];
         }
     }
 }

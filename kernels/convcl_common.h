@@ -30,3 +30,84 @@ float convcl_epilogue(float acc, __global const float *bia, int o) {
 #endif
     return acc;
 }
+
+/* Vector helpers for kernels that define VEC (2, 4, 8 or 16): VFLOAT is floatVEC, VLOAD/VSTORE the matching
+ * vloadN/vstoreN, and convcl_epilogue_v the epilogue for VEC outputs of one channel (same NaN rules). */
+#define CONVCL_CAT_(a, b) a##b
+#define CONVCL_CAT(a, b) CONVCL_CAT_(a, b)
+#ifdef VEC
+#define VFLOAT CONVCL_CAT(float, VEC)
+#define VINT CONVCL_CAT(int, VEC)
+#define VLOAD CONVCL_CAT(vload, VEC)
+#define VSTORE CONVCL_CAT(vstore, VEC)
+VFLOAT convcl_epilogue_v(VFLOAT acc, __global const float *bia, int o) {
+#if HAS_BIAS
+    acc += (VFLOAT)(bia[o]);
+#endif
+#if ACTIVATION == 1
+    acc = select(acc, (VFLOAT)(0.0f), acc < (VFLOAT)(0.0f));
+#elif ACTIVATION == 2
+    acc = select(acc, (VFLOAT)(0.0f), acc < (VFLOAT)(0.0f));
+    acc = select(acc, (VFLOAT)(6.0f), acc > (VFLOAT)(6.0f));
+#endif
+    return acc;
+}
+#endif
+
+/* Sliding-window helpers for kernels that define VEC and the window (KW, SW, DW): CONVCL_SPAN input values
+ * along x feed VEC outputs; convcl_load_span fills a private span (zeros outside the row, unguarded when
+ * the caller knows it lies inside); convcl_taps returns the VEC taps span[off + t·SW]: an unaligned vector
+ * load for stride 1, the even lanes of a double-width load for stride 2 (VEC ≤ 8), gathered otherwise. */
+#if defined(VEC) && defined(KW) && defined(SW) && defined(DW)
+#define CONVCL_SPAN ((VEC - 1) * SW + (KW - 1) * DW + 1)
+#define CONVCL_SPAN_ALLOC (CONVCL_SPAN + 2 * VEC)
+#if SW == 2 && VEC > 8
+#error "VEC must be at most 8 when SW == 2"
+#endif
+#if VEC == 2
+#define CONVCL_VLOAD_2X vload4
+#elif VEC == 4
+#define CONVCL_VLOAD_2X vload8
+#else
+#define CONVCL_VLOAD_2X vload16
+#endif
+
+inline void convcl_load_span(float *span, __global const float *row, int ix0, int w_in, bool inside) {
+    if (inside) {
+#pragma unroll
+        for (int s = 0; s < CONVCL_SPAN; s++) span[s] = row[s];
+    } else {
+#pragma unroll
+        for (int s = 0; s < CONVCL_SPAN; s++) span[s] = (ix0 + s >= 0 && ix0 + s < w_in) ? row[s] : 0.0f;
+    }
+#pragma unroll
+    for (int s = CONVCL_SPAN; s < CONVCL_SPAN_ALLOC; s++) span[s] = 0.0f;
+}
+
+/* The same taps read straight from global memory (the caller knows they lie inside the row). */
+inline VFLOAT convcl_taps_global(__global const float *row, int off) {
+#if SW == 1
+    return VLOAD(0, row + off);
+#elif SW == 2
+    return CONVCL_VLOAD_2X(0, row + off).even;
+#else
+    float t[VEC];
+#pragma unroll
+    for (int i = 0; i < VEC; i++) t[i] = row[off + i * SW];
+    return VLOAD(0, t);
+#endif
+}
+
+inline VFLOAT convcl_taps(const float *span, int off) {
+#if SW == 1
+    return VLOAD(0, span + off);
+#elif SW == 2
+    return CONVCL_VLOAD_2X(0, span + off).even;
+#else
+    float t[VEC];
+#pragma unroll
+    for (int i = 0; i < VEC; i++) t[i] = span[off + i * SW];
+    return VLOAD(0, t);
+#endif
+}
+#endif

@@ -7,6 +7,11 @@ package org.convcl.plan;
 public enum Algorithm {
     /** Direct convolution for full and grouped specs: each work-item sums over one group's input channels. */
     DIRECT("conv2d_full.cl", "conv2d_full"),
+    /**
+     * Implicit GEMM for full and grouped specs (any stride, dilation, padding): register blocks of output
+     * channels x outputs along x, input read straight from the tensor (no im2col buffer).
+     */
+    IMPLICIT_GEMM("conv2d_igemm.cl", "conv2d_igemm"),
     /** Depthwise (groups == inChannels) with depth multiplier γ: output channel o reads input channel o/γ. */
     DEPTHWISE("conv2d_depthwise.cl", "conv2d_depthwise"),
     /** 1×1, stride 1, unpadded, groups 1: a matrix product {@code W·X} per image. */

@@ -19,12 +19,14 @@ import org.convcl.Shape;
  */
 public record Plan(Algorithm algorithm, SortedMap<String, Integer> defines, long[] local, String reason) {
 
-    /** Outputs along x per work-item in the depthwise kernel. */
-    public static final String TILE_X = "TILE_X";
+    /** Output rows per work-item in the depthwise kernel. */
+    public static final String TILE_Y = "TILE_Y";
     /** Output channels per work-item in the direct and pointwise kernels. */
     public static final String TILE_OC = "TILE_OC";
-    /** Consecutive pixels per work-item in the pointwise kernel. */
-    public static final String TILE_P = "TILE_P";
+    /** Vector width: consecutive pixels (pointwise) or outputs along x (depthwise, implicit GEMM) per work-item. */
+    public static final String VEC = "VEC";
+    /** Input channels per step of the reduction loop (pointwise). */
+    public static final String KSTEP = "KSTEP";
 
     public Plan {
         if (algorithm == null) throw new IllegalArgumentException("algorithm must not be null");
@@ -50,16 +52,20 @@ public record Plan(Algorithm algorithm, SortedMap<String, Integer> defines, long
      * The number of work-items per dimension needed for {@code output} (before rounding up to the local size):
      * <ul>
      *   <li>DIRECT: {@code (OW, OH, N · groups · ceil(outChannelsPerGroup / TILE_OC))}</li>
-     *   <li>DEPTHWISE: {@code (ceil(OW / TILE_X), OH, N · outChannels)}</li>
-     *   <li>POINTWISE: {@code (ceil(OH·OW / TILE_P), ceil(outChannels / TILE_OC), N)}</li>
+     *   <li>IMPLICIT_GEMM: {@code (ceil(OW / VEC), OH, N · groups · ceil(outChannelsPerGroup / TILE_OC))}</li>
+     *   <li>DEPTHWISE: {@code (ceil(OW / VEC), ceil(OH / TILE_Y), N · inChannels)}</li>
+     *   <li>POINTWISE: {@code (ceil(OH·OW / VEC), ceil(outChannels / TILE_OC), N)}</li>
      * </ul>
      */
     public long[] globalSize(ConvSpec spec, Shape output) {
         return switch (algorithm) {
             case DIRECT -> new long[] {output.w(), output.h(),
                     (long) output.n() * spec.groups() * ceilDiv(spec.outChannelsPerGroup(), define(TILE_OC))};
-            case DEPTHWISE -> new long[] {ceilDiv(output.w(), define(TILE_X)), output.h(), (long) output.n() * output.c()};
-            case POINTWISE -> new long[] {ceilDiv((long) output.h() * output.w(), define(TILE_P)),
+            case IMPLICIT_GEMM -> new long[] {ceilDiv(output.w(), define(VEC)), output.h(),
+                    (long) output.n() * spec.groups() * ceilDiv(spec.outChannelsPerGroup(), define(TILE_OC))};
+            case DEPTHWISE -> new long[] {ceilDiv(output.w(), define(VEC)), ceilDiv(output.h(), define(TILE_Y)),
+                    (long) output.n() * spec.inChannels()};
+            case POINTWISE -> new long[] {ceilDiv((long) output.h() * output.w(), define(VEC)),
                     ceilDiv(output.c(), define(TILE_OC)), output.n()};
         };
     }

@@ -15,10 +15,33 @@ import org.convcl.Shape;
 public final class Planner {
     /** Output channels per work-item (direct and pointwise): enough reuse of each input load, few registers. */
     public static final int TILE_OC = 4;
-    /** Consecutive pixels per work-item (pointwise). */
-    public static final int TILE_P = 4;
-    /** Outputs along x per work-item (depthwise): the input window row is loaded once for all of them. */
-    public static final int TILE_X = 4;
+    /** Output channels per work-item in the pointwise GEMM: rows of the register block. */
+    public static final int PW_TILE_OC = 8;
+    /** Pixels per work-item in the pointwise GEMM: one vector register per output channel. */
+    public static final int PW_VEC = 16;
+    /** Input channels per step of the pointwise reduction loop. */
+    public static final int PW_KSTEP = 8;
+    /** Pointwise local size: pixel blocks x channel blocks sharing weights and inputs in cache. */
+    static final int PW_L0 = 4;
+    static final int PW_L1 = 4;
+    /** Outputs along x per work-item (depthwise): one vector register per output row and channel. */
+    public static final int DW_VEC = 8;
+    /** Output rows per work-item (depthwise): each input row is loaded once for all kernel rows that read it. */
+    public static final int DW_TILE_Y = 4;
+    /** Depthwise local size: one block along x and y, 16 channels, so 7×7 layers still make enough work-groups. */
+    static final int DW_L0 = 1;
+    static final int DW_L1 = 1;
+    static final int DW_LC = 16;
+    /** Fewest output channels per group worth an implicit-GEMM register block; below it the direct kernel runs. */
+    public static final int IG_MIN_OUT_PER_GROUP = 4;
+    /** Output channels per work-item (implicit GEMM): rows of the register block. */
+    public static final int IG_TILE_OC = 8;
+    /** Outputs along x per work-item (implicit GEMM): one vector register per output channel. */
+    public static final int IG_VEC = 16;
+    /** Implicit-GEMM local size: one block along x, 4 rows, 4 channel blocks. */
+    static final int IG_L0 = 1;
+    static final int IG_L1 = 4;
+    static final int IG_L2 = 4;
     /** Preferred local size along the fastest grid dimension. */
     static final int LOCAL_X = 16;
     /** Preferred local size along the second grid dimension. */
@@ -42,26 +65,44 @@ public final class Planner {
         TreeMap<String, Integer> defines = new TreeMap<>();
         return switch (spec.kind()) {
             case POINTWISE -> {
-                int tileOc = Math.min(TILE_OC, spec.outChannels());
+                int tileOc = Math.min(PW_TILE_OC, spec.outChannels());
                 defines.put(Plan.TILE_OC, tileOc);
-                defines.put(Plan.TILE_P, TILE_P);
-                long[] local = output == null ? new long[] {LOCAL_X, LOCAL_Y, 1}
-                        : new long[] {fit(Plan.ceilDiv((long) output.h() * output.w(), TILE_P), LOCAL_X),
-                                fit(Plan.ceilDiv(output.c(), tileOc), LOCAL_Y), 1};
+                defines.put(Plan.VEC, PW_VEC);
+                defines.put(Plan.KSTEP, PW_KSTEP);
+                long[] local = output == null ? new long[] {PW_L0, PW_L1, 1}
+                        : new long[] {fit(Plan.ceilDiv((long) output.h() * output.w(), PW_VEC), PW_L0),
+                                fit(Plan.ceilDiv(output.c(), tileOc), PW_L1), 1};
                 yield new Plan(Algorithm.POINTWISE, defines, clamp(local, device),
-                        "pointwise: 1x1 as W·X per image, " + tileOc + " channels x " + TILE_P + " pixels per work-item");
+                        "pointwise: GEMM per image, " + tileOc + " channels x " + PW_VEC + " pixels per work-item, K step "
+                                + PW_KSTEP);
             }
             case DEPTHWISE -> {
                 putWindow(defines, spec);
                 defines.put("DEPTH_MULT", spec.depthMultiplier());
-                defines.put(Plan.TILE_X, TILE_X);
-                long[] local = output == null ? new long[] {LOCAL_X / 2, LOCAL_Y * 2, 1}
-                        : new long[] {fit(Plan.ceilDiv(output.w(), TILE_X), LOCAL_X / 2), fit(output.h(), LOCAL_Y * 2), 1};
+                int vec = spec.strideW() == 2 ? Math.min(DW_VEC, 8) : DW_VEC;
+                defines.put(Plan.VEC, vec);
+                defines.put(Plan.TILE_Y, DW_TILE_Y);
+                long[] local = output == null ? new long[] {DW_L0, DW_L1, DW_LC}
+                        : new long[] {fit(Plan.ceilDiv(output.w(), vec), DW_L0), fit(Plan.ceilDiv(output.h(), DW_TILE_Y), DW_L1),
+                                fit((long) output.n() * spec.inChannels(), DW_LC)};
                 yield new Plan(Algorithm.DEPTHWISE, defines, clamp(local, device),
-                        "depthwise: γ=" + spec.depthMultiplier() + ", " + window(spec) + ", " + TILE_X
+                        "depthwise: γ=" + spec.depthMultiplier() + ", " + window(spec) + ", " + DW_TILE_Y + " rows x " + vec
                                 + " outputs along x per work-item");
             }
             case FULL, GROUPED -> {
+                if (spec.outChannelsPerGroup() >= IG_MIN_OUT_PER_GROUP) {
+                    putWindow(defines, spec);
+                    int tileOc = Math.min(IG_TILE_OC, spec.outChannelsPerGroup());
+                    int vec = spec.strideW() == 2 ? Math.min(IG_VEC, 8) : IG_VEC;
+                    defines.put(Plan.TILE_OC, tileOc);
+                    defines.put(Plan.VEC, vec);
+                    long[] local = output == null ? new long[] {IG_L0, IG_L1, IG_L2}
+                            : new long[] {fit(Plan.ceilDiv(output.w(), vec), IG_L0), fit(output.h(), IG_L1),
+                            fit((long) output.n() * spec.groups() * Plan.ceilDiv(spec.outChannelsPerGroup(), tileOc), IG_L2)};
+                    yield new Plan(Algorithm.IMPLICIT_GEMM, defines, clamp(local, device),
+                            "implicit GEMM: groups=" + spec.groups() + ", " + window(spec) + ", " + tileOc
+                                    + " output channels x " + vec + " outputs along x per work-item");
+                }
                 putWindow(defines, spec);
                 int tileOc = Math.min(TILE_OC, spec.outChannelsPerGroup());
                 defines.put(Plan.TILE_OC, tileOc);
@@ -69,7 +110,8 @@ public final class Planner {
                         : new long[] {fit(output.w(), LOCAL_X / 2), fit(output.h(), LOCAL_Y * 2), 1};
                 yield new Plan(Algorithm.DIRECT, defines, clamp(local, device),
                         "direct: groups=" + spec.groups() + ", " + window(spec) + ", " + tileOc
-                                + " output channels per work-item");
+                                + " output channels per work-item (fewer than " + IG_MIN_OUT_PER_GROUP
+                                + " per group: too few for a register block)");
             }
         };
     }

@@ -19,24 +19,32 @@ class PlannerTest {
 
     static Stream<Arguments> table() {
         return Stream.of(
-                Arguments.of(ConvSpec.pointwise(32, 64), Algorithm.POINTWISE, "pointwise",
-                        Map.of("TILE_OC", 4, "TILE_P", 4)),
-                Arguments.of(ConvSpec.pointwise(8, 3), Algorithm.POINTWISE, "pointwise",
-                        Map.of("TILE_OC", 3, "TILE_P", 4)),
+                Arguments.of(ConvSpec.pointwise(32, 64), Algorithm.POINTWISE, "GEMM",
+                        Map.of("TILE_OC", 8, "VEC", 16, "KSTEP", 8)),
+                // fewer output channels than the register block: the block shrinks to fit
+                Arguments.of(ConvSpec.pointwise(8, 3), Algorithm.POINTWISE, "3 channels",
+                        Map.of("TILE_OC", 3, "VEC", 16, "KSTEP", 8)),
                 Arguments.of(ConvSpec.depthwise(16, 1, 3).padding(1).build(), Algorithm.DEPTHWISE, "γ=1",
-                        Map.of("KH", 3, "KW", 3, "SH", 1, "SW", 1, "DH", 1, "DW", 1, "DEPTH_MULT", 1, "TILE_X", 4)),
+                        Map.of("KH", 3, "KW", 3, "SH", 1, "SW", 1, "DH", 1, "DW", 1, "DEPTH_MULT", 1, "VEC", 8, "TILE_Y", 4)),
                 Arguments.of(ConvSpec.depthwise(8, 3, 5).stride(2).dilation(2, 1).build(), Algorithm.DEPTHWISE, "γ=3",
-                        Map.of("KH", 5, "KW", 5, "SH", 2, "SW", 2, "DH", 2, "DW", 1, "DEPTH_MULT", 3, "TILE_X", 4)),
-                Arguments.of(ConvSpec.full(3, 32, 3).stride(2).padding(0, 0, 1, 1).build(), Algorithm.DIRECT, "groups=1",
-                        Map.of("KH", 3, "KW", 3, "SH", 2, "SW", 2, "DH", 1, "DW", 1, "TILE_OC", 4)),
-                Arguments.of(ConvSpec.full(4, 6, 3).groups(2).build(), Algorithm.DIRECT, "groups=2",
+                        Map.of("KH", 5, "KW", 5, "SH", 2, "SW", 2, "DH", 2, "DW", 1, "DEPTH_MULT", 3, "VEC", 8, "TILE_Y", 4)),
+                Arguments.of(ConvSpec.full(3, 32, 3).stride(2).padding(0, 0, 1, 1).build(), Algorithm.IMPLICIT_GEMM,
+                        "8 outputs along x", // stride 2 halves the vector: taps are the even lanes of a double load
+                        Map.of("KH", 3, "KW", 3, "SH", 2, "SW", 2, "DH", 1, "DW", 1, "TILE_OC", 8, "VEC", 8)),
+                Arguments.of(ConvSpec.full(4, 8, 3).groups(2).build(), Algorithm.IMPLICIT_GEMM, "groups=2",
+                        Map.of("KH", 3, "KW", 3, "SH", 1, "SW", 1, "DH", 1, "DW", 1, "TILE_OC", 4, "VEC", 16)),
+                // 3 output channels per group: too few for a register block, the direct kernel runs
+                Arguments.of(ConvSpec.full(4, 6, 3).groups(2).build(), Algorithm.DIRECT, "fewer than 4",
                         Map.of("KH", 3, "KW", 3, "SH", 1, "SW", 1, "DH", 1, "DW", 1, "TILE_OC", 3)),
-                // 1x1 with stride 2 is not pointwise: it needs the strided direct kernel
-                Arguments.of(ConvSpec.full(8, 8, 1).stride(2).build(), Algorithm.DIRECT, "stride 2x2",
-                        Map.of("KH", 1, "KW", 1, "SH", 2, "SW", 2, "DH", 1, "DW", 1, "TILE_OC", 4)),
-                Arguments.of(ConvSpec.builder(4, 4, 5, 1).padding(2, 0).build(), Algorithm.DIRECT, "k5x1",
-                        Map.of("KH", 5, "KW", 1, "SH", 1, "SW", 1, "DH", 1, "DW", 1, "TILE_OC", 4)));
+                // 1x1 with stride 2 is not pointwise: it needs the strided implicit GEMM
+                Arguments.of(ConvSpec.full(8, 8, 1).stride(2).build(), Algorithm.IMPLICIT_GEMM, "stride 2x2",
+                        Map.of("KH", 1, "KW", 1, "SH", 2, "SW", 2, "DH", 1, "DW", 1, "TILE_OC", 8, "VEC", 8)),
+                Arguments.of(ConvSpec.builder(4, 4, 5, 1).padding(2, 0).build(), Algorithm.IMPLICIT_GEMM, "k5x1",
+                        Map.of("KH", 5, "KW", 1, "SH", 1, "SW", 1, "DH", 1, "DW", 1, "TILE_OC", 4, "VEC", 16)));
     }
+
+    private static final Map<Algorithm, String> REASON_PREFIX = Map.of(Algorithm.DIRECT, "direct:",
+            Algorithm.IMPLICIT_GEMM, "implicit GEMM:", Algorithm.DEPTHWISE, "depthwise:", Algorithm.POINTWISE, "pointwise:");
 
     @ParameterizedTest
     @MethodSource("table")
@@ -44,19 +52,21 @@ class PlannerTest {
         Plan plan = Planner.plan(spec, null, CPU);
         assertEquals(algorithm, plan.algorithm(), spec::toString);
         assertEquals(defines, plan.defines(), spec::toString);
-        assertTrue(plan.reason().startsWith(algorithm == Algorithm.DIRECT ? "direct" : algorithm.name().toLowerCase()),
-                plan.reason());
+        assertTrue(plan.reason().startsWith(REASON_PREFIX.get(algorithm)), plan.reason());
         assertTrue(plan.reason().contains(reasonPart), plan.reason());
     }
 
     @Test
     void definesDoNotDependOnImageSizeButLocalSizeShrinksForSmallImages() {
         ConvSpec spec = ConvSpec.depthwise(8, 1, 3).padding(1).build();
-        Plan large = Planner.plan(spec, new Shape(1, 8, 224, 224), CPU);
-        Plan small = Planner.plan(spec, new Shape(2, 8, 3, 5), CPU);
+        Plan large = Planner.plan(spec, new Shape(4, 8, 224, 224), CPU);
+        Plan small = Planner.plan(spec, new Shape(1, 8, 3, 5), CPU);
         assertEquals(large.defines(), small.defines());
-        assertArrayEquals(new long[] {8, 8, 1}, large.local());
-        assertArrayEquals(new long[] {2, 4, 1}, small.local()); // ceil(5/4)=2 tiles along x, 3 rows -> 4
+        assertArrayEquals(new long[] {1, 1, 16}, large.local()); // 4 images x 8 channels: 16 channels per group
+        assertArrayEquals(new long[] {1, 1, 8}, small.local()); // only 8 (image, channel) pairs
+        ConvSpec pw = ConvSpec.pointwise(8, 16);
+        assertArrayEquals(new long[] {4, 2, 1}, Planner.plan(pw, new Shape(1, 8, 64, 64), CPU).local());
+        assertArrayEquals(new long[] {1, 2, 1}, Planner.plan(pw, new Shape(1, 8, 3, 5), CPU).local()); // 15 pixels: 1 block
     }
 
     @Test
@@ -74,10 +84,14 @@ class PlannerTest {
     void globalSizeCoversEveryOutput() {
         ConvSpec pw = ConvSpec.pointwise(7, 10);
         Plan p = Planner.plan(pw, null, CPU);
-        // 5x7 = 35 pixels / 4 -> 9 tiles; 10 channels / 4 -> 3 tiles; batch 3
-        assertArrayEquals(new long[] {9, 3, 3}, p.globalSize(pw, new Shape(3, 10, 5, 7)));
+        // 5x7 = 35 pixels / 16 -> 3 blocks; 10 channels / 8 -> 2 blocks; batch 3
+        assertArrayEquals(new long[] {3, 2, 3}, p.globalSize(pw, new Shape(3, 10, 5, 7)));
         ConvSpec dw = ConvSpec.depthwise(4, 2, 3).build();
-        assertArrayEquals(new long[] {3, 6, 16}, Planner.plan(dw, null, CPU).globalSize(dw, new Shape(2, 8, 6, 9)));
+        // output 6x9: 9 / 8 -> 2 blocks along x; 6 rows / 4 -> 2; one work-item per (image, input channel): 2 x 4
+        assertArrayEquals(new long[] {2, 2, 8}, Planner.plan(dw, null, CPU).globalSize(dw, new Shape(2, 8, 6, 9)));
+        ConvSpec ig = ConvSpec.full(4, 8, 3).groups(2).build();
+        // output 5x20: 20 / 16 -> 2 blocks along x; 5 rows; batch 2 x 2 groups x 1 block of 4 channels
+        assertArrayEquals(new long[] {2, 5, 4}, Planner.plan(ig, null, CPU).globalSize(ig, new Shape(2, 8, 5, 20)));
         ConvSpec grouped = ConvSpec.full(6, 9, 3).groups(3).build();
         // 3 output channels per group, TILE_OC 3 -> 1 tile per group; batch 2 x 3 groups
         assertArrayEquals(new long[] {5, 4, 6}, Planner.plan(grouped, null, CPU).globalSize(grouped, new Shape(2, 9, 4, 5)));
