@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.SortedMap;
@@ -13,6 +14,7 @@ import java.util.StringJoiner;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
 import org.jocl.Pointer;
+import org.jocl.Sizeof;
 import org.jocl.cl_context;
 import org.jocl.cl_device_id;
 import org.jocl.cl_program;
@@ -25,8 +27,12 @@ import org.slf4j.LoggerFactory;
  * followed by the kernel file; the defines go in the build options, sorted by name, and that canonical option
  * string is part of the cache key together with the file, the device and the driver version.
  *
- * <p>Thread-safe: lookups and builds are serialised; {@link #buildCount()} counts real builds so tests can
- * prove the cache hits.
+ * <p>Behind the in-memory cache sits an optional {@link ProgramDiskCache}: a program missing in memory is
+ * first created from a stored binary (same device, driver, source and options); only when there is none, or
+ * it is unusable, is the source compiled, and the new binary stored.
+ *
+ * <p>Thread-safe: lookups and builds are serialised; {@link #buildCount()} counts compilations from source
+ * and {@link #binaryLoadCount()} programs created from stored binaries, so tests can prove both caches hit.
  */
 final class KernelLibrary implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(KernelLibrary.class);
@@ -42,14 +48,23 @@ final class KernelLibrary implements AutoCloseable {
     private final String deviceId;
     private final String driverVersion;
     private final Map<Key, cl_program> programs = new HashMap<>();
+    private final ProgramDiskCache diskCache;
     private int builds;
+    private int binaryLoads;
     private boolean closed;
 
+    /** A library using the on-disk binary cache of {@link ProgramDiskCache#fromEnvironment()}. */
     KernelLibrary(cl_context context, cl_device_id device, String deviceId, String driverVersion) {
+        this(context, device, deviceId, driverVersion, ProgramDiskCache.fromEnvironment());
+    }
+
+    /** A library with the given on-disk binary cache, or none when {@code diskCache} is null. */
+    KernelLibrary(cl_context context, cl_device_id device, String deviceId, String driverVersion, ProgramDiskCache diskCache) {
         this.context = context;
         this.device = device;
         this.deviceId = deviceId;
         this.driverVersion = driverVersion;
+        this.diskCache = diskCache;
     }
 
     /**
@@ -64,15 +79,67 @@ final class KernelLibrary implements AutoCloseable {
         Key key = new Key(file, options, deviceId, driverVersion);
         cl_program cached = programs.get(key);
         if (cached != null) return cached;
-        cl_program built = build(file, source(file), options);
-        programs.put(key, built);
-        builds++;
-        return built;
+        String source = source(file);
+        Path stored = diskCache == null ? null : diskCache.file(deviceId, driverVersion, source, options);
+        cl_program program = stored == null ? null : fromBinary(file, stored, options);
+        if (program != null) {
+            binaryLoads++;
+        } else {
+            program = build(file, source, options);
+            builds++;
+            if (stored != null) {
+                byte[] binary = binary(program);
+                if (binary != null) diskCache.store(stored, binary);
+            }
+        }
+        programs.put(key, program);
+        return program;
     }
 
-    /** How many programs have been compiled (cache misses) since this library was made. */
+    /** How many programs have been compiled from source since this library was made. */
     synchronized int buildCount() {
         return builds;
+    }
+
+    /** How many programs have been created from binaries stored on disk since this library was made. */
+    synchronized int binaryLoadCount() {
+        return binaryLoads;
+    }
+
+    /** The program from a stored binary, or null when there is none or the driver rejects it. */
+    private cl_program fromBinary(String file, Path stored, String options) {
+        byte[] binary = diskCache.load(stored).orElse(null);
+        if (binary == null) return null;
+        int[] binaryStatus = new int[1];
+        int[] status = new int[1];
+        cl_program program = clCreateProgramWithBinary(context, 1, new cl_device_id[] {device}, new long[] {binary.length},
+                new byte[][] {binary}, binaryStatus, status);
+        if (status[0] != CL_SUCCESS || binaryStatus[0] != CL_SUCCESS) {
+            if (program != null && status[0] == CL_SUCCESS) clReleaseProgram(program);
+            LOG.debug("stored binary for kernels/{} rejected ({}, {}); rebuilding", file, ClStatus.name(status[0]),
+                    ClStatus.name(binaryStatus[0]));
+            return null;
+        }
+        int result = clBuildProgram(program, 1, new cl_device_id[] {device}, options, null, null);
+        if (result != CL_SUCCESS) {
+            clReleaseProgram(program);
+            LOG.debug("stored binary for kernels/{} failed to build ({}); rebuilding", file, ClStatus.name(result));
+            return null;
+        }
+        return program;
+    }
+
+    /** The compiled binary of a single-device program, or null when the driver gives none. */
+    private static byte[] binary(cl_program program) {
+        long[] size = new long[1];
+        if (clGetProgramInfo(program, CL_PROGRAM_BINARY_SIZES, Sizeof.size_t, Pointer.to(size), null) != CL_SUCCESS
+                || size[0] <= 0 || size[0] > Integer.MAX_VALUE) {
+            return null;
+        }
+        byte[] binary = new byte[(int) size[0]];
+        Pointer target = Pointer.to(binary);
+        if (clGetProgramInfo(program, CL_PROGRAM_BINARIES, Sizeof.POINTER, Pointer.to(target), null) != CL_SUCCESS) return null;
+        return binary;
     }
 
     /** How many programs are cached and not yet released. */

@@ -155,8 +155,8 @@ public final class OpenClBackend implements Backend {
     /** Compiled programs held in the cache; 0 after {@link #close()}. */
     public int liveProgramCount() { return library.liveProgramCount(); }
 
-    /** Programs compiled so far (program cache misses). */
-    public int buildCount() { return library.buildCount(); }
+    /** Programs created so far (in-memory program cache misses): compiled from source or loaded from disk. */
+    public int buildCount() { return library.buildCount() + library.binaryLoadCount(); }
 
     /** Prepared convolutions not yet closed; 0 after {@link #close()}. */
     public int livePreparedCount() { return liveConvs.size(); }
@@ -168,6 +168,8 @@ public final class OpenClBackend implements Backend {
     Launcher launcher() { return launcher; }
 
     cl_device_id deviceId() { return device; }
+
+    cl_context context() { return context; }
 
     AtomicInteger kernelCounter() { return liveKernels; }
 
