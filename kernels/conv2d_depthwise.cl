@@ -4,10 +4,10 @@
  *
  * One work-item computes, for one (image, input channel), all γ output channels times TILE_Y output rows
  * times VEC consecutive outputs along x (a vector register each). It walks the input rows those outputs
- * need once; each row's span ((VEC−1)·SW + (KW−1)·DW + 1 values, zero outside the image) is loaded once
- * into registers and feeds every (m, output row, ky, kx) that reads it, so neither γ nor overlapping
- * kernel rows re-read the input. Taps for stride 1 are unaligned vector loads from the span, for stride 2
- * the even lanes of a double-width load, otherwise gathered. The block of the last columns is shifted back
+ * need once; each input row's tap vectors feed every (m, output row, ky, kx) that reads them, so neither
+ * γ nor overlapping kernel rows re-read the input. Taps for stride 1 are unaligned vector loads, for
+ * stride 2 the even lanes of a double-width load (lanes outside the row zeroed at the image's edges),
+ * otherwise gathered from a zero-padded private copy of the row span. The block of the last columns is shifted back
  * to end at the last output (rewriting a few outputs with identical values) unless the row is narrower
  * than VEC; rows past h_out are computed on clamped input and not stored.
  * Grid: dim0 = ceil(w_out / VEC), dim1 = ceil(h_out / TILE_Y), dim2 = n_batch · c_in; padded to the local
@@ -65,6 +65,7 @@ __kernel void conv2d_depthwise(__global const float *restrict src, __global cons
     const int iy0 = oy0 * SH - pad_top;
     const int ix0 = ox0 * SW - pad_left;
     const bool inside_x = ix0 >= 0 && ix0 + CONVCL_SPAN <= w_in;
+    const long src_len = (long)n_batch * c_in * h_in * w_in;
 
     VFLOAT acc[DEPTH_MULT][TILE_Y];
 #pragma unroll
@@ -77,8 +78,11 @@ __kernel void conv2d_depthwise(__global const float *restrict src, __global cons
         const int iy = iy0 + r;
         if (iy < 0 || iy >= h_in) continue;
         __global const float *row = in + iy * w_in + ix0;
+        /* taps: straight vector loads inside the row; at its ends the same loads with the lanes outside
+         * zeroed (SW ≤ 2, load inside the buffer); otherwise from a zero-padded private copy of the span */
+        const bool masked = !inside_x && convcl_maskable(row - src, src_len);
         float span[CONVCL_SPAN_ALLOC];
-        convcl_load_span(span, row, ix0, w_in, inside_x);
+        if (!inside_x && !masked) convcl_load_span(span, row, ix0, w_in, false);
 #pragma unroll
         for (int t = 0; t < TILE_Y; t++) {
 #pragma unroll
@@ -86,7 +90,9 @@ __kernel void conv2d_depthwise(__global const float *restrict src, __global cons
                 if (t * SH + ky * DH != r) continue; /* resolved at compile time after unrolling */
 #pragma unroll
                 for (int kx = 0; kx < KW; kx++) {
-                    const VFLOAT x = convcl_taps(span, kx * DW);
+                    const VFLOAT x = inside_x ? convcl_taps_global(row, kx * DW)
+                                     : masked ? convcl_taps_masked(row, kx * DW, ix0 + kx * DW, w_in)
+                                              : convcl_taps(span, kx * DW);
 #pragma unroll
                     for (int m = 0; m < DEPTH_MULT; m++) {
                         acc[m][t] = fma((VFLOAT)(w[m * (KH * KW) + ky * KW + kx]), x, acc[m][t]);

@@ -6,8 +6,10 @@
  *
  * One work-item computes a TILE_OC x VEC register block: TILE_OC consecutive output channels of one group
  * times VEC consecutive outputs along x of one output row of one image. K is walked as (input channel, ky):
- * each kx tap vector (an unaligned vector load when the row span lies inside the image, otherwise taken
- * from a zero-padded private copy of the span) feeds TILE_OC vector FMAs. The last block of a row is shifted back to end at the last
+ * each kx tap vector feeds TILE_OC vector FMAs. A tap vector is an unaligned vector load when the row
+ * span lies inside the image; at the image's left and right edges it is the same load running into the
+ * neighbouring rows with the lanes outside the row zeroed; only where that load would leave the buffer (or
+ * for strides above 2) is it taken from a zero-padded private copy of the span. The last block of a row is shifted back to end at the last
  * output (rewriting a few outputs with identical values) unless the row is narrower than VEC; channels past
  * the group's end are computed on a clamped channel and not stored.
  * Grid: dim0 = ceil(w_out / VEC), dim1 = h_out, dim2 = n_batch · groups · ceil((c_out/groups) / TILE_OC);
@@ -68,6 +70,7 @@ __kernel void conv2d_igemm(__global const float *restrict src, __global const fl
     const int iy0 = oy * SH - pad_top;
     const int ix0 = ox0 * SW - pad_left;
     const bool inside_x = ix0 >= 0 && ix0 + CONVCL_SPAN <= w_in;
+    const long src_len = (long)n_batch * c_in * h_in * w_in;
     __global const float *in = src + (size_t)(n * c_in + g * in_per_group) * h_in * w_in;
     const int wstride = in_per_group * (KH * KW); /* weights per output channel */
     __global const float *w[TILE_OC];
@@ -89,6 +92,9 @@ __kernel void conv2d_igemm(__global const float *restrict src, __global const fl
             if (inside_x) {
 #pragma unroll
                 for (int kx = 0; kx < KW; kx++) IGEMM_TAP(convcl_taps_global(row, kx * DW));
+            } else if (convcl_maskable(row - src, src_len)) {
+#pragma unroll
+                for (int kx = 0; kx < KW; kx++) IGEMM_TAP(convcl_taps_masked(row, kx * DW, ix0 + kx * DW, w_in));
             } else {
                 float span[CONVCL_SPAN_ALLOC];
                 convcl_load_span(span, row, ix0, w_in, false);

@@ -98,6 +98,35 @@ inline VFLOAT convcl_taps_global(__global const float *row, int off) {
 #endif
 }
 
+#if VEC == 2
+#define CONVCL_IOTA ((VINT)(0, 1))
+#elif VEC == 4
+#define CONVCL_IOTA ((VINT)(0, 1, 2, 3))
+#elif VEC == 8
+#define CONVCL_IOTA ((VINT)(0, 1, 2, 3, 4, 5, 6, 7))
+#else
+#define CONVCL_IOTA ((VINT)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15))
+#endif
+/* Floats convcl_taps_global reads from row + 0 for all KW taps (stride 2 reads a double-width vector). */
+#define CONVCL_READ ((KW - 1) * DW + (SW == 2 ? 2 * VEC : (VEC - 1) * SW + 1))
+
+/* Taps of a span that crosses the row's ends, for SW ≤ 2: the vector load may run into the neighbouring
+ * rows (the caller checks it stays inside the buffer) and the lanes whose x (ix + t·SW) lies outside
+ * [0, w_in) are replaced by zeros. */
+/* Whether convcl_taps_masked may serve a row starting at element `offset` of a buffer of `len` floats. */
+inline bool convcl_maskable(long offset, long len) {
+#if SW <= 2
+    return offset >= 0 && offset + CONVCL_READ <= len;
+#else
+    return false;
+#endif
+}
+
+inline VFLOAT convcl_taps_masked(__global const float *row, int off, int ix, int w_in) {
+    const VINT pos = (VINT)(ix) + CONVCL_IOTA * SW;
+    return select((VFLOAT)(0.0f), convcl_taps_global(row, off), (pos >= (VINT)(0)) & (pos < (VINT)(w_in)));
+}
+
 inline VFLOAT convcl_taps(const float *span, int off) {
 #if SW == 1
     return VLOAD(0, span + off);
