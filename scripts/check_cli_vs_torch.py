@@ -123,14 +123,20 @@ def run_case(tmp, backend, case, seed):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backends", default="cpu,opencl", help="comma-separated (default cpu,opencl)")
+    parser.add_argument("--kinds", default=",".join(CASES), help="comma-separated subset of " + ", ".join(CASES))
     parser.add_argument("--seed", type=int, default=2024)
     args = parser.parse_args()
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
+    unknown = [k for k in kinds if k not in CASES]
+    if unknown:
+        parser.error("unknown kind(s) %s; choose from %s" % (", ".join(unknown), ", ".join(CASES)))
     failures = 0
     with tempfile.TemporaryDirectory(prefix="convcl-check-") as tmpdir:
         tmp = pathlib.Path(tmpdir)
         print("%-14s %-8s %6s %12s" % ("kind", "backend", "cases", "worst |a-e|"))
-        for kind, cases in CASES.items():
+        for kind in kinds:
+            cases = CASES[kind]
             for backend in backends:
                 worst = 0.0
                 for i, case in enumerate(cases):

@@ -48,16 +48,20 @@ final class DevicesCommand implements Callable<Integer> {
     private static void print(PrintWriter out, DeviceInfo d) {
         out.printf("  [%s] %s%n", d.id(), d.name());
         out.printf("      type %s, vendor %s%n", d.type(), d.vendor());
-        out.printf("      compute units %d, max clock %d MHz, max work-group size %d%n",
-                d.computeUnits(), d.maxClockMHz(), d.maxWorkGroupSize());
+        out.printf("      compute units %d, max clock %s, max work-group size %d%n",
+                d.computeUnits(), d.maxClockMHz() > 0 ? d.maxClockMHz() + " MHz" : "unknown", d.maxWorkGroupSize());
         out.printf("      global mem %s, local mem %s, max alloc %s%n",
                 bytes(d.globalMemBytes()), bytes(d.localMemBytes()), bytes(d.maxAllocBytes()));
-        out.printf("      driver %s, %s%n", d.driverVersion(), d.openclVersion());
+        if (d.backend() == DeviceInfo.BackendKind.OPENCL) {
+            out.printf("      driver %s, OpenCL version %s%n", d.driverVersion(), d.openclVersion());
+        } else {
+            out.printf("      runtime Java %s%n", d.driverVersion());
+        }
     }
 
     /** The reason opening OpenCL fails; only asked when no OpenCL device was listed, so nothing is opened. */
     private static String whyNoOpenCl() {
-        try (Backend b = Backends.open(new Backends.Selection(Backends.Mode.OPENCL, null, true))) {
+        try (Backend b = Backends.open(new Backends.Selection(Backends.Mode.OPENCL, null, false))) {
             return "no device was listed, yet one opened: " + b.device().describe();
         } catch (BackendUnavailableException e) {
             return e.getMessage();
