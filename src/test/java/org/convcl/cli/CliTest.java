@@ -138,6 +138,17 @@ class CliTest {
     }
 
     @Test
+    void anUnavailableDeviceExits1WithOneLineAndNoOutput() throws Exception {
+        fixtures();
+        Result r = convcl("run", "--input", path("x.npy"), "--weight", path("w.npy"), "--groups", "2",
+                "--backend", "opencl", "--device", "no-such-device-anywhere", "--output", path("y.npy"));
+        assertEquals(1, r.exitCode(), r.err());
+        assertTrue(r.err().startsWith("convcl run: ") && r.err().indexOf('\n') == r.err().length() - 1, r.err());
+        assertTrue(r.err().contains("no-such-device-anywhere") || r.err().contains("no OpenCL device"), r.err());
+        assertFalse(Files.exists(dir.resolve("y.npy")));
+    }
+
+    @Test
     void noSubcommandIsAUsageError() {
         Result r = convcl();
         assertEquals(2, r.exitCode());
