@@ -34,6 +34,8 @@ public final class Npy {
     /** Headers are padded so the data starts at a multiple of this. */
     private static final int ALIGNMENT = 64;
     private static final String DTYPE = "<f4";
+    /** Largest file read: the whole file goes through one Java byte array. */
+    private static final long MAX_FILE_BYTES = Integer.MAX_VALUE - 8L;
 
     private Npy() {}
 
@@ -108,6 +110,11 @@ public final class Npy {
 
     /** Reads a file; see {@link #parse}. */
     public static Array read(Path file) throws IOException {
+        long size = Files.size(file);
+        if (size > MAX_FILE_BYTES) {
+            throw bad(file.toString(), "file of " + size + " bytes is larger than the " + MAX_FILE_BYTES
+                    + " bytes a float32 Java array can be read from");
+        }
         return parse(Files.readAllBytes(file), file.toString());
     }
 
