@@ -28,10 +28,14 @@ public final class Planner {
     public static final int DW_VEC = 8;
     /** Output rows per work-item (depthwise): each input row is loaded once for all kernel rows that read it. */
     public static final int DW_TILE_Y = 4;
-    /** Depthwise local size: one block along x and y, 16 channels, so 7×7 layers still make enough work-groups. */
-    static final int DW_L0 = 1;
-    static final int DW_L1 = 1;
-    static final int DW_LC = 16;
+    /**
+     * Depthwise local size along x: blocks of one row of one plane, for locality. When a row has fewer blocks,
+     * the work-group is filled up to {@link #DW_GROUP} work-items with channels, so 7×7 and 14×14 layers
+     * still make compact work-groups over several planes.
+     */
+    static final int DW_L0 = 4;
+    /** Depthwise work-items per work-group when channels fill it. */
+    static final int DW_GROUP = 16;
     /** Fewest output channels per group worth an implicit-GEMM register block; below it the direct kernel runs. */
     public static final int IG_MIN_OUT_PER_GROUP = 4;
     /** Output channels per work-item (implicit GEMM): rows of the register block. */
@@ -82,9 +86,14 @@ public final class Planner {
                 int vec = spec.strideW() == 2 ? Math.min(DW_VEC, 8) : DW_VEC;
                 defines.put(Plan.VEC, vec);
                 defines.put(Plan.TILE_Y, DW_TILE_Y);
-                long[] local = output == null ? new long[] {DW_L0, DW_L1, DW_LC}
-                        : new long[] {fit(Plan.ceilDiv(output.w(), vec), DW_L0), fit(Plan.ceilDiv(output.h(), DW_TILE_Y), DW_L1),
-                                fit((long) output.n() * spec.inChannels(), DW_LC)};
+                long[] local;
+                if (output == null) {
+                    local = new long[] {DW_L0, 1, 1};
+                } else {
+                    long blocksX = Plan.ceilDiv(output.w(), vec);
+                    long l0 = fit(blocksX, DW_L0);
+                    local = new long[] {l0, 1, blocksX >= DW_L0 ? 1 : fit((long) output.n() * spec.inChannels(), DW_GROUP / l0)};
+                }
                 yield new Plan(Algorithm.DEPTHWISE, defines, clamp(local, device),
                         "depthwise: γ=" + spec.depthMultiplier() + ", " + window(spec) + ", " + DW_TILE_Y + " rows x " + vec
                                 + " outputs along x per work-item");

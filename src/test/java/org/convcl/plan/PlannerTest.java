@@ -60,10 +60,13 @@ class PlannerTest {
     void definesDoNotDependOnImageSizeButLocalSizeShrinksForSmallImages() {
         ConvSpec spec = ConvSpec.depthwise(8, 1, 3).padding(1).build();
         Plan large = Planner.plan(spec, new Shape(4, 8, 224, 224), CPU);
-        Plan small = Planner.plan(spec, new Shape(1, 8, 3, 5), CPU);
+        Plan small = Planner.plan(spec, new Shape(4, 8, 3, 5), CPU);
+        Plan smallFewChannels = Planner.plan(spec, new Shape(1, 8, 3, 5), CPU);
         assertEquals(large.defines(), small.defines());
-        assertArrayEquals(new long[] {1, 1, 16}, large.local()); // 4 images x 8 channels: 16 channels per group
-        assertArrayEquals(new long[] {1, 1, 8}, small.local()); // only 8 (image, channel) pairs
+        assertArrayEquals(new long[] {4, 1, 1}, large.local()); // 28 blocks along x: 4 of one row per group
+        assertArrayEquals(new long[] {1, 1, 16}, small.local()); // 1 block per row: 16 (image, channel) planes
+        assertArrayEquals(new long[] {1, 1, 8}, smallFewChannels.local()); // only 8 planes
+        assertArrayEquals(new long[] {2, 1, 8}, Planner.plan(spec, new Shape(1, 8, 14, 14), CPU).local());
         ConvSpec pw = ConvSpec.pointwise(8, 16);
         assertArrayEquals(new long[] {4, 2, 1}, Planner.plan(pw, new Shape(1, 8, 64, 64), CPU).local());
         assertArrayEquals(new long[] {1, 2, 1}, Planner.plan(pw, new Shape(1, 8, 3, 5), CPU).local()); // 15 pixels: 1 block
