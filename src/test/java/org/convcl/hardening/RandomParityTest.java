@@ -30,7 +30,7 @@ import org.convcl.TestBackends;
  * compiled OpenCL program (about a hundred in all, most of the run time on PoCL); input channels, padding,
  * batch and image sizes vary freely.
  */
-class RandomParityProperties {
+class RandomParityTest { // named *Test so that Surefire runs it
     static final String SEED = "6060842";
     static final int TRIES = 1000;
 
@@ -44,14 +44,14 @@ class RandomParityProperties {
 
     @BeforeContainer
     static void announce() {
-        System.out.println("[RandomParityProperties] seed " + SEED + ", " + TRIES + " tries, each on "
+        System.out.println("[RandomParityTest] seed " + SEED + ", " + TRIES + " tries, each on "
                 + TestBackends.all().stream().map(b -> b.device().id()).toList());
         buildsBefore = openClBuilds();
     }
 
     @AfterContainer
     static void reportBuilds() {
-        System.out.println("[RandomParityProperties] OpenCL programs compiled by the properties: "
+        System.out.println("[RandomParityTest] OpenCL programs compiled by the properties: "
                 + (openClBuilds() - buildsBefore));
     }
 
