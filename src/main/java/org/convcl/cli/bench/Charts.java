@@ -1,5 +1,6 @@
 package org.convcl.cli.bench;
 
+import java.awt.Color;
 import java.awt.Font;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -60,13 +61,12 @@ public final class Charts {
         List<String> names = distinct(pairs.stream().map(p -> p.pair().name()).toList());
         List<String> series = distinct(pairs.stream().map(PairResult::series).toList());
         CategoryChart chart = base("Seed pairs: predicted (MACs) vs achieved (kernel time) speedup of separable over standard",
-                "pair", "speedup (x, log scale)", names.size() * (series.size() + 1));
-        chart.getStyler().setYAxisLogarithmic(true);
+                "pair", "speedup (x)", names.size() * (series.size() + 1));
         List<Number> predicted = new ArrayList<>();
         for (String n : names) {
             predicted.add(pairs.stream().filter(p -> p.pair().name().equals(n)).findFirst().orElseThrow().predicted());
         }
-        chart.addSeries("predicted (Cost)", names, predicted);
+        chart.addSeries("predicted (Cost)", names, predicted).setFillColor(Color.GRAY);
         for (String s : series) {
             List<Number> y = new ArrayList<>();
             for (String n : names) {
