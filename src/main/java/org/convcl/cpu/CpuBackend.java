@@ -1,0 +1,112 @@
+package org.convcl.cpu;
+
+import java.util.Objects;
+import org.convcl.Backend;
+import org.convcl.ConvSpec;
+import org.convcl.DeviceInfo;
+import org.convcl.DeviceTensor;
+import org.convcl.Epilogue;
+import org.convcl.PreparedConv;
+import org.convcl.Shape;
+import org.convcl.Tensor;
+
+/**
+ * The pure-Java CPU backend: "device" tensors are Java arrays and convolutions run on a shared pool of
+ * daemon threads (one per available processor), split over batch × output channels (and pixel tiles for
+ * pointwise layers). Work runs synchronously, so {@link #finish()} has nothing to wait for.
+ *
+ * <p>Thread safety: a backend, its tensors and its prepared convolutions may be used from many threads at
+ * once. Prepared convolutions are immutable after {@link #prepare}; each call to {@code forward} uses its
+ * own scratch memory. Callers must not write a tensor while another thread reads it.
+ */
+public final class CpuBackend implements Backend {
+    private final DeviceInfo device;
+    private volatile boolean closed;
+
+    CpuBackend(DeviceInfo device) {
+        this.device = device;
+    }
+
+    @Override
+    public DeviceInfo device() {
+        return device;
+    }
+
+    @Override
+    public DeviceTensor allocate(Shape shape) {
+        checkOpen();
+        if (shape == null) throw new IllegalArgumentException("shape must not be null");
+        return new CpuTensor(this, shape, new float[shape.count()]);
+    }
+
+    @Override
+    public DeviceTensor upload(Tensor tensor) {
+        checkOpen();
+        if (tensor == null) throw new IllegalArgumentException("tensor must not be null");
+        return new CpuTensor(this, tensor.shape(), tensor.data().clone());
+    }
+
+    @Override
+    public Tensor download(DeviceTensor tensor) {
+        checkOpen();
+        return Tensor.of(owned(tensor, "tensor").data().clone(), tensor.shape());
+    }
+
+    /**
+     * Validates the spec, weights and epilogue, folds batch-norm into the weights and bias
+     * ({@link Epilogue#fold}) and picks the algorithm: a blocked matrix product for pointwise layers,
+     * row-wise direct accumulation for the rest.
+     */
+    @Override
+    public PreparedConv prepare(ConvSpec spec, float[] weights, Epilogue epilogue) {
+        checkOpen();
+        if (spec == null) throw new IllegalArgumentException("spec must not be null");
+        if (epilogue == null) throw new IllegalArgumentException("epilogue must not be null");
+        Epilogue.Folded folded = epilogue.fold(spec, weights);
+        ConvKernel kernel = spec.kind() == ConvSpec.Kind.POINTWISE
+                ? new PointwiseKernel(spec, folded)
+                : new DirectKernel(spec, folded);
+        return new CpuPreparedConv(this, spec, kernel);
+    }
+
+    /** Nothing to wait for: every operation of this backend completes before it returns. */
+    @Override
+    public void finish() {
+        checkOpen();
+    }
+
+    /** Marks the backend closed (idempotent). The shared thread pool stays up for other backends. */
+    @Override
+    public void close() {
+        closed = true;
+    }
+
+    void checkOpen() {
+        if (closed) throw new IllegalStateException("the CPU backend is closed");
+    }
+
+    /** The CPU tensor behind {@code tensor}, which must belong to this backend and be open. */
+    CpuTensor owned(DeviceTensor tensor, String role) {
+        Objects.requireNonNull(tensor, role);
+        if (!(tensor instanceof CpuTensor t) || t.backend() != this) {
+            throw new IllegalArgumentException(role + " " + tensor + " belongs to another backend ("
+                    + describeOwner(tensor) + "), not to " + device.describe());
+        }
+        t.data(); // throws IllegalStateException naming the tensor when it is closed
+        return t;
+    }
+
+    private static String describeOwner(DeviceTensor tensor) {
+        try {
+            Backend b = tensor.backend();
+            return b == null ? "none" : b.device().describe();
+        } catch (RuntimeException e) {
+            return tensor.getClass().getName();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "CpuBackend[" + device.name() + "]";
+    }
+}

@@ -1,0 +1,59 @@
+package org.convcl.cpu;
+
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.RecursiveAction;
+import java.util.function.IntConsumer;
+
+/**
+ * The one thread pool shared by every CPU backend: a {@link ForkJoinPool} sized to the available
+ * processors, whose worker threads are daemons (they never keep the JVM alive). Work submitted from
+ * several caller threads at once is interleaved; a caller that is itself a worker helps instead of blocking.
+ */
+final class CpuPool {
+    private static final ForkJoinPool POOL = new ForkJoinPool(Math.max(1, Runtime.getRuntime().availableProcessors()),
+            pool -> {
+                var thread = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(pool);
+                thread.setDaemon(true);
+                thread.setName("convcl-cpu-" + thread.getPoolIndex());
+                return thread;
+            }, null, false);
+
+    private CpuPool() {}
+
+    /** Number of worker threads. */
+    static int parallelism() {
+        return POOL.getParallelism();
+    }
+
+    /** Runs {@code body} for every index in {@code [0, count)}, in parallel, and returns when all are done. */
+    static void parallelFor(int count, IntConsumer body) {
+        if (count <= 0) return;
+        if (count == 1 || POOL.getParallelism() == 1) {
+            for (int i = 0; i < count; i++) body.accept(i);
+            return;
+        }
+        POOL.invoke(new Range(0, count, body));
+    }
+
+    /** Splits an index range in halves until single tasks remain. */
+    private static final class Range extends RecursiveAction {
+        private final int from, to;
+        private final IntConsumer body;
+
+        Range(int from, int to, IntConsumer body) {
+            this.from = from;
+            this.to = to;
+            this.body = body;
+        }
+
+        @Override
+        protected void compute() {
+            if (to - from == 1) {
+                body.accept(from);
+                return;
+            }
+            int mid = (from + to) >>> 1;
+            invokeAll(new Range(from, mid, body), new Range(mid, to, body));
+        }
+    }
+}

@@ -1,0 +1,240 @@
+package org.convcl.opencl;
+
+import static org.jocl.CL.*;
+
+import java.util.Arrays;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.convcl.Backend;
+import org.convcl.ConvSpec;
+import org.convcl.DeviceInfo;
+import org.convcl.DeviceTensor;
+import org.convcl.Epilogue;
+import org.convcl.PreparedConv;
+import org.convcl.Shape;
+import org.convcl.Tensor;
+import org.convcl.plan.DeviceFacts;
+import org.jocl.Pointer;
+import org.jocl.cl_command_queue;
+import org.jocl.cl_context;
+import org.jocl.cl_context_properties;
+import org.jocl.cl_device_id;
+import org.jocl.cl_mem;
+import org.jocl.cl_platform_id;
+
+/**
+ * Runs convolutions on one OpenCL device: one context, one in-order queue with profiling enabled, a kernel
+ * library (program cache) and a launcher. {@link #close()} releases everything this backend made: tensors,
+ * prepared convolutions, kernels, programs, the queue and the context.
+ *
+ * <p>Thread safety: every method may be called from several threads. Transfers of {@code float[]} are
+ * blocking. Work from all threads goes to the one in-order queue, so it runs in enqueue order. Each
+ * {@link PreparedConv} owns its kernel object and holds a lock while it sets the arguments and enqueues
+ * ({@code clSetKernelArg} is not thread-safe), so one prepared convolution may be shared by threads.
+ * Closing the backend while other threads still use it is not supported.
+ */
+public final class OpenClBackend implements Backend {
+    private final DeviceInfo info;
+    private final cl_device_id device;
+    private final cl_context context;
+    private final cl_command_queue queue;
+    private final DeviceFacts facts;
+    private final KernelLibrary library;
+    private final Launcher launcher;
+    private final Set<ClBuffer> liveBuffers = ConcurrentHashMap.newKeySet();
+    private final Set<OpenClConv> liveConvs = ConcurrentHashMap.newKeySet();
+    private final AtomicInteger liveKernels = new AtomicInteger();
+    private final AtomicLong nextId = new AtomicLong();
+    private final ClBuffer noBias;
+    private volatile boolean closed;
+
+    @SuppressWarnings("deprecation") // clCreateCommandQueue: available on OpenCL 1.2 and later alike
+    OpenClBackend(cl_platform_id platform, cl_device_id device, DeviceInfo info) {
+        this.info = info;
+        this.device = device;
+        int[] status = new int[1];
+        cl_context_properties props = new cl_context_properties();
+        props.addProperty(CL_CONTEXT_PLATFORM, platform);
+        this.context = clCreateContext(props, 1, new cl_device_id[] {device}, null, null, status);
+        ClStatus.check(status[0], "clCreateContext(" + info.describe() + ")");
+        this.queue = clCreateCommandQueue(context, device, CL_QUEUE_PROFILING_ENABLE, status);
+        if (status[0] != CL_SUCCESS) {
+            clReleaseContext(context);
+            ClStatus.check(status[0], "clCreateCommandQueue(" + info.describe() + ")");
+        }
+        try {
+            long[] itemSizes = Arrays.copyOf(ClInfo.deviceSizes(device, CL_DEVICE_MAX_WORK_ITEM_SIZES,
+                    ClInfo.deviceUint(device, CL_DEVICE_MAX_WORK_ITEM_DIMENSIONS)), 3);
+            for (int i = 0; i < 3; i++) if (itemSizes[i] <= 0) itemSizes[i] = 1;
+            this.facts = new DeviceFacts(info.type(), Math.max(1, info.computeUnits()), info.maxWorkGroupSize(), itemSizes,
+                    info.localMemBytes());
+            this.library = new KernelLibrary(context, device, info.id() + " " + info.name(), info.driverVersion());
+            this.launcher = new Launcher(queue, info.maxWorkGroupSize(), itemSizes);
+            this.noBias = createBuffer(4, "unused bias placeholder");
+        } catch (RuntimeException e) {
+            clReleaseCommandQueue(queue);
+            clReleaseContext(context);
+            throw e;
+        }
+    }
+
+    @Override
+    public DeviceInfo device() { return info; }
+
+    /** The device limits the planner sees. */
+    public DeviceFacts facts() { return facts; }
+
+    @Override
+    public DeviceTensor allocate(Shape shape) {
+        if (shape == null) throw new IllegalArgumentException("shape must not be null");
+        return new ClTensor(this, shape, createBuffer(shape.bytes(), "opencl tensor #" + nextId.incrementAndGet() + " " + shape));
+    }
+
+    @Override
+    public DeviceTensor upload(Tensor tensor) {
+        if (tensor == null) throw new IllegalArgumentException("tensor must not be null");
+        DeviceTensor t = allocate(tensor.shape());
+        try {
+            write(((ClTensor) t).mem(), tensor.data());
+            return t;
+        } catch (RuntimeException e) {
+            t.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public Tensor download(DeviceTensor tensor) {
+        ClTensor t = own(tensor, "tensor");
+        float[] data = new float[t.shape().count()];
+        ClStatus.check(clEnqueueReadBuffer(queue, t.mem(), CL_TRUE, 0, t.shape().bytes(), Pointer.to(data), 0, null, null),
+                "clEnqueueReadBuffer");
+        return Tensor.of(data, t.shape());
+    }
+
+    @Override
+    public PreparedConv prepare(ConvSpec spec, float[] weights, Epilogue epilogue) {
+        if (spec == null) throw new IllegalArgumentException("spec must not be null");
+        if (epilogue == null) throw new IllegalArgumentException("epilogue must not be null");
+        checkOpen();
+        OpenClConv conv = new OpenClConv(this, spec, epilogue.fold(spec, weights));
+        liveConvs.add(conv);
+        return conv;
+    }
+
+    @Override
+    public void finish() {
+        checkOpen();
+        ClStatus.check(clFinish(queue), "clFinish");
+    }
+
+    /** Releases every tensor, prepared convolution, kernel and program of this backend, then the queue and context. */
+    @Override
+    public synchronized void close() {
+        if (closed) return;
+        closed = true;
+        clFinish(queue);
+        for (OpenClConv conv : liveConvs) conv.close();
+        for (ClBuffer b : liveBuffers) release(b);
+        library.close();
+        clReleaseCommandQueue(queue);
+        clReleaseContext(context);
+    }
+
+    /** Whether {@link #close()} has been called. */
+    public boolean isClosed() { return closed; }
+
+    /** Buffers (tensors, weights, biases) allocated and not yet released; 0 after {@link #close()}. */
+    public int liveBufferCount() { return liveBuffers.size(); }
+
+    /** Kernel objects created and not yet released; 0 after {@link #close()}. */
+    public int liveKernelCount() { return liveKernels.get(); }
+
+    /** Compiled programs held in the cache; 0 after {@link #close()}. */
+    public int liveProgramCount() { return library.liveProgramCount(); }
+
+    /** Programs compiled so far (program cache misses). */
+    public int buildCount() { return library.buildCount(); }
+
+    /** Prepared convolutions not yet closed; 0 after {@link #close()}. */
+    public int livePreparedCount() { return liveConvs.size(); }
+
+    // ---- package-private services for OpenClConv ----
+
+    KernelLibrary library() { return library; }
+
+    Launcher launcher() { return launcher; }
+
+    cl_device_id deviceId() { return device; }
+
+    AtomicInteger kernelCounter() { return liveKernels; }
+
+    ClBuffer noBias() { return noBias; }
+
+    void forget(OpenClConv conv) { liveConvs.remove(conv); }
+
+    /** Creates a tracked buffer of {@code bytes}. */
+    ClBuffer createBuffer(long bytes, String name) {
+        checkOpen();
+        int[] status = new int[1];
+        cl_mem mem = clCreateBuffer(context, CL_MEM_READ_WRITE, bytes, null, status);
+        ClStatus.check(status[0], "clCreateBuffer(" + bytes + " bytes for " + name + ")");
+        ClBuffer b = new ClBuffer(mem, bytes, name);
+        liveBuffers.add(b);
+        return b;
+    }
+
+    /** A tracked buffer holding {@code data} (blocking write). */
+    ClBuffer createBuffer(float[] data, String name) {
+        ClBuffer b = createBuffer(4L * data.length, name);
+        try {
+            write(b.mem(), data);
+            return b;
+        } catch (RuntimeException e) {
+            release(b);
+            throw e;
+        }
+    }
+
+    /** Releases a buffer (idempotent) and stops tracking it. */
+    void release(ClBuffer buffer) {
+        if (buffer.release()) liveBuffers.remove(buffer);
+    }
+
+    /**
+     * The OpenCL tensor behind {@code tensor}; {@code role} names it in messages. Throws
+     * {@link IllegalArgumentException} for null or another backend's tensor and {@link IllegalStateException}
+     * for a closed one or a closed backend.
+     */
+    ClTensor own(DeviceTensor tensor, String role) {
+        checkOpen();
+        if (tensor == null) throw new IllegalArgumentException(role + " tensor must not be null");
+        if (!(tensor instanceof ClTensor t) || t.owner() != this) {
+            throw new IllegalArgumentException(role + " tensor " + tensor + " belongs to backend " + describe(tensor.backend())
+                    + ", not to this one (" + info.describe() + ")");
+        }
+        if (t.isClosed()) throw new IllegalStateException(role + " tensor " + t.name() + " is closed");
+        return t;
+    }
+
+    private static String describe(Backend b) {
+        return b == null ? "null" : b.device().describe() + " (" + b.getClass().getSimpleName() + "@"
+                + Integer.toHexString(System.identityHashCode(b)) + ")";
+    }
+
+    void checkOpen() {
+        if (closed) throw new IllegalStateException("OpenCL backend on " + info.describe() + " is closed");
+    }
+
+    private void write(cl_mem mem, float[] data) {
+        ClStatus.check(clEnqueueWriteBuffer(queue, mem, CL_TRUE, 0, 4L * data.length, Pointer.to(data), 0, null, null),
+                "clEnqueueWriteBuffer");
+    }
+
+    @Override
+    public String toString() {
+        return "OpenClBackend[" + info.describe() + (closed ? ", closed" : "") + "]";
+    }
+}

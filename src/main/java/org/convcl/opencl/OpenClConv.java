@@ -1,0 +1,175 @@
+package org.convcl.opencl;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import org.convcl.Activation;
+import org.convcl.ConvSpec;
+import org.convcl.DeviceTensor;
+import org.convcl.Epilogue;
+import org.convcl.PreparedConv;
+import org.convcl.Shape;
+import org.convcl.Tensor;
+import org.convcl.plan.Plan;
+import org.convcl.plan.Planner;
+
+/**
+ * A convolution prepared on an {@link OpenClBackend}: folded weights and bias uploaded once, the planned
+ * kernel built (through the backend's program cache) and created once.
+ *
+ * <p>Thread safety: {@code forward} may be called from several threads; setting the kernel arguments and
+ * enqueueing happen under this object's lock because {@code clSetKernelArg} is not thread-safe.
+ */
+final class OpenClConv implements PreparedConv {
+    private final OpenClBackend backend;
+    private final ConvSpec spec;
+    private final ClBuffer weights;
+    private final ClBuffer bias;
+    private final SortedMap<String, Integer> epilogueDefines;
+    private final Plan preparedPlan;
+    private final Map<SortedMap<String, Integer>, ClKernel> kernels = new HashMap<>();
+    private final Map<Shape, Launch> launches = new ConcurrentHashMap<>();
+    private boolean closed;
+
+    /** A plan for one input shape and the kernel object that runs it. */
+    private record Launch(Plan plan, ClKernel kernel) {}
+
+    OpenClConv(OpenClBackend backend, ConvSpec spec, Epilogue.Folded folded) {
+        this.backend = backend;
+        this.spec = spec;
+        this.epilogueDefines = epilogueDefines(folded);
+        this.preparedPlan = Planner.plan(spec, null, backend.facts());
+        ClBuffer w = null, b = null;
+        try {
+            w = backend.createBuffer(folded.weights(), "weights of " + spec);
+            b = folded.bias() == null ? null : backend.createBuffer(folded.bias(), "bias of " + spec);
+            this.weights = w;
+            this.bias = b;
+            kernel(preparedPlan); // builds (or finds) the program now, not at the first forward
+        } catch (RuntimeException | Error e) {
+            if (w != null) backend.release(w);
+            if (b != null) backend.release(b);
+            synchronized (this) {
+                kernels.values().forEach(ClKernel::close);
+            }
+            throw e;
+        }
+    }
+
+    /** {@code HAS_BIAS} and {@code ACTIVATION} (0 none, 1 ReLU, 2 ReLU6) for the common header. */
+    static SortedMap<String, Integer> epilogueDefines(Epilogue.Folded folded) {
+        TreeMap<String, Integer> d = new TreeMap<>();
+        d.put("HAS_BIAS", folded.bias() == null ? 0 : 1);
+        d.put("ACTIVATION", activationCode(folded.activation()));
+        return d;
+    }
+
+    static int activationCode(Activation a) {
+        return switch (a) {
+            case NONE -> 0;
+            case RELU -> 1;
+            case RELU6 -> 2;
+        };
+    }
+
+    @Override
+    public ConvSpec spec() { return spec; }
+
+    @Override
+    public String plan() { return preparedPlan.reason(); }
+
+    /** The plan chosen at prepare time (no input size known). */
+    Plan preparedPlan() { return preparedPlan; }
+
+    @Override
+    public void forward(DeviceTensor input, DeviceTensor output) {
+        run(input, output, false);
+    }
+
+    @Override
+    public long forwardTimed(DeviceTensor input, DeviceTensor output) {
+        return run(input, output, true);
+    }
+
+    @Override
+    public Tensor forward(Tensor input) {
+        if (input == null) throw new IllegalArgumentException("input tensor must not be null");
+        Shape outShape = outputShape(input.shape());
+        try (DeviceTensor in = backend.upload(input); DeviceTensor out = backend.allocate(outShape)) {
+            forward(in, out);
+            return backend.download(out);
+        }
+    }
+
+    private long run(DeviceTensor input, DeviceTensor output, boolean profile) {
+        ClTensor src = backend.own(input, "input");
+        ClTensor dst = backend.own(output, "output");
+        if (src == dst) throw new IllegalArgumentException("input and output must be different tensors, got " + src.name() + " twice");
+        Shape in = src.shape();
+        Shape expected = spec.outputShape(in);
+        if (!dst.shape().equals(expected)) {
+            throw new IllegalArgumentException("output shape " + dst.shape() + " does not match " + expected
+                    + ", the output of " + spec + " for input shape " + in);
+        }
+        Launch launch = launches.computeIfAbsent(in, this::planFor);
+        synchronized (this) {
+            checkOpen();
+            KernelArgs.on(launch.kernel().handle())
+                    .buffer(src.mem()).buffer(weights.mem()).buffer(bias == null ? backend.noBias().mem() : bias.mem())
+                    .buffer(dst.mem())
+                    .int32(in.n(), in.c(), in.h(), in.w(), expected.c(), expected.h(), expected.w(),
+                            spec.groups(), spec.padTop(), spec.padLeft());
+            return backend.launcher().launch(launch.kernel(), launch.plan().globalSize(spec, expected),
+                    launch.plan().local(), profile);
+        }
+    }
+
+    /** Plans for one input shape; replans within the kernel's own work-group limit when the first plan exceeds it. */
+    private Launch planFor(Shape input) {
+        Plan plan = Planner.plan(spec, input, backend.facts());
+        ClKernel kernel = kernel(plan);
+        long workItems = 1;
+        for (long l : plan.local()) workItems *= l;
+        if (workItems > kernel.workGroupSize()) {
+            plan = Planner.plan(spec, input, backend.facts().withMaxWorkGroupSize(kernel.workGroupSize()));
+            kernel = kernel(plan);
+        }
+        return new Launch(plan, kernel);
+    }
+
+    /** The kernel object for a plan's defines (one per define set), building the program if needed. */
+    private synchronized ClKernel kernel(Plan plan) {
+        checkOpen();
+        SortedMap<String, Integer> defines = KernelLibrary.merge(plan.defines(), epilogueDefines);
+        ClKernel k = kernels.get(defines);
+        if (k == null) {
+            var program = backend.library().program(plan.algorithm().kernelFile(), defines);
+            k = new ClKernel(program, plan.algorithm().entryPoint(), backend.deviceId(), backend.kernelCounter());
+            kernels.put(defines, k);
+        }
+        return k;
+    }
+
+    private void checkOpen() {
+        if (closed) throw new IllegalStateException("prepared convolution " + spec + " is closed");
+    }
+
+    /** Releases the kernels, weights and bias (idempotent). */
+    @Override
+    public synchronized void close() {
+        if (closed) return;
+        closed = true;
+        kernels.values().forEach(ClKernel::close);
+        kernels.clear();
+        backend.release(weights);
+        if (bias != null) backend.release(bias);
+        backend.forget(this);
+    }
+
+    @Override
+    public String toString() {
+        return "OpenClConv[" + spec + ", " + preparedPlan + "]";
+    }
+}

@@ -1,0 +1,28 @@
+package org.convcl.plan;
+
+/**
+ * The convolution algorithms the OpenCL backend can run. Each names its kernel file and entry point
+ * ({@code kernels/conv2d_<algo>.cl}, {@code conv2d_<algo>}); which one runs is the {@link Planner}'s choice.
+ */
+public enum Algorithm {
+    /** Direct convolution for full and grouped specs: each work-item sums over one group's input channels. */
+    DIRECT("conv2d_full.cl", "conv2d_full"),
+    /** Depthwise (groups == inChannels) with depth multiplier γ: output channel o reads input channel o/γ. */
+    DEPTHWISE("conv2d_depthwise.cl", "conv2d_depthwise"),
+    /** 1×1, stride 1, unpadded, groups 1: a matrix product {@code W·X} per image. */
+    POINTWISE("conv2d_pointwise.cl", "conv2d_pointwise");
+
+    private final String kernelFile;
+    private final String entryPoint;
+
+    Algorithm(String kernelFile, String entryPoint) {
+        this.kernelFile = kernelFile;
+        this.entryPoint = entryPoint;
+    }
+
+    /** The kernel source file under {@code /kernels} on the classpath. */
+    public String kernelFile() { return kernelFile; }
+
+    /** The {@code __kernel} function name inside {@link #kernelFile()}. */
+    public String entryPoint() { return entryPoint; }
+}

@@ -1,0 +1,152 @@
+package org.convcl.opencl;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Random;
+import java.util.stream.Stream;
+import org.convcl.Activation;
+import org.convcl.Backend;
+import org.convcl.ConvSpec;
+import org.convcl.DeviceTensor;
+import org.convcl.Epilogue;
+import org.convcl.PreparedConv;
+import org.convcl.Reference;
+import org.convcl.Shape;
+import org.convcl.Tensor;
+import org.convcl.TensorAssert;
+import org.convcl.TestBackends;
+import org.convcl.plan.Algorithm;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** Each kernel against the naive reference on a focused set of specs (the broad sweeps live elsewhere). */
+class OpenClConvCorrectnessTest {
+
+    /** Which epilogue a case uses; built per spec because lengths depend on the output channels. */
+    enum Post { NONE, BIAS_RELU, BIAS_RELU6, BATCH_NORM_RELU, BATCH_NORM }
+
+    static Stream<Arguments> cases() {
+        return Stream.of(
+                Arguments.of("full 3x3 pad 1, 5 channels (tile tail), batch 3",
+                        ConvSpec.full(3, 5, 3).padding(1).build(), new Shape(3, 3, 7, 6), Post.BIAS_RELU, Algorithm.DIRECT),
+                Arguments.of("full stride 2, asymmetric pads",
+                        ConvSpec.full(4, 8, 3).stride(2).padding(0, 1, 2, 1).build(), new Shape(1, 4, 9, 10), Post.NONE, Algorithm.DIRECT),
+                Arguments.of("full dilation 2, relu6",
+                        ConvSpec.full(2, 3, 3).dilation(2).padding(2).build(), new Shape(2, 2, 8, 7), Post.BIAS_RELU6, Algorithm.DIRECT),
+                Arguments.of("grouped 6->9, groups 3",
+                        ConvSpec.full(6, 9, 3).groups(3).padding(1).build(), new Shape(2, 6, 5, 5), Post.BIAS_RELU, Algorithm.DIRECT),
+                Arguments.of("Kx1 kernel 5x1",
+                        ConvSpec.builder(3, 4, 5, 1).padding(2, 0).build(), new Shape(1, 3, 9, 4), Post.NONE, Algorithm.DIRECT),
+                Arguments.of("1xK kernel 1x3 stride 1x2",
+                        ConvSpec.builder(3, 4, 1, 3).stride(1, 2).padding(0, 1).build(), new Shape(1, 3, 4, 11), Post.NONE, Algorithm.DIRECT),
+                Arguments.of("full with batch-norm and relu, 1x1 output",
+                        ConvSpec.full(3, 6, 3).build(), new Shape(2, 3, 3, 3), Post.BATCH_NORM_RELU, Algorithm.DIRECT),
+                Arguments.of("depthwise γ=1 3x3 pad 1, batch 3, width 13 (tile tail)",
+                        ConvSpec.depthwise(5, 1, 3).padding(1).build(), new Shape(3, 5, 6, 13), Post.BIAS_RELU, Algorithm.DEPTHWISE),
+                Arguments.of("depthwise γ=2 stride 2 asymmetric pads",
+                        ConvSpec.depthwise(3, 2, 3).stride(2).padding(0, 0, 1, 1).build(), new Shape(2, 3, 9, 8), Post.NONE, Algorithm.DEPTHWISE),
+                Arguments.of("depthwise γ=3 dilation 2, batch-norm",
+                        ConvSpec.depthwise(2, 3, 3).dilation(2).padding(2).build(), new Shape(1, 2, 7, 9), Post.BATCH_NORM, Algorithm.DEPTHWISE),
+                Arguments.of("pointwise 7->10, 35 pixels (tile tails), batch 3, relu6",
+                        ConvSpec.pointwise(7, 10), new Shape(3, 7, 5, 7), Post.BIAS_RELU6, Algorithm.POINTWISE),
+                Arguments.of("pointwise with batch-norm and relu",
+                        ConvSpec.pointwise(16, 8), new Shape(1, 16, 4, 4), Post.BATCH_NORM_RELU, Algorithm.POINTWISE));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void matchesReference(String name, ConvSpec spec, Shape input, Post post, Algorithm algorithm) {
+        Backend backend = TestBackends.opencl();
+        long seed = 31L * spec.hashCode() + input.hashCode();
+        Random random = new Random(seed);
+        Tensor x = Tensor.of(uniform(random, input.count()), input);
+        float[] w = uniform(random, spec.weightCount());
+        Epilogue epilogue = epilogue(post, spec.outChannels(), random);
+        Tensor expected = Reference.conv2d(x, spec, w, epilogue);
+        try (PreparedConv conv = backend.prepare(spec, w, epilogue)) {
+            assertTrue(((OpenClConv) conv).preparedPlan().algorithm() == algorithm, conv.plan());
+            Tensor actual = conv.forward(x);
+            TensorAssert.assertClose(expected, actual, spec.reductionLength(),
+                    name + ": " + spec + ", input " + input + ", seed " + seed + ", plan " + conv.plan());
+        }
+    }
+
+    @Test
+    void nanAndInfinityPropagateThroughReluAsInTheReference() {
+        Backend backend = TestBackends.opencl();
+        ConvSpec spec = ConvSpec.pointwise(16, 8); // same program as the batch-norm + relu case
+        Random random = new Random(7);
+        float[] xs = uniform(random, 16 * 4 * 4);
+        xs[0] = Float.NaN;                     // pixel 0 of channel 0: every output channel sees NaN
+        xs[16 + 5] = Float.POSITIVE_INFINITY;  // pixel 5 of channel 1: ±Inf (or NaN) by weight sign
+        Tensor x = Tensor.of(xs, 1, 16, 4, 4);
+        float[] w = uniform(random, spec.weightCount());
+        Epilogue epilogue = epilogue(Post.BATCH_NORM_RELU, 8, random);
+        Tensor expected = Reference.conv2d(x, spec, w, epilogue);
+        Tensor actual = backend.conv2d(x, spec, w, epilogue);
+        for (int o = 0; o < 8; o++) {
+            assertTrue(Float.isNaN(actual.get(0, o, 0, 0)), "relu(NaN) must stay NaN in channel " + o);
+        }
+        TensorAssert.assertClose(expected, actual, spec.reductionLength(), "NaN/Inf propagation, " + spec);
+    }
+
+    @Test
+    void oneProgramServesSeveralImageSizesAndDeviceTensorsChain() {
+        Backend backend = TestBackends.opencl();
+        ConvSpec dw = ConvSpec.depthwise(5, 1, 3).padding(1).build();   // programs shared with the cases above
+        ConvSpec pw = ConvSpec.pointwise(5, 3);
+        Random random = new Random(11);
+        float[] wd = uniform(random, dw.weightCount());
+        float[] wp = uniform(random, pw.weightCount());
+        Epilogue relu = Epilogue.builder().bias(uniform(random, 5)).activation(Activation.RELU).build();
+        try (PreparedConv depthwise = backend.prepare(dw, wd, relu);
+             PreparedConv pointwise = backend.prepare(pw, wp, Epilogue.none())) {
+            for (Shape s : new Shape[] {new Shape(1, 5, 4, 4), new Shape(2, 5, 11, 17)}) {
+                Tensor x = Tensor.of(uniform(random, s.count()), s);
+                Tensor expected = Reference.conv2d(Reference.conv2d(x, dw, wd, relu), pw, wp, Epilogue.none());
+                try (DeviceTensor in = backend.upload(x);
+                     DeviceTensor mid = depthwise.forward(in);
+                     DeviceTensor out = pointwise.forward(mid)) {
+                    long ns = pointwise.forwardTimed(mid, out);
+                    assertTrue(ns >= 0, "profiled time must be non-negative, got " + ns);
+                    TensorAssert.assertClose(expected, out.download(), dw.reductionLength() * pw.reductionLength(),
+                            "depthwise then pointwise on " + s);
+                    assertEquals(pointwise.outputShape(s), out.shape());
+                }
+            }
+        }
+    }
+
+    static float[] uniform(Random random, int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = random.nextFloat() * 2f - 1f;
+        return a;
+    }
+
+    static Epilogue epilogue(Post post, int channels, Random random) {
+        return switch (post) {
+            case NONE -> Epilogue.none();
+            case BIAS_RELU -> Epilogue.builder().bias(uniform(random, channels)).activation(Activation.RELU).build();
+            case BIAS_RELU6 -> Epilogue.builder().bias(scaled(uniform(random, channels), 4f)).activation(Activation.RELU6).build();
+            case BATCH_NORM, BATCH_NORM_RELU -> {
+                float[] variance = new float[channels];
+                float[] gamma = new float[channels];
+                for (int i = 0; i < channels; i++) {
+                    variance[i] = 0.1f + random.nextFloat();
+                    gamma[i] = 0.5f + random.nextFloat();
+                }
+                yield Epilogue.builder().bias(uniform(random, channels))
+                        .batchNorm(uniform(random, channels), variance, gamma, uniform(random, channels), 1e-5f)
+                        .activation(post == Post.BATCH_NORM_RELU ? Activation.RELU : Activation.NONE).build();
+            }
+        };
+    }
+
+    private static float[] scaled(float[] a, float k) {
+        for (int i = 0; i < a.length; i++) a[i] *= k;
+        return a;
+    }
+}
