@@ -2,7 +2,8 @@
 """Runs convcl benchmark suites through torch.nn.functional.conv2d on the CPU and writes JSON lines in the
 format of `convcl bench` (backend "pytorch-cpu"), for `convcl bench --compare FILE`.
 
-Same cases, same warm-up and statistics as convcl bench: per case, `warmup` untimed calls then `runs` timed
+Same cases, same warm-up and statistics as convcl bench: per case, `warmup` untimed calls (continued until
+they have lasted 0.1 s) then `runs` timed
 calls of the convolution alone (kernel_ms_*), then the same for end-to-end calls that also copy the input in
 and the output out of torch (ms_*). Threads = available cores (torch and OpenBLAS); glibc is told to keep
 memory (MALLOC_* variables, see BASELINES.md), so PyTorch does not re-fault its buffers on every call.
@@ -22,6 +23,8 @@ ALLOCATOR_ENV = {
     "MALLOC_TRIM_THRESHOLD_": "68719476736",
     "MALLOC_TOP_PAD_": "536870912",
 }
+MIN_WARMUP_NANOS = 100_000_000
+MAX_WARMUP_CALLS = 1000
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -85,6 +88,15 @@ def out_size(size, before, after, kernel, stride, dilation):
     return (size + before + after - dilation * (kernel - 1) - 1) // stride + 1
 
 
+def warm_up(count, call):
+    """At least `count` calls and, when count > 0, more until 0.1 s has passed (at most 1000): as convcl bench."""
+    start = time.perf_counter_ns()
+    i = 0
+    while i < count or (count > 0 and i < MAX_WARMUP_CALLS and time.perf_counter_ns() - start < MIN_WARMUP_NANOS):
+        call()
+        i += 1
+
+
 def summarise(nanos):
     ms = [t / 1e6 for t in nanos]
     return statistics.median(ms), min(ms), max(ms)
@@ -109,15 +121,13 @@ def measure(torch, F, case, batch, runs, warmup, device):
 
     x = torch.from_numpy(x_host)
     with torch.no_grad():
-        for _ in range(warmup):
-            conv(x)
+        warm_up(warmup, lambda: conv(x))
         kernel = []
         for _ in range(runs):
             t = time.perf_counter_ns()
             conv(x)
             kernel.append(time.perf_counter_ns() - t)
-        for _ in range(warmup):
-            conv(torch.from_numpy(x_host.copy())).numpy().copy()
+        warm_up(warmup, lambda: conv(torch.from_numpy(x_host.copy())).numpy().copy())
         e2e = []
         for _ in range(runs):
             t = time.perf_counter_ns()

@@ -17,8 +17,16 @@ import org.convcl.Tensor;
  * Runs suites on devices. For each case and device: prepare once, warm up, then time {@code runs} kernel-only
  * calls ({@link PreparedConv#forwardTimed} on preallocated device tensors) and {@code runs} end-to-end calls
  * (upload + forward + download, wall time), each after its own warm-up.
+ *
+ * <p>A warm-up is at least {@code warmup} calls and, when {@code warmup > 0}, goes on until it has lasted
+ * {@link #MIN_WARMUP_NANOS}, so the JIT of the Java backend and the drivers' first-launch work are over
+ * before timing starts even for layers that take microseconds.
  */
 public final class BenchRunner {
+    /** The least time a warm-up lasts (when one is asked for): 0.1 s. */
+    public static final long MIN_WARMUP_NANOS = 100_000_000L;
+    /** A warm-up stops after this many calls even if it has not lasted {@link #MIN_WARMUP_NANOS}. */
+    static final int MAX_WARMUP_CALLS = 1000;
 
     /**
      * How to run.
@@ -107,17 +115,26 @@ public final class BenchRunner {
         try (PreparedConv conv = backend.prepare(c.spec(), weights, Epilogue.none());
              DeviceTensor in = backend.upload(input);
              DeviceTensor out = backend.allocate(conv.outputShape(inShape))) {
-            for (int i = 0; i < options.warmup(); i++) conv.forwardTimed(in, out);
+            warmUp(options.warmup(), () -> conv.forwardTimed(in, out));
             long[] kernelNs = new long[options.runs()];
             for (int i = 0; i < kernelNs.length; i++) kernelNs[i] = conv.forwardTimed(in, out);
 
-            for (int i = 0; i < options.warmup(); i++) endToEnd(backend, conv, input, out);
+            warmUp(options.warmup(), () -> endToEnd(backend, conv, input, out));
             long[] e2eNs = new long[options.runs()];
             for (int i = 0; i < e2eNs.length; i++) e2eNs[i] = endToEnd(backend, conv, input, out);
 
             DeviceInfo d = backend.device();
             return new BenchResult(c.suite(), c.name(), c.kindName(), backendName(d), d.name(), c.spec(), inShape,
                     options.runs(), options.warmup(), Stats.ofNanos(e2eNs), Stats.ofNanos(kernelNs), conv.plan());
+        }
+    }
+
+    /** At least {@code count} calls, and while under {@link #MIN_WARMUP_NANOS} (when count > 0) more of them. */
+    private static void warmUp(int count, Runnable call) {
+        long start = System.nanoTime();
+        for (int i = 0; i < count || (count > 0 && i < MAX_WARMUP_CALLS
+                && System.nanoTime() - start < MIN_WARMUP_NANOS); i++) {
+            call.run();
         }
     }
 
