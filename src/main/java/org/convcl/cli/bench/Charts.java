@@ -12,6 +12,7 @@ import java.util.Set;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.CategoryChart;
 import org.knowm.xchart.CategoryChartBuilder;
+import org.knowm.xchart.CategorySeries;
 import org.knowm.xchart.style.Styler;
 
 /** PNG charts of a report, drawn with XChart: GFLOP/s per layer per device, and seed-pair speedups. */
@@ -44,12 +45,22 @@ public final class Charts {
         List<String> cases = distinct(rows.stream().map(BenchResult::caseName).toList());
         List<String> series = distinct(rows.stream().map(BenchResult::series).toList());
         CategoryChart chart = base("GFLOP/s per layer, suite " + suite + " (2·MACs / median kernel time; higher is better)",
-                "layer", "GFLOP/s", cases.size() * series.size());
+                "layer", "GFLOP/s (log scale)", cases.size() * series.size(), series);
+        // Devices differ by orders of magnitude: markers on a log axis keep the slow ones readable.
+        chart.getStyler().setDefaultSeriesRenderStyle(CategorySeries.CategorySeriesRenderStyle.Scatter);
+        chart.getStyler().setYAxisLogarithmic(true);
+        chart.getStyler().setMarkerSize(11);
+        chart.getStyler().setPlotGridVerticalLinesVisible(true);
+        // Whole decades, so the log axis labels at least two powers of ten.
+        double lo = rows.stream().mapToDouble(BenchResult::gflops).min().orElse(1);
+        double hi = rows.stream().mapToDouble(BenchResult::gflops).max().orElse(10);
+        chart.getStyler().setYAxisMin(Math.pow(10, Math.floor(Math.log10(lo))));
+        chart.getStyler().setYAxisMax(Math.pow(10, Math.max(Math.ceil(Math.log10(hi)), Math.floor(Math.log10(lo)) + 1)));
         for (String s : series) {
             List<Number> y = new ArrayList<>();
             for (String c : cases) {
                 y.add(rows.stream().filter(r -> r.series().equals(s) && r.caseName().equals(c))
-                        .map(r -> (Number) r.gflops()).findFirst().orElse(0.0));
+                        .map(r -> (Number) r.gflops()).findFirst().orElse(null));
             }
             chart.addSeries(s, cases, y);
         }
@@ -61,7 +72,7 @@ public final class Charts {
         List<String> names = distinct(pairs.stream().map(p -> p.pair().name()).toList());
         List<String> series = distinct(pairs.stream().map(PairResult::series).toList());
         CategoryChart chart = base("Seed pairs: predicted (MACs) vs achieved (kernel time) speedup of separable over standard",
-                "pair", "speedup (x)", names.size() * (series.size() + 1));
+                "pair", "speedup (x)", names.size() * (series.size() + 1), series);
         List<Number> predicted = new ArrayList<>();
         for (String n : names) {
             predicted.add(pairs.stream().filter(p -> p.pair().name().equals(n)).findFirst().orElseThrow().predicted());
@@ -78,8 +89,10 @@ public final class Charts {
         return chart;
     }
 
-    private static CategoryChart base(String title, String xTitle, String yTitle, int bars) {
-        int width = Math.max(1000, Math.min(4000, 120 + 22 * bars));
+    private static CategoryChart base(String title, String xTitle, String yTitle, int bars, List<String> series) {
+        // Wide enough for the bars and for the legend on one line (about 8 px per character at 13 pt).
+        int legend = 160 + series.stream().mapToInt(s -> 60 + 8 * s.length()).sum();
+        int width = Math.max(Math.max(1000, legend), Math.min(4000, 120 + 22 * bars));
         CategoryChart chart = new CategoryChartBuilder().width(width).height(HEIGHT).title(title)
                 .xAxisTitle(xTitle).yAxisTitle(yTitle).build();
         var s = chart.getStyler();
@@ -89,7 +102,7 @@ public final class Charts {
         s.setAxisTickLabelsFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
         s.setLegendFont(new Font(Font.SANS_SERIF, Font.PLAIN, 13));
         chart.getStyler().setXAxisLabelRotation(45);
-        chart.getStyler().setPlotGridVerticalLinesVisible(false);
+        s.setPlotGridVerticalLinesVisible(false);
         chart.getStyler().setYAxisDecimalPattern("#,##0.##");
         chart.getStyler().setLocale(Locale.ROOT);
         return chart;
