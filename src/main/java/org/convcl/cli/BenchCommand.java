@@ -108,14 +108,17 @@ public final class BenchCommand implements Callable<Integer> {
             return BAD_OPTIONS;
         }
         ZonedDateTime started = ZonedDateTime.now();
+        double loadBefore = ReportWriter.loadAverage();
         long t0 = System.nanoTime();
         BenchRunner.Outcome outcome = BenchRunner.run(plan.devices, plan.suites, plan.options, new ProgressBar(stderr));
         List<BenchResult> rows = new ArrayList<>(outcome.results());
         rows.addAll(plan.compared);
         double wall = (System.nanoTime() - t0) / 1e9;
-        Report report = Report.of(started, "convcl bench " + String.join(" ", spec.commandLine().getParseResult().originalArgs()),
+        // originalArgs() holds the whole command line, from the root command (convcl) on.
+        String command = spec.root().name() + " " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
+        Report report = Report.of(started, command,
                 plan.devices, plan.suites, plan.options, rows, outcome.failures(),
-                compare == null ? null : compare.toAbsolutePath().toString(), wall);
+                compare == null ? null : compare.toAbsolutePath().toString(), wall, loadBefore);
         Path dir = reportDir(plan.outParent, started, plan.devices);
         ReportWriter.write(report, dir, plan.repoRoot);
 

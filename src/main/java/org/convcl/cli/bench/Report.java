@@ -10,11 +10,12 @@ import org.convcl.DeviceInfo;
 
 /**
  * Everything a benchmark run produced, ready for the writers: measured rows plus imported comparison rows,
- * the failures, the pair results and how the run was made.
+ * the failures, the pair results and how the run was made. {@code loadAverageBefore} is the system's one-minute
+ * load average when the run started (negative where unknown): other work on the machine shows up as noise.
  */
 public record Report(ZonedDateTime started, String command, List<DeviceInfo> devices, List<Suite> suites,
                      BenchRunner.Options options, List<BenchResult> results, List<BenchRunner.Failure> failures,
-                     List<PairResult> pairs, String compareSource, double wallSeconds) {
+                     List<PairResult> pairs, String compareSource, double wallSeconds, double loadAverageBefore) {
 
     public Report {
         results = List.copyOf(results);
@@ -25,9 +26,10 @@ public record Report(ZonedDateTime started, String command, List<DeviceInfo> dev
     /** Builds a report, computing the pair results from the rows. */
     public static Report of(ZonedDateTime started, String command, List<DeviceInfo> devices, List<Suite> suites,
                             BenchRunner.Options options, List<BenchResult> results, List<BenchRunner.Failure> failures,
-                            String compareSource, double wallSeconds) {
+                            String compareSource, double wallSeconds, double loadAverageBefore) {
         return new Report(started, command, devices, suites, options, results, failures,
-                PairResult.of(suites, results, options.quick(), options.batch()), compareSource, wallSeconds);
+                PairResult.of(suites, results, options.quick(), options.batch()), compareSource, wallSeconds,
+                loadAverageBefore);
     }
 
     /** Series labels ({@code backend:device}) in the order they first appear. */

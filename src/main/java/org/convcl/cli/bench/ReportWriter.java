@@ -110,7 +110,14 @@ public final class ReportWriter {
         options.put("compare", report.compareSource());
         env.put("options", options);
         env.put("wall_seconds", Math.round(report.wallSeconds() * 10) / 10.0);
+        env.put("load_average_before", report.loadAverageBefore());
+        env.put("load_average_after", loadAverage());
         return env;
+    }
+
+    /** The one-minute system load average, or −1 where the OS does not tell. */
+    public static double loadAverage() {
+        return java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
     }
 
     /** {@code git rev-parse HEAD} of the repository (with {@code -dirty} when it has local changes), or why not. */
@@ -151,6 +158,12 @@ public final class ReportWriter {
         sb.append(String.format(Locale.ROOT, "- Batch %d, %d warm-up + %d timed runs per measurement%s; wall time %.1f s%n",
                 report.options().batch(), report.options().warmup(), report.options().runs(),
                 report.options().quick() ? " (quick subset)" : "", report.wallSeconds()));
+        double load = report.loadAverageBefore();
+        int cores = Runtime.getRuntime().availableProcessors();
+        if (load >= 0) {
+            sb.append(String.format(Locale.ROOT, "- Load average %.2f on %d cores when the run started%s%n", load, cores,
+                    load > 0.5 * cores ? ": other work was running, expect noisy times" : ""));
+        }
         sb.append("\nTimes are medians (min and max alongside). *kernel* is the device's compute time (OpenCL profiling "
                 + "events; wall time of the call on the CPU backend and in PyTorch); *e2e* adds upload and download. "
                 + "GFLOP/s = 2·MACs / kernel median. GB/s uses a minimum-traffic model (input, weights and output "
@@ -167,7 +180,8 @@ public final class ReportWriter {
             if (rows.isEmpty()) continue;
             sb.append("\n## Suite ").append(suite.name()).append("\n\n").append(suite.description()).append("\n\n");
             Report part = new Report(report.started(), report.command(), report.devices(), List.of(suite),
-                    report.options(), rows, List.of(), List.of(), report.compareSource(), report.wallSeconds());
+                    report.options(), rows, List.of(), List.of(), report.compareSource(), report.wallSeconds(),
+                    report.loadAverageBefore());
             sb.append(part.resultsTable().markdown());
         }
         if (!report.failures().isEmpty()) {

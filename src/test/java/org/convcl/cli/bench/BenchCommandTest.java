@@ -116,7 +116,9 @@ class BenchCommandTest {
             backends.add(o.get("backend").asText());
         }
         assertEquals(List.of("cpu", "cpu", "cpu", "pytorch-cpu"), backends);
-        assertEquals("cpu", json.readTree(report.resolve("env.json").toFile()).get("devices").get(0).get("id").asText());
+        JsonNode env = json.readTree(report.resolve("env.json").toFile());
+        assertEquals("cpu", env.get("devices").get(0).get("id").asText());
+        assertTrue(env.get("command").asText().startsWith("bench --backend cpu --suites-dir "), env.toString());
         assertTrue(Files.readString(report.resolve("summary.md")).contains("tiny pair"));
     }
 

@@ -37,7 +37,7 @@ class ReportTest {
     private static Report report(List<BenchResult> rows) {
         return Report.of(ZonedDateTime.parse("2026-11-22T10:00:00Z"), "convcl bench --test", List.of(DEVICE),
                 List.of(SuitesTest.repoSuites().get("seed-pairs")), new BenchRunner.Options(1, 10, 2, true), rows,
-                List.of(), null, 1.0);
+                List.of(), null, 1.0, 0.25);
     }
 
     private static List<BenchResult> pairRows(SeedPair pair, String backend, double stdMs, double dwMs, double pwMs) {
@@ -123,6 +123,8 @@ class ReportTest {
 
         String summary = Files.readString(dir.resolve("summary.md"));
         assertTrue(summary.contains("## Seed pairs") && summary.contains("](speedup-pairs.png)"), summary);
+        assertTrue(summary.contains("- Load average 0.25 on "), summary);
+        assertEquals(0.25, env.get("load_average_before").asDouble());
     }
 
     @Test
