@@ -86,6 +86,13 @@ for a in "${args[@]+"${args[@]}"}"; do
   esac
 done
 
+# PoCL installs its own signal handlers, which can take signals the JVM relies on (it uses SIGSEGV and SIGFPE
+# internally) and kill it with no hs_err report. The JDK's signal-chaining library keeps the JVM's handlers first.
+java_home="$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")"
+if [[ -f "$java_home/lib/libjsig.so" ]]; then
+  export LD_PRELOAD="$java_home/lib/libjsig.so${LD_PRELOAD:+:$LD_PRELOAD}"
+fi
+
 # shellcheck disable=SC2086
 exec java ${JAVA_OPTS:-} -jar "$jar" bench "${defaults[@]+"${defaults[@]}"}" \
   "${quick[@]+"${quick[@]}"}" "${compare[@]+"${compare[@]}"}" "${args[@]+"${args[@]}"}"
