@@ -109,12 +109,12 @@ public final class SuiteLoader {
             int[] stride = axes(c, "stride", 2, 1, where);
             int[] pad = axes(c, "pad", 4, 0, where);
             int[] dil = axes(c, "dil", 2, 1, where);
-            ConvSpec spec = ConvSpec.builder(integer(c, "cin", where), integer(c, "cout", where),
-                            integer(c, "kh", where), integer(c, "kw", where))
+            ConvSpec spec = ConvSpec.builder(integer(c, "cin"), integer(c, "cout"),
+                            integer(c, "kh"), integer(c, "kw"))
                     .stride(stride[0], stride[1]).padding(pad[0], pad[1], pad[2], pad[3]).dilation(dil[0], dil[1])
-                    .groups(c.has("groups") ? integer(c, "groups", where) : 1).build();
-            int h = integer(c, "h", where), w = integer(c, "w", where);
-            int n = c.has("n") ? integer(c, "n", where) : 0;
+                    .groups(c.has("groups") ? integer(c, "groups") : 1).build();
+            int h = integer(c, "h"), w = integer(c, "w");
+            int n = c.has("n") ? integer(c, "n") : 0;
             if (c.has("n") && n <= 0) throw new IllegalArgumentException("n must be positive, got " + n);
             spec.outputShape(new org.convcl.Shape(1, spec.inChannels(), h, w)); // validates h, w against the kernel
             String kind = text(c, "kind", where);
@@ -183,7 +183,7 @@ public final class SuiteLoader {
         return v.asText();
     }
 
-    private static int integer(JsonNode node, String field, String where) {
+    private static int integer(JsonNode node, String field) {
         JsonNode v = node.get(field);
         if (v == null || !v.canConvertToInt() || !v.isIntegralNumber()) {
             throw new IllegalArgumentException("field '" + field + "' must be an integer, got " + v);
