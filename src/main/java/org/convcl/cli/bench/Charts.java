@@ -40,22 +40,14 @@ public final class Charts {
         return files;
     }
 
-    /** Bars of GFLOP/s (kernel median) per case, one colour per backend:device. */
+    /** GFLOP/s (kernel median) per case, one marker colour per backend:device, on a log axis. */
     static CategoryChart gflopsChart(String suite, List<BenchResult> rows) {
         List<String> cases = distinct(rows.stream().map(BenchResult::caseName).toList());
         List<String> series = distinct(rows.stream().map(BenchResult::series).toList());
         CategoryChart chart = base("GFLOP/s per layer, suite " + suite + " (2·MACs / median kernel time; higher is better)",
                 "layer", "GFLOP/s (log scale)", cases.size() * series.size(), series);
         // Devices differ by orders of magnitude: markers on a log axis keep the slow ones readable.
-        chart.getStyler().setDefaultSeriesRenderStyle(CategorySeries.CategorySeriesRenderStyle.Scatter);
-        chart.getStyler().setYAxisLogarithmic(true);
-        chart.getStyler().setMarkerSize(11);
-        chart.getStyler().setPlotGridVerticalLinesVisible(true);
-        // Whole decades, so the log axis labels at least two powers of ten.
-        double lo = rows.stream().mapToDouble(BenchResult::gflops).min().orElse(1);
-        double hi = rows.stream().mapToDouble(BenchResult::gflops).max().orElse(10);
-        chart.getStyler().setYAxisMin(Math.pow(10, Math.floor(Math.log10(lo))));
-        chart.getStyler().setYAxisMax(Math.pow(10, Math.max(Math.ceil(Math.log10(hi)), Math.floor(Math.log10(lo)) + 1)));
+        logMarkers(chart, rows.stream().mapToDouble(BenchResult::gflops).toArray());
         for (String s : series) {
             List<Number> y = new ArrayList<>();
             for (String c : cases) {
@@ -67,17 +59,17 @@ public final class Charts {
         return chart;
     }
 
-    /** Bars of predicted speedup next to each series' achieved speedup, per seed pair. */
+    /** Predicted speedup next to each series' achieved speedup, per seed pair (markers, log axis). */
     static CategoryChart speedupChart(List<PairResult> pairs) {
         List<String> names = distinct(pairs.stream().map(p -> p.pair().name()).toList());
         List<String> series = distinct(pairs.stream().map(PairResult::series).toList());
         CategoryChart chart = base("Seed pairs: predicted (MACs) vs achieved (kernel time) speedup of separable over standard",
-                "pair", "speedup (x)", names.size() * (series.size() + 1), series);
+                "pair", "speedup (x, log scale)", names.size() * (series.size() + 1), series);
         List<Number> predicted = new ArrayList<>();
         for (String n : names) {
             predicted.add(pairs.stream().filter(p -> p.pair().name().equals(n)).findFirst().orElseThrow().predicted());
         }
-        chart.addSeries("predicted (Cost)", names, predicted).setFillColor(Color.GRAY);
+        chart.addSeries("predicted (Cost)", names, predicted).setMarkerColor(Color.DARK_GRAY);
         for (String s : series) {
             List<Number> y = new ArrayList<>();
             for (String n : names) {
@@ -86,12 +78,16 @@ public final class Charts {
             }
             chart.addSeries("achieved " + s, names, y);
         }
+        // Achieved speedups range from below 1 to far above the prediction: a log axis keeps both readable.
+        double[] all = pairs.stream().flatMapToDouble(p -> java.util.stream.DoubleStream.of(p.predicted(), p.achievedKernel()))
+                .toArray();
+        logMarkers(chart, all);
         return chart;
     }
 
     private static CategoryChart base(String title, String xTitle, String yTitle, int bars, List<String> series) {
-        // Wide enough for the bars and for the legend on one line (about 8 px per character at 13 pt).
-        int legend = 160 + series.stream().mapToInt(s -> 60 + 8 * s.length()).sum();
+        // Wide enough for the bars and for the legend on one line (about 9 px per character at 13 pt, with room for the extra series of the speedup chart).
+        int legend = 200 + series.stream().mapToInt(s -> 70 + 9 * s.length()).sum();
         int width = Math.max(Math.max(1000, legend), Math.min(4000, 120 + 22 * bars));
         CategoryChart chart = new CategoryChartBuilder().width(width).height(HEIGHT).title(title)
                 .xAxisTitle(xTitle).yAxisTitle(yTitle).build();
@@ -106,6 +102,20 @@ public final class Charts {
         chart.getStyler().setYAxisDecimalPattern("#,##0.##");
         chart.getStyler().setLocale(Locale.ROOT);
         return chart;
+    }
+
+    /** Markers on a log y axis spanning whole decades, so at least two powers of ten are labelled. */
+    private static void logMarkers(CategoryChart chart, double[] values) {
+        var s = chart.getStyler();
+        s.setDefaultSeriesRenderStyle(CategorySeries.CategorySeriesRenderStyle.Scatter);
+        s.setYAxisLogarithmic(true);
+        s.setMarkerSize(11);
+        s.setPlotGridVerticalLinesVisible(true);
+        double lo = java.util.Arrays.stream(values).filter(v -> v > 0).min().orElse(1);
+        double hi = java.util.Arrays.stream(values).max().orElse(10);
+        double floor = Math.floor(Math.log10(lo));
+        s.setYAxisMin(Math.pow(10, floor));
+        s.setYAxisMax(Math.pow(10, Math.max(Math.ceil(Math.log10(hi)), floor + 1)));
     }
 
     private static void save(CategoryChart chart, Path file) throws IOException {
