@@ -67,7 +67,10 @@ class SeparableBlockTest {
                         .depthMultiplier(2).kernel(5, 3).dilation(2, 1).padding(3, 0, 1, 2)
                         .depthwiseEpilogue(Epilogue.activation(Activation.RELU6))
                         .pointwiseEpilogue(Epilogue.activation(Activation.NONE)).build(), 1, 12, 10, 4),
-                makeCase("distributed γ 4", SeparableBlock.distributed(3, 4, 3), 2, 8, 8, 5));
+                makeCase("distributed γ 4", SeparableBlock.distributed(3, 4, 3), 2, 8, 8, 5),
+                // Rows wide enough for the OpenCL kernel's whole-vector loads (16 lanes, stride 1 and 2) and a tail.
+                makeCase("wide rows stride 1", SeparableBlock.mobilenet(3, 5, 1), 1, 3, 45, 6),
+                makeCase("wide rows stride 2", SeparableBlock.mobilenet(3, 5, 2), 2, 4, 75, 7));
     }
 
     @TestFactory

@@ -81,7 +81,8 @@ final class OpenClFusedBlock implements PreparedBlock {
 
     @Override
     public String plan() {
-        return "fused (" + reason + "): " + ENTRY_POINT + ", " + BlockPlanner.TILE_P + " pixels x "
+        return "fused (" + reason + "): " + ENTRY_POINT + ", " + BlockPlanner.PIX_ITEMS + " row segments of "
+                + BlockPlanner.VEC + " pixels x "
                 + BlockPlanner.OC_ITEMS * BlockPlanner.OC_PER_ITEM + " output channels per work-group, "
                 + BlockPlanner.CM + "-channel depthwise tiles in local memory";
     }
@@ -120,10 +121,8 @@ final class OpenClFusedBlock implements PreparedBlock {
                     + ", the output of " + block + " for input shape " + in);
         }
         ConvSpec dw = block.depthwise();
-        int pixels = expected.h() * expected.w();
-        long[] local = {BlockPlanner.TILE_P, BlockPlanner.OC_ITEMS, 1};
-        long[] global = {ceil(pixels, BlockPlanner.TILE_P) * BlockPlanner.TILE_P,
-                ceil(expected.c(), BlockPlanner.OC_ITEMS * BlockPlanner.OC_PER_ITEM) * BlockPlanner.OC_ITEMS, in.n()};
+        long[] local = BlockPlanner.fusedLocal();
+        long[] global = BlockPlanner.fusedGlobal(expected);
         synchronized (this) {
             if (closed) throw new IllegalStateException("prepared fused " + block + " is closed");
             KernelArgs.on(kernel.handle()).buffer(src.mem()).buffer(dwWeights.mem()).buffer(dwBias.mem())
@@ -133,10 +132,6 @@ final class OpenClFusedBlock implements PreparedBlock {
                             dw.padTop(), dw.padLeft());
             return backend.launcher().launch(kernel, global, local, profile);
         }
-    }
-
-    private static long ceil(long a, long b) {
-        return (a + b - 1) / b;
     }
 
     /** Releases the kernel and the weights (idempotent). */

@@ -17,8 +17,10 @@ import org.convcl.SeparableBlock;
 public final class BlockPlanner {
     /** Largest share of extra MACs (depthwise recomputation over total block MACs) the fused path may cost. */
     public static final double MAX_RECOMPUTE_FRACTION = 0.25;
-    /** Output pixels per work-group (local size along dim 0; PoCL vectorizes along it). */
-    public static final int TILE_P = 32;
+    /** Consecutive output pixels of one row in one work-item's vectors (8 or 16). */
+    public static final int VEC = 16;
+    /** Row segments of {@link #VEC} pixels per work-group (local size along dim 0). */
+    public static final int PIX_ITEMS = 4;
     /** Work-items along dim 1: each owns {@link #OC_PER_ITEM} output channels of every pixel of the tile. */
     public static final int OC_ITEMS = 8;
     /** Output channels accumulated in registers by one work-item. */
@@ -81,10 +83,10 @@ public final class BlockPlanner {
      */
     public static int channelsPerPass(DeviceFacts device) {
         if (device == null) throw new IllegalArgumentException("device facts must not be null");
-        long items = (long) TILE_P * OC_ITEMS;
+        long items = (long) PIX_ITEMS * OC_ITEMS;
         long[] perDim = device.maxWorkItemSizes();
-        boolean fits = items <= device.maxWorkGroupSize() && TILE_P <= perDim[0] && OC_ITEMS <= perDim[1]
-                && 4L * CM * TILE_P <= device.localMemBytes();
+        boolean fits = items <= device.maxWorkGroupSize() && PIX_ITEMS <= perDim[0] && OC_ITEMS <= perDim[1]
+                && 4L * CM * PIX_ITEMS * VEC <= device.localMemBytes();
         return fits ? OC_ITEMS * OC_PER_ITEM : 0;
     }
 
@@ -99,11 +101,27 @@ public final class BlockPlanner {
         defines.put("DH", d.dilationH());
         defines.put("DW", d.dilationW());
         defines.put("DEPTH_MULT", d.depthMultiplier());
-        defines.put("TILE_P", TILE_P);
+        defines.put("VEC", VEC);
+        defines.put("PIX_ITEMS", PIX_ITEMS);
         defines.put("OC_ITEMS", OC_ITEMS);
         defines.put("OC_PER_ITEM", OC_PER_ITEM);
         defines.put("CM", CM);
         return defines;
+    }
+
+    /** The fused kernel's local size: {@code (PIX_ITEMS, OC_ITEMS, 1)}. */
+    public static long[] fusedLocal() {
+        return new long[] {PIX_ITEMS, OC_ITEMS, 1};
+    }
+
+    /**
+     * The fused kernel's grid for an output shape, already a multiple of {@link #fusedLocal()}: row segments of
+     * {@link #VEC} pixels, channel groups of {@code OC_ITEMS·OC_PER_ITEM} outputs, images.
+     */
+    public static long[] fusedGlobal(org.convcl.Shape output) {
+        long segments = (long) output.h() * ((output.w() + VEC - 1) / VEC);
+        long groups = (output.c() + (long) OC_ITEMS * OC_PER_ITEM - 1) / ((long) OC_ITEMS * OC_PER_ITEM);
+        return new long[] {(segments + PIX_ITEMS - 1) / PIX_ITEMS * PIX_ITEMS, groups * OC_ITEMS, output.n()};
     }
 
     /** Output channels padded to whole passes: the row length of the fused kernel's transposed pointwise weights. */
