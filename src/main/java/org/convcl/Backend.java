@@ -40,7 +40,8 @@ public interface Backend extends AutoCloseable {
                                        BlockMode mode) {
         if (block == null) throw new IllegalArgumentException("block must not be null");
         if (mode == BlockMode.FUSED) {
-            throw new IllegalArgumentException("mode FUSED requested but " + getClass().getSimpleName() + " has no fused block path");
+            throw new IllegalArgumentException("mode FUSED requested but the backend on " + device().describe()
+                    + " has no fused block path");
         }
         if (mode == null) throw new IllegalArgumentException("mode must not be null");
         return UnfusedBlock.prepare(this, block, depthwiseWeights, pointwiseWeights,

@@ -174,4 +174,32 @@ class SeparableBlockTest {
             assertTrue(e.getMessage().startsWith("weights length 31"), e.getMessage());
         });
     }
+
+    /** A backend with only the interface's default block path (delegates everything else to the CPU backend). */
+    private static Backend plainBackend() {
+        Backend cpu = TestBackends.cpu();
+        return new Backend() {
+            @Override public DeviceInfo device() { return cpu.device(); }
+            @Override public DeviceTensor allocate(Shape shape) { return cpu.allocate(shape); }
+            @Override public DeviceTensor upload(Tensor tensor) { return cpu.upload(tensor); }
+            @Override public Tensor download(DeviceTensor tensor) { return cpu.download(tensor); }
+            @Override public PreparedConv prepare(ConvSpec spec, float[] w, Epilogue e) { return cpu.prepare(spec, w, e); }
+            @Override public void finish() { cpu.finish(); }
+            @Override public void close() {}
+        };
+    }
+
+    @Test
+    void defaultBlockPathIsUnfused() {
+        Case c = makeCase("default path", SeparableBlock.mobilenet(3, 5, 2), 1, 7, 6, 9);
+        Backend plain = plainBackend();
+        try (PreparedBlock b = plain.prepareBlock(c.block, c.dw, c.pw, BlockMode.AUTO)) {
+            assertEquals(BlockMode.UNFUSED, b.mode());
+            assertTrue(b.plan().startsWith("unfused (no fused block path on this backend): ["), b.plan());
+            TensorAssert.assertClose(reference(c), b.forward(c.input), reduction(c.block), b.plan());
+        }
+        assertEquals("mode FUSED requested but the backend on " + plain.device().describe() + " has no fused block path",
+                assertThrows(IllegalArgumentException.class, () -> plain.prepareBlock(c.block, c.dw, c.pw, BlockMode.FUSED))
+                        .getMessage());
+    }
 }
