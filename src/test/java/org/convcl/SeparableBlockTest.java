@@ -68,9 +68,11 @@ class SeparableBlockTest {
                         .depthwiseEpilogue(Epilogue.activation(Activation.RELU6))
                         .pointwiseEpilogue(Epilogue.activation(Activation.NONE)).build(), 1, 12, 10, 4),
                 makeCase("distributed γ 4", SeparableBlock.distributed(3, 4, 3), 2, 8, 8, 5),
-                // Rows wide enough for the OpenCL kernel's whole-vector loads (16 lanes, stride 1 and 2) and a tail.
-                makeCase("wide rows stride 1", SeparableBlock.mobilenet(3, 5, 1), 1, 3, 45, 6),
-                makeCase("wide rows stride 2", SeparableBlock.mobilenet(3, 5, 2), 2, 4, 75, 7));
+                // Rows wide enough for the OpenCL kernel's whole-vector loads, stride 1 and 2, 16 and 8 lanes, with tails.
+                makeCase("wide rows stride 1, 16 lanes", SeparableBlock.mobilenet(3, 5, 1), 1, 3, 45, 6),
+                makeCase("wide rows stride 2, 16 lanes", SeparableBlock.mobilenet(3, 5, 2), 2, 4, 62, 7),
+                makeCase("wide rows stride 1, 8 lanes", SeparableBlock.mobilenet(3, 5, 1), 1, 3, 21, 8),
+                makeCase("wide rows stride 2, 8 lanes", SeparableBlock.mobilenet(3, 5, 2), 1, 4, 75, 10));
     }
 
     @TestFactory

@@ -1,5 +1,7 @@
 package org.convcl.opencl;
 
+import java.util.HashMap;
+import java.util.Map;
 import java.util.SortedMap;
 import org.convcl.BlockMode;
 import org.convcl.ConvSpec;
@@ -27,7 +29,8 @@ final class OpenClFusedBlock implements PreparedBlock {
     private final SeparableBlock block;
     private final String reason;
     private final ClBuffer dwWeights, dwBias, pwWeights, pwBias;
-    private final ClKernel kernel;
+    private final SortedMap<String, Integer> epilogueDefines;
+    private final Map<Integer, ClKernel> kernels = new HashMap<>(); // by vector width; guarded by this
     private boolean closed;
 
     OpenClFusedBlock(OpenClBackend backend, SeparableBlock block, float[] depthwiseWeights, float[] pointwiseWeights,
@@ -37,9 +40,8 @@ final class OpenClFusedBlock implements PreparedBlock {
         this.reason = reason;
         Epilogue.Folded dw = block.depthwiseEpilogue().fold(block.depthwise(), depthwiseWeights);
         Epilogue.Folded pw = block.pointwiseEpilogue().fold(block.pointwise(), pointwiseWeights);
-        SortedMap<String, Integer> defines = KernelLibrary.merge(BlockPlanner.fusedDefines(block),
-                OpenClConv.epilogueDefines(pw));
-        defines.put("DW_ACTIVATION", OpenClConv.activationCode(dw.activation()));
+        epilogueDefines = OpenClConv.epilogueDefines(pw);
+        epilogueDefines.put("DW_ACTIVATION", OpenClConv.activationCode(dw.activation()));
         ClBuffer a = null, b = null, c = null, d = null;
         try {
             a = backend.createBuffer(dw.weights(), "depthwise weights of " + block);
@@ -47,10 +49,12 @@ final class OpenClFusedBlock implements PreparedBlock {
             c = backend.createBuffer(transposePadded(pw.weights(), block.outChannels(), block.midChannels()),
                     "pointwise weights of " + block);
             d = pw.bias() == null ? null : backend.createBuffer(pw.bias(), "pointwise bias of " + block);
-            this.kernel = new ClKernel(backend.library().program(KERNEL_FILE, defines), ENTRY_POINT, backend.deviceId(),
-                    backend.kernelCounter());
+            kernel(BlockPlanner.VEC); // builds the wide variant now, not at the first forward
         } catch (RuntimeException | Error e) {
             for (ClBuffer x : new ClBuffer[] {a, b, c, d}) if (x != null) backend.release(x);
+            synchronized (this) {
+                kernels.values().forEach(ClKernel::close);
+            }
             throw e;
         }
         dwWeights = a;
@@ -58,6 +62,19 @@ final class OpenClFusedBlock implements PreparedBlock {
         pwWeights = c;
         pwBias = d;
         backend.track(this);
+    }
+
+    /** The kernel for vector width {@code vec}, built through the program cache on first use. */
+    private synchronized ClKernel kernel(int vec) {
+        if (closed) throw new IllegalStateException("prepared fused " + block + " is closed");
+        ClKernel k = kernels.get(vec);
+        if (k == null) {
+            var defines = KernelLibrary.merge(BlockPlanner.fusedDefines(block, vec), epilogueDefines);
+            k = new ClKernel(backend.library().program(KERNEL_FILE, defines), ENTRY_POINT, backend.deviceId(),
+                    backend.kernelCounter());
+            kernels.put(vec, k);
+        }
+        return k;
     }
 
     /** {@code [cout][cmid]} to {@code [cmid][coutPad]}, the padding columns zero. */
@@ -82,7 +99,7 @@ final class OpenClFusedBlock implements PreparedBlock {
     @Override
     public String plan() {
         return "fused (" + reason + "): " + ENTRY_POINT + ", " + BlockPlanner.PIX_ITEMS + " row segments of "
-                + BlockPlanner.VEC + " pixels x "
+                + BlockPlanner.VEC + " (or " + BlockPlanner.VEC_NARROW + " for narrow rows) pixels x "
                 + BlockPlanner.OC_ITEMS * BlockPlanner.OC_PER_ITEM + " output channels per work-group, "
                 + BlockPlanner.CM + "-channel depthwise tiles in local memory";
     }
@@ -124,7 +141,7 @@ final class OpenClFusedBlock implements PreparedBlock {
         long[] local = BlockPlanner.fusedLocal();
         long[] global = BlockPlanner.fusedGlobal(expected);
         synchronized (this) {
-            if (closed) throw new IllegalStateException("prepared fused " + block + " is closed");
+            ClKernel kernel = kernel(BlockPlanner.vectorWidth(expected.w()));
             KernelArgs.on(kernel.handle()).buffer(src.mem()).buffer(dwWeights.mem()).buffer(dwBias.mem())
                     .buffer(pwWeights.mem()).buffer(pwBias == null ? backend.noBias().mem() : pwBias.mem())
                     .buffer(dst.mem())
@@ -139,7 +156,8 @@ final class OpenClFusedBlock implements PreparedBlock {
     public synchronized void close() {
         if (closed) return;
         closed = true;
-        kernel.close();
+        kernels.values().forEach(ClKernel::close);
+        kernels.clear();
         for (ClBuffer b : new ClBuffer[] {dwWeights, dwBias, pwWeights, pwBias}) if (b != null) backend.release(b);
         backend.untrack(this);
     }

@@ -17,8 +17,10 @@ import org.convcl.SeparableBlock;
 public final class BlockPlanner {
     /** Largest share of extra MACs (depthwise recomputation over total block MACs) the fused path may cost. */
     public static final double MAX_RECOMPUTE_FRACTION = 0.25;
-    /** Consecutive output pixels of one row in one work-item's vectors (8 or 16). */
+    /** Consecutive output pixels of one row in one work-item's vectors: the wide choice. */
     public static final int VEC = 16;
+    /** The narrow vector width, for rows that would leave most of a {@link #VEC}-wide vector idle. */
+    public static final int VEC_NARROW = 8;
     /** Row segments of {@link #VEC} pixels per work-group (local size along dim 0). */
     public static final int PIX_ITEMS = 4;
     /** Work-items along dim 1: each owns {@link #OC_PER_ITEM} output channels of every pixel of the tile. */
@@ -86,12 +88,29 @@ public final class BlockPlanner {
         long items = (long) PIX_ITEMS * OC_ITEMS;
         long[] perDim = device.maxWorkItemSizes();
         boolean fits = items <= device.maxWorkGroupSize() && PIX_ITEMS <= perDim[0] && OC_ITEMS <= perDim[1]
-                && 4L * CM * PIX_ITEMS * VEC <= device.localMemBytes();
+                && 4L * CM * PIX_ITEMS * Math.max(VEC, VEC_NARROW) <= device.localMemBytes();
         return fits ? OC_ITEMS * OC_PER_ITEM : 0;
     }
 
-    /** The fused kernel's defines for {@code block} (without the epilogue switches, which the backend adds). */
-    public static SortedMap<String, Integer> fusedDefines(SeparableBlock block) {
+    /**
+     * The vector width for an output row of {@code outputWidth} pixels: {@link #VEC_NARROW} when it keeps more than
+     * 15% more lanes busy (e.g. 7 of 8 instead of 7 of 16), otherwise {@link #VEC}.
+     */
+    public static int vectorWidth(int outputWidth) {
+        if (outputWidth <= 0) throw new IllegalArgumentException("outputWidth must be positive, got " + outputWidth);
+        return laneUse(outputWidth, VEC_NARROW) > 1.15 * laneUse(outputWidth, VEC) ? VEC_NARROW : VEC;
+    }
+
+    private static double laneUse(int width, int vec) {
+        return (double) width / ((width + vec - 1) / vec * vec);
+    }
+
+    /**
+     * The fused kernel's defines for {@code block} and vector width {@code vec} (see {@link #vectorWidth}),
+     * without the epilogue switches, which the backend adds.
+     */
+    public static SortedMap<String, Integer> fusedDefines(SeparableBlock block, int vec) {
+        if (vec != VEC && vec != VEC_NARROW) throw new IllegalArgumentException("vec must be " + VEC + " or " + VEC_NARROW + ", got " + vec);
         var d = block.depthwise();
         TreeMap<String, Integer> defines = new TreeMap<>();
         defines.put("KH", d.kernelH());
@@ -101,7 +120,7 @@ public final class BlockPlanner {
         defines.put("DH", d.dilationH());
         defines.put("DW", d.dilationW());
         defines.put("DEPTH_MULT", d.depthMultiplier());
-        defines.put("VEC", VEC);
+        defines.put("VEC", vec);
         defines.put("PIX_ITEMS", PIX_ITEMS);
         defines.put("OC_ITEMS", OC_ITEMS);
         defines.put("OC_PER_ITEM", OC_PER_ITEM);
@@ -116,10 +135,11 @@ public final class BlockPlanner {
 
     /**
      * The fused kernel's grid for an output shape, already a multiple of {@link #fusedLocal()}: row segments of
-     * {@link #VEC} pixels, channel groups of {@code OC_ITEMS·OC_PER_ITEM} outputs, images.
+     * {@link #vectorWidth(int) vectorWidth(OW)} pixels, channel groups of {@code OC_ITEMS·OC_PER_ITEM} outputs, images.
      */
     public static long[] fusedGlobal(org.convcl.Shape output) {
-        long segments = (long) output.h() * ((output.w() + VEC - 1) / VEC);
+        int vec = vectorWidth(output.w());
+        long segments = (long) output.h() * ((output.w() + vec - 1) / vec);
         long groups = (output.c() + (long) OC_ITEMS * OC_PER_ITEM - 1) / ((long) OC_ITEMS * OC_PER_ITEM);
         return new long[] {(segments + PIX_ITEMS - 1) / PIX_ITEMS * PIX_ITEMS, groups * OC_ITEMS, output.n()};
     }

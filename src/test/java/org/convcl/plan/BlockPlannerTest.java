@@ -43,9 +43,21 @@ class BlockPlannerTest {
     }
 
     @Test
+    void vectorWidthKeepsLanesBusy() {
+        int[][] widthToVec = {{1, 8}, {7, 8}, {8, 8}, {9, 16}, {14, 16}, {16, 16}, {21, 8}, {28, 16}, {35, 8}, {56, 16},
+                {112, 16}};
+        for (int[] c : widthToVec) assertEquals(c[1], BlockPlanner.vectorWidth(c[0]), "output width " + c[0]);
+        assertThrows(IllegalArgumentException.class, () -> BlockPlanner.vectorWidth(0));
+        assertThrows(IllegalArgumentException.class, () -> BlockPlanner.fusedDefines(SeparableBlock.mobilenet(2, 2, 1), 4));
+    }
+
+    @Test
     void fusedGridCoversSegmentsChannelGroupsAndImages() {
-        // 5 rows x ceil(35/16) = 15 segments -> 16 (whole work-groups of 4); 70 channels -> 2 groups of 64.
-        assertArrayEquals(new long[] {16, 2 * BlockPlanner.OC_ITEMS, 2}, BlockPlanner.fusedGlobal(new Shape(2, 70, 5, 35)));
+        // 35 wide: 8-lane vectors (35 of 40 lanes busy, not 35 of 48); 5 rows x 5 segments = 25 -> 28 (whole
+        // work-groups of 4); 70 channels -> 2 groups of 64.
+        assertArrayEquals(new long[] {28, 2 * BlockPlanner.OC_ITEMS, 2}, BlockPlanner.fusedGlobal(new Shape(2, 70, 5, 35)));
+        // 112 wide: 16-lane vectors, 7 per row.
+        assertArrayEquals(new long[] {7 * 112, BlockPlanner.OC_ITEMS, 1}, BlockPlanner.fusedGlobal(new Shape(1, 64, 112, 112)));
         assertArrayEquals(new long[] {BlockPlanner.PIX_ITEMS, BlockPlanner.OC_ITEMS, 1}, BlockPlanner.fusedLocal());
         assertEquals(128, BlockPlanner.paddedOutChannels(70));
         assertEquals(64, BlockPlanner.paddedOutChannels(64));
