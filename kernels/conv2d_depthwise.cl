@@ -4,7 +4,8 @@
  *
  * One work-item computes TILE_X consecutive outputs along x of one output row of one (image, channel).
  * For each kernel row it loads the input span those outputs share once into registers
- * ((TILE_X−1)·SW + (KW−1)·DW + 1 values, zero outside the image) and reuses it for every tap.
+ * ((TILE_X−1)·SW + (KW−1)·DW + 1 values) and reuses it for every tap; taps outside the image are skipped,
+ * never multiplied by a zero, so non-finite weights propagate as in the reference.
  * Grid: dim0 = ceil(w_out / TILE_X), dim1 = h_out, dim2 = n_batch · c_out; padded to the local size.
  *
  * Required defines: KH, KW (kernel), SH, SW (stride), DH, DW (dilation), DEPTH_MULT (γ), and
@@ -61,16 +62,21 @@ __kernel void conv2d_depthwise(__global const float *restrict src, __global cons
         if (iy < 0 || iy >= h_in) continue;
         __global const float *row = in + iy * w_in;
         float span[SPAN];
+        bool inside[SPAN];
 #pragma unroll
         for (int s = 0; s < SPAN; s++) {
             const int ix = ix0 + s;
-            span[s] = (ix >= 0 && ix < w_in) ? row[ix] : 0.0f;
+            inside[s] = ix >= 0 && ix < w_in;
+            span[s] = inside[s] ? row[ix] : 0.0f;
         }
 #pragma unroll
         for (int kx = 0; kx < KW; kx++) {
             const float wv = w[ky * KW + kx];
+            // Padding is skipped, not multiplied: a zero times an infinite weight would be NaN.
 #pragma unroll
-            for (int t = 0; t < TILE_X; t++) acc[t] += span[t * SW + kx * DW] * wv;
+            for (int t = 0; t < TILE_X; t++) {
+                if (inside[t * SW + kx * DW]) acc[t] += span[t * SW + kx * DW] * wv;
+            }
         }
     }
 

@@ -1,6 +1,5 @@
 package org.convcl.cpu;
 
-import java.util.Objects;
 import org.convcl.Backend;
 import org.convcl.BlockMode;
 import org.convcl.ConvSpec;
@@ -41,6 +40,7 @@ public final class CpuBackend implements Backend {
     public DeviceTensor allocate(Shape shape) {
         checkOpen();
         if (shape == null) throw new IllegalArgumentException("shape must not be null");
+        checkAllocation(shape);
         return new CpuTensor(this, shape, new float[shape.count()]);
     }
 
@@ -48,6 +48,7 @@ public final class CpuBackend implements Backend {
     public DeviceTensor upload(Tensor tensor) {
         checkOpen();
         if (tensor == null) throw new IllegalArgumentException("tensor must not be null");
+        checkAllocation(tensor.shape());
         return new CpuTensor(this, tensor.shape(), tensor.data().clone());
     }
 
@@ -101,13 +102,21 @@ public final class CpuBackend implements Backend {
         closed = true;
     }
 
+    /** Refuses a tensor larger than the device's {@code maxAllocBytes} (the JVM heap limit) before allocating it. */
+    private void checkAllocation(Shape shape) {
+        if (shape.bytes() > device.maxAllocBytes()) {
+            throw new IllegalArgumentException("tensor " + shape + " needs " + shape.bytes() + " bytes, more than the "
+                    + device.maxAllocBytes() + " bytes the Java heap allows (-Xmx)");
+        }
+    }
+
     void checkOpen() {
         if (closed) throw new IllegalStateException("the CPU backend is closed");
     }
 
     /** The CPU tensor behind {@code tensor}, which must belong to this backend and be open. */
     CpuTensor owned(DeviceTensor tensor, String role) {
-        Objects.requireNonNull(tensor, role);
+        if (tensor == null) throw new IllegalArgumentException(role + " tensor must not be null");
         if (!(tensor instanceof CpuTensor t) || t.backend() != this) {
             throw new IllegalArgumentException(role + " " + tensor + " belongs to another backend ("
                     + describeOwner(tensor) + "), not to " + device.describe());

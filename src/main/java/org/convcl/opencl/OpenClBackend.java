@@ -54,6 +54,7 @@ public final class OpenClBackend implements Backend {
     private final AtomicInteger liveKernels = new AtomicInteger();
     private final AtomicLong nextId = new AtomicLong();
     private final ClBuffer noBias;
+    private volatile FaultInjector faults = FaultInjector.NONE;
     private volatile boolean closed;
 
     @SuppressWarnings("deprecation") // clCreateCommandQueue: available on OpenCL 1.2 and later alike
@@ -125,6 +126,7 @@ public final class OpenClBackend implements Backend {
         if (spec == null) throw new IllegalArgumentException("spec must not be null");
         if (epilogue == null) throw new IllegalArgumentException("epilogue must not be null");
         checkOpen();
+        checkAllocation(4L * spec.weightCount(), "weights of " + spec); // before folding copies them
         OpenClConv conv = new OpenClConv(this, spec, epilogue.fold(spec, weights));
         liveConvs.add(conv);
         return conv;
@@ -208,15 +210,34 @@ public final class OpenClBackend implements Backend {
 
     void untrack(AutoCloseable prepared) { liveOthers.remove(prepared); }
 
-    /** Creates a tracked buffer of {@code bytes}. */
+    /** Test seam: failures to report from buffer creation and kernel launches ({@link FaultInjector#NONE} to stop). */
+    void injectFaults(FaultInjector injector) {
+        faults = injector;
+        launcher.injectFaults(injector);
+    }
+
+    /**
+     * Creates a tracked buffer of {@code bytes}. Sizes above {@code CL_DEVICE_MAX_MEM_ALLOC_SIZE} are refused
+     * with {@link IllegalArgumentException} before anything is allocated.
+     */
     ClBuffer createBuffer(long bytes, String name) {
         checkOpen();
+        checkAllocation(bytes, name);
+        ClStatus.check(faults.statusFor("clCreateBuffer", bytes), "clCreateBuffer(" + bytes + " bytes for " + name + ")");
         int[] status = new int[1];
         cl_mem mem = clCreateBuffer(context, CL_MEM_READ_WRITE, bytes, null, status);
         ClStatus.check(status[0], "clCreateBuffer(" + bytes + " bytes for " + name + ")");
         ClBuffer b = new ClBuffer(mem, bytes, name);
         liveBuffers.add(b);
         return b;
+    }
+
+    /** Throws {@link IllegalArgumentException} when {@code bytes} exceed {@code CL_DEVICE_MAX_MEM_ALLOC_SIZE}. */
+    private void checkAllocation(long bytes, String name) {
+        if (bytes > info.maxAllocBytes()) {
+            throw new IllegalArgumentException(name + " needs " + bytes + " bytes, more than CL_DEVICE_MAX_MEM_ALLOC_SIZE "
+                    + info.maxAllocBytes() + " of " + info.describe());
+        }
     }
 
     /** A tracked buffer holding {@code data} (blocking write). */
