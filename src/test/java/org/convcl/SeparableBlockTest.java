@@ -204,4 +204,31 @@ class SeparableBlockTest {
                 assertThrows(IllegalArgumentException.class, () -> plain.prepareBlock(c.block, c.dw, c.pw, BlockMode.FUSED))
                         .getMessage());
     }
+
+    @TestFactory
+    Stream<DynamicTest> oneBlockSharedByThreads() {
+        List<Case> inputs = java.util.stream.IntStream.range(0, 4)
+                .mapToObj(t -> makeCase("thread " + t, SeparableBlock.mobilenet(6, 10, 1), 1, 7, 20 + t, 100)).toList();
+        List<Tensor> expected = inputs.stream().map(SeparableBlockTest::reference).toList();
+        Case first = inputs.get(0); // same seed: same block, batch-norm and weights; the inputs differ in width
+        return Stream.of(BlockMode.FUSED, BlockMode.UNFUSED).flatMap(mode -> PerBackend.tests(List.of(mode),
+                m -> m + " shared by 4 threads", (backend, m) -> {
+                    try (PreparedBlock b = backend.prepareBlock(first.block, first.dw, first.pw, m)) {
+                        List<java.util.concurrent.CompletableFuture<Void>> runs = new java.util.ArrayList<>();
+                        for (int t = 0; t < inputs.size(); t++) {
+                            int k = t;
+                            runs.add(java.util.concurrent.CompletableFuture.runAsync(() -> {
+                                for (int r = 0; r < 5; r++) {
+                                    try (DeviceTensor in = backend.upload(inputs.get(k).input);
+                                         DeviceTensor out = b.forward(in)) {
+                                        TensorAssert.assertClose(expected.get(k), out.download(), reduction(first.block),
+                                                m + " thread " + k + " run " + r + ": " + b.plan());
+                                    }
+                                }
+                            }));
+                        }
+                        for (var f : runs) f.join();
+                    }
+                }));
+    }
 }
