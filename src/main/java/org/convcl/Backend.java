@@ -40,6 +40,28 @@ public interface Backend extends AutoCloseable {
      */
     PreparedConv prepare(ConvSpec spec, float[] weights, Epilogue epilogue);
 
+    /**
+     * Prepares a depthwise-separable block: folds each step's batch-norm into its weights, uploads them and
+     * builds the kernels of the path {@code mode} asks for ({@link BlockMode#AUTO} lets the block planner choose;
+     * {@link PreparedBlock#plan()} says which and why). This default runs the unfused path through
+     * {@link #prepare}; backends with a fused kernel override it.
+     *
+     * @param depthwiseWeights OIHW {@code [γ·C][1][KH][KW]}
+     * @param pointwiseWeights OIHW {@code [Cout][γ·C][1][1]}
+     * @throws IllegalArgumentException for bad weights, or {@code FUSED} on a backend without a fused path
+     */
+    default PreparedBlock prepareBlock(SeparableBlock block, float[] depthwiseWeights, float[] pointwiseWeights,
+                                       BlockMode mode) {
+        if (block == null) throw new IllegalArgumentException("block must not be null");
+        if (mode == BlockMode.FUSED) {
+            throw new IllegalArgumentException("mode FUSED requested but the backend on " + device().describe()
+                    + " has no fused block path");
+        }
+        if (mode == null) throw new IllegalArgumentException("mode must not be null");
+        return UnfusedBlock.prepare(this, block, depthwiseWeights, pointwiseWeights,
+                mode == BlockMode.UNFUSED ? "requested" : "no fused block path on this backend");
+    }
+
     /** Waits until all queued work has finished. */
     void finish();
 

@@ -1,13 +1,18 @@
 package org.convcl.cpu;
 
 import org.convcl.Backend;
+import org.convcl.BlockMode;
 import org.convcl.ConvSpec;
 import org.convcl.DeviceInfo;
 import org.convcl.DeviceTensor;
 import org.convcl.Epilogue;
+import org.convcl.PreparedBlock;
 import org.convcl.PreparedConv;
+import org.convcl.SeparableBlock;
 import org.convcl.Shape;
 import org.convcl.Tensor;
+import org.convcl.UnfusedBlock;
+import org.convcl.plan.BlockPlanner;
 
 /**
  * The pure-Java CPU backend: "device" tensors are Java arrays and convolutions run on a shared pool of
@@ -68,6 +73,21 @@ public final class CpuBackend implements Backend {
                 ? new PointwiseKernel(spec, folded)
                 : new DirectKernel(spec, folded);
         return new CpuPreparedConv(this, spec, kernel);
+    }
+
+    /**
+     * Prepares a depthwise-separable block: the fused path ({@link FusedBlockKernel}, the intermediate kept in a
+     * cache-resident tile) unless {@code mode} asks for the unfused one.
+     */
+    @Override
+    public PreparedBlock prepareBlock(SeparableBlock block, float[] depthwiseWeights, float[] pointwiseWeights,
+                                      BlockMode mode) {
+        checkOpen();
+        if (block == null) throw new IllegalArgumentException("block must not be null");
+        BlockPlanner.Choice choice = BlockPlanner.choose(block, mode, Integer.MAX_VALUE);
+        return choice.mode() == BlockMode.FUSED
+                ? new CpuFusedBlock(this, block, depthwiseWeights, pointwiseWeights, choice.reason())
+                : UnfusedBlock.prepare(this, block, depthwiseWeights, pointwiseWeights, choice.reason());
     }
 
     /** Nothing to wait for: every operation of this backend completes before it returns. */

@@ -8,13 +8,18 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.convcl.Backend;
+import org.convcl.BlockMode;
 import org.convcl.ConvSpec;
 import org.convcl.DeviceInfo;
 import org.convcl.DeviceTensor;
 import org.convcl.Epilogue;
+import org.convcl.PreparedBlock;
 import org.convcl.PreparedConv;
+import org.convcl.SeparableBlock;
 import org.convcl.Shape;
 import org.convcl.Tensor;
+import org.convcl.UnfusedBlock;
+import org.convcl.plan.BlockPlanner;
 import org.convcl.plan.DeviceFacts;
 import org.jocl.Pointer;
 import org.jocl.cl_command_queue;
@@ -45,6 +50,7 @@ public final class OpenClBackend implements Backend {
     private final Launcher launcher;
     private final Set<ClBuffer> liveBuffers = ConcurrentHashMap.newKeySet();
     private final Set<OpenClConv> liveConvs = ConcurrentHashMap.newKeySet();
+    private final Set<AutoCloseable> liveOthers = ConcurrentHashMap.newKeySet(); // prepared blocks
     private final AtomicInteger liveKernels = new AtomicInteger();
     private final AtomicLong nextId = new AtomicLong();
     private final ClBuffer noBias;
@@ -126,6 +132,21 @@ public final class OpenClBackend implements Backend {
         return conv;
     }
 
+    /**
+     * Prepares a depthwise-separable block; the fused path is {@code kernels/conv2d_dsblock.cl}, chosen by
+     * {@link BlockPlanner#choose} unless {@code mode} forces a path.
+     */
+    @Override
+    public PreparedBlock prepareBlock(SeparableBlock block, float[] depthwiseWeights, float[] pointwiseWeights,
+                                      BlockMode mode) {
+        if (block == null) throw new IllegalArgumentException("block must not be null");
+        checkOpen();
+        BlockPlanner.Choice choice = BlockPlanner.choose(block, mode, BlockPlanner.channelsPerPass(facts));
+        return choice.mode() == BlockMode.FUSED
+                ? new OpenClFusedBlock(this, block, depthwiseWeights, pointwiseWeights, choice.reason())
+                : UnfusedBlock.prepare(this, block, depthwiseWeights, pointwiseWeights, choice.reason());
+    }
+
     @Override
     public void finish() {
         checkOpen();
@@ -139,6 +160,13 @@ public final class OpenClBackend implements Backend {
         closed = true;
         clFinish(queue);
         for (OpenClConv conv : liveConvs) conv.close();
+        for (AutoCloseable other : liveOthers) {
+            try {
+                other.close();
+            } catch (Exception e) {
+                throw new IllegalStateException("closing " + other, e);
+            }
+        }
         for (ClBuffer b : liveBuffers) release(b);
         library.close();
         clReleaseCommandQueue(queue);
@@ -160,8 +188,8 @@ public final class OpenClBackend implements Backend {
     /** Programs compiled so far (program cache misses). */
     public int buildCount() { return library.buildCount(); }
 
-    /** Prepared convolutions not yet closed; 0 after {@link #close()}. */
-    public int livePreparedCount() { return liveConvs.size(); }
+    /** Prepared convolutions and fused blocks not yet closed; 0 after {@link #close()}. */
+    public int livePreparedCount() { return liveConvs.size() + liveOthers.size(); }
 
     // ---- package-private services for OpenClConv ----
 
@@ -176,6 +204,11 @@ public final class OpenClBackend implements Backend {
     ClBuffer noBias() { return noBias; }
 
     void forget(OpenClConv conv) { liveConvs.remove(conv); }
+
+    /** Tracks another prepared object (e.g. a fused block) so that {@link #close()} closes it. */
+    void track(AutoCloseable prepared) { liveOthers.add(prepared); }
+
+    void untrack(AutoCloseable prepared) { liveOthers.remove(prepared); }
 
     /** Test seam: failures to report from buffer creation and kernel launches ({@link FaultInjector#NONE} to stop). */
     void injectFaults(FaultInjector injector) {
