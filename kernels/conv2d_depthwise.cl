@@ -6,8 +6,9 @@
  * times VEC consecutive outputs along x (a vector register each). It walks the input rows those outputs
  * need once; each input row's tap vectors feed every (m, output row, ky, kx) that reads them, so neither
  * γ nor overlapping kernel rows re-read the input. Taps for stride 1 are unaligned vector loads, for
- * stride 2 the even lanes of a double-width load (lanes outside the row zeroed at the image's edges),
- * otherwise gathered from a zero-padded private copy of the row span. The block of the last columns is shifted back
+ * stride 2 the even lanes of a double-width load, otherwise gathered; at the image's edges the loads run
+ * into the neighbouring rows (or, at the buffer's ends, come from a private copy of the span) and lanes
+ * outside the row are skipped, never multiplied by a padded zero, so non-finite weights propagate. The block of the last columns is shifted back
  * to end at the last output (rewriting a few outputs with identical values) unless the row is narrower
  * than VEC; rows past h_out are computed on clamped input and not stored.
  * Grid: dim0 = ceil(w_out / VEC), dim1 = ceil(h_out / TILE_Y), dim2 = n_batch · c_in; padded to the local
@@ -36,12 +37,10 @@
 #ifndef VEC
 #error "VEC (outputs along x per work-item: 2, 4, 8 or 16) must be defined"
 #endif
-#if SW == 2 && VEC > 8
-#error "VEC must be at most 8 when SW == 2"
-#endif
 #ifndef TILE_Y
 #define TILE_Y 1
 #endif
+#include "convcl_vector.h"
 
 /* input rows read by TILE_Y output rows */
 #define ROWS ((TILE_Y - 1) * SH + (KH - 1) * DH + 1)
@@ -78,11 +77,12 @@ __kernel void conv2d_depthwise(__global const float *restrict src, __global cons
         const int iy = iy0 + r;
         if (iy < 0 || iy >= h_in) continue;
         __global const float *row = in + iy * w_in + ix0;
-        /* taps: straight vector loads inside the row; at its ends the same loads with the lanes outside
-         * zeroed (SW ≤ 2, load inside the buffer); otherwise from a zero-padded private copy of the span */
-        const bool masked = !inside_x && convcl_maskable(row - src, src_len);
+        /* taps: straight vector loads inside the row; at its ends the same loads running into the
+         * neighbouring rows (SW ≤ 2, load inside the buffer), otherwise a private copy of the row span;
+         * edge lanes outside the row keep their accumulator (padding is skipped, not multiplied) */
+        const bool overread = !inside_x && convcl_maskable(row - src, src_len);
         float span[CONVCL_SPAN_ALLOC];
-        if (!inside_x && !masked) convcl_load_span(span, row, ix0, w_in, false);
+        if (!inside_x && !overread) convcl_load_span(span, row, ix0, w_in, false);
 #pragma unroll
         for (int t = 0; t < TILE_Y; t++) {
 #pragma unroll
@@ -90,12 +90,19 @@ __kernel void conv2d_depthwise(__global const float *restrict src, __global cons
                 if (t * SH + ky * DH != r) continue; /* resolved at compile time after unrolling */
 #pragma unroll
                 for (int kx = 0; kx < KW; kx++) {
-                    const VFLOAT x = inside_x ? convcl_taps_global(row, kx * DW)
-                                     : masked ? convcl_taps_masked(row, kx * DW, ix0 + kx * DW, w_in)
-                                              : convcl_taps(span, kx * DW);
+                    if (inside_x) {
+                        const VFLOAT x = convcl_taps_global(row, kx * DW);
 #pragma unroll
-                    for (int m = 0; m < DEPTH_MULT; m++) {
-                        acc[m][t] = fma((VFLOAT)(w[m * (KH * KW) + ky * KW + kx]), x, acc[m][t]);
+                        for (int m = 0; m < DEPTH_MULT; m++) {
+                            acc[m][t] = fma((VFLOAT)(w[m * (KH * KW) + ky * KW + kx]), x, acc[m][t]);
+                        }
+                    } else {
+                        const VFLOAT x = overread ? convcl_taps_global(row, kx * DW) : convcl_taps(span, kx * DW);
+                        const VINT valid = convcl_tap_valid(ix0 + kx * DW, w_in);
+#pragma unroll
+                        for (int m = 0; m < DEPTH_MULT; m++) {
+                            acc[m][t] = select(acc[m][t], fma((VFLOAT)(w[m * (KH * KW) + ky * KW + kx]), x, acc[m][t]), valid);
+                        }
                     }
                 }
             }

@@ -8,8 +8,9 @@
  * times VEC consecutive outputs along x of one output row of one image. K is walked as (input channel, ky):
  * each kx tap vector feeds TILE_OC vector FMAs. A tap vector is an unaligned vector load when the row
  * span lies inside the image; at the image's left and right edges it is the same load running into the
- * neighbouring rows with the lanes outside the row zeroed; only where that load would leave the buffer (or
- * for strides above 2) is it taken from a zero-padded private copy of the span. The last block of a row is shifted back to end at the last
+ * neighbouring rows, and only where that load would leave the buffer (or for strides above 2) is it taken
+ * from a private copy of the span. Edge lanes outside the row are skipped (the accumulator is kept), never
+ * multiplied by a padded zero, so non-finite weights propagate as in the reference. The last block of a row is shifted back to end at the last
  * output (rewriting a few outputs with identical values) unless the row is narrower than VEC; channels past
  * the group's end are computed on a clamped channel and not stored.
  * Grid: dim0 = ceil(w_out / VEC), dim1 = h_out, dim2 = n_batch · groups · ceil((c_out/groups) / TILE_OC);
@@ -39,6 +40,7 @@
 #ifndef VEC
 #error "VEC (outputs along x per work-item: 2, 4, 8 or 16) must be defined"
 #endif
+#include "convcl_vector.h"
 
 /* One kx tap: the VEC inputs it reads times each of the TILE_OC weights. */
 #define IGEMM_TAP(taps_expr)                                                                          \
@@ -46,6 +48,14 @@
         const VFLOAT x = (taps_expr);                                                                 \
         _Pragma("unroll") for (int i = 0; i < TILE_OC; i++)                                          \
             acc[i] = fma((VFLOAT)(w[i][wbase + ky * KW + kx]), x, acc[i]);                            \
+    } while (0)
+/* The same for a tap crossing the image's edge: lanes outside the row keep their accumulator. */
+#define IGEMM_TAP_MASKED(taps_expr)                                                                   \
+    do {                                                                                              \
+        const VFLOAT x = (taps_expr);                                                                 \
+        const VINT valid = convcl_tap_valid(ix0 + kx * DW, w_in);                                     \
+        _Pragma("unroll") for (int i = 0; i < TILE_OC; i++)                                          \
+            acc[i] = select(acc[i], fma((VFLOAT)(w[i][wbase + ky * KW + kx]), x, acc[i]), valid);     \
     } while (0)
 
 __kernel void conv2d_igemm(__global const float *restrict src, __global const float *restrict wei,
@@ -94,12 +104,12 @@ __kernel void conv2d_igemm(__global const float *restrict src, __global const fl
                 for (int kx = 0; kx < KW; kx++) IGEMM_TAP(convcl_taps_global(row, kx * DW));
             } else if (convcl_maskable(row - src, src_len)) {
 #pragma unroll
-                for (int kx = 0; kx < KW; kx++) IGEMM_TAP(convcl_taps_masked(row, kx * DW, ix0 + kx * DW, w_in));
+                for (int kx = 0; kx < KW; kx++) IGEMM_TAP_MASKED(convcl_taps_global(row, kx * DW));
             } else {
                 float span[CONVCL_SPAN_ALLOC];
                 convcl_load_span(span, row, ix0, w_in, false);
 #pragma unroll
-                for (int kx = 0; kx < KW; kx++) IGEMM_TAP(convcl_taps(span, kx * DW));
+                for (int kx = 0; kx < KW; kx++) IGEMM_TAP_MASKED(convcl_taps(span, kx * DW));
             }
         }
     }

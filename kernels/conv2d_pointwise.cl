@@ -28,6 +28,7 @@
 #ifndef KSTEP
 #define KSTEP 4
 #endif
+#include "convcl_vector.h"
 #if KSTEP == 1
 #define KFLOAT float
 #define KLOAD(i, p) ((p)[i])

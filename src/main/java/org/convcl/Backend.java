@@ -4,7 +4,21 @@ package org.convcl;
  * Runs convolutions on one device. Obtain one from {@link Backends}; close it when done (idempotent),
  * which releases everything it allocated.
  *
- * <p>Thread safety: a backend and the objects it returns may be used from several threads at once.
+ * <p>Thread safety. Every method of a backend, and of the {@link DeviceTensor}s and {@link PreparedConv}s it
+ * returns, may be called from any number of threads at once:
+ * <ul>
+ *   <li>{@code allocate}, {@code upload}, {@code download}, {@code prepare}, {@code finish} and {@code conv2d}
+ *       need no external locking.</li>
+ *   <li>One {@link PreparedConv} may be shared: concurrent {@code forward} calls are safe and each result
+ *       depends only on that call's input (the OpenCL backend serialises setting kernel arguments and
+ *       enqueueing per prepared convolution; the CPU backend's prepared convolutions are immutable).</li>
+ *   <li>A {@link DeviceTensor} may be read by several threads at once (as a {@code forward} input or by
+ *       {@code download}). Writing it (as a {@code forward} output) while another thread reads or writes it is
+ *       a data race the caller must order; on OpenCL all work of a backend goes to one in-order queue, so
+ *       operations run in the order they were enqueued and a {@code download} sees every write enqueued before it.</li>
+ *   <li>{@code close()} of a backend, tensor or prepared convolution is idempotent, but must not race with
+ *       other threads still using that object: later uses fail with {@link IllegalStateException}.</li>
+ * </ul>
  */
 public interface Backend extends AutoCloseable {
 
@@ -25,6 +39,28 @@ public interface Backend extends AutoCloseable {
      * and epilogue, folds batch-norm into the weights, uploads them and builds the kernels.
      */
     PreparedConv prepare(ConvSpec spec, float[] weights, Epilogue epilogue);
+
+    /**
+     * Prepares a depthwise-separable block: folds each step's batch-norm into its weights, uploads them and
+     * builds the kernels of the path {@code mode} asks for ({@link BlockMode#AUTO} lets the block planner choose;
+     * {@link PreparedBlock#plan()} says which and why). This default runs the unfused path through
+     * {@link #prepare}; backends with a fused kernel override it.
+     *
+     * @param depthwiseWeights OIHW {@code [γ·C][1][KH][KW]}
+     * @param pointwiseWeights OIHW {@code [Cout][γ·C][1][1]}
+     * @throws IllegalArgumentException for bad weights, or {@code FUSED} on a backend without a fused path
+     */
+    default PreparedBlock prepareBlock(SeparableBlock block, float[] depthwiseWeights, float[] pointwiseWeights,
+                                       BlockMode mode) {
+        if (block == null) throw new IllegalArgumentException("block must not be null");
+        if (mode == BlockMode.FUSED) {
+            throw new IllegalArgumentException("mode FUSED requested but the backend on " + device().describe()
+                    + " has no fused block path");
+        }
+        if (mode == null) throw new IllegalArgumentException("mode must not be null");
+        return UnfusedBlock.prepare(this, block, depthwiseWeights, pointwiseWeights,
+                mode == BlockMode.UNFUSED ? "requested" : "no fused block path on this backend");
+    }
 
     /** Waits until all queued work has finished. */
     void finish();

@@ -134,6 +134,11 @@ public final class Backends {
         return opencl.open(best);
     }
 
+    /** Test seam: the next CPU fallback is logged at WARN again. */
+    static void resetFallbackWarning() {
+        FALLBACK_WARNED.set(false);
+    }
+
     private static Backend fallback(Selection selection, BackendUnavailableException cause) {
         if (selection.mode() == Mode.OPENCL || selection.strict()) {
             throw new BackendUnavailableException("no OpenCL device available (" + cause.getMessage() + "); "

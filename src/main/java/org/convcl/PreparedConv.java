@@ -3,6 +3,10 @@ package org.convcl;
 /**
  * A convolution ready to run on one backend: weights (with the epilogue folded in) uploaded once, kernels
  * built once. Call {@code forward} many times; close to release device memory (idempotent).
+ *
+ * <p>Thread safety: {@code forward} and {@code forwardTimed} may be called from many threads at once on one
+ * prepared convolution, each with its own tensors; {@code close()} must not race with them. The full contract
+ * is on {@link Backend}.
  */
 public interface PreparedConv extends AutoCloseable {
 

@@ -1,14 +1,18 @@
 package org.convcl.cpu;
 
-import java.util.Objects;
 import org.convcl.Backend;
+import org.convcl.BlockMode;
 import org.convcl.ConvSpec;
 import org.convcl.DeviceInfo;
 import org.convcl.DeviceTensor;
 import org.convcl.Epilogue;
+import org.convcl.PreparedBlock;
 import org.convcl.PreparedConv;
+import org.convcl.SeparableBlock;
 import org.convcl.Shape;
 import org.convcl.Tensor;
+import org.convcl.UnfusedBlock;
+import org.convcl.plan.BlockPlanner;
 
 /**
  * The pure-Java CPU backend: "device" tensors are Java arrays and convolutions run on a shared pool of
@@ -36,6 +40,7 @@ public final class CpuBackend implements Backend {
     public DeviceTensor allocate(Shape shape) {
         checkOpen();
         if (shape == null) throw new IllegalArgumentException("shape must not be null");
+        checkAllocation(shape);
         return new CpuTensor(this, shape, new float[shape.count()]);
     }
 
@@ -43,6 +48,7 @@ public final class CpuBackend implements Backend {
     public DeviceTensor upload(Tensor tensor) {
         checkOpen();
         if (tensor == null) throw new IllegalArgumentException("tensor must not be null");
+        checkAllocation(tensor.shape());
         return new CpuTensor(this, tensor.shape(), tensor.data().clone());
     }
 
@@ -69,6 +75,21 @@ public final class CpuBackend implements Backend {
         return new CpuPreparedConv(this, spec, kernel);
     }
 
+    /**
+     * Prepares a depthwise-separable block: the fused path ({@link FusedBlockKernel}, the intermediate kept in a
+     * cache-resident tile) unless {@code mode} asks for the unfused one.
+     */
+    @Override
+    public PreparedBlock prepareBlock(SeparableBlock block, float[] depthwiseWeights, float[] pointwiseWeights,
+                                      BlockMode mode) {
+        checkOpen();
+        if (block == null) throw new IllegalArgumentException("block must not be null");
+        BlockPlanner.Choice choice = BlockPlanner.choose(block, mode, Integer.MAX_VALUE);
+        return choice.mode() == BlockMode.FUSED
+                ? new CpuFusedBlock(this, block, depthwiseWeights, pointwiseWeights, choice.reason())
+                : UnfusedBlock.prepare(this, block, depthwiseWeights, pointwiseWeights, choice.reason());
+    }
+
     /** Nothing to wait for: every operation of this backend completes before it returns. */
     @Override
     public void finish() {
@@ -81,13 +102,21 @@ public final class CpuBackend implements Backend {
         closed = true;
     }
 
+    /** Refuses a tensor larger than the device's {@code maxAllocBytes} (the JVM heap limit) before allocating it. */
+    private void checkAllocation(Shape shape) {
+        if (shape.bytes() > device.maxAllocBytes()) {
+            throw new IllegalArgumentException("tensor " + shape + " needs " + shape.bytes() + " bytes, more than the "
+                    + device.maxAllocBytes() + " bytes the Java heap allows (-Xmx)");
+        }
+    }
+
     void checkOpen() {
         if (closed) throw new IllegalStateException("the CPU backend is closed");
     }
 
     /** The CPU tensor behind {@code tensor}, which must belong to this backend and be open. */
     CpuTensor owned(DeviceTensor tensor, String role) {
-        Objects.requireNonNull(tensor, role);
+        if (tensor == null) throw new IllegalArgumentException(role + " tensor must not be null");
         if (!(tensor instanceof CpuTensor t) || t.backend() != this) {
             throw new IllegalArgumentException(role + " " + tensor + " belongs to another backend ("
                     + describeOwner(tensor) + "), not to " + device.describe());

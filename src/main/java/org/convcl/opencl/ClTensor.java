@@ -32,6 +32,11 @@ final class ClTensor implements DeviceTensor {
         this.leakCheck = CLEANER.register(this, new LeakCheck(buffer));
     }
 
+    /** Test seam: the next leaked tensor is logged at WARN again. */
+    static void resetLeakWarning() {
+        LEAK_WARNED.set(false);
+    }
+
     /** Logs a tensor that was never closed; holds only the buffer, never the tensor. */
     private record LeakCheck(ClBuffer buffer) implements Runnable {
         @Override

@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.SortedMap;
 import java.util.StringJoiner;
 import java.util.TreeMap;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.jocl.Pointer;
 import org.jocl.Sizeof;
@@ -160,9 +161,28 @@ final class KernelLibrary implements AutoCloseable {
         return joiner.toString();
     }
 
-    /** The full source compiled for {@code file}: the common header, then the kernel file (line numbers restart). */
+    /**
+     * The full source compiled for {@code file}: the common header, then the kernel file (line numbers restart)
+     * with each {@code #include "name.h"} line replaced by the text of {@code /kernels/name.h}.
+     */
     static String source(String file) {
-        return resource(COMMON_HEADER) + "\n#line 1 \"" + file + "\"\n" + resource(file);
+        return resource(COMMON_HEADER) + "\n#line 1 \"" + file + "\"\n" + expandIncludes(file, resource(file));
+    }
+
+    private static final Pattern INCLUDE = Pattern.compile("(?m)^#include \"([A-Za-z0-9_]+\\.h)\"[ \t]*$");
+
+    /** Inlines the {@code #include "x.h"} lines of a kernel file (one level; headers do not include others). */
+    static String expandIncludes(String file, String text) {
+        Matcher m = INCLUDE.matcher(text);
+        StringBuilder out = new StringBuilder();
+        while (m.find()) {
+            int line = 1 + (int) text.substring(0, m.end()).chars().filter(c -> c == '\n').count();
+            String header = m.group(1);
+            m.appendReplacement(out, Matcher.quoteReplacement("#line 1 \"" + header + "\"\n" + resource(header)
+                    + "\n#line " + (line + 1) + " \"" + file + "\""));
+        }
+        m.appendTail(out);
+        return out.toString();
     }
 
     /** The text of {@code /kernels/<name>} on the classpath. */

@@ -18,11 +18,17 @@ final class Launcher {
     private final cl_command_queue queue;
     private final long maxWorkGroupSize;
     private final long[] maxWorkItemSizes;
+    private volatile FaultInjector faults = FaultInjector.NONE;
 
     Launcher(cl_command_queue queue, long maxWorkGroupSize, long[] maxWorkItemSizes) {
         this.queue = queue;
         this.maxWorkGroupSize = maxWorkGroupSize;
         this.maxWorkItemSizes = maxWorkItemSizes.clone();
+    }
+
+    /** Test seam: failures to report instead of enqueueing. */
+    void injectFaults(FaultInjector injector) {
+        faults = injector;
     }
 
     /** {@code global} rounded up, per dimension, to a multiple of {@code local}. */
@@ -51,6 +57,13 @@ final class Launcher {
             }
             product *= local[i];
         }
+        long[] padded = roundUp(global, local);
+        for (int i = 0; i < padded.length; i++) {
+            if (padded[i] > Integer.MAX_VALUE) { // kernels index work-items with int
+                throw new IllegalArgumentException("global size " + Arrays.toString(global) + " rounded up to "
+                        + Arrays.toString(padded) + " exceeds " + Integer.MAX_VALUE + " work-items in dimension " + i);
+            }
+        }
         if (product > maxWorkGroupSize) {
             throw new IllegalArgumentException("local size " + Arrays.toString(local) + " (" + product
                     + " work-items) exceeds CL_DEVICE_MAX_WORK_GROUP_SIZE " + maxWorkGroupSize);
@@ -71,6 +84,7 @@ final class Launcher {
         validate(kernel, global, local);
         long[] padded = roundUp(global, local);
         cl_event event = profile ? new cl_event() : null;
+        ClStatus.check(faults.statusFor("clEnqueueNDRangeKernel", 0), "clEnqueueNDRangeKernel(" + kernel.name() + ")");
         ClStatus.check(clEnqueueNDRangeKernel(queue, kernel.handle(), global.length, null, padded, local, 0, null, event),
                 "clEnqueueNDRangeKernel(" + kernel.name() + ")");
         if (!profile) return -1;

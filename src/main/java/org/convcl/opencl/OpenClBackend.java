@@ -8,13 +8,18 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.convcl.Backend;
+import org.convcl.BlockMode;
 import org.convcl.ConvSpec;
 import org.convcl.DeviceInfo;
 import org.convcl.DeviceTensor;
 import org.convcl.Epilogue;
+import org.convcl.PreparedBlock;
 import org.convcl.PreparedConv;
+import org.convcl.SeparableBlock;
 import org.convcl.Shape;
 import org.convcl.Tensor;
+import org.convcl.UnfusedBlock;
+import org.convcl.plan.BlockPlanner;
 import org.convcl.plan.DeviceFacts;
 import org.jocl.Pointer;
 import org.jocl.cl_command_queue;
@@ -45,9 +50,11 @@ public final class OpenClBackend implements Backend {
     private final Launcher launcher;
     private final Set<ClBuffer> liveBuffers = ConcurrentHashMap.newKeySet();
     private final Set<OpenClConv> liveConvs = ConcurrentHashMap.newKeySet();
+    private final Set<AutoCloseable> liveOthers = ConcurrentHashMap.newKeySet(); // prepared blocks
     private final AtomicInteger liveKernels = new AtomicInteger();
     private final AtomicLong nextId = new AtomicLong();
     private final ClBuffer noBias;
+    private volatile FaultInjector faults = FaultInjector.NONE;
     private volatile boolean closed;
 
     @SuppressWarnings("deprecation") // clCreateCommandQueue: available on OpenCL 1.2 and later alike
@@ -119,9 +126,25 @@ public final class OpenClBackend implements Backend {
         if (spec == null) throw new IllegalArgumentException("spec must not be null");
         if (epilogue == null) throw new IllegalArgumentException("epilogue must not be null");
         checkOpen();
+        checkAllocation(4L * spec.weightCount(), "weights of " + spec); // before folding copies them
         OpenClConv conv = new OpenClConv(this, spec, epilogue.fold(spec, weights));
         liveConvs.add(conv);
         return conv;
+    }
+
+    /**
+     * Prepares a depthwise-separable block; the fused path is {@code kernels/conv2d_dsblock.cl}, chosen by
+     * {@link BlockPlanner#choose} unless {@code mode} forces a path.
+     */
+    @Override
+    public PreparedBlock prepareBlock(SeparableBlock block, float[] depthwiseWeights, float[] pointwiseWeights,
+                                      BlockMode mode) {
+        if (block == null) throw new IllegalArgumentException("block must not be null");
+        checkOpen();
+        BlockPlanner.Choice choice = BlockPlanner.choose(block, mode, BlockPlanner.channelsPerPass(facts));
+        return choice.mode() == BlockMode.FUSED
+                ? new OpenClFusedBlock(this, block, depthwiseWeights, pointwiseWeights, choice.reason())
+                : UnfusedBlock.prepare(this, block, depthwiseWeights, pointwiseWeights, choice.reason());
     }
 
     @Override
@@ -137,6 +160,13 @@ public final class OpenClBackend implements Backend {
         closed = true;
         clFinish(queue);
         for (OpenClConv conv : liveConvs) conv.close();
+        for (AutoCloseable other : liveOthers) {
+            try {
+                other.close();
+            } catch (Exception e) {
+                throw new IllegalStateException("closing " + other, e);
+            }
+        }
         for (ClBuffer b : liveBuffers) release(b);
         library.close();
         clReleaseCommandQueue(queue);
@@ -158,8 +188,8 @@ public final class OpenClBackend implements Backend {
     /** Programs created so far (in-memory program cache misses): compiled from source or loaded from disk. */
     public int buildCount() { return library.buildCount() + library.binaryLoadCount(); }
 
-    /** Prepared convolutions not yet closed; 0 after {@link #close()}. */
-    public int livePreparedCount() { return liveConvs.size(); }
+    /** Prepared convolutions and fused blocks not yet closed; 0 after {@link #close()}. */
+    public int livePreparedCount() { return liveConvs.size() + liveOthers.size(); }
 
     // ---- package-private services for OpenClConv ----
 
@@ -177,15 +207,39 @@ public final class OpenClBackend implements Backend {
 
     void forget(OpenClConv conv) { liveConvs.remove(conv); }
 
-    /** Creates a tracked buffer of {@code bytes}. */
+    /** Tracks another prepared object (e.g. a fused block) so that {@link #close()} closes it. */
+    void track(AutoCloseable prepared) { liveOthers.add(prepared); }
+
+    void untrack(AutoCloseable prepared) { liveOthers.remove(prepared); }
+
+    /** Test seam: failures to report from buffer creation and kernel launches ({@link FaultInjector#NONE} to stop). */
+    void injectFaults(FaultInjector injector) {
+        faults = injector;
+        launcher.injectFaults(injector);
+    }
+
+    /**
+     * Creates a tracked buffer of {@code bytes}. Sizes above {@code CL_DEVICE_MAX_MEM_ALLOC_SIZE} are refused
+     * with {@link IllegalArgumentException} before anything is allocated.
+     */
     ClBuffer createBuffer(long bytes, String name) {
         checkOpen();
+        checkAllocation(bytes, name);
+        ClStatus.check(faults.statusFor("clCreateBuffer", bytes), "clCreateBuffer(" + bytes + " bytes for " + name + ")");
         int[] status = new int[1];
         cl_mem mem = clCreateBuffer(context, CL_MEM_READ_WRITE, bytes, null, status);
         ClStatus.check(status[0], "clCreateBuffer(" + bytes + " bytes for " + name + ")");
         ClBuffer b = new ClBuffer(mem, bytes, name);
         liveBuffers.add(b);
         return b;
+    }
+
+    /** Throws {@link IllegalArgumentException} when {@code bytes} exceed {@code CL_DEVICE_MAX_MEM_ALLOC_SIZE}. */
+    private void checkAllocation(long bytes, String name) {
+        if (bytes > info.maxAllocBytes()) {
+            throw new IllegalArgumentException(name + " needs " + bytes + " bytes, more than CL_DEVICE_MAX_MEM_ALLOC_SIZE "
+                    + info.maxAllocBytes() + " of " + info.describe());
+        }
     }
 
     /** A tracked buffer holding {@code data} (blocking write). */

@@ -23,6 +23,41 @@ public final class OpenClBackendProvider implements BackendProvider {
     private static final Object PROBE_LOCK = new Object();
     private static boolean probed;
     private static LinkageError loadFailure;
+    private static volatile Discovery discovery = Discovery.JOCL;
+
+    /**
+     * The two native calls that find platforms and devices; a test seam that simulates a missing library
+     * (throw {@link LinkageError}), no platform ({@code CL_PLATFORM_NOT_FOUND_KHR}) or no device.
+     */
+    interface Discovery {
+        /** {@code clGetPlatformIDs}. */
+        int platformIds(int count, cl_platform_id[] platforms, int[] found);
+
+        /** {@code clGetDeviceIDs} for every device type. */
+        int deviceIds(cl_platform_id platform, int count, cl_device_id[] devices, int[] found);
+
+        /** The real calls through JOCL. */
+        Discovery JOCL = new Discovery() {
+            @Override
+            public int platformIds(int count, cl_platform_id[] platforms, int[] found) {
+                return clGetPlatformIDs(count, platforms, found);
+            }
+
+            @Override
+            public int deviceIds(cl_platform_id platform, int count, cl_device_id[] devices, int[] found) {
+                return clGetDeviceIDs(platform, CL_DEVICE_TYPE_ALL, count, devices, found);
+            }
+        };
+    }
+
+    /** Test seam: replaces the discovery calls and forgets the remembered load probe. */
+    static void useDiscovery(Discovery replacement) {
+        synchronized (PROBE_LOCK) {
+            discovery = replacement;
+            probed = false;
+            loadFailure = null;
+        }
+    }
 
     /** Creates the provider; nothing native is touched until {@link #devices()} or {@link #open}. */
     public OpenClBackendProvider() {}
@@ -87,7 +122,7 @@ public final class OpenClBackendProvider implements BackendProvider {
                 probed = true;
                 try {
                     int[] n = new int[1];
-                    clGetPlatformIDs(0, null, n); // forces the native library to load
+                    discovery.platformIds(0, null, n); // forces the native library to load
                 } catch (LinkageError e) {
                     loadFailure = e;
                 }
@@ -102,23 +137,23 @@ public final class OpenClBackendProvider implements BackendProvider {
     private static cl_platform_id[] platforms() {
         ensureLoaded();
         int[] count = new int[1];
-        int status = clGetPlatformIDs(0, null, count);
+        int status = discovery.platformIds(0, null, count);
         if (status == ClStatus.CL_PLATFORM_NOT_FOUND_KHR || (status == CL_SUCCESS && count[0] == 0)) {
             return new cl_platform_id[0];
         }
         ClStatus.check(status, "clGetPlatformIDs");
         cl_platform_id[] platforms = new cl_platform_id[count[0]];
-        ClStatus.check(clGetPlatformIDs(platforms.length, platforms, null), "clGetPlatformIDs");
+        ClStatus.check(discovery.platformIds(platforms.length, platforms, null), "clGetPlatformIDs");
         return platforms;
     }
 
     private static cl_device_id[] devices(cl_platform_id platform) {
         int[] count = new int[1];
-        int status = clGetDeviceIDs(platform, CL_DEVICE_TYPE_ALL, 0, null, count);
+        int status = discovery.deviceIds(platform, 0, null, count);
         if (status == CL_DEVICE_NOT_FOUND || (status == CL_SUCCESS && count[0] == 0)) return new cl_device_id[0];
         ClStatus.check(status, "clGetDeviceIDs");
         cl_device_id[] devices = new cl_device_id[count[0]];
-        ClStatus.check(clGetDeviceIDs(platform, CL_DEVICE_TYPE_ALL, devices.length, devices, null), "clGetDeviceIDs");
+        ClStatus.check(discovery.deviceIds(platform, devices.length, devices, null), "clGetDeviceIDs");
         return devices;
     }
 

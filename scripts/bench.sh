@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# The main job: benchmark every device found (each OpenCL device and the Java CPU backend) on the suites in
+# scripts/suites, and write the report to bench-results/<timestamp>-<device>/.
+#
+#   scripts/bench.sh                 the quick subset (under 2 minutes on a 2-core machine with PoCL)
+#   scripts/bench.sh --full          every case of every suite
+#   scripts/bench.sh --full --batch 8 --suite mobilenet-v1,seed-pairs
+#   scripts/bench.sh --no-torch      skip the PyTorch comparison
+#   scripts/bench.sh --help          the options of `convcl bench`
+#
+# Builds target/convcl-cli.jar when it is missing or older than the sources. When /usr/bin/python3 has
+# PyTorch, runs scripts/compare_pytorch.py on the same cases first and passes --compare, so PyTorch's
+# CPU numbers appear next to convcl's. Other arguments go to `convcl bench` unchanged. JAVA_OPTS goes to the JVM.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+jar="$root/target/convcl-cli.jar"
+torch_python=/usr/bin/python3
+
+quick=(--quick)
+torch=yes
+args=()
+for a in "$@"; do
+  case "$a" in
+    --full) quick=() ;;
+    --quick) quick=(--quick) ;;
+    --no-torch) torch=no ;;
+    *) args+=("$a") ;;
+  esac
+done
+
+stale() {
+  [[ ! -f "$jar" ]] && return 0
+  [[ -n "$(find "$root/src/main" "$root/pom.xml" $( [[ -d "$root/kernels" ]] && echo "$root/kernels") \
+      -newer "$jar" -type f -print -quit 2>/dev/null)" ]]
+}
+if stale; then
+  echo "bench.sh: building $jar (mvn -q -B -DskipTests package)..." >&2
+  (cd "$root" && mvn -q -B -DskipTests package >&2) || { echo "bench.sh: build failed" >&2; exit 1; }
+fi
+
+# Help, version and explicit --compare / --format runs go straight to the tool.
+compare=()
+want_torch=$torch
+for a in "${args[@]+"${args[@]}"}"; do
+  case "$a" in
+    -h|--help|-V|--version|--compare|--compare=*) want_torch=no ;;
+  esac
+done
+
+if [[ $want_torch == yes ]] && "$torch_python" -c 'import torch' >/dev/null 2>&1; then
+  # The PyTorch run takes the same suite, batch, runs and warm-up options.
+  py_args=()
+  i=0
+  while (( i < ${#args[@]} )); do
+    a="${args[$i]}"
+    case "$a" in
+      --suite|--batch|--runs|--warmup|--suites-dir)
+        (( i + 1 < ${#args[@]} )) && py_args+=("$a" "${args[$((i + 1))]}"); i=$((i + 1)) ;;
+      --suite=*|--batch=*|--runs=*|--warmup=*|--suites-dir=*) py_args+=("$a") ;;
+    esac
+    i=$((i + 1))
+  done
+  mkdir -p "$root/bench-results"
+  torch_out="$root/bench-results/pytorch-$(date +%Y%m%d-%H%M%S).jsonl"
+  echo "bench.sh: measuring PyTorch on the same cases ($torch_out)" >&2
+  if "$torch_python" "$root/scripts/compare_pytorch.py" "${quick[@]+"${quick[@]}"}" \
+      "${py_args[@]+"${py_args[@]}"}" --out "$torch_out"; then
+    compare=(--compare "$torch_out")
+  else
+    echo "bench.sh: the PyTorch comparison failed; continuing without it" >&2
+  fi
+elif [[ $want_torch == yes ]]; then
+  echo "bench.sh: $torch_python has no PyTorch (apt-get install python3-torch); no comparison" >&2
+fi
+
+# The repository's suites and results folder, unless given.
+defaults=(--suites-dir "$root/scripts/suites" --out "$root/bench-results")
+for a in "${args[@]+"${args[@]}"}"; do
+  case "$a" in
+    --suites-dir|--suites-dir=*) defaults=("${defaults[@]:2}") ;;
+  esac
+done
+for a in "${args[@]+"${args[@]}"}"; do
+  case "$a" in
+    --out|--out=*) defaults=("${defaults[@]:0:${#defaults[@]}-2}") ;;
+  esac
+done
+
+# PoCL installs its own signal handlers, which can take signals the JVM relies on (it uses SIGSEGV and SIGFPE
+# internally) and kill it with no hs_err report. The JDK's signal-chaining library keeps the JVM's handlers first.
+java_home="$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")"
+if [[ -f "$java_home/lib/libjsig.so" ]]; then
+  export LD_PRELOAD="$java_home/lib/libjsig.so${LD_PRELOAD:+:$LD_PRELOAD}"
+fi
+
+# shellcheck disable=SC2086
+exec java ${JAVA_OPTS:-} -jar "$jar" bench "${defaults[@]+"${defaults[@]}"}" \
+  "${quick[@]+"${quick[@]}"}" "${compare[@]+"${compare[@]}"}" "${args[@]+"${args[@]}"}"

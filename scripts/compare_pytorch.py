@@ -1,0 +1,185 @@
+#!/usr/bin/python3
+"""Runs convcl benchmark suites through torch.nn.functional.conv2d on the CPU and writes JSON lines in the
+format of `convcl bench` (backend "pytorch-cpu"), for `convcl bench --compare FILE`.
+
+Same cases, same warm-up and statistics as convcl bench: per case, `warmup` untimed calls (continued until
+they have lasted 0.1 s) then `runs` timed
+calls of the convolution alone (kernel_ms_*), then the same for end-to-end calls that also copy the input in
+and the output out of torch (ms_*). Threads = available cores (torch and OpenBLAS); glibc is told to keep
+memory (MALLOC_* variables, see BASELINES.md), so PyTorch does not re-fault its buffers on every call.
+
+Run with Debian's python: /usr/bin/python3 scripts/compare_pytorch.py --quick --out torch.jsonl
+"""
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+import zlib
+
+ALLOCATOR_ENV = {
+    "MALLOC_MMAP_THRESHOLD_": "4294967296",
+    "MALLOC_TRIM_THRESHOLD_": "68719476736",
+    "MALLOC_TOP_PAD_": "536870912",
+}
+MIN_WARMUP_NANOS = 100_000_000
+MAX_WARMUP_CALLS = 1000
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def parse_args():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--suites-dir", default=os.path.join(REPO, "scripts", "suites"),
+                   help="folder of suite files (default: %(default)s)")
+    p.add_argument("--suite", action="append", default=[],
+                   help="suite name, repeatable or comma-separated; 'all' for every suite (default: all)")
+    p.add_argument("--quick", action="store_true", help="only the cases marked quick")
+    p.add_argument("--batch", type=int, default=1, help="images per input unless a case fixes n (default: 1)")
+    p.add_argument("--runs", type=int, default=10, help="timed runs per measurement (default: 10)")
+    p.add_argument("--warmup", type=int, default=3, help="untimed runs before each measurement (default: 3)")
+    p.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)),
+                   help="torch and OpenBLAS threads (default: available cores, %(default)s)")
+    p.add_argument("--out", help="JSON-lines file to write (default: stdout)")
+    a = p.parse_args()
+    for name in ("batch", "runs", "threads"):
+        if getattr(a, name) < 1:
+            p.error("--%s must be at least 1, got %d" % (name, getattr(a, name)))
+    if a.warmup < 0:
+        p.error("--warmup must be at least 0, got %d" % a.warmup)
+    if not os.path.isdir(a.suites_dir):
+        p.error("suites directory %s does not exist" % os.path.abspath(a.suites_dir))
+    return p, a
+
+
+def reexec_with_tuned_env(threads):
+    """glibc reads the MALLOC_* variables at start-up, so set them (and the thread counts) and start again."""
+    wanted = dict(ALLOCATOR_ENV, OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
+    if all(os.environ.get(k) == v for k, v in wanted.items()):
+        return
+    env = dict(os.environ, **wanted)
+    os.execve(sys.executable, [sys.executable] + sys.argv, env)
+
+
+def load_suites(parser, directory, names):
+    available = sorted(f[:-5] for f in os.listdir(directory) if f.endswith(".json"))
+    wanted = []
+    for entry in names or ["all"]:
+        for name in entry.split(","):
+            chosen = available if name == "all" else [name]
+            for n in chosen:
+                if n not in available:
+                    parser.error("unknown suite '%s' (available in %s: %s, all)" % (n, directory, ", ".join(available)))
+                if n not in wanted:
+                    wanted.append(n)
+    suites = []
+    for n in wanted:
+        with open(os.path.join(directory, n + ".json")) as f:
+            suites.append(json.load(f))
+    return suites
+
+
+def axes(case, field, count, default):
+    v = case.get(field, default)
+    return [v] * count if isinstance(v, int) else list(v)
+
+
+def out_size(size, before, after, kernel, stride, dilation):
+    return (size + before + after - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def warm_up(count, call):
+    """At least `count` calls and, when count > 0, more until 0.1 s has passed (at most 1000): as convcl bench."""
+    start = time.perf_counter_ns()
+    i = 0
+    while i < count or (count > 0 and i < MAX_WARMUP_CALLS and time.perf_counter_ns() - start < MIN_WARMUP_NANOS):
+        call()
+        i += 1
+
+
+def summarise(nanos):
+    ms = [t / 1e6 for t in nanos]
+    return statistics.median(ms), min(ms), max(ms)
+
+
+def measure(torch, F, case, batch, runs, warmup, device):
+    n = case.get("n", batch)
+    sh, sw = axes(case, "stride", 2, 1)
+    pt, pl, pb, pr = axes(case, "pad", 4, 0)
+    dh, dw = axes(case, "dil", 2, 1)
+    groups = case.get("groups", 1)
+    cin, cout, h, w, kh, kw = (case[k] for k in ("cin", "cout", "h", "w", "kh", "kw"))
+    gen = torch.Generator().manual_seed(zlib.crc32(case["name"].encode()))
+    x_host = (torch.rand(n, cin, h, w, generator=gen) * 2 - 1).numpy()
+    weight = torch.rand(cout, cin // groups, kh, kw, generator=gen) * 2 - 1
+    symmetric = pt == pb and pl == pr
+
+    def conv(x):
+        if symmetric:
+            return F.conv2d(x, weight, None, (sh, sw), (pt, pl), (dh, dw), groups)
+        return F.conv2d(F.pad(x, (pl, pr, pt, pb)), weight, None, (sh, sw), 0, (dh, dw), groups)
+
+    x = torch.from_numpy(x_host)
+    with torch.no_grad():
+        warm_up(warmup, lambda: conv(x))
+        kernel = []
+        for _ in range(runs):
+            t = time.perf_counter_ns()
+            conv(x)
+            kernel.append(time.perf_counter_ns() - t)
+        warm_up(warmup, lambda: conv(torch.from_numpy(x_host.copy())).numpy().copy())
+        e2e = []
+        for _ in range(runs):
+            t = time.perf_counter_ns()
+            conv(torch.from_numpy(x_host.copy())).numpy().copy()
+            e2e.append(time.perf_counter_ns() - t)
+
+    oh, ow = out_size(h, pt, pb, kh, sh, dh), out_size(w, pl, pr, kw, sw, dw)
+    macs = n * cout * oh * ow * (cin // groups) * kh * kw
+    params = cout * (cin // groups) * kh * kw
+    nbytes = 4 * (n * cin * h * w + params + n * cout * oh * ow)
+    k_med, k_min, k_max = summarise(kernel)
+    e_med, e_min, e_max = summarise(e2e)
+    return {
+        "suite": None, "case": case["name"], "kind": case["kind"], "backend": "pytorch-cpu", "device": device,
+        "n": n, "cin": cin, "h": h, "w": w, "cout": cout, "kh": kh, "kw": kw, "stride_h": sh, "stride_w": sw,
+        "pad_t": pt, "pad_l": pl, "pad_b": pb, "pad_r": pr, "dil_h": dh, "dil_w": dw, "groups": groups,
+        "oh": oh, "ow": ow, "macs": macs, "params": params, "bytes": nbytes, "runs": runs, "warmup": warmup,
+        "ms_median": e_med, "ms_min": e_min, "ms_max": e_max,
+        "kernel_ms_median": k_med, "kernel_ms_min": k_min, "kernel_ms_max": k_max,
+        "gflops": 2 * macs / (k_med * 1e6), "gbps": nbytes / (k_med * 1e6),
+        "plan": "torch.nn.functional.conv2d" + ("" if symmetric else " after F.pad"),
+    }
+
+
+def main():
+    parser, args = parse_args()
+    try:
+        import torch  # noqa: F401  (checked before re-executing, so a missing torch is reported at once)
+    except ImportError as e:
+        sys.exit("compare_pytorch.py: PyTorch is not installed for %s (%s); on Debian/Ubuntu: "
+                 "apt-get install python3-torch, then run with /usr/bin/python3" % (sys.executable, e))
+    reexec_with_tuned_env(args.threads)
+    import torch
+    import torch.nn.functional as F
+    torch.set_num_threads(args.threads)
+    device = "cpu (torch %s, %d threads)" % (torch.__version__, args.threads)
+    suites = load_suites(parser, args.suites_dir, args.suite)
+    cases = [(s["suite"], c) for s in suites for c in s["cases"] if c.get("quick", False) or not args.quick]
+    out = open(args.out, "w") if args.out else sys.stdout
+    try:
+        for i, (suite, case) in enumerate(cases):
+            print("\r[pytorch %3d/%d] %-50s" % (i + 1, len(cases), suite + "/" + case["name"]), end="",
+                  file=sys.stderr, flush=True)
+            row = measure(torch, F, case, args.batch, args.runs, args.warmup, device)
+            row["suite"] = suite
+            out.write(json.dumps(row) + "\n")
+            out.flush()
+        print(file=sys.stderr)
+    finally:
+        if out is not sys.stdout:
+            out.close()
+
+
+if __name__ == "__main__":
+    main()

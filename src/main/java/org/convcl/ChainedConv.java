@@ -1,0 +1,93 @@
+package org.convcl;
+
+import java.util.Objects;
+
+/**
+ * Two prepared convolutions run back to back on one backend, the intermediate tensor kept in device memory.
+ * It is allocated at the first forward for an input shape and reused while the shape stays the same, so
+ * forwards are serialised on this object (work still queues asynchronously on the device).
+ * {@link #spec()} is the single convolution the pair stands for (same input and output shapes).
+ */
+final class ChainedConv implements PreparedConv {
+    private final Backend backend;
+    private final PreparedConv first;
+    private final PreparedConv second;
+    private final ConvSpec equivalent;
+    private final String plan;
+    private DeviceTensor intermediate;
+    private boolean closed;
+
+    /** Takes ownership of {@code first} and {@code second}: closing the chain closes them. */
+    ChainedConv(Backend backend, PreparedConv first, PreparedConv second, ConvSpec equivalent, String plan) {
+        this.backend = Objects.requireNonNull(backend, "backend");
+        this.first = Objects.requireNonNull(first, "first");
+        this.second = Objects.requireNonNull(second, "second");
+        this.equivalent = Objects.requireNonNull(equivalent, "equivalent");
+        this.plan = plan;
+    }
+
+    @Override
+    public ConvSpec spec() { return equivalent; }
+
+    @Override
+    public String plan() { return plan; }
+
+    /** The output of the pair: the second step applied to the first step's output shape. */
+    @Override
+    public Shape outputShape(Shape input) {
+        return second.outputShape(first.outputShape(input));
+    }
+
+    @Override
+    public synchronized void forward(DeviceTensor input, DeviceTensor output) {
+        DeviceTensor mid = intermediateFor(input);
+        first.forward(input, mid);
+        second.forward(mid, output);
+    }
+
+    /** Both steps' device time, summed. */
+    @Override
+    public synchronized long forwardTimed(DeviceTensor input, DeviceTensor output) {
+        DeviceTensor mid = intermediateFor(input);
+        return first.forwardTimed(input, mid) + second.forwardTimed(mid, output);
+    }
+
+    @Override
+    public Tensor forward(Tensor input) {
+        if (input == null) throw new IllegalArgumentException("input tensor must not be null");
+        Shape outShape = outputShape(input.shape());
+        try (DeviceTensor in = backend.upload(input); DeviceTensor out = backend.allocate(outShape)) {
+            forward(in, out);
+            return backend.download(out);
+        }
+    }
+
+    private DeviceTensor intermediateFor(DeviceTensor input) {
+        if (closed) throw new IllegalStateException("prepared " + plan + " is closed");
+        if (input == null) throw new IllegalArgumentException("input tensor must not be null");
+        Shape midShape = first.outputShape(input.shape());
+        if (intermediate == null || !intermediate.shape().equals(midShape)) {
+            if (intermediate != null) intermediate.close(); // in-order queue: queued work that reads it runs first
+            intermediate = backend.allocate(midShape);
+        }
+        return intermediate;
+    }
+
+    /** Closes both steps and the intermediate tensor (idempotent). */
+    @Override
+    public synchronized void close() {
+        if (closed) return;
+        closed = true;
+        try {
+            first.close();
+            second.close();
+        } finally {
+            if (intermediate != null) intermediate.close();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "ChainedConv[" + plan + "]";
+    }
+}

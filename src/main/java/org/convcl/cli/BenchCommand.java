@@ -1,0 +1,273 @@
+package org.convcl.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import org.convcl.BackendUnavailableException;
+import org.convcl.Backends;
+import org.convcl.DeviceInfo;
+import org.convcl.cli.bench.BenchCase;
+import org.convcl.cli.bench.BenchResult;
+import org.convcl.cli.bench.BenchRunner;
+import org.convcl.cli.bench.ProgressBar;
+import org.convcl.cli.bench.Report;
+import org.convcl.cli.bench.ReportWriter;
+import org.convcl.cli.bench.Suite;
+import org.convcl.cli.bench.SuiteLoader;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code convcl bench}: runs the benchmark suites on every device found (each OpenCL device and the Java CPU
+ * backend), prints a table and writes a report folder. Exit codes: 0 all cases ran, 1 some case failed on some
+ * device (listed in the report), 2 bad options.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Measures every device on the benchmark suites (data files in scripts/suites) and compares the "
+                + "achieved speedup of separable convolutions with the seeds' predictions.",
+                "Writes bench-results/<timestamp>-<device>/ with results.csv, results.jsonl, env.json, summary.md "
+                        + "and PNG charts."},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"0:every case ran", "1:some case failed on some device (see the report)", "2:bad options"})
+public final class BenchCommand implements Callable<Integer> {
+    private static final int BAD_OPTIONS = 2;
+
+    @Spec
+    private CommandSpec spec;
+
+    @Option(names = "--backend", paramLabel = "all|opencl|cpu", description = "Backends to run (default: ${DEFAULT-VALUE}).",
+            defaultValue = "all")
+    private String backend;
+
+    @Option(names = "--device", paramLabel = "FILTER", split = ",",
+            description = "Only devices whose id equals, or whose name or platform contains, one of these (case-insensitive).")
+    private List<String> deviceFilters = new ArrayList<>();
+
+    @Option(names = "--suite", paramLabel = "NAME", split = ",",
+            description = "Suites to run, repeatable or comma-separated; 'all' for every suite (default: all).")
+    private List<String> suites = new ArrayList<>();
+
+    @Option(names = "--batch", description = "Images per input, N (default: ${DEFAULT-VALUE}).", defaultValue = "1")
+    private int batch;
+
+    @Option(names = "--runs", description = "Timed runs per measurement (default: ${DEFAULT-VALUE}).", defaultValue = "10")
+    private int runs;
+
+    @Option(names = "--warmup", description = "Untimed runs before each measurement, continued until they last 0.1 s (default: ${DEFAULT-VALUE}; 0: none).",
+            defaultValue = "3")
+    private int warmup;
+
+    @Option(names = "--quick", description = "Run only the representative subset marked quick in the suite files.")
+    private boolean quick;
+
+    @Option(names = "--out", paramLabel = "DIR",
+            description = "Parent folder of the report folder (default: bench-results in the repository, else in the "
+                    + "working directory).")
+    private Path out;
+
+    @Option(names = "--format", paramLabel = "table|jsonl", defaultValue = "table",
+            description = "What to print on stdout: an aligned table, or the JSON lines (default: ${DEFAULT-VALUE}).")
+    private String format;
+
+    @Option(names = "--compare", paramLabel = "FILE",
+            description = "JSON lines from scripts/compare_pytorch.py, merged into the table, summary and charts.")
+    private Path compare;
+
+    @Option(names = "--suites-dir", paramLabel = "DIR",
+            description = "Folder of suite files (default: scripts/suites of the repository the tool was built in).")
+    private Path suitesDir;
+
+    /** A picocli command; register it as a subcommand of the {@code convcl} command. */
+    public BenchCommand() {}
+
+    @Override
+    public Integer call() throws IOException {
+        PrintWriter stdout = spec.commandLine().getOut();
+        PrintWriter stderr = spec.commandLine().getErr();
+        Plan plan;
+        try {
+            plan = plan();
+        } catch (IllegalArgumentException | BackendUnavailableException e) {
+            stderr.println("convcl bench: " + e.getMessage());
+            stderr.flush();
+            return BAD_OPTIONS;
+        }
+        ZonedDateTime started = ZonedDateTime.now();
+        double loadBefore = ReportWriter.loadAverage();
+        long t0 = System.nanoTime();
+        BenchRunner.Outcome outcome = BenchRunner.run(plan.devices, plan.suites, plan.options, new ProgressBar(stderr));
+        List<BenchResult> rows = new ArrayList<>(outcome.results());
+        rows.addAll(plan.compared);
+        double wall = (System.nanoTime() - t0) / 1e9;
+        // originalArgs() holds the whole command line, from the root command (convcl) on.
+        String command = spec.root().name() + " " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
+        Report report = Report.of(started, command,
+                plan.devices, plan.suites, plan.options, rows, outcome.failures(),
+                compare == null ? null : compare.toAbsolutePath().toString(), wall, loadBefore);
+        Path dir = reportDir(plan.outParent, started, plan.devices);
+        ReportWriter.write(report, dir, plan.repoRoot);
+
+        if (format.equals("jsonl")) {
+            stdout.print(ReportWriter.jsonLines(report.results()));
+        } else {
+            stdout.print(report.resultsTable().plain());
+            if (!report.pairs().isEmpty()) {
+                stdout.println();
+                stdout.println("Seed pairs: predicted (MACs, Cost) vs achieved (kernel time) speedup of separable over standard");
+                stdout.print(report.pairsTable().plain());
+            }
+        }
+        stdout.flush();
+        for (BenchRunner.Failure f : outcome.failures()) {
+            stderr.println("FAILED " + f.suite() + "/" + f.caseName() + " on " + f.series() + ": " + f.message());
+        }
+        stderr.printf(Locale.ROOT, "Report: %s (%.1f s)%n", dir, wall);
+        stderr.flush();
+        return outcome.failures().isEmpty() ? 0 : 1;
+    }
+
+    /** Everything validated before anything runs. */
+    private record Plan(List<DeviceInfo> devices, List<Suite> suites, BenchRunner.Options options,
+                        List<BenchResult> compared, Path outParent, Path repoRoot) {}
+
+    private Plan plan() {
+        if (!format.equals("table") && !format.equals("jsonl")) {
+            throw new IllegalArgumentException("--format must be table or jsonl, got '" + format + "'");
+        }
+        if (runs <= 0) throw new IllegalArgumentException("--runs must be at least 1, got " + runs);
+        if (warmup < 0) throw new IllegalArgumentException("--warmup must be at least 0, got " + warmup);
+        if (batch <= 0) throw new IllegalArgumentException("--batch must be at least 1, got " + batch);
+        BenchRunner.Options options = new BenchRunner.Options(batch, runs, warmup, quick);
+        Path repoRoot = repositoryRoot();
+        Path dir = suitesDir;
+        if (dir == null) {
+            if (repoRoot == null) {
+                throw new IllegalArgumentException("cannot find the suite files: the tool does not run from a "
+                        + "repository checkout (" + codeLocation() + "); pass --suites-dir DIR");
+            }
+            dir = repoRoot.resolve("scripts").resolve("suites");
+        }
+        if (!Files.isDirectory(dir)) {
+            throw new IllegalArgumentException("suites directory " + dir.toAbsolutePath() + " does not exist; pass --suites-dir DIR");
+        }
+        List<Suite> loaded = new SuiteLoader(dir).load(suites.isEmpty() ? List.of("all") : suites);
+        if (loaded.stream().allMatch(s -> s.cases(quick).isEmpty())) {
+            throw new IllegalArgumentException("the selected suites have no " + (quick ? "quick " : "") + "cases");
+        }
+        List<DeviceInfo> devices = selectDevices();
+        List<BenchResult> compared = compare == null ? List.of() : readCompare(compare, loaded, options);
+        Path outParent = out != null ? out : repoRoot != null ? repoRoot.resolve("bench-results") : Path.of("bench-results");
+        return new Plan(devices, loaded, options, compared, outParent, repoRoot);
+    }
+
+    private List<DeviceInfo> selectDevices() {
+        Backends.Mode mode = switch (backend.toLowerCase(Locale.ROOT)) {
+            case "all", "auto" -> Backends.Mode.AUTO;
+            case "opencl" -> Backends.Mode.OPENCL;
+            case "cpu" -> Backends.Mode.CPU;
+            default -> throw new IllegalArgumentException("--backend must be all, opencl or cpu, got '" + backend + "'");
+        };
+        List<DeviceInfo> all = Backends.devices();
+        List<DeviceInfo> byBackend = all.stream().filter(d -> mode == Backends.Mode.AUTO
+                || (mode == Backends.Mode.OPENCL) == (d.backend() == DeviceInfo.BackendKind.OPENCL)).toList();
+        if (byBackend.isEmpty()) {
+            throw new IllegalArgumentException("no " + backend + " device found; " + Backends.INSTALL_HINT);
+        }
+        if (deviceFilters.isEmpty()) return byBackend;
+        List<DeviceInfo> chosen = new ArrayList<>();
+        for (String f : deviceFilters) {
+            String needle = f.trim().toLowerCase(Locale.ROOT);
+            List<DeviceInfo> match = byBackend.stream().filter(d -> d.id().equalsIgnoreCase(needle)
+                    || d.name().toLowerCase(Locale.ROOT).contains(needle)
+                    || d.platformName().toLowerCase(Locale.ROOT).contains(needle)).toList();
+            if (match.isEmpty()) {
+                throw new IllegalArgumentException("unknown device '" + f + "' (devices: " + String.join("; ",
+                        byBackend.stream().map(DeviceInfo::describe).toList()) + ")");
+            }
+            match.stream().filter(d -> !chosen.contains(d)).forEach(chosen::add);
+        }
+        return chosen;
+    }
+
+    /** Comparison rows for the selected cases at this batch; other rows are counted and left out. */
+    private List<BenchResult> readCompare(Path file, List<Suite> loaded, BenchRunner.Options options) {
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("--compare file " + file.toAbsolutePath() + " cannot be read: " + e.getMessage());
+        }
+        Set<String> wanted = new HashSet<>();
+        for (Suite s : loaded) {
+            for (BenchCase c : s.cases(options.quick())) wanted.add(s.name() + "/" + c.name() + "/" + c.input(options.batch()));
+        }
+        ObjectMapper json = new ObjectMapper();
+        List<BenchResult> rows = new ArrayList<>();
+        int ignored = 0;
+        for (int i = 0; i < lines.size(); i++) {
+            if (lines.get(i).isBlank()) continue;
+            try {
+                JsonNode node = json.readTree(lines.get(i));
+                BenchResult r = BenchResult.fromJson(node);
+                if (wanted.contains(r.suite() + "/" + r.caseName() + "/" + r.input())) rows.add(r); else ignored++;
+            } catch (IOException | IllegalArgumentException e) {
+                throw new IllegalArgumentException("--compare file " + file + " line " + (i + 1) + ": " + e.getMessage());
+            }
+        }
+        if (ignored > 0) {
+            spec.commandLine().getErr().println("convcl bench: " + ignored + " rows of " + file
+                    + " are for cases or batch sizes not in this run and are left out");
+        }
+        return rows;
+    }
+
+    /** {@code <parent>/<yyyyMMdd-HHmmss>-<devices>}, with a numeric suffix when that folder exists. */
+    static Path reportDir(Path parent, ZonedDateTime started, List<DeviceInfo> devices) {
+        String names = String.join("+", devices.stream().map(d -> slug(d.name())).toList());
+        if (names.length() > 80) names = names.substring(0, 80);
+        String base = started.format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")) + "-" + names;
+        Path dir = parent.resolve(base);
+        for (int i = 2; Files.exists(dir); i++) dir = parent.resolve(base + "-" + i);
+        return dir;
+    }
+
+    private static String slug(String name) {
+        String s = name.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9.]+", "-").replaceAll("^-|-$", "");
+        return s.isEmpty() ? "device" : s;
+    }
+
+    /**
+     * The repository checkout the tool runs from: the folder above {@code target/} that holds
+     * {@code scripts/suites}, found from where this class was loaded; null when there is none.
+     */
+    static Path repositoryRoot() {
+        Path p = codeLocation();
+        for (int up = 0; p != null && up < 4; up++, p = p.getParent()) {
+            if (Files.isDirectory(p.resolve("scripts").resolve("suites")) && Files.exists(p.resolve("pom.xml"))) return p;
+        }
+        return null;
+    }
+
+    private static Path codeLocation() {
+        try {
+            return Path.of(BenchCommand.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toAbsolutePath();
+        } catch (URISyntaxException | RuntimeException e) {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,165 @@
+package org.convcl.cli;
+
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.convcl.BlockCost;
+import org.convcl.ConvSpec;
+import org.convcl.Cost;
+import org.convcl.SeparableBlock;
+import org.convcl.Shape;
+import org.convcl.cli.bench.BenchCase;
+import org.convcl.cli.bench.SeedPair;
+import org.convcl.cli.bench.Suite;
+import org.convcl.cli.bench.SuiteLoader;
+import org.convcl.cli.bench.TextTable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code convcl cost}: the cost table (weights, MACs, bytes, ratios over the standard convolution) of one layer
+ * given by flags, with its separable replacements, or of every case and seed pair of a suite file. Needs no
+ * device.
+ */
+@Command(name = "cost", mixinStandardHelpOptions = true,
+        description = {"Print weights, MACs, bytes and reduction ratios of a layer and its separable forms, "
+                + "or of a suite file (scripts/suites/*.json). Needs no device."})
+final class CostCommand implements Callable<Integer> {
+    @Spec
+    private CommandSpec spec;
+
+    @Option(names = "--suite", paramLabel = "FILE", description = "A suite file; its cases and seed pairs are costed.")
+    private Path suite;
+
+    @Option(names = "--cin", paramLabel = "C", description = "Input channels.")
+    private Integer cin;
+
+    @Option(names = "--cout", paramLabel = "C", description = "Output channels.")
+    private Integer cout;
+
+    @Option(names = "--size", paramLabel = "S|H,W", converter = Flags.PairConverter.class, description = "Input height and width.")
+    private Flags.Pair size;
+
+    @Option(names = "--kernel", defaultValue = "3", paramLabel = "K|KH,KW", converter = Flags.PairConverter.class,
+            description = "Kernel (default ${DEFAULT-VALUE}).")
+    private Flags.Pair kernel;
+
+    @Option(names = "--stride", defaultValue = "1", paramLabel = "S|SH,SW", converter = Flags.PairConverter.class,
+            description = "Stride (default ${DEFAULT-VALUE}).")
+    private Flags.Pair stride;
+
+    @Option(names = "--padding", defaultValue = "same", paramLabel = "P|T,L,B,R|same",
+            converter = Flags.PaddingConverter.class, description = "Zero padding (default ${DEFAULT-VALUE}).")
+    private Flags.Padding padding;
+
+    @Option(names = "--dilation", defaultValue = "1", paramLabel = "D|DH,DW", converter = Flags.PairConverter.class,
+            description = "Dilation (default ${DEFAULT-VALUE}).")
+    private Flags.Pair dilation;
+
+    @Option(names = "--gamma", defaultValue = "1", paramLabel = "G",
+            description = "Depth multiplier of the separable block's depthwise step (default ${DEFAULT-VALUE}).")
+    private int gamma;
+
+    @Option(names = "--batch", defaultValue = "1", paramLabel = "N", description = "Batch size (default ${DEFAULT-VALUE}).")
+    private int batch;
+
+    @Override
+    public Integer call() {
+        if (batch <= 0) throw usage("--batch must be positive, got " + batch);
+        String table;
+        try {
+            table = suite != null ? suiteTable() : layerTable();
+        } catch (IllegalArgumentException e) {
+            throw usage(e.getMessage());
+        }
+        spec.commandLine().getOut().print(table);
+        spec.commandLine().getOut().flush();
+        return 0;
+    }
+
+    private String suiteTable() {
+        if (cin != null || cout != null || size != null) throw usage("--suite cannot be combined with --cin, --cout or --size");
+        Suite s = SuiteLoader.load(suite);
+        TextTable cases = new TextTable("case", "kind", "input", ">weights", ">MACs", ">bytes");
+        for (BenchCase c : s.cases()) {
+            Cost cost = c.cost(batch);
+            cases.row(c.name(), c.kindName(), cost.input().toString(), count(cost.weights()), count(cost.macs()),
+                    count(cost.bytes()));
+        }
+        StringBuilder out = new StringBuilder("suite " + s.name() + " (" + s.file() + "), batch " + batch + "\n")
+                .append(cases.plain());
+        if (!s.pairs().isEmpty()) {
+            TextTable pairs = new TextTable("pair", "formula", ">MACs standard", ">MACs separable", ">speedup (MACs)",
+                    ">speedup (seed formula)");
+            for (SeedPair p : s.pairs()) {
+                long std = p.standard().stream().mapToLong(c -> c.cost(batch).macs()).sum();
+                long sep = p.separable().stream().mapToLong(c -> c.cost(batch).macs()).sum();
+                pairs.row(p.name(), p.formula().name().toLowerCase(Locale.ROOT), count(std), count(sep),
+                        ratio(p.predictedSpeedup(batch)), ratio(p.seedFormulaSpeedup()));
+            }
+            out.append('\n').append(pairs.plain());
+        }
+        return out.toString();
+    }
+
+    private String layerTable() {
+        if (cin == null || cout == null || size == null) {
+            throw usage("give --suite FILE, or a layer with --cin, --cout and --size");
+        }
+        if (cin <= 0) throw usage("--cin must be positive, got " + cin);
+        if (cout <= 0) throw usage("--cout must be positive, got " + cout);
+        if (gamma <= 0) throw usage("--gamma must be positive, got " + gamma);
+        Shape input = new Shape(batch, cin, size.h(), size.w());
+        ConvSpec standard = padding.applyTo(ConvSpec.builder(cin, cout, kernel.h(), kernel.w()).stride(stride.h(), stride.w())
+                .dilation(dilation.h(), dilation.w()), size.h(), size.w()).build();
+        Cost std = Cost.of(standard, input);
+        TextTable t = new TextTable("form", "spec", ">weights", ">MACs", ">bytes", ">fused bytes", ">MAC ratio",
+                ">weight ratio");
+        t.row("standard", standard.toString(), count(std.weights()), count(std.macs()), count(std.bytes()), "-", "1",
+                "1");
+        SeparableBlock block = blockFor(standard, gamma);
+        addBlock(t, "separable (γ=" + gamma + ")", BlockCost.of(block, input));
+        int root = (int) Math.round(Math.sqrt(gamma));
+        if (gamma > 1 && root * root == gamma && cout == cin * gamma) {
+            addBlock(t, "distributed (√γ=" + root + " each step)", BlockCost.of(blockFor(standard, root), input));
+        }
+        if (kernel.h() > 1 && kernel.w() > 1) {
+            BlockCost spatial = BlockCost.spatial(standard, input);
+            t.row("spatial " + kernel.h() + "x1 + 1x" + kernel.w(), spatial.first().spec() + " + " + spatial.second().spec(),
+                    count(spatial.weights()), count(spatial.macs()), count(spatial.bytes()), "-", ratio(spatial.macRatio()),
+                    ratio(spatial.weightRatio()));
+        }
+        return "layer " + standard + " on input " + input + "\n" + t.plain();
+    }
+
+    /** The depthwise-separable block with the standard layer's window and a depthwise multiplier. */
+    private SeparableBlock blockFor(ConvSpec s, int multiplier) {
+        return SeparableBlock.builder(s.inChannels(), s.outChannels()).depthMultiplier(multiplier)
+                .kernel(s.kernelH(), s.kernelW()).stride(s.strideH(), s.strideW()).dilation(s.dilationH(), s.dilationW())
+                .padding(s.padTop(), s.padLeft(), s.padBottom(), s.padRight()).build();
+    }
+
+    private static void addBlock(TextTable t, String name, BlockCost c) {
+        t.row(name, "dw + pw", count(c.weights()), count(c.macs()), count(c.bytes()), count(c.fusedBytes()),
+                ratio(c.macRatio()), ratio(c.weightRatio()));
+        t.row("  depthwise step", c.first().spec().toString(), count(c.first().weights()), count(c.first().macs()),
+                count(c.first().bytes()), "-", "-", "-");
+        t.row("  pointwise step", c.second().spec().toString(), count(c.second().weights()), count(c.second().macs()),
+                count(c.second().bytes()), "-", "-", "-");
+    }
+
+    private static String count(long v) {
+        return String.format(Locale.ROOT, "%,d", v);
+    }
+
+    private static String ratio(double v) {
+        return String.format(Locale.ROOT, "%.4g", v);
+    }
+
+    private ParameterException usage(String message) {
+        return new ParameterException(spec.commandLine(), message);
+    }
+}

@@ -1,0 +1,127 @@
+package org.convcl.cli.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.convcl.ConvSpec;
+import org.convcl.Cost;
+import org.convcl.Shape;
+
+/**
+ * The measurement of one case on one backend. {@code endToEnd} is upload + convolution + download
+ * (wall time); {@code kernel} is the device's own compute time (OpenCL profiling events, wall time of the
+ * call on the CPU backend and in PyTorch). GFLOP/s and GB/s use the kernel median and {@link Cost}.
+ *
+ * @param backend {@code opencl}, {@code cpu} or, for imported rows, e.g. {@code pytorch-cpu}
+ * @param device  the device name
+ * @param plan    what the backend chose to run (may be empty)
+ */
+public record BenchResult(String suite, String caseName, String kind, String backend, String device,
+                          ConvSpec spec, Shape input, int runs, int warmup, Stats endToEnd, Stats kernel, String plan) {
+
+    /** Cost of the measured layer. */
+    public Cost cost() {
+        return Cost.of(spec, input);
+    }
+
+    /** {@code 2·MACs / median kernel time}, in 10⁹ per second. */
+    public double gflops() {
+        return cost().flops() / (kernel.medianMs() * 1e6);
+    }
+
+    /** Minimum-traffic bytes over the median kernel time, in 10⁹ per second. */
+    public double gbps() {
+        return cost().bytes() / (kernel.medianMs() * 1e6);
+    }
+
+    /** A label that tells series apart in tables and charts: backend and device. */
+    public String series() {
+        return backend + ":" + device;
+    }
+
+    /** The JSON-lines / CSV record, keys in report order. */
+    public Map<String, Object> toMap() {
+        Cost cost = cost();
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("suite", suite);
+        m.put("case", caseName);
+        m.put("kind", kind);
+        m.put("backend", backend);
+        m.put("device", device);
+        m.put("n", input.n());
+        m.put("cin", input.c());
+        m.put("h", input.h());
+        m.put("w", input.w());
+        m.put("cout", spec.outChannels());
+        m.put("kh", spec.kernelH());
+        m.put("kw", spec.kernelW());
+        m.put("stride_h", spec.strideH());
+        m.put("stride_w", spec.strideW());
+        m.put("pad_t", spec.padTop());
+        m.put("pad_l", spec.padLeft());
+        m.put("pad_b", spec.padBottom());
+        m.put("pad_r", spec.padRight());
+        m.put("dil_h", spec.dilationH());
+        m.put("dil_w", spec.dilationW());
+        m.put("groups", spec.groups());
+        m.put("oh", cost.output().h());
+        m.put("ow", cost.output().w());
+        m.put("macs", cost.macs());
+        m.put("params", cost.params());
+        m.put("bytes", cost.bytes());
+        m.put("runs", runs);
+        m.put("warmup", warmup);
+        m.put("ms_median", endToEnd.medianMs());
+        m.put("ms_min", endToEnd.minMs());
+        m.put("ms_max", endToEnd.maxMs());
+        m.put("kernel_ms_median", kernel.medianMs());
+        m.put("kernel_ms_min", kernel.minMs());
+        m.put("kernel_ms_max", kernel.maxMs());
+        m.put("gflops", gflops());
+        m.put("gbps", gbps());
+        m.put("plan", plan);
+        return m;
+    }
+
+    /**
+     * Reads a record written by {@link #toMap()} or by {@code scripts/compare_pytorch.py}. Throws naming the
+     * missing or malformed field.
+     */
+    public static BenchResult fromJson(JsonNode o) {
+        ConvSpec spec = ConvSpec.builder(integer(o, "cin"), integer(o, "cout"), integer(o, "kh"), integer(o, "kw"))
+                .stride(integer(o, "stride_h"), integer(o, "stride_w"))
+                .padding(integer(o, "pad_t"), integer(o, "pad_l"), integer(o, "pad_b"), integer(o, "pad_r"))
+                .dilation(integer(o, "dil_h"), integer(o, "dil_w")).groups(integer(o, "groups")).build();
+        Shape input = new Shape(integer(o, "n"), integer(o, "cin"), integer(o, "h"), integer(o, "w"));
+        Stats e2e = new Stats(number(o, "ms_median"), number(o, "ms_min"), number(o, "ms_max"));
+        Stats kernel = new Stats(number(o, "kernel_ms_median"), number(o, "kernel_ms_min"), number(o, "kernel_ms_max"));
+        return new BenchResult(text(o, "suite"), text(o, "case"), text(o, "kind"), text(o, "backend"), text(o, "device"),
+                spec, input, integer(o, "runs"), integer(o, "warmup"), e2e, kernel, o.path("plan").asText(""));
+    }
+
+    private static JsonNode field(JsonNode o, String name) {
+        JsonNode v = o.get(name);
+        if (v == null || v.isNull()) throw new IllegalArgumentException("missing field '" + name + "'");
+        return v;
+    }
+
+    private static int integer(JsonNode o, String name) {
+        JsonNode v = field(o, name);
+        if (!v.isIntegralNumber()) throw new IllegalArgumentException("field '" + name + "' must be an integer, got " + v);
+        return v.asInt();
+    }
+
+    private static double number(JsonNode o, String name) {
+        JsonNode v = field(o, name);
+        if (!v.isNumber() || !(v.asDouble() > 0)) {
+            throw new IllegalArgumentException("field '" + name + "' must be a positive number, got " + v);
+        }
+        return v.asDouble();
+    }
+
+    private static String text(JsonNode o, String name) {
+        JsonNode v = field(o, name);
+        if (!v.isTextual()) throw new IllegalArgumentException("field '" + name + "' must be a string, got " + v);
+        return v.asText();
+    }
+}

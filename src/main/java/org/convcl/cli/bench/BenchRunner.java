@@ -1,0 +1,156 @@
+package org.convcl.cli.bench;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import org.convcl.Backend;
+import org.convcl.Backends;
+import org.convcl.DeviceInfo;
+import org.convcl.DeviceTensor;
+import org.convcl.Epilogue;
+import org.convcl.PreparedConv;
+import org.convcl.Shape;
+import org.convcl.Tensor;
+
+/**
+ * Runs suites on devices. For each case and device: prepare once, warm up, then time {@code runs} kernel-only
+ * calls ({@link PreparedConv#forwardTimed} on preallocated device tensors) and {@code runs} end-to-end calls
+ * (upload + forward + download, wall time), each after its own warm-up.
+ *
+ * <p>A warm-up is at least {@code warmup} calls and, when {@code warmup > 0}, goes on until it has lasted
+ * {@link #MIN_WARMUP_NANOS}, so the JIT of the Java backend and the drivers' first-launch work are over
+ * before timing starts even for layers that take microseconds.
+ */
+public final class BenchRunner {
+    /** The least time a warm-up lasts (when one is asked for): 0.1 s. */
+    public static final long MIN_WARMUP_NANOS = 100_000_000L;
+    /** A warm-up stops after this many calls even if it has not lasted {@link #MIN_WARMUP_NANOS}. */
+    static final int MAX_WARMUP_CALLS = 1000;
+
+    /**
+     * How to run.
+     *
+     * @param batch  images per input unless a case fixes its own
+     * @param runs   timed runs per measurement, at least 1
+     * @param warmup untimed runs before each measurement, at least 0
+     * @param quick  run only the cases marked {@code quick}
+     */
+    public record Options(int batch, int runs, int warmup, boolean quick) {
+        public Options {
+            if (batch <= 0) throw new IllegalArgumentException("batch must be positive, got " + batch);
+            if (runs <= 0) throw new IllegalArgumentException("runs must be positive, got " + runs);
+            if (warmup < 0) throw new IllegalArgumentException("warmup must be non-negative, got " + warmup);
+        }
+    }
+
+    /** Told before each case starts and once at the end ({@code done == total}). */
+    public interface Progress {
+        void step(int done, int total, String label);
+    }
+
+    /** A case that could not run on a device, with the reason. */
+    public record Failure(String suite, String caseName, String series, String message) {}
+
+    /** Everything one run produced. */
+    public record Outcome(List<BenchResult> results, List<Failure> failures) {}
+
+    private BenchRunner() {}
+
+    /** Number of (case, device) measurements a run will make. */
+    public static int count(List<DeviceInfo> devices, List<Suite> suites, boolean quick) {
+        return devices.size() * suites.stream().mapToInt(s -> s.cases(quick).size()).sum();
+    }
+
+    /** Runs every selected case of every suite on every device, in that nesting order (device outermost). */
+    public static Outcome run(List<DeviceInfo> devices, List<Suite> suites, Options options, Progress progress) {
+        List<BenchResult> results = new ArrayList<>();
+        List<Failure> failures = new ArrayList<>();
+        int total = count(devices, suites, options.quick());
+        int done = 0;
+        for (DeviceInfo device : devices) {
+            String series = backendName(device) + ":" + device.name();
+            Backend opened;
+            try {
+                opened = Backends.open(device);
+            } catch (RuntimeException e) {
+                // The device could not be opened: each of its cases fails with the reason.
+                for (Suite suite : suites) {
+                    for (BenchCase c : suite.cases(options.quick())) {
+                        failures.add(new Failure(suite.name(), c.name(), series, String.valueOf(e)));
+                        done++;
+                    }
+                }
+                continue;
+            }
+            try (Backend backend = opened) {
+                for (Suite suite : suites) {
+                    for (BenchCase c : suite.cases(options.quick())) {
+                        progress.step(done, total, suite.name() + "/" + c.name() + " on " + series);
+                        try {
+                            results.add(measure(backend, c, options));
+                        } catch (RuntimeException e) {
+                            failures.add(new Failure(suite.name(), c.name(), series, String.valueOf(e)));
+                        }
+                        done++;
+                    }
+                }
+            }
+        }
+        progress.step(total, total, "done");
+        return new Outcome(results, failures);
+    }
+
+    /** {@code opencl} or {@code cpu}: the backend column of the report. */
+    public static String backendName(DeviceInfo device) {
+        return device.backend().name().toLowerCase(Locale.ROOT);
+    }
+
+    /** Measures one case on an open backend. */
+    public static BenchResult measure(Backend backend, BenchCase c, Options options) {
+        Shape inShape = c.input(options.batch());
+        SplittableRandom random = new SplittableRandom(c.name().hashCode());
+        Tensor input = Tensor.of(randomValues(random, inShape.count()), inShape);
+        float[] weights = randomValues(random, c.spec().weightCount());
+        try (PreparedConv conv = backend.prepare(c.spec(), weights, Epilogue.none());
+             DeviceTensor in = backend.upload(input);
+             DeviceTensor out = backend.allocate(conv.outputShape(inShape))) {
+            warmUp(options.warmup(), () -> conv.forwardTimed(in, out));
+            long[] kernelNs = new long[options.runs()];
+            for (int i = 0; i < kernelNs.length; i++) kernelNs[i] = conv.forwardTimed(in, out);
+
+            warmUp(options.warmup(), () -> endToEnd(backend, conv, input, out));
+            long[] e2eNs = new long[options.runs()];
+            for (int i = 0; i < e2eNs.length; i++) e2eNs[i] = endToEnd(backend, conv, input, out);
+
+            DeviceInfo d = backend.device();
+            return new BenchResult(c.suite(), c.name(), c.kindName(), backendName(d), d.name(), c.spec(), inShape,
+                    options.runs(), options.warmup(), Stats.ofNanos(e2eNs), Stats.ofNanos(kernelNs), conv.plan());
+        }
+    }
+
+    /** At least {@code count} calls, and while under {@link #MIN_WARMUP_NANOS} (when count > 0) more of them. */
+    private static void warmUp(int count, Runnable call) {
+        long start = System.nanoTime();
+        for (int i = 0; i < count || (count > 0 && i < MAX_WARMUP_CALLS
+                && System.nanoTime() - start < MIN_WARMUP_NANOS); i++) {
+            call.run();
+        }
+    }
+
+    /** Upload, convolve, download: the wall time a caller with host arrays sees. */
+    private static long endToEnd(Backend backend, PreparedConv conv, Tensor input, DeviceTensor out) {
+        long start = System.nanoTime();
+        try (DeviceTensor in = backend.upload(input)) {
+            conv.forward(in, out);
+            backend.download(out);
+        }
+        return System.nanoTime() - start;
+    }
+
+    private static float[] randomValues(SplittableRandom random, int count) {
+        float[] v = new float[count];
+        for (int i = 0; i < count; i++) v[i] = (float) (random.nextDouble() * 2 - 1);
+        return v;
+    }
+}

@@ -1,0 +1,82 @@
+package org.convcl.cli.bench;
+
+import java.time.ZonedDateTime;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import org.convcl.DeviceInfo;
+
+/**
+ * Everything a benchmark run produced, ready for the writers: measured rows plus imported comparison rows,
+ * the failures, the pair results and how the run was made. {@code loadAverageBefore} is the system's one-minute
+ * load average when the run started (negative where unknown): other work on the machine shows up as noise.
+ */
+public record Report(ZonedDateTime started, String command, List<DeviceInfo> devices, List<Suite> suites,
+                     BenchRunner.Options options, List<BenchResult> results, List<BenchRunner.Failure> failures,
+                     List<PairResult> pairs, String compareSource, double wallSeconds, double loadAverageBefore) {
+
+    public Report {
+        results = List.copyOf(results);
+        failures = List.copyOf(failures);
+        pairs = List.copyOf(pairs);
+    }
+
+    /** Builds a report, computing the pair results from the rows. */
+    public static Report of(ZonedDateTime started, String command, List<DeviceInfo> devices, List<Suite> suites,
+                            BenchRunner.Options options, List<BenchResult> results, List<BenchRunner.Failure> failures,
+                            String compareSource, double wallSeconds, double loadAverageBefore) {
+        return new Report(started, command, devices, suites, options, results, failures,
+                PairResult.of(suites, results, options.quick(), options.batch()), compareSource, wallSeconds,
+                loadAverageBefore);
+    }
+
+    /** Series labels ({@code backend:device}) in the order they first appear. */
+    public List<String> series() {
+        Set<String> s = new LinkedHashSet<>();
+        results.forEach(r -> s.add(r.series()));
+        return new ArrayList<>(s);
+    }
+
+    /** The per-case table: one row per case and series. */
+    public TextTable resultsTable() {
+        TextTable t = new TextTable("suite", "case", "kind", "backend:device", "input", ">MMAC",
+                ">kernel ms", ">min", ">max", ">e2e ms", ">min", ">max", ">GFLOP/s", ">GB/s");
+        for (BenchResult r : results) {
+            t.row(r.suite(), r.caseName(), r.kind(), r.series(),
+                    r.input().n() + "x" + r.input().c() + "x" + r.input().h() + "x" + r.input().w(),
+                    fmt(r.cost().macs() / 1e6), ms(r.kernel().medianMs()), ms(r.kernel().minMs()), ms(r.kernel().maxMs()),
+                    ms(r.endToEnd().medianMs()), ms(r.endToEnd().minMs()), ms(r.endToEnd().maxMs()),
+                    fmt(r.gflops()), fmt(r.gbps()));
+        }
+        return t;
+    }
+
+    /** The seed-pair table: predicted (Cost), seed formula and achieved speedups per series. */
+    public TextTable pairsTable() {
+        TextTable t = new TextTable("pair", "formula", "backend:device", ">predicted", ">seed formula",
+                ">achieved (kernel)", ">achieved (e2e)", ">achieved/predicted");
+        for (PairResult p : pairs) {
+            t.row(p.pair().name(), p.pair().formula().id(), p.series(), ratio(p.predicted()), ratio(p.seedFormula()),
+                    ratio(p.achievedKernel()), ratio(p.achievedEndToEnd()),
+                    String.format(Locale.ROOT, "%.0f%%", 100 * p.achievedKernel() / p.predicted()));
+        }
+        return t;
+    }
+
+    /** Milliseconds with three significant decimals for small values. */
+    static String ms(double v) {
+        return v >= 100 ? String.format(Locale.ROOT, "%.1f", v)
+                : v >= 1 ? String.format(Locale.ROOT, "%.2f", v) : String.format(Locale.ROOT, "%.3f", v);
+    }
+
+    static String fmt(double v) {
+        return v >= 100 ? String.format(Locale.ROOT, "%.0f", v) : v >= 10 ? String.format(Locale.ROOT, "%.1f", v)
+                : String.format(Locale.ROOT, "%.2f", v);
+    }
+
+    static String ratio(double v) {
+        return String.format(Locale.ROOT, "%.2fx", v);
+    }
+}

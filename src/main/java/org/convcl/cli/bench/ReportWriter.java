@@ -1,0 +1,202 @@
+package org.convcl.cli.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.convcl.DeviceInfo;
+
+/** Writes a {@link Report} to a results folder: CSV, JSON lines, environment, Markdown summary and charts. */
+public final class ReportWriter {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper PRETTY = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    /** File names inside a results folder. */
+    public static final String CSV = "results.csv", JSONL = "results.jsonl", ENV = "env.json", SUMMARY = "summary.md";
+
+    private ReportWriter() {}
+
+    /** The JSON lines of every row, one object per case and series. */
+    public static String jsonLines(List<BenchResult> results) {
+        StringBuilder sb = new StringBuilder();
+        for (BenchResult r : results) {
+            try {
+                sb.append(JSON.writeValueAsString(r.toMap())).append('\n');
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        return sb.toString();
+    }
+
+    /** CSV with the same columns as the JSON lines. */
+    public static String csv(List<BenchResult> results) {
+        StringBuilder sb = new StringBuilder();
+        List<String> keys = results.isEmpty() ? List.of() : new ArrayList<>(results.get(0).toMap().keySet());
+        sb.append(String.join(",", keys)).append('\n');
+        for (BenchResult r : results) {
+            List<String> cells = new ArrayList<>();
+            for (Object v : r.toMap().values()) cells.add(csvCell(v));
+            sb.append(String.join(",", cells)).append('\n');
+        }
+        return sb.toString();
+    }
+
+    private static String csvCell(Object v) {
+        String s = String.valueOf(v);
+        return s.contains(",") || s.contains("\"") || s.contains("\n") ? "\"" + s.replace("\"", "\"\"") + "\"" : s;
+    }
+
+    /** Writes every file into {@code dir} (created when missing); returns the files written. */
+    public static List<Path> write(Report report, Path dir, Path repoRoot) throws IOException {
+        Files.createDirectories(dir);
+        List<Path> written = new ArrayList<>();
+        written.add(Files.writeString(dir.resolve(CSV), csv(report.results()), StandardCharsets.UTF_8));
+        written.add(Files.writeString(dir.resolve(JSONL), jsonLines(report.results()), StandardCharsets.UTF_8));
+        written.add(Files.writeString(dir.resolve(ENV), PRETTY.writeValueAsString(environment(report, repoRoot)) + "\n",
+                StandardCharsets.UTF_8));
+        List<Path> charts = Charts.write(report, dir);
+        written.add(Files.writeString(dir.resolve(SUMMARY), summary(report, charts), StandardCharsets.UTF_8));
+        written.addAll(charts);
+        return written;
+    }
+
+    /** Device and driver, JVM, OS, git commit and the run's settings. */
+    public static Map<String, Object> environment(Report report, Path repoRoot) {
+        Map<String, Object> env = new LinkedHashMap<>();
+        env.put("date", report.started().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME));
+        env.put("command", report.command());
+        env.put("git_commit", gitCommit(repoRoot));
+        List<Map<String, Object>> devices = new ArrayList<>();
+        for (DeviceInfo d : report.devices()) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("backend", BenchRunner.backendName(d));
+            m.put("id", d.id());
+            m.put("name", d.name());
+            m.put("platform", d.platformName());
+            m.put("type", d.type());
+            m.put("vendor", d.vendor());
+            m.put("driver_version", d.driverVersion());
+            m.put("opencl_version", d.openclVersion());
+            m.put("compute_units", d.computeUnits());
+            m.put("max_clock_mhz", d.maxClockMHz());
+            m.put("global_mem_bytes", d.globalMemBytes());
+            m.put("local_mem_bytes", d.localMemBytes());
+            devices.add(m);
+        }
+        env.put("devices", devices);
+        env.put("jvm", Map.of("version", System.getProperty("java.version"),
+                "vm", System.getProperty("java.vm.name") + " " + System.getProperty("java.vm.version"),
+                "vendor", System.getProperty("java.vendor"),
+                "max_heap_bytes", Runtime.getRuntime().maxMemory()));
+        env.put("os", Map.of("name", System.getProperty("os.name"), "version", System.getProperty("os.version"),
+                "arch", System.getProperty("os.arch"), "available_processors", Runtime.getRuntime().availableProcessors()));
+        Map<String, Object> options = new LinkedHashMap<>();
+        options.put("suites", report.suites().stream().map(Suite::name).toList());
+        options.put("batch", report.options().batch());
+        options.put("runs", report.options().runs());
+        options.put("warmup", report.options().warmup());
+        options.put("quick", report.options().quick());
+        options.put("compare", report.compareSource());
+        env.put("options", options);
+        env.put("wall_seconds", Math.round(report.wallSeconds() * 10) / 10.0);
+        env.put("load_average_before", report.loadAverageBefore());
+        env.put("load_average_after", loadAverage());
+        return env;
+    }
+
+    /** The one-minute system load average, or −1 where the OS does not tell. */
+    public static double loadAverage() {
+        return java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+    }
+
+    /** {@code git rev-parse HEAD} of the repository (with {@code -dirty} when it has local changes), or why not. */
+    static String gitCommit(Path repoRoot) {
+        if (repoRoot == null) return "unknown (repository not found)";
+        try {
+            String head = git(repoRoot, "rev-parse", "HEAD");
+            String status = git(repoRoot, "status", "--porcelain", "--untracked-files=no");
+            return status.isEmpty() ? head : head + "-dirty";
+        } catch (IOException e) {
+            return "unknown (" + e.getMessage() + ")";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "unknown (interrupted)";
+        }
+    }
+
+    private static String git(Path dir, String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of("git", "-C", dir.toString()));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD);
+        pb.environment().remove("LD_PRELOAD"); // bench.sh preloads libjsig for the JVM; git needs none of it
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+        if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) {
+            throw new IOException("git " + String.join(" ", args) + " failed: " + out);
+        }
+        return out;
+    }
+
+    /** The Markdown summary: how the run was made, the seed pairs, the per-case table, failures and charts. */
+    public static String summary(Report report, List<Path> charts) {
+        StringBuilder sb = new StringBuilder();
+        sb.append("# convcl bench: ").append(report.started().format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm z")))
+                .append("\n\n");
+        sb.append("- Command: `").append(report.command()).append("`\n");
+        for (DeviceInfo d : report.devices()) sb.append("- Device: ").append(d.describe())
+                .append(", driver ").append(d.driverVersion()).append('\n');
+        if (report.compareSource() != null) sb.append("- Compared with: ").append(report.compareSource()).append('\n');
+        sb.append(String.format(Locale.ROOT, "- Batch %d, %d warm-up + %d timed runs per measurement%s; wall time %.1f s%n",
+                report.options().batch(), report.options().warmup(), report.options().runs(),
+                report.options().quick() ? " (quick subset)" : "", report.wallSeconds()));
+        double load = report.loadAverageBefore();
+        int cores = Runtime.getRuntime().availableProcessors();
+        if (load >= 0) {
+            sb.append(String.format(Locale.ROOT, "- Load average %.2f on %d cores when the run started%s%n", load, cores,
+                    load > 0.5 * cores ? ": other work was running, expect noisy times" : ""));
+        }
+        sb.append("\nTimes are medians (min and max alongside). *kernel* is the device's compute time (OpenCL profiling "
+                + "events; wall time of the call on the CPU backend and in PyTorch); *e2e* adds upload and download. "
+                + "GFLOP/s = 2·MACs / kernel median. GB/s uses a minimum-traffic model (input, weights and output "
+                + "moved once), so it is a lower bound on the traffic served.\n");
+        if (!report.pairs().isEmpty()) {
+            sb.append("\n## Seed pairs: predicted vs achieved speedup\n\n");
+            sb.append("*predicted* = MACs(standard) / Σ MACs(separable) from `Cost`; *seed formula* = the seed's closed "
+                    + "form (1/(1/N + 1/Dk²), K²/2K, or seed 002's γ and √γ totals), equal by construction; *achieved* = "
+                    + "time(standard) / Σ time(separable members).\n\n");
+            sb.append(report.pairsTable().markdown());
+        }
+        for (Suite suite : report.suites()) {
+            List<BenchResult> rows = report.results().stream().filter(r -> r.suite().equals(suite.name())).toList();
+            if (rows.isEmpty()) continue;
+            sb.append("\n## Suite ").append(suite.name()).append("\n\n").append(suite.description()).append("\n\n");
+            Report part = new Report(report.started(), report.command(), report.devices(), List.of(suite),
+                    report.options(), rows, List.of(), List.of(), report.compareSource(), report.wallSeconds(),
+                    report.loadAverageBefore());
+            sb.append(part.resultsTable().markdown());
+        }
+        if (!report.failures().isEmpty()) {
+            sb.append("\n## Failures\n\n");
+            for (BenchRunner.Failure f : report.failures()) {
+                sb.append("- ").append(f.suite()).append('/').append(f.caseName()).append(" on ").append(f.series())
+                        .append(": ").append(f.message().replace('\n', ' ')).append('\n');
+            }
+        }
+        if (!charts.isEmpty()) {
+            sb.append("\n## Charts\n\n");
+            for (Path c : charts) sb.append("![").append(c.getFileName()).append("](").append(c.getFileName()).append(")\n");
+        }
+        return sb.toString();
+    }
+}

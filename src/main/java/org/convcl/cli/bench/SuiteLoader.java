@@ -1,0 +1,223 @@
+package org.convcl.cli.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.convcl.ConvSpec;
+
+/**
+ * Reads suite files ({@code <dir>/<suite>.json}). A file holds {@code suite}, {@code description},
+ * {@code cases} and optionally {@code pairs}. A case holds {@code name, kind, cin, h, w, cout, kh, kw} and
+ * optionally {@code n} (fixed batch), {@code stride [sh, sw]}, {@code pad [t, l, b, r]}, {@code dil [dh, dw]},
+ * {@code groups} and {@code quick}; a single number stands for all its axes. A pair holds {@code name},
+ * {@code formula}, and the case names of its {@code standard} and {@code separable} members.
+ *
+ * <p>Every error names the file, the case and the field.
+ */
+public final class SuiteLoader {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Set<String> CASE_FIELDS = Set.of("name", "kind", "n", "cin", "h", "w", "cout", "kh", "kw",
+            "stride", "pad", "dil", "groups", "quick");
+    private static final Set<String> PAIR_FIELDS = Set.of("name", "formula", "standard", "separable");
+    private static final Set<String> SUITE_FIELDS = Set.of("suite", "description", "cases", "pairs");
+
+    private final Path dir;
+
+    /** A loader for the suite files in {@code dir}; throws naming the path when it is not a directory. */
+    public SuiteLoader(Path dir) {
+        if (!Files.isDirectory(dir)) {
+            throw new IllegalArgumentException("suites directory " + dir.toAbsolutePath() + " does not exist");
+        }
+        this.dir = dir;
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    /** The suite names available, sorted: the base names of {@code *.json} files. */
+    public List<String> available() {
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".json"))
+                    .map(n -> n.substring(0, n.length() - ".json".length())).sorted().toList();
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot list suites directory " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Loads suites by name; {@code all} stands for every available suite. Unknown names throw, listing
+     * the available ones. Duplicates are loaded once, in first-mention order.
+     */
+    public List<Suite> load(List<String> names) {
+        List<String> available = available();
+        Set<String> wanted = new LinkedHashSet<>();
+        for (String name : names) {
+            if (name.equals("all")) {
+                wanted.addAll(available);
+            } else if (available.contains(name)) {
+                wanted.add(name);
+            } else {
+                throw new IllegalArgumentException("unknown suite '" + name + "' (available in " + dir + ": "
+                        + String.join(", ", available) + ", all)");
+            }
+        }
+        return wanted.stream().map(n -> load(dir.resolve(n + ".json"))).toList();
+    }
+
+    /** Reads and validates one suite file. */
+    public static Suite load(Path file) {
+        JsonNode root;
+        try {
+            root = JSON.readTree(file.toFile());
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot read suite file " + file + ": " + e.getMessage(), e);
+        }
+        String where = file.getFileName().toString();
+        checkFields(root, SUITE_FIELDS, where);
+        String suite = text(root, "suite", where);
+        String description = root.has("description") ? text(root, "description", where) : "";
+        Map<String, BenchCase> cases = new LinkedHashMap<>();
+        for (JsonNode c : array(root, "cases", where)) {
+            BenchCase bc = parseCase(suite, c, where);
+            if (cases.put(bc.name(), bc) != null) {
+                throw new IllegalArgumentException(where + ": duplicate case name '" + bc.name() + "'");
+            }
+        }
+        List<SeedPair> pairs = new ArrayList<>();
+        if (root.has("pairs")) {
+            for (JsonNode p : array(root, "pairs", where)) pairs.add(parsePair(p, cases, where));
+        }
+        return new Suite(suite, description, file, List.copyOf(cases.values()), pairs);
+    }
+
+    private static BenchCase parseCase(String suite, JsonNode c, String file) {
+        String name = text(c, "name", file);
+        String where = file + " case '" + name + "'";
+        checkFields(c, CASE_FIELDS, where);
+        try {
+            int[] stride = axes(c, "stride", 2, 1, where);
+            int[] pad = axes(c, "pad", 4, 0, where);
+            int[] dil = axes(c, "dil", 2, 1, where);
+            ConvSpec spec = ConvSpec.builder(integer(c, "cin"), integer(c, "cout"),
+                            integer(c, "kh"), integer(c, "kw"))
+                    .stride(stride[0], stride[1]).padding(pad[0], pad[1], pad[2], pad[3]).dilation(dil[0], dil[1])
+                    .groups(c.has("groups") ? integer(c, "groups") : 1).build();
+            int h = integer(c, "h"), w = integer(c, "w");
+            int n = c.has("n") ? integer(c, "n") : 0;
+            if (c.has("n") && n <= 0) throw new IllegalArgumentException("n must be positive, got " + n);
+            spec.outputShape(new org.convcl.Shape(1, spec.inChannels(), h, w)); // validates h, w against the kernel
+            String kind = text(c, "kind", where);
+            if (!kind.equals(BenchCase.kindName(spec.kind()))) {
+                throw new IllegalArgumentException("kind '" + kind + "' does not match the layer, which is "
+                        + BenchCase.kindName(spec.kind()));
+            }
+            boolean quick = c.has("quick") && c.get("quick").asBoolean();
+            if (c.has("quick") && !c.get("quick").isBoolean()) {
+                throw new IllegalArgumentException("quick must be true or false, got " + c.get("quick"));
+            }
+            return new BenchCase(suite, name, spec.kind(), n, spec, h, w, quick);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(where + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static SeedPair parsePair(JsonNode p, Map<String, BenchCase> cases, String file) {
+        String name = text(p, "name", file);
+        String where = file + " pair '" + name + "'";
+        checkFields(p, PAIR_FIELDS, where);
+        SeedFormula formula;
+        try {
+            formula = SeedFormula.parse(text(p, "formula", where));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(where + ": " + e.getMessage(), e);
+        }
+        SeedPair pair = new SeedPair(name, formula, members(p, "standard", cases, where), members(p, "separable", cases, where));
+        try {
+            pair.seedFormulaSpeedup(); // checks the members fit the formula
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(where + ": " + e.getMessage(), e);
+        }
+        return pair;
+    }
+
+    private static List<BenchCase> members(JsonNode p, String field, Map<String, BenchCase> cases, String where) {
+        List<BenchCase> list = new ArrayList<>();
+        for (JsonNode m : array(p, field, where)) {
+            BenchCase c = cases.get(m.asText());
+            if (c == null || !m.isTextual()) {
+                throw new IllegalArgumentException(where + ": " + field + " names unknown case " + m);
+            }
+            list.add(c);
+        }
+        if (list.isEmpty()) throw new IllegalArgumentException(where + ": " + field + " must name at least one case");
+        return list;
+    }
+
+    private static void checkFields(JsonNode node, Set<String> allowed, String where) {
+        if (!node.isObject()) throw new IllegalArgumentException(where + ": expected a JSON object, got " + node);
+        for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
+            String f = it.next();
+            if (!allowed.contains(f)) {
+                throw new IllegalArgumentException(where + ": unknown field '" + f + "' (allowed: "
+                        + String.join(", ", allowed.stream().sorted().toList()) + ")");
+            }
+        }
+    }
+
+    private static String text(JsonNode node, String field, String where) {
+        JsonNode v = node.get(field);
+        if (v == null || !v.isTextual() || v.asText().isBlank()) {
+            throw new IllegalArgumentException(where + ": field '" + field + "' must be a non-empty string, got " + v);
+        }
+        return v.asText();
+    }
+
+    private static int integer(JsonNode node, String field) {
+        JsonNode v = node.get(field);
+        if (v == null || !v.canConvertToInt() || !v.isIntegralNumber()) {
+            throw new IllegalArgumentException("field '" + field + "' must be an integer, got " + v);
+        }
+        return v.asInt();
+    }
+
+    private static JsonNode array(JsonNode node, String field, String where) {
+        JsonNode v = node.get(field);
+        if (v == null || !v.isArray()) {
+            throw new IllegalArgumentException(where + ": field '" + field + "' must be an array, got " + v);
+        }
+        return v;
+    }
+
+    /** A field given as one number for every axis or as an array of {@code count} numbers. */
+    private static int[] axes(JsonNode node, String field, int count, int fallback, String where) {
+        int[] out = new int[count];
+        JsonNode v = node.get(field);
+        if (v == null) {
+            java.util.Arrays.fill(out, fallback);
+        } else if (v.isIntegralNumber()) {
+            java.util.Arrays.fill(out, v.asInt());
+        } else if (v.isArray() && v.size() == count) {
+            for (int i = 0; i < count; i++) {
+                if (!v.get(i).isIntegralNumber()) {
+                    throw new IllegalArgumentException("field '" + field + "' must hold integers, got " + v);
+                }
+                out[i] = v.get(i).asInt();
+            }
+        } else {
+            throw new IllegalArgumentException("field '" + field + "' must be an integer or an array of " + count
+                    + " integers, got " + v);
+        }
+        return out;
+    }
+}

@@ -1,0 +1,169 @@
+package org.convcl.opencl;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.SortedMap;
+import org.convcl.BlockMode;
+import org.convcl.ConvSpec;
+import org.convcl.DeviceTensor;
+import org.convcl.Epilogue;
+import org.convcl.PreparedBlock;
+import org.convcl.SeparableBlock;
+import org.convcl.Shape;
+import org.convcl.Tensor;
+import org.convcl.plan.BlockPlanner;
+
+/**
+ * The fused path of a {@link SeparableBlock} on an {@link OpenClBackend}: one launch of
+ * {@code kernels/conv2d_dsblock.cl}, which keeps each tile of the depthwise output in local memory.
+ * Batch-norm is folded into both steps at prepare time; the pointwise weights are uploaded transposed
+ * ({@code [c_mid][c_out_pad]}) so a work-item's output channels read consecutive weights.
+ *
+ * <p>Thread safety: setting the arguments and enqueueing happen under this object's lock.
+ */
+final class OpenClFusedBlock implements PreparedBlock {
+    static final String KERNEL_FILE = "conv2d_dsblock.cl";
+    static final String ENTRY_POINT = "conv2d_dsblock";
+
+    private final OpenClBackend backend;
+    private final SeparableBlock block;
+    private final String reason;
+    private final ClBuffer dwWeights, dwBias, pwWeights, pwBias;
+    private final SortedMap<String, Integer> epilogueDefines;
+    private final Map<Integer, ClKernel> kernels = new HashMap<>(); // by vector width; guarded by this
+    private boolean closed;
+
+    OpenClFusedBlock(OpenClBackend backend, SeparableBlock block, float[] depthwiseWeights, float[] pointwiseWeights,
+                     String reason) {
+        this.backend = backend;
+        this.block = block;
+        this.reason = reason;
+        Epilogue.Folded dw = block.depthwiseEpilogue().fold(block.depthwise(), depthwiseWeights);
+        Epilogue.Folded pw = block.pointwiseEpilogue().fold(block.pointwise(), pointwiseWeights);
+        epilogueDefines = OpenClConv.epilogueDefines(pw);
+        epilogueDefines.put("DW_ACTIVATION", OpenClConv.activationCode(dw.activation()));
+        ClBuffer a = null, b = null, c = null, d = null;
+        try {
+            a = backend.createBuffer(dw.weights(), "depthwise weights of " + block);
+            b = backend.createBuffer(dw.bias() != null ? dw.bias() : new float[block.midChannels()], "depthwise bias of " + block);
+            c = backend.createBuffer(transposePadded(pw.weights(), block.outChannels(), block.midChannels()),
+                    "pointwise weights of " + block);
+            d = pw.bias() == null ? null : backend.createBuffer(pw.bias(), "pointwise bias of " + block);
+            kernel(BlockPlanner.VEC); // builds the wide variant now, not at the first forward
+        } catch (RuntimeException | Error e) {
+            for (ClBuffer x : new ClBuffer[] {a, b, c, d}) if (x != null) backend.release(x);
+            synchronized (this) {
+                kernels.values().forEach(ClKernel::close);
+            }
+            throw e;
+        }
+        dwWeights = a;
+        dwBias = b;
+        pwWeights = c;
+        pwBias = d;
+        backend.track(this);
+    }
+
+    /** The kernel for vector width {@code vec}, built through the program cache on first use. */
+    private synchronized ClKernel kernel(int vec) {
+        if (closed) throw new IllegalStateException("prepared fused " + block + " is closed");
+        ClKernel k = kernels.get(vec);
+        if (k == null) {
+            var defines = KernelLibrary.merge(BlockPlanner.fusedDefines(block, vec), epilogueDefines);
+            k = new ClKernel(backend.library().program(KERNEL_FILE, defines), ENTRY_POINT, backend.deviceId(),
+                    backend.kernelCounter());
+            kernels.put(vec, k);
+        }
+        return k;
+    }
+
+    /** {@code [cout][cmid]} to {@code [cmid][coutPad]}, the padding columns zero. */
+    static float[] transposePadded(float[] w, int cout, int cmid) {
+        int pad = BlockPlanner.paddedOutChannels(cout);
+        float[] t = new float[cmid * pad];
+        for (int o = 0; o < cout; o++) {
+            for (int c = 0; c < cmid; c++) t[c * pad + o] = w[o * cmid + c];
+        }
+        return t;
+    }
+
+    @Override
+    public SeparableBlock block() { return block; }
+
+    @Override
+    public BlockMode mode() { return BlockMode.FUSED; }
+
+    @Override
+    public ConvSpec spec() { return block.standardEquivalent(); }
+
+    @Override
+    public String plan() {
+        return "fused (" + reason + "): " + ENTRY_POINT + ", " + BlockPlanner.PIX_ITEMS + " row segments of "
+                + BlockPlanner.VEC + " (or " + BlockPlanner.VEC_NARROW + " for narrow rows) pixels x "
+                + BlockPlanner.OC_ITEMS * BlockPlanner.OC_PER_ITEM + " output channels per work-group, "
+                + BlockPlanner.CM + "-channel depthwise tiles in local memory";
+    }
+
+    @Override
+    public Shape outputShape(Shape input) { return block.outputShape(input); }
+
+    @Override
+    public void forward(DeviceTensor input, DeviceTensor output) {
+        run(input, output, false);
+    }
+
+    @Override
+    public long forwardTimed(DeviceTensor input, DeviceTensor output) {
+        return run(input, output, true);
+    }
+
+    @Override
+    public Tensor forward(Tensor input) {
+        if (input == null) throw new IllegalArgumentException("input tensor must not be null");
+        Shape outShape = outputShape(input.shape());
+        try (DeviceTensor in = backend.upload(input); DeviceTensor out = backend.allocate(outShape)) {
+            forward(in, out);
+            return backend.download(out);
+        }
+    }
+
+    private long run(DeviceTensor input, DeviceTensor output, boolean profile) {
+        ClTensor src = backend.own(input, "input");
+        ClTensor dst = backend.own(output, "output");
+        if (src == dst) throw new IllegalArgumentException("input and output must be different tensors, got " + src.name() + " twice");
+        Shape in = src.shape();
+        Shape expected = block.outputShape(in);
+        if (!dst.shape().equals(expected)) {
+            throw new IllegalArgumentException("output shape " + dst.shape() + " does not match " + expected
+                    + ", the output of " + block + " for input shape " + in);
+        }
+        ConvSpec dw = block.depthwise();
+        long[] local = BlockPlanner.fusedLocal();
+        long[] global = BlockPlanner.fusedGlobal(expected);
+        synchronized (this) {
+            ClKernel kernel = kernel(BlockPlanner.vectorWidth(expected.w()));
+            KernelArgs.on(kernel.handle()).buffer(src.mem()).buffer(dwWeights.mem()).buffer(dwBias.mem())
+                    .buffer(pwWeights.mem()).buffer(pwBias == null ? backend.noBias().mem() : pwBias.mem())
+                    .buffer(dst.mem())
+                    .int32(in.n(), in.c(), in.h(), in.w(), block.midChannels(), expected.c(), expected.h(), expected.w(),
+                            dw.padTop(), dw.padLeft());
+            return backend.launcher().launch(kernel, global, local, profile);
+        }
+    }
+
+    /** Releases the kernel and the weights (idempotent). */
+    @Override
+    public synchronized void close() {
+        if (closed) return;
+        closed = true;
+        kernels.values().forEach(ClKernel::close);
+        kernels.clear();
+        for (ClBuffer b : new ClBuffer[] {dwWeights, dwBias, pwWeights, pwBias}) if (b != null) backend.release(b);
+        backend.untrack(this);
+    }
+
+    @Override
+    public String toString() {
+        return "OpenClFusedBlock[" + block + "]";
+    }
+}

@@ -1,0 +1,136 @@
+package org.convcl.cli.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.convcl.cli.BenchCommand;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import picocli.CommandLine;
+
+/** {@code convcl bench} in-process: bad options exit 2 with one line; a tiny CPU run writes the whole report. */
+class BenchCommandTest {
+
+    record Run(int exit, String out, String err) {}
+
+    static Run bench(String... args) {
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        CommandLine cl = new CommandLine(new BenchCommand()).setOut(new PrintWriter(out)).setErr(new PrintWriter(err));
+        int exit = cl.execute(args);
+        return new Run(exit, out.toString(), err.toString());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+        "--suite nosuch|unknown suite 'nosuch'",
+        "--suite resnet,nosuch|unknown suite 'nosuch'",
+        "--runs 0|--runs must be at least 1, got 0",
+        "--warmup -1|--warmup must be at least 0, got -1",
+        "--batch 0|--batch must be at least 1, got 0",
+        "--format xml|--format must be table or jsonl, got 'xml'",
+        "--backend gpu|--backend must be all, opencl or cpu, got 'gpu'",
+        "--device nosuch-device --backend cpu|unknown device 'nosuch-device'",
+        "--suites-dir /nonexistent/suites|suites directory /nonexistent/suites does not exist",
+        "--compare /nonexistent/torch.jsonl|--compare file /nonexistent/torch.jsonl cannot be read",
+    })
+    void badOptionsExitTwoWithOneLine(String args, String expected) {
+        Run r = bench(args.split(" "));
+        assertEquals(2, r.exit(), r.err());
+        List<String> lines = r.err().lines().toList();
+        assertEquals(1, lines.size(), r.err());
+        assertTrue(lines.get(0).startsWith("convcl bench: ") && lines.get(0).contains(expected), r.err());
+        assertEquals("", r.out());
+    }
+
+    @Test
+    void badCompareLinesAreNamed(@TempDir Path dir) throws IOException {
+        Path f = Files.writeString(dir.resolve("t.jsonl"), "{\"suite\":\"resnet\"}\n");
+        Run r = bench("--backend", "cpu", "--compare", f.toString());
+        assertEquals(2, r.exit(), r.err());
+        assertTrue(r.err().contains("line 1: missing field 'cin'"), r.err());
+    }
+
+    /** A three-layer suite with one seed pair, small enough to run in a second. */
+    static Path tinySuite(Path dir) throws IOException {
+        Path suites = Files.createDirectories(dir.resolve("suites"));
+        Files.writeString(suites.resolve("tiny.json"), """
+                {"suite": "tiny", "description": "test", "cases": [
+                  {"name": "std", "kind": "full", "cin": 4, "h": 9, "w": 9, "cout": 8, "kh": 3, "kw": 3, "pad": 1, "quick": true},
+                  {"name": "dw", "kind": "depthwise", "cin": 4, "h": 9, "w": 9, "cout": 4, "kh": 3, "kw": 3, "pad": 1, "groups": 4, "quick": true},
+                  {"name": "pw", "kind": "pointwise", "cin": 4, "h": 9, "w": 9, "cout": 8, "kh": 1, "kw": 1, "quick": true},
+                  {"name": "slow", "kind": "full", "cin": 4, "h": 9, "w": 9, "cout": 8, "kh": 5, "kw": 5}],
+                 "pairs": [{"name": "tiny pair", "formula": "depthwise-separable", "standard": ["std"], "separable": ["dw", "pw"]}]}
+                """);
+        return suites;
+    }
+
+    @Test
+    void tinyCpuRunWritesTheWholeReport(@TempDir Path dir) throws IOException {
+        Path suites = tinySuite(dir);
+        Path torch = Files.writeString(dir.resolve("torch.jsonl"), "{\"suite\":\"tiny\",\"case\":\"std\",\"kind\":\"full\","
+                + "\"backend\":\"pytorch-cpu\",\"device\":\"cpu (torch 1.13)\",\"n\":1,\"cin\":4,\"h\":9,\"w\":9,\"cout\":8,"
+                + "\"kh\":3,\"kw\":3,\"stride_h\":1,\"stride_w\":1,\"pad_t\":1,\"pad_l\":1,\"pad_b\":1,\"pad_r\":1,\"dil_h\":1,"
+                + "\"dil_w\":1,\"groups\":1,\"runs\":10,\"warmup\":3,\"ms_median\":0.02,\"ms_min\":0.01,\"ms_max\":0.05,"
+                + "\"kernel_ms_median\":0.02,\"kernel_ms_min\":0.01,\"kernel_ms_max\":0.05}\n"
+                + "{\"suite\":\"other\",\"case\":\"x\",\"kind\":\"full\",\"backend\":\"pytorch-cpu\",\"device\":\"cpu\",\"n\":1,"
+                + "\"cin\":4,\"h\":9,\"w\":9,\"cout\":8,\"kh\":3,\"kw\":3,\"stride_h\":1,\"stride_w\":1,\"pad_t\":1,\"pad_l\":1,"
+                + "\"pad_b\":1,\"pad_r\":1,\"dil_h\":1,\"dil_w\":1,\"groups\":1,\"runs\":10,\"warmup\":3,\"ms_median\":0.02,"
+                + "\"ms_min\":0.01,\"ms_max\":0.05,\"kernel_ms_median\":0.02,\"kernel_ms_min\":0.01,\"kernel_ms_max\":0.05}\n");
+        Path out = dir.resolve("results");
+        Run r = bench("--backend", "cpu", "--suites-dir", suites.toString(), "--suite", "tiny", "--quick", "--runs", "3",
+                "--warmup", "1", "--out", out.toString(), "--compare", torch.toString());
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("tiny pair") && r.out().contains("pytorch-cpu:cpu (torch 1.13)"), r.out());
+        assertTrue(!r.out().contains("slow"), "--quick ran an unmarked case:\n" + r.out());
+        assertTrue(r.err().contains("1 rows of") && r.err().contains("Report: "), r.err());
+
+        List<Path> folders;
+        try (Stream<Path> s = Files.list(out)) {
+            folders = s.toList();
+        }
+        assertEquals(1, folders.size());
+        Path report = folders.get(0);
+        assertTrue(report.getFileName().toString().matches("\\d{8}-\\d{6}-.+"), report.toString());
+        for (String name : List.of("results.csv", "results.jsonl", "env.json", "summary.md", "gflops-tiny.png",
+                "speedup-pairs.png")) {
+            assertTrue(Files.size(report.resolve(name)) > 0, name);
+        }
+        ObjectMapper json = new ObjectMapper();
+        List<String> backends = new ArrayList<>();
+        for (String line : Files.readAllLines(report.resolve("results.jsonl"))) {
+            JsonNode o = json.readTree(line);
+            for (String key : ReportTest.REQUIRED_KEYS) assertTrue(o.has(key), "missing " + key + " in " + line);
+            assertTrue(o.get("kernel_ms_median").asDouble() > 0 && o.get("gflops").asDouble() > 0, line);
+            backends.add(o.get("backend").asText());
+        }
+        assertEquals(List.of("cpu", "cpu", "cpu", "pytorch-cpu"), backends);
+        JsonNode env = json.readTree(report.resolve("env.json").toFile());
+        assertEquals("cpu", env.get("devices").get(0).get("id").asText());
+        assertTrue(env.get("command").asText().startsWith("bench --backend cpu --suites-dir "), env.toString());
+        assertTrue(Files.readString(report.resolve("summary.md")).contains("tiny pair"));
+    }
+
+    @Test
+    void jsonlFormatPrintsOneObjectPerCase(@TempDir Path dir) throws IOException {
+        Path suites = tinySuite(dir);
+        Run r = bench("--backend", "cpu", "--suites-dir", suites.toString(), "--suite", "tiny", "--quick", "--runs", "2",
+                "--warmup", "0", "--out", dir.resolve("o").toString(), "--format", "jsonl");
+        assertEquals(0, r.exit(), r.err());
+        List<String> lines = r.out().lines().toList();
+        assertEquals(3, lines.size(), r.out());
+        ObjectMapper json = new ObjectMapper();
+        for (String line : lines) assertEquals("tiny", json.readTree(line).get("suite").asText());
+    }
+}

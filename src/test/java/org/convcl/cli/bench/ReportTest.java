@@ -1,0 +1,135 @@
+package org.convcl.cli.bench;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.ZonedDateTime;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.convcl.Cost;
+import org.convcl.DeviceInfo;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The report's arithmetic and files, from rows with chosen timings (no device involved). */
+class ReportTest {
+    /** Keys the benchmark issue requires in every JSON line. */
+    static final List<String> REQUIRED_KEYS = List.of("suite", "case", "kind", "backend", "device", "n", "cin", "h", "w",
+            "cout", "kh", "kw", "stride_h", "stride_w", "pad_t", "pad_l", "pad_b", "pad_r", "dil_h", "dil_w", "groups",
+            "macs", "params", "ms_median", "ms_min", "ms_max", "kernel_ms_median", "gflops");
+
+    static final DeviceInfo DEVICE = new DeviceInfo(DeviceInfo.BackendKind.CPU, "cpu", "Java", "Test CPU", "CPU",
+            "test", "1.0", "none", 2, 0, 1, 1L << 30, 1L << 30, 0);
+
+    private static BenchResult row(BenchCase c, String backend, double kernelMs) {
+        return new BenchResult(c.suite(), c.name(), c.kindName(), backend, "dev", c.spec(), c.input(1), 10, 2,
+                new Stats(kernelMs * 1.5, kernelMs * 1.4, kernelMs * 1.7), new Stats(kernelMs, kernelMs * 0.9, kernelMs * 1.2),
+                "test plan");
+    }
+
+    private static Report report(List<BenchResult> rows) {
+        return Report.of(ZonedDateTime.parse("2026-11-22T10:00:00Z"), "convcl bench --test", List.of(DEVICE),
+                List.of(SuitesTest.repoSuites().get("seed-pairs")), new BenchRunner.Options(1, 10, 2, true), rows,
+                List.of(), null, 1.0, 0.25);
+    }
+
+    private static List<BenchResult> pairRows(SeedPair pair, String backend, double stdMs, double dwMs, double pwMs) {
+        return List.of(row(pair.standard().get(0), backend, stdMs), row(pair.separable().get(0), backend, dwMs),
+                row(pair.separable().get(1), backend, pwMs));
+    }
+
+    @Test
+    void pairResultsCarryTheSeedPredictionAndTheMeasuredRatio() {
+        Suite s = SuitesTest.repoSuites().get("seed-pairs");
+        SeedPair pair = s.pairs(true).stream().filter(p -> p.formula() == SeedFormula.DEPTHWISE_SEPARABLE)
+                .findFirst().orElseThrow();
+        List<BenchResult> rows = new ArrayList<>(pairRows(pair, "cpu", 12.0, 1.0, 2.0));
+        rows.addAll(pairRows(pair, "pytorch-cpu", 5.0, 0.5, 0.5));
+        Report r = report(rows);
+        List<PairResult> pairs = r.pairs().stream().filter(p -> p.pair().name().equals(pair.name())).toList();
+        assertEquals(2, pairs.size());
+        int n = pair.separable().get(1).spec().outChannels();
+        int dk = pair.separable().get(0).spec().kernelH();
+        for (PairResult p : pairs) {
+            assertEquals(1 / Cost.separableReduction(n, dk), p.predicted(), 1e-12 * p.predicted());
+            assertEquals(p.predicted(), p.seedFormula(), 1e-12 * p.predicted());
+        }
+        assertEquals(4.0, pairs.get(0).achievedKernel(), 1e-12);  // 12 / (1 + 2)
+        assertEquals(5.0, pairs.get(1).achievedKernel(), 1e-12);  // 5 / (0.5 + 0.5)
+        assertEquals(4.0, pairs.get(0).achievedEndToEnd(), 1e-12); // e2e medians are 1.5x kernel in every row
+        String table = r.pairsTable().plain();
+        assertTrue(table.contains(pair.name()) && table.contains(Report.ratio(pairs.get(0).predicted()))
+                && table.contains("4.00x") && table.contains("pytorch-cpu:dev"), table);
+    }
+
+    @Test
+    void aPairWithAMissingMemberIsNotReported() {
+        SeedPair pair = SuitesTest.repoSuites().get("seed-pairs").pairs(true).get(0);
+        List<BenchResult> rows = new ArrayList<>(pairRows(pair, "cpu", 12.0, 1.0, 2.0));
+        rows.remove(2);
+        assertTrue(report(rows).pairs().isEmpty());
+    }
+
+    @Test
+    void gflopsAndBandwidthUseCostAndTheKernelMedian() {
+        BenchCase c = SuitesTest.repoSuites().get("resnet").cases().get(0);
+        BenchResult r = row(c, "cpu", 2.0);
+        Cost cost = c.cost(1);
+        assertEquals(2.0 * cost.macs() / 2e6, r.gflops(), 1e-9);
+        assertEquals(cost.bytes() / 2e6, r.gbps(), 1e-9);
+    }
+
+    @Test
+    void writesEveryFileWithTheRequiredKeys(@TempDir Path dir) throws IOException {
+        Suite s = SuitesTest.repoSuites().get("seed-pairs");
+        List<BenchResult> rows = new ArrayList<>();
+        for (SeedPair p : s.pairs(true)) {
+            for (BenchCase c : p.standard()) rows.add(row(c, "cpu", 10));
+            for (BenchCase c : p.separable()) rows.add(row(c, "cpu", 2));
+        }
+        Report r = report(rows);
+        List<Path> files = ReportWriter.write(r, dir, Path.of("."));
+        for (String name : List.of("results.csv", "results.jsonl", "env.json", "summary.md", "gflops-seed-pairs.png",
+                "speedup-pairs.png")) {
+            assertTrue(files.contains(dir.resolve(name)) && Files.size(dir.resolve(name)) > 0, name);
+        }
+        byte[] png = Arrays.copyOf(Files.readAllBytes(dir.resolve("speedup-pairs.png")), 4);
+        assertArrayEquals(new byte[] {(byte) 0x89, 'P', 'N', 'G'}, png);
+
+        ObjectMapper json = new ObjectMapper();
+        List<String> lines = Files.readAllLines(dir.resolve("results.jsonl"));
+        assertEquals(rows.size(), lines.size());
+        for (String line : lines) {
+            JsonNode o = json.readTree(line);
+            for (String key : REQUIRED_KEYS) assertTrue(o.has(key), "missing " + key + " in " + line);
+            assertEquals(line, json.writeValueAsString(BenchResult.fromJson(o).toMap()), "round trip");
+        }
+        List<String> csv = Files.readAllLines(dir.resolve("results.csv"));
+        assertEquals(rows.size() + 1, csv.size());
+        assertTrue(csv.get(0).startsWith(String.join(",", REQUIRED_KEYS.subList(0, 5))), csv.get(0));
+
+        JsonNode env = json.readTree(dir.resolve("env.json").toFile());
+        for (String key : List.of("date", "command", "git_commit", "devices", "jvm", "os", "options")) {
+            assertTrue(env.has(key), "env.json lacks " + key);
+        }
+        assertEquals("1.0", env.get("devices").get(0).get("driver_version").asText());
+
+        String summary = Files.readString(dir.resolve("summary.md"));
+        assertTrue(summary.contains("## Seed pairs") && summary.contains("](speedup-pairs.png)"), summary);
+        assertTrue(summary.contains("- Load average 0.25 on "), summary);
+        assertEquals(0.25, env.get("load_average_before").asDouble());
+    }
+
+    @Test
+    void statsTakeTheMiddleOfSortedTimings() {
+        assertEquals(new Stats(2.0, 1.0, 9.0), Stats.ofNanos(new long[] {9_000_000, 1_000_000, 2_000_000}));
+        assertEquals(new Stats(2.5, 1.0, 9.0), Stats.ofNanos(new long[] {9_000_000, 1_000_000, 2_000_000, 3_000_000}));
+    }
+}

@@ -1,0 +1,257 @@
+package org.convcl.opencl;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.convcl.Backend;
+import org.convcl.BackendUnavailableException;
+import org.convcl.Backends;
+import org.convcl.BackendsTestAccess;
+import org.convcl.ConvSpec;
+import org.convcl.DeviceInfo;
+import org.convcl.DeviceTensor;
+import org.convcl.Epilogue;
+import org.convcl.PreparedConv;
+import org.convcl.Shape;
+import org.convcl.Tensor;
+import org.convcl.TestBackends;
+import org.convcl.plan.Algorithm;
+import org.jocl.cl_device_id;
+import org.jocl.cl_platform_id;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Failures a test machine cannot produce on demand, injected through package-private seams: no OpenCL library,
+ * no platform, no device ({@link OpenClBackendProvider#useDiscovery}); allocation and launch failures
+ * ({@link OpenClBackend#injectFaults}); a kernel that does not compile. Each must end in a clear exception or a
+ * logged CPU fallback, and the backend must keep working for requests that fit afterwards.
+ */
+class FaultInjectionTest {
+    private static final int CL_DEVICE_NOT_FOUND = -1;
+    private static final int CL_MEM_OBJECT_ALLOCATION_FAILURE = -4;
+    private static final int CL_OUT_OF_RESOURCES = -5;
+    private static final int CL_OUT_OF_HOST_MEMORY = -6;
+
+    private ListAppender<ILoggingEvent> warnings;
+
+    @AfterEach
+    void restore() {
+        OpenClBackendProvider.useDiscovery(OpenClBackendProvider.Discovery.JOCL);
+        if (warnings != null) backendsLogger().detachAppender(warnings);
+        TestBackends.opencl();
+        ((OpenClBackend) TestBackends.opencl()).injectFaults(FaultInjector.NONE);
+    }
+
+    private static Logger backendsLogger() {
+        return (Logger) LoggerFactory.getLogger(Backends.class);
+    }
+
+    /** Starts counting the WARN events of {@link Backends}, with the once-per-process flag cleared. */
+    private void captureWarnings() {
+        BackendsTestAccess.resetFallbackWarning();
+        warnings = new ListAppender<>();
+        warnings.start();
+        backendsLogger().addAppender(warnings);
+    }
+
+    private List<ILoggingEvent> warns() {
+        return warnings.list.stream().filter(e -> e.getLevel() == Level.WARN).toList();
+    }
+
+    /** Discovery that finds {@code platforms} platforms, each answering {@code deviceStatus} with no device. */
+    private static OpenClBackendProvider.Discovery noDevices(int platformStatus, int platforms, int deviceStatus) {
+        return new OpenClBackendProvider.Discovery() {
+            @Override
+            public int platformIds(int count, cl_platform_id[] out, int[] found) {
+                if (found != null) found[0] = platformStatus == 0 ? platforms : 0;
+                if (out != null) for (int i = 0; i < Math.min(count, out.length); i++) out[i] = new cl_platform_id();
+                return platformStatus;
+            }
+
+            @Override
+            public int deviceIds(cl_platform_id platform, int count, cl_device_id[] out, int[] found) {
+                if (found != null) found[0] = 0;
+                return deviceStatus;
+            }
+        };
+    }
+
+    /** Auto falls back with one WARN naming {@code cause}; strict and opencl fail with the install hint. */
+    private void assertFallbackAndStrictFailure(String cause) {
+        captureWarnings();
+        assertTrue(Backends.openClDevices().isEmpty());
+        for (int i = 0; i < 3; i++) {
+            try (Backend b = Backends.open(Backends.Selection.auto())) {
+                assertEquals(DeviceInfo.BackendKind.CPU, b.device().backend());
+                assertEquals(1, b.prepare(ConvSpec.pointwise(1, 1), new float[] {2f}, Epilogue.none())
+                        .forward(Tensor.of(new float[] {0.5f}, 1, 1, 1, 1)).data()[0]);
+            }
+        }
+        List<ILoggingEvent> warns = warns();
+        assertEquals(1, warns.size(), "one WARN for three fallbacks: " + warnings.list);
+        assertTrue(warns.get(0).getFormattedMessage().contains("falling back to the Java CPU backend")
+                && warns.get(0).getFormattedMessage().contains(cause), warns.get(0).getFormattedMessage());
+
+        for (Backends.Selection s : List.of(new Backends.Selection(Backends.Mode.AUTO, null, true),
+                new Backends.Selection(Backends.Mode.OPENCL, null, false))) {
+            BackendUnavailableException e = assertThrows(BackendUnavailableException.class, () -> Backends.open(s));
+            assertTrue(e.getMessage().contains(Backends.INSTALL_HINT) && e.getMessage().contains("pocl-opencl-icd")
+                    && e.getMessage().contains(cause), e.getMessage());
+            assertEquals(s.strict(), e.getMessage().contains("convcl.strict=true forbids the CPU fallback"), e.getMessage());
+        }
+        assertEquals(1, warns().size(), "failures in strict mode log nothing more");
+    }
+
+    @Test
+    void noOpenClLibraryFallsBackOnceAndStrictSaysHowToInstall() {
+        AtomicInteger loads = new AtomicInteger();
+        UnsatisfiedLinkError first = new UnsatisfiedLinkError("no JOCL_2_0_6-linux-x86_64 in java.library.path (simulated)");
+        OpenClBackendProvider.useDiscovery(new OpenClBackendProvider.Discovery() {
+            @Override
+            public int platformIds(int count, cl_platform_id[] out, int[] found) {
+                // JOCL's behaviour: UnsatisfiedLinkError once, NoClassDefFoundError after.
+                if (loads.getAndIncrement() == 0) throw first;
+                throw new NoClassDefFoundError("Could not initialize class org.jocl.CL");
+            }
+
+            @Override
+            public int deviceIds(cl_platform_id platform, int count, cl_device_id[] out, int[] found) {
+                throw new AssertionError("never reached without platforms");
+            }
+        });
+        assertFallbackAndStrictFailure("JOCL_2_0_6-linux-x86_64");
+        assertEquals(1, loads.get(), "the native load is probed once; the first failure is remembered");
+        BackendUnavailableException e = assertThrows(BackendUnavailableException.class,
+                () -> Backends.open(new Backends.Selection(Backends.Mode.OPENCL, null, false)));
+        assertSame(first, e.getCause(), "the original UnsatisfiedLinkError is the cause");
+    }
+
+    @Test
+    void noPlatformFallsBackOnceAndStrictSaysHowToInstall() {
+        OpenClBackendProvider.useDiscovery(noDevices(ClStatus.CL_PLATFORM_NOT_FOUND_KHR, 0, 0));
+        assertFallbackAndStrictFailure("no OpenCL platform with a device was found");
+    }
+
+    @Test
+    void platformsWithoutDevicesFallBackOnceAndStrictSaysHowToInstall() {
+        OpenClBackendProvider.useDiscovery(noDevices(0, 2, CL_DEVICE_NOT_FOUND));
+        assertFallbackAndStrictFailure("no OpenCL platform with a device was found");
+        OpenClBackendProvider.useDiscovery(noDevices(0, 1, 0)); // success with a count of zero
+        assertFallbackAndStrictFailure("no OpenCL platform with a device was found");
+    }
+
+    @Test
+    void aBrokenDriverIsReportedNotHiddenAsMissing() {
+        OpenClBackendProvider.useDiscovery(noDevices(0, 1, -33)); // CL_INVALID_DEVICE from clGetDeviceIDs
+        ClStatus.ClException e = assertThrows(ClStatus.ClException.class, Backends::openClDevices);
+        assertTrue(e.getMessage().contains("clGetDeviceIDs") && e.getMessage().contains("CL_INVALID_DEVICE"), e.getMessage());
+    }
+
+    @Test
+    void aKernelThatFailsToBuildReportsTheLogAndTheOptionsAndTheBackendGoesOn() {
+        OpenClBackend backend = (OpenClBackend) TestBackends.opencl();
+        int programs = backend.liveProgramCount();
+        // The depthwise kernel without DEPTH_MULT stops at its #error.
+        Map<String, Integer> defines = Map.of("KH", 3, "KW", 3, "SH", 1, "SW", 1, "DH", 1, "DW", 1,
+                "HAS_BIAS", 0, "ACTIVATION", 0);
+        KernelBuildException e = assertThrows(KernelBuildException.class,
+                () -> backend.library().program(Algorithm.DEPTHWISE.kernelFile(), defines));
+        assertEquals(Algorithm.DEPTHWISE.kernelFile(), e.kernelFile());
+        assertEquals(KernelLibrary.options(defines), e.options());
+        assertTrue(e.getMessage().contains("-D ACTIVATION=0 -D DH=1") && e.getMessage().contains("CL_BUILD_PROGRAM_FAILURE")
+                && e.buildLog().contains("DEPTH_MULT") && e.getMessage().contains(e.buildLog()), e.getMessage());
+        assertEquals(programs, backend.liveProgramCount(), "the failed program was released, not cached");
+        LimitsTest.stillWorks(backend);
+    }
+
+    @Test
+    void allocationFailuresBecomeClearExceptionsAndSmallerRequestsStillWork() {
+        OpenClBackend backend = (OpenClBackend) TestBackends.opencl();
+        ConvSpec spec = ConvSpec.full(4, 8, 3).padding(1).build();
+        float[] w = new float[spec.weightCount()];
+        int buffers = backend.liveBufferCount(), kernels = backend.liveKernelCount(), prepared = backend.livePreparedCount();
+        for (int status : new int[] {CL_MEM_OBJECT_ALLOCATION_FAILURE, CL_OUT_OF_RESOURCES, CL_OUT_OF_HOST_MEMORY}) {
+            String name = ClStatus.name(status);
+            // A device with "1 MiB free": larger buffers fail.
+            backend.injectFaults((call, bytes) -> bytes > (1 << 20) ? status : 0);
+            ClStatus.ClException big = assertThrows(ClStatus.ClException.class,
+                    () -> backend.allocate(new Shape(1, 4, 512, 512)));
+            assertTrue(big.getMessage().contains("clCreateBuffer(4194304 bytes for opencl tensor")
+                    && big.getMessage().contains(name), big.getMessage());
+            assertEquals(status, big.status());
+            // The output fails after the input was uploaded: the input is released again.
+            ClStatus.ClException forward;
+            try (PreparedConv conv = backend.prepare(spec, w, Epilogue.none())) {
+                forward = assertThrows(ClStatus.ClException.class,
+                        () -> conv.forward(Tensor.zeros(new Shape(1, 4, 300, 300))));
+                assertTrue(forward.getMessage().contains(name), forward.getMessage());
+                // Smaller requests on the same conv still work.
+                LimitsTest.stillWorks(backend);
+                try (DeviceTensor in = backend.upload(Tensor.zeros(new Shape(1, 4, 16, 16)));
+                     DeviceTensor out = conv.forward(in)) {
+                    assertEquals(new Shape(1, 8, 16, 16), out.shape());
+                }
+            }
+            // Weights that do not fit: prepare fails and leaves nothing behind.
+            ConvSpec wide = ConvSpec.full(256, 256, 3).build();
+            ClStatus.ClException weights = assertThrows(ClStatus.ClException.class,
+                    () -> backend.prepare(wide, new float[wide.weightCount()], Epilogue.bias(new float[256])));
+            assertTrue(weights.getMessage().contains("weights of " + wide) && weights.getMessage().contains(name),
+                    weights.getMessage());
+            assertCounts(backend, buffers, kernels, prepared);
+        }
+        backend.injectFaults(FaultInjector.NONE);
+        try (DeviceTensor t = backend.allocate(new Shape(1, 4, 512, 512))) {
+            assertFalse(t.isClosed(), "the same size works once the device has room");
+        }
+        assertCounts(backend, buffers, kernels, prepared);
+    }
+
+    @Test
+    void launchFailuresBecomeClearExceptionsAndTheNextLaunchWorks() {
+        OpenClBackend backend = (OpenClBackend) TestBackends.opencl();
+        ConvSpec spec = ConvSpec.depthwise(3, 2, 3).padding(1).build();
+        float[] w = new float[spec.weightCount()];
+        for (int i = 0; i < w.length; i++) w[i] = i % 5 - 2;
+        Tensor x = Tensor.of(new float[3 * 8 * 8], 1, 3, 8, 8);
+        for (int i = 0; i < x.data().length; i++) x.data()[i] = i % 3;
+        int buffers = backend.liveBufferCount(), kernels = backend.liveKernelCount(), prepared = backend.livePreparedCount();
+        try (PreparedConv conv = backend.prepare(spec, w, Epilogue.none())) {
+            Tensor good = conv.forward(x);
+            for (int status : new int[] {CL_OUT_OF_RESOURCES, CL_MEM_OBJECT_ALLOCATION_FAILURE, CL_OUT_OF_HOST_MEMORY}) {
+                AtomicInteger launches = new AtomicInteger();
+                backend.injectFaults((call, bytes) -> call.equals("clEnqueueNDRangeKernel")
+                        && launches.getAndIncrement() == 0 ? status : 0); // the next launch only
+                ClStatus.ClException e = assertThrows(ClStatus.ClException.class, () -> conv.forward(x));
+                assertTrue(e.getMessage().contains("clEnqueueNDRangeKernel(conv2d_depthwise)")
+                        && e.getMessage().contains(ClStatus.name(status)), e.getMessage());
+                assertEquals(good, conv.forward(x), "the launch after a failed one computes the same result");
+                try (DeviceTensor in = backend.upload(x); DeviceTensor out = backend.allocate(conv.outputShape(x.shape()))) {
+                    launches.set(0);
+                    assertThrows(ClStatus.ClException.class, () -> conv.forwardTimed(in, out));
+                    assertTrue(conv.forwardTimed(in, out) >= 0);
+                    assertEquals(good, out.download());
+                }
+            }
+        }
+        assertCounts(backend, buffers, kernels, prepared);
+    }
+
+    private static void assertCounts(OpenClBackend backend, int buffers, int kernels, int prepared) {
+        assertEquals(buffers, backend.liveBufferCount(), "live buffers");
+        assertEquals(kernels, backend.liveKernelCount(), "live kernels");
+        assertEquals(prepared, backend.livePreparedCount(), "live prepared convolutions");
+    }
+}
