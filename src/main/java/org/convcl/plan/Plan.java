@@ -21,7 +21,7 @@ public record Plan(Algorithm algorithm, SortedMap<String, Integer> defines, long
 
     /** Output rows per work-item in the depthwise kernel. */
     public static final String TILE_Y = "TILE_Y";
-    /** Output channels per work-item in the direct and pointwise kernels. */
+    /** Output channels per work-item in the direct, implicit-GEMM and pointwise kernels. */
     public static final String TILE_OC = "TILE_OC";
     /** Vector width: consecutive pixels (pointwise) or outputs along x (depthwise, implicit GEMM) per work-item. */
     public static final String VEC = "VEC";

@@ -8,12 +8,17 @@ import org.convcl.Shape;
 /**
  * Chooses how to run a convolution: a pure function of the spec, the input shape and the device facts
  * (no OpenCL calls, no state). The defines depend only on the spec, so one compiled program serves every
- * image size; the input shape only trims the local size for small images.
+ * image size; the input shape only shapes the local size (trimmed for small images, channels batched into
+ * the work-group for narrow depthwise layers).
+ *
+ * <p>Choices: 1×1 stride-1 unpadded → pointwise GEMM; groups == inChannels → depthwise; otherwise the
+ * implicit GEMM when a group has at least {@link #IG_MIN_OUT_PER_GROUP} output channels, else the direct
+ * kernel. The defaults are tuned for PoCL on a 2-core AVX-512 CPU (docs/kernels.md).
  *
  * <p>Tile constants live here, in one place, named and documented.
  */
 public final class Planner {
-    /** Output channels per work-item (direct and pointwise): enough reuse of each input load, few registers. */
+    /** Output channels per work-item in the direct kernel (fewer than {@link #IG_MIN_OUT_PER_GROUP} per group, so min(4, that)). */
     public static final int TILE_OC = 4;
     /** Output channels per work-item in the pointwise GEMM: rows of the register block. */
     public static final int PW_TILE_OC = 8;
@@ -46,9 +51,9 @@ public final class Planner {
     static final int IG_L0 = 1;
     static final int IG_L1 = 4;
     static final int IG_L2 = 4;
-    /** Preferred local size along the fastest grid dimension. */
+    /** Direct kernel: preferred local size along the fastest grid dimension. */
     static final int LOCAL_X = 16;
-    /** Preferred local size along the second grid dimension. */
+    /** Direct kernel: preferred local size along the second grid dimension. */
     static final int LOCAL_Y = 4;
 
     private Planner() {}
