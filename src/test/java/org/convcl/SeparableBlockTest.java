@@ -92,15 +92,16 @@ class SeparableBlockTest {
     }
 
     @TestFactory
-    Stream<DynamicTest> deviceTensorsChainAndAutoChoosesFused() {
+    Stream<DynamicTest> deviceTensorsChainInBothModes() {
         Case c = makeCase("chained", SeparableBlock.mobilenet(8, 16, 1), 1, 9, 9, 1);
         Tensor expected = reference(c);
-        return PerBackend.tests(List.of(c), Case::name, (backend, cc) -> {
-            try (PreparedBlock b = backend.prepareBlock(c.block, c.dw, c.pw, BlockMode.AUTO);
+        return Stream.of(BlockMode.AUTO, BlockMode.FUSED).flatMap(mode -> PerBackend.tests(List.of(c),
+                cc -> mode + " " + cc.name, (backend, cc) -> {
+            try (PreparedBlock b = backend.prepareBlock(c.block, c.dw, c.pw, mode);
                  DeviceTensor in = backend.upload(c.input);
                  DeviceTensor out = backend.allocate(b.outputShape(c.input.shape()))) {
-                assertEquals(BlockMode.FUSED, b.mode(), b.plan());
-                assertTrue(b.plan().startsWith("fused"), b.plan());
+                if (mode == BlockMode.FUSED) assertEquals(BlockMode.FUSED, b.mode(), b.plan());
+                assertTrue(b.plan().startsWith(b.mode() == BlockMode.FUSED ? "fused (" : "unfused ("), b.plan());
                 assertEquals(c.block.standardEquivalent(), b.spec());
                 long nanos = b.forwardTimed(in, out);
                 assertTrue(nanos > 0, "device time " + nanos);
@@ -108,7 +109,7 @@ class SeparableBlockTest {
                 b.forward(in, out); // the second run reuses everything and gives the same answer
                 TensorAssert.assertClose(expected, out.download(), reduction(c.block), b.plan());
             }
-        });
+        }));
     }
 
     @Test

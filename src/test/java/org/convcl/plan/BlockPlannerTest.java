@@ -16,8 +16,10 @@ class BlockPlannerTest {
     @Test
     void choices() {
         SeparableBlock small = SeparableBlock.mobilenet(32, 64, 1);
-        assertEquals(new BlockPlanner.Choice(BlockMode.FUSED, "intermediate stays on chip; depthwise tile computed once"),
+        assertEquals(new BlockPlanner.Choice(BlockMode.UNFUSED, BlockPlanner.FUSED_SLOWER),
                 BlockPlanner.choose(small, BlockMode.AUTO, 64));
+        assertEquals(new BlockPlanner.Choice(BlockMode.UNFUSED, BlockPlanner.FUSED_SLOWER),
+                BlockPlanner.choose(small, BlockMode.AUTO, Integer.MAX_VALUE));
         assertEquals(new BlockPlanner.Choice(BlockMode.UNFUSED, "requested"), BlockPlanner.choose(small, BlockMode.UNFUSED, 64));
         assertEquals(new BlockPlanner.Choice(BlockMode.FUSED, "requested; depthwise tile computed once"),
                 BlockPlanner.choose(small, BlockMode.FUSED, Integer.MAX_VALUE));
@@ -27,8 +29,8 @@ class BlockPlannerTest {
                 assertThrows(IllegalArgumentException.class, () -> BlockPlanner.choose(small, BlockMode.FUSED, 0)).getMessage());
         // 1024 outputs in 16 groups of 64: 15 extra 9-tap depthwise passes over 9 + 1024 MACs per pixel = 13%.
         assertEquals(new BlockPlanner.Choice(BlockMode.FUSED,
-                        "intermediate stays on chip; depthwise tile recomputed by 16 channel groups (+13% MACs)"),
-                BlockPlanner.choose(SeparableBlock.mobilenet(1024, 1024, 1), BlockMode.AUTO, 64));
+                        "requested; depthwise tile recomputed by 16 channel groups (+13% MACs)"),
+                BlockPlanner.choose(SeparableBlock.mobilenet(1024, 1024, 1), BlockMode.FUSED, 64));
         // A 7x7 kernel into 256 outputs: 3 extra 49-tap passes over 49 + 256 MACs per pixel = 48% > 25%.
         assertEquals(new BlockPlanner.Choice(BlockMode.UNFUSED,
                         "depthwise tile recomputed by 4 channel groups (+48% MACs) exceeds 25%"),
