@@ -107,14 +107,12 @@ inline floatv taps_inside(__global const float *row) {
 #endif
 }
 
-/* acc + taps·w for the lanes whose input x = ix + t·SW lies in [0, w_in); the other lanes keep acc. */
-inline floatv tap_edge(floatv acc, __global const float *row, int ix, int w_in, float w) {
-    const intv x = (intv)(ix) + LANE_IOTA * SW;
+/* The SEG taps row[ix + t·SW] for any ix, clamped into the row (the lanes outside it are masked by the caller). */
+inline floatv taps_clamped(__global const float *row, int ix, int w_in) {
     float t[SEG];
 #pragma unroll
     for (int i = 0; i < SEG; i++) t[i] = row[clamp(ix + i * SW, 0, w_in - 1)];
-    const floatv taps = VLOADV(0, t);
-    return select(acc, fma(taps, (floatv)(w), acc), (x >= (intv)(0)) & (x < (intv)(w_in)));
+    return VLOADV(0, t);
 }
 
 /* Component k of a KSTEP-wide weight vector (k is a compile-time constant after unrolling). */
@@ -147,28 +145,46 @@ void conv2d_dsblock(__global const float *restrict src, __global const float *re
     if (whole) ox0 = min(ox0, w_out - SEG);
     __local float *column = mid + lx * SEG;
 
-    /* 1. the depthwise tile: every intermediate channel of this work-group's segments, once */
+    /* 1. the depthwise tile: every intermediate channel of this work-group's segments, once. A segment whose
+     * taps all lie inside the row loads them directly; otherwise padding lanes are skipped by selecting the old
+     * value (never multiplied by a padded zero): the taps come from the same direct loads running into the
+     * neighbouring rows when the row's whole read stays inside the buffer, else from clamped reads. */
     if (seg_ok) {
         const int iy0 = oy * SH - pad_top;
         const int ix0 = ox0 * SW - pad_left;
-        __global const float *image = src + (size_t)n * c_in * h_in * w_in;
+        const int span = (KW - 1) * DW + TAP_READ; /* floats the direct loads of one row read from ix0 */
+        const bool interior = ix0 >= 0 && ix0 + span <= w_in;
+        const long src_len = (long)n_batch * c_in * h_in * w_in;
+        intv valid[KW];
+#pragma unroll
+        for (int kx = 0; kx < KW; kx++) {
+            const intv x = (intv)(ix0 + kx * DW) + LANE_IOTA * SW;
+            valid[kx] = (x >= (intv)(0)) & (x < (intv)(w_in));
+        }
         for (int c = ly; c < MID; c += OC_ITEMS) {
-            __global const float *plane = image + (size_t)(c / DEPTH_MULT) * h_in * w_in;
+            const long plane_at = ((long)n * c_in + c / DEPTH_MULT) * h_in * w_in;
             __global const float *w = dw_wei + c * (KH * KW);
             floatv v = (floatv)(0.0f);
 #pragma unroll
             for (int ky = 0; ky < KH; ky++) {
                 const int iy = iy0 + ky * DH;
                 if (iy < 0 || iy >= h_in) continue; /* a padded row: skipped */
-                __global const float *row = plane + iy * w_in;
+                const long row_at = plane_at + (long)iy * w_in;
+                __global const float *row = src + row_at;
+                if (interior) {
 #pragma unroll
-                for (int kx = 0; kx < KW; kx++) {
-                    const int ix = ix0 + kx * DW;
-                    const float wk = w[ky * KW + kx];
-                    if (ix >= 0 && ix + TAP_READ <= w_in) {
-                        v = fma(taps_inside(row + ix), (floatv)(wk), v);
-                    } else {
-                        v = tap_edge(v, row, ix, w_in, wk);
+                    for (int kx = 0; kx < KW; kx++) v = fma(taps_inside(row + ix0 + kx * DW), (floatv)(w[ky * KW + kx]), v);
+                } else if (SW <= 2 && row_at + ix0 >= 0 && row_at + ix0 + span <= src_len) {
+#pragma unroll
+                    for (int kx = 0; kx < KW; kx++) {
+                        const floatv t = taps_inside(row + ix0 + kx * DW);
+                        v = select(v, fma(t, (floatv)(w[ky * KW + kx]), v), valid[kx]);
+                    }
+                } else {
+#pragma unroll
+                    for (int kx = 0; kx < KW; kx++) {
+                        const floatv t = taps_clamped(row, ix0 + kx * DW, w_in);
+                        v = select(v, fma(t, (floatv)(w[ky * KW + kx]), v), valid[kx]);
                     }
                 }
             }
