@@ -27,14 +27,16 @@ public final class BlockPlanner {
     /** Intermediate channels per step of the pointwise GEMM (one {@code float8} weight load per output channel). */
     public static final int KSTEP = 8;
     /** Most segments per work-group. */
-    public static final int MAX_PIX_SEGS = 8;
-    /** Target size of the local depthwise tile ({@code MID × segments × SEG} floats): half an L2 of 1 MiB or less. */
-    public static final long TILE_BUDGET_BYTES = 64 * 1024;
+    public static final int MAX_PIX_SEGS = 16;
+    /** Target size of the local depthwise tile ({@code MID × segments × SEG} floats): an eighth of a 1 MiB L2. */
+    public static final long TILE_BUDGET_BYTES = 128 * 1024;
     /**
-     * AUTO takes the fused OpenCL path for blocks with at most this many intermediate channels (see
-     * {@link #chooseOpenCl}); above it the pointwise weights (MID × Cout) outgrow what one work-group reuses.
+     * AUTO takes the fused OpenCL path only for stride-1 blocks with at most this many intermediate channels
+     * (see {@link #chooseOpenCl}). Measured on PoCL (docs/separable.md): there the fused kernel ran at 0.96–1.4× the
+     * unfused speed; with more channels each work-group streams a weight matrix (MID × Cout) it reuses for few
+     * pixels (0.5–0.9× at 512 and 1024), and stride-2 blocks read twice the input per tile (0.86–1.06×).
      */
-    public static final int FUSED_MAX_MID = 0;
+    public static final int FUSED_MAX_MID = 128;
 
     private BlockPlanner() {}
 
@@ -93,7 +95,8 @@ public final class BlockPlanner {
 
     /**
      * Picks the OpenCL path for {@code block} on {@code device}: FUSED or UNFUSED are honoured (FUSED needs a
-     * tiling that fits); AUTO takes the fused kernel only where it measured faster (see {@link #FUSED_MAX_MID}).
+     * tiling that fits); AUTO takes the fused kernel only where it measured faster: stride 1 and at most
+     * {@link #FUSED_MAX_MID} intermediate channels, the depthwise tile computed once.
      *
      * @throws IllegalArgumentException when FUSED is requested and the fused kernel does not fit the device
      */
@@ -107,11 +110,17 @@ public final class BlockPlanner {
                 100 * recomputeFraction(block, wide.channelGroups()));
         if (requested == BlockMode.FUSED) return new Choice(BlockMode.FUSED, "requested; " + tile);
         if (wide.channelGroups() > 1) return new Choice(BlockMode.UNFUSED, tile);
+        var dw = block.depthwise();
+        if (dw.strideH() != 1 || dw.strideW() != 1) {
+            return new Choice(BlockMode.UNFUSED, "unfused: stride " + dw.strideH() + "x" + dw.strideW()
+                    + ", where the fused kernel measured slower");
+        }
         if (block.midChannels() > FUSED_MAX_MID) {
             return new Choice(BlockMode.UNFUSED, "unfused: " + block.midChannels() + " intermediate channels > "
                     + FUSED_MAX_MID + ", where the fused kernel measured slower");
         }
-        return new Choice(BlockMode.FUSED, "fused: intermediate stays in cache; " + tile);
+        return new Choice(BlockMode.FUSED, "fused: stride 1, at most " + FUSED_MAX_MID
+                + " intermediate channels, where the fused kernel measured faster; " + tile);
     }
 
     /**

@@ -20,6 +20,17 @@ class BlockPlannerTest {
         assertEquals(new BlockPlanner.Choice(BlockMode.UNFUSED, "requested"), BlockPlanner.chooseOpenCl(small, BlockMode.UNFUSED, POCL));
         assertEquals(new BlockPlanner.Choice(BlockMode.FUSED, "requested; depthwise tile computed once"),
                 BlockPlanner.chooseOpenCl(small, BlockMode.FUSED, POCL));
+        // AUTO on OpenCL: fused for stride 1 and at most 128 intermediate channels (where it measured faster).
+        assertEquals(new BlockPlanner.Choice(BlockMode.FUSED, "fused: stride 1, at most 128 intermediate channels, where the "
+                + "fused kernel measured faster; depthwise tile computed once"), BlockPlanner.chooseOpenCl(small, BlockMode.AUTO, POCL));
+        assertEquals(BlockMode.FUSED, BlockPlanner.chooseOpenCl(SeparableBlock.mobilenet(128, 128, 1), BlockMode.AUTO, POCL).mode());
+        assertEquals(new BlockPlanner.Choice(BlockMode.UNFUSED, "unfused: 256 intermediate channels > 128, where the fused "
+                + "kernel measured slower"), BlockPlanner.chooseOpenCl(SeparableBlock.mobilenet(256, 256, 1), BlockMode.AUTO, POCL));
+        assertEquals(new BlockPlanner.Choice(BlockMode.UNFUSED, "unfused: stride 2x2, where the fused kernel measured slower"),
+                BlockPlanner.chooseOpenCl(SeparableBlock.mobilenet(64, 128, 2), BlockMode.AUTO, POCL));
+        // γ 2 doubles the intermediate channels: 80 inputs -> 160 > 128.
+        assertEquals(BlockMode.UNFUSED, BlockPlanner.chooseOpenCl(SeparableBlock.builder(80, 80).depthMultiplier(2).padding(1)
+                .build(), BlockMode.AUTO, POCL).mode());
         // AUTO on the CPU backend: its fused tile measured slower.
         assertEquals(new BlockPlanner.Choice(BlockMode.UNFUSED, BlockPlanner.CPU_FUSED_SLOWER), BlockPlanner.chooseCpu(small, BlockMode.AUTO));
         assertEquals(new BlockPlanner.Choice(BlockMode.FUSED, "requested"), BlockPlanner.chooseCpu(small, BlockMode.FUSED));
@@ -41,13 +52,13 @@ class BlockPlannerTest {
 
     @Test
     void tilingFitsTheTileBudgetAndTheWorkGroup() {
-        // 32 intermediate channels x 16 pixels = 2 KiB per segment: 8 segments (the cap); 64 outputs: 8 items.
-        assertEquals(new BlockPlanner.Tiling(16, 8, 8, 1), BlockPlanner.tiling(SeparableBlock.mobilenet(32, 64, 1), 112, POCL));
-        // 128 channels: 8 KiB per segment, 8 fit 64 KiB; 35-wide rows take 8-pixel segments (4 KiB): still 8.
-        assertEquals(new BlockPlanner.Tiling(16, 8, 16, 1), BlockPlanner.tiling(SeparableBlock.mobilenet(128, 128, 1), 56, POCL));
-        assertEquals(new BlockPlanner.Tiling(8, 8, 9, 1), BlockPlanner.tiling(SeparableBlock.mobilenet(128, 70, 1), 35, POCL));
-        // 1024 channels: 64 KiB per segment, one segment; 1024 outputs in one group of 128 items.
-        assertEquals(new BlockPlanner.Tiling(16, 1, 128, 1), BlockPlanner.tiling(SeparableBlock.mobilenet(1024, 1024, 1), 112, POCL));
+        // 32 intermediate channels x 16 pixels = 2 KiB per segment: 16 segments (the cap); 64 outputs: 8 items.
+        assertEquals(new BlockPlanner.Tiling(16, 16, 8, 1), BlockPlanner.tiling(SeparableBlock.mobilenet(32, 64, 1), 112, POCL));
+        // 128 channels: 8 KiB per segment, 16 fit 128 KiB; 35-wide rows take 8-pixel segments (4 KiB): 16 (the cap).
+        assertEquals(new BlockPlanner.Tiling(16, 16, 16, 1), BlockPlanner.tiling(SeparableBlock.mobilenet(128, 128, 1), 56, POCL));
+        assertEquals(new BlockPlanner.Tiling(8, 16, 9, 1), BlockPlanner.tiling(SeparableBlock.mobilenet(128, 70, 1), 35, POCL));
+        // 1024 channels: 64 KiB per segment, two segments; 1024 outputs in one group of 128 items.
+        assertEquals(new BlockPlanner.Tiling(16, 2, 128, 1), BlockPlanner.tiling(SeparableBlock.mobilenet(1024, 1024, 1), 112, POCL));
         // A 1 KiB local memory holds no segment.
         assertNull(BlockPlanner.tiling(SeparableBlock.mobilenet(32, 64, 1), 112,
                 new DeviceFacts("GPU", 1, 1024, new long[] {1024, 1024, 64}, 1024)));
@@ -65,16 +76,16 @@ class BlockPlannerTest {
     @Test
     void fusedGridCoversSegmentsChannelGroupsAndImages() {
         // 35 wide: 8-pixel segments (35 of 40 lanes busy, not 35 of 48); 5 rows x 5 segments = 25 -> 32 (whole
-        // work-groups of 8); 70 channels -> 9 items of 8 in one group.
+        // work-groups of 16); 70 channels -> 9 items of 8 in one group.
         BlockPlanner.Tiling t = BlockPlanner.tiling(SeparableBlock.mobilenet(128, 70, 1), 35, POCL);
         assertArrayEquals(new long[] {32, 9, 2}, t.global(new Shape(2, 70, 5, 35)));
-        assertArrayEquals(new long[] {8, 9, 1}, t.local());
-        assertEquals(4L * 128 * 8 * 8, t.tileBytes(128));
+        assertArrayEquals(new long[] {16, 9, 1}, t.local());
+        assertEquals(4L * 128 * 16 * 8, t.tileBytes(128));
         // 112 wide: 16-pixel segments, 7 per row.
         assertArrayEquals(new long[] {7 * 112, 8, 1},
                 BlockPlanner.tiling(SeparableBlock.mobilenet(32, 64, 1), 112, POCL).global(new Shape(1, 64, 112, 112)));
         var defines = BlockPlanner.fusedDefines(SeparableBlock.mobilenet(128, 70, 1), t);
-        assertEquals(java.util.List.of(128, 8, 8, 9), java.util.List.of(defines.get("MID"), defines.get("SEG"),
+        assertEquals(java.util.List.of(128, 8, 16, 9), java.util.List.of(defines.get("MID"), defines.get("SEG"),
                 defines.get("PIX_SEGS"), defines.get("OC_ITEMS")));
     }
 }
