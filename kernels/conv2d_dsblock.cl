@@ -3,18 +3,20 @@
  * stride, dilation, padding) + its folded bias/batch-norm + DW_ACTIVATION, then pointwise MID → c_out + its
  * folded bias/batch-norm + ACTIVATION. The depthwise output never goes to global memory.
  *
- * Pixels come in segments of SEG consecutive outputs of one row, numbered oy·ceil(w_out / SEG) + x / SEG;
- * a row's last segment is shifted back to end at the row's last output (rewriting a few outputs of its
- * neighbour with identical values) unless the row is narrower than SEG. A work-group owns PIX_SEGS
+ * Pixels come in segments of SEG consecutive outputs of the flattened image (oy·w_out + ox), like the pointwise
+ * GEMM; the image's last segment is shifted back to end at its last pixel (rewriting a few outputs of its
+ * neighbour with identical values) unless the image has fewer than SEG pixels. A work-group owns PIX_SEGS
  * consecutive segments of one image and OC_ITEMS·OC_TILE output channels (normally all of them):
  *   1. it computes the depthwise output of its segments for all MID intermediate channels once, into the
- *      local tile mid[MID][PIX_SEGS·SEG] (work-item (lx, ly) does segment lx, channels ly, ly + OC_ITEMS, …);
- *      padding taps are skipped (lanes selected, never multiplied by a padded zero);
+ *      local tile mid[MID][PIX_SEGS·SEG] (work-item (lx, ly) does segment lx, channels ly, ly + OC_ITEMS, …):
+ *      a segment inside one row with all taps inside the input loads them directly; a segment at the image's
+ *      edge or crossing rows adds each row's lanes with padding taps skipped (selected, never multiplied by a
+ *      padded zero, so an infinite weight next to padding cannot make NaN);
  *   2. after one barrier, work-item (lx, ly) accumulates OC_TILE output channels × SEG pixels of segment lx
  *      from the tile in SEG-wide vector registers, walking K = MID in steps of KSTEP, exactly as
  *      conv2d_pointwise.cl does from global memory, then applies the epilogue and stores.
  * Output channels past c_out are computed on a clamped weight row and not stored.
- * Grid: dim0 = ceil(h_out·ceil(w_out / SEG) / PIX_SEGS)·PIX_SEGS, dim1 = ceil(c_out / (OC_ITEMS·OC_TILE))·OC_ITEMS,
+ * Grid: dim0 = ceil(ceil(h_out·w_out / SEG) / PIX_SEGS)·PIX_SEGS, dim1 = ceil(c_out / (OC_ITEMS·OC_TILE))·OC_ITEMS,
  *       dim2 = n_batch; local size (PIX_SEGS, OC_ITEMS, 1). More than one group along dim1 recomputes the tile.
  *
  * Required defines: KH, KW (kernel), SH, SW (stride), DH, DW (dilation), DEPTH_MULT (γ), MID (intermediate
@@ -126,6 +128,34 @@ inline float kcomp(KFLOAT v, int k) {
 #endif
 }
 
+/* acc + the depthwise taps of channel plane `plane_at` for the output row oy, lanes t at x = ox0 + t, only for the
+ * lanes set in `lanes` (pixels of this row) whose taps lie inside the input; the other lanes keep acc (padding
+ * is skipped, never multiplied by a padded zero). The taps come from direct loads running into the
+ * neighbouring rows when the row's whole read stays inside the buffer, else from clamped reads. */
+inline floatv dw_masked(floatv acc, __global const float *restrict src, __global const float *restrict w, long plane_at,
+                        int oy, int ox0, intv lanes, int h_in, int w_in, int pad_top, int pad_left, long src_len) {
+    const int iy0 = oy * SH - pad_top;
+    const int ix0 = ox0 * SW - pad_left;
+    const int span = (KW - 1) * DW + TAP_READ;
+#pragma unroll
+    for (int ky = 0; ky < KH; ky++) {
+        const int iy = iy0 + ky * DH;
+        if (iy < 0 || iy >= h_in) continue; /* a padded row: skipped */
+        const long row_at = plane_at + (long)iy * w_in;
+        __global const float *row = src + row_at;
+        const bool direct = SW <= 2 && row_at + ix0 >= 0 && row_at + ix0 + span <= src_len;
+#pragma unroll
+        for (int kx = 0; kx < KW; kx++) {
+            const int ix = ix0 + kx * DW;
+            const intv x = (intv)(ix) + LANE_IOTA * SW;
+            const intv ok = lanes & (x >= (intv)(0)) & (x < (intv)(w_in));
+            const floatv t = direct ? taps_inside(row + ix) : taps_clamped(row, ix, w_in);
+            acc = select(acc, fma(t, (floatv)(w[ky * KW + kx]), acc), ok);
+        }
+    }
+    return acc;
+}
+
 __kernel __attribute__((reqd_work_group_size(PIX_SEGS, OC_ITEMS, 1)))
 void conv2d_dsblock(__global const float *restrict src, __global const float *restrict dw_wei,
                     __global const float *restrict dw_bia, __global const float *restrict pw_wei,
@@ -135,57 +165,46 @@ void conv2d_dsblock(__global const float *restrict src, __global const float *re
     __local float mid[MID * TILE_P];
     const int lx = (int)get_local_id(0);
     const int ly = (int)get_local_id(1);
-    const int segs_x = (w_out + SEG - 1) / SEG;
+    const int pixels = h_out * w_out;
     const int seg = (int)get_global_id(0);
     const int n = (int)get_global_id(2);
-    const bool seg_ok = seg < h_out * segs_x && n < n_batch;
-    const int oy = seg_ok ? seg / segs_x : 0;
-    const bool whole = w_out >= SEG;
-    int ox0 = seg_ok ? (seg - oy * segs_x) * SEG : 0;
-    if (whole) ox0 = min(ox0, w_out - SEG);
+    const bool seg_ok = seg < (pixels + SEG - 1) / SEG && n < n_batch;
+    const bool whole = pixels >= SEG;
+    int p0 = seg_ok ? seg * SEG : 0;
+    if (whole) p0 = min(p0, pixels - SEG);
     __local float *column = mid + lx * SEG;
 
-    /* 1. the depthwise tile: every intermediate channel of this work-group's segments, once. A segment whose
-     * taps all lie inside the row loads them directly; otherwise padding lanes are skipped by selecting the old
-     * value (never multiplied by a padded zero): the taps come from the same direct loads running into the
-     * neighbouring rows when the row's whole read stays inside the buffer, else from clamped reads. */
+    /* 1. the depthwise tile: every intermediate channel of this work-group's segments, once. A segment inside
+     * one row whose taps all lie inside the input loads them directly; otherwise each row the segment touches
+     * adds its lanes through dw_masked. */
     if (seg_ok) {
-        const int iy0 = oy * SH - pad_top;
+        const int oy0 = p0 / w_out;
+        const int ox0 = p0 - oy0 * w_out;
+        const int oy_last = min(h_out - 1, (p0 + SEG - 1) / w_out);
+        const int span = (KW - 1) * DW + TAP_READ;
         const int ix0 = ox0 * SW - pad_left;
-        const int span = (KW - 1) * DW + TAP_READ; /* floats the direct loads of one row read from ix0 */
-        const bool interior = ix0 >= 0 && ix0 + span <= w_in;
+        const bool interior = oy_last == oy0 && ix0 >= 0 && ix0 + span <= w_in;
+        const int iy0 = oy0 * SH - pad_top;
         const long src_len = (long)n_batch * c_in * h_in * w_in;
-        intv valid[KW];
-#pragma unroll
-        for (int kx = 0; kx < KW; kx++) {
-            const intv x = (intv)(ix0 + kx * DW) + LANE_IOTA * SW;
-            valid[kx] = (x >= (intv)(0)) & (x < (intv)(w_in));
-        }
         for (int c = ly; c < MID; c += OC_ITEMS) {
             const long plane_at = ((long)n * c_in + c / DEPTH_MULT) * h_in * w_in;
             __global const float *w = dw_wei + c * (KH * KW);
             floatv v = (floatv)(0.0f);
+            if (interior) {
 #pragma unroll
-            for (int ky = 0; ky < KH; ky++) {
-                const int iy = iy0 + ky * DH;
-                if (iy < 0 || iy >= h_in) continue; /* a padded row: skipped */
-                const long row_at = plane_at + (long)iy * w_in;
-                __global const float *row = src + row_at;
-                if (interior) {
+                for (int ky = 0; ky < KH; ky++) {
+                    const int iy = iy0 + ky * DH;
+                    if (iy < 0 || iy >= h_in) continue; /* a padded row: skipped */
+                    __global const float *row = src + plane_at + (long)iy * w_in + ix0;
 #pragma unroll
-                    for (int kx = 0; kx < KW; kx++) v = fma(taps_inside(row + ix0 + kx * DW), (floatv)(w[ky * KW + kx]), v);
-                } else if (SW <= 2 && row_at + ix0 >= 0 && row_at + ix0 + span <= src_len) {
-#pragma unroll
-                    for (int kx = 0; kx < KW; kx++) {
-                        const floatv t = taps_inside(row + ix0 + kx * DW);
-                        v = select(v, fma(t, (floatv)(w[ky * KW + kx]), v), valid[kx]);
-                    }
-                } else {
-#pragma unroll
-                    for (int kx = 0; kx < KW; kx++) {
-                        const floatv t = taps_clamped(row, ix0 + kx * DW, w_in);
-                        v = select(v, fma(t, (floatv)(w[ky * KW + kx]), v), valid[kx]);
-                    }
+                    for (int kx = 0; kx < KW; kx++) v = fma(taps_inside(row + kx * DW), (floatv)(w[ky * KW + kx]), v);
+                }
+            } else {
+                for (int oy = oy0; oy <= oy_last; oy++) {
+                    const int rx0 = p0 - oy * w_out; /* x of lane 0 in row oy (negative past the first row) */
+                    const intv x = (intv)(rx0) + LANE_IOTA;
+                    const intv lanes = (x >= (intv)(0)) & (x < (intv)(w_out));
+                    v = dw_masked(v, src, w, plane_at, oy, rx0, lanes, h_in, w_in, pad_top, pad_left, src_len);
                 }
             }
             VSTOREV(activate(v + (floatv)(dw_bia[c]), DW_ACTIVATION), 0, column + c * TILE_P);
@@ -221,7 +240,7 @@ void conv2d_dsblock(__global const float *restrict src, __global const float *re
         for (int i = 0; i < OC_TILE; i++) acc[i] = fma((floatv)(w[i][c]), x, acc[i]);
     }
 
-    const int lanes = min(SEG, w_out - ox0);
+    const int valid = min(SEG, pixels - p0);
 #pragma unroll
     for (int i = 0; i < OC_TILE; i++) {
         const int o = o0 + i;
@@ -231,13 +250,13 @@ void conv2d_dsblock(__global const float *restrict src, __global const float *re
         r += (floatv)(pw_bia[o]);
 #endif
         r = activate(r, ACTIVATION);
-        __global float *out = dst + (((size_t)n * c_out + o) * h_out + oy) * w_out + ox0;
-        if (lanes == SEG) {
+        __global float *out = dst + ((size_t)n * c_out + o) * pixels + p0;
+        if (valid == SEG) {
             VSTOREV(r, 0, out);
         } else {
             float tail[SEG];
             VSTOREV(r, 0, tail);
-            for (int t = 0; t < lanes; t++) out[t] = tail[t];
+            for (int t = 0; t < valid; t++) out[t] = tail[t];
         }
     }
 }

@@ -68,21 +68,21 @@ class SeparableBlockTest {
                         .depthwiseEpilogue(Epilogue.activation(Activation.RELU6))
                         .pointwiseEpilogue(Epilogue.activation(Activation.NONE)).build(), 1, 12, 10, 4),
                 makeCase("distributed γ 4", SeparableBlock.distributed(3, 4, 3), 2, 8, 8, 5),
-                // Rows wide enough for the OpenCL kernel's whole-vector loads, stride 1 and 2, 16 and 8 lanes, with tails.
-                makeCase("wide rows stride 1, 16 lanes", SeparableBlock.mobilenet(3, 5, 1), 1, 3, 45, 6),
-                makeCase("wide rows stride 2, 16 lanes", SeparableBlock.mobilenet(3, 5, 2), 2, 4, 62, 7),
-                makeCase("wide rows stride 1, 8 lanes", SeparableBlock.mobilenet(3, 5, 1), 1, 3, 21, 8),
-                makeCase("wide rows stride 2, 8 lanes", SeparableBlock.mobilenet(3, 5, 2), 1, 4, 75, 10),
+                // Rows wide enough for whole-vector tap loads (interior and edge segments), stride 1 and 2, with tails.
+                makeCase("wide rows stride 1, 45 wide", SeparableBlock.mobilenet(3, 5, 1), 1, 3, 45, 6),
+                makeCase("wide rows stride 2, 62 wide", SeparableBlock.mobilenet(3, 5, 2), 2, 4, 62, 7),
+                makeCase("wide rows stride 1, 21 wide", SeparableBlock.mobilenet(3, 5, 1), 1, 3, 21, 8),
+                makeCase("wide rows stride 2, 75 wide", SeparableBlock.mobilenet(3, 5, 2), 1, 4, 75, 10),
                 // Fused tile edges: 13 intermediate channels (a K tail after one 8-step), 11 outputs (a partial
-                // 8-channel item), 37-wide rows (8-pixel segments, the last shifted back), 30 segments in work-groups
-                // of 8 (the last one partly idle, segments crossing rows).
+                // 8-channel item), 6 x 37 = 222 pixels: 14 segments of 16 (the last shifted back), most crossing a
+                // row's end, in one work-group of 16 (two items idle).
                 makeCase("fused tile edges: K tail, channel tail, pixel tail", SeparableBlock.mobilenet(13, 11, 1), 1, 6, 37, 11),
-                // Stride 2 with 16-pixel segments (64 wide -> 32), γ 2 (14 intermediate channels), batch 2.
-                makeCase("fused stride 2, 16 lanes, γ 2", SeparableBlock.builder(7, 12).depthMultiplier(2).stride(2)
+                // Stride 2 (64 wide -> 32), γ 2 (14 intermediate channels), batch 2.
+                makeCase("fused stride 2, γ 2", SeparableBlock.builder(7, 12).depthMultiplier(2).stride(2)
                         .padding(1).build(), 2, 5, 64, 12),
-                // 300 intermediate channels: a 19 KiB tile per segment, 3 segments per work-group; 20 outputs.
+                // 300 intermediate channels: a 19 KiB tile per segment, 6 segments per work-group; 20 outputs.
                 makeCase("fused wide tile, few segments", SeparableBlock.mobilenet(300, 20, 1), 1, 3, 20, 13),
-                // Rows narrower than a segment (5 wide: masked stores) and a 1x1 output.
+                // Rows narrower than a segment (5 wide: segments over 4 rows) and a 1x1 output (a masked store).
                 makeCase("fused narrow rows", SeparableBlock.mobilenet(9, 17, 1), 2, 4, 5, 14),
                 makeCase("fused 1x1 output", SeparableBlock.mobilenet(9, 17, 2), 1, 2, 2, 15));
     }

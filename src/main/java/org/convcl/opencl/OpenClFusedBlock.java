@@ -1,7 +1,5 @@
 package org.convcl.opencl;
 
-import java.util.HashMap;
-import java.util.Map;
 import java.util.SortedMap;
 import org.convcl.BlockMode;
 import org.convcl.ConvSpec;
@@ -16,8 +14,8 @@ import org.convcl.plan.BlockPlanner;
 /**
  * The fused path of a {@link SeparableBlock} on an {@link OpenClBackend}: one launch of
  * {@code kernels/conv2d_dsblock.cl}, which computes each pixel block's depthwise output once into local memory
- * and runs the pointwise GEMM from there. Batch-norm is folded into both steps at prepare time; the tiling
- * ({@link BlockPlanner#tiling}) depends on the output row width, so one kernel is built per segment width.
+ * and runs the pointwise GEMM from there. Batch-norm is folded into both steps at prepare time; the tiling is
+ * {@link BlockPlanner#tiling}, the same for every input shape.
  *
  * <p>Thread safety: setting the arguments and enqueueing happen under this object's lock.
  */
@@ -30,7 +28,8 @@ final class OpenClFusedBlock implements PreparedBlock {
     private final String reason;
     private final ClBuffer dwWeights, dwBias, pwWeights, pwBias;
     private final SortedMap<String, Integer> epilogueDefines;
-    private final Map<BlockPlanner.Tiling, ClKernel> kernels = new HashMap<>(); // guarded by this
+    private final BlockPlanner.Tiling tiling;
+    private ClKernel kernel; // guarded by this; null once closed
     private boolean closed;
 
     OpenClFusedBlock(OpenClBackend backend, SeparableBlock block, float[] depthwiseWeights, float[] pointwiseWeights,
@@ -40,6 +39,8 @@ final class OpenClFusedBlock implements PreparedBlock {
         this.reason = reason;
         Epilogue.Folded dw = block.depthwiseEpilogue().fold(block.depthwise(), depthwiseWeights);
         Epilogue.Folded pw = block.pointwiseEpilogue().fold(block.pointwise(), pointwiseWeights);
+        tiling = BlockPlanner.tiling(block, backend.facts());
+        if (tiling == null) throw new IllegalArgumentException("the fused kernel's tile for " + block + " does not fit the device");
         epilogueDefines = OpenClConv.epilogueDefines(pw);
         epilogueDefines.put("DW_ACTIVATION", OpenClConv.activationCode(dw.activation()));
         ClBuffer a = null, b = null, c = null, d = null;
@@ -48,12 +49,11 @@ final class OpenClFusedBlock implements PreparedBlock {
             b = backend.createBuffer(dw.bias() != null ? dw.bias() : new float[block.midChannels()], "depthwise bias of " + block);
             c = backend.createBuffer(pw.weights(), "pointwise weights of " + block);
             d = pw.bias() == null ? null : backend.createBuffer(pw.bias(), "pointwise bias of " + block);
-            kernel(tiling(BlockPlanner.VEC)); // builds the wide variant now, not at the first forward
+            var defines = KernelLibrary.merge(BlockPlanner.fusedDefines(block, tiling), epilogueDefines);
+            kernel = new ClKernel(backend.library().program(KERNEL_FILE, defines), ENTRY_POINT, backend.deviceId(),
+                    backend.kernelCounter());
         } catch (RuntimeException | Error e) {
             for (ClBuffer x : new ClBuffer[] {a, b, c, d}) if (x != null) backend.release(x);
-            synchronized (this) {
-                kernels.values().forEach(ClKernel::close);
-            }
             throw e;
         }
         dwWeights = a;
@@ -61,26 +61,6 @@ final class OpenClFusedBlock implements PreparedBlock {
         pwWeights = c;
         pwBias = d;
         backend.track(this);
-    }
-
-    /** The tiling for output rows of {@code outputWidth}; the backend chose this path, so it fits. */
-    private BlockPlanner.Tiling tiling(int outputWidth) {
-        BlockPlanner.Tiling t = BlockPlanner.tiling(block, outputWidth, backend.facts());
-        if (t == null) throw new IllegalStateException("the fused kernel's tile for " + block + " does not fit the device");
-        return t;
-    }
-
-    /** The kernel for {@code tiling}, built through the program cache on first use. */
-    private synchronized ClKernel kernel(BlockPlanner.Tiling tiling) {
-        if (closed) throw new IllegalStateException("prepared fused " + block + " is closed");
-        ClKernel k = kernels.get(tiling);
-        if (k == null) {
-            var defines = KernelLibrary.merge(BlockPlanner.fusedDefines(block, tiling), epilogueDefines);
-            k = new ClKernel(backend.library().program(KERNEL_FILE, defines), ENTRY_POINT, backend.deviceId(),
-                    backend.kernelCounter());
-            kernels.put(tiling, k);
-        }
-        return k;
     }
 
     @Override
@@ -94,11 +74,10 @@ final class OpenClFusedBlock implements PreparedBlock {
 
     @Override
     public String plan() {
-        BlockPlanner.Tiling t = tiling(BlockPlanner.VEC);
-        return "fused (" + reason + "): " + ENTRY_POINT + ", " + t.pixSegs() + " row segments of " + t.seg()
-                + " pixels (8 for narrow rows) x " + t.ocItems() * BlockPlanner.OC_TILE + " output channels per work-group, "
-                + "depthwise tile of all " + block.midChannels() + " intermediate channels in local memory, "
-                + BlockPlanner.OC_TILE + " channels x " + t.seg() + " pixels per work-item";
+        return "fused (" + reason + "): " + ENTRY_POINT + ", " + tiling.pixSegs() * tiling.seg() + " pixels x "
+                + tiling.ocItems() * BlockPlanner.OC_TILE + " output channels per work-group, depthwise tile of all "
+                + block.midChannels() + " intermediate channels in local memory, " + BlockPlanner.OC_TILE + " channels x "
+                + tiling.seg() + " pixels per work-item";
     }
 
     @Override
@@ -135,11 +114,10 @@ final class OpenClFusedBlock implements PreparedBlock {
                     + ", the output of " + block + " for input shape " + in);
         }
         ConvSpec dw = block.depthwise();
-        BlockPlanner.Tiling tiling = tiling(expected.w());
         long[] local = tiling.local();
         long[] global = tiling.global(expected);
         synchronized (this) {
-            ClKernel kernel = kernel(tiling);
+            if (closed) throw new IllegalStateException("prepared fused " + block + " is closed");
             KernelArgs.on(kernel.handle()).buffer(src.mem()).buffer(dwWeights.mem()).buffer(dwBias.mem())
                     .buffer(pwWeights.mem()).buffer(pwBias == null ? backend.noBias().mem() : pwBias.mem())
                     .buffer(dst.mem())
@@ -154,8 +132,8 @@ final class OpenClFusedBlock implements PreparedBlock {
     public synchronized void close() {
         if (closed) return;
         closed = true;
-        kernels.values().forEach(ClKernel::close);
-        kernels.clear();
+        kernel.close();
+        kernel = null;
         for (ClBuffer b : new ClBuffer[] {dwWeights, dwBias, pwWeights, pwBias}) if (b != null) backend.release(b);
         backend.untrack(this);
     }

@@ -10,7 +10,8 @@ import org.convcl.Shape;
  * Chooses how a {@link SeparableBlock} runs, fused or unfused: pure functions with a one-line reason, plus the
  * tiling of the fused OpenCL kernel ({@code kernels/conv2d_dsblock.cl}) in one place.
  *
- * <p>The fused kernel gives each work-group a block of output pixels and (normally) all output channels: it
+ * <p>The fused kernel gives each work-group a block of consecutive output pixels (of the flattened image) and
+ * (normally) all output channels: it
  * computes the depthwise output of those pixels for every intermediate channel once into local memory, then
  * runs the pointwise GEMM from there with the register blocking of {@code conv2d_pointwise.cl}. What it saves
  * over the unfused path is the intermediate tensor's round trip through device memory; what it costs is
@@ -18,10 +19,8 @@ import org.convcl.Shape;
  * whose work-groups cannot hold all output channels, a depthwise recomputation per channel group.
  */
 public final class BlockPlanner {
-    /** Consecutive output pixels of one row per segment (one vector register): the wide choice. */
+    /** Consecutive output pixels (of the flattened image) per segment: one {@code float16} register. */
     public static final int VEC = 16;
-    /** The narrow segment, for rows that would leave most of a {@link #VEC}-wide vector idle. */
-    public static final int VEC_NARROW = 8;
     /** Output channels one work-item accumulates (one vector register each). */
     public static final int OC_TILE = 8;
     /** Intermediate channels per step of the pointwise GEMM (one {@code float8} weight load per output channel). */
@@ -48,9 +47,9 @@ public final class BlockPlanner {
     }
 
     /**
-     * The fused kernel's tiling for one output row width.
+     * The fused kernel's tiling.
      *
-     * @param seg            pixels per segment ({@link #VEC} or {@link #VEC_NARROW})
+     * @param seg            pixels per segment ({@link #VEC})
      * @param pixSegs        segments per work-group (local size along dim 0)
      * @param ocItems        work-items along dim 1, each owning {@link #OC_TILE} output channels
      * @param channelGroups  work-groups along dim 1; more than one recomputes the depthwise tile
@@ -61,9 +60,9 @@ public final class BlockPlanner {
             return new long[] {pixSegs, ocItems, 1};
         }
 
-        /** The grid for {@code output}, a multiple of {@link #local()}: segments, channel groups, images. */
+        /** The grid for {@code output}, a multiple of {@link #local()}: segments of the flattened image, channel groups, images. */
         public long[] global(Shape output) {
-            long segments = (long) output.h() * ((output.w() + seg - 1) / seg);
+            long segments = ((long) output.h() * output.w() + seg - 1) / seg;
             return new long[] {(segments + pixSegs - 1) / pixSegs * pixSegs, (long) channelGroups * ocItems, output.n()};
         }
 
@@ -74,13 +73,13 @@ public final class BlockPlanner {
     }
 
     /**
-     * The fused kernel's tiling of {@code block} for output rows of {@code outputWidth} on {@code device}, or
-     * {@code null} when even one segment's tile or one work-item row does not fit the device.
+     * The fused kernel's tiling of {@code block} on {@code device}, or {@code null} when even one segment's tile
+     * does not fit the device's local memory.
      */
-    public static Tiling tiling(SeparableBlock block, int outputWidth, DeviceFacts device) {
+    public static Tiling tiling(SeparableBlock block, DeviceFacts device) {
         if (block == null) throw new IllegalArgumentException("block must not be null");
         if (device == null) throw new IllegalArgumentException("device facts must not be null");
-        int seg = vectorWidth(outputWidth);
+        int seg = VEC;
         long[] perDim = device.maxWorkItemSizes();
         long perSegment = 4L * block.midChannels() * seg;
         if (perSegment > device.localMemBytes()) return null;
@@ -103,7 +102,7 @@ public final class BlockPlanner {
     public static Choice chooseOpenCl(SeparableBlock block, BlockMode requested, DeviceFacts device) {
         check(block, requested);
         if (requested == BlockMode.UNFUSED) return new Choice(BlockMode.UNFUSED, "requested");
-        Tiling wide = tiling(block, VEC, device);
+        Tiling wide = tiling(block, device);
         if (wide == null) return noFusedPath(requested, "the fused kernel's tile does not fit the device");
         String tile = wide.channelGroups() == 1 ? "depthwise tile computed once"
                 : String.format("depthwise tile recomputed by %d channel groups (+%.0f%% MACs)", wide.channelGroups(),
@@ -157,20 +156,6 @@ public final class BlockPlanner {
     static double recomputeFraction(SeparableBlock block, long groups) {
         double taps = (double) block.depthwise().kernelH() * block.depthwise().kernelW();
         return (groups - 1) * taps / (taps + block.outChannels());
-    }
-
-    /**
-     * The segment width for an output row of {@code outputWidth} pixels: {@link #VEC_NARROW} when it keeps more than
-     * 15% more lanes busy (e.g. 7 of 8 instead of 7 of 16), otherwise {@link #VEC}.
-     */
-    public static int vectorWidth(int outputWidth) {
-        if (outputWidth <= 0) throw new IllegalArgumentException("outputWidth must be positive, got " + outputWidth);
-        return laneUse(outputWidth, VEC_NARROW) > 1.15 * laneUse(outputWidth, VEC) ? VEC_NARROW : VEC;
-    }
-
-    /** Busy lanes over all lanes when a row of {@code width} is cut into segments of {@code vec}. */
-    private static double laneUse(int width, int vec) {
-        return (double) width / ((width + vec - 1) / vec * vec);
     }
 
     /** The fused kernel's defines for {@code block} and {@code tiling}, without the epilogue switches, which the backend adds. */

@@ -53,39 +53,30 @@ class BlockPlannerTest {
     @Test
     void tilingFitsTheTileBudgetAndTheWorkGroup() {
         // 32 intermediate channels x 16 pixels = 2 KiB per segment: 16 segments (the cap); 64 outputs: 8 items.
-        assertEquals(new BlockPlanner.Tiling(16, 16, 8, 1), BlockPlanner.tiling(SeparableBlock.mobilenet(32, 64, 1), 112, POCL));
-        // 128 channels: 8 KiB per segment, 16 fit 128 KiB; 35-wide rows take 8-pixel segments (4 KiB): 16 (the cap).
-        assertEquals(new BlockPlanner.Tiling(16, 16, 16, 1), BlockPlanner.tiling(SeparableBlock.mobilenet(128, 128, 1), 56, POCL));
-        assertEquals(new BlockPlanner.Tiling(8, 16, 9, 1), BlockPlanner.tiling(SeparableBlock.mobilenet(128, 70, 1), 35, POCL));
+        assertEquals(new BlockPlanner.Tiling(16, 16, 8, 1), BlockPlanner.tiling(SeparableBlock.mobilenet(32, 64, 1), POCL));
+        // 256 channels: 16 KiB per segment, 8 fit 128 KiB; 70 outputs: 9 items (the last one 6 channels).
+        assertEquals(new BlockPlanner.Tiling(16, 8, 9, 1), BlockPlanner.tiling(SeparableBlock.mobilenet(256, 70, 1), POCL));
         // 1024 channels: 64 KiB per segment, two segments; 1024 outputs in one group of 128 items.
-        assertEquals(new BlockPlanner.Tiling(16, 2, 128, 1), BlockPlanner.tiling(SeparableBlock.mobilenet(1024, 1024, 1), 112, POCL));
+        assertEquals(new BlockPlanner.Tiling(16, 2, 128, 1), BlockPlanner.tiling(SeparableBlock.mobilenet(1024, 1024, 1), POCL));
         // A 1 KiB local memory holds no segment.
-        assertNull(BlockPlanner.tiling(SeparableBlock.mobilenet(32, 64, 1), 112,
+        assertNull(BlockPlanner.tiling(SeparableBlock.mobilenet(32, 64, 1),
                 new DeviceFacts("GPU", 1, 1024, new long[] {1024, 1024, 64}, 1024)));
     }
 
     @Test
-    void vectorWidthKeepsLanesBusy() {
-        int[][] widthToVec = {{1, 8}, {7, 8}, {8, 8}, {9, 16}, {14, 16}, {16, 16}, {21, 8}, {28, 16}, {35, 8}, {56, 16},
-                {112, 16}};
-        for (int[] c : widthToVec) assertEquals(c[1], BlockPlanner.vectorWidth(c[0]), "output width " + c[0]);
-        assertThrows(IllegalArgumentException.class, () -> BlockPlanner.vectorWidth(0));
-        assertThrows(IllegalArgumentException.class, () -> BlockPlanner.fusedDefines(SeparableBlock.mobilenet(2, 2, 1), null));
-    }
-
-    @Test
     void fusedGridCoversSegmentsChannelGroupsAndImages() {
-        // 35 wide: 8-pixel segments (35 of 40 lanes busy, not 35 of 48); 5 rows x 5 segments = 25 -> 32 (whole
-        // work-groups of 16); 70 channels -> 9 items of 8 in one group.
-        BlockPlanner.Tiling t = BlockPlanner.tiling(SeparableBlock.mobilenet(128, 70, 1), 35, POCL);
-        assertArrayEquals(new long[] {32, 9, 2}, t.global(new Shape(2, 70, 5, 35)));
-        assertArrayEquals(new long[] {16, 9, 1}, t.local());
-        assertEquals(4L * 128 * 16 * 8, t.tileBytes(128));
-        // 112 wide: 16-pixel segments, 7 per row.
-        assertArrayEquals(new long[] {7 * 112, 8, 1},
-                BlockPlanner.tiling(SeparableBlock.mobilenet(32, 64, 1), 112, POCL).global(new Shape(1, 64, 112, 112)));
-        var defines = BlockPlanner.fusedDefines(SeparableBlock.mobilenet(128, 70, 1), t);
-        assertEquals(java.util.List.of(128, 8, 16, 9), java.util.List.of(defines.get("MID"), defines.get("SEG"),
+        // 5 x 35 = 175 pixels: 11 segments of 16 (the last shifted back) -> 16 (whole work-groups of 8);
+        // 70 channels -> 9 items of 8 in one group.
+        BlockPlanner.Tiling t = BlockPlanner.tiling(SeparableBlock.mobilenet(256, 70, 1), POCL);
+        assertArrayEquals(new long[] {16, 9, 2}, t.global(new Shape(2, 70, 5, 35)));
+        assertArrayEquals(new long[] {8, 9, 1}, t.local());
+        assertEquals(4L * 256 * 8 * 16, t.tileBytes(256));
+        // 112 x 112 = 784 segments of 16, 49 work-groups of 16.
+        assertArrayEquals(new long[] {784, 8, 1},
+                BlockPlanner.tiling(SeparableBlock.mobilenet(32, 64, 1), POCL).global(new Shape(1, 64, 112, 112)));
+        var defines = BlockPlanner.fusedDefines(SeparableBlock.mobilenet(256, 70, 1), t);
+        assertEquals(java.util.List.of(256, 16, 8, 9), java.util.List.of(defines.get("MID"), defines.get("SEG"),
                 defines.get("PIX_SEGS"), defines.get("OC_ITEMS")));
+        assertThrows(IllegalArgumentException.class, () -> BlockPlanner.fusedDefines(SeparableBlock.mobilenet(2, 2, 1), null));
     }
 }
