@@ -14,6 +14,7 @@ import org.convcl.cli.bench.Suite;
 import org.convcl.cli.bench.SuiteLoader;
 import org.convcl.cli.bench.TextTable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -34,41 +35,16 @@ final class CostCommand implements Callable<Integer> {
     @Option(names = "--suite", paramLabel = "FILE", description = "A suite file; its cases and seed pairs are costed.")
     private Path suite;
 
-    @Option(names = "--cin", paramLabel = "C", description = "Input channels.")
-    private Integer cin;
-
-    @Option(names = "--cout", paramLabel = "C", description = "Output channels.")
-    private Integer cout;
-
-    @Option(names = "--size", paramLabel = "S|H,W", converter = Flags.PairConverter.class, description = "Input height and width.")
-    private Flags.Pair size;
-
-    @Option(names = "--kernel", defaultValue = "3", paramLabel = "K|KH,KW", converter = Flags.PairConverter.class,
-            description = "Kernel (default ${DEFAULT-VALUE}).")
-    private Flags.Pair kernel;
-
-    @Option(names = "--stride", defaultValue = "1", paramLabel = "S|SH,SW", converter = Flags.PairConverter.class,
-            description = "Stride (default ${DEFAULT-VALUE}).")
-    private Flags.Pair stride;
-
-    @Option(names = "--padding", defaultValue = "same", paramLabel = "P|T,L,B,R|same",
-            converter = Flags.PaddingConverter.class, description = "Zero padding (default ${DEFAULT-VALUE}).")
-    private Flags.Padding padding;
-
-    @Option(names = "--dilation", defaultValue = "1", paramLabel = "D|DH,DW", converter = Flags.PairConverter.class,
-            description = "Dilation (default ${DEFAULT-VALUE}).")
-    private Flags.Pair dilation;
+    @Mixin
+    private LayerFlags layer;
 
     @Option(names = "--gamma", defaultValue = "1", paramLabel = "G",
             description = "Depth multiplier of the separable block's depthwise step (default ${DEFAULT-VALUE}).")
     private int gamma;
 
-    @Option(names = "--batch", defaultValue = "1", paramLabel = "N", description = "Batch size (default ${DEFAULT-VALUE}).")
-    private int batch;
-
     @Override
     public Integer call() {
-        if (batch <= 0) throw usage("--batch must be positive, got " + batch);
+        if (layer.batch <= 0) throw usage("--batch must be positive, got " + layer.batch);
         String table;
         try {
             table = suite != null ? suiteTable() : layerTable();
@@ -81,24 +57,24 @@ final class CostCommand implements Callable<Integer> {
     }
 
     private String suiteTable() {
-        if (cin != null || cout != null || size != null) throw usage("--suite cannot be combined with --cin, --cout or --size");
+        if (layer.anyLayerGiven()) throw usage("--suite cannot be combined with --cin, --cout or --size");
         Suite s = SuiteLoader.load(suite);
         TextTable cases = new TextTable("case", "kind", "input", ">weights", ">MACs", ">bytes");
         for (BenchCase c : s.cases()) {
-            Cost cost = c.cost(batch);
+            Cost cost = c.cost(layer.batch);
             cases.row(c.name(), c.kindName(), cost.input().toString(), count(cost.weights()), count(cost.macs()),
                     count(cost.bytes()));
         }
-        StringBuilder out = new StringBuilder("suite " + s.name() + " (" + s.file() + "), batch " + batch + "\n")
+        StringBuilder out = new StringBuilder("suite " + s.name() + " (" + s.file() + "), batch " + layer.batch + "\n")
                 .append(cases.plain());
         if (!s.pairs().isEmpty()) {
             TextTable pairs = new TextTable("pair", "formula", ">MACs standard", ">MACs separable", ">speedup (MACs)",
                     ">speedup (seed formula)");
             for (SeedPair p : s.pairs()) {
-                long std = p.standard().stream().mapToLong(c -> c.cost(batch).macs()).sum();
-                long sep = p.separable().stream().mapToLong(c -> c.cost(batch).macs()).sum();
+                long std = p.standard().stream().mapToLong(c -> c.cost(layer.batch).macs()).sum();
+                long sep = p.separable().stream().mapToLong(c -> c.cost(layer.batch).macs()).sum();
                 pairs.row(p.name(), p.formula().name().toLowerCase(Locale.ROOT), count(std), count(sep),
-                        ratio(p.predictedSpeedup(batch)), ratio(p.seedFormulaSpeedup()));
+                        ratio(p.predictedSpeedup(layer.batch)), ratio(p.seedFormulaSpeedup()));
             }
             out.append('\n').append(pairs.plain());
         }
@@ -106,15 +82,10 @@ final class CostCommand implements Callable<Integer> {
     }
 
     private String layerTable() {
-        if (cin == null || cout == null || size == null) {
-            throw usage("give --suite FILE, or a layer with --cin, --cout and --size");
-        }
-        if (cin <= 0) throw usage("--cin must be positive, got " + cin);
-        if (cout <= 0) throw usage("--cout must be positive, got " + cout);
+        if (!layer.layerGiven()) throw usage("give --suite FILE, or a layer with --cin, --cout and --size");
         if (gamma <= 0) throw usage("--gamma must be positive, got " + gamma);
-        Shape input = new Shape(batch, cin, size.h(), size.w());
-        ConvSpec standard = padding.applyTo(ConvSpec.builder(cin, cout, kernel.h(), kernel.w()).stride(stride.h(), stride.w())
-                .dilation(dilation.h(), dilation.w()), size.h(), size.w()).build();
+        ConvSpec standard = layer.spec();
+        Shape input = layer.input();
         Cost std = Cost.of(standard, input);
         TextTable t = new TextTable("form", "spec", ">weights", ">MACs", ">bytes", ">fused bytes", ">MAC ratio",
                 ">weight ratio");
@@ -123,12 +94,12 @@ final class CostCommand implements Callable<Integer> {
         SeparableBlock block = blockFor(standard, gamma);
         addBlock(t, "separable (γ=" + gamma + ")", BlockCost.of(block, input));
         int root = (int) Math.round(Math.sqrt(gamma));
-        if (gamma > 1 && root * root == gamma && cout == cin * gamma) {
+        if (gamma > 1 && root * root == gamma && standard.outChannels() == standard.inChannels() * gamma) {
             addBlock(t, "distributed (√γ=" + root + " each step)", BlockCost.of(blockFor(standard, root), input));
         }
-        if (kernel.h() > 1 && kernel.w() > 1) {
+        if (standard.kernelH() > 1 && standard.kernelW() > 1) {
             BlockCost spatial = BlockCost.spatial(standard, input);
-            t.row("spatial " + kernel.h() + "x1 + 1x" + kernel.w(), spatial.first().spec() + " + " + spatial.second().spec(),
+            t.row("spatial " + standard.kernelH() + "x1 + 1x" + standard.kernelW(), spatial.first().spec() + " + " + spatial.second().spec(),
                     count(spatial.weights()), count(spatial.macs()), count(spatial.bytes()), "-", ratio(spatial.macRatio()),
                     ratio(spatial.weightRatio()));
         }

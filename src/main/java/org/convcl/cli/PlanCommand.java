@@ -9,6 +9,7 @@ import org.convcl.plan.DeviceFacts;
 import org.convcl.plan.Plan;
 import org.convcl.plan.Planner;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -19,44 +20,13 @@ import picocli.CommandLine.Spec;
  * global work sizes, reason) without touching a device. The device is described by flags whose defaults
  * are the PoCL CPU device this project is tuned on.
  */
-@Command(name = "plan", description = "Print the kernel plan for one layer (no device needed).")
+@Command(name = "plan", mixinStandardHelpOptions = true, description = "Print the kernel plan for one layer (no device needed).")
 public final class PlanCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
 
-    @Option(names = "--in-channels", required = true, paramLabel = "C", description = "Input channels.")
-    private int inChannels;
-
-    @Option(names = "--out-channels", required = true, paramLabel = "O", description = "Output channels.")
-    private int outChannels;
-
-    @Option(names = "--kernel", required = true, paramLabel = "K|KH,KW", converter = Flags.PairConverter.class,
-            description = "Kernel size.")
-    private Flags.Pair kernel;
-
-    @Option(names = "--height", required = true, paramLabel = "H", description = "Input height.")
-    private int height;
-
-    @Option(names = "--width", required = true, paramLabel = "W", description = "Input width.")
-    private int width;
-
-    @Option(names = "--batch", defaultValue = "1", paramLabel = "N", description = "Batch (default ${DEFAULT-VALUE}).")
-    private int batch;
-
-    @Option(names = "--stride", defaultValue = "1", paramLabel = "S|SH,SW", converter = Flags.PairConverter.class,
-            description = "Stride (default ${DEFAULT-VALUE}).")
-    private Flags.Pair stride;
-
-    @Option(names = "--padding", defaultValue = "0", paramLabel = "P|T,L,B,R|same",
-            converter = Flags.PaddingConverter.class, description = "Zero padding (default ${DEFAULT-VALUE}).")
-    private Flags.Padding padding;
-
-    @Option(names = "--dilation", defaultValue = "1", paramLabel = "D|DH,DW", converter = Flags.PairConverter.class,
-            description = "Dilation (default ${DEFAULT-VALUE}).")
-    private Flags.Pair dilation;
-
-    @Option(names = "--groups", defaultValue = "1", paramLabel = "G", description = "Groups (default ${DEFAULT-VALUE}).")
-    private int groups;
+    @Mixin
+    private LayerFlags layer;
 
     @Option(names = "--device-type", defaultValue = "CPU", paramLabel = "CPU|GPU|ACCELERATOR",
             description = "Device type (default ${DEFAULT-VALUE}).")
@@ -76,10 +46,8 @@ public final class PlanCommand implements Callable<Integer> {
         DeviceFacts facts;
         Plan plan;
         try {
-            ConvSpec.Builder builder = ConvSpec.builder(inChannels, outChannels, kernel.h(), kernel.w())
-                    .stride(stride.h(), stride.w()).dilation(dilation.h(), dilation.w()).groups(groups);
-            conv = padding.applyTo(builder, height, width).build();
-            input = new Shape(batch, inChannels, height, width);
+            conv = layer.spec();
+            input = layer.input();
             facts = new DeviceFacts(deviceType, computeUnits, maxWorkGroup,
                     new long[] {maxWorkGroup, maxWorkGroup, maxWorkGroup}, 0);
             plan = Planner.plan(conv, input, facts);
