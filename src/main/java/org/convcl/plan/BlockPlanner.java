@@ -31,9 +31,9 @@ public final class BlockPlanner {
     public static final long TILE_BUDGET_BYTES = 128 * 1024;
     /**
      * AUTO takes the fused OpenCL path only for stride-1 blocks with at most this many intermediate channels
-     * (see {@link #chooseOpenCl}). Measured on PoCL (docs/separable.md): there the fused kernel ran at 0.96–1.4× the
-     * unfused speed; with more channels each work-group streams a weight matrix (MID × Cout) it reuses for few
-     * pixels (0.5–0.9× at 512 and 1024), and stride-2 blocks read twice the input per tile (0.86–1.06×).
+     * (see {@link #chooseOpenCl}). Measured on PoCL (docs/separable.md): there the fused kernel ran at 0.87–1.46×
+     * the unfused speed, parity or better on average; with more channels each work-group streams a weight
+     * matrix (MID × Cout) it reuses for few pixels, and stride-2 tiles read twice the input: no consistent gain.
      */
     public static final int FUSED_MAX_MID = 128;
 
