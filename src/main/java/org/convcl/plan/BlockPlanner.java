@@ -11,9 +11,8 @@ import org.convcl.Shape;
  * tiling of the fused OpenCL kernel ({@code kernels/conv2d_dsblock.cl}) in one place.
  *
  * <p>The fused kernel gives each work-group a block of consecutive output pixels (of the flattened image) and
- * (normally) all output channels: it
- * computes the depthwise output of those pixels for every intermediate channel once into local memory, then
- * runs the pointwise GEMM from there with the register blocking of {@code conv2d_pointwise.cl}. What it saves
+ * (normally) all output channels: it computes the depthwise output of those pixels for every intermediate
+ * channel once into local memory, then runs the pointwise GEMM from there with the register blocking of {@code conv2d_pointwise.cl}. What it saves
  * over the unfused path is the intermediate tensor's round trip through device memory; what it costs is
  * weight reuse (each work-group streams the whole pointwise weight matrix for only its pixels) and, on devices
  * whose work-groups cannot hold all output channels, a depthwise recomputation per channel group.
@@ -94,7 +93,7 @@ public final class BlockPlanner {
 
     /**
      * Picks the OpenCL path for {@code block} on {@code device}: FUSED or UNFUSED are honoured (FUSED needs a
-     * tiling that fits); AUTO takes the fused kernel only where it measured faster: stride 1 and at most
+     * tiling that fits); AUTO takes the fused kernel only where it measured at least as fast: stride 1 and at most
      * {@link #FUSED_MAX_MID} intermediate channels, the depthwise tile computed once.
      *
      * @throws IllegalArgumentException when FUSED is requested and the fused kernel does not fit the device
@@ -102,24 +101,24 @@ public final class BlockPlanner {
     public static Choice chooseOpenCl(SeparableBlock block, BlockMode requested, DeviceFacts device) {
         check(block, requested);
         if (requested == BlockMode.UNFUSED) return new Choice(BlockMode.UNFUSED, "requested");
-        Tiling wide = tiling(block, device);
-        if (wide == null) return noFusedPath(requested, "the fused kernel's tile does not fit the device");
-        String tile = wide.channelGroups() == 1 ? "depthwise tile computed once"
-                : String.format("depthwise tile recomputed by %d channel groups (+%.0f%% MACs)", wide.channelGroups(),
-                100 * recomputeFraction(block, wide.channelGroups()));
+        Tiling tiling = tiling(block, device);
+        if (tiling == null) return noFusedPath(requested, "the fused kernel's tile does not fit the device");
+        String tile = tiling.channelGroups() == 1 ? "depthwise tile computed once"
+                : String.format("depthwise tile recomputed by %d channel groups (+%.0f%% MACs)", tiling.channelGroups(),
+                100 * recomputeFraction(block, tiling.channelGroups()));
         if (requested == BlockMode.FUSED) return new Choice(BlockMode.FUSED, "requested; " + tile);
-        if (wide.channelGroups() > 1) return new Choice(BlockMode.UNFUSED, tile);
+        if (tiling.channelGroups() > 1) return new Choice(BlockMode.UNFUSED, tile);
         var dw = block.depthwise();
         if (dw.strideH() != 1 || dw.strideW() != 1) {
             return new Choice(BlockMode.UNFUSED, "unfused: stride " + dw.strideH() + "x" + dw.strideW()
-                    + ", where the fused kernel measured slower");
+                    + ", where the fused kernel measured no faster");
         }
         if (block.midChannels() > FUSED_MAX_MID) {
             return new Choice(BlockMode.UNFUSED, "unfused: " + block.midChannels() + " intermediate channels > "
-                    + FUSED_MAX_MID + ", where the fused kernel measured slower");
+                    + FUSED_MAX_MID + ", where the fused kernel measured no faster");
         }
         return new Choice(BlockMode.FUSED, "fused: stride 1, at most " + FUSED_MAX_MID
-                + " intermediate channels, where the fused kernel measured faster; " + tile);
+                + " intermediate channels, where the fused kernel measured at least as fast; " + tile);
     }
 
     /**
@@ -138,8 +137,8 @@ public final class BlockPlanner {
      */
     static final String CPU_FUSED_SLOWER = "unfused: the Java fused tile measured slower than the two kernels";
 
-    /** The choice of a backend without a fused path. */
-    public static Choice noFusedPath(BlockMode requested, String why) {
+    /** The choice when the fused path does not fit: UNFUSED for AUTO, an exception for FUSED. */
+    private static Choice noFusedPath(BlockMode requested, String why) {
         if (requested == BlockMode.FUSED) throw new IllegalArgumentException("mode FUSED requested but " + why);
         return new Choice(BlockMode.UNFUSED, why);
     }
