@@ -53,14 +53,7 @@ final class ChainedConv implements PreparedConv {
     }
 
     @Override
-    public Tensor forward(Tensor input) {
-        if (input == null) throw new IllegalArgumentException("input tensor must not be null");
-        Shape outShape = outputShape(input.shape());
-        try (DeviceTensor in = backend.upload(input); DeviceTensor out = backend.allocate(outShape)) {
-            forward(in, out);
-            return backend.download(out);
-        }
-    }
+    public Backend backend() { return backend; }
 
     private DeviceTensor intermediateFor(DeviceTensor input) {
         if (closed) throw new IllegalStateException("prepared " + plan + " is closed");

@@ -44,8 +44,22 @@ public interface PreparedConv extends AutoCloseable {
         }
     }
 
-    /** Uploads, runs and downloads: the convenient form for one-off host tensors. */
-    Tensor forward(Tensor input);
+    /** The backend this convolution runs on (and whose tensors {@code forward} accepts). */
+    Backend backend();
+
+    /**
+     * Uploads, runs and downloads: the convenient form for one-off host tensors. Temporaries are released
+     * before it returns, also on failure.
+     */
+    default Tensor forward(Tensor input) {
+        if (input == null) throw new IllegalArgumentException("input tensor must not be null");
+        Shape outShape = outputShape(input.shape());
+        Backend backend = backend();
+        try (DeviceTensor in = backend.upload(input); DeviceTensor out = backend.allocate(outShape)) {
+            forward(in, out);
+            return backend.download(out);
+        }
+    }
 
     @Override
     void close();

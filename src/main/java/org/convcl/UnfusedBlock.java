@@ -62,5 +62,8 @@ public final class UnfusedBlock implements PreparedBlock {
     public Tensor forward(Tensor input) { return chain.forward(input); }
 
     @Override
+    public Backend backend() { return chain.backend(); }
+
+    @Override
     public void close() { chain.close(); }
 }

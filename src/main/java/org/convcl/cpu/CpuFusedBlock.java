@@ -1,5 +1,6 @@
 package org.convcl.cpu;
 
+import org.convcl.Backend;
 import org.convcl.BlockMode;
 import org.convcl.ConvSpec;
 import org.convcl.DeviceTensor;
@@ -50,6 +51,9 @@ final class CpuFusedBlock implements PreparedBlock {
 
     @Override
     public Tensor forward(Tensor input) { return conv.forward(input); }
+
+    @Override
+    public Backend backend() { return conv.backend(); }
 
     @Override
     public void close() { conv.close(); }

@@ -1,5 +1,6 @@
 package org.convcl.cpu;
 
+import org.convcl.Backend;
 import org.convcl.ConvSpec;
 import org.convcl.DeviceTensor;
 import org.convcl.PreparedConv;
@@ -55,6 +56,10 @@ final class CpuPreparedConv implements PreparedConv {
         return System.nanoTime() - start;
     }
 
+    @Override
+    public Backend backend() { return backend; }
+
+    /** Runs on the host arrays directly: the CPU backend's tensors live there anyway. */
     @Override
     public Tensor forward(Tensor input) {
         checkOpen();

@@ -6,12 +6,12 @@ import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import org.convcl.Activation;
+import org.convcl.Backend;
 import org.convcl.ConvSpec;
 import org.convcl.DeviceTensor;
 import org.convcl.Epilogue;
 import org.convcl.PreparedConv;
 import org.convcl.Shape;
-import org.convcl.Tensor;
 import org.convcl.plan.Plan;
 import org.convcl.plan.Planner;
 
@@ -94,14 +94,7 @@ final class OpenClConv implements PreparedConv {
     }
 
     @Override
-    public Tensor forward(Tensor input) {
-        if (input == null) throw new IllegalArgumentException("input tensor must not be null");
-        Shape outShape = outputShape(input.shape());
-        try (DeviceTensor in = backend.upload(input); DeviceTensor out = backend.allocate(outShape)) {
-            forward(in, out);
-            return backend.download(out);
-        }
-    }
+    public Backend backend() { return backend; }
 
     private long run(DeviceTensor input, DeviceTensor output, boolean profile) {
         ClTensor src = backend.own(input, "input");

@@ -2,13 +2,13 @@ package org.convcl.opencl;
 
 import java.util.SortedMap;
 import org.convcl.BlockMode;
+import org.convcl.Backend;
 import org.convcl.ConvSpec;
 import org.convcl.DeviceTensor;
 import org.convcl.Epilogue;
 import org.convcl.PreparedBlock;
 import org.convcl.SeparableBlock;
 import org.convcl.Shape;
-import org.convcl.Tensor;
 import org.convcl.plan.BlockPlanner;
 
 /**
@@ -94,14 +94,7 @@ final class OpenClFusedBlock implements PreparedBlock {
     }
 
     @Override
-    public Tensor forward(Tensor input) {
-        if (input == null) throw new IllegalArgumentException("input tensor must not be null");
-        Shape outShape = outputShape(input.shape());
-        try (DeviceTensor in = backend.upload(input); DeviceTensor out = backend.allocate(outShape)) {
-            forward(in, out);
-            return backend.download(out);
-        }
-    }
+    public Backend backend() { return backend; }
 
     private long run(DeviceTensor input, DeviceTensor output, boolean profile) {
         ClTensor src = backend.own(input, "input");
