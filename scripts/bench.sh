@@ -6,6 +6,7 @@
 #   scripts/bench.sh --full          every case of every suite
 #   scripts/bench.sh --full --batch 8 --suite mobilenet-v1,seed-pairs
 #   scripts/bench.sh --no-torch      skip the PyTorch comparison
+#   scripts/bench.sh --full --backend opencl,clblast   convcl next to CLBlast (JOCLBlast) on each OpenCL device
 #   scripts/bench.sh --help          the options of `convcl bench`
 #
 # Builds target/convcl-cli.jar when it is missing or older than the sources. When /usr/bin/python3 has

@@ -68,11 +68,23 @@ class SeparableBlockTest {
                         .depthwiseEpilogue(Epilogue.activation(Activation.RELU6))
                         .pointwiseEpilogue(Epilogue.activation(Activation.NONE)).build(), 1, 12, 10, 4),
                 makeCase("distributed γ 4", SeparableBlock.distributed(3, 4, 3), 2, 8, 8, 5),
-                // Rows wide enough for the OpenCL kernel's whole-vector loads, stride 1 and 2, 16 and 8 lanes, with tails.
-                makeCase("wide rows stride 1, 16 lanes", SeparableBlock.mobilenet(3, 5, 1), 1, 3, 45, 6),
-                makeCase("wide rows stride 2, 16 lanes", SeparableBlock.mobilenet(3, 5, 2), 2, 4, 62, 7),
-                makeCase("wide rows stride 1, 8 lanes", SeparableBlock.mobilenet(3, 5, 1), 1, 3, 21, 8),
-                makeCase("wide rows stride 2, 8 lanes", SeparableBlock.mobilenet(3, 5, 2), 1, 4, 75, 10));
+                // Rows wide enough for whole-vector tap loads (interior and edge segments), stride 1 and 2, with tails.
+                makeCase("wide rows stride 1, 45 wide", SeparableBlock.mobilenet(3, 5, 1), 1, 3, 45, 6),
+                makeCase("wide rows stride 2, 62 wide", SeparableBlock.mobilenet(3, 5, 2), 2, 4, 62, 7),
+                makeCase("wide rows stride 1, 21 wide", SeparableBlock.mobilenet(3, 5, 1), 1, 3, 21, 8),
+                makeCase("wide rows stride 2, 75 wide", SeparableBlock.mobilenet(3, 5, 2), 1, 4, 75, 10),
+                // Fused tile edges: 13 intermediate channels (a K tail after one 8-step), 11 outputs (a partial
+                // 8-channel item), 6 x 37 = 222 pixels: 14 segments of 16 (the last shifted back), most crossing a
+                // row's end, in one work-group of 16 (two items idle).
+                makeCase("fused tile edges: K tail, channel tail, pixel tail", SeparableBlock.mobilenet(13, 11, 1), 1, 6, 37, 11),
+                // Stride 2 (64 wide -> 32), γ 2 (14 intermediate channels), batch 2.
+                makeCase("fused stride 2, γ 2", SeparableBlock.builder(7, 12).depthMultiplier(2).stride(2)
+                        .padding(1).build(), 2, 5, 64, 12),
+                // 300 intermediate channels: a 19 KiB tile per segment, 6 segments per work-group; 20 outputs.
+                makeCase("fused wide tile, few segments", SeparableBlock.mobilenet(300, 20, 1), 1, 3, 20, 13),
+                // Rows narrower than a segment (5 wide: segments over 4 rows) and a 1x1 output (a masked store).
+                makeCase("fused narrow rows", SeparableBlock.mobilenet(9, 17, 1), 2, 4, 5, 14),
+                makeCase("fused 1x1 output", SeparableBlock.mobilenet(9, 17, 2), 1, 2, 2, 15));
     }
 
     @TestFactory
@@ -92,15 +104,16 @@ class SeparableBlockTest {
     }
 
     @TestFactory
-    Stream<DynamicTest> deviceTensorsChainAndAutoChoosesFused() {
+    Stream<DynamicTest> deviceTensorsChainInBothModes() {
         Case c = makeCase("chained", SeparableBlock.mobilenet(8, 16, 1), 1, 9, 9, 1);
         Tensor expected = reference(c);
-        return PerBackend.tests(List.of(c), Case::name, (backend, cc) -> {
-            try (PreparedBlock b = backend.prepareBlock(c.block, c.dw, c.pw, BlockMode.AUTO);
+        return Stream.of(BlockMode.AUTO, BlockMode.FUSED).flatMap(mode -> PerBackend.tests(List.of(c),
+                cc -> mode + " " + cc.name, (backend, cc) -> {
+            try (PreparedBlock b = backend.prepareBlock(c.block, c.dw, c.pw, mode);
                  DeviceTensor in = backend.upload(c.input);
                  DeviceTensor out = backend.allocate(b.outputShape(c.input.shape()))) {
-                assertEquals(BlockMode.FUSED, b.mode(), b.plan());
-                assertTrue(b.plan().startsWith("fused"), b.plan());
+                if (mode == BlockMode.FUSED) assertEquals(BlockMode.FUSED, b.mode(), b.plan());
+                assertTrue(b.plan().startsWith(b.mode() == BlockMode.FUSED ? "fused (" : "unfused ("), b.plan());
                 assertEquals(c.block.standardEquivalent(), b.spec());
                 long nanos = b.forwardTimed(in, out);
                 assertTrue(nanos > 0, "device time " + nanos);
@@ -108,7 +121,34 @@ class SeparableBlockTest {
                 b.forward(in, out); // the second run reuses everything and gives the same answer
                 TensorAssert.assertClose(expected, out.download(), reduction(c.block), b.plan());
             }
-        });
+        }));
+    }
+
+    /**
+     * Infinite depthwise weights on the taps that reach the top-left and bottom-right padding: the padded taps are
+     * skipped, so the pixels at the image's edges stay finite after ReLU6 (Inf times a padded zero would be NaN).
+     */
+    @TestFactory
+    Stream<DynamicTest> infiniteWeightsNextToPaddingStayFinite() {
+        List<Case> cases = List.of(
+                makeCase("inf, wide rows", SeparableBlock.builder(4, 6).padding(1)
+                        .depthwiseEpilogue(Epilogue.activation(Activation.RELU6)).build(), 1, 5, 40, 21),
+                makeCase("inf, stride 2", SeparableBlock.builder(4, 6).stride(2).padding(1)
+                        .depthwiseEpilogue(Epilogue.activation(Activation.RELU6)).build(), 1, 6, 70, 22),
+                makeCase("inf, narrow rows", SeparableBlock.builder(4, 6).padding(1)
+                        .depthwiseEpilogue(Epilogue.activation(Activation.RELU6)).build(), 1, 4, 6, 23));
+        for (Case c : cases) {
+            c.dw[0] = Float.POSITIVE_INFINITY; // channel 0, tap (0, 0): top-left padding
+            c.dw[9 + 8] = Float.NEGATIVE_INFINITY; // channel 1, tap (2, 2): bottom-right padding
+        }
+        return Stream.of(BlockMode.FUSED, BlockMode.UNFUSED).flatMap(mode -> PerBackend.tests(cases,
+                c -> mode + " " + c.name, (backend, c) -> {
+                    Tensor expected = reference(c);
+                    for (float v : expected.data()) assertTrue(Float.isFinite(v), "the reference is finite: " + c.name);
+                    try (PreparedBlock b = backend.prepareBlock(c.block, c.dw, c.pw, mode)) {
+                        TensorAssert.assertClose(expected, b.forward(c.input), reduction(c.block), mode + " " + c.name);
+                    }
+                }));
     }
 
     @Test

@@ -22,6 +22,7 @@ import org.convcl.DeviceInfo;
 import org.convcl.cli.bench.BenchCase;
 import org.convcl.cli.bench.BenchResult;
 import org.convcl.cli.bench.BenchRunner;
+import org.convcl.cli.bench.ClBlast;
 import org.convcl.cli.bench.ProgressBar;
 import org.convcl.cli.bench.Report;
 import org.convcl.cli.bench.ReportWriter;
@@ -50,9 +51,11 @@ public final class BenchCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
 
-    @Option(names = "--backend", paramLabel = "all|opencl|cpu", description = "Backends to run (default: ${DEFAULT-VALUE}).",
-            defaultValue = "all")
-    private String backend;
+    @Option(names = "--backend", paramLabel = "all|opencl|cpu|clblast", split = ",",
+            description = "Backends to run, comma-separated (default: all). clblast runs CLBlast (JOCLBlast) on each "
+                    + "OpenCL device as a yardstick: SGEMM for pointwise, convgemm for other groups=1 layers, n/a otherwise; "
+                    + "'all' includes it when JOCLBlast loads.")
+    private List<String> backends = new ArrayList<>(List.of("all"));
 
     @Option(names = "--device", paramLabel = "FILTER", split = ",",
             description = "Only devices whose id equals, or whose name or platform contains, one of these (case-insensitive).")
@@ -110,16 +113,18 @@ public final class BenchCommand implements Callable<Integer> {
         ZonedDateTime started = ZonedDateTime.now();
         double loadBefore = ReportWriter.loadAverage();
         long t0 = System.nanoTime();
-        BenchRunner.Outcome outcome = BenchRunner.run(plan.devices, plan.suites, plan.options, new ProgressBar(stderr));
+        if (plan.clblastNote != null) stderr.println("convcl bench: " + plan.clblastNote);
+        BenchRunner.Outcome outcome = BenchRunner.run(plan.devices, plan.clblastDevices, plan.suites, plan.options,
+                new ProgressBar(stderr));
         List<BenchResult> rows = new ArrayList<>(outcome.results());
         rows.addAll(plan.compared);
         double wall = (System.nanoTime() - t0) / 1e9;
         // originalArgs() holds the whole command line, from the root command (convcl) on.
         String command = spec.root().name() + " " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
         Report report = Report.of(started, command,
-                plan.devices, plan.suites, plan.options, rows, outcome.failures(),
+                plan.allDevices(), plan.suites, plan.options, rows, outcome.failures(),
                 compare == null ? null : compare.toAbsolutePath().toString(), wall, loadBefore);
-        Path dir = reportDir(plan.outParent, started, plan.devices);
+        Path dir = reportDir(plan.outParent, started, plan.allDevices());
         ReportWriter.write(report, dir, plan.repoRoot);
 
         if (format.equals("jsonl")) {
@@ -131,8 +136,20 @@ public final class BenchCommand implements Callable<Integer> {
                 stdout.println("Seed pairs: predicted (MACs, Cost) vs achieved (kernel time) speedup of separable over standard");
                 stdout.print(report.pairsTable().plain());
             }
+            if (!report.clblast().isEmpty()) {
+                stdout.println();
+                stdout.println("convcl vs CLBlast on the same device: GFLOP/s ratio convcl/CLBlast (targets: pointwise 2x, full 3x3 3x)");
+                stdout.print(report.clblast().groupsTable().plain());
+                stdout.println();
+                stdout.print(report.clblast().casesTable().plain());
+            }
         }
         stdout.flush();
+        if (!outcome.notApplicable().isEmpty()) {
+            stderr.println("convcl bench: " + outcome.notApplicable().size() + " case(s) n/a on CLBlast (no number): "
+                    + String.join("; ", outcome.notApplicable().stream().map(BenchRunner.NotApplicable::reason)
+                    .map(r -> r.replaceAll(" \\(.*", "")).distinct().toList()));
+        }
         for (BenchRunner.Failure f : outcome.failures()) {
             stderr.println("FAILED " + f.suite() + "/" + f.caseName() + " on " + f.series() + ": " + f.message());
         }
@@ -141,9 +158,19 @@ public final class BenchCommand implements Callable<Integer> {
         return outcome.failures().isEmpty() ? 0 : 1;
     }
 
-    /** Everything validated before anything runs. */
-    private record Plan(List<DeviceInfo> devices, List<Suite> suites, BenchRunner.Options options,
-                        List<BenchResult> compared, Path outParent, Path repoRoot) {}
+    /**
+     * Everything validated before anything runs. {@code devices} run convcl, {@code clblastDevices} CLBlast;
+     * {@code clblastNote} says why CLBlast was left out, when it was asked for and cannot load.
+     */
+    private record Plan(List<DeviceInfo> devices, List<DeviceInfo> clblastDevices, String clblastNote,
+                        List<Suite> suites, BenchRunner.Options options, List<BenchResult> compared, Path outParent,
+                        Path repoRoot) {
+        List<DeviceInfo> allDevices() {
+            List<DeviceInfo> all = new ArrayList<>(devices);
+            clblastDevices.stream().filter(d -> !all.contains(d)).forEach(all::add);
+            return all;
+        }
+    }
 
     private Plan plan() {
         if (!format.equals("table") && !format.equals("jsonl")) {
@@ -169,39 +196,63 @@ public final class BenchCommand implements Callable<Integer> {
         if (loaded.stream().allMatch(s -> s.cases(quick).isEmpty())) {
             throw new IllegalArgumentException("the selected suites have no " + (quick ? "quick " : "") + "cases");
         }
-        List<DeviceInfo> devices = selectDevices();
+        Set<String> wanted = new HashSet<>();
+        for (String b : backends) {
+            String name = b.trim().toLowerCase(Locale.ROOT);
+            switch (name) {
+                case "all", "auto" -> wanted.addAll(List.of("opencl", "cpu", "clblast"));
+                case "opencl", "cpu", "clblast" -> wanted.add(name);
+                default -> throw new IllegalArgumentException("--backend must be all, opencl, cpu or clblast "
+                        + "(comma-separated), got '" + b + "'");
+            }
+        }
+        String clblastNote = null;
+        boolean clblast = wanted.contains("clblast");
+        if (clblast && ClBlast.unavailableReason() != null) {
+            clblastNote = "CLBlast left out: " + ClBlast.unavailableReason();
+            clblast = false;
+        }
+        List<DeviceInfo> all = Backends.devices();
+        List<DeviceInfo> convclPool = all.stream().filter(d -> wanted.contains(
+                d.backend() == DeviceInfo.BackendKind.OPENCL ? "opencl" : "cpu")).toList();
+        List<DeviceInfo> blastPool = clblast
+                ? all.stream().filter(d -> d.backend() == DeviceInfo.BackendKind.OPENCL).toList() : List.of();
+        if (convclPool.isEmpty() && blastPool.isEmpty()) {
+            throw new IllegalArgumentException("no " + String.join(",", backends) + " device found; "
+                    + (clblastNote != null ? clblastNote + "; " : "") + Backends.INSTALL_HINT);
+        }
+        List<DeviceInfo> devices = filterDevices(convclPool, blastPool);
+        List<DeviceInfo> blastDevices = blastPool.stream().filter(d -> deviceFilters.isEmpty()
+                || matchesAnyFilter(d)).toList();
         List<BenchResult> compared = compare == null ? List.of() : readCompare(compare, loaded, options);
         Path outParent = out != null ? out : repoRoot != null ? repoRoot.resolve("bench-results") : Path.of("bench-results");
-        return new Plan(devices, loaded, options, compared, outParent, repoRoot);
+        return new Plan(devices, blastDevices, clblastNote, loaded, options, compared, outParent, repoRoot);
     }
 
-    private List<DeviceInfo> selectDevices() {
-        Backends.Mode mode = switch (backend.toLowerCase(Locale.ROOT)) {
-            case "all", "auto" -> Backends.Mode.AUTO;
-            case "opencl" -> Backends.Mode.OPENCL;
-            case "cpu" -> Backends.Mode.CPU;
-            default -> throw new IllegalArgumentException("--backend must be all, opencl or cpu, got '" + backend + "'");
-        };
-        List<DeviceInfo> all = Backends.devices();
-        List<DeviceInfo> byBackend = all.stream().filter(d -> mode == Backends.Mode.AUTO
-                || (mode == Backends.Mode.OPENCL) == (d.backend() == DeviceInfo.BackendKind.OPENCL)).toList();
-        if (byBackend.isEmpty()) {
-            throw new IllegalArgumentException("no " + backend + " device found; " + Backends.INSTALL_HINT);
-        }
-        if (deviceFilters.isEmpty()) return byBackend;
+    /** The convcl devices the --device filters pick; each filter must match some device of either pool. */
+    private List<DeviceInfo> filterDevices(List<DeviceInfo> convclPool, List<DeviceInfo> blastPool) {
+        if (deviceFilters.isEmpty()) return convclPool;
+        List<DeviceInfo> union = new ArrayList<>(convclPool);
+        blastPool.stream().filter(d -> !union.contains(d)).forEach(union::add);
         List<DeviceInfo> chosen = new ArrayList<>();
         for (String f : deviceFilters) {
-            String needle = f.trim().toLowerCase(Locale.ROOT);
-            List<DeviceInfo> match = byBackend.stream().filter(d -> d.id().equalsIgnoreCase(needle)
-                    || d.name().toLowerCase(Locale.ROOT).contains(needle)
-                    || d.platformName().toLowerCase(Locale.ROOT).contains(needle)).toList();
-            if (match.isEmpty()) {
+            if (union.stream().noneMatch(d -> matches(d, f))) {
                 throw new IllegalArgumentException("unknown device '" + f + "' (devices: " + String.join("; ",
-                        byBackend.stream().map(DeviceInfo::describe).toList()) + ")");
+                        union.stream().map(DeviceInfo::describe).toList()) + ")");
             }
-            match.stream().filter(d -> !chosen.contains(d)).forEach(chosen::add);
+            convclPool.stream().filter(d -> matches(d, f) && !chosen.contains(d)).forEach(chosen::add);
         }
         return chosen;
+    }
+
+    private boolean matchesAnyFilter(DeviceInfo d) {
+        return deviceFilters.stream().anyMatch(f -> matches(d, f));
+    }
+
+    private static boolean matches(DeviceInfo d, String filter) {
+        String needle = filter.trim().toLowerCase(Locale.ROOT);
+        return d.id().equalsIgnoreCase(needle) || d.name().toLowerCase(Locale.ROOT).contains(needle)
+                || d.platformName().toLowerCase(Locale.ROOT).contains(needle);
     }
 
     /** Comparison rows for the selected cases at this batch; other rows are counted and left out. */

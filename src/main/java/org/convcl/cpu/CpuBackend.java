@@ -84,7 +84,7 @@ public final class CpuBackend implements Backend {
                                       BlockMode mode) {
         checkOpen();
         if (block == null) throw new IllegalArgumentException("block must not be null");
-        BlockPlanner.Choice choice = BlockPlanner.choose(block, mode, Integer.MAX_VALUE);
+        BlockPlanner.Choice choice = BlockPlanner.chooseCpu(block, mode);
         return choice.mode() == BlockMode.FUSED
                 ? new CpuFusedBlock(this, block, depthwiseWeights, pointwiseWeights, choice.reason())
                 : UnfusedBlock.prepare(this, block, depthwiseWeights, pointwiseWeights, choice.reason());

@@ -152,7 +152,7 @@ public final class OpenClBackend implements Backend {
                                       BlockMode mode) {
         if (block == null) throw new IllegalArgumentException("block must not be null");
         checkOpen();
-        BlockPlanner.Choice choice = BlockPlanner.choose(block, mode, BlockPlanner.channelsPerPass(facts));
+        BlockPlanner.Choice choice = BlockPlanner.chooseOpenCl(block, mode, facts);
         return choice.mode() == BlockMode.FUSED
                 ? new OpenClFusedBlock(this, block, depthwiseWeights, pointwiseWeights, choice.reason())
                 : UnfusedBlock.prepare(this, block, depthwiseWeights, pointwiseWeights, choice.reason());

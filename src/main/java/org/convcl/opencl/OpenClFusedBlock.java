@@ -1,7 +1,5 @@
 package org.convcl.opencl;
 
-import java.util.HashMap;
-import java.util.Map;
 import java.util.SortedMap;
 import org.convcl.BlockMode;
 import org.convcl.ConvSpec;
@@ -15,9 +13,9 @@ import org.convcl.plan.BlockPlanner;
 
 /**
  * The fused path of a {@link SeparableBlock} on an {@link OpenClBackend}: one launch of
- * {@code kernels/conv2d_dsblock.cl}, which keeps each tile of the depthwise output in local memory.
- * Batch-norm is folded into both steps at prepare time; the pointwise weights are uploaded transposed
- * ({@code [c_mid][c_out_pad]}) so a work-item's output channels read consecutive weights.
+ * {@code kernels/conv2d_dsblock.cl}, which computes each pixel block's depthwise output once into local memory
+ * and runs the pointwise GEMM from there. Batch-norm is folded into both steps at prepare time; the tiling is
+ * {@link BlockPlanner#tiling}, the same for every input shape.
  *
  * <p>Thread safety: setting the arguments and enqueueing happen under this object's lock.
  */
@@ -30,7 +28,8 @@ final class OpenClFusedBlock implements PreparedBlock {
     private final String reason;
     private final ClBuffer dwWeights, dwBias, pwWeights, pwBias;
     private final SortedMap<String, Integer> epilogueDefines;
-    private final Map<Integer, ClKernel> kernels = new HashMap<>(); // by vector width; guarded by this
+    private final BlockPlanner.Tiling tiling;
+    private ClKernel kernel; // guarded by this; null once closed
     private boolean closed;
 
     OpenClFusedBlock(OpenClBackend backend, SeparableBlock block, float[] depthwiseWeights, float[] pointwiseWeights,
@@ -40,21 +39,21 @@ final class OpenClFusedBlock implements PreparedBlock {
         this.reason = reason;
         Epilogue.Folded dw = block.depthwiseEpilogue().fold(block.depthwise(), depthwiseWeights);
         Epilogue.Folded pw = block.pointwiseEpilogue().fold(block.pointwise(), pointwiseWeights);
+        tiling = BlockPlanner.tiling(block, backend.facts());
+        if (tiling == null) throw new IllegalArgumentException("the fused kernel's tile for " + block + " does not fit the device");
         epilogueDefines = OpenClConv.epilogueDefines(pw);
         epilogueDefines.put("DW_ACTIVATION", OpenClConv.activationCode(dw.activation()));
         ClBuffer a = null, b = null, c = null, d = null;
         try {
             a = backend.createBuffer(dw.weights(), "depthwise weights of " + block);
             b = backend.createBuffer(dw.bias() != null ? dw.bias() : new float[block.midChannels()], "depthwise bias of " + block);
-            c = backend.createBuffer(transposePadded(pw.weights(), block.outChannels(), block.midChannels()),
-                    "pointwise weights of " + block);
+            c = backend.createBuffer(pw.weights(), "pointwise weights of " + block);
             d = pw.bias() == null ? null : backend.createBuffer(pw.bias(), "pointwise bias of " + block);
-            kernel(BlockPlanner.VEC); // builds the wide variant now, not at the first forward
+            var defines = KernelLibrary.merge(BlockPlanner.fusedDefines(block, tiling), epilogueDefines);
+            kernel = new ClKernel(backend.library().program(KERNEL_FILE, defines), ENTRY_POINT, backend.deviceId(),
+                    backend.kernelCounter());
         } catch (RuntimeException | Error e) {
             for (ClBuffer x : new ClBuffer[] {a, b, c, d}) if (x != null) backend.release(x);
-            synchronized (this) {
-                kernels.values().forEach(ClKernel::close);
-            }
             throw e;
         }
         dwWeights = a;
@@ -62,29 +61,6 @@ final class OpenClFusedBlock implements PreparedBlock {
         pwWeights = c;
         pwBias = d;
         backend.track(this);
-    }
-
-    /** The kernel for vector width {@code vec}, built through the program cache on first use. */
-    private synchronized ClKernel kernel(int vec) {
-        if (closed) throw new IllegalStateException("prepared fused " + block + " is closed");
-        ClKernel k = kernels.get(vec);
-        if (k == null) {
-            var defines = KernelLibrary.merge(BlockPlanner.fusedDefines(block, vec), epilogueDefines);
-            k = new ClKernel(backend.library().program(KERNEL_FILE, defines), ENTRY_POINT, backend.deviceId(),
-                    backend.kernelCounter());
-            kernels.put(vec, k);
-        }
-        return k;
-    }
-
-    /** {@code [cout][cmid]} to {@code [cmid][coutPad]}, the padding columns zero. */
-    static float[] transposePadded(float[] w, int cout, int cmid) {
-        int pad = BlockPlanner.paddedOutChannels(cout);
-        float[] t = new float[cmid * pad];
-        for (int o = 0; o < cout; o++) {
-            for (int c = 0; c < cmid; c++) t[c * pad + o] = w[o * cmid + c];
-        }
-        return t;
     }
 
     @Override
@@ -98,10 +74,10 @@ final class OpenClFusedBlock implements PreparedBlock {
 
     @Override
     public String plan() {
-        return "fused (" + reason + "): " + ENTRY_POINT + ", " + BlockPlanner.PIX_ITEMS + " row segments of "
-                + BlockPlanner.VEC + " (or " + BlockPlanner.VEC_NARROW + " for narrow rows) pixels x "
-                + BlockPlanner.OC_ITEMS * BlockPlanner.OC_PER_ITEM + " output channels per work-group, "
-                + BlockPlanner.CM + "-channel depthwise tiles in local memory";
+        return "fused (" + reason + "): " + ENTRY_POINT + ", " + tiling.pixSegs() * tiling.seg() + " pixels x "
+                + tiling.ocItems() * BlockPlanner.OC_TILE + " output channels per work-group, depthwise tile of all "
+                + block.midChannels() + " intermediate channels in local memory, " + BlockPlanner.OC_TILE + " channels x "
+                + tiling.seg() + " pixels per work-item";
     }
 
     @Override
@@ -138,15 +114,15 @@ final class OpenClFusedBlock implements PreparedBlock {
                     + ", the output of " + block + " for input shape " + in);
         }
         ConvSpec dw = block.depthwise();
-        long[] local = BlockPlanner.fusedLocal();
-        long[] global = BlockPlanner.fusedGlobal(expected);
+        long[] local = tiling.local();
+        long[] global = tiling.global(expected);
         synchronized (this) {
-            ClKernel kernel = kernel(BlockPlanner.vectorWidth(expected.w()));
+            if (closed) throw new IllegalStateException("prepared fused " + block + " is closed");
             KernelArgs.on(kernel.handle()).buffer(src.mem()).buffer(dwWeights.mem()).buffer(dwBias.mem())
                     .buffer(pwWeights.mem()).buffer(pwBias == null ? backend.noBias().mem() : pwBias.mem())
                     .buffer(dst.mem())
-                    .int32(in.n(), in.c(), in.h(), in.w(), block.midChannels(), expected.c(), expected.h(), expected.w(),
-                            dw.padTop(), dw.padLeft());
+                    .int32(in.n(), in.c(), in.h(), in.w(), expected.c(), expected.h(), expected.w(), dw.padTop(),
+                            dw.padLeft());
             return backend.launcher().launch(kernel, global, local, profile);
         }
     }
@@ -156,8 +132,8 @@ final class OpenClFusedBlock implements PreparedBlock {
     public synchronized void close() {
         if (closed) return;
         closed = true;
-        kernels.values().forEach(ClKernel::close);
-        kernels.clear();
+        kernel.close();
+        kernel = null;
         for (ClBuffer b : new ClBuffer[] {dwWeights, dwBias, pwWeights, pwBias}) if (b != null) backend.release(b);
         backend.untrack(this);
     }

@@ -4,31 +4,37 @@ import java.util.SortedMap;
 import java.util.TreeMap;
 import org.convcl.BlockMode;
 import org.convcl.SeparableBlock;
+import org.convcl.Shape;
 
 /**
- * Chooses how a {@link SeparableBlock} runs, fused or unfused: a pure function with a one-line reason, plus the
- * tile constants of the fused OpenCL kernel ({@code kernels/conv2d_dsblock.cl}) in one place.
+ * Chooses how a {@link SeparableBlock} runs, fused or unfused: pure functions with a one-line reason, plus the
+ * tiling of the fused OpenCL kernel ({@code kernels/conv2d_dsblock.cl}) in one place.
  *
- * <p>The fused kernel keeps a tile of the depthwise output on chip, so the intermediate never goes to device
- * memory; its price is that each group of {@link #channelsPerPass(DeviceFacts) output channels} recomputes the
- * depthwise tile it needs. The planner takes the fused path unless that recomputation would add more than
- * {@link #MAX_RECOMPUTE_FRACTION} to the block's MACs.
+ * <p>The fused kernel gives each work-group a block of consecutive output pixels (of the flattened image) and
+ * (normally) all output channels: it computes the depthwise output of those pixels for every intermediate
+ * channel once into local memory, then runs the pointwise GEMM from there with the register blocking of {@code conv2d_pointwise.cl}. What it saves
+ * over the unfused path is the intermediate tensor's round trip through device memory; what it costs is
+ * weight reuse (each work-group streams the whole pointwise weight matrix for only its pixels) and, on devices
+ * whose work-groups cannot hold all output channels, a depthwise recomputation per channel group.
  */
 public final class BlockPlanner {
-    /** Largest share of extra MACs (depthwise recomputation over total block MACs) the fused path may cost. */
-    public static final double MAX_RECOMPUTE_FRACTION = 0.25;
-    /** Consecutive output pixels of one row in one work-item's vectors: the wide choice. */
+    /** Consecutive output pixels (of the flattened image) per segment: one {@code float16} register. */
     public static final int VEC = 16;
-    /** The narrow vector width, for rows that would leave most of a {@link #VEC}-wide vector idle. */
-    public static final int VEC_NARROW = 8;
-    /** Row segments of {@link #VEC} pixels per work-group (local size along dim 0). */
-    public static final int PIX_ITEMS = 4;
-    /** Work-items along dim 1: each owns {@link #OC_PER_ITEM} output channels of every pixel of the tile. */
-    public static final int OC_ITEMS = 8;
-    /** Output channels accumulated in registers by one work-item. */
-    public static final int OC_PER_ITEM = 8;
-    /** Intermediate channels computed into local memory per step ({@code CM × TILE_P} floats). */
-    public static final int CM = 32;
+    /** Output channels one work-item accumulates (one vector register each). */
+    public static final int OC_TILE = 8;
+    /** Intermediate channels per step of the pointwise GEMM (one {@code float8} weight load per output channel). */
+    public static final int KSTEP = 8;
+    /** Most segments per work-group. */
+    public static final int MAX_PIX_SEGS = 16;
+    /** Target size of the local depthwise tile ({@code MID × segments × SEG} floats): an eighth of a 1 MiB L2. */
+    public static final long TILE_BUDGET_BYTES = 128 * 1024;
+    /**
+     * AUTO takes the fused OpenCL path only for stride-1 blocks with at most this many intermediate channels
+     * (see {@link #chooseOpenCl}). Measured on PoCL (docs/separable.md): there the fused kernel ran at 0.87–1.46×
+     * the unfused speed, parity or better on average; with more channels each work-group streams a weight
+     * matrix (MID × Cout) it reuses for few pixels, and stride-2 tiles read twice the input: no consistent gain.
+     */
+    public static final int FUSED_MAX_MID = 128;
 
     private BlockPlanner() {}
 
@@ -40,77 +46,120 @@ public final class BlockPlanner {
     }
 
     /**
-     * Picks the path for {@code block}.
+     * The fused kernel's tiling.
      *
-     * @param requested        AUTO lets the rule decide; FUSED or UNFUSED are honoured (FUSED needs a fused kernel)
-     * @param channelsPerPass  output channels one fused pass covers (each pass recomputes the depthwise tile);
-     *                         {@link Integer#MAX_VALUE} when the depthwise tile is computed once, 0 when the
-     *                         backend has no fused path
-     * @throws IllegalArgumentException when FUSED is requested and there is no fused path
+     * @param seg            pixels per segment ({@link #VEC})
+     * @param pixSegs        segments per work-group (local size along dim 0)
+     * @param ocItems        work-items along dim 1, each owning {@link #OC_TILE} output channels
+     * @param channelGroups  work-groups along dim 1; more than one recomputes the depthwise tile
      */
-    public static Choice choose(SeparableBlock block, BlockMode requested, int channelsPerPass) {
+    public record Tiling(int seg, int pixSegs, int ocItems, int channelGroups) {
+        /** The local size {@code (pixSegs, ocItems, 1)}. */
+        public long[] local() {
+            return new long[] {pixSegs, ocItems, 1};
+        }
+
+        /** The grid for {@code output}, a multiple of {@link #local()}: segments of the flattened image, channel groups, images. */
+        public long[] global(Shape output) {
+            long segments = ((long) output.h() * output.w() + seg - 1) / seg;
+            return new long[] {(segments + pixSegs - 1) / pixSegs * pixSegs, (long) channelGroups * ocItems, output.n()};
+        }
+
+        /** Bytes of the local depthwise tile for {@code midChannels}. */
+        public long tileBytes(int midChannels) {
+            return 4L * midChannels * pixSegs * seg;
+        }
+    }
+
+    /**
+     * The fused kernel's tiling of {@code block} on {@code device}, or {@code null} when even one segment's tile
+     * does not fit the device's local memory.
+     */
+    public static Tiling tiling(SeparableBlock block, DeviceFacts device) {
+        if (block == null) throw new IllegalArgumentException("block must not be null");
+        if (device == null) throw new IllegalArgumentException("device facts must not be null");
+        int seg = VEC;
+        long[] perDim = device.maxWorkItemSizes();
+        long perSegment = 4L * block.midChannels() * seg;
+        if (perSegment > device.localMemBytes()) return null;
+        long byBudget = Math.max(1, Math.min(TILE_BUDGET_BYTES, device.localMemBytes()) / perSegment);
+        long segs = Math.min(Math.min(MAX_PIX_SEGS, byBudget), Math.min(perDim[0], device.maxWorkGroupSize()));
+        int channelItems = (block.outChannels() + OC_TILE - 1) / OC_TILE;
+        long ocItems = Math.min(channelItems, Math.min(perDim[1], device.maxWorkGroupSize() / segs));
+        if (segs < 1 || ocItems < 1) return null;
+        int groups = (int) ((channelItems + ocItems - 1) / ocItems);
+        return new Tiling(seg, (int) segs, (int) ocItems, groups);
+    }
+
+    /**
+     * Picks the OpenCL path for {@code block} on {@code device}: FUSED or UNFUSED are honoured (FUSED needs a
+     * tiling that fits); AUTO takes the fused kernel only where it measured at least as fast: stride 1 and at most
+     * {@link #FUSED_MAX_MID} intermediate channels, the depthwise tile computed once.
+     *
+     * @throws IllegalArgumentException when FUSED is requested and the fused kernel does not fit the device
+     */
+    public static Choice chooseOpenCl(SeparableBlock block, BlockMode requested, DeviceFacts device) {
+        check(block, requested);
+        if (requested == BlockMode.UNFUSED) return new Choice(BlockMode.UNFUSED, "requested");
+        Tiling tiling = tiling(block, device);
+        if (tiling == null) return noFusedPath(requested, "the fused kernel's tile does not fit the device");
+        String tile = tiling.channelGroups() == 1 ? "depthwise tile computed once"
+                : String.format("depthwise tile recomputed by %d channel groups (+%.0f%% MACs)", tiling.channelGroups(),
+                100 * recomputeFraction(block, tiling.channelGroups()));
+        if (requested == BlockMode.FUSED) return new Choice(BlockMode.FUSED, "requested; " + tile);
+        if (tiling.channelGroups() > 1) return new Choice(BlockMode.UNFUSED, tile);
+        var dw = block.depthwise();
+        if (dw.strideH() != 1 || dw.strideW() != 1) {
+            return new Choice(BlockMode.UNFUSED, "unfused: stride " + dw.strideH() + "x" + dw.strideW()
+                    + ", where the fused kernel measured no faster");
+        }
+        if (block.midChannels() > FUSED_MAX_MID) {
+            return new Choice(BlockMode.UNFUSED, "unfused: " + block.midChannels() + " intermediate channels > "
+                    + FUSED_MAX_MID + ", where the fused kernel measured no faster");
+        }
+        return new Choice(BlockMode.FUSED, "fused: stride 1, at most " + FUSED_MAX_MID
+                + " intermediate channels, where the fused kernel measured at least as fast; " + tile);
+    }
+
+    /**
+     * Picks the Java CPU backend's path: FUSED or UNFUSED are honoured; AUTO takes the unfused path
+     * ({@link #CPU_FUSED_SLOWER}).
+     */
+    public static Choice chooseCpu(SeparableBlock block, BlockMode requested) {
+        check(block, requested);
+        if (requested == BlockMode.AUTO) return new Choice(BlockMode.UNFUSED, CPU_FUSED_SLOWER);
+        return new Choice(requested, "requested");
+    }
+
+    /**
+     * Why AUTO takes the unfused path on the Java CPU backend: with {@code scripts/bench_blocks.sh cpu 1,8 5} its
+     * fused tile ran at 0.5–1.8× the unfused speed, below 1 on 14 of the 18 MobileNet-V1 cases.
+     */
+    static final String CPU_FUSED_SLOWER = "unfused: the Java fused tile measured slower than the two kernels";
+
+    /** The choice when the fused path does not fit: UNFUSED for AUTO, an exception for FUSED. */
+    private static Choice noFusedPath(BlockMode requested, String why) {
+        if (requested == BlockMode.FUSED) throw new IllegalArgumentException("mode FUSED requested but " + why);
+        return new Choice(BlockMode.UNFUSED, why);
+    }
+
+    private static void check(SeparableBlock block, BlockMode requested) {
         if (block == null) throw new IllegalArgumentException("block must not be null");
         if (requested == null) throw new IllegalArgumentException("requested mode must not be null");
-        if (channelsPerPass < 0) throw new IllegalArgumentException("channelsPerPass must be non-negative, got " + channelsPerPass);
-        if (requested == BlockMode.UNFUSED) return new Choice(BlockMode.UNFUSED, "requested");
-        if (channelsPerPass == 0) {
-            if (requested == BlockMode.FUSED) {
-                throw new IllegalArgumentException("mode FUSED requested but this backend has no fused block path");
-            }
-            return new Choice(BlockMode.UNFUSED, "no fused block path on this backend");
-        }
-        long passes = (block.outChannels() + (long) channelsPerPass - 1) / channelsPerPass;
-        double extra = recomputeFraction(block, passes);
-        String cost = passes == 1 ? "depthwise tile computed once"
-                : String.format("depthwise tile recomputed by %d channel groups (+%.0f%% MACs)", passes, 100 * extra);
-        if (requested == BlockMode.FUSED) return new Choice(BlockMode.FUSED, "requested; " + cost);
-        if (extra > MAX_RECOMPUTE_FRACTION) {
-            return new Choice(BlockMode.UNFUSED, cost + " exceeds " + (int) (100 * MAX_RECOMPUTE_FRACTION) + "%");
-        }
-        return new Choice(BlockMode.FUSED, "intermediate stays on chip; " + cost);
     }
 
     /**
      * Extra MACs of the fused path over the block's own MACs, per output pixel:
-     * {@code (passes − 1)·KH·KW / (KH·KW + outChannels)} (the intermediate channel count cancels).
+     * {@code (groups − 1)·KH·KW / (KH·KW + outChannels)} (the intermediate channel count cancels).
      */
-    static double recomputeFraction(SeparableBlock block, long passes) {
+    static double recomputeFraction(SeparableBlock block, long groups) {
         double taps = (double) block.depthwise().kernelH() * block.depthwise().kernelW();
-        return (passes - 1) * taps / (taps + block.outChannels());
+        return (groups - 1) * taps / (taps + block.outChannels());
     }
 
-    /**
-     * Output channels one pass of the fused OpenCL kernel covers on {@code device}: {@code OC_ITEMS·OC_PER_ITEM},
-     * or 0 (no fused path) when its work-group or local tile does not fit the device.
-     */
-    public static int channelsPerPass(DeviceFacts device) {
-        if (device == null) throw new IllegalArgumentException("device facts must not be null");
-        long items = (long) PIX_ITEMS * OC_ITEMS;
-        long[] perDim = device.maxWorkItemSizes();
-        boolean fits = items <= device.maxWorkGroupSize() && PIX_ITEMS <= perDim[0] && OC_ITEMS <= perDim[1]
-                && 4L * CM * PIX_ITEMS * Math.max(VEC, VEC_NARROW) <= device.localMemBytes();
-        return fits ? OC_ITEMS * OC_PER_ITEM : 0;
-    }
-
-    /**
-     * The vector width for an output row of {@code outputWidth} pixels: {@link #VEC_NARROW} when it keeps more than
-     * 15% more lanes busy (e.g. 7 of 8 instead of 7 of 16), otherwise {@link #VEC}.
-     */
-    public static int vectorWidth(int outputWidth) {
-        if (outputWidth <= 0) throw new IllegalArgumentException("outputWidth must be positive, got " + outputWidth);
-        return laneUse(outputWidth, VEC_NARROW) > 1.15 * laneUse(outputWidth, VEC) ? VEC_NARROW : VEC;
-    }
-
-    private static double laneUse(int width, int vec) {
-        return (double) width / ((width + vec - 1) / vec * vec);
-    }
-
-    /**
-     * The fused kernel's defines for {@code block} and vector width {@code vec} (see {@link #vectorWidth}),
-     * without the epilogue switches, which the backend adds.
-     */
-    public static SortedMap<String, Integer> fusedDefines(SeparableBlock block, int vec) {
-        if (vec != VEC && vec != VEC_NARROW) throw new IllegalArgumentException("vec must be " + VEC + " or " + VEC_NARROW + ", got " + vec);
+    /** The fused kernel's defines for {@code block} and {@code tiling}, without the epilogue switches, which the backend adds. */
+    public static SortedMap<String, Integer> fusedDefines(SeparableBlock block, Tiling tiling) {
+        if (tiling == null) throw new IllegalArgumentException("tiling must not be null");
         var d = block.depthwise();
         TreeMap<String, Integer> defines = new TreeMap<>();
         defines.put("KH", d.kernelH());
@@ -120,33 +169,12 @@ public final class BlockPlanner {
         defines.put("DH", d.dilationH());
         defines.put("DW", d.dilationW());
         defines.put("DEPTH_MULT", d.depthMultiplier());
-        defines.put("VEC", vec);
-        defines.put("PIX_ITEMS", PIX_ITEMS);
-        defines.put("OC_ITEMS", OC_ITEMS);
-        defines.put("OC_PER_ITEM", OC_PER_ITEM);
-        defines.put("CM", CM);
+        defines.put("MID", block.midChannels());
+        defines.put("SEG", tiling.seg());
+        defines.put("PIX_SEGS", tiling.pixSegs());
+        defines.put("OC_ITEMS", tiling.ocItems());
+        defines.put("OC_TILE", OC_TILE);
+        defines.put("KSTEP", KSTEP);
         return defines;
-    }
-
-    /** The fused kernel's local size: {@code (PIX_ITEMS, OC_ITEMS, 1)}. */
-    public static long[] fusedLocal() {
-        return new long[] {PIX_ITEMS, OC_ITEMS, 1};
-    }
-
-    /**
-     * The fused kernel's grid for an output shape, already a multiple of {@link #fusedLocal()}: row segments of
-     * {@link #vectorWidth(int) vectorWidth(OW)} pixels, channel groups of {@code OC_ITEMS·OC_PER_ITEM} outputs, images.
-     */
-    public static long[] fusedGlobal(org.convcl.Shape output) {
-        int vec = vectorWidth(output.w());
-        long segments = (long) output.h() * ((output.w() + vec - 1) / vec);
-        long groups = (output.c() + (long) OC_ITEMS * OC_PER_ITEM - 1) / ((long) OC_ITEMS * OC_PER_ITEM);
-        return new long[] {(segments + PIX_ITEMS - 1) / PIX_ITEMS * PIX_ITEMS, groups * OC_ITEMS, output.n()};
-    }
-
-    /** Output channels padded to whole passes: the row length of the fused kernel's transposed pointwise weights. */
-    public static int paddedOutChannels(int outChannels) {
-        int pass = OC_ITEMS * OC_PER_ITEM;
-        return (outChannels + pass - 1) / pass * pass;
     }
 }

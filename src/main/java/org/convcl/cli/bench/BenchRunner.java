@@ -52,8 +52,11 @@ public final class BenchRunner {
     /** A case that could not run on a device, with the reason. */
     public record Failure(String suite, String caseName, String series, String message) {}
 
+    /** A case a yardstick backend cannot compute (for example CLBlast and a depthwise layer): reported as n/a. */
+    public record NotApplicable(String suite, String caseName, String series, String reason) {}
+
     /** Everything one run produced. */
-    public record Outcome(List<BenchResult> results, List<Failure> failures) {}
+    public record Outcome(List<BenchResult> results, List<Failure> failures, List<NotApplicable> notApplicable) {}
 
     private BenchRunner() {}
 
@@ -64,9 +67,20 @@ public final class BenchRunner {
 
     /** Runs every selected case of every suite on every device, in that nesting order (device outermost). */
     public static Outcome run(List<DeviceInfo> devices, List<Suite> suites, Options options, Progress progress) {
+        return run(devices, List.of(), suites, options, progress);
+    }
+
+    /**
+     * Runs every selected case of every suite with convcl on each of {@code devices}, then with CLBlast on each of
+     * {@code clblastDevices} (OpenCL devices; {@link ClBlast#unavailableReason()} must be null when it is not empty).
+     * CLBlast's output is checked against convcl's on the same device before it is timed.
+     */
+    public static Outcome run(List<DeviceInfo> devices, List<DeviceInfo> clblastDevices, List<Suite> suites,
+                              Options options, Progress progress) {
         List<BenchResult> results = new ArrayList<>();
         List<Failure> failures = new ArrayList<>();
-        int total = count(devices, suites, options.quick());
+        List<NotApplicable> notApplicable = new ArrayList<>();
+        int total = count(devices, suites, options.quick()) + count(clblastDevices, suites, options.quick());
         int done = 0;
         for (DeviceInfo device : devices) {
             String series = backendName(device) + ":" + device.name();
@@ -97,8 +111,51 @@ public final class BenchRunner {
                 }
             }
         }
+        for (DeviceInfo device : clblastDevices) {
+            done = runClBlast(device, suites, options, progress, done, total, results, failures, notApplicable);
+        }
         progress.step(total, total, "done");
-        return new Outcome(results, failures);
+        return new Outcome(results, failures, notApplicable);
+    }
+
+    /** CLBlast's cases on one device, verified against convcl on the same device; returns the new done count. */
+    private static int runClBlast(DeviceInfo device, List<Suite> suites, Options options, Progress progress, int done,
+                                  int total, List<BenchResult> results, List<Failure> failures,
+                                  List<NotApplicable> notApplicable) {
+        String series = ClBlast.BACKEND + ":" + device.name();
+        List<BenchCase> cases = suites.stream().flatMap(s -> s.cases(options.quick()).stream()).toList();
+        Backend reference;
+        ClBlast.Session session;
+        try {
+            reference = Backends.open(device);
+        } catch (RuntimeException e) {
+            cases.forEach(c -> failures.add(new Failure(c.suite(), c.name(), series, "reference backend: " + e)));
+            return done + cases.size();
+        }
+        try {
+            session = ClBlast.open(device);
+        } catch (RuntimeException e) {
+            reference.close();
+            cases.forEach(c -> failures.add(new Failure(c.suite(), c.name(), series, String.valueOf(e))));
+            return done + cases.size();
+        }
+        try (Backend ref = reference; ClBlast.Session blast = session) {
+            for (BenchCase c : cases) {
+                progress.step(done, total, c.suite() + "/" + c.name() + " on " + series);
+                var why = ClBlast.unsupported(c.spec());
+                if (why.isPresent()) {
+                    notApplicable.add(new NotApplicable(c.suite(), c.name(), series, why.get()));
+                } else {
+                    try {
+                        results.add(blast.measure(c, options, ref));
+                    } catch (RuntimeException e) {
+                        failures.add(new Failure(c.suite(), c.name(), series, String.valueOf(e)));
+                    }
+                }
+                done++;
+            }
+        }
+        return done;
     }
 
     /** {@code opencl} or {@code cpu}: the backend column of the report. */
@@ -130,7 +187,7 @@ public final class BenchRunner {
     }
 
     /** At least {@code count} calls, and while under {@link #MIN_WARMUP_NANOS} (when count > 0) more of them. */
-    private static void warmUp(int count, Runnable call) {
+    static void warmUp(int count, Runnable call) {
         long start = System.nanoTime();
         for (int i = 0; i < count || (count > 0 && i < MAX_WARMUP_CALLS
                 && System.nanoTime() - start < MIN_WARMUP_NANOS); i++) {
@@ -148,7 +205,7 @@ public final class BenchRunner {
         return System.nanoTime() - start;
     }
 
-    private static float[] randomValues(SplittableRandom random, int count) {
+    static float[] randomValues(SplittableRandom random, int count) {
         float[] v = new float[count];
         for (int i = 0; i < count; i++) v[i] = (float) (random.nextDouble() * 2 - 1);
         return v;

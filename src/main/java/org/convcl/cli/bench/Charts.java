@@ -21,7 +21,10 @@ public final class Charts {
 
     private Charts() {}
 
-    /** Writes {@code gflops-<suite>.png} for each suite with rows and {@code speedup-pairs.png}; returns the files. */
+    /**
+     * Writes {@code gflops-<suite>.png} for each suite with rows, {@code speedup-pairs.png} and, when CLBlast ran,
+     * {@code ratio-clblast.png}; returns the files.
+     */
     public static List<Path> write(Report report, Path dir) throws IOException {
         System.setProperty("java.awt.headless", "true");
         List<Path> files = new ArrayList<>();
@@ -37,7 +40,34 @@ public final class Charts {
             save(speedupChart(report.pairs()), file);
             files.add(file);
         }
+        ClBlastComparison blast = report.clblast();
+        if (blast.rows().stream().anyMatch(r -> r.ratio() != null)) {
+            Path file = dir.resolve("ratio-clblast.png");
+            save(clblastChart(blast), file);
+            files.add(file);
+        }
         return files;
+    }
+
+    /** convcl/CLBlast GFLOP/s ratio per case (n/a cases left out), one series per device, on a log axis. */
+    static CategoryChart clblastChart(ClBlastComparison blast) {
+        List<ClBlastComparison.Row> rows = blast.rows().stream().filter(r -> r.ratio() != null).toList();
+        List<String> cases = distinct(rows.stream().map(r -> r.caseName() + " (" + r.group() + ")").toList());
+        List<String> devices = distinct(rows.stream().map(ClBlastComparison.Row::device).toList());
+        List<String> series = devices.stream().map(d -> "convcl/CLBlast " + d).toList();
+        CategoryChart chart = base("convcl vs CLBlast on the same device: GFLOP/s ratio per layer (higher is better; "
+                + "targets: pointwise 2x, full 3x3 3x)", "layer (group)", "convcl / CLBlast (x, log scale)",
+                cases.size() * devices.size(), series);
+        logMarkers(chart, rows.stream().mapToDouble(ClBlastComparison.Row::ratio).toArray());
+        for (String d : devices) {
+            List<Number> y = new ArrayList<>();
+            for (String c : cases) {
+                y.add(rows.stream().filter(r -> r.device().equals(d) && (r.caseName() + " (" + r.group() + ")").equals(c))
+                        .map(r -> (Number) r.ratio()).findFirst().orElse(null));
+            }
+            chart.addSeries("convcl/CLBlast " + d, cases, y);
+        }
+        return chart;
     }
 
     /** GFLOP/s (kernel median) per case, one marker colour per backend:device, on a log axis. */

@@ -65,6 +65,11 @@ public record Report(ZonedDateTime started, String command, List<DeviceInfo> dev
         return t;
     }
 
+    /** convcl's OpenCL rows next to CLBlast's on the same devices (empty when the run had no CLBlast rows). */
+    public ClBlastComparison clblast() {
+        return ClBlastComparison.of(results);
+    }
+
     /** Milliseconds with three significant decimals for small values. */
     static String ms(double v) {
         return v >= 100 ? String.format(Locale.ROOT, "%.1f", v)

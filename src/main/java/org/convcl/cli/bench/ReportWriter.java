@@ -177,6 +177,18 @@ public final class ReportWriter {
                     + "time(standard) / Σ time(separable members).\n\n");
             sb.append(report.pairsTable().markdown());
         }
+        ClBlastComparison blast = report.clblast();
+        if (!blast.isEmpty()) {
+            sb.append("\n## convcl vs CLBlast on the same device\n\n");
+            sb.append("*ratio* = GFLOP/s(convcl) / GFLOP/s(CLBlast) = CLBlast's kernel time / convcl's, per case and per "
+                    + "layer group (min, geometric mean, max). Pointwise layers run CLBlast's SGEMM (one `CLBlastSgemm` at "
+                    + "batch 1, one `CLBlastSgemmStridedBatched` for a batch), other groups == 1 layers its convgemm (one "
+                    + "`CLBlastSconvgemm` per batch). CLBlast's time is the wall time of the call plus `clFinish` (its "
+                    + "event covers only its last kernel); each CLBlast output was checked against convcl's before timing. "
+                    + "Targets (issue 4): pointwise ≥ 2×, full 3×3 ≥ 3×.\n\n");
+            sb.append(blast.groupsTable().markdown()).append('\n');
+            sb.append(blast.casesTable().markdown());
+        }
         for (Suite suite : report.suites()) {
             List<BenchResult> rows = report.results().stream().filter(r -> r.suite().equals(suite.name())).toList();
             if (rows.isEmpty()) continue;

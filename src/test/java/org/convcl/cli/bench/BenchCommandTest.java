@@ -40,7 +40,7 @@ class BenchCommandTest {
         "--warmup -1|--warmup must be at least 0, got -1",
         "--batch 0|--batch must be at least 1, got 0",
         "--format xml|--format must be table or jsonl, got 'xml'",
-        "--backend gpu|--backend must be all, opencl or cpu, got 'gpu'",
+        "--backend gpu|--backend must be all, opencl, cpu or clblast (comma-separated), got 'gpu'",
         "--device nosuch-device --backend cpu|unknown device 'nosuch-device'",
         "--suites-dir /nonexistent/suites|suites directory /nonexistent/suites does not exist",
         "--compare /nonexistent/torch.jsonl|--compare file /nonexistent/torch.jsonl cannot be read",
