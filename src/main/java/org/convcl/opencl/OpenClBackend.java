@@ -21,6 +21,7 @@ import org.convcl.Tensor;
 import org.convcl.UnfusedBlock;
 import org.convcl.plan.BlockPlanner;
 import org.convcl.plan.DeviceFacts;
+import org.convcl.plan.TuningTable;
 import org.jocl.Pointer;
 import org.jocl.cl_command_queue;
 import org.jocl.cl_context;
@@ -46,6 +47,7 @@ public final class OpenClBackend implements Backend {
     private final cl_context context;
     private final cl_command_queue queue;
     private final DeviceFacts facts;
+    private final TuningTable tuning;
     private final KernelLibrary library;
     private final Launcher launcher;
     private final Set<ClBuffer> liveBuffers = ConcurrentHashMap.newKeySet();
@@ -76,7 +78,8 @@ public final class OpenClBackend implements Backend {
                     ClInfo.deviceUint(device, CL_DEVICE_MAX_WORK_ITEM_DIMENSIONS)), 3);
             for (int i = 0; i < 3; i++) if (itemSizes[i] <= 0) itemSizes[i] = 1;
             this.facts = new DeviceFacts(info.type(), Math.max(1, info.computeUnits()), info.maxWorkGroupSize(), itemSizes,
-                    info.localMemBytes());
+                    info.localMemBytes(), DeviceFacts.deviceKey(info.name(), info.driverVersion()));
+            this.tuning = TuningFiles.forDevice(facts.deviceKey());
             this.library = new KernelLibrary(context, device, info.id() + " " + info.name(), info.driverVersion());
             this.launcher = new Launcher(queue, info.maxWorkGroupSize(), itemSizes);
             this.noBias = createBuffer(4, "unused bias placeholder");
@@ -92,6 +95,9 @@ public final class OpenClBackend implements Backend {
 
     /** The device limits the planner sees. */
     public DeviceFacts facts() { return facts; }
+
+    /** The tuning table the planner uses on this device, read once when the backend opened ({@link TuningFiles#forDevice}). */
+    public TuningTable tuning() { return tuning; }
 
     @Override
     public DeviceTensor allocate(Shape shape) {
@@ -126,8 +132,13 @@ public final class OpenClBackend implements Backend {
         if (spec == null) throw new IllegalArgumentException("spec must not be null");
         if (epilogue == null) throw new IllegalArgumentException("epilogue must not be null");
         checkOpen();
+        return prepare(spec, weights, epilogue, tuning);
+    }
+
+    /** {@link #prepare(ConvSpec, float[], Epilogue)} planned with another tuning table (the tuner times candidates so). */
+    PreparedConv prepare(ConvSpec spec, float[] weights, Epilogue epilogue, TuningTable table) {
         checkAllocation(4L * spec.weightCount(), "weights of " + spec); // before folding copies them
-        OpenClConv conv = new OpenClConv(this, spec, epilogue.fold(spec, weights));
+        OpenClConv conv = new OpenClConv(this, spec, epilogue.fold(spec, weights), table);
         liveConvs.add(conv);
         return conv;
     }

@@ -14,6 +14,7 @@ import org.convcl.PreparedConv;
 import org.convcl.Shape;
 import org.convcl.plan.Plan;
 import org.convcl.plan.Planner;
+import org.convcl.plan.TuningTable;
 
 /**
  * A convolution prepared on an {@link OpenClBackend}: folded weights and bias uploaded once, the planned
@@ -29,6 +30,7 @@ final class OpenClConv implements PreparedConv {
     private final ClBuffer bias;
     private final SortedMap<String, Integer> epilogueDefines;
     private final Plan preparedPlan;
+    private final TuningTable tuning;
     private final Map<SortedMap<String, Integer>, ClKernel> kernels = new HashMap<>();
     private final Map<Shape, Launch> launches = new ConcurrentHashMap<>();
     private boolean closed;
@@ -36,11 +38,12 @@ final class OpenClConv implements PreparedConv {
     /** A plan for one input shape and the kernel object that runs it. */
     private record Launch(Plan plan, ClKernel kernel) {}
 
-    OpenClConv(OpenClBackend backend, ConvSpec spec, Epilogue.Folded folded) {
+    OpenClConv(OpenClBackend backend, ConvSpec spec, Epilogue.Folded folded, TuningTable tuning) {
         this.backend = backend;
         this.spec = spec;
+        this.tuning = tuning;
         this.epilogueDefines = epilogueDefines(folded);
-        this.preparedPlan = Planner.plan(spec, null, backend.facts());
+        this.preparedPlan = Planner.plan(spec, null, backend.facts(), tuning);
         ClBuffer w = null, b = null;
         try {
             w = backend.createBuffer(folded.weights(), "weights of " + spec);
@@ -83,6 +86,9 @@ final class OpenClConv implements PreparedConv {
     /** The plan chosen at prepare time (no input size known). */
     Plan preparedPlan() { return preparedPlan; }
 
+    /** The plan that runs for {@code input} (planned and its program built now when not yet done). */
+    Plan launchPlan(Shape input) { return launches.computeIfAbsent(input, this::planFor).plan(); }
+
     @Override
     public void forward(DeviceTensor input, DeviceTensor output) {
         run(input, output, false);
@@ -121,12 +127,12 @@ final class OpenClConv implements PreparedConv {
 
     /** Plans for one input shape; replans within the kernel's own work-group limit when the first plan exceeds it. */
     private Launch planFor(Shape input) {
-        Plan plan = Planner.plan(spec, input, backend.facts());
+        Plan plan = Planner.plan(spec, input, backend.facts(), tuning);
         ClKernel kernel = kernel(plan);
         long workItems = 1;
         for (long l : plan.local()) workItems *= l;
         if (workItems > kernel.workGroupSize()) {
-            plan = Planner.plan(spec, input, backend.facts().withMaxWorkGroupSize(kernel.workGroupSize()));
+            plan = Planner.plan(spec, input, backend.facts().withMaxWorkGroupSize(kernel.workGroupSize()), tuning);
             kernel = kernel(plan);
         }
         return new Launch(plan, kernel);

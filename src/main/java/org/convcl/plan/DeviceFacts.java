@@ -10,9 +10,14 @@ import java.util.Arrays;
  * @param maxWorkGroupSize  the largest work-group (product of local sizes) a kernel may use
  * @param maxWorkItemSizes  the largest local size per dimension (three entries)
  * @param localMemBytes     local memory per work-group
+ * @param deviceKey         the key of this device in a {@link TuningTable}: device name and driver version
+ *                          ({@link #deviceKey(String, String)}), or {@link #UNKNOWN_DEVICE} when not known
  */
 public record DeviceFacts(String type, int computeUnits, long maxWorkGroupSize, long[] maxWorkItemSizes,
-                          long localMemBytes) {
+                          long localMemBytes, String deviceKey) {
+
+    /** The device key of facts made without one (e.g. {@code convcl plan}): it matches no tuning entry of a real device. */
+    public static final String UNKNOWN_DEVICE = "unknown device";
 
     public DeviceFacts {
         if (type == null || type.isBlank()) throw new IllegalArgumentException("device type must not be blank, got '" + type + "'");
@@ -29,6 +34,20 @@ public record DeviceFacts(String type, int computeUnits, long maxWorkGroupSize, 
         }
         maxWorkItemSizes = maxWorkItemSizes.clone();
         if (localMemBytes < 0) throw new IllegalArgumentException("localMemBytes must be non-negative, got " + localMemBytes);
+        if (deviceKey == null || deviceKey.isBlank()) {
+            throw new IllegalArgumentException("deviceKey must not be blank, got '" + deviceKey + "'");
+        }
+    }
+
+    /** Facts of a device that has no tuning key ({@link #UNKNOWN_DEVICE}). */
+    public DeviceFacts(String type, int computeUnits, long maxWorkGroupSize, long[] maxWorkItemSizes, long localMemBytes) {
+        this(type, computeUnits, maxWorkGroupSize, maxWorkItemSizes, localMemBytes, UNKNOWN_DEVICE);
+    }
+
+    /** The tuning key of a device: {@code "<device name> | <driver version>"}, e.g. {@code "pthread-skylake-avx512-AMD EPYC | 3.1+debian"}. */
+    public static String deviceKey(String deviceName, String driverVersion) {
+        if (deviceName == null || deviceName.isBlank()) throw new IllegalArgumentException("device name must not be blank, got '" + deviceName + "'");
+        return deviceName.strip() + " | " + (driverVersion == null ? "" : driverVersion.strip());
     }
 
     /** The per-dimension local size limits (a copy). */
@@ -37,6 +56,6 @@ public record DeviceFacts(String type, int computeUnits, long maxWorkGroupSize, 
 
     /** The same facts with the work-group limit lowered to {@code limit} (e.g. a compiled kernel's own limit). */
     public DeviceFacts withMaxWorkGroupSize(long limit) {
-        return new DeviceFacts(type, computeUnits, Math.min(maxWorkGroupSize, limit), maxWorkItemSizes, localMemBytes);
+        return new DeviceFacts(type, computeUnits, Math.min(maxWorkGroupSize, limit), maxWorkItemSizes, localMemBytes, deviceKey);
     }
 }

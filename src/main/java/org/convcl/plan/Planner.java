@@ -1,15 +1,18 @@
 package org.convcl.plan;
 
 import java.util.Arrays;
+import java.util.Optional;
+import java.util.SortedMap;
 import java.util.TreeMap;
 import org.convcl.ConvSpec;
 import org.convcl.Shape;
 
 /**
- * Chooses how to run a convolution: a pure function of the spec, the input shape and the device facts
- * (no OpenCL calls, no state). The defines depend only on the spec, so one compiled program serves every
- * image size; the input shape only shapes the local size (trimmed for small images, channels batched into
- * the work-group for narrow depthwise layers).
+ * Chooses how to run a convolution: a pure function of the spec, the input shape, the device facts and a
+ * {@link TuningTable} (no OpenCL calls, no I/O, no state). Without a tuning hit the defines depend only on
+ * the spec, so one compiled program serves every image size; the input shape only shapes the local size
+ * (trimmed for small images, channels batched into the work-group for narrow depthwise layers). A tuning
+ * hit replaces the defaults for the layer's {@link ShapeClass} ({@link Tunables} names the parameters).
  *
  * <p>Choices: 1×1 stride-1 unpadded → pointwise GEMM; groups == inChannels → depthwise; otherwise the
  * implicit GEMM when a group has at least {@link #IG_MIN_OUT_PER_GROUP} output channels, else the direct
@@ -58,75 +61,115 @@ public final class Planner {
 
     private Planner() {}
 
+    /** Plans {@code spec} with the defaults only: {@link #plan(ConvSpec, Shape, DeviceFacts, TuningTable)} with an empty table. */
+    public static Plan plan(ConvSpec spec, Shape input, DeviceFacts device) {
+        return plan(spec, input, device, TuningTable.EMPTY);
+    }
+
     /**
-     * Plans {@code spec} for {@code input} on a device.
+     * Plans {@code spec} for {@code input} on a device. The algorithm follows from the spec alone; its tile
+     * and work-group parameters come from {@code tuning} when the table has an entry for (algorithm,
+     * {@link ShapeClass} of the layer, {@link DeviceFacts#deviceKey()}) that fits the spec (the reason then
+     * starts with {@code tuned:}), else from the defaults (the reason starts with {@code default:}).
      *
      * @param spec   the convolution
-     * @param input  the input shape, or {@code null} when not yet known (prepare time): the local size then
-     *               assumes a large image; the defines are the same either way
-     * @param device the device limits
+     * @param input  the input shape, or {@code null} when not yet known (prepare time): the defaults are used
+     *               (a shape class needs the image size) and the local size assumes a large image
+     * @param device the device limits and tuning key
+     * @param tuning the tuning table ({@link TuningTable#EMPTY} for defaults only)
      * @return the algorithm, defines, local size and a one-line reason
      */
-    public static Plan plan(ConvSpec spec, Shape input, DeviceFacts device) {
+    public static Plan plan(ConvSpec spec, Shape input, DeviceFacts device, TuningTable tuning) {
         if (spec == null) throw new IllegalArgumentException("spec must not be null");
         if (device == null) throw new IllegalArgumentException("device facts must not be null");
+        if (tuning == null) throw new IllegalArgumentException("tuning table must not be null (use TuningTable.EMPTY)");
         Shape output = input == null ? null : spec.outputShape(input);
+        Algorithm algorithm = algorithm(spec);
+        SortedMap<String, Integer> params = Tunables.defaults(algorithm, spec);
+        String source = "default";
+        if (input != null && ShapeClass.tunable(algorithm)) {
+            ShapeClass shapeClass = ShapeClass.of(algorithm, spec, input);
+            Optional<TuningTable.Entry> hit = tuning.lookup(device.deviceKey(), shapeClass);
+            if (hit.isPresent()) {
+                String misfit = Tunables.misfit(spec, hit.get().params());
+                if (misfit == null) {
+                    params = hit.get().params();
+                    source = "tuned [" + shapeClass.key() + "]";
+                } else {
+                    source = "default [tuned entry for " + shapeClass.key() + " does not fit: " + misfit + "]";
+                }
+            }
+        }
         TreeMap<String, Integer> defines = new TreeMap<>();
-        return switch (spec.kind()) {
+        return switch (algorithm) {
             case POINTWISE -> {
-                int tileOc = Math.min(PW_TILE_OC, spec.outChannels());
+                int tileOc = Math.min(params.get(Plan.TILE_OC), spec.outChannels());
+                int vec = params.get(Plan.VEC), kstep = params.get(Plan.KSTEP), l0 = params.get("L0"), l1 = params.get("L1");
                 defines.put(Plan.TILE_OC, tileOc);
-                defines.put(Plan.VEC, PW_VEC);
-                defines.put(Plan.KSTEP, PW_KSTEP);
-                long[] local = output == null ? new long[] {PW_L0, PW_L1, 1}
-                        : new long[] {fit(Plan.ceilDiv((long) output.h() * output.w(), PW_VEC), PW_L0),
-                                fit(Plan.ceilDiv(output.c(), tileOc), PW_L1), 1};
-                yield new Plan(Algorithm.POINTWISE, defines, clamp(local, device),
-                        "pointwise: GEMM per image, " + tileOc + " channels x " + PW_VEC + " pixels per work-item, K step "
-                                + PW_KSTEP);
+                defines.put(Plan.VEC, vec);
+                defines.put(Plan.KSTEP, kstep);
+                long[] local = output == null ? new long[] {l0, l1, 1}
+                        : new long[] {fit(Plan.ceilDiv((long) output.h() * output.w(), vec), l0),
+                                fit(Plan.ceilDiv(output.c(), tileOc), l1), 1};
+                yield new Plan(algorithm, defines, clamp(local, device),
+                        source + ": pointwise: GEMM per image, " + tileOc + " channels x " + vec + " pixels per work-item, K step "
+                                + kstep);
             }
             case DEPTHWISE -> {
                 putWindow(defines, spec);
                 defines.put("DEPTH_MULT", spec.depthMultiplier());
-                int vec = spec.strideW() == 2 ? Math.min(DW_VEC, 8) : DW_VEC;
+                int vec = params.get(Plan.VEC), tileY = params.get(Plan.TILE_Y), l0Pref = params.get("L0"), group = params.get("GROUP");
                 defines.put(Plan.VEC, vec);
-                defines.put(Plan.TILE_Y, DW_TILE_Y);
+                defines.put(Plan.TILE_Y, tileY);
                 long[] local;
                 if (output == null) {
-                    local = new long[] {DW_L0, 1, 1};
+                    local = new long[] {l0Pref, 1, 1};
                 } else {
                     long blocksX = Plan.ceilDiv(output.w(), vec);
-                    long l0 = fit(blocksX, DW_L0);
-                    local = new long[] {l0, 1, blocksX >= DW_L0 ? 1 : fit((long) output.n() * spec.inChannels(), DW_GROUP / l0)};
+                    long l0 = fit(blocksX, l0Pref);
+                    local = new long[] {l0, 1, blocksX >= l0Pref ? 1 : fit((long) output.n() * spec.inChannels(), group / l0)};
                 }
-                yield new Plan(Algorithm.DEPTHWISE, defines, clamp(local, device),
-                        "depthwise: γ=" + spec.depthMultiplier() + ", " + window(spec) + ", " + DW_TILE_Y + " rows x " + vec
+                yield new Plan(algorithm, defines, clamp(local, device),
+                        source + ": depthwise: γ=" + spec.depthMultiplier() + ", " + window(spec) + ", " + tileY + " rows x " + vec
                                 + " outputs along x per work-item");
             }
-            case FULL, GROUPED -> {
-                if (spec.outChannelsPerGroup() >= IG_MIN_OUT_PER_GROUP) {
-                    putWindow(defines, spec);
-                    int tileOc = Math.min(IG_TILE_OC, spec.outChannelsPerGroup());
-                    int vec = spec.strideW() == 2 ? Math.min(IG_VEC, 8) : IG_VEC;
-                    defines.put(Plan.TILE_OC, tileOc);
-                    defines.put(Plan.VEC, vec);
-                    long[] local = output == null ? new long[] {IG_L0, IG_L1, IG_L2}
-                            : new long[] {fit(Plan.ceilDiv(output.w(), vec), IG_L0), fit(output.h(), IG_L1),
-                            fit((long) output.n() * spec.groups() * Plan.ceilDiv(spec.outChannelsPerGroup(), tileOc), IG_L2)};
-                    yield new Plan(Algorithm.IMPLICIT_GEMM, defines, clamp(local, device),
-                            "implicit GEMM: groups=" + spec.groups() + ", " + window(spec) + ", " + tileOc
-                                    + " output channels x " + vec + " outputs along x per work-item");
-                }
+            case IMPLICIT_GEMM -> {
+                putWindow(defines, spec);
+                int tileOc = Math.min(params.get(Plan.TILE_OC), spec.outChannelsPerGroup());
+                int vec = params.get(Plan.VEC);
+                defines.put(Plan.TILE_OC, tileOc);
+                defines.put(Plan.VEC, vec);
+                long[] local = output == null ? new long[] {params.get("L0"), params.get("L1"), params.get("L2")}
+                        : new long[] {fit(Plan.ceilDiv(output.w(), vec), params.get("L0")), fit(output.h(), params.get("L1")),
+                        fit((long) output.n() * spec.groups() * Plan.ceilDiv(spec.outChannelsPerGroup(), tileOc), params.get("L2"))};
+                yield new Plan(algorithm, defines, clamp(local, device),
+                        source + ": implicit GEMM: groups=" + spec.groups() + ", " + window(spec) + ", " + tileOc
+                                + " output channels x " + vec + " outputs along x per work-item");
+            }
+            case DIRECT -> {
                 putWindow(defines, spec);
                 int tileOc = Math.min(TILE_OC, spec.outChannelsPerGroup());
                 defines.put(Plan.TILE_OC, tileOc);
                 long[] local = output == null ? new long[] {LOCAL_X / 2, LOCAL_Y * 2, 1}
                         : new long[] {fit(output.w(), LOCAL_X / 2), fit(output.h(), LOCAL_Y * 2), 1};
-                yield new Plan(Algorithm.DIRECT, defines, clamp(local, device),
-                        "direct: groups=" + spec.groups() + ", " + window(spec) + ", " + tileOc
+                yield new Plan(algorithm, defines, clamp(local, device),
+                        source + ": direct: groups=" + spec.groups() + ", " + window(spec) + ", " + tileOc
                                 + " output channels per work-item (fewer than " + IG_MIN_OUT_PER_GROUP
                                 + " per group: too few for a register block)");
             }
+        };
+    }
+
+    /**
+     * The kernel for {@code spec}: 1×1 stride-1 unpadded groups-1 → pointwise; groups == inChannels →
+     * depthwise; otherwise the implicit GEMM with at least {@link #IG_MIN_OUT_PER_GROUP} output channels per
+     * group, else the direct kernel.
+     */
+    public static Algorithm algorithm(ConvSpec spec) {
+        return switch (spec.kind()) {
+            case POINTWISE -> Algorithm.POINTWISE;
+            case DEPTHWISE -> Algorithm.DEPTHWISE;
+            case FULL, GROUPED -> spec.outChannelsPerGroup() >= IG_MIN_OUT_PER_GROUP ? Algorithm.IMPLICIT_GEMM : Algorithm.DIRECT;
         };
     }
 

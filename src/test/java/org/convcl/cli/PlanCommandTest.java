@@ -14,7 +14,7 @@ class PlanCommandTest {
         assertEquals(0, pw.exitCode(), pw.err());
         assertTrue(pw.out().contains("algorithm: POINTWISE"), pw.out());
         assertTrue(pw.out().contains("global:    [784, 8, 1]"), pw.out()); // 12544 pixels / 16, 64 channels / 8
-        assertTrue(pw.out().contains("reason:    pointwise: GEMM"), pw.out());
+        assertTrue(pw.out().contains("reason:    default: pointwise: GEMM"), pw.out());
         CliTest.Result dw = CliTest.convcl("plan", "--cin", "64", "--cout", "64", "--groups", "64",
                 "--kernel", "3", "--stride", "2", "--padding", "0,0,1,1", "--size", "112");
         assertEquals(0, dw.exitCode(), dw.err());

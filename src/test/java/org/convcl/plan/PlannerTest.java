@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.convcl.ConvSpec;
@@ -52,7 +53,7 @@ class PlannerTest {
         Plan plan = Planner.plan(spec, null, CPU);
         assertEquals(algorithm, plan.algorithm(), spec::toString);
         assertEquals(defines, plan.defines(), spec::toString);
-        assertTrue(plan.reason().startsWith(REASON_PREFIX.get(algorithm)), plan.reason());
+        assertTrue(plan.reason().startsWith("default: " + REASON_PREFIX.get(algorithm)), plan.reason());
         assertTrue(plan.reason().contains(reasonPart), plan.reason());
     }
 
@@ -110,5 +111,74 @@ class PlannerTest {
         IllegalArgumentException wrongInput = assertThrows(IllegalArgumentException.class,
                 () -> Planner.plan(ConvSpec.pointwise(3, 4), new Shape(1, 5, 4, 4), CPU));
         assertTrue(wrongInput.getMessage().contains("inChannels=3"), wrongInput.getMessage());
+    }
+
+    private static final String POCL = DeviceFacts.deviceKey("pthread-skylake-avx512", "3.1+debian");
+    private static final DeviceFacts TUNED_CPU = new DeviceFacts("CPU", 2, 4096, new long[] {4096, 4096, 4096}, 1 << 20, POCL);
+
+    @Test
+    void tuningHitOverridesTheDefaultsAndSaysTuned() {
+        ConvSpec pw = ConvSpec.pointwise(64, 128);
+        Shape input = new Shape(1, 64, 56, 56);
+        ShapeClass c = ShapeClass.of(Algorithm.POINTWISE, pw, input);
+        assertEquals("cin<=64,hw<=4096,n1", c.key());
+        TuningTable table = TuningTable.of(List.of(new TuningTable.Entry(POCL, c,
+                Map.of("TILE_OC", 16, "VEC", 8, "KSTEP", 4, "L0", 8, "L1", 2), "test")));
+        Plan plan = Planner.plan(pw, input, TUNED_CPU, table);
+        assertEquals(Map.of("TILE_OC", 16, "VEC", 8, "KSTEP", 4), plan.defines());
+        assertArrayEquals(new long[] {8, 2, 1}, plan.local());
+        assertTrue(plan.reason().startsWith("tuned [cin<=64,hw<=4096,n1]: pointwise: GEMM per image, 16 channels x 8 pixels"), plan.reason());
+        // the grid follows the tuned block: 3136 pixels / 8, 128 channels / 16
+        assertArrayEquals(new long[] {392, 8, 1}, plan.globalSize(pw, pw.outputShape(input)));
+    }
+
+    @Test
+    void tuningMissKeepsTheDefaultsAndSaysDefault() {
+        ConvSpec pw = ConvSpec.pointwise(64, 128);
+        Shape input = new Shape(1, 64, 56, 56);
+        TuningTable table = TuningTable.of(List.of(new TuningTable.Entry(POCL, ShapeClass.of(Algorithm.POINTWISE, pw, input),
+                Map.of("TILE_OC", 16, "VEC", 8, "KSTEP", 4, "L0", 8, "L1", 2), "test")));
+        Plan untuned = Planner.plan(pw, input, TUNED_CPU, TuningTable.EMPTY);
+        assertTrue(untuned.reason().startsWith("default: pointwise:"), untuned.reason());
+        // another shape class (batch 8), another device, or no input yet: all defaults
+        for (Plan p : List.of(Planner.plan(pw, new Shape(8, 64, 56, 56), TUNED_CPU, table),
+                Planner.plan(pw, input, CPU, table), Planner.plan(pw, null, TUNED_CPU, table))) {
+            assertEquals(Map.of("TILE_OC", 8, "VEC", 16, "KSTEP", 8), p.defines(), p.reason());
+            assertTrue(p.reason().startsWith("default: pointwise:"), p.reason());
+        }
+        assertEquals(untuned, Planner.plan(pw, input, CPU, table));
+    }
+
+    @Test
+    void tunedDepthwiseAndImplicitGemmEntriesShapeDefinesAndLocalSize() {
+        ConvSpec dw = ConvSpec.depthwise(32, 1, 3).padding(1).build();
+        Shape dwIn = new Shape(1, 32, 28, 28);
+        ConvSpec ig = ConvSpec.full(16, 32, 3).stride(2).padding(1).build();
+        Shape igIn = new Shape(1, 16, 28, 28);
+        TuningTable table = TuningTable.of(List.of(
+                new TuningTable.Entry(POCL, ShapeClass.of(Algorithm.DEPTHWISE, dw, dwIn), Map.of("VEC", 16, "TILE_Y", 2, "L0", 2, "GROUP", 16), ""),
+                new TuningTable.Entry(POCL, ShapeClass.of(Algorithm.IMPLICIT_GEMM, ig, igIn), Map.of("TILE_OC", 4, "VEC", 8, "L0", 1, "L1", 2, "L2", 8), "")));
+        Plan d = Planner.plan(dw, dwIn, TUNED_CPU, table);
+        assertEquals(16, d.define("VEC"));
+        assertEquals(2, d.define("TILE_Y"));
+        assertArrayEquals(new long[] {2, 1, 1}, d.local()); // 2 blocks of 16 along a 28-wide row
+        assertTrue(d.reason().startsWith("tuned [k3x3,s1x1,hw<=1024,n1]: depthwise:"), d.reason());
+        Plan g = Planner.plan(ig, igIn, TUNED_CPU, table);
+        assertEquals(4, g.define("TILE_OC"));
+        assertArrayEquals(new long[] {1, 2, 8}, g.local());
+        assertTrue(g.reason().startsWith("tuned [k3x3,s2x2,cin<=16,hw<=256,n1]: implicit GEMM:"), g.reason());
+    }
+
+    @Test
+    void tunedEntryThatDoesNotFitTheSpecFallsBackToTheDefaults() {
+        // a hand-edited entry with VEC 16 for a stride-2 class: the kernel would not compile, the planner refuses it
+        ConvSpec dw = ConvSpec.depthwise(32, 1, 3).stride(2).padding(1).build();
+        Shape in = new Shape(1, 32, 56, 56);
+        TuningTable table = TuningTable.of(List.of(new TuningTable.Entry(POCL, ShapeClass.of(Algorithm.DEPTHWISE, dw, in),
+                Map.of("VEC", 16, "TILE_Y", 2, "L0", 2, "GROUP", 16), "")));
+        Plan p = Planner.plan(dw, in, TUNED_CPU, table);
+        assertEquals(8, p.define("VEC"));
+        assertTrue(p.reason().startsWith("default [tuned entry for k3x3,s2x2,hw<=1024,n1 does not fit: VEC 16"), p.reason());
+        assertThrows(IllegalArgumentException.class, () -> Planner.plan(dw, in, TUNED_CPU, null));
     }
 }

@@ -1,0 +1,165 @@
+package org.convcl.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.convcl.Backend;
+import org.convcl.BackendUnavailableException;
+import org.convcl.Backends;
+import org.convcl.DeviceInfo;
+import org.convcl.cli.bench.BenchCase;
+import org.convcl.cli.bench.ReportWriter;
+import org.convcl.cli.bench.Suite;
+import org.convcl.cli.bench.SuiteLoader;
+import org.convcl.cli.bench.TextTable;
+import org.convcl.opencl.Tuner;
+import org.convcl.opencl.TuningFiles;
+import org.convcl.plan.Tunables;
+import org.convcl.plan.TuningTable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code convcl tune}: times the candidate tile parameters of each suite layer's kernel on one OpenCL device
+ * ({@link Tuner}) and writes the winners per shape class into the device's tuning file, which the OpenCL
+ * backend reads when it opens. Exit codes: 0 done, 1 internal failure, 2 bad options or an unreadable
+ * existing tuning file.
+ */
+@Command(name = "tune", mixinStandardHelpOptions = true,
+        description = {"Time candidate tile and work-group parameters on one OpenCL device and store the winners per "
+                + "(kernel, shape class) in the device's tuning file (merged with what it already holds)."})
+public final class TuneCommand implements Callable<Integer> {
+    @Spec
+    private CommandSpec spec;
+
+    @Option(names = "--suite", paramLabel = "NAME", split = ",",
+            description = "Suites whose layers to tune, repeatable or comma-separated; 'all' for every suite (default: all).")
+    private List<String> suites = new ArrayList<>();
+
+    @Option(names = "--suites-dir", paramLabel = "DIR",
+            description = "Folder of suite files (default: scripts/suites of the repository the tool was built in).")
+    private Path suitesDir;
+
+    @Option(names = "--quick", description = "Only the layers marked quick in the suite files.")
+    private boolean quick;
+
+    @Option(names = "--device", paramLabel = "FILTER",
+            description = "The OpenCL device: its id, or a part of its name or platform (default: the first OpenCL device).")
+    private String device;
+
+    @Option(names = "--batch", defaultValue = "1", description = "Images per input, N (default: ${DEFAULT-VALUE}); batch is part of the shape class.")
+    private int batch;
+
+    @Option(names = "--runs", defaultValue = "15", description = "Timed rounds; each parameter set's time is the median (default: ${DEFAULT-VALUE}).")
+    private int runs;
+
+    @Option(names = "--warmup", defaultValue = "3", description = "Untimed runs per parameter set and layer (default: ${DEFAULT-VALUE}).")
+    private int warmup;
+
+    @Option(names = "--margin", defaultValue = "5", paramLabel = "PERCENT",
+            description = "How much faster than the defaults a winner must be to be stored, in percent (default: ${DEFAULT-VALUE}).")
+    private double marginPercent;
+
+    @Option(names = "--max-candidates", defaultValue = "12", paramLabel = "K",
+            description = "At most this many candidates per shape class (default: ${DEFAULT-VALUE}).")
+    private int maxCandidates;
+
+    @Option(names = "--out", paramLabel = "FILE",
+            description = "Tuning file to update (default: the device's user tuning file, see docs/kernels.md).")
+    private Path out;
+
+    @Override
+    public Integer call() throws IOException {
+        PrintWriter stdout = spec.commandLine().getOut();
+        PrintWriter stderr = spec.commandLine().getErr();
+        List<Tuner.Layer> layers = new ArrayList<>();
+        Tuner.Options options;
+        DeviceInfo info;
+        try {
+            if (batch <= 0) throw new IllegalArgumentException("--batch must be at least 1, got " + batch);
+            options = new Tuner.Options(warmup, runs, marginPercent / 100, maxCandidates);
+            for (Suite s : loadSuites()) {
+                for (BenchCase c : s.cases(quick)) layers.add(new Tuner.Layer(s.name() + "/" + c.name(), c.spec(), c.input(batch)));
+            }
+            if (layers.isEmpty()) throw new IllegalArgumentException("the selected suites have no " + (quick ? "quick " : "") + "layers");
+            info = selectDevice();
+        } catch (IllegalArgumentException | BackendUnavailableException e) {
+            stderr.println("convcl tune: " + e.getMessage());
+            stderr.flush();
+            return Main.EXIT_USAGE;
+        }
+        try (Backend backend = Backends.open(info)) {
+            Tuner tuner = new Tuner(backend, options);
+            Path file = out != null ? out : TuningFiles.userFile(tuner.deviceKey());
+            TuningTable existing;
+            try {
+                existing = Files.isRegularFile(file) ? TuningFiles.load(file) : TuningTable.EMPTY;
+            } catch (IOException | IllegalArgumentException e) {
+                stderr.println("convcl tune: cannot read the existing tuning file (fix or remove it): " + e.getMessage());
+                stderr.flush();
+                return Main.EXIT_USAGE;
+            }
+            double loadBefore = ReportWriter.loadAverage();
+            stderr.printf(Locale.ROOT, "tuning %d layers on %s (load average %.2f)%n", layers.size(), info.describe(), loadBefore);
+            stderr.flush();
+            List<Tuner.ClassResult> results = tuner.tune(layers, line -> {
+                stderr.println("  " + line);
+                stderr.flush();
+            });
+            String note = String.format(Locale.ROOT, "convcl tune %s, %d runs, load %.2f", LocalDate.now(), runs, loadBefore);
+            TuningTable updated = Tuner.apply(existing, tuner.deviceKey(), results, note);
+            TuningFiles.store(file, updated);
+            stdout.print(table(results).plain());
+            long winners = results.stream().filter(Tuner.ClassResult::winner).count();
+            stdout.printf(Locale.ROOT, "%d of %d shape classes tuned (margin %.1f%%); load average %.2f before, %.2f after; wrote %s (%d entries)%n",
+                    winners, results.size(), marginPercent, loadBefore, ReportWriter.loadAverage(), file, updated.size());
+            stdout.flush();
+            return 0;
+        }
+    }
+
+    /** One row per layer: its class's default and best times on it, the best parameters, whether they were stored. */
+    private static TextTable table(List<Tuner.ClassResult> results) {
+        TextTable t = new TextTable("layer", "kernel", "shape class", "default ms", "best ms", "speedup", "best params", "stored");
+        for (Tuner.ClassResult r : results) {
+            for (int i = 0; i < r.layers().size(); i++) {
+                double d = r.defaults().ms()[i];
+                double b = r.best() == null ? Double.NaN : r.best().ms()[i];
+                t.row(r.layers().get(i).name(), r.shapeClass().algorithm().name(), r.shapeClass().key(),
+                        String.format(Locale.ROOT, "%.3f", d), r.best() == null ? "-" : String.format(Locale.ROOT, "%.3f", b),
+                        r.best() == null ? "-" : String.format(Locale.ROOT, "%.2fx", d / b),
+                        r.best() == null ? "(all dropped)" : Tunables.describe(r.best().params()), r.winner() ? "yes" : "no");
+            }
+        }
+        return t;
+    }
+
+    private List<Suite> loadSuites() {
+        Path dir = suitesDir;
+        if (dir == null) {
+            Path root = BenchCommand.repositoryRoot();
+            if (root == null) throw new IllegalArgumentException("cannot find the suite files outside a repository checkout; pass --suites-dir DIR");
+            dir = root.resolve("scripts").resolve("suites");
+        }
+        return new SuiteLoader(dir).load(suites.isEmpty() ? List.of("all") : suites);
+    }
+
+    private DeviceInfo selectDevice() {
+        List<DeviceInfo> all = Backends.openClDevices();
+        if (all.isEmpty()) throw new IllegalArgumentException("no OpenCL device found; " + Backends.INSTALL_HINT);
+        if (device == null) return all.get(0);
+        String needle = device.trim().toLowerCase(Locale.ROOT);
+        return all.stream().filter(d -> d.id().equalsIgnoreCase(needle) || d.name().toLowerCase(Locale.ROOT).contains(needle)
+                        || d.platformName().toLowerCase(Locale.ROOT).contains(needle)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("unknown device '" + device + "' (devices: "
+                        + String.join("; ", all.stream().map(DeviceInfo::describe).toList()) + ")"));
+    }
+}

@@ -1,0 +1,324 @@
+package org.convcl.opencl;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.SortedMap;
+import java.util.function.Consumer;
+import org.convcl.Backend;
+import org.convcl.ConvSpec;
+import org.convcl.DeviceTensor;
+import org.convcl.Epilogue;
+import org.convcl.PreparedConv;
+import org.convcl.Shape;
+import org.convcl.Tensor;
+import org.convcl.plan.Algorithm;
+import org.convcl.plan.Plan;
+import org.convcl.plan.Planner;
+import org.convcl.plan.ShapeClass;
+import org.convcl.plan.TuningTable;
+import org.convcl.plan.Tunables;
+
+/**
+ * Times the {@link Tunables#candidates} of each layer's kernel against the planner's defaults on one OpenCL
+ * device and picks a winner per {@link ShapeClass}.
+ *
+ * <p>Per shape class: every distinct layer of the class gets seeded random data; the default plan (an empty
+ * tuning table) runs first and its output is the reference. Each candidate is prepared through the normal
+ * planner with a one-entry table, so exactly the code that serves a tuned layer is measured. On its first run
+ * a candidate's output must match the default's within a tolerance scaled by the reduction length (it may sum
+ * in another order); a candidate that differs, or fails to build or launch, is dropped and reported. Then
+ * {@code warmup} untimed runs, and {@code runs} rounds in which every surviving parameter set runs once per
+ * layer (interleaved, so a load spike on a shared machine hits all of them alike); the time of a set on a
+ * layer is the median of its profiled kernel times. A candidate wins the class when its summed time over
+ * the class's layers is the smallest and at least {@code margin} below the defaults' sum.
+ */
+public final class Tuner {
+    private final OpenClBackend backend;
+    private final Options options;
+
+    /**
+     * Tuning options.
+     *
+     * @param warmup        untimed runs per parameter set and layer before timing (≥ 0)
+     * @param runs          timed rounds (≥ 1); each set's time is the median
+     * @param margin        the fraction a winner must beat the defaults by, e.g. 0.05 (0 ≤ margin < 1)
+     * @param maxCandidates at most this many candidates per class, in {@link Tunables#candidates} order (≥ 1)
+     */
+    public record Options(int warmup, int runs, double margin, int maxCandidates) {
+        public Options {
+            if (warmup < 0) throw new IllegalArgumentException("warmup must be at least 0, got " + warmup);
+            if (runs < 1) throw new IllegalArgumentException("runs must be at least 1, got " + runs);
+            if (!(margin >= 0 && margin < 1)) throw new IllegalArgumentException("margin must be in [0, 1), got " + margin);
+            if (maxCandidates < 1) throw new IllegalArgumentException("maxCandidates must be at least 1, got " + maxCandidates);
+        }
+    }
+
+    /** A layer to tune: a name for the report, the convolution and its input shape. */
+    public record Layer(String name, ConvSpec spec, Shape input) {
+        public Layer {
+            if (name == null || spec == null || input == null) throw new IllegalArgumentException("layer name, spec and input must not be null");
+            spec.outputShape(input); // validates
+        }
+    }
+
+    /**
+     * The outcome for one shape class.
+     *
+     * @param shapeClass the class
+     * @param layers     its distinct layers, in first-mention order
+     * @param defaults   the default parameters and their median ms per layer
+     * @param best       the fastest candidate (by summed time) and its ms per layer; null when every candidate was dropped
+     * @param winner     whether {@code best} beat the defaults by the margin (and so belongs in the tuning table)
+     * @param dropped    candidates left out, each with the reason
+     */
+    public record ClassResult(ShapeClass shapeClass, List<Layer> layers, Timed defaults, Timed best, boolean winner,
+                              List<String> dropped) {
+        /** The summed-time ratio default / best (1 when there is no best). */
+        public double speedup() {
+            return best == null ? 1 : defaults.total() / best.total();
+        }
+    }
+
+    /** A parameter set and its median kernel ms per layer of a class. */
+    public record Timed(SortedMap<String, Integer> params, double[] ms) {
+        public double total() { return Arrays.stream(ms).sum(); }
+    }
+
+    /** A tuner on {@code backend}, which must be an OpenCL backend. */
+    public Tuner(Backend backend, Options options) {
+        if (!(backend instanceof OpenClBackend cl)) {
+            throw new IllegalArgumentException("the tuner needs an OpenCL backend, got " + (backend == null ? "null" : backend.device().describe()));
+        }
+        if (options == null) throw new IllegalArgumentException("options must not be null");
+        this.backend = cl;
+        this.options = options;
+    }
+
+    /** The device key entries are stored under. */
+    public String deviceKey() { return backend.facts().deviceKey(); }
+
+    /**
+     * Groups {@code layers} by shape class (layers the direct kernel runs are not tunable and are skipped;
+     * duplicates run once) and tunes each class; {@code progress} gets one line per class.
+     */
+    public List<ClassResult> tune(List<Layer> layers, Consumer<String> progress) {
+        Map<ShapeClass, List<Layer>> classes = new LinkedHashMap<>();
+        for (Layer layer : layers) {
+            Algorithm algorithm = Planner.algorithm(layer.spec());
+            if (!ShapeClass.tunable(algorithm)) {
+                progress.accept(layer.name() + ": " + algorithm + " is not tuned");
+                continue;
+            }
+            List<Layer> members = classes.computeIfAbsent(ShapeClass.of(algorithm, layer.spec(), layer.input()), k -> new ArrayList<>());
+            if (members.stream().noneMatch(m -> m.spec().equals(layer.spec()) && m.input().equals(layer.input()))) members.add(layer);
+        }
+        List<ClassResult> results = new ArrayList<>();
+        for (Map.Entry<ShapeClass, List<Layer>> c : classes.entrySet()) {
+            ClassResult r = tuneClass(c.getKey(), c.getValue());
+            progress.accept(String.format(Locale.ROOT, "%s: default %.3f ms, best %.3f ms%s", c.getKey(), r.defaults().total(),
+                    r.best() == null ? Double.NaN : r.best().total(), r.winner() ? " (stored)" : ""));
+            r.dropped().stream().filter(d -> !d.contains("launches exactly like")).forEach(d -> progress.accept("  dropped " + d));
+            results.add(r);
+        }
+        return results;
+    }
+
+    private ClassResult tuneClass(ShapeClass shapeClass, List<Layer> layers) {
+        List<SortedMap<String, Integer>> candidates = new ArrayList<>();
+        for (Layer layer : layers) {
+            for (SortedMap<String, Integer> c : Tunables.candidates(shapeClass.algorithm(), layer.spec())) {
+                if (!candidates.contains(c)) candidates.add(c);
+            }
+        }
+        // a candidate must fit every layer of the class (VEC 16 needs stride 1: the class fixes the stride)
+        candidates.removeIf(c -> layers.stream().anyMatch(l -> Tunables.misfit(l.spec(), c) != null));
+        if (candidates.size() > options.maxCandidates()) candidates = new ArrayList<>(candidates.subList(0, options.maxCandidates()));
+
+        List<String> dropped = new ArrayList<>();
+        List<Workload> work = new ArrayList<>();
+        try {
+            for (Layer layer : layers) work.add(new Workload(layer));
+            SortedMap<String, Integer> defaults = Tunables.defaults(shapeClass.algorithm(), layers.get(0).spec());
+            List<SortedMap<String, Integer>> sets = new ArrayList<>();
+            List<List<PreparedConv>> convs = new ArrayList<>();
+            List<List<String>> launchKeys = new ArrayList<>();
+            sets.add(defaults);
+            convs.add(prepareAll(work, TuningTable.EMPTY));
+            launchKeys.add(launchKeys(convs.get(0), work));
+            for (Workload w : work) w.reference = w.run(convs.get(0).get(work.indexOf(w)));
+            for (SortedMap<String, Integer> candidate : candidates) {
+                TuningTable one = TuningTable.of(List.of(new TuningTable.Entry(deviceKey(), shapeClass, candidate, "candidate")));
+                List<PreparedConv> prepared = null;
+                try {
+                    prepared = prepareAll(work, one);
+                    List<String> keys = launchKeys(prepared, work);
+                    int same = launchKeys.indexOf(keys);
+                    if (same >= 0) {
+                        dropped.add(Tunables.describe(candidate) + ": launches exactly like " + Tunables.describe(sets.get(same)));
+                        closeAll(prepared);
+                        continue;
+                    }
+                    String mismatch = null;
+                    for (int i = 0; i < work.size() && mismatch == null; i++) mismatch = work.get(i).check(work.get(i).run(prepared.get(i)));
+                    if (mismatch != null) {
+                        dropped.add(Tunables.describe(candidate) + ": output differs from the default plan's: " + mismatch);
+                        closeAll(prepared);
+                        continue;
+                    }
+                    sets.add(candidate);
+                    convs.add(prepared);
+                    launchKeys.add(keys);
+                } catch (RuntimeException e) {
+                    dropped.add(Tunables.describe(candidate) + ": failed: " + e.getMessage());
+                    if (prepared != null) closeAll(prepared);
+                }
+            }
+            double[][] ms = time(convs, work);
+            for (List<PreparedConv> p : convs) closeAll(p);
+            Timed defaultTimed = new Timed(defaults, ms[0]);
+            int best = -1;
+            for (int s = 1; s < sets.size(); s++) if (best < 0 || sum(ms[s]) < sum(ms[best])) best = s;
+            Timed bestTimed = best < 0 ? null : new Timed(sets.get(best), ms[best]);
+            boolean winner = bestTimed != null && beats(bestTimed.total(), defaultTimed.total(), options.margin());
+            return new ClassResult(shapeClass, List.copyOf(layers), defaultTimed, bestTimed, winner, dropped);
+        } finally {
+            for (Workload w : work) w.close();
+        }
+    }
+
+    /** Whether {@code candidateMs} is at least {@code margin} (a fraction) below {@code defaultMs}. */
+    public static boolean beats(double candidateMs, double defaultMs, double margin) {
+        return candidateMs <= defaultMs * (1 - margin) && candidateMs < defaultMs;
+    }
+
+    /**
+     * {@code table} with this run's classes applied for {@code deviceKey}: a winner's entry is put (replacing an
+     * older one); a class where no candidate won loses any older entry, since the defaults were just measured
+     * to be as good. Entries of other classes and devices stay.
+     */
+    public static TuningTable apply(TuningTable table, String deviceKey, List<ClassResult> results, String noteSuffix) {
+        TuningTable out = table;
+        for (ClassResult r : results) {
+            ShapeClass c = r.shapeClass();
+            if (r.winner()) {
+                String note = String.format(Locale.ROOT, "%s: default %.3f ms, tuned %.3f ms (%.2fx)%s",
+                        String.join(",", r.layers().stream().map(Layer::name).toList()), r.defaults().total(), r.best().total(),
+                        r.speedup(), noteSuffix == null || noteSuffix.isEmpty() ? "" : "; " + noteSuffix);
+                out = out.with(new TuningTable.Entry(deviceKey, c, r.best().params(), note));
+            } else {
+                out = out.without(new TuningTable.Key(deviceKey, c.algorithm(), c.key()));
+            }
+        }
+        return out;
+    }
+
+    private static double sum(double[] a) { return Arrays.stream(a).sum(); }
+
+    private List<PreparedConv> prepareAll(List<Workload> work, TuningTable table) {
+        List<PreparedConv> list = new ArrayList<>();
+        try {
+            for (Workload w : work) {
+                PreparedConv conv = backend.prepare(w.layer.spec(), w.weights, Epilogue.none(), table);
+                list.add(conv);
+                ((OpenClConv) conv).launchPlan(w.layer.input()); // builds the program for this input now
+            }
+            return list;
+        } catch (RuntimeException e) {
+            closeAll(list);
+            throw e;
+        }
+    }
+
+    /** What a set of prepared convolutions would launch on each layer: defines and local size. */
+    private static List<String> launchKeys(List<PreparedConv> convs, List<Workload> work) {
+        List<String> keys = new ArrayList<>();
+        for (int i = 0; i < convs.size(); i++) {
+            Plan p = ((OpenClConv) convs.get(i)).launchPlan(work.get(i).layer.input());
+            keys.add(p.algorithm() + " " + p.defines() + " " + Arrays.toString(p.local()));
+        }
+        return keys;
+    }
+
+    private static void closeAll(List<PreparedConv> convs) {
+        convs.forEach(PreparedConv::close);
+    }
+
+    /** Median ms of each parameter set (row) on each layer (column), in interleaved rounds after warm-up. */
+    private double[][] time(List<List<PreparedConv>> convs, List<Workload> work) {
+        for (List<PreparedConv> set : convs) {
+            for (int l = 0; l < work.size(); l++) {
+                for (int r = 0; r < options.warmup(); r++) set.get(l).forwardTimed(work.get(l).input, work.get(l).output);
+            }
+        }
+        long[][][] ns = new long[convs.size()][work.size()][options.runs()];
+        for (int r = 0; r < options.runs(); r++) {
+            for (int s = 0; s < convs.size(); s++) {
+                for (int l = 0; l < work.size(); l++) ns[s][l][r] = convs.get(s).get(l).forwardTimed(work.get(l).input, work.get(l).output);
+            }
+        }
+        double[][] ms = new double[convs.size()][work.size()];
+        for (int s = 0; s < convs.size(); s++) {
+            for (int l = 0; l < work.size(); l++) {
+                long[] t = ns[s][l].clone();
+                Arrays.sort(t);
+                ms[s][l] = (t.length % 2 == 1 ? t[t.length / 2] : (t[t.length / 2 - 1] + t[t.length / 2]) / 2.0) / 1e6;
+            }
+        }
+        return ms;
+    }
+
+    /** One layer's data on the device: seeded input and weights, an output tensor and the reference output. */
+    private final class Workload implements AutoCloseable {
+        final Layer layer;
+        final float[] weights;
+        final DeviceTensor input;
+        final DeviceTensor output;
+        float[] reference;
+
+        Workload(Layer layer) {
+            this.layer = layer;
+            Random random = new Random(layer.spec().hashCode() * 31L + layer.input().hashCode());
+            float scale = (float) (1 / Math.sqrt(layer.spec().reductionLength()));
+            this.weights = new float[layer.spec().weightCount()];
+            for (int i = 0; i < weights.length; i++) weights[i] = (random.nextFloat() * 2 - 1) * scale;
+            float[] x = new float[layer.input().count()];
+            for (int i = 0; i < x.length; i++) x[i] = random.nextFloat() * 2 - 1;
+            DeviceTensor in = backend.upload(Tensor.of(x, layer.input()));
+            try {
+                this.output = backend.allocate(layer.spec().outputShape(layer.input()));
+            } catch (RuntimeException e) {
+                in.close();
+                throw e;
+            }
+            this.input = in;
+        }
+
+        float[] run(PreparedConv conv) {
+            conv.forward(input, output);
+            return backend.download(output).data();
+        }
+
+        /** Null when {@code actual} matches the reference within the tolerance, else the first bad element. */
+        String check(float[] actual) {
+            double tol = 1e-6 * Math.max(16, layer.spec().reductionLength());
+            for (int i = 0; i < actual.length; i++) {
+                double e = reference[i], a = actual[i];
+                if (!(Math.abs(a - e) <= tol * (1 + Math.abs(e)))) {
+                    return String.format(Locale.ROOT, "%s element %d: %g, expected %g", layer.name(), i, a, e);
+                }
+            }
+            return null;
+        }
+
+        @Override
+        public void close() {
+            input.close();
+            output.close();
+        }
+    }
+}

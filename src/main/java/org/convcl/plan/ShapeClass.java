@@ -1,0 +1,70 @@
+package org.convcl.plan;
+
+import org.convcl.ConvSpec;
+import org.convcl.Shape;
+
+/**
+ * The coarse class of a layer that a {@link TuningTable} entry serves: layers of one class share the best
+ * tile parameters closely enough that tuning one stands for all. Buckets are upper bounds, written into the
+ * key ({@code <=} inclusive, {@code >} above the last bound):
+ * <ul>
+ *   <li>pointwise: {@code cin<=B,hw<=B,nB} — input channels, output pixels per image, batch</li>
+ *   <li>depthwise: {@code kKHxKW,sSHxSW,hw<=B,nB} — kernel, stride, output pixels per image, batch</li>
+ *   <li>implicit GEMM: {@code kKHxKW,sSHxSW,cin<=B,hw<=B,nB} — kernel, stride, input channels per group,
+ *       output pixels per image, batch</li>
+ * </ul>
+ * Channel bounds: {@link #CHANNEL_BOUNDS}; pixel bounds: {@link #PIXEL_BOUNDS}; batch: {@code n1},
+ * {@code n<=4}, {@code n>4}. The direct kernel is not tuned and has no class.
+ *
+ * @param algorithm the kernel the class belongs to
+ * @param key       the class key as written in tuning files, e.g. {@code cin<=128,hw<=4096,n1}
+ */
+public record ShapeClass(Algorithm algorithm, String key) {
+    /** Upper bounds of the input-channel buckets (per group for the implicit GEMM). */
+    public static final int[] CHANNEL_BOUNDS = {16, 32, 64, 128, 256, 512};
+    /** Upper bounds of the output-pixel buckets (H·W of one output image: 8x8, 16x16, 32x32, 64x64, 128x128). */
+    public static final int[] PIXEL_BOUNDS = {64, 256, 1024, 4096, 16384};
+
+    public ShapeClass {
+        if (algorithm == null) throw new IllegalArgumentException("algorithm must not be null");
+        if (key == null || key.isBlank()) throw new IllegalArgumentException("shape class key must not be blank, got '" + key + "'");
+    }
+
+    /** Whether layers planned with {@code algorithm} have shape classes (every kernel but the direct one). */
+    public static boolean tunable(Algorithm algorithm) {
+        return algorithm != Algorithm.DIRECT;
+    }
+
+    /**
+     * The class of {@code spec} on {@code input} when run by {@code algorithm}.
+     *
+     * @throws IllegalArgumentException when the algorithm is not {@link #tunable} or the input does not fit the spec
+     */
+    public static ShapeClass of(Algorithm algorithm, ConvSpec spec, Shape input) {
+        if (algorithm == null || spec == null || input == null) {
+            throw new IllegalArgumentException("algorithm, spec and input must not be null, got " + algorithm + ", " + spec + ", " + input);
+        }
+        Shape out = spec.outputShape(input);
+        String hw = bucket("hw", (long) out.h() * out.w(), PIXEL_BOUNDS);
+        String n = input.n() == 1 ? "n1" : input.n() <= 4 ? "n<=4" : "n>4";
+        String window = "k" + spec.kernelH() + "x" + spec.kernelW() + ",s" + spec.strideH() + "x" + spec.strideW();
+        String key = switch (algorithm) {
+            case POINTWISE -> bucket("cin", spec.inChannels(), CHANNEL_BOUNDS) + "," + hw + "," + n;
+            case DEPTHWISE -> window + "," + hw + "," + n;
+            case IMPLICIT_GEMM -> window + "," + bucket("cin", spec.inChannels() / spec.groups(), CHANNEL_BOUNDS) + "," + hw + "," + n;
+            case DIRECT -> throw new IllegalArgumentException("the direct kernel is not tuned: it has no shape class");
+        };
+        return new ShapeClass(algorithm, key);
+    }
+
+    /** {@code name<=bound} for the first bound at or above {@code value}, else {@code name>last}. */
+    static String bucket(String name, long value, int[] bounds) {
+        for (int b : bounds) if (value <= b) return name + "<=" + b;
+        return name + ">" + bounds[bounds.length - 1];
+    }
+
+    @Override
+    public String toString() {
+        return algorithm + "[" + key + "]";
+    }
+}

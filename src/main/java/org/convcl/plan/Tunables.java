@@ -1,0 +1,151 @@
+package org.convcl.plan;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import org.convcl.ConvSpec;
+
+/**
+ * The tunable parameters of each kernel: their names, the values the kernels accept, the planner's defaults
+ * and the tuner's candidates. Names are the kernel {@code -D} defines ({@code TILE_OC}, {@code VEC},
+ * {@code KSTEP}, {@code TILE_Y}) and the preferred local sizes ({@code L0}, {@code L1}, {@code L2};
+ * {@code GROUP} is the depthwise work-group size when channels fill it). The planner still trims local sizes
+ * for small images and to the device limits, and {@code TILE_OC} to the channel count.
+ *
+ * <p>Candidates ({@link #candidates}) are a short fixed list per kernel around the defaults: the register
+ * block's shape (fewer or more output channels, narrower vectors, deeper or shallower K steps, more or fewer
+ * rows) and the work-group shape. Candidates a spec cannot run (VEC 16 at stride 2) are left out.
+ */
+public final class Tunables {
+    /** Pointwise: TILE_OC, VEC, KSTEP, L0 (pixel blocks per group), L1 (channel blocks per group). */
+    public static final List<String> POINTWISE = List.of(Plan.TILE_OC, Plan.VEC, Plan.KSTEP, "L0", "L1");
+    /** Depthwise: VEC, TILE_Y, L0 (blocks of one row per group), GROUP (work-items when channels fill the group). */
+    public static final List<String> DEPTHWISE = List.of(Plan.VEC, Plan.TILE_Y, "L0", "GROUP");
+    /** Implicit GEMM: TILE_OC, VEC, L0 (blocks along x), L1 (rows), L2 (channel blocks). */
+    public static final List<String> IMPLICIT_GEMM = List.of(Plan.TILE_OC, Plan.VEC, "L0", "L1", "L2");
+
+    private static final Set<Integer> VECTOR_WIDTHS = Set.of(2, 4, 8, 16);
+    private static final Set<Integer> K_STEPS = Set.of(1, 2, 4, 8, 16);
+    private static final int MAX_TILE_OC = 16;
+    private static final int MAX_TILE_Y = 8;
+    private static final int MAX_LOCAL = 256;
+
+    private Tunables() {}
+
+    /** The parameter names of a kernel; empty for the direct kernel, which is not tuned. */
+    public static List<String> names(Algorithm algorithm) {
+        return switch (algorithm) {
+            case POINTWISE -> POINTWISE;
+            case DEPTHWISE -> DEPTHWISE;
+            case IMPLICIT_GEMM -> IMPLICIT_GEMM;
+            case DIRECT -> List.of();
+        };
+    }
+
+    /** The planner's untuned parameters for {@code spec} (the constants in {@link Planner}). */
+    public static SortedMap<String, Integer> defaults(Algorithm algorithm, ConvSpec spec) {
+        boolean stride2 = spec.strideW() == 2;
+        return switch (algorithm) {
+            case POINTWISE -> params(POINTWISE, Planner.PW_TILE_OC, Planner.PW_VEC, Planner.PW_KSTEP, Planner.PW_L0, Planner.PW_L1);
+            case DEPTHWISE -> params(DEPTHWISE, stride2 ? Math.min(Planner.DW_VEC, 8) : Planner.DW_VEC, Planner.DW_TILE_Y,
+                    Planner.DW_L0, Planner.DW_GROUP);
+            case IMPLICIT_GEMM -> params(IMPLICIT_GEMM, Planner.IG_TILE_OC, stride2 ? Math.min(Planner.IG_VEC, 8) : Planner.IG_VEC,
+                    Planner.IG_L0, Planner.IG_L1, Planner.IG_L2);
+            case DIRECT -> Collections.emptySortedMap();
+        };
+    }
+
+    /**
+     * Checks that {@code params} names exactly the parameters of {@code algorithm} with values the kernel
+     * accepts; throws {@link IllegalArgumentException} naming the parameter and value otherwise.
+     */
+    public static void validate(Algorithm algorithm, Map<String, Integer> params) {
+        if (algorithm == null) throw new IllegalArgumentException("algorithm must not be null");
+        if (params == null) throw new IllegalArgumentException("params must not be null");
+        List<String> names = names(algorithm);
+        if (names.isEmpty()) throw new IllegalArgumentException(algorithm + " is not tunable");
+        if (!params.keySet().equals(Set.copyOf(names))) {
+            throw new IllegalArgumentException(algorithm + " params must be exactly " + names + ", got " + params.keySet());
+        }
+        params.forEach((name, value) -> {
+            if (value == null) throw new IllegalArgumentException(algorithm + " param " + name + " must not be null");
+            boolean ok = switch (name) {
+                case Plan.VEC -> VECTOR_WIDTHS.contains(value);
+                case Plan.KSTEP -> K_STEPS.contains(value);
+                case Plan.TILE_OC -> value >= 1 && value <= MAX_TILE_OC;
+                case Plan.TILE_Y -> value >= 1 && value <= MAX_TILE_Y;
+                default -> value >= 1 && value <= MAX_LOCAL && Integer.bitCount(value) == 1; // local sizes
+            };
+            if (!ok) throw new IllegalArgumentException(algorithm + " param " + name + " = " + value + " is not a value the kernel accepts ("
+                    + allowed(name) + ")");
+        });
+    }
+
+    private static String allowed(String name) {
+        return switch (name) {
+            case Plan.VEC -> "2, 4, 8 or 16";
+            case Plan.KSTEP -> "1, 2, 4, 8 or 16";
+            case Plan.TILE_OC -> "1 to " + MAX_TILE_OC;
+            case Plan.TILE_Y -> "1 to " + MAX_TILE_Y;
+            default -> "a power of two from 1 to " + MAX_LOCAL;
+        };
+    }
+
+    /** Why valid {@code params} cannot run {@code spec}, or null when they can (VEC is at most 8 at stride 2). */
+    public static String misfit(ConvSpec spec, Map<String, Integer> params) {
+        Integer vec = params.get(Plan.VEC);
+        if (vec != null && vec > 8 && spec.strideW() == 2 && spec.kind() != ConvSpec.Kind.POINTWISE) {
+            return "VEC " + vec + " needs stride 1 along x (at most 8 at stride 2)";
+        }
+        return null;
+    }
+
+    /**
+     * The tuner's candidates for {@code spec} on {@code algorithm}, without the defaults and without those the
+     * spec cannot run ({@link #misfit}); 6 to 10 per kernel.
+     */
+    public static List<SortedMap<String, Integer>> candidates(Algorithm algorithm, ConvSpec spec) {
+        SortedMap<String, Integer> d = defaults(algorithm, spec);
+        List<Map<String, Integer>> changes = switch (algorithm) {
+            case POINTWISE -> List.of(
+                    Map.of(Plan.KSTEP, 4), Map.of(Plan.KSTEP, 16),
+                    Map.of(Plan.TILE_OC, 4), Map.of(Plan.TILE_OC, 16, Plan.VEC, 8),
+                    Map.of(Plan.VEC, 8), Map.of(Plan.TILE_OC, 12, Plan.KSTEP, 4),
+                    Map.of("L0", 8, "L1", 2), Map.of("L0", 2, "L1", 8), Map.of("L0", 16, "L1", 1), Map.of("L0", 1, "L1", 1));
+            case DEPTHWISE -> List.of(
+                    Map.of(Plan.TILE_Y, 2), Map.of(Plan.TILE_Y, 8), Map.of(Plan.VEC, 16), Map.of(Plan.VEC, 16, Plan.TILE_Y, 2),
+                    Map.of(Plan.VEC, 4, Plan.TILE_Y, 8), Map.of("L0", 8), Map.of("L0", 1, "GROUP", 1),
+                    Map.of("GROUP", 64), Map.of("GROUP", 4));
+            case IMPLICIT_GEMM -> List.of(
+                    Map.of(Plan.TILE_OC, 4), Map.of(Plan.TILE_OC, 16, Plan.VEC, 8), Map.of(Plan.VEC, 8),
+                    Map.of(Plan.TILE_OC, 12), Map.of(Plan.TILE_OC, 4, Plan.VEC, 8),
+                    Map.of("L1", 8, "L2", 2), Map.of("L1", 1, "L2", 16), Map.of("L0", 2, "L1", 2), Map.of("L1", 1, "L2", 1));
+            case DIRECT -> List.of();
+        };
+        Set<SortedMap<String, Integer>> out = new LinkedHashSet<>();
+        for (Map<String, Integer> change : changes) {
+            SortedMap<String, Integer> c = new TreeMap<>(d);
+            c.putAll(change);
+            if (!c.equals(d) && misfit(spec, c) == null) out.add(Collections.unmodifiableSortedMap(c));
+        }
+        return new ArrayList<>(out);
+    }
+
+    private static SortedMap<String, Integer> params(List<String> names, int... values) {
+        SortedMap<String, Integer> m = new TreeMap<>();
+        for (int i = 0; i < names.size(); i++) m.put(names.get(i), values[i]);
+        return Collections.unmodifiableSortedMap(m);
+    }
+
+    /** {@code {KSTEP=8, L0=4, ...}} as {@code KSTEP=8 L0=4 ...}: compact, for tables and reasons. */
+    public static String describe(Map<String, Integer> params) {
+        StringBuilder sb = new StringBuilder();
+        new TreeMap<>(params).forEach((k, v) -> sb.append(sb.length() == 0 ? "" : " ").append(k).append('=').append(v));
+        return sb.toString();
+    }
+}

@@ -1,0 +1,132 @@
+package org.convcl.plan;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.SortedMap;
+import java.util.TreeMap;
+
+/**
+ * Tuned tile and work-group parameters: immutable data keyed by (device key, algorithm, shape class key).
+ * The {@link Planner} looks a layer up here; a miss keeps the defaults. Every entry's parameters are
+ * validated against what its kernel accepts ({@link Tunables#validate}) when the entry is made.
+ *
+ * <p>Tables are combined with {@link #overriddenBy}: the OpenCL backend takes the shipped table and lets the
+ * user's tuning file override it entry by entry.
+ */
+public final class TuningTable {
+    private static final Comparator<Key> KEY_ORDER = Comparator.comparing(Key::deviceKey)
+            .thenComparing(Key::algorithm).thenComparing(Key::shapeClass);
+
+    /** The table without entries: every plan uses the defaults. */
+    public static final TuningTable EMPTY = new TuningTable(new TreeMap<>(KEY_ORDER));
+
+    private final SortedMap<Key, Entry> entries;
+
+    /**
+     * What an entry is for.
+     *
+     * @param deviceKey  {@link DeviceFacts#deviceKey()} of the device it was measured on
+     * @param algorithm  the kernel
+     * @param shapeClass the {@link ShapeClass#key()} of the layers it serves
+     */
+    public record Key(String deviceKey, Algorithm algorithm, String shapeClass) {
+        public Key {
+            if (deviceKey == null || deviceKey.isBlank()) throw new IllegalArgumentException("tuning entry device must not be blank, got '" + deviceKey + "'");
+            if (algorithm == null) throw new IllegalArgumentException("tuning entry algorithm must not be null");
+            if (!ShapeClass.tunable(algorithm)) throw new IllegalArgumentException("tuning entry algorithm " + algorithm + " is not tunable");
+            if (shapeClass == null || shapeClass.isBlank()) throw new IllegalArgumentException("tuning entry class must not be blank, got '" + shapeClass + "'");
+        }
+    }
+
+    /**
+     * One tuned parameter set.
+     *
+     * @param key    device, algorithm and shape class
+     * @param params the kernel's parameters, all of them ({@link Tunables#names})
+     * @param note   free text for people (what was measured, when); may be empty
+     */
+    public record Entry(Key key, SortedMap<String, Integer> params, String note) {
+        public Entry {
+            if (key == null) throw new IllegalArgumentException("tuning entry key must not be null");
+            Tunables.validate(key.algorithm(), params);
+            params = Collections.unmodifiableSortedMap(new TreeMap<>(params));
+            note = note == null ? "" : note;
+        }
+
+        /** An entry for (device, algorithm, shape class). */
+        public Entry(String deviceKey, ShapeClass shapeClass, Map<String, Integer> params, String note) {
+            this(new Key(deviceKey, shapeClass.algorithm(), shapeClass.key()), new TreeMap<>(params), note);
+        }
+    }
+
+    private TuningTable(SortedMap<Key, Entry> entries) {
+        this.entries = Collections.unmodifiableSortedMap(entries);
+    }
+
+    /** A table of {@code entries}; two entries with the same key are an error naming the key. */
+    public static TuningTable of(Collection<Entry> entries) {
+        SortedMap<Key, Entry> map = new TreeMap<>(KEY_ORDER);
+        for (Entry e : entries) {
+            if (e == null) throw new IllegalArgumentException("tuning entries must not be null");
+            if (map.put(e.key(), e) != null) throw new IllegalArgumentException("duplicate tuning entry for " + e.key());
+        }
+        return new TuningTable(map);
+    }
+
+    /** The entry for a layer of {@code shapeClass} on the device {@code deviceKey}, if any. */
+    public Optional<Entry> lookup(String deviceKey, ShapeClass shapeClass) {
+        return Optional.ofNullable(entries.get(new Key(deviceKey, shapeClass.algorithm(), shapeClass.key())));
+    }
+
+    /** This table with {@code other}'s entries added, replacing entries of the same key. */
+    public TuningTable overriddenBy(TuningTable other) {
+        SortedMap<Key, Entry> map = new TreeMap<>(KEY_ORDER);
+        map.putAll(entries);
+        map.putAll(other.entries);
+        return new TuningTable(map);
+    }
+
+    /** This table with {@code entry} added (replacing the entry of the same key). */
+    public TuningTable with(Entry entry) {
+        return overriddenBy(of(List.of(entry)));
+    }
+
+    /** This table without the entry for {@code key} (the same table when there is none). */
+    public TuningTable without(Key key) {
+        if (!entries.containsKey(key)) return this;
+        SortedMap<Key, Entry> map = new TreeMap<>(KEY_ORDER);
+        map.putAll(entries);
+        map.remove(key);
+        return new TuningTable(map);
+    }
+
+    /** Only the entries of one device. */
+    public TuningTable forDevice(String deviceKey) {
+        SortedMap<Key, Entry> map = new TreeMap<>(KEY_ORDER);
+        entries.forEach((k, e) -> { if (k.deviceKey().equals(deviceKey)) map.put(k, e); });
+        return new TuningTable(map);
+    }
+
+    /** Every entry, sorted by device, algorithm and shape class. */
+    public List<Entry> entries() { return List.copyOf(new ArrayList<>(entries.values())); }
+
+    public int size() { return entries.size(); }
+
+    public boolean isEmpty() { return entries.isEmpty(); }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof TuningTable t && entries.equals(t.entries);
+    }
+
+    @Override
+    public int hashCode() { return entries.hashCode(); }
+
+    @Override
+    public String toString() { return "TuningTable[" + entries.size() + " entries]"; }
+}

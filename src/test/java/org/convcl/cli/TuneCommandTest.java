@@ -1,0 +1,58 @@
+package org.convcl.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.convcl.TestBackends;
+import org.convcl.opencl.TuningFiles;
+import org.convcl.plan.TuningTable;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TuneCommandTest {
+    @TempDir
+    Path dir;
+
+    private Path suites() throws Exception {
+        Path suites = Files.createDirectories(dir.resolve("suites"));
+        Files.writeString(suites.resolve("tiny.json"), """
+                {"suite": "tiny", "cases": [
+                  {"name": "pw", "kind": "pointwise", "cin": 16, "h": 9, "w": 11, "cout": 24, "kh": 1, "kw": 1},
+                  {"name": "dw", "kind": "depthwise", "cin": 8, "h": 13, "w": 13, "cout": 8, "kh": 3, "kw": 3, "pad": 1, "groups": 8}
+                ]}""");
+        return suites;
+    }
+
+    @Test
+    void tinyTuneWritesAValidTuningFileAndPrintsOneRowPerLayer() throws Exception {
+        TestBackends.opencl(); // fails (strict) or aborts without a device
+        Path out = dir.resolve("tuning.json");
+        CliTest.Result r = CliTest.convcl("tune", "--suites-dir", suites().toString(), "--suite", "tiny", "--runs", "2",
+                "--warmup", "0", "--max-candidates", "2", "--out", out.toString());
+        assertEquals(0, r.exitCode(), r.err());
+        TuningTable table = TuningFiles.load(out);
+        assertTrue(table.size() <= 2, table.entries().toString());
+        table.entries().forEach(e -> assertTrue(e.key().shapeClass().endsWith(",n1"), e.toString()));
+        assertTrue(r.out().contains("tiny/pw") && r.out().contains("tiny/dw"), r.out());
+        assertTrue(r.out().contains("default ms") && r.out().contains("wrote " + out), r.out());
+    }
+
+    @Test
+    void badOptionsAndACorruptExistingFileAreUsageErrors() throws Exception {
+        CliTest.Result runs = CliTest.convcl("tune", "--suites-dir", suites().toString(), "--runs", "0");
+        assertEquals(Main.EXIT_USAGE, runs.exitCode());
+        assertTrue(runs.err().contains("runs"), runs.err());
+        CliTest.Result suite = CliTest.convcl("tune", "--suites-dir", suites().toString(), "--suite", "nope");
+        assertEquals(Main.EXIT_USAGE, suite.exitCode());
+        assertTrue(suite.err().contains("unknown suite 'nope'"), suite.err());
+        TestBackends.opencl();
+        Path corrupt = dir.resolve("corrupt.json");
+        Files.writeString(corrupt, "{\"format\": ");
+        CliTest.Result bad = CliTest.convcl("tune", "--suites-dir", suites().toString(), "--runs", "1", "--out", corrupt.toString());
+        assertEquals(Main.EXIT_USAGE, bad.exitCode(), bad.out());
+        assertTrue(bad.err().contains("cannot read the existing tuning file") && bad.err().contains(corrupt.toString()), bad.err());
+        assertEquals("{\"format\": ", Files.readString(corrupt)); // left as it was
+    }
+}
