@@ -23,6 +23,7 @@ import org.convcl.cli.bench.BenchCase;
 import org.convcl.cli.bench.BenchResult;
 import org.convcl.cli.bench.BenchRunner;
 import org.convcl.cli.bench.ClBlast;
+import org.convcl.cli.bench.FirstCall;
 import org.convcl.cli.bench.ProgressBar;
 import org.convcl.cli.bench.Report;
 import org.convcl.cli.bench.ReportWriter;
@@ -126,6 +127,10 @@ public final class BenchCommand implements Callable<Integer> {
                 compare == null ? null : compare.toAbsolutePath().toString(), wall, loadBefore);
         Path dir = reportDir(plan.outParent, started, plan.allDevices());
         ReportWriter.write(report, dir, plan.repoRoot);
+        List<String> firstCalls = firstCalls(plan.devices, stderr);
+        if (!firstCalls.isEmpty()) {
+            ReportWriter.appendSection(dir, "First call", String.join("\n", firstCalls.stream().map(l -> "- " + l).toList()));
+        }
 
         if (format.equals("jsonl")) {
             stdout.print(ReportWriter.jsonLines(report.results()));
@@ -144,6 +149,14 @@ public final class BenchCommand implements Callable<Integer> {
                 stdout.print(report.clblast().casesTable().plain());
             }
         }
+        if (!format.equals("jsonl")) {
+            String totals = report.stackTotals();
+            if (!totals.isEmpty()) {
+                stdout.println();
+                stdout.print(totals);
+            }
+            firstCalls.forEach(l -> stdout.println("First call: " + l));
+        }
         stdout.flush();
         if (!outcome.notApplicable().isEmpty()) {
             stderr.println("convcl bench: " + outcome.notApplicable().size() + " case(s) n/a on CLBlast (no number): "
@@ -156,6 +169,23 @@ public final class BenchCommand implements Callable<Integer> {
         stderr.printf(Locale.ROOT, "Report: %s (%.1f s)%n", dir, wall);
         stderr.flush();
         return outcome.failures().isEmpty() ? 0 : 1;
+    }
+
+    /** Cold and warm first-call latency on each OpenCL device benchmarked; a probe that fails is reported, not fatal. */
+    private static List<String> firstCalls(List<DeviceInfo> devices, PrintWriter stderr) {
+        List<String> lines = new ArrayList<>();
+        for (DeviceInfo d : devices) {
+            if (d.backend() != DeviceInfo.BackendKind.OPENCL) continue;
+            try {
+                lines.add(d.id() + " " + d.name() + ": " + FirstCall.measure(d).describe());
+            } catch (IOException e) {
+                stderr.println("convcl bench: " + e.getMessage());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        return lines;
     }
 
     /**

@@ -148,6 +148,12 @@ public final class ReportWriter {
         return out;
     }
 
+    /** Appends a {@code ## title} section to the summary of a written report. */
+    public static void appendSection(Path dir, String title, String markdown) throws IOException {
+        Files.writeString(dir.resolve(SUMMARY), "\n## " + title + "\n\n" + markdown + "\n", StandardCharsets.UTF_8,
+                java.nio.file.StandardOpenOption.APPEND);
+    }
+
     /** The Markdown summary: how the run was made, the seed pairs, the per-case table, failures and charts. */
     public static String summary(Report report, List<Path> charts) {
         StringBuilder sb = new StringBuilder();
@@ -176,6 +182,11 @@ public final class ReportWriter {
                     + "form (1/(1/N + 1/Dk²), K²/2K, or seed 002's γ and √γ totals), equal by construction; *achieved* = "
                     + "time(standard) / Σ time(separable members).\n\n");
             sb.append(report.pairsTable().markdown());
+        }
+        String totals = report.stackTotals();
+        if (!totals.isEmpty()) {
+            sb.append("\n## ").append(totals.lines().findFirst().orElseThrow()).append("\n\n```\n")
+                    .append(totals.substring(totals.indexOf('\n') + 1)).append("```\n");
         }
         ClBlastComparison blast = report.clblast();
         if (!blast.isEmpty()) {

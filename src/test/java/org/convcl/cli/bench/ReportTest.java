@@ -70,6 +70,27 @@ class ReportTest {
     }
 
     @Test
+    void stackTotalsSumTheMobileNetLayersPerSeries() {
+        Suite mobilenet = SuitesTest.repoSuites().get("mobilenet-v1");
+        List<BenchCase> cases = mobilenet.cases(false);
+        List<BenchResult> rows = new ArrayList<>();
+        for (int i = 0; i < cases.size(); i++) rows.add(row(cases.get(i), "cpu", i + 1)); // 1 + 2 + ... + n ms
+        rows.add(row(cases.get(0), "pytorch-cpu", 4.0));
+        Report r = Report.of(ZonedDateTime.parse("2026-11-22T10:00:00Z"), "convcl bench --test", List.of(DEVICE),
+                List.of(mobilenet), new BenchRunner.Options(8, 10, 2, false), rows, List.of(), null, 1.0, 0.25);
+        String totals = r.stackTotals();
+        int n = cases.size();
+        assertEquals(28, n, "MobileNet-V1 has 28 convolution layers");
+        assertTrue(totals.startsWith("MobileNet-V1 convolution stack at batch 8: sums"), totals);
+        String cpu = totals.lines().filter(l -> l.startsWith("cpu:dev")).findFirst().orElseThrow();
+        // kernel medians 1..28 sum to 406; end-to-end medians are 1.5x: 609.
+        assertTrue(cpu.contains("28 of 28") && cpu.contains("406.0") && cpu.contains("609.0"), cpu);
+        String torch = totals.lines().filter(l -> l.startsWith("pytorch-cpu:dev")).findFirst().orElseThrow();
+        assertTrue(torch.contains("1 of 28") && torch.contains("4.00") && torch.contains("6.00"), torch);
+        assertEquals("", report(rows).stackTotals(), "no totals when the suite did not run");
+    }
+
+    @Test
     void aPairWithAMissingMemberIsNotReported() {
         SeedPair pair = SuitesTest.repoSuites().get("seed-pairs").pairs(true).get(0);
         List<BenchResult> rows = new ArrayList<>(pairRows(pair, "cpu", 12.0, 1.0, 2.0));
