@@ -3,7 +3,7 @@
 # scripts/suites, and write the report to bench-results/<timestamp>-<device>/.
 #
 #   scripts/bench.sh                 the quick subset (under 2 minutes on a 2-core machine with PoCL)
-#   scripts/bench.sh --full          every case of every suite
+#   scripts/bench.sh --full          every case of every suite, at batch 1 and then at batch 8
 #   scripts/bench.sh --full --batch 8 --suite mobilenet-v1,seed-pairs
 #   scripts/bench.sh --no-torch      skip the PyTorch comparison
 #   scripts/bench.sh --full --backend opencl,clblast   convcl next to CLBlast (JOCLBlast) on each OpenCL device
@@ -39,54 +39,6 @@ if stale; then
   (cd "$root" && mvn -q -B -DskipTests package >&2) || { echo "bench.sh: build failed" >&2; exit 1; }
 fi
 
-# Help, version and explicit --compare / --format runs go straight to the tool.
-compare=()
-want_torch=$torch
-for a in "${args[@]+"${args[@]}"}"; do
-  case "$a" in
-    -h|--help|-V|--version|--compare|--compare=*) want_torch=no ;;
-  esac
-done
-
-if [[ $want_torch == yes ]] && "$torch_python" -c 'import torch' >/dev/null 2>&1; then
-  # The PyTorch run takes the same suite, batch, runs and warm-up options.
-  py_args=()
-  i=0
-  while (( i < ${#args[@]} )); do
-    a="${args[$i]}"
-    case "$a" in
-      --suite|--batch|--runs|--warmup|--suites-dir)
-        (( i + 1 < ${#args[@]} )) && py_args+=("$a" "${args[$((i + 1))]}"); i=$((i + 1)) ;;
-      --suite=*|--batch=*|--runs=*|--warmup=*|--suites-dir=*) py_args+=("$a") ;;
-    esac
-    i=$((i + 1))
-  done
-  mkdir -p "$root/bench-results"
-  torch_out="$root/bench-results/pytorch-$(date +%Y%m%d-%H%M%S).jsonl"
-  echo "bench.sh: measuring PyTorch on the same cases ($torch_out)" >&2
-  if "$torch_python" "$root/scripts/compare_pytorch.py" "${quick[@]+"${quick[@]}"}" \
-      "${py_args[@]+"${py_args[@]}"}" --out "$torch_out"; then
-    compare=(--compare "$torch_out")
-  else
-    echo "bench.sh: the PyTorch comparison failed; continuing without it" >&2
-  fi
-elif [[ $want_torch == yes ]]; then
-  echo "bench.sh: $torch_python has no PyTorch (apt-get install python3-torch); no comparison" >&2
-fi
-
-# The repository's suites and results folder, unless given.
-defaults=(--suites-dir "$root/scripts/suites" --out "$root/bench-results")
-for a in "${args[@]+"${args[@]}"}"; do
-  case "$a" in
-    --suites-dir|--suites-dir=*) defaults=("${defaults[@]:2}") ;;
-  esac
-done
-for a in "${args[@]+"${args[@]}"}"; do
-  case "$a" in
-    --out|--out=*) defaults=("${defaults[@]:0:${#defaults[@]}-2}") ;;
-  esac
-done
-
 # PoCL installs its own signal handlers, which can take signals the JVM relies on (it uses SIGSEGV and SIGFPE
 # internally) and kill it with no hs_err report. The JDK's signal-chaining library keeps the JVM's handlers first.
 java_home="$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")"
@@ -94,6 +46,73 @@ if [[ -f "$java_home/lib/libjsig.so" ]]; then
   export LD_PRELOAD="$java_home/lib/libjsig.so${LD_PRELOAD:+:$LD_PRELOAD}"
 fi
 
-# shellcheck disable=SC2086
-exec java ${JAVA_OPTS:-} -jar "$jar" bench "${defaults[@]+"${defaults[@]}"}" \
-  "${quick[@]+"${quick[@]}"}" "${compare[@]+"${compare[@]}"}" "${args[@]+"${args[@]}"}"
+# One benchmark run: PyTorch first (when available), then `convcl bench` with the comparison merged in.
+# Arguments: the `convcl bench` arguments of this run.
+run_bench() {
+  local args=("$@")
+  # Help, version and explicit --compare / --format runs go straight to the tool.
+  compare=()
+  want_torch=$torch
+  for a in "${args[@]+"${args[@]}"}"; do
+    case "$a" in
+      -h|--help|-V|--version|--compare|--compare=*) want_torch=no ;;
+    esac
+  done
+
+  if [[ $want_torch == yes ]] && "$torch_python" -c 'import torch' >/dev/null 2>&1; then
+    # The PyTorch run takes the same suite, batch, runs and warm-up options.
+    py_args=()
+    i=0
+    while (( i < ${#args[@]} )); do
+      a="${args[$i]}"
+      case "$a" in
+        --suite|--batch|--runs|--warmup|--suites-dir)
+          (( i + 1 < ${#args[@]} )) && py_args+=("$a" "${args[$((i + 1))]}"); i=$((i + 1)) ;;
+        --suite=*|--batch=*|--runs=*|--warmup=*|--suites-dir=*) py_args+=("$a") ;;
+      esac
+      i=$((i + 1))
+    done
+    mkdir -p "$root/bench-results"
+    torch_out="$root/bench-results/pytorch-$(date +%Y%m%d-%H%M%S).jsonl"
+    echo "bench.sh: measuring PyTorch on the same cases ($torch_out)" >&2
+    if "$torch_python" "$root/scripts/compare_pytorch.py" "${quick[@]+"${quick[@]}"}" \
+        "${py_args[@]+"${py_args[@]}"}" --out "$torch_out"; then
+      compare=(--compare "$torch_out")
+    else
+      echo "bench.sh: the PyTorch comparison failed; continuing without it" >&2
+    fi
+  elif [[ $want_torch == yes ]]; then
+    echo "bench.sh: $torch_python has no PyTorch (apt-get install python3-torch); no comparison" >&2
+  fi
+
+  # The repository's suites and results folder, unless given.
+  defaults=(--suites-dir "$root/scripts/suites" --out "$root/bench-results")
+  for a in "${args[@]+"${args[@]}"}"; do
+    case "$a" in
+      --suites-dir|--suites-dir=*) defaults=("${defaults[@]:2}") ;;
+    esac
+  done
+  for a in "${args[@]+"${args[@]}"}"; do
+    case "$a" in
+      --out|--out=*) defaults=("${defaults[@]:0:${#defaults[@]}-2}") ;;
+    esac
+  done
+
+  # shellcheck disable=SC2086
+  java ${JAVA_OPTS:-} -jar "$jar" bench "${defaults[@]+"${defaults[@]}"}" \
+    "${quick[@]+"${quick[@]}"}" "${compare[@]+"${compare[@]}"}" "${args[@]+"${args[@]}"}"
+}
+
+# --full without --batch measures batch 1 and then batch 8 (two report folders); otherwise one run.
+explicit_batch=no
+for a in "${args[@]+"${args[@]}"}"; do
+  case "$a" in --batch|--batch=*) explicit_batch=yes ;; esac
+done
+if [[ ${#quick[@]} -eq 0 && $explicit_batch == no ]]; then
+  status=0
+  for batch in 1 8; do
+    run_bench "${args[@]+"${args[@]}"}" --batch "$batch" || status=$?
+  done
+  exit "$status"
+fi
+run_bench "${args[@]+"${args[@]}"}"
