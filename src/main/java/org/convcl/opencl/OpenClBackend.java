@@ -286,6 +286,25 @@ public final class OpenClBackend implements Backend {
         return t;
     }
 
+    /** The two tensors of one forward, owned by this backend, distinct, and shaped as the operation requires. */
+    record Io(ClTensor src, ClTensor dst) {}
+
+    /**
+     * Checks a forward's tensors: both this backend's and open, not the same tensor, and {@code output} shaped
+     * {@code outputShape} of the input's shape ({@code what} names the operation in the message).
+     */
+    Io io(DeviceTensor input, DeviceTensor output, java.util.function.UnaryOperator<Shape> outputShape, Object what) {
+        ClTensor src = own(input, "input");
+        ClTensor dst = own(output, "output");
+        if (src == dst) throw new IllegalArgumentException("input and output must be different tensors, got " + src.name() + " twice");
+        Shape expected = outputShape.apply(src.shape());
+        if (!dst.shape().equals(expected)) {
+            throw new IllegalArgumentException("output shape " + dst.shape() + " does not match " + expected
+                    + ", the output of " + what + " for input shape " + src.shape());
+        }
+        return new Io(src, dst);
+    }
+
     private static String describe(Backend b) {
         return b == null ? "null" : b.device().describe() + " (" + b.getClass().getSimpleName() + "@"
                 + Integer.toHexString(System.identityHashCode(b)) + ")";

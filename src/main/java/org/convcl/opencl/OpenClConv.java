@@ -103,15 +103,10 @@ final class OpenClConv implements PreparedConv {
     public Backend backend() { return backend; }
 
     private long run(DeviceTensor input, DeviceTensor output, boolean profile) {
-        ClTensor src = backend.own(input, "input");
-        ClTensor dst = backend.own(output, "output");
-        if (src == dst) throw new IllegalArgumentException("input and output must be different tensors, got " + src.name() + " twice");
+        OpenClBackend.Io io = backend.io(input, output, spec::outputShape, spec);
+        ClTensor src = io.src(), dst = io.dst();
         Shape in = src.shape();
-        Shape expected = spec.outputShape(in);
-        if (!dst.shape().equals(expected)) {
-            throw new IllegalArgumentException("output shape " + dst.shape() + " does not match " + expected
-                    + ", the output of " + spec + " for input shape " + in);
-        }
+        Shape expected = dst.shape();
         Launch launch = launches.computeIfAbsent(in, this::planFor);
         synchronized (this) {
             checkOpen();

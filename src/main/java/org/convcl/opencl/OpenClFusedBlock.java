@@ -97,15 +97,10 @@ final class OpenClFusedBlock implements PreparedBlock {
     public Backend backend() { return backend; }
 
     private long run(DeviceTensor input, DeviceTensor output, boolean profile) {
-        ClTensor src = backend.own(input, "input");
-        ClTensor dst = backend.own(output, "output");
-        if (src == dst) throw new IllegalArgumentException("input and output must be different tensors, got " + src.name() + " twice");
+        OpenClBackend.Io io = backend.io(input, output, block::outputShape, block);
+        ClTensor src = io.src(), dst = io.dst();
         Shape in = src.shape();
-        Shape expected = block.outputShape(in);
-        if (!dst.shape().equals(expected)) {
-            throw new IllegalArgumentException("output shape " + dst.shape() + " does not match " + expected
-                    + ", the output of " + block + " for input shape " + in);
-        }
+        Shape expected = dst.shape();
         ConvSpec dw = block.depthwise();
         long[] local = tiling.local();
         long[] global = tiling.global(expected);
