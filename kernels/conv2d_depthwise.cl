@@ -10,7 +10,10 @@
  * into the neighbouring rows (or, at the buffer's ends, come from a private copy of the span) and lanes
  * outside the row are skipped, never multiplied by a padded zero, so non-finite weights propagate. The block of the last columns is shifted back
  * to end at the last output (rewriting a few outputs with identical values) unless the row is narrower
- * than VEC; rows past h_out are computed on clamped input and not stored.
+ * than VEC (7x7, 14x14 planes): then a row is stored as a whole vector when its extra lanes fall into later
+ * rows of the same work-item (stored after it, so overwritten), and the tile's last row in a few vector
+ * stores; rows past h_out are computed on clamped input and not stored. TILE_Y 7 divides the
+ * 112/56/28/14/7 planes of MobileNet and ResNet exactly (no wasted rows).
  * Grid: dim0 = ceil(w_out / VEC), dim1 = ceil(h_out / TILE_Y), dim2 = n_batch · c_in; padded to the local
  * size. Channels batched in dim2 of the local size keep small images (7×7) filling the device.
  *
@@ -44,6 +47,23 @@
 
 /* input rows read by TILE_Y output rows */
 #define ROWS ((TILE_Y - 1) * SH + (KH - 1) * DH + 1)
+
+/* stores the first count (< VEC) lanes of v as a few vector stores (count's binary digits) */
+inline void convcl_store_partial(VFLOAT v, __global float *out, int count) {
+    float vs[VEC];
+    VSTORE(v, 0, vs);
+    int j = 0;
+#if VEC > 8
+    if (count & 8) { vstore8(vload8(0, vs + j), 0, out + j); j += 8; }
+#endif
+#if VEC > 4
+    if (count & 4) { vstore4(vload4(0, vs + j), 0, out + j); j += 4; }
+#endif
+#if VEC > 2
+    if (count & 2) { vstore2(vload2(0, vs + j), 0, out + j); j += 2; }
+#endif
+    if (count & 1) out[j] = vs[j];
+}
 
 __kernel void conv2d_depthwise(__global const float *restrict src, __global const float *restrict wei,
                                __global const float *restrict bia, __global float *restrict dst,
@@ -120,10 +140,12 @@ __kernel void conv2d_depthwise(__global const float *restrict src, __global cons
             const VFLOAT v = convcl_epilogue_v(acc[m][t], bia, o);
             if (whole) {
                 VSTORE(v, 0, out + oy * w_out);
+            } else if ((oy + 1) * w_out + VEC - w_out <= min(oy0 + TILE_Y, h_out) * w_out) {
+                /* narrow row (w_out < VEC, ox0 == 0): the extra lanes land in later rows of this tile,
+                 * which are stored after this one and overwrite them */
+                VSTORE(v, 0, out + oy * w_out);
             } else {
-                float vs[VEC];
-                VSTORE(v, 0, vs);
-                for (int j = 0; j < w_out - ox0; j++) out[oy * w_out + j] = vs[j];
+                convcl_store_partial(v, out + oy * w_out, w_out);
             }
         }
     }

@@ -107,7 +107,7 @@ public final class Tunables {
 
     /**
      * The tuner's candidates for {@code spec} on {@code algorithm}, without the defaults and without those the
-     * spec cannot run ({@link #misfit}); 6 to 10 per kernel.
+     * spec cannot run ({@link #misfit}); 6 to 11 per kernel.
      */
     public static List<SortedMap<String, Integer>> candidates(Algorithm algorithm, ConvSpec spec) {
         SortedMap<String, Integer> d = defaults(algorithm, spec);
@@ -120,7 +120,9 @@ public final class Tunables {
             case DEPTHWISE -> List.of(
                     Map.of(Plan.TILE_Y, 2), Map.of(Plan.TILE_Y, 8), Map.of(Plan.VEC, 16), Map.of(Plan.VEC, 16, Plan.TILE_Y, 2),
                     Map.of(Plan.VEC, 4, Plan.TILE_Y, 8), Map.of("L0", 8), Map.of("L0", 1, "GROUP", 1),
-                    Map.of("GROUP", 64), Map.of("GROUP", 4));
+                    Map.of("GROUP", 64), Map.of("GROUP", 4),
+                    // 7 rows: a whole 7×7 plane, or half a 14×14 one, per work-item (no rows past the image)
+                    Map.of(Plan.TILE_Y, 7), Map.of(Plan.VEC, 16, Plan.TILE_Y, 7));
             case IMPLICIT_GEMM -> List.of(
                     Map.of(Plan.TILE_OC, 4), Map.of(Plan.TILE_OC, 16, Plan.VEC, 8), Map.of(Plan.VEC, 8),
                     Map.of(Plan.TILE_OC, 12), Map.of(Plan.TILE_OC, 4, Plan.VEC, 8),

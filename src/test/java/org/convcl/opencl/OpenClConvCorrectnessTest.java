@@ -3,7 +3,10 @@ package org.convcl.opencl;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
+import java.util.SortedMap;
 import java.util.stream.Stream;
 import org.convcl.Activation;
 import org.convcl.Backend;
@@ -17,6 +20,10 @@ import org.convcl.Tensor;
 import org.convcl.TensorAssert;
 import org.convcl.TestBackends;
 import org.convcl.plan.Algorithm;
+import org.convcl.plan.ShapeClass;
+import org.convcl.plan.Tunables;
+import org.convcl.plan.TuningTable;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -86,6 +93,39 @@ class OpenClConvCorrectnessTest {
             Tensor actual = conv.forward(x);
             TensorAssert.assertClose(expected, actual, spec.reductionLength(),
                     name + ": " + spec + ", input " + input + ", seed " + seed + ", plan " + conv.plan());
+        }
+    }
+
+    /** γ = 2, 3x3, pad 1: the spec whose depthwise parameter sets run on narrow planes below. */
+    private static final ConvSpec NARROW_DW = ConvSpec.depthwise(6, 2, 3).padding(1).build();
+
+    static Stream<SortedMap<String, Integer>> depthwiseParameterSets() {
+        List<SortedMap<String, Integer>> sets = new ArrayList<>(Tunables.candidates(Algorithm.DEPTHWISE, NARROW_DW));
+        sets.add(0, Tunables.defaults(Algorithm.DEPTHWISE, NARROW_DW));
+        return sets.stream();
+    }
+
+    /**
+     * Every depthwise parameter set the tuner tries, on planes narrower than its vector (7x7, 14x14 and width
+     * 3, where a row's extra lanes reach several later rows), with heights that leave a partial row tile.
+     */
+    @Tag("slow") // one program build per parameter set
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("depthwiseParameterSets")
+    void depthwiseParameterSetsMatchTheReferenceOnNarrowPlanes(SortedMap<String, Integer> params) {
+        OpenClBackend backend = (OpenClBackend) TestBackends.opencl();
+        Random random = new Random(params.hashCode());
+        float[] w = uniform(random, NARROW_DW.weightCount());
+        Epilogue epilogue = epilogue(Post.BIAS_RELU6, NARROW_DW.outChannels(), random);
+        for (Shape input : List.of(new Shape(2, 6, 7, 7), new Shape(1, 6, 14, 14), new Shape(1, 6, 9, 3))) {
+            Tensor x = Tensor.of(uniform(random, input.count()), input);
+            TuningTable table = TuningTable.of(List.of(new TuningTable.Entry(backend.facts().deviceKey(),
+                    ShapeClass.of(Algorithm.DEPTHWISE, NARROW_DW, input), params, "narrow planes")));
+            try (PreparedConv conv = backend.prepare(NARROW_DW, w, epilogue, table)) {
+                String reason = ((OpenClConv) conv).launchPlan(input).reason();
+                TensorAssert.assertClose(Reference.conv2d(x, NARROW_DW, w, epilogue), conv.forward(x),
+                        NARROW_DW.reductionLength(), "input " + input + ", params " + params + ", plan " + reason);
+            }
         }
     }
 
