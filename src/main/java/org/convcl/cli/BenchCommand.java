@@ -55,7 +55,7 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--backend", paramLabel = "all|opencl|cpu|clblast", split = ",",
             description = "Backends to run, comma-separated (default: all). clblast runs CLBlast (JOCLBlast) on each "
                     + "OpenCL device as a yardstick: SGEMM for pointwise, convgemm for other groups=1 layers, n/a otherwise; "
-                    + "'all' includes it when JOCLBlast loads.")
+                    + "'all' includes it when JOCLBlast loads, except with --quick.")
     private List<String> backends = new ArrayList<>(List.of("all"));
 
     @Option(names = "--device", paramLabel = "FILTER", split = ",",
@@ -230,7 +230,8 @@ public final class BenchCommand implements Callable<Integer> {
         for (String b : backends) {
             String name = b.trim().toLowerCase(Locale.ROOT);
             switch (name) {
-                case "all", "auto" -> wanted.addAll(List.of("opencl", "cpu", "clblast"));
+                // The quick run leaves CLBlast out: compiling its kernels costs about 20 s on a fresh machine.
+                case "all", "auto" -> wanted.addAll(quick ? List.of("opencl", "cpu") : List.of("opencl", "cpu", "clblast"));
                 case "opencl", "cpu", "clblast" -> wanted.add(name);
                 default -> throw new IllegalArgumentException("--backend must be all, opencl, cpu or clblast "
                         + "(comma-separated), got '" + b + "'");
