@@ -35,8 +35,8 @@ stale() {
       -newer "$jar" -type f -print -quit 2>/dev/null)" ]]
 }
 if stale; then
-  echo "bench.sh: building $jar (mvn -q -B -DskipTests package)..." >&2
-  (cd "$root" && mvn -q -B -DskipTests package >&2) || { echo "bench.sh: build failed" >&2; exit 1; }
+  echo "bench.sh: building $jar (mvn -q -B -Dmaven.test.skip=true package)..." >&2
+  (cd "$root" && mvn -q -B -Dmaven.test.skip=true package >&2) || { echo "bench.sh: build failed" >&2; exit 1; }
 fi
 
 # PoCL installs its own signal handlers, which can take signals the JVM relies on (it uses SIGSEGV and SIGFPE
