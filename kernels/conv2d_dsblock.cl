@@ -11,9 +11,9 @@
  *      stay in L1/L2). A row piece of at least VEC pixels is covered by whole vectors, the last one shifted back
  *      to end at the piece's end (recomputing a few identical values); a shorter piece (where the strip starts
  *      or ends mid-row, or rows narrower than VEC) computes one vector inside the row and stores only its
- *      lanes. A vector whose taps all lie inside the input row loads them directly; one at the row's edges
- *      skips padding taps with a select (never multiplying a padded zero, so an infinite weight next to
- *      padding stays finite). Padded rows are skipped. No halo is recomputed: the pointwise step is 1×1.
+ *      lanes. Taps load as vectors; lanes whose tap falls into the padding skip it by a masked FMA (never
+ *      multiplying a padded zero, so an infinite weight next to padding stays finite). Padded rows are
+ *      skipped. No halo is recomputed: the pointwise step is 1×1.
  *   2. pointwise: the strip's GEMM out[o][p] = Σ_c W[c][o]·tile[c][p] in register tiles of OC_TILE output
  *      channels × PIX_VECS vectors of VEC pixels (one float-vector register each), K = MID walked one channel at
  *      a time (the weights of OC_TILE channels are consecutive in the transposed matrix), epilogue fused,
@@ -90,6 +90,13 @@ typedef int8 intv;
 #else
 #error "VEC must be 8 or 16"
 #endif
+/* Unaligned whole-vector access through a 4-byte-aligned vector type: one vector load or store, where the
+ * vloadN/vstoreN of some implementations split into pieces. */
+typedef floatv floatv_u __attribute__((aligned(4)));
+#define LOAD_G(p) (*(__global const floatv_u *)(p))
+#define LOAD_L(p) (*(__local const floatv_u *)(p))
+#define STORE_G(p, v) (*(__global floatv_u *)(p) = (v))
+#define STORE_L(p, v) (*(__local floatv_u *)(p) = (v))
 #if STRIP % VEC != 0 || STRIP < VEC
 #error "STRIP must be a positive multiple of VEC"
 #endif
@@ -107,12 +114,12 @@ floatv dsblock_activate(floatv v, const int code) {
     return v;
 }
 
-/* The VEC taps row[t·SW] (t = 0 … VEC−1) when all TAP_READ floats from row lie inside the buffer. */
+/* The VEC taps row[t·SW] (t = 0 … VEC−1), read directly (the caller knows all TAP_READ floats lie inside the buffer). */
 inline floatv taps_inside(__global const float *row) {
 #if SW == 1
-    return VLOADV(0, row);
+    return LOAD_G(row);
 #elif SW == 2
-    const floatv a = VLOADV(0, row), b = VLOADV(0, row + VEC);
+    const floatv a = LOAD_G(row), b = LOAD_G(row + VEC);
     return (floatv)(a.even, b.even);
 #else
     float t[VEC];
@@ -131,37 +138,41 @@ inline floatv taps_clamped(__global const float *row, int ix, int w_in) {
 }
 
 /* The depthwise sums (before bias) of output row oy, lanes x0 + t, of the channel whose input plane starts at
- * element plane_at of src. `inside`: every tap of every lane lies inside the input row, so taps load directly;
- * otherwise a lane skips each tap that falls into the padding (selected, never multiplied by a padded zero),
- * the taps coming from a direct load that runs into the neighbouring rows when it stays inside the buffer, else
- * from clamped reads. Padded rows are skipped either way. */
-__attribute__((always_inline)) inline floatv dw_vector(__global const float *restrict src, __global const float *restrict w, long plane_at,
-                        int oy, int x0, bool inside, int h_in, int w_in, int pad_top, int pad_left, long src_len) {
+ * element plane_at of src. Each lane skips the taps that fall into the padding: the lane masks of the KW tap
+ * columns are computed once and the taps accumulate by masked FMAs (selected, never multiplied by a padded zero,
+ * so an infinite weight next to padding stays finite; inside the image every lane is set and the masked FMA
+ * costs what a plain one does). Taps come from direct vector loads, which may run into the neighbouring rows,
+ * when the load stays inside the buffer, else from clamped reads. Padded rows are skipped. */
+__attribute__((always_inline)) inline floatv dw_vector(__global const float *restrict src, __global const float *restrict w,
+                                                       long plane_at, int oy, int x0, int h_in, int w_in, int pad_top,
+                                                       int pad_left, long src_len) {
     const int iy0 = oy * SH - pad_top;
     const int ix0 = x0 * SW - pad_left;
-    floatv acc = (floatv)(0.0f);
+    intv ok[KW];
+#pragma unroll
+    for (int kx = 0; kx < KW; kx++) {
+        const intv x = (intv)(ix0 + kx * DW) + LANE_IOTA * SW;
+        ok[kx] = (x >= (intv)(0)) & (x < (intv)(w_in));
+    }
+    floatv acc[KH]; /* one partial sum per kernel row: shorter dependency chains */
 #pragma unroll
     for (int ky = 0; ky < KH; ky++) {
+        acc[ky] = (floatv)(0.0f);
         const int iy = iy0 + ky * DH;
         if (iy < 0 || iy >= h_in) continue; /* a padded row: skipped */
         const long row_at = plane_at + (long)iy * w_in;
         __global const float *row = src + row_at;
-        if (inside) {
+        const bool direct = SW <= 2 && row_at + ix0 >= 0 && row_at + ix0 + ROW_SPAN <= src_len;
 #pragma unroll
-            for (int kx = 0; kx < KW; kx++) acc = fma(taps_inside(row + ix0 + kx * DW), (floatv)(w[ky * KW + kx]), acc);
-        } else {
-            const bool direct = SW <= 2 && row_at + ix0 >= 0 && row_at + ix0 + ROW_SPAN <= src_len;
-#pragma unroll
-            for (int kx = 0; kx < KW; kx++) {
-                const int ix = ix0 + kx * DW;
-                const intv x = (intv)(ix) + LANE_IOTA * SW;
-                const intv ok = (x >= (intv)(0)) & (x < (intv)(w_in));
-                const floatv t = direct ? taps_inside(row + ix) : taps_clamped(row, ix, w_in);
-                acc = select(acc, fma(t, (floatv)(w[ky * KW + kx]), acc), ok);
-            }
+        for (int kx = 0; kx < KW; kx++) {
+            const int ix = ix0 + kx * DW;
+            const floatv t = direct ? taps_inside(row + ix) : taps_clamped(row, ix, w_in);
+            acc[ky] = select(acc[ky], fma(t, (floatv)(w[ky * KW + kx]), acc[ky]), ok[kx]);
         }
     }
-    return acc;
+#pragma unroll
+    for (int ky = 1; ky < KH; ky++) acc[0] += acc[ky];
+    return acc[0];
 }
 
 /* Prefetching (PREFETCH=1) is for CPU devices, where every address space is one flat memory: the global
@@ -208,18 +219,14 @@ void dw_strip(__local float *restrict tile, __global const float *restrict src, 
             if (xb - xa >= VEC) {
                 for (int xs = xa; xs < xb; xs += VEC) {
                     const int x0 = min(xs, xb - VEC);
-                    const int ix0 = x0 * SW - pad_left;
-                    const bool inside = ix0 >= 0 && ix0 + ROW_SPAN <= w_in;
-                    const floatv v = dw_vector(src, w, plane_at, oy, x0, inside, h_in, w_in, pad_top, pad_left, src_len);
-                    VSTOREV(dsblock_activate(v + (floatv)(bias), DW_ACTIVATION), 0, out_row + x0);
+                    const floatv v = dw_vector(src, w, plane_at, oy, x0, h_in, w_in, pad_top, pad_left, src_len);
+                    STORE_L(out_row + x0, dsblock_activate(v + (floatv)(bias), DW_ACTIVATION));
                 }
             } else {
                 /* a piece shorter than a vector: one vector inside the row (or from x = 0 when the row is
                  * narrower than a vector), of which only the piece's lanes are stored */
                 const int x0 = max(0, xb - VEC);
-                const int ix0 = x0 * SW - pad_left;
-                const bool inside = x0 + VEC <= w_out && ix0 >= 0 && ix0 + ROW_SPAN <= w_in;
-                const floatv v = dw_vector(src, w, plane_at, oy, x0, inside, h_in, w_in, pad_top, pad_left, src_len);
+                const floatv v = dw_vector(src, w, plane_at, oy, x0, h_in, w_in, pad_top, pad_left, src_len);
                 float lanes[VEC];
                 VSTOREV(dsblock_activate(v + (floatv)(bias), DW_ACTIVATION), 0, lanes);
                 for (int x = xa; x < xb; x++) out_row[x] = lanes[x - x0];
@@ -264,7 +271,7 @@ void gemm_strip(__local const float *restrict tile, __global const float *restri
         for (int c = 0; c < MID; c++, wk += OC_TILE, xk += STRIP) {
             floatv x[PIX_VECS];
 #pragma unroll
-            for (int j = 0; j < PIX_VECS; j++) x[j] = VLOADV(0, xk + at[j]);
+            for (int j = 0; j < PIX_VECS; j++) x[j] = LOAD_L(xk + at[j]);
 #pragma unroll
             for (int i = 0; i < OC_TILE; i++) {
                 const floatv wv = (floatv)(wk[i]);
@@ -287,7 +294,7 @@ void gemm_strip(__local const float *restrict tile, __global const float *restri
                 if (v0 + j >= vectors) break;
                 const floatv r = dsblock_activate(acc[i][j] + bias, ACTIVATION);
                 if (len >= VEC) {
-                    VSTOREV(r, 0, out + at[j]);
+                    STORE_G(out + at[j], r);
                 } else {
                     float lanes[VEC];
                     VSTOREV(r, 0, lanes);

@@ -36,7 +36,7 @@ public final class BlockPlanner {
      */
     public static final long TILE_BUDGET_BYTES = 512 * 1024;
     /** Work-items per compute unit the fused grid aims at; fewer strips than that split the output channels. */
-    public static final int ITEMS_PER_UNIT = Integer.getInteger("tmp.items", 4); // TMP
+    public static final int ITEMS_PER_UNIT = 4;
     /**
      * AUTO takes the fused OpenCL path only for stride-1 blocks with at most this many intermediate channels
      * (see {@link #chooseOpenCl}). Measured on PoCL (docs/separable.md): there the fused kernel ran at 0.87–1.46×
@@ -97,9 +97,16 @@ public final class BlockPlanner {
             long wanted = (long) ITEMS_PER_UNIT * computeUnits;
             int stripLength = stripLength(output.w());
             if ((pixels + stripLength - 1) / stripLength * output.n() < wanted) {
-                // too few strips: shorter ones (down to one register tile's pixels) before splitting the channels
-                long perItem = (pixels * output.n() + wanted - 1) / wanted;
-                stripLength = (int) Math.min(stripLength, Math.max((long) vec * pixVecs, (perItem + vec - 1) / vec * vec));
+                // too few strips: shorter ones, down to one register tile's pixels, before splitting the channels
+                // (which recomputes the depthwise step); whole rows when a row fits a strip
+                int least = vec * pixVecs;
+                if (output.w() <= strip) {
+                    long rows = Math.max((least + output.w() - 1) / output.w(), (long) output.h() * output.n() / wanted);
+                    stripLength = (int) Math.min(stripLength, rows * output.w());
+                } else {
+                    long perItem = (pixels * output.n() + wanted - 1) / wanted;
+                    stripLength = (int) Math.min(stripLength, Math.max(least, (perItem + vec - 1) / vec * vec));
+                }
             }
             int strips = (int) ((pixels + stripLength - 1) / stripLength);
             long all = (long) strips * output.n();
@@ -150,7 +157,7 @@ public final class BlockPlanner {
         long strip = Math.max(MIN_STRIP, Math.min(MAX_STRIP, byBudget));
         strip = Math.min(strip, device.localMemBytes() / perPixel / VEC * VEC);
         if (strip < VEC || LOCAL_X > Math.min(device.maxWorkGroupSize(), device.maxWorkItemSizes()[0])) return null;
-        return new Tiling((int) strip, VEC, OC_TILE, PIX_VECS, LOCAL_X, "CPU".equals(device.type()), false);
+        return new Tiling((int) strip, VEC, OC_TILE, PIX_VECS, LOCAL_X, "CPU".equals(device.type()), true);
     }
 
     /**

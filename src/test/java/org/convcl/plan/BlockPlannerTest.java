@@ -36,7 +36,7 @@ class BlockPlannerTest {
     @Test
     void stripFitsTheTileBudgetAndTheLocalMemory() {
         // 512 KiB budget: up to 512 intermediate channels take the 256-pixel cap; 1024 channels take 128.
-        assertEquals(new BlockPlanner.Tiling(256, 16, 8, 2, 1, true, false), BlockPlanner.tiling(SeparableBlock.mobilenet(32, 64, 1), POCL));
+        assertEquals(new BlockPlanner.Tiling(256, 16, 8, 2, 1, true, true), BlockPlanner.tiling(SeparableBlock.mobilenet(32, 64, 1), POCL));
         assertEquals(256, BlockPlanner.tiling(SeparableBlock.mobilenet(512, 512, 1), POCL).strip());
         assertEquals(128, BlockPlanner.tiling(SeparableBlock.mobilenet(1024, 1024, 1), POCL).strip());
         // 3000 channels: 43 pixels by the budget, below the 64-pixel floor; 64 fit 1 MiB of local memory (750 KiB).
@@ -44,7 +44,7 @@ class BlockPlannerTest {
         // A 64 KiB local memory (a GPU): 32 channels x 256 pixels = 32 KiB fits; 128 channels only 128 pixels;
         // no prefetching off the CPU.
         DeviceFacts gpu = new DeviceFacts("GPU", 8, 256, new long[] {256, 256, 64}, 1 << 16);
-        assertEquals(new BlockPlanner.Tiling(256, 16, 8, 2, 1, false, false), BlockPlanner.tiling(SeparableBlock.mobilenet(32, 64, 1), gpu));
+        assertEquals(new BlockPlanner.Tiling(256, 16, 8, 2, 1, false, true), BlockPlanner.tiling(SeparableBlock.mobilenet(32, 64, 1), gpu));
         assertEquals(128, BlockPlanner.tiling(SeparableBlock.mobilenet(128, 128, 1), gpu).strip());
         // A 1 KiB local memory holds no strip.
         assertNull(BlockPlanner.tiling(SeparableBlock.mobilenet(32, 64, 1), new DeviceFacts("GPU", 1, 1024, new long[] {1024, 1024, 64}, 1024)));
@@ -68,14 +68,18 @@ class BlockPlannerTest {
         assertGrid(new long[] {8, 1, 1}, 224, 7, 64, t.grid(new Shape(1, 64, 112, 112), 2));
         // 56 x 56, batch 1: 14 strips of 224 -> 1 per item, 14 items.
         assertGrid(new long[] {14, 1, 1}, 224, 1, 64, t.grid(new Shape(1, 64, 56, 56), 2));
-        // 14 x 14 = 196 pixels, batch 1: one 252-pixel strip is too few; 196 / 8 -> 32-pixel strips (7), then
-        // 2 channel groups of 256 -> 14 items.
+        // 14 x 14 = 196 pixels, batch 1: one 252-pixel strip is too few; strips of 3 whole rows (the fewest that
+        // hold a 32-pixel register tile) give 5, then 2 channel groups of 256 -> 10 items.
         BlockPlanner.Tiling wide = BlockPlanner.tiling(SeparableBlock.mobilenet(512, 1024, 2), POCL);
-        assertGrid(new long[] {7, 2, 1}, 32, 1, 256, wide.grid(new Shape(1, 512, 14, 14), 2));
-        // 7 x 7 = 49 pixels: strips of 32 (one register tile), 2 of them; 4 channel groups of 256 -> 8 items.
-        assertGrid(new long[] {2, 4, 1}, 32, 1, 256, wide.grid(new Shape(1, 1024, 7, 7), 2));
-        // 70 outputs in 3 groups of whole 8-channel tiles: 24, 24, 22.
-        assertGrid(new long[] {2, 3, 1}, 32, 1, 24, t.grid(new Shape(1, 70, 5, 7), 2));
+        assertGrid(new long[] {5, 2, 1}, 42, 1, 256, wide.grid(new Shape(1, 512, 14, 14), 2));
+        // 28 x 28, batch 1: 28 / 8 -> strips of 3 rows (84 pixels), 10 of them.
+        assertGrid(new long[] {10, 1, 1}, 84, 1, 512, wide.grid(new Shape(1, 512, 28, 28), 2));
+        // 7 x 7 = 49 pixels: strips of 5 rows, 2 of them; 4 channel groups of 256 -> 8 items.
+        assertGrid(new long[] {2, 4, 1}, 35, 1, 256, wide.grid(new Shape(1, 1024, 7, 7), 2));
+        // 5 x 7: one strip; 70 outputs in 5 groups of whole 8-channel tiles (16 each, the last 6).
+        assertGrid(new long[] {1, 5, 1}, 35, 1, 16, t.grid(new Shape(1, 70, 5, 7), 2));
+        // 300-wide rows, longer than a strip: 2 x 300 = 600 pixels / 8 -> 80-pixel strips (8).
+        assertGrid(new long[] {8, 1, 1}, 80, 1, 64, t.grid(new Shape(1, 64, 2, 300), 2));
     }
 
     private static void assertGrid(long[] global, int stripLength, int stripsPerItem, int channelsPerItem, BlockPlanner.Grid grid) {
