@@ -235,8 +235,58 @@ void dw_strip(__local float *restrict tile, __global const float *restrict src, 
     }
 }
 
-/* 2. The pointwise GEMM of the strip [p0, p0 + len) from its tile for output channels [oc_first, oc_end):
- * OC_TILE channels × PIX_VECS vectors in registers. Between register tiles it prefetches the next strip's new
+/* One register tile of the pointwise GEMM: output channels o0 … o0 + OC_TILE − 1 (those below oc_end stored) ×
+ * the `pv` vectors at tile positions at[0 … pv − 1] of the strip starting at pixel p0 (pv ≤ PIX_VECS, a constant
+ * after inlining, so the loops unroll into registers); len < VEC stores lane by lane. */
+__attribute__((always_inline)) inline void gemm_tile(const int pv, __local const float *restrict tile,
+                                                     __global const float *restrict pw_wei, __global const float *restrict pw_bia,
+                                                     __global float *restrict dst, const int *at, int n, int p0, int len,
+                                                     int c_out, int pixels, int o0, int oc_end) {
+    floatv acc[OC_TILE][PIX_VECS];
+#pragma unroll
+    for (int i = 0; i < OC_TILE; i++)
+#pragma unroll
+        for (int j = 0; j < pv; j++) acc[i][j] = (floatv)(0.0f);
+    __global const float *wk = pw_wei + o0 * MID; /* this register tile's weights: [MID][OC_TILE] */
+    __local const float *xk = tile;
+    for (int c = 0; c < MID; c++, wk += OC_TILE, xk += STRIP) {
+        floatv x[PIX_VECS];
+#pragma unroll
+        for (int j = 0; j < pv; j++) x[j] = LOAD_L(xk + at[j]);
+#pragma unroll
+        for (int i = 0; i < OC_TILE; i++) {
+            const floatv wv = (floatv)(wk[i]);
+#pragma unroll
+            for (int j = 0; j < pv; j++) acc[i][j] = fma(wv, x[j], acc[i][j]);
+        }
+    }
+#pragma unroll
+    for (int i = 0; i < OC_TILE; i++) {
+        const int o = o0 + i;
+        if (o >= oc_end) break;
+#if HAS_BIAS
+        const floatv bias = (floatv)(pw_bia[o]);
+#else
+        const floatv bias = (floatv)(0.0f);
+#endif
+        __global float *out = dst + ((size_t)n * c_out + o) * pixels + p0;
+#pragma unroll
+        for (int j = 0; j < pv; j++) {
+            const floatv r = dsblock_activate(acc[i][j] + bias, ACTIVATION);
+            if (len >= VEC) {
+                STORE_G(out + at[j], r);
+            } else {
+                float lanes[VEC];
+                VSTOREV(r, 0, lanes);
+                for (int l = 0; l < len; l++) out[l] = lanes[l];
+            }
+        }
+    }
+}
+
+/* 2. The pointwise GEMM of the strip [p0, p0 + len) from its tile for output channels [oc_first, oc_end), in
+ * register tiles of OC_TILE channels × PIX_VECS vectors (the strip's last vector shifted back to end at its end;
+ * an odd vector left over takes a one-vector tile). Between register tiles it prefetches the next strip's new
  * input: `lines` cache lines (16 floats) in total, `lines_per_plane` consecutive ones from pf_at in each input
  * plane of this image. */
 void gemm_strip(__local const float *restrict tile, __global const float *restrict pw_wei,
@@ -261,47 +311,11 @@ void gemm_strip(__local const float *restrict tile, __global const float *restri
         int at[PIX_VECS];
 #pragma unroll
         for (int j = 0; j < PIX_VECS; j++) at[j] = min((v0 + j) * VEC, last_at);
-        floatv acc[OC_TILE][PIX_VECS];
-#pragma unroll
-        for (int i = 0; i < OC_TILE; i++)
-#pragma unroll
-            for (int j = 0; j < PIX_VECS; j++) acc[i][j] = (floatv)(0.0f);
-        __global const float *wk = pw_wei + o0 * MID; /* this register tile's weights: [MID][OC_TILE] */
-        __local const float *xk = tile;
-        for (int c = 0; c < MID; c++, wk += OC_TILE, xk += STRIP) {
-            floatv x[PIX_VECS];
-#pragma unroll
-            for (int j = 0; j < PIX_VECS; j++) x[j] = LOAD_L(xk + at[j]);
-#pragma unroll
-            for (int i = 0; i < OC_TILE; i++) {
-                const floatv wv = (floatv)(wk[i]);
-#pragma unroll
-                for (int j = 0; j < PIX_VECS; j++) acc[i][j] = fma(wv, x[j], acc[i][j]);
-            }
-        }
-#pragma unroll
-        for (int i = 0; i < OC_TILE; i++) {
-            const int o = o0 + i;
-            if (o >= oc_end) break;
-#if HAS_BIAS
-            const floatv bias = (floatv)(pw_bia[o]);
-#else
-            const floatv bias = (floatv)(0.0f);
-#endif
-            __global float *out = dst + ((size_t)n * c_out + o) * pixels + p0;
-#pragma unroll
-            for (int j = 0; j < PIX_VECS; j++) {
-                if (v0 + j >= vectors) break;
-                const floatv r = dsblock_activate(acc[i][j] + bias, ACTIVATION);
-                if (len >= VEC) {
-                    STORE_G(out + at[j], r);
-                } else {
-                    float lanes[VEC];
-                    VSTOREV(r, 0, lanes);
-                    for (int l = 0; l < len; l++) out[l] = lanes[l];
-                }
-            }
-        }
+        if (v0 + PIX_VECS <= vectors)
+            gemm_tile(PIX_VECS, tile, pw_wei, pw_bia, dst, at, n, p0, len, c_out, pixels, o0, oc_end);
+        else
+            for (int j = 0; v0 + j < vectors; j++)
+                gemm_tile(1, tile, pw_wei, pw_bia, dst, at + j, n, p0, len, c_out, pixels, o0, oc_end);
     }
 }
 

@@ -78,11 +78,15 @@ public final class BlockPlanner {
         }
 
         /**
-         * Pixels per strip for output rows {@code width} wide: whole rows (as many as fit {@code strip}), so the
-         * depthwise step runs along full rows, or {@code strip} when one row is longer.
+         * Pixels per strip for an output of {@code height} rows of {@code width}: whole rows when a row fits a strip
+         * (so the depthwise step runs along full rows), spread evenly (the fewest strips of at most {@code strip}
+         * pixels, each as many rows as the others, give or take one); {@code strip} when one row is longer.
          */
-        public int stripLength(int width) {
-            return width <= strip ? strip / width * width : strip;
+        public int stripLength(int height, int width) {
+            if (width > strip) return strip;
+            int maxRows = strip / width;
+            int strips = (height + maxRows - 1) / maxRows;
+            return (height + strips - 1) / strips * width;
         }
 
         /**
@@ -95,7 +99,7 @@ public final class BlockPlanner {
         public Grid grid(Shape output, int computeUnits) {
             long pixels = (long) output.h() * output.w();
             long wanted = (long) ITEMS_PER_UNIT * computeUnits;
-            int stripLength = stripLength(output.w());
+            int stripLength = stripLength(output.h(), output.w());
             if ((pixels + stripLength - 1) / stripLength * output.n() < wanted) {
                 // too few strips: shorter ones, down to one register tile's pixels, before splitting the channels
                 // (which recomputes the depthwise step); whole rows when a row fits a strip

@@ -55,8 +55,11 @@ class BlockPlannerTest {
     @Test
     void stripsHoldWholeRows() {
         BlockPlanner.Tiling t = new BlockPlanner.Tiling(256, 16, 8, 2, 1, true, false);
-        assertEquals(List.of(224, 224, 252, 252, 252, 256, 256), List.of(t.stripLength(112), t.stripLength(56),
-                t.stripLength(28), t.stripLength(14), t.stripLength(7), t.stripLength(256), t.stripLength(300)));
+        // 112 and 56 wide: 2 and 4 rows; 28 rows of 28: at most 9 rows per strip -> 4 strips of 7 rows; 14 x 14 and
+        // 7 x 7: the whole image; 30 rows of 20 (at most 12 per strip) -> 3 strips of 10 rows; rows longer than a strip.
+        assertEquals(List.of(224, 224, 196, 196, 49, 200, 256, 256), List.of(t.stripLength(112, 112), t.stripLength(56, 56),
+                t.stripLength(28, 28), t.stripLength(14, 14), t.stripLength(7, 7), t.stripLength(30, 20), t.stripLength(1, 256),
+                t.stripLength(4, 300)));
     }
 
     @Test
