@@ -72,6 +72,9 @@
 #ifndef PREFETCH
 #define PREFETCH 0
 #endif
+#ifndef NT_STORE
+#define NT_STORE 0
+#endif
 #ifndef OC_OUTER
 #define OC_OUTER 0
 #endif
@@ -241,7 +244,7 @@ void dw_strip(__local float *restrict tile, __global const float *restrict src, 
 __attribute__((always_inline)) inline void gemm_tile(const int pv, __local const float *restrict tile,
                                                      __global const float *restrict pw_wei, __global const float *restrict pw_bia,
                                                      __global float *restrict dst, const int *at, int n, int p0, int len,
-                                                     int c_out, int pixels, int o0, int oc_end) {
+                                                     int c_out, int pixels, int o0, int oc_end, int stream_out) {
     floatv acc[OC_TILE][PIX_VECS];
 #pragma unroll
     for (int i = 0; i < OC_TILE; i++)
@@ -274,6 +277,11 @@ __attribute__((always_inline)) inline void gemm_tile(const int pv, __local const
         for (int j = 0; j < pv; j++) {
             const floatv r = dsblock_activate(acc[i][j] + bias, ACTIVATION);
             if (len >= VEC) {
+#if NT_STORE && defined(__clang__)
+                if (stream_out && ((size_t)(out + at[j]) & (sizeof(floatv) - 1)) == 0)
+                    __builtin_nontemporal_store(r, (__global floatv *)(out + at[j]));
+                else
+#endif
                 STORE_G(out + at[j], r);
             } else {
                 float lanes[VEC];
@@ -292,7 +300,7 @@ __attribute__((always_inline)) inline void gemm_tile(const int pv, __local const
 void gemm_strip(__local const float *restrict tile, __global const float *restrict pw_wei,
                 __global const float *restrict pw_bia, __global float *restrict dst, int n, int p0, int len,
                 int c_out, int pixels, int oc_first, int oc_end, __global const float *pf_at, int lines_per_plane,
-                int lines, long plane_len) {
+                int lines, long plane_len, int stream_out) {
     const int vectors = (len + VEC - 1) / VEC;
     const int last_at = max(0, len - VEC);
     const int chunks = (vectors + PIX_VECS - 1) / PIX_VECS, oc_blocks = (oc_end - oc_first + OC_TILE - 1) / OC_TILE;
@@ -312,10 +320,10 @@ void gemm_strip(__local const float *restrict tile, __global const float *restri
 #pragma unroll
         for (int j = 0; j < PIX_VECS; j++) at[j] = min((v0 + j) * VEC, last_at);
         if (v0 + PIX_VECS <= vectors)
-            gemm_tile(PIX_VECS, tile, pw_wei, pw_bia, dst, at, n, p0, len, c_out, pixels, o0, oc_end);
+            gemm_tile(PIX_VECS, tile, pw_wei, pw_bia, dst, at, n, p0, len, c_out, pixels, o0, oc_end, stream_out);
         else
             for (int j = 0; v0 + j < vectors; j++)
-                gemm_tile(1, tile, pw_wei, pw_bia, dst, at + j, n, p0, len, c_out, pixels, o0, oc_end);
+                gemm_tile(1, tile, pw_wei, pw_bia, dst, at + j, n, p0, len, c_out, pixels, o0, oc_end, stream_out);
     }
 }
 
@@ -325,7 +333,8 @@ void conv2d_dsblock(__global const float *restrict src, __global const float *re
                     __global const float *restrict pw_bia, __global float *restrict dst,
                     const int n_batch, const int c_in, const int h_in, const int w_in,
                     const int c_out, const int h_out, const int w_out, const int pad_top, const int pad_left,
-                    const int oc_per_item, const int strip_len, const int strips_per_item) {
+                    const int oc_per_item, const int strip_len, const int strips_per_item,
+                    const int stream_out) {
     __local float tiles[LOCAL_X * MID * STRIP];
     __local float *tile = tiles + (int)get_local_id(0) * (MID * STRIP);
     const int pixels = h_out * w_out;
@@ -356,6 +365,6 @@ void conv2d_dsblock(__global const float *restrict src, __global const float *re
             }
         }
         gemm_strip(tile, pw_wei, pw_bia, dst, n, span.x, span.y, c_out, pixels, oc_first, oc_end, pf_at,
-                   lines_per_plane, lines_per_plane * c_in, plane_len);
+                   lines_per_plane, lines_per_plane * c_in, plane_len, stream_out);
     }
 }

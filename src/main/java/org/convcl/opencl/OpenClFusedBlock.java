@@ -121,7 +121,7 @@ final class OpenClFusedBlock implements PreparedBlock {
                     .buffer(pwWeights.mem()).buffer(pwBias == null ? backend.noBias().mem() : pwBias.mem())
                     .buffer(dst.mem())
                     .int32(in.n(), in.c(), in.h(), in.w(), expected.c(), expected.h(), expected.w(), dw.padTop(),
-                            dw.padLeft(), grid.channelsPerItem(), grid.stripLength(), grid.stripsPerItem());
+                            dw.padLeft(), grid.channelsPerItem(), grid.stripLength(), grid.stripsPerItem(), grid.streamOutput() ? 1 : 0);
             return backend.launcher().launch(kernel, grid.global(), local, profile);
         }
     }

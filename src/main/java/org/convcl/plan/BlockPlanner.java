@@ -35,6 +35,12 @@ public final class BlockPlanner {
      * more of them than halo rows.
      */
     public static final long TILE_BUDGET_BYTES = 512 * 1024;
+    /**
+     * Outputs at least this large are written with non-temporal stores on CPUs (where the tiling prefetches): they
+     * cannot stay in a 32 MiB L3 next to the input, and streaming them saves reading each output line before
+     * writing it.
+     */
+    public static final long STREAM_OUTPUT_BYTES = 16L << 20;
     /** Work-items per compute unit the fused grid aims at; fewer strips than that split the output channels. */
     public static final int ITEMS_PER_UNIT = 4;
     /**
@@ -121,8 +127,9 @@ public final class BlockPlanner {
             int perGroup = (output.c() + groups - 1) / groups;
             int channels = (perGroup + ocTile - 1) / ocTile * ocTile;
             groups = (output.c() + channels - 1) / channels;
+            boolean stream = prefetch && 4L * output.count() >= STREAM_OUTPUT_BYTES;
             return new Grid(new long[] {(items + localX - 1) / localX * localX, groups, output.n()}, stripLength, perItem,
-                    channels);
+                    channels, stream);
         }
 
         /** Bytes of local memory one work-group's tiles take for {@code midChannels}. */
@@ -138,8 +145,9 @@ public final class BlockPlanner {
      * @param stripLength     pixels per strip, at most the tiling's {@code strip} (kernel argument)
      * @param stripsPerItem   consecutive strips per work-item (kernel argument)
      * @param channelsPerItem output channels per work-item, a multiple of {@code ocTile} (kernel argument)
+     * @param streamOutput    whether the output is written with non-temporal (cache-bypassing) stores (kernel argument)
      */
-    public record Grid(long[] global, int stripLength, int stripsPerItem, int channelsPerItem) {
+    public record Grid(long[] global, int stripLength, int stripsPerItem, int channelsPerItem, boolean streamOutput) {
         public Grid {
             global = global.clone();
         }
@@ -246,6 +254,7 @@ public final class BlockPlanner {
         defines.put("LOCAL_X", tiling.localX());
         defines.put("OC_OUTER", tiling.ocOuter() ? 1 : 0);
         defines.put("PREFETCH", tiling.prefetch() ? 1 : 0);
+        defines.put("NT_STORE", tiling.prefetch() ? 1 : 0);
         return defines;
     }
 }

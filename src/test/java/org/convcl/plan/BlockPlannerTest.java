@@ -85,6 +85,16 @@ class BlockPlannerTest {
         assertGrid(new long[] {8, 1, 1}, 80, 1, 64, t.grid(new Shape(1, 64, 2, 300), 2));
     }
 
+    @Test
+    void onlyOutputsTooBigForTheCacheAreStreamedAndOnlyOnCpus() {
+        BlockPlanner.Tiling cpu = new BlockPlanner.Tiling(256, 16, 8, 2, 1, true, true);
+        BlockPlanner.Tiling gpu = new BlockPlanner.Tiling(256, 16, 8, 2, 1, false, true);
+        // 8 x 64 x 112 x 112 floats = 24.5 MiB >= 16 MiB; batch 4 = 12.25 MiB is not.
+        assertEquals(true, cpu.grid(new Shape(8, 64, 112, 112), 2).streamOutput());
+        assertEquals(false, cpu.grid(new Shape(4, 64, 112, 112), 2).streamOutput());
+        assertEquals(false, gpu.grid(new Shape(8, 64, 112, 112), 2).streamOutput());
+    }
+
     private static void assertGrid(long[] global, int stripLength, int stripsPerItem, int channelsPerItem, BlockPlanner.Grid grid) {
         assertArrayEquals(global, grid.global(), "global");
         assertEquals(List.of(stripLength, stripsPerItem, channelsPerItem),
@@ -95,9 +105,9 @@ class BlockPlannerTest {
     void fusedDefinesCarryTheTiling() {
         var defines = BlockPlanner.fusedDefines(SeparableBlock.builder(80, 80).depthMultiplier(2).stride(2).padding(1).build(),
                 new BlockPlanner.Tiling(128, 16, 8, 2, 1, true, false));
-        assertEquals(List.of(160, 2, 2, 128, 16, 8, 2, 1, 1, 0), List.of(defines.get("MID"), defines.get("DEPTH_MULT"),
+        assertEquals(List.of(160, 2, 2, 128, 16, 8, 2, 1, 1, 1, 0), List.of(defines.get("MID"), defines.get("DEPTH_MULT"),
                 defines.get("SW"), defines.get("STRIP"), defines.get("VEC"), defines.get("OC_TILE"), defines.get("PIX_VECS"),
-                defines.get("LOCAL_X"), defines.get("PREFETCH"), defines.get("OC_OUTER")));
+                defines.get("LOCAL_X"), defines.get("PREFETCH"), defines.get("NT_STORE"), defines.get("OC_OUTER")));
         assertThrows(IllegalArgumentException.class, () -> BlockPlanner.fusedDefines(SeparableBlock.mobilenet(2, 2, 1), null));
     }
 }
