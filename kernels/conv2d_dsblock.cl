@@ -4,37 +4,45 @@
  * folded bias/batch-norm + ACTIVATION. The depthwise output never goes to global memory.
  *
  * Shaped for CPUs (PoCL), where a work-group is a loop over its work-items and local memory is ordinary cached
- * memory: each work-item works alone (no barrier, so no private state is spilled across one) on a strip of
- * STRIP consecutive output pixels of one image (flattened oy·w_out + ox) and oc_per_item output channels:
- *   1. depthwise: for every intermediate channel it computes the strip's outputs row by row, VEC pixels of
- *      one output row at a time, into its own slice tile[MID][STRIP] of local memory (MID·STRIP floats, sized to
- *      stay in L1/L2). A row piece of at least VEC pixels is covered by whole vectors, the last one shifted back
- *      to end at the piece's end (recomputing a few identical values); a shorter piece (where the strip starts
- *      or ends mid-row, or rows narrower than VEC) computes one vector inside the row and stores only its
- *      lanes. Taps load as vectors; lanes whose tap falls into the padding skip it by a masked FMA (never
- *      multiplying a padded zero, so an infinite weight next to padding stays finite). Padded rows are
- *      skipped. No halo is recomputed: the pointwise step is 1×1.
- *   2. pointwise: the strip's GEMM out[o][p] = Σ_c W[c][o]·tile[c][p] in register tiles of OC_TILE output
- *      channels × PIX_VECS vectors of VEC pixels (one float-vector register each), K = MID walked one channel at
- *      a time (the weights of OC_TILE channels are consecutive in the transposed matrix), epilogue fused,
- *      each output written once. Vector positions past the strip's end are clamped to its last vector.
- * The image's last strip is shorter (its last vector shifted back to end at the image's end); an image of
- * fewer than VEC pixels is one partial strip, stored lane by lane.
- * Grid: dim0 = ceil(h_out·w_out / STRIP) rounded up to LOCAL_X, dim1 = ceil(c_out / oc_per_item) channel groups
- *       (each recomputes the depthwise tile; the host uses more than one only when a batch has too few strips
- *       to keep every compute unit busy), dim2 = n_batch; local size (LOCAL_X, 1, 1).
+ * memory: each work-item works alone (no barrier, so no private state is spilled across one). It owns
+ * strips_per_item consecutive strips of strip_len (≤ STRIP) consecutive output pixels of one image (flattened
+ * oy·w_out + ox; the host makes a strip whole output rows when a row fits) and oc_per_item output channels, and
+ * for each strip:
+ *   1. depthwise: for every intermediate channel, the strip's outputs row piece by row piece, VEC pixels of one
+ *      output row at a time, into its own tile[MID][STRIP] of local memory (sized to stay in L2). A piece of at
+ *      least VEC pixels is covered by whole vectors, the last one shifted back to end at the piece's end
+ *      (recomputing a few identical values); a shorter piece (a strip starting or ending mid-row, rows narrower
+ *      than VEC) computes one vector inside the row and stores only its lanes. Taps load as vectors; lanes
+ *      whose tap falls into the padding skip it by a masked FMA (never multiplying a padded zero, so an infinite
+ *      weight next to padding stays finite); padded rows are skipped. No halo is recomputed: the pointwise step
+ *      is 1×1.
+ *   2. pointwise: the strip's GEMM out[o][p] = Σ_c W[o][c]·tile[c][p] in register tiles of OC_TILE output
+ *      channels × PIX_VECS vectors of VEC pixels (the strip's last vector shifted back; an odd one left over takes
+ *      a one-vector tile), K = MID walked one channel at a time with the OC_TILE weights of a step consecutive
+ *      (pw_wei is packed by register tiles), epilogue fused, each output written once — with non-temporal
+ *      stores when stream_out is set (NT_STORE builds). OC_OUTER orders the register tiles channel block by
+ *      channel block (the block's weights stay in L1) instead of pixel chunk by pixel chunk.
+ *      Between register tiles it prefetches (PREFETCH builds) the input rows its next strip reads and this one
+ *      did not, so the depthwise step of the next strip finds them in cache.
+ * An image of fewer than VEC pixels is one partial strip, stored lane by lane.
+ * Grid: dim0 = ceil(ceil(h_out·w_out / strip_len) / strips_per_item) rounded up to LOCAL_X, dim1 =
+ *       ceil(c_out / oc_per_item) channel groups (each recomputes the depthwise tile; the host uses more than one
+ *       only when a batch has too few strips to keep every compute unit busy), dim2 = n_batch; local size
+ *       (LOCAL_X, 1, 1).
  *
  * Required defines: KH, KW (kernel), SH, SW (stride), DH, DW (dilation), DEPTH_MULT (γ), MID (intermediate
- *   channels), STRIP (pixels per work-item, a multiple of VEC), COUT_PAD (c_out rounded up to OC_TILE: the
- *   row length of the transposed pointwise weights), DW_ACTIVATION (0 none, 1 ReLU, 2 ReLU6 after the depthwise
- *   bias), and HAS_BIAS, ACTIVATION (convcl_common.h, pointwise step).
+ *   channels), STRIP (the tile's row length: most pixels per strip, a multiple of VEC), DW_ACTIVATION (0 none,
+ *   1 ReLU, 2 ReLU6 after the depthwise bias), and HAS_BIAS, ACTIVATION (convcl_common.h, pointwise step).
  * Optional defines: VEC (8 or 16) default 16; OC_TILE default 8; PIX_VECS default 2; LOCAL_X (work-items per
- *   work-group, each with its own tile) default 1.
+ *   work-group, each with its own tile) default 1; OC_OUTER default 0; PREFETCH and NT_STORE (CPU devices only:
+ *   they pass a global address through an integer to the compiler's builtins, valid where every address space
+ *   is one flat memory) default 0.
  * Arguments:
  *   src [n_batch][c_in][h_in][w_in], dw_wei [MID][KH][KW], dw_bia [MID] (always read: zeros when the depthwise
- *   step has no bias), pw_wei [MID][COUT_PAD] (transposed, zero-padded), pw_bia [c_out] (read only when
- *   HAS_BIAS), dst [n_batch][c_out][h_out][w_out], then int n_batch, c_in, h_in, w_in, c_out, h_out, w_out,
- *   pad_top, pad_left (bottom/right padding is implied by h_out, w_out), oc_per_item (a multiple of OC_TILE).
+ *   step has no bias), pw_wei [ceil(c_out / OC_TILE)][MID][OC_TILE] (zero past c_out), pw_bia [c_out] (read only
+ *   when HAS_BIAS), dst [n_batch][c_out][h_out][w_out], then int n_batch, c_in, h_in, w_in, c_out, h_out, w_out,
+ *   pad_top, pad_left (bottom/right padding is implied by h_out, w_out), oc_per_item (a multiple of OC_TILE),
+ *   strip_len (VEC ≤ strip_len ≤ STRIP, or the whole image), strips_per_item, stream_out (0 or 1).
  */
 #if !defined(KH) || !defined(KW)
 #error "KH and KW (kernel height and width) must be defined"
