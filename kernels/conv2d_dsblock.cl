@@ -248,7 +248,8 @@ void dw_strip(__local float *restrict tile, __global const float *restrict src, 
 
 /* One register tile of the pointwise GEMM: output channels o0 … o0 + OC_TILE − 1 (those below oc_end stored) ×
  * the `pv` vectors at tile positions at[0 … pv − 1] of the strip starting at pixel p0 (pv ≤ PIX_VECS, a constant
- * after inlining, so the loops unroll into registers); len < VEC stores lane by lane. */
+ * after inlining: the loops run to PIX_VECS, so they unroll into registers, and the `j < pv` tests fold away);
+ * len < VEC stores lane by lane. */
 __attribute__((always_inline)) inline void gemm_tile(const int pv, __local const float *restrict tile,
                                                      __global const float *restrict pw_wei, __global const float *restrict pw_bia,
                                                      __global float *restrict dst, const int *at, int n, int p0, int len,
@@ -257,18 +258,18 @@ __attribute__((always_inline)) inline void gemm_tile(const int pv, __local const
 #pragma unroll
     for (int i = 0; i < OC_TILE; i++)
 #pragma unroll
-        for (int j = 0; j < pv; j++) acc[i][j] = (floatv)(0.0f);
+        for (int j = 0; j < PIX_VECS; j++) if (j < pv) acc[i][j] = (floatv)(0.0f);
     __global const float *wk = pw_wei + o0 * MID; /* this register tile's weights: [MID][OC_TILE] */
     __local const float *xk = tile;
     for (int c = 0; c < MID; c++, wk += OC_TILE, xk += STRIP) {
         floatv x[PIX_VECS];
 #pragma unroll
-        for (int j = 0; j < pv; j++) x[j] = LOAD_L(xk + at[j]);
+        for (int j = 0; j < PIX_VECS; j++) if (j < pv) x[j] = LOAD_L(xk + at[j]);
 #pragma unroll
         for (int i = 0; i < OC_TILE; i++) {
             const floatv wv = (floatv)(wk[i]);
 #pragma unroll
-            for (int j = 0; j < pv; j++) acc[i][j] = fma(wv, x[j], acc[i][j]);
+            for (int j = 0; j < PIX_VECS; j++) if (j < pv) acc[i][j] = fma(wv, x[j], acc[i][j]);
         }
     }
 #pragma unroll
@@ -282,7 +283,8 @@ __attribute__((always_inline)) inline void gemm_tile(const int pv, __local const
 #endif
         __global float *out = dst + ((size_t)n * c_out + o) * pixels + p0;
 #pragma unroll
-        for (int j = 0; j < pv; j++) {
+        for (int j = 0; j < PIX_VECS; j++) {
+            if (j >= pv) break;
             const floatv r = dsblock_activate(acc[i][j] + bias, ACTIVATION);
             if (len >= VEC) {
 #if NT_STORE && defined(__clang__)
