@@ -44,12 +44,17 @@ public final class BlockPlanner {
     /** Work-items per compute unit the fused grid aims at; fewer strips than that split the output channels. */
     public static final int ITEMS_PER_UNIT = 4;
     /**
-     * AUTO takes the fused OpenCL path only for stride-1 blocks with at most this many intermediate channels
-     * (see {@link #chooseOpenCl}). Measured on PoCL (docs/separable.md): there the fused kernel ran at 0.87–1.46×
-     * the unfused speed, parity or better on average; with more channels each work-group streams a weight
-     * matrix (MID × Cout) it reuses for few pixels, and stride-2 tiles read twice the input: no consistent gain.
+     * AUTO takes the fused OpenCL path for stride-1 blocks with at most this many intermediate channels (see
+     * {@link #chooseOpenCl}). Measured on PoCL (docs/separable.md): the fused kernel ran faster on every
+     * MobileNet-V1 block at batch 8, but with 1024 channels on a 7×7 output at batch 1 (one strip, split into
+     * channel groups that each recompute the depthwise step and stream the weights for 49 pixels) it was slower.
      */
-    public static final int FUSED_MAX_MID = 128;
+    public static final int FUSED_MAX_MID = 512;
+    /**
+     * AUTO takes the fused path for strided blocks only up to this many intermediate channels: at batch 1 the
+     * stride-2 blocks with 256 and 512 channels (28×28 → 14×14, 14×14 → 7×7) measured slower fused.
+     */
+    public static final int FUSED_MAX_MID_STRIDED = 128;
 
     private BlockPlanner() {}
 
@@ -174,28 +179,26 @@ public final class BlockPlanner {
 
     /**
      * Picks the OpenCL path for {@code block} on {@code device}: FUSED or UNFUSED are honoured (FUSED needs a
-     * tiling that fits); AUTO takes the fused kernel only where it measured at least as fast: stride 1 and at most
-     * {@link #FUSED_MAX_MID} intermediate channels, the depthwise tile computed once.
+     * tiling that fits); AUTO takes the fused kernel where it measured faster on PoCL: at most
+     * {@link #FUSED_MAX_MID} intermediate channels at stride 1, {@link #FUSED_MAX_MID_STRIDED} when strided.
      *
      * @throws IllegalArgumentException when FUSED is requested and the fused kernel does not fit the device
      */
     public static Choice chooseOpenCl(SeparableBlock block, BlockMode requested, DeviceFacts device) {
         check(block, requested);
         if (requested == BlockMode.UNFUSED) return new Choice(BlockMode.UNFUSED, "requested");
-        Tiling tiling = tiling(block, device);
-        if (tiling == null) return noFusedPath(requested, "the fused kernel's tile does not fit the device");
+        if (tiling(block, device) == null) return noFusedPath(requested, "the fused kernel's tile does not fit the device");
         if (requested == BlockMode.FUSED) return new Choice(BlockMode.FUSED, "requested");
         var dw = block.depthwise();
-        if (dw.strideH() != 1 || dw.strideW() != 1) {
-            return new Choice(BlockMode.UNFUSED, "unfused: stride " + dw.strideH() + "x" + dw.strideW()
-                    + ", where the fused kernel measured no faster");
+        boolean strided = dw.strideH() != 1 || dw.strideW() != 1;
+        int limit = strided ? FUSED_MAX_MID_STRIDED : FUSED_MAX_MID;
+        String where = strided ? "stride " + dw.strideH() + "x" + dw.strideW() : "stride 1";
+        if (block.midChannels() > limit) {
+            return new Choice(BlockMode.UNFUSED, "unfused: " + where + " with " + block.midChannels()
+                    + " intermediate channels > " + limit + ", where the fused kernel measured slower on small outputs");
         }
-        if (block.midChannels() > FUSED_MAX_MID) {
-            return new Choice(BlockMode.UNFUSED, "unfused: " + block.midChannels() + " intermediate channels > "
-                    + FUSED_MAX_MID + ", where the fused kernel measured no faster");
-        }
-        return new Choice(BlockMode.FUSED, "fused: stride 1, at most " + FUSED_MAX_MID
-                + " intermediate channels, where the fused kernel measured at least as fast");
+        return new Choice(BlockMode.FUSED, "fused: " + where + " with at most " + limit
+                + " intermediate channels, where the fused kernel measured faster");
     }
 
     /**
@@ -223,15 +226,6 @@ public final class BlockPlanner {
     private static void check(SeparableBlock block, BlockMode requested) {
         if (block == null) throw new IllegalArgumentException("block must not be null");
         if (requested == null) throw new IllegalArgumentException("requested mode must not be null");
-    }
-
-    /**
-     * Extra MACs of the fused path over the block's own MACs, per output pixel:
-     * {@code (groups − 1)·KH·KW / (KH·KW + outChannels)} (the intermediate channel count cancels).
-     */
-    static double recomputeFraction(SeparableBlock block, long groups) {
-        double taps = (double) block.depthwise().kernelH() * block.depthwise().kernelW();
-        return (groups - 1) * taps / (taps + block.outChannels());
     }
 
     /** The fused kernel's defines for {@code block} and {@code tiling}, without the epilogue switches, which the backend adds. */
