@@ -83,6 +83,9 @@
 #ifndef NT_STORE
 #define NT_STORE 0
 #endif
+#ifndef PF_PLANES
+#define PF_PLANES 2
+#endif
 #ifndef OC_OUTER
 #define OC_OUTER 0
 #endif
@@ -214,11 +217,18 @@ inline int2 input_rows(int oy_first, int oy_last, int h_in, int pad_top) {
 /* 1. The depthwise tile: every intermediate channel of the strip [p0, p0 + len), row piece by row piece. */
 void dw_strip(__local float *restrict tile, __global const float *restrict src, __global const float *restrict dw_wei,
               __global const float *restrict dw_bia, int n, int p0, int len, int n_batch, int c_in, int h_in,
-              int w_in, int w_out, int pad_top, int pad_left) {
+              int w_in, int w_out, int pad_top, int pad_left, bool prefetch_ahead) {
     const int oy_first = p0 / w_out, oy_last = (p0 + len - 1) / w_out;
     const int x_first = p0 - oy_first * w_out, x_end = p0 + len - oy_last * w_out;
     const long src_len = (long)n_batch * c_in * h_in * w_in;
+    const int2 rows = input_rows(oy_first, oy_last, h_in, pad_top);
+    const int span_lines = ((rows.y - rows.x + 1) * w_in + 15) / 16 + 1;
     for (int c = 0; c < MID; c++) {
+        /* a strip whose input the previous strip did not prefetch: the rows of the plane PF_PLANES ahead */
+        if (PREFETCH && prefetch_ahead && c % DEPTH_MULT == 0 && c / DEPTH_MULT + PF_PLANES < c_in) {
+            __global const float *ahead = src + ((long)n * c_in + c / DEPTH_MULT + PF_PLANES) * h_in * w_in + (long)rows.x * w_in;
+            for (int l = 0; l < span_lines; l++) PREFETCH_AT(ahead + l * 16);
+        }
         const long plane_at = ((long)n * c_in + c / DEPTH_MULT) * h_in * w_in;
         __global const float *w = dw_wei + c * (KH * KW);
         const float bias = dw_bia[c];
@@ -360,7 +370,8 @@ void conv2d_dsblock(__global const float *restrict src, __global const float *re
 
     for (int s = strip_first; s < strip_end; s++) {
         const int2 span = strip_span(s, strip_len, pixels);
-        dw_strip(tile, src, dw_wei, dw_bia, n, span.x, span.y, n_batch, c_in, h_in, w_in, w_out, pad_top, pad_left);
+        dw_strip(tile, src, dw_wei, dw_bia, n, span.x, span.y, n_batch, c_in, h_in, w_in, w_out, pad_top, pad_left,
+                 s == strip_first);
         /* the next strip's input rows this strip did not read, prefetched during this strip's GEMM */
         int lines_per_plane = 0;
         __global const float *pf_at = image;
