@@ -17,29 +17,31 @@ import org.convcl.plan.Winograd;
 
 /**
  * A convolution prepared for Winograd F(2×2, 3×3) on an {@link OpenClBackend} ({@code kernels/conv2d_winograd.cl}):
- * three launches per forward — input transform into scratch {@code V}, 16 batched GEMMs on the pointwise
- * kernel into scratch {@code M}, output transform with the epilogue into the output tensor. The filters are
+ * four launches per forward — input transform into scratch {@code V}, 16 batched GEMMs on the pointwise
+ * kernel into scratch {@code M}, output transform with the epilogue into the output tensor, and the fixup that
+ * recomputes directly the tiles whose {@code M} held NaN or ±Inf (it returns at once for the others). The filters are
  * transformed once here ({@link Winograd#transformWeights}); the untransformed folded filters stay on the
  * device for the kernel's non-finite path.
  *
- * <p>Scratch: one {@code V} and one {@code M} buffer, grown to the largest input shape seen and reused by
+ * <p>Scratch: one {@code V}, one {@code M} and one tile-flag buffer, grown to the largest input shape seen and reused by
  * later calls (the queue is in order, so calls cannot overlap on the device); released by {@link #close()}.
  *
  * <p>Thread safety: setting arguments and enqueueing happen under this object's lock.
  */
 final class OpenClWinogradConv implements PreparedConv {
     static final String INPUT_ENTRY = "conv2d_winograd_input";
+    static final String FIXUP_ENTRY = "conv2d_winograd_fixup";
 
     private final OpenClBackend backend;
     private final ConvSpec spec;
     private final Plan preparedPlan;
     private final ClBuffer transformed, weights, bias;
-    private final ClKernel input, output, gemm; // guarded by this once constructed
+    private final ClKernel input, output, fixup, gemm; // guarded by this once constructed
     private final Map<Shape, Launch> launches = new ConcurrentHashMap<>();
-    private ClBuffer v, m; // scratch, guarded by this; null until the first forward
+    private ClBuffer v, m, flags; // scratch, guarded by this; null until the first forward
     private boolean closed;
 
-    /** The three launches' work sizes for one input shape. */
+    /** The launches' work sizes for one input shape. */
     private record Launch(Shape output, Plan plan, Plan gemmPlan, long[] transformLocal) {}
 
     OpenClWinogradConv(OpenClBackend backend, ConvSpec spec, Epilogue.Folded folded, Plan plan) {
@@ -48,7 +50,7 @@ final class OpenClWinogradConv implements PreparedConv {
         this.spec = spec;
         this.preparedPlan = plan;
         ClBuffer u = null, w = null, b = null;
-        ClKernel in = null, out = null, mm = null;
+        ClKernel in = null, out = null, fix = null, mm = null;
         try {
             u = backend.createBuffer(Winograd.transformWeights(folded.weights(), spec.outChannels(), spec.inChannels()),
                     "winograd weights of " + spec);
@@ -58,10 +60,11 @@ final class OpenClWinogradConv implements PreparedConv {
             var program = backend.library().program(Algorithm.WINOGRAD.kernelFile(), defines);
             in = new ClKernel(program, INPUT_ENTRY, backend.deviceId(), backend.kernelCounter());
             out = new ClKernel(program, Algorithm.WINOGRAD.entryPoint(), backend.deviceId(), backend.kernelCounter());
+            fix = new ClKernel(program, FIXUP_ENTRY, backend.deviceId(), backend.kernelCounter());
             Plan g = Planner.winogradGemm(spec, new Shape(1, spec.outChannels(), 2, 2), backend.facts());
             mm = gemmKernel(backend, g);
         } catch (RuntimeException | Error e) {
-            for (ClKernel k : new ClKernel[] {in, out, mm}) if (k != null) k.close();
+            for (ClKernel k : new ClKernel[] {in, out, fix, mm}) if (k != null) k.close();
             for (ClBuffer x : new ClBuffer[] {u, w, b}) if (x != null) backend.release(x);
             throw e;
         }
@@ -70,6 +73,7 @@ final class OpenClWinogradConv implements PreparedConv {
         bias = b;
         input = in;
         output = out;
+        fixup = fix;
         gemm = mm;
         backend.track(this);
     }
@@ -110,7 +114,9 @@ final class OpenClWinogradConv implements PreparedConv {
         Plan gemmPlan = Planner.winogradGemm(spec, out, backend.facts().withMaxWorkGroupSize(
                 Math.min(backend.facts().maxWorkGroupSize(), gemm.workGroupSize())));
         long[] local = plan.local();
-        local[0] = Math.max(1, Math.min(local[0], Math.min(input.workGroupSize(), output.workGroupSize())));
+        while (local[0] * local[1] > Math.min(input.workGroupSize(), output.workGroupSize())) {
+            if (local[1] > 1) local[1] /= 2; else local[0] = Math.max(1, local[0] / 2);
+        }
         return new Launch(out, plan, gemmPlan, local);
     }
 
@@ -130,14 +136,18 @@ final class OpenClWinogradConv implements PreparedConv {
             time += backend.launcher().launch(input, new long[] {tiles, in.c(), in.n()}, launch.transformLocal(), profile);
             Shape gemmIn = Winograd.gemmInput(spec, out);
             KernelArgs.on(gemm.handle()).buffer(v.mem()).buffer(transformed.mem()).buffer(backend.noBias().mem()).buffer(m.mem())
-                    .int32(gemmIn.n(), gemmIn.c(), 1, tiles, spec.outChannels(), 1, tiles, 1, 0, 0);
-            Shape gemmOut = new Shape(gemmIn.n(), spec.outChannels(), 1, tiles);
+                    .int32(gemmIn.n(), gemmIn.c(), 1, gemmIn.w(), spec.outChannels(), 1, gemmIn.w(), 1, 0, 0);
+            Shape gemmOut = new Shape(gemmIn.n(), spec.outChannels(), 1, gemmIn.w());
             time += backend.launcher().launch(gemm, launch.gemmPlan().globalSize(Winograd.gemmSpec(spec), gemmOut),
                     launch.gemmPlan().local(), profile);
-            KernelArgs.on(output.handle()).buffer(m.mem()).buffer(src.mem()).buffer(weights.mem())
+            KernelArgs.on(output.handle()).buffer(m.mem()).buffer(flags.mem())
+                    .buffer(bias == null ? backend.noBias().mem() : bias.mem()).buffer(dst.mem())
+                    .int32(in.n(), out.c(), out.h(), out.w(), tilesY, tilesX);
+            time += backend.launcher().launch(output, launch.plan().globalSize(spec, out), launch.transformLocal(), profile);
+            KernelArgs.on(fixup.handle()).buffer(flags.mem()).buffer(src.mem()).buffer(weights.mem())
                     .buffer(bias == null ? backend.noBias().mem() : bias.mem()).buffer(dst.mem())
                     .int32(in.n(), in.c(), in.h(), in.w(), out.c(), out.h(), out.w(), tilesY, tilesX, spec.padTop(), spec.padLeft());
-            time += backend.launcher().launch(output, launch.plan().globalSize(spec, out), launch.transformLocal(), profile);
+            time += backend.launcher().launch(fixup, new long[] {tiles, in.n(), 1}, new long[] {launch.transformLocal()[0], 1, 1}, profile);
             return profile ? time : -1;
         }
     }
@@ -156,6 +166,12 @@ final class OpenClWinogradConv implements PreparedConv {
             m = null;
             m = backend.createBuffer(mBytes, "winograd GEMM output of " + spec);
         }
+        int flagCount = out.n() * Winograd.tilesY(out) * Winograd.tilesX(out);
+        if (flags == null || flags.bytes() < 4L * flagCount) {
+            if (flags != null) backend.release(flags);
+            flags = null;
+            flags = backend.createBuffer(new float[flagCount], "winograd non-finite tile flags of " + spec); // all zero
+        }
     }
 
     private void checkOpen() {
@@ -167,10 +183,11 @@ final class OpenClWinogradConv implements PreparedConv {
     public synchronized void close() {
         if (closed) return;
         closed = true;
-        for (ClKernel k : new ClKernel[] {input, output, gemm}) k.close();
-        for (ClBuffer b : new ClBuffer[] {transformed, weights, bias, v, m}) if (b != null) backend.release(b);
+        for (ClKernel k : new ClKernel[] {input, output, fixup, gemm}) k.close();
+        for (ClBuffer b : new ClBuffer[] {transformed, weights, bias, v, m, flags}) if (b != null) backend.release(b);
         v = null;
         m = null;
+        flags = null;
         backend.untrack(this);
     }
 

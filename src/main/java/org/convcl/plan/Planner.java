@@ -58,11 +58,15 @@ public final class Planner {
     static final int IG_L2 = 4;
     /**
      * Fewest input and output channels for which Winograd F(2×2, 3×3) runs instead of the implicit GEMM on a
-     * 3×3 stride-1 layer (measured on PoCL, docs/kernels.md).
+     * 3×3 stride-1 layer. Measured on PoCL (docs/kernels.md): from 128 channels on it won on every layer tried
+     * (1.3x to 3.6x); at 64 it lost on 64→64 at 56×56 (0.83x to 0.92x) while winning at 28×28, and the choice is
+     * made from the spec alone (the image size is unknown at prepare time); at 32 and below it mostly lost.
      */
-    public static final int WINO_MIN_CHANNELS = 32;
-    /** Winograd transforms: tiles per work-group (the tile dimension, which PoCL vectorises). */
-    static final int WINO_L0 = 16;
+    public static final int WINO_MIN_CHANNELS = 128;
+    /** Winograd transforms: tiles per work-group (the tile dimension, which PoCL vectorises; 16 to 64 measured alike). */
+    static final int WINO_L0 = 32;
+    /** Winograd transforms: channels per work-group. */
+    static final int WINO_L1 = 4;
     /** Weight matrices the Winograd GEMM cycles through over its batch: one per transformed position. */
     public static final String WEI_BATCH = "WEI_BATCH";
     /** Direct kernel: preferred local size along the fastest grid dimension. */
@@ -170,8 +174,8 @@ public final class Planner {
                                 + " output channels x " + vec + " outputs along x per work-item");
             }
             case WINOGRAD -> {
-                long[] local = output == null ? new long[] {WINO_L0, 1, 1}
-                        : new long[] {fit((long) Winograd.tilesY(output) * Winograd.tilesX(output), WINO_L0), 1, 1};
+                long[] local = output == null ? new long[] {WINO_L0, WINO_L1, 1}
+                        : new long[] {fit((long) Winograd.tilesY(output) * Winograd.tilesX(output), WINO_L0), fit(Math.min(spec.inChannels(), spec.outChannels()), WINO_L1), 1};
                 SortedMap<String, Integer> gemm = Tunables.defaults(Algorithm.POINTWISE, spec);
                 yield new Plan(algorithm, defines, clamp(local, device),
                         chosen + source + ": winograd F(2x2,3x3): " + (forced == null ? "3x3 stride 1 groups 1 with cin, cout >= "

@@ -9,7 +9,7 @@ import org.convcl.Shape;
  * and the shape of its 16 batched GEMMs, which run on the pointwise kernel.
  *
  * <p>Each output tile is 2×2 outputs computed from a 4×4 input tile; the 16 transformed positions ξ each
- * make one GEMM {@code M[ξ] = U[ξ] · V[ξ]} with M = outChannels, K = inChannels, N = tiles per image.
+ * make one GEMM {@code M[ξ] = U[ξ] · V[ξ]} with M = outChannels, K = inChannels, N = images · tiles per image.
  */
 public final class Winograd {
     /** Outputs per tile side (the "2" of F(2×2, 3×3)). */
@@ -39,11 +39,11 @@ public final class Winograd {
     }
 
     /**
-     * The GEMM's input shape for {@code output}: {@code [n·16][inChannels][1][tiles]}, one "image" per (image,
-     * position), so the pointwise kernel's batch dimension walks the 16 positions of every image.
+     * The GEMM's input shape for {@code output}: {@code [16][inChannels][1][n·tiles]}, one "image" per position,
+     * every image's tiles side by side along N, so one pass over {@code U[ξ]} serves the whole batch.
      */
     public static Shape gemmInput(ConvSpec spec, Shape output) {
-        return new Shape(output.n() * POSITIONS, spec.inChannels(), 1, tilesY(output) * tilesX(output));
+        return new Shape(POSITIONS, spec.inChannels(), 1, output.n() * tilesY(output) * tilesX(output));
     }
 
     /** Floats of the transformed input {@code V} (and, with outChannels, of {@code M}) for {@code output}. */

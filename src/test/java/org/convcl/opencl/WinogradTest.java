@@ -178,14 +178,14 @@ class WinogradTest {
             Epilogue epilogue = biasRelu(rnd, 11);
             PreparedConv conv = b.prepare(spec, w, epilogue, Algorithm.WINOGRAD);
             assertEquals(buffers + 3, b.liveBufferCount(), "transformed weights, weights, bias");
-            assertEquals(kernels + 3, b.liveKernelCount(), "input transform, GEMM, output transform");
+            assertEquals(kernels + 4, b.liveKernelCount(), "input transform, GEMM, output transform, fixup");
             for (Shape s : List.of(new Shape(1, 5, 7, 9), new Shape(2, 5, 12, 10), new Shape(1, 5, 3, 3))) {
                 Tensor x = Tensor.of(random(rnd, s.count(), -1, 1), s);
                 try (DeviceTensor in = b.upload(x); DeviceTensor out = b.allocate(spec.outputShape(s))) {
                     assertTrue(conv.forwardTimed(in, out) > 0);
                     TensorAssert.assertClose(Reference.conv2d(x, spec, w, epilogue), b.download(out),
                             atol(spec.reductionLength()), TensorAssert.RTOL, "shape " + s);
-                    assertEquals(buffers + 3 + 2 + 2, b.liveBufferCount(), "scratch V and M, kept between calls");
+                    assertEquals(buffers + 3 + 3 + 2, b.liveBufferCount(), "scratch V, M and flags, kept between calls");
                 }
             }
             conv.close();
