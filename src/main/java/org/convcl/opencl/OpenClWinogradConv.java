@@ -147,12 +147,12 @@ final class OpenClWinogradConv implements PreparedConv {
             KernelArgs.on(fixup.handle()).buffer(flags.mem()).buffer(src.mem()).buffer(weights.mem())
                     .buffer(bias == null ? backend.noBias().mem() : bias.mem()).buffer(dst.mem())
                     .int32(in.n(), in.c(), in.h(), in.w(), out.c(), out.h(), out.w(), tilesY, tilesX, spec.padTop(), spec.padLeft());
-            time += backend.launcher().launch(fixup, new long[] {tiles, in.n(), 1}, new long[] {launch.transformLocal()[0], 1, 1}, profile);
+            time += backend.launcher().launch(fixup, new long[] {tiles, in.n(), 1}, new long[] {Math.min(launch.transformLocal()[0], fixup.workGroupSize()), 1, 1}, profile);
             return profile ? time : -1;
         }
     }
 
-    /** Grows the scratch buffers to hold {@code V} and {@code M} for {@code out} (kept for smaller shapes). */
+    /** Grows the scratch buffers to hold {@code V}, {@code M} and the tile flags for {@code out} (kept for smaller shapes). */
     private void ensureScratch(Shape out) {
         long vBytes = 4 * Winograd.scratchFloats(spec.inChannels(), out);
         long mBytes = 4 * Winograd.scratchFloats(spec.outChannels(), out);
