@@ -17,8 +17,8 @@ import org.convcl.Tensor;
 /**
  * Fused vs unfused time of the MobileNet-V1 depthwise-separable blocks (224×224 input) on one backend:
  * {@code java -cp ... org.convcl.cli.BlockBench [opencl|cpu] [batches, e.g. 1,8] [runs]}. Each case is warmed
- * up, then timed {@code runs} times end to end (enqueue + finish, data already on the device), the two paths
- * alternating run by run; prints the median, min and max of each path and the unfused/fused ratio of medians.
+ * up, then timed {@code runs} times end to end (enqueue + finish, data already on the device); prints the
+ * median, min and max of each path and the unfused/fused ratio of medians.
  */
 public final class BlockBench {
     /** The 13 MobileNet-V1 blocks as (input side, in channels, out channels, stride); repeated 14×14 ones once. */
@@ -40,8 +40,8 @@ public final class BlockBench {
                 for (int[] b : MOBILENET_V1) {
                     SeparableBlock block = SeparableBlock.mobilenet(b[1], b[2], b[3]);
                     Shape in = new Shape(batch, b[1], b[0], b[0]);
-                    double[][] ms = time(backend, block, in, runs);
-                    double[] unfused = ms[0], fused = ms[1];
+                    double[] unfused = time(backend, block, in, BlockMode.UNFUSED, runs);
+                    double[] fused = time(backend, block, in, BlockMode.FUSED, runs);
                     System.out.printf(Locale.ROOT, "%-27s %-11s %5d  %8.2f (%.2f-%.2f)  %8.2f (%.2f-%.2f)  %6.2fx%n",
                             b[1] + "->" + b[2] + " s" + b[3], b[0] + "x" + b[0], batch, unfused[0], unfused[1], unfused[2],
                             fused[0], fused[1], fused[2], unfused[0] / fused[0]);
@@ -50,42 +50,27 @@ public final class BlockBench {
         }
     }
 
-    /**
-     * Median, min and max milliseconds of {@code runs} timed forwards of the unfused ({@code [0]}) and the fused
-     * ({@code [1]}) path, after two warm-up runs of each; the two paths alternate run by run, so a change in the
-     * machine's load hits both alike.
-     */
-    static double[][] time(Backend backend, SeparableBlock block, Shape inShape, int runs) {
+    /** Median, min and max milliseconds of {@code runs} timed forwards after two warm-up runs. */
+    static double[] time(Backend backend, SeparableBlock block, Shape inShape, BlockMode mode, int runs) {
         SplittableRandom r = new SplittableRandom(7);
         float[] dw = random(r, block.depthwise().weightCount());
         float[] pw = random(r, block.pointwise().weightCount());
-        try (PreparedBlock unfused = backend.prepareBlock(block, dw, pw, BlockMode.UNFUSED);
-             PreparedBlock fused = backend.prepareBlock(block, dw, pw, BlockMode.FUSED);
+        try (PreparedBlock prepared = backend.prepareBlock(block, dw, pw, mode);
              DeviceTensor in = backend.upload(Tensor.of(random(r, inShape.count()), inShape));
-             DeviceTensor out = backend.allocate(unfused.outputShape(inShape))) {
-            PreparedBlock[] paths = {unfused, fused};
+             DeviceTensor out = backend.allocate(prepared.outputShape(inShape))) {
             for (int i = 0; i < 2; i++) {
-                for (PreparedBlock p : paths) {
-                    p.forward(in, out);
-                    backend.finish();
-                }
+                prepared.forward(in, out);
+                backend.finish();
             }
-            List<List<Double>> ms = List.of(new ArrayList<>(), new ArrayList<>());
+            List<Double> ms = new ArrayList<>();
             for (int i = 0; i < runs; i++) {
-                for (int p = 0; p < paths.length; p++) {
-                    long t0 = System.nanoTime();
-                    paths[p].forward(in, out);
-                    backend.finish();
-                    ms.get(p).add((System.nanoTime() - t0) / 1e6);
-                }
+                long t0 = System.nanoTime();
+                prepared.forward(in, out);
+                backend.finish();
+                ms.add((System.nanoTime() - t0) / 1e6);
             }
-            double[][] stats = new double[paths.length][];
-            for (int p = 0; p < paths.length; p++) {
-                List<Double> m = ms.get(p);
-                m.sort(null);
-                stats[p] = new double[] {m.get(m.size() / 2), m.get(0), m.get(m.size() - 1)};
-            }
-            return stats;
+            ms.sort(null);
+            return new double[] {ms.get(ms.size() / 2), ms.get(0), ms.get(ms.size() - 1)};
         }
     }
 
