@@ -44,17 +44,14 @@ public final class BlockPlanner {
     /** Work-items per compute unit the fused grid aims at; fewer strips than that split the output channels. */
     public static final int ITEMS_PER_UNIT = 4;
     /**
-     * AUTO takes the fused OpenCL path for stride-1 blocks with at most this many intermediate channels (see
-     * {@link #chooseOpenCl}). Measured on PoCL (docs/separable.md): the fused kernel ran faster on every
-     * MobileNet-V1 block at batch 8, but with 1024 channels on a 7×7 output at batch 1 (one strip, split into
-     * channel groups that each recompute the depthwise step and stream the weights for 49 pixels) it was slower.
+     * AUTO takes the fused OpenCL path for blocks with at most this many intermediate channels (see
+     * {@link #chooseOpenCl}). Measured on PoCL (docs/separable.md, three runs): up to 256 channels (outputs of
+     * 28×28 and larger) the fused kernel ran 1.06–3.1× the unfused speed at batch 1 and 1.23–2.2× at batch 8
+     * (apart from one run hit by a load burst); with 512 and 1024 channels (14×14 and 7×7 outputs, one strip per
+     * image) it ran 0.66–1.44× at batch 1, and at batch 8 either ~1.5× or, when its 8 work-items split unevenly
+     * over the cores, ~0.8×.
      */
-    public static final int FUSED_MAX_MID = 512;
-    /**
-     * AUTO takes the fused path for strided blocks only up to this many intermediate channels: at batch 1 the
-     * stride-2 blocks with 256 and 512 channels (28×28 → 14×14, 14×14 → 7×7) measured slower fused.
-     */
-    public static final int FUSED_MAX_MID_STRIDED = 128;
+    public static final int FUSED_MAX_MID = 256;
 
     private BlockPlanner() {}
 
@@ -180,7 +177,7 @@ public final class BlockPlanner {
     /**
      * Picks the OpenCL path for {@code block} on {@code device}: FUSED or UNFUSED are honoured (FUSED needs a
      * tiling that fits); AUTO takes the fused kernel where it measured faster on PoCL: at most
-     * {@link #FUSED_MAX_MID} intermediate channels at stride 1, {@link #FUSED_MAX_MID_STRIDED} when strided.
+     * {@link #FUSED_MAX_MID} intermediate channels.
      *
      * @throws IllegalArgumentException when FUSED is requested and the fused kernel does not fit the device
      */
@@ -189,15 +186,11 @@ public final class BlockPlanner {
         if (requested == BlockMode.UNFUSED) return new Choice(BlockMode.UNFUSED, "requested");
         if (tiling(block, device) == null) return noFusedPath(requested, "the fused kernel's tile does not fit the device");
         if (requested == BlockMode.FUSED) return new Choice(BlockMode.FUSED, "requested");
-        var dw = block.depthwise();
-        boolean strided = dw.strideH() != 1 || dw.strideW() != 1;
-        int limit = strided ? FUSED_MAX_MID_STRIDED : FUSED_MAX_MID;
-        String where = strided ? "stride " + dw.strideH() + "x" + dw.strideW() : "stride 1";
-        if (block.midChannels() > limit) {
-            return new Choice(BlockMode.UNFUSED, "unfused: " + where + " with " + block.midChannels()
-                    + " intermediate channels > " + limit + ", where the fused kernel measured slower on small outputs");
+        if (block.midChannels() > FUSED_MAX_MID) {
+            return new Choice(BlockMode.UNFUSED, "unfused: " + block.midChannels() + " intermediate channels > "
+                    + FUSED_MAX_MID + ", where the fused kernel measured slower on small outputs");
         }
-        return new Choice(BlockMode.FUSED, "fused: " + where + " with at most " + limit
+        return new Choice(BlockMode.FUSED, "fused: at most " + FUSED_MAX_MID
                 + " intermediate channels, where the fused kernel measured faster");
     }
 

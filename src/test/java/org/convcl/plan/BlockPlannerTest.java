@@ -20,19 +20,16 @@ class BlockPlannerTest {
         SeparableBlock small = SeparableBlock.mobilenet(32, 64, 1);
         assertEquals(new BlockPlanner.Choice(BlockMode.UNFUSED, "requested"), BlockPlanner.chooseOpenCl(small, BlockMode.UNFUSED, POCL));
         assertEquals(new BlockPlanner.Choice(BlockMode.FUSED, "requested"), BlockPlanner.chooseOpenCl(small, BlockMode.FUSED, POCL));
-        // AUTO on OpenCL: fused up to 512 intermediate channels at stride 1, up to 128 when strided.
-        assertEquals(new BlockPlanner.Choice(BlockMode.FUSED, "fused: stride 1 with at most 512 intermediate channels, "
-                + "where the fused kernel measured faster"), BlockPlanner.chooseOpenCl(small, BlockMode.AUTO, POCL));
-        assertEquals(BlockMode.FUSED, BlockPlanner.chooseOpenCl(SeparableBlock.mobilenet(512, 512, 1), BlockMode.AUTO, POCL).mode());
-        assertEquals(new BlockPlanner.Choice(BlockMode.UNFUSED, "unfused: stride 1 with 1024 intermediate channels > 512, "
-                + "where the fused kernel measured slower on small outputs"),
-                BlockPlanner.chooseOpenCl(SeparableBlock.mobilenet(1024, 1024, 1), BlockMode.AUTO, POCL));
-        assertEquals(new BlockPlanner.Choice(BlockMode.FUSED, "fused: stride 2x2 with at most 128 intermediate channels, "
-                + "where the fused kernel measured faster"),
-                BlockPlanner.chooseOpenCl(SeparableBlock.mobilenet(128, 256, 2), BlockMode.AUTO, POCL));
-        assertEquals(BlockMode.UNFUSED, BlockPlanner.chooseOpenCl(SeparableBlock.mobilenet(256, 512, 2), BlockMode.AUTO, POCL).mode());
-        // γ 2 doubles the intermediate channels: 80 inputs at stride 2 -> 160 > 128.
-        assertEquals(BlockMode.UNFUSED, BlockPlanner.chooseOpenCl(SeparableBlock.builder(80, 80).depthMultiplier(2).stride(2)
+        // AUTO on OpenCL: fused up to 256 intermediate channels, either stride.
+        assertEquals(new BlockPlanner.Choice(BlockMode.FUSED, "fused: at most 256 intermediate channels, where the fused "
+                + "kernel measured faster"), BlockPlanner.chooseOpenCl(small, BlockMode.AUTO, POCL));
+        assertEquals(BlockMode.FUSED, BlockPlanner.chooseOpenCl(SeparableBlock.mobilenet(128, 256, 2), BlockMode.AUTO, POCL).mode());
+        assertEquals(BlockMode.FUSED, BlockPlanner.chooseOpenCl(SeparableBlock.mobilenet(256, 512, 2), BlockMode.AUTO, POCL).mode());
+        assertEquals(new BlockPlanner.Choice(BlockMode.UNFUSED, "unfused: 512 intermediate channels > 256, where the fused "
+                + "kernel measured slower on small outputs"),
+                BlockPlanner.chooseOpenCl(SeparableBlock.mobilenet(512, 512, 1), BlockMode.AUTO, POCL));
+        // γ 2 doubles the intermediate channels: 160 inputs -> 320 > 256.
+        assertEquals(BlockMode.UNFUSED, BlockPlanner.chooseOpenCl(SeparableBlock.builder(160, 160).depthMultiplier(2)
                 .padding(1).build(), BlockMode.AUTO, POCL).mode());
         // AUTO on the CPU backend: its fused tile measured slower.
         assertEquals(new BlockPlanner.Choice(BlockMode.UNFUSED, BlockPlanner.CPU_FUSED_SLOWER), BlockPlanner.chooseCpu(small, BlockMode.AUTO));
