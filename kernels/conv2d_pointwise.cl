@@ -13,7 +13,9 @@
  *
  * Required defines: TILE_OC (output channels per work-item), VEC (pixels per work-item: 2, 4, 8 or 16),
  *   and HAS_BIAS, ACTIVATION (convcl_common.h).
- * Optional defines: KSTEP (input channels per step: 1, 2, 4, 8 or 16), default 4.
+ * Optional defines: KSTEP (input channels per step: 1, 2, 4, 8 or 16), default 4; WEI_BATCH (batched GEMM with
+ *   cycling weights: image n multiplies weight matrix n % WEI_BATCH of wei [WEI_BATCH][c_out][c_in]; the
+ *   Winograd layers use 16), absent by default (one weight matrix for every image).
  * Arguments (shared by all conv2d kernels):
  *   src [n_batch][c_in][h_in][w_in], wei [c_out][c_in], bia [c_out] (read only when HAS_BIAS),
  *   dst [n_batch][c_out][h_out][w_out], then int n_batch, c_in, h_in, w_in, c_out, h_out, w_out,
@@ -60,6 +62,9 @@ __kernel void conv2d_pointwise(__global const float *restrict src, __global cons
     if (p0 >= pixels || o0 >= c_out || n >= n_batch) return;
     const bool whole = pixels >= VEC;
     if (whole) p0 = min(p0, pixels - VEC);
+#ifdef WEI_BATCH
+    wei += (size_t)(n % WEI_BATCH) * c_out * c_in;
+#endif
 
     __global const float *in = src + (size_t)n * c_in * pixels + p0;
     __global const float *w[TILE_OC];

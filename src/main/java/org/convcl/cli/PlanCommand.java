@@ -5,9 +5,12 @@ import java.util.Arrays;
 import java.util.concurrent.Callable;
 import org.convcl.ConvSpec;
 import org.convcl.Shape;
+import org.convcl.plan.Algorithm;
 import org.convcl.plan.DeviceFacts;
 import org.convcl.plan.Plan;
 import org.convcl.plan.Planner;
+import org.convcl.plan.TuningTable;
+import org.convcl.plan.Winograd;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -39,6 +42,11 @@ public final class PlanCommand implements Callable<Integer> {
             description = "Largest work-group size (default ${DEFAULT-VALUE}).")
     private long maxWorkGroup;
 
+    @Option(names = "--algorithm", defaultValue = "auto", paramLabel = "auto|ALGORITHM",
+            description = "Force an algorithm (direct, implicit_gemm, depthwise, pointwise, winograd) as tests and "
+                    + "benchmarks do; auto is the planner's choice (default ${DEFAULT-VALUE}).")
+    private String algorithm;
+
     @Override
     public Integer call() {
         ConvSpec conv;
@@ -50,7 +58,7 @@ public final class PlanCommand implements Callable<Integer> {
             input = layer.input();
             facts = new DeviceFacts(deviceType, computeUnits, maxWorkGroup,
                     new long[] {maxWorkGroup, maxWorkGroup, maxWorkGroup}, 0);
-            plan = Planner.plan(conv, input, facts);
+            plan = Planner.plan(conv, input, facts, TuningTable.EMPTY, forced(algorithm));
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
@@ -62,7 +70,24 @@ public final class PlanCommand implements Callable<Integer> {
         out.println("local:     " + Arrays.toString(plan.local()));
         out.println("global:    " + Arrays.toString(plan.globalSize(conv, output)) + " (before rounding up to the local size)");
         out.println("reason:    " + plan.reason());
+        if (plan.algorithm() == Algorithm.WINOGRAD) {
+            Plan gemm = Planner.winogradGemm(conv, output, facts);
+            out.println("gemm:      kernels/" + gemm.algorithm().kernelFile() + " " + gemm.defines() + " local "
+                    + Arrays.toString(gemm.local()) + " global "
+                    + Arrays.toString(gemm.globalSize(Winograd.gemmSpec(conv), Winograd.gemmInput(conv, output))));
+        }
         out.flush();
         return 0;
+    }
+
+    /** The algorithm named by {@code --algorithm}, or null for {@code auto}. */
+    private static Algorithm forced(String name) {
+        if (name.equalsIgnoreCase("auto")) return null;
+        try {
+            return Algorithm.valueOf(name.toUpperCase(java.util.Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--algorithm must be auto or one of " + Arrays.toString(Algorithm.values())
+                    + ", got '" + name + "'");
+        }
     }
 }

@@ -19,8 +19,10 @@ import org.convcl.SeparableBlock;
 import org.convcl.Shape;
 import org.convcl.Tensor;
 import org.convcl.UnfusedBlock;
+import org.convcl.plan.Algorithm;
 import org.convcl.plan.BlockPlanner;
 import org.convcl.plan.DeviceFacts;
+import org.convcl.plan.Planner;
 import org.convcl.plan.TuningTable;
 import org.jocl.Pointer;
 import org.jocl.cl_command_queue;
@@ -48,6 +50,7 @@ public final class OpenClBackend implements Backend {
     private final cl_command_queue queue;
     private final DeviceFacts facts;
     private final TuningTable tuning;
+    private final Algorithm forcedAlgorithm; // convcl.algorithm, read once when the backend opened
     private final KernelLibrary library;
     private final Launcher launcher;
     private final Set<ClBuffer> liveBuffers = ConcurrentHashMap.newKeySet();
@@ -80,6 +83,7 @@ public final class OpenClBackend implements Backend {
             this.facts = new DeviceFacts(info.type(), Math.max(1, info.computeUnits()), info.maxWorkGroupSize(), itemSizes,
                     info.localMemBytes(), DeviceFacts.deviceKey(info.name(), info.driverVersion()));
             this.tuning = TuningFiles.forDevice(facts.deviceKey());
+            this.forcedAlgorithm = forcedAlgorithm(System.getProperty("convcl.algorithm"), System.getenv("CONVCL_ALGORITHM"));
             this.library = new KernelLibrary(context, device, info.id() + " " + info.name(), info.driverVersion());
             this.launcher = new Launcher(queue, info.maxWorkGroupSize(), itemSizes);
             this.noBias = createBuffer(4, "unused bias placeholder");
@@ -135,12 +139,52 @@ public final class OpenClBackend implements Backend {
         return prepare(spec, weights, epilogue, tuning);
     }
 
+    /**
+     * {@link #prepare(ConvSpec, float[], Epilogue)} with the algorithm forced (tests, benchmarks); null is the
+     * planner's choice. Throws {@link IllegalArgumentException} when {@code algorithm} cannot run {@code spec}
+     * ({@link Planner#runs}).
+     */
+    public PreparedConv prepare(ConvSpec spec, float[] weights, Epilogue epilogue, Algorithm algorithm) {
+        if (spec == null) throw new IllegalArgumentException("spec must not be null");
+        if (epilogue == null) throw new IllegalArgumentException("epilogue must not be null");
+        checkOpen();
+        return prepare(spec, weights, epilogue, tuning, algorithm);
+    }
+
     /** {@link #prepare(ConvSpec, float[], Epilogue)} planned with another tuning table (the tuner times candidates so). */
     PreparedConv prepare(ConvSpec spec, float[] weights, Epilogue epilogue, TuningTable table) {
+        return prepare(spec, weights, epilogue, table, forcedAlgorithm != null && spec.kind() != ConvSpec.Kind.POINTWISE
+                && spec.kind() != ConvSpec.Kind.DEPTHWISE && Planner.runs(forcedAlgorithm, spec) ? forcedAlgorithm : null);
+    }
+
+    private PreparedConv prepare(ConvSpec spec, float[] weights, Epilogue epilogue, TuningTable table, Algorithm algorithm) {
+        if (algorithm != null) Planner.requireRuns(algorithm, spec);
         checkAllocation(4L * spec.weightCount(), "weights of " + spec); // before folding copies them
-        OpenClConv conv = new OpenClConv(this, spec, epilogue.fold(spec, weights), table);
+        Epilogue.Folded folded = epilogue.fold(spec, weights);
+        if ((algorithm == null ? Planner.algorithm(spec) : algorithm) == Algorithm.WINOGRAD) {
+            return new OpenClWinogradConv(this, spec, folded, Planner.plan(spec, null, facts, table, algorithm));
+        }
+        OpenClConv conv = new OpenClConv(this, spec, folded, table, algorithm);
         liveConvs.add(conv);
         return conv;
+    }
+
+    /**
+     * The algorithm named by the system property {@code convcl.algorithm} or the environment variable
+     * {@code CONVCL_ALGORITHM} (benchmarks: e.g. {@code implicit_gemm} or {@code winograd}), applied to every
+     * full or grouped layer it can run; null when neither is set or the value is {@code auto}.
+     *
+     * @throws IllegalArgumentException naming the value when it is no {@link Algorithm}
+     */
+    static Algorithm forcedAlgorithm(String property, String environment) {
+        String value = property != null && !property.isBlank() ? property : environment;
+        if (value == null || value.isBlank() || value.trim().equalsIgnoreCase("auto")) return null;
+        try {
+            return Algorithm.valueOf(value.trim().toUpperCase(java.util.Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("convcl.algorithm = '" + value + "' is not auto or one of "
+                    + Arrays.toString(Algorithm.values()), e);
+        }
     }
 
     /**

@@ -12,6 +12,7 @@ import org.convcl.DeviceTensor;
 import org.convcl.Epilogue;
 import org.convcl.PreparedConv;
 import org.convcl.Shape;
+import org.convcl.plan.Algorithm;
 import org.convcl.plan.Plan;
 import org.convcl.plan.Planner;
 import org.convcl.plan.TuningTable;
@@ -31,6 +32,7 @@ final class OpenClConv implements PreparedConv {
     private final SortedMap<String, Integer> epilogueDefines;
     private final Plan preparedPlan;
     private final TuningTable tuning;
+    private final Algorithm forced;
     private final Map<SortedMap<String, Integer>, ClKernel> kernels = new HashMap<>();
     private final Map<Shape, Launch> launches = new ConcurrentHashMap<>();
     private boolean closed;
@@ -38,12 +40,15 @@ final class OpenClConv implements PreparedConv {
     /** A plan for one input shape and the kernel object that runs it. */
     private record Launch(Plan plan, ClKernel kernel) {}
 
-    OpenClConv(OpenClBackend backend, ConvSpec spec, Epilogue.Folded folded, TuningTable tuning) {
+    /** {@code forced}: the algorithm to plan with (null: the planner's choice), never WINOGRAD ({@link OpenClWinogradConv}). */
+    OpenClConv(OpenClBackend backend, ConvSpec spec, Epilogue.Folded folded, TuningTable tuning, Algorithm forced) {
+        if (forced == Algorithm.WINOGRAD) throw new IllegalArgumentException("Winograd runs as OpenClWinogradConv");
         this.backend = backend;
         this.spec = spec;
         this.tuning = tuning;
+        this.forced = forced;
         this.epilogueDefines = epilogueDefines(folded);
-        this.preparedPlan = Planner.plan(spec, null, backend.facts(), tuning);
+        this.preparedPlan = Planner.plan(spec, null, backend.facts(), tuning, forced);
         ClBuffer w = null, b = null;
         try {
             w = backend.createBuffer(folded.weights(), "weights of " + spec);
@@ -122,12 +127,12 @@ final class OpenClConv implements PreparedConv {
 
     /** Plans for one input shape; replans within the kernel's own work-group limit when the first plan exceeds it. */
     private Launch planFor(Shape input) {
-        Plan plan = Planner.plan(spec, input, backend.facts(), tuning);
+        Plan plan = Planner.plan(spec, input, backend.facts(), tuning, forced);
         ClKernel kernel = kernel(plan);
         long workItems = 1;
         for (long l : plan.local()) workItems *= l;
         if (workItems > kernel.workGroupSize()) {
-            plan = Planner.plan(spec, input, backend.facts().withMaxWorkGroupSize(kernel.workGroupSize()), tuning);
+            plan = Planner.plan(spec, input, backend.facts().withMaxWorkGroupSize(kernel.workGroupSize()), tuning, forced);
             kernel = kernel(plan);
         }
         return new Launch(plan, kernel);

@@ -15,7 +15,13 @@ public enum Algorithm {
     /** Depthwise (groups == inChannels) with depth multiplier γ: output channel o reads input channel o/γ. */
     DEPTHWISE("conv2d_depthwise.cl", "conv2d_depthwise"),
     /** 1×1, stride 1, unpadded, groups 1: a matrix product {@code W·X} per image. */
-    POINTWISE("conv2d_pointwise.cl", "conv2d_pointwise");
+    POINTWISE("conv2d_pointwise.cl", "conv2d_pointwise"),
+    /**
+     * Winograd F(2×2, 3×3) for 3×3 stride-1 dilation-1 groups-1 specs (any padding): an input transform and
+     * this entry point, the output transform, both in {@code conv2d_winograd.cl}, around 16 batched GEMMs on the
+     * pointwise kernel ({@link Winograd}). Its error bound is its own (docs/kernels.md).
+     */
+    WINOGRAD("conv2d_winograd.cl", "conv2d_winograd_output");
 
     private final String kernelFile;
     private final String entryPoint;

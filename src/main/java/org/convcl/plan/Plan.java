@@ -55,6 +55,7 @@ public record Plan(Algorithm algorithm, SortedMap<String, Integer> defines, long
      *   <li>IMPLICIT_GEMM: {@code (ceil(OW / VEC), OH, N · groups · ceil(outChannelsPerGroup / TILE_OC))}</li>
      *   <li>DEPTHWISE: {@code (ceil(OW / VEC), ceil(OH / TILE_Y), N · inChannels)}</li>
      *   <li>POINTWISE: {@code (ceil(OH·OW / VEC), ceil(outChannels / TILE_OC), N)}</li>
+     *   <li>WINOGRAD (its output transform): {@code (ceil(OH / 2) · ceil(OW / 2), outChannels, N)}</li>
      * </ul>
      */
     public long[] globalSize(ConvSpec spec, Shape output) {
@@ -67,6 +68,7 @@ public record Plan(Algorithm algorithm, SortedMap<String, Integer> defines, long
                     (long) output.n() * spec.inChannels()};
             case POINTWISE -> new long[] {ceilDiv((long) output.h() * output.w(), define(VEC)),
                     ceilDiv(output.c(), define(TILE_OC)), output.n()};
+            case WINOGRAD -> new long[] {(long) Winograd.tilesY(output) * Winograd.tilesX(output), output.c(), output.n()};
         };
     }
 

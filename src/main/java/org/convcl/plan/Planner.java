@@ -15,8 +15,10 @@ import org.convcl.Shape;
  * hit replaces the defaults for the layer's {@link ShapeClass} ({@link Tunables} names the parameters).
  *
  * <p>Choices: 1×1 stride-1 unpadded → pointwise GEMM; groups == inChannels → depthwise; otherwise the
- * implicit GEMM when a group has at least {@link #IG_MIN_OUT_PER_GROUP} output channels, else the direct
- * kernel. The defaults are tuned for PoCL on a 2-core AVX-512 CPU (docs/kernels.md).
+ * 3×3 stride-1 dilation-1 groups-1 with at least {@link #WINO_MIN_CHANNELS} input and output channels →
+ * Winograd F(2×2, 3×3); otherwise the implicit GEMM when a group has at least {@link #IG_MIN_OUT_PER_GROUP}
+ * output channels, else the direct kernel. A caller may force an algorithm that can run the spec
+ * ({@link #plan(ConvSpec, Shape, DeviceFacts, TuningTable, Algorithm)}, {@link #runs}). The defaults are tuned for PoCL on a 2-core AVX-512 CPU (docs/kernels.md).
  *
  * <p>Tile constants live here, in one place, named and documented.
  */
@@ -54,6 +56,19 @@ public final class Planner {
     static final int IG_L0 = 1;
     static final int IG_L1 = 4;
     static final int IG_L2 = 4;
+    /**
+     * Fewest input and output channels for which Winograd F(2×2, 3×3) runs instead of the implicit GEMM on a
+     * 3×3 stride-1 layer. Measured on PoCL (docs/kernels.md): from 128 channels on it won on every layer tried
+     * (1.3x to 3.6x); at 64 it lost on 64→64 at 56×56 (0.83x to 0.92x) while winning at 28×28, and the choice is
+     * made from the spec alone (the image size is unknown at prepare time); at 32 and below it mostly lost.
+     */
+    public static final int WINO_MIN_CHANNELS = 128;
+    /** Winograd transforms: tiles per work-group (the tile dimension, which PoCL vectorises; 16 to 64 measured alike). */
+    static final int WINO_L0 = 32;
+    /** Winograd transforms: channels per work-group. */
+    static final int WINO_L1 = 4;
+    /** Weight matrices the Winograd GEMM cycles through over its batch: one per transformed position. */
+    public static final String WEI_BATCH = "WEI_BATCH";
     /** Direct kernel: preferred local size along the fastest grid dimension. */
     static final int LOCAL_X = 16;
     /** Direct kernel: preferred local size along the second grid dimension. */
@@ -80,11 +95,23 @@ public final class Planner {
      * @return the algorithm, defines, local size and a one-line reason
      */
     public static Plan plan(ConvSpec spec, Shape input, DeviceFacts device, TuningTable tuning) {
+        return plan(spec, input, device, tuning, null);
+    }
+
+    /**
+     * {@link #plan(ConvSpec, Shape, DeviceFacts, TuningTable)} with the algorithm forced (tests, benchmarks);
+     * {@code forced} null is the planner's choice.
+     *
+     * @throws IllegalArgumentException when {@code forced} cannot run {@code spec} ({@link #runs})
+     */
+    public static Plan plan(ConvSpec spec, Shape input, DeviceFacts device, TuningTable tuning, Algorithm forced) {
         if (spec == null) throw new IllegalArgumentException("spec must not be null");
         if (device == null) throw new IllegalArgumentException("device facts must not be null");
         if (tuning == null) throw new IllegalArgumentException("tuning table must not be null (use TuningTable.EMPTY)");
         Shape output = input == null ? null : spec.outputShape(input);
-        Algorithm algorithm = algorithm(spec);
+        if (forced != null) requireRuns(forced, spec);
+        Algorithm algorithm = forced == null ? algorithm(spec) : forced;
+        String chosen = forced == null ? "" : "forced ";
         SortedMap<String, Integer> params = Tunables.defaults(algorithm, spec);
         String source = "default";
         if (input != null && ShapeClass.tunable(algorithm)) {
@@ -112,7 +139,7 @@ public final class Planner {
                         : new long[] {fit(Plan.ceilDiv((long) output.h() * output.w(), vec), l0),
                                 fit(Plan.ceilDiv(output.c(), tileOc), l1), 1};
                 yield new Plan(algorithm, defines, clamp(local, device),
-                        source + ": pointwise: GEMM per image, " + tileOc + " channels x " + vec + " pixels per work-item, K step "
+                        chosen + source + ": pointwise: GEMM per image, " + tileOc + " channels x " + vec + " pixels per work-item, K step "
                                 + kstep);
             }
             case DEPTHWISE -> {
@@ -130,7 +157,7 @@ public final class Planner {
                     local = new long[] {l0, 1, blocksX >= l0Pref ? 1 : fit((long) output.n() * spec.inChannels(), group / l0)};
                 }
                 yield new Plan(algorithm, defines, clamp(local, device),
-                        source + ": depthwise: γ=" + spec.depthMultiplier() + ", " + window(spec) + ", " + tileY + " rows x " + vec
+                        chosen + source + ": depthwise: γ=" + spec.depthMultiplier() + ", " + window(spec) + ", " + tileY + " rows x " + vec
                                 + " outputs along x per work-item");
             }
             case IMPLICIT_GEMM -> {
@@ -143,8 +170,18 @@ public final class Planner {
                         : new long[] {fit(Plan.ceilDiv(output.w(), vec), params.get("L0")), fit(output.h(), params.get("L1")),
                         fit((long) output.n() * spec.groups() * Plan.ceilDiv(spec.outChannelsPerGroup(), tileOc), params.get("L2"))};
                 yield new Plan(algorithm, defines, clamp(local, device),
-                        source + ": implicit GEMM: groups=" + spec.groups() + ", " + window(spec) + ", " + tileOc
+                        chosen + source + ": implicit GEMM: groups=" + spec.groups() + ", " + window(spec) + ", " + tileOc
                                 + " output channels x " + vec + " outputs along x per work-item");
+            }
+            case WINOGRAD -> {
+                long[] local = output == null ? new long[] {WINO_L0, WINO_L1, 1}
+                        : new long[] {fit((long) Winograd.tilesY(output) * Winograd.tilesX(output), WINO_L0), fit(Math.min(spec.inChannels(), spec.outChannels()), WINO_L1), 1};
+                SortedMap<String, Integer> gemm = Tunables.defaults(Algorithm.POINTWISE, spec);
+                yield new Plan(algorithm, defines, clamp(local, device),
+                        chosen + source + ": winograd F(2x2,3x3): " + (forced == null ? "3x3 stride 1 groups 1 with cin, cout >= "
+                                + WINO_MIN_CHANNELS + ", " : "") + "input transform, 16 batched GEMMs (pointwise kernel, "
+                                + Math.min(gemm.get(Plan.TILE_OC), spec.outChannels()) + " channels x " + gemm.get(Plan.VEC)
+                                + " tiles per work-item), output transform + epilogue");
             }
             case DIRECT -> {
                 putWindow(defines, spec);
@@ -153,7 +190,7 @@ public final class Planner {
                 long[] local = output == null ? new long[] {LOCAL_X / 2, LOCAL_Y * 2, 1}
                         : new long[] {fit(output.w(), LOCAL_X / 2), fit(output.h(), LOCAL_Y * 2), 1};
                 yield new Plan(algorithm, defines, clamp(local, device),
-                        source + ": direct: groups=" + spec.groups() + ", " + window(spec) + ", " + tileOc
+                        chosen + source + ": direct: groups=" + spec.groups() + ", " + window(spec) + ", " + tileOc
                                 + " output channels per work-item (fewer than " + IG_MIN_OUT_PER_GROUP
                                 + " per group: too few for a register block)");
             }
@@ -169,8 +206,43 @@ public final class Planner {
         return switch (spec.kind()) {
             case POINTWISE -> Algorithm.POINTWISE;
             case DEPTHWISE -> Algorithm.DEPTHWISE;
-            case FULL, GROUPED -> spec.outChannelsPerGroup() >= IG_MIN_OUT_PER_GROUP ? Algorithm.IMPLICIT_GEMM : Algorithm.DIRECT;
+            case FULL, GROUPED -> Winograd.supports(spec) && spec.inChannels() >= WINO_MIN_CHANNELS
+                    && spec.outChannels() >= WINO_MIN_CHANNELS ? Algorithm.WINOGRAD
+                    : spec.outChannelsPerGroup() >= IG_MIN_OUT_PER_GROUP ? Algorithm.IMPLICIT_GEMM : Algorithm.DIRECT;
         };
+    }
+
+    /**
+     * Whether {@code algorithm} can run {@code spec}: the direct kernel and the implicit GEMM run every spec,
+     * the pointwise and depthwise kernels their own kind, Winograd 3×3 stride-1 dilation-1 groups-1 specs.
+     */
+    public static boolean runs(Algorithm algorithm, ConvSpec spec) {
+        return switch (algorithm) {
+            case DIRECT, IMPLICIT_GEMM -> true;
+            case POINTWISE -> spec.kind() == ConvSpec.Kind.POINTWISE;
+            case DEPTHWISE -> spec.kind() == ConvSpec.Kind.DEPTHWISE;
+            case WINOGRAD -> Winograd.supports(spec);
+        };
+    }
+
+    /** Throws {@link IllegalArgumentException} naming the algorithm and the spec when {@code algorithm} cannot run {@code spec}. */
+    public static void requireRuns(Algorithm algorithm, ConvSpec spec) {
+        if (!runs(algorithm, spec)) {
+            throw new IllegalArgumentException("algorithm " + algorithm + " cannot run " + spec + (algorithm == Algorithm.WINOGRAD
+                    ? " (Winograd needs a 3x3 kernel, stride 1, dilation 1, groups 1)" : ""));
+        }
+    }
+
+    /**
+     * The plan of a Winograd layer's 16 batched GEMMs for {@code output}: the pointwise kernel's defaults on
+     * {@link Winograd#gemmSpec} and {@link Winograd#gemmInput}, with {@link #WEI_BATCH} = 16 so that GEMM batch
+     * index b multiplies weight matrix b mod 16.
+     */
+    public static Plan winogradGemm(ConvSpec spec, Shape output, DeviceFacts device) {
+        Plan p = plan(Winograd.gemmSpec(spec), Winograd.gemmInput(spec, output), device, TuningTable.EMPTY, null);
+        TreeMap<String, Integer> defines = new TreeMap<>(p.defines());
+        defines.put(WEI_BATCH, Winograd.POSITIONS);
+        return new Plan(p.algorithm(), defines, p.local(), "winograd GEMM: " + p.reason());
     }
 
     private static void putWindow(TreeMap<String, Integer> defines, ConvSpec spec) {

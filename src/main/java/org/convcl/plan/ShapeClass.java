@@ -30,9 +30,9 @@ public record ShapeClass(Algorithm algorithm, String key) {
         if (key == null || key.isBlank()) throw new IllegalArgumentException("shape class key must not be blank, got '" + key + "'");
     }
 
-    /** Whether layers planned with {@code algorithm} have shape classes (every kernel but the direct one). */
+    /** Whether layers planned with {@code algorithm} have shape classes (every kernel but the direct one and Winograd). */
     public static boolean tunable(Algorithm algorithm) {
-        return algorithm != Algorithm.DIRECT;
+        return algorithm != Algorithm.DIRECT && algorithm != Algorithm.WINOGRAD;
     }
 
     /**
@@ -53,6 +53,7 @@ public record ShapeClass(Algorithm algorithm, String key) {
             case DEPTHWISE -> window + "," + hw + "," + n;
             case IMPLICIT_GEMM -> window + "," + bucket("cin", spec.inChannels() / spec.groups(), CHANNEL_BOUNDS) + "," + hw + "," + n;
             case DIRECT -> throw new IllegalArgumentException("the direct kernel is not tuned: it has no shape class");
+            case WINOGRAD -> throw new IllegalArgumentException("Winograd is not tuned (its GEMM runs the pointwise defaults): it has no shape class");
         };
         return new ShapeClass(algorithm, key);
     }

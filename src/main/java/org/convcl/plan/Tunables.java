@@ -37,13 +37,13 @@ public final class Tunables {
 
     private Tunables() {}
 
-    /** The parameter names of a kernel; empty for the direct kernel, which is not tuned. */
+    /** The parameter names of a kernel; empty for the direct kernel and Winograd, which are not tuned. */
     public static List<String> names(Algorithm algorithm) {
         return switch (algorithm) {
             case POINTWISE -> POINTWISE;
             case DEPTHWISE -> DEPTHWISE;
             case IMPLICIT_GEMM -> IMPLICIT_GEMM;
-            case DIRECT -> List.of();
+            case DIRECT, WINOGRAD -> List.of();
         };
     }
 
@@ -56,7 +56,7 @@ public final class Tunables {
                     Planner.DW_L0, Planner.DW_GROUP);
             case IMPLICIT_GEMM -> params(IMPLICIT_GEMM, Planner.IG_TILE_OC, stride2 ? Math.min(Planner.IG_VEC, 8) : Planner.IG_VEC,
                     Planner.IG_L0, Planner.IG_L1, Planner.IG_L2);
-            case DIRECT -> Collections.emptySortedMap();
+            case DIRECT, WINOGRAD -> Collections.emptySortedMap();
         };
     }
 
@@ -127,7 +127,7 @@ public final class Tunables {
                     Map.of(Plan.TILE_OC, 4), Map.of(Plan.TILE_OC, 16, Plan.VEC, 8), Map.of(Plan.VEC, 8),
                     Map.of(Plan.TILE_OC, 12), Map.of(Plan.TILE_OC, 4, Plan.VEC, 8),
                     Map.of("L1", 8, "L2", 2), Map.of("L1", 1, "L2", 16), Map.of("L0", 2, "L1", 2), Map.of("L1", 1, "L2", 1));
-            case DIRECT -> List.of();
+            case DIRECT, WINOGRAD -> List.of();
         };
         Set<SortedMap<String, Integer>> out = new LinkedHashSet<>();
         for (Map<String, Integer> change : changes) {

@@ -20,11 +20,35 @@ class PlanCommandTest {
         assertEquals(0, dw.exitCode(), dw.err());
         assertTrue(dw.out().contains("algorithm: DEPTHWISE"), dw.out());
         assertTrue(dw.out().contains("VEC=8"), dw.out());
-        CliTest.Result full = CliTest.convcl("plan", "--cin", "128", "--cout", "128", "--kernel", "3",
+        CliTest.Result full = CliTest.convcl("plan", "--cin", "64", "--cout", "128", "--kernel", "3",
                 "--padding", "same", "--size", "56", "--batch", "8");
         assertEquals(0, full.exitCode(), full.err());
         assertTrue(full.out().contains("algorithm: IMPLICIT_GEMM"), full.out());
         assertTrue(full.out().contains("global:    [4, 56, 128]"), full.out()); // 56/16 blocks, 56 rows, 8 x 128/8
+        CliTest.Result wino = CliTest.convcl("plan", "--cin", "128", "--cout", "128", "--kernel", "3",
+                "--padding", "same", "--size", "56", "--batch", "8");
+        assertEquals(0, wino.exitCode(), wino.err());
+        assertTrue(wino.out().contains("algorithm: WINOGRAD (kernels/conv2d_winograd.cl)"), wino.out());
+        assertTrue(wino.out().contains("global:    [784, 128, 8]"), wino.out()); // 28x28 tiles, channels, images
+        assertTrue(wino.out().contains("reason:    default: winograd F(2x2,3x3): 3x3 stride 1 groups 1 with cin, cout >= 128"), wino.out());
+        assertTrue(wino.out().contains("WEI_BATCH=16") && wino.out().contains("global [392, 16, 16]"), wino.out()); // 8·784/16
+    }
+
+    @Test
+    void algorithmCanBeForcedWhereItRunsAndBadNamesAreUsageErrors() {
+        CliTest.Result forced = CliTest.convcl("plan", "--cin", "128", "--cout", "128", "--size", "28", "--algorithm", "implicit_gemm");
+        assertEquals(0, forced.exitCode(), forced.err());
+        assertTrue(forced.out().contains("algorithm: IMPLICIT_GEMM") && forced.out().contains("reason:    forced default"), forced.out());
+        CliTest.Result small = CliTest.convcl("plan", "--cin", "8", "--cout", "8", "--size", "28", "--algorithm", "winograd");
+        assertEquals(0, small.exitCode(), small.err());
+        assertTrue(small.out().contains("algorithm: WINOGRAD"), small.out());
+        CliTest.Result strided = CliTest.convcl("plan", "--cin", "8", "--cout", "8", "--size", "28", "--stride", "2",
+                "--algorithm", "winograd");
+        assertEquals(Main.EXIT_USAGE, strided.exitCode());
+        assertTrue(strided.err().contains("WINOGRAD cannot run"), strided.err());
+        CliTest.Result bad = CliTest.convcl("plan", "--cin", "8", "--cout", "8", "--size", "28", "--algorithm", "fft");
+        assertEquals(Main.EXIT_USAGE, bad.exitCode());
+        assertTrue(bad.err().contains("--algorithm") && bad.err().contains("fft"), bad.err());
     }
 
     @Test

@@ -34,6 +34,7 @@ class KernelLibraryTest {
             case IMPLICIT_GEMM -> ConvSpec.full(4, 8, 3).stride(2).padding(1).groups(2).build();
             case DEPTHWISE -> ConvSpec.depthwise(4, 2, 3).dilation(2).build();
             case POINTWISE -> ConvSpec.pointwise(8, 8);
+            case WINOGRAD -> ConvSpec.full(Planner.WINO_MIN_CHANNELS, Planner.WINO_MIN_CHANNELS, 3).padding(1).build();
         };
     }
 

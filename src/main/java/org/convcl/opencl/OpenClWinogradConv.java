@@ -1,0 +1,198 @@
+package org.convcl.opencl;
+
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import org.convcl.Backend;
+import org.convcl.ConvSpec;
+import org.convcl.DeviceTensor;
+import org.convcl.Epilogue;
+import org.convcl.PreparedConv;
+import org.convcl.Shape;
+import org.convcl.plan.Algorithm;
+import org.convcl.plan.Plan;
+import org.convcl.plan.Planner;
+import org.convcl.plan.Winograd;
+
+/**
+ * A convolution prepared for Winograd F(2×2, 3×3) on an {@link OpenClBackend} ({@code kernels/conv2d_winograd.cl}):
+ * four launches per forward — input transform into scratch {@code V}, 16 batched GEMMs on the pointwise
+ * kernel into scratch {@code M}, output transform with the epilogue into the output tensor, and the fixup that
+ * recomputes directly the tiles whose {@code M} held NaN or ±Inf (it returns at once for the others). The filters are
+ * transformed once here ({@link Winograd#transformWeights}); the untransformed folded filters stay on the
+ * device for the kernel's non-finite path.
+ *
+ * <p>Scratch: one {@code V}, one {@code M} and one tile-flag buffer, grown to the largest input shape seen and reused by
+ * later calls (the queue is in order, so calls cannot overlap on the device); released by {@link #close()}.
+ *
+ * <p>Thread safety: setting arguments and enqueueing happen under this object's lock.
+ */
+final class OpenClWinogradConv implements PreparedConv {
+    static final String INPUT_ENTRY = "conv2d_winograd_input";
+    static final String FIXUP_ENTRY = "conv2d_winograd_fixup";
+
+    private final OpenClBackend backend;
+    private final ConvSpec spec;
+    private final Plan preparedPlan;
+    private final ClBuffer transformed, weights, bias;
+    private final ClKernel input, output, fixup, gemm; // guarded by this once constructed
+    private final Map<Shape, Launch> launches = new ConcurrentHashMap<>();
+    private ClBuffer v, m, flags; // scratch, guarded by this; null until the first forward
+    private boolean closed;
+
+    /** The launches' work sizes for one input shape. */
+    private record Launch(Shape output, Plan plan, Plan gemmPlan, long[] transformLocal) {}
+
+    OpenClWinogradConv(OpenClBackend backend, ConvSpec spec, Epilogue.Folded folded, Plan plan) {
+        if (plan.algorithm() != Algorithm.WINOGRAD) throw new IllegalArgumentException("plan must be WINOGRAD, got " + plan);
+        this.backend = backend;
+        this.spec = spec;
+        this.preparedPlan = plan;
+        ClBuffer u = null, w = null, b = null;
+        ClKernel in = null, out = null, fix = null, mm = null;
+        try {
+            u = backend.createBuffer(Winograd.transformWeights(folded.weights(), spec.outChannels(), spec.inChannels()),
+                    "winograd weights of " + spec);
+            w = backend.createBuffer(folded.weights(), "weights of " + spec);
+            b = folded.bias() == null ? null : backend.createBuffer(folded.bias(), "bias of " + spec);
+            SortedMap<String, Integer> defines = KernelLibrary.merge(plan.defines(), OpenClConv.epilogueDefines(folded));
+            var program = backend.library().program(Algorithm.WINOGRAD.kernelFile(), defines);
+            in = new ClKernel(program, INPUT_ENTRY, backend.deviceId(), backend.kernelCounter());
+            out = new ClKernel(program, Algorithm.WINOGRAD.entryPoint(), backend.deviceId(), backend.kernelCounter());
+            fix = new ClKernel(program, FIXUP_ENTRY, backend.deviceId(), backend.kernelCounter());
+            Plan g = Planner.winogradGemm(spec, new Shape(1, spec.outChannels(), 2, 2), backend.facts());
+            mm = gemmKernel(backend, g);
+        } catch (RuntimeException | Error e) {
+            for (ClKernel k : new ClKernel[] {in, out, fix, mm}) if (k != null) k.close();
+            for (ClBuffer x : new ClBuffer[] {u, w, b}) if (x != null) backend.release(x);
+            throw e;
+        }
+        transformed = u;
+        weights = w;
+        bias = b;
+        input = in;
+        output = out;
+        fixup = fix;
+        gemm = mm;
+        backend.track(this);
+    }
+
+    /** The GEMM kernel: the pointwise program with the GEMM's defines and no epilogue (it runs in the output transform). */
+    private static ClKernel gemmKernel(OpenClBackend backend, Plan gemmPlan) {
+        TreeMap<String, Integer> defines = new TreeMap<>(gemmPlan.defines());
+        defines.put("HAS_BIAS", 0);
+        defines.put("ACTIVATION", 0);
+        return new ClKernel(backend.library().program(Algorithm.POINTWISE.kernelFile(), defines),
+                Algorithm.POINTWISE.entryPoint(), backend.deviceId(), backend.kernelCounter());
+    }
+
+    @Override
+    public ConvSpec spec() { return spec; }
+
+    @Override
+    public String plan() { return preparedPlan.reason(); }
+
+    @Override
+    public void forward(DeviceTensor in, DeviceTensor out) {
+        run(in, out, false);
+    }
+
+    @Override
+    public long forwardTimed(DeviceTensor in, DeviceTensor out) {
+        return run(in, out, true);
+    }
+
+    @Override
+    public Backend backend() { return backend; }
+
+    /** Plans the launches for one input shape: each local size within its kernel's own work-group limit. */
+    private Launch planFor(Shape in) {
+        Shape out = spec.outputShape(in);
+        Plan plan = Planner.plan(spec, in, backend.facts(), backend.tuning(), Algorithm.WINOGRAD);
+        // the pointwise defines do not depend on the shape or the work-group limit, so the prepared kernel serves
+        Plan gemmPlan = Planner.winogradGemm(spec, out, backend.facts().withMaxWorkGroupSize(
+                Math.min(backend.facts().maxWorkGroupSize(), gemm.workGroupSize())));
+        long[] local = plan.local();
+        while (local[0] * local[1] > Math.min(input.workGroupSize(), output.workGroupSize())) {
+            if (local[1] > 1) local[1] /= 2; else local[0] = Math.max(1, local[0] / 2);
+        }
+        return new Launch(out, plan, gemmPlan, local);
+    }
+
+    private long run(DeviceTensor inTensor, DeviceTensor outTensor, boolean profile) {
+        OpenClBackend.Io io = backend.io(inTensor, outTensor, spec::outputShape, spec);
+        ClTensor src = io.src(), dst = io.dst();
+        Shape in = src.shape();
+        synchronized (this) {
+            checkOpen();
+            Launch launch = launches.computeIfAbsent(in, this::planFor);
+            Shape out = launch.output();
+            int tilesY = Winograd.tilesY(out), tilesX = Winograd.tilesX(out), tiles = tilesY * tilesX;
+            ensureScratch(out);
+            long time = 0;
+            KernelArgs.on(input.handle()).buffer(src.mem()).buffer(v.mem())
+                    .int32(in.n(), in.c(), in.h(), in.w(), tilesY, tilesX, spec.padTop(), spec.padLeft());
+            time += backend.launcher().launch(input, new long[] {tiles, in.c(), in.n()}, launch.transformLocal(), profile);
+            Shape gemmIn = Winograd.gemmInput(spec, out);
+            KernelArgs.on(gemm.handle()).buffer(v.mem()).buffer(transformed.mem()).buffer(backend.noBias().mem()).buffer(m.mem())
+                    .int32(gemmIn.n(), gemmIn.c(), 1, gemmIn.w(), spec.outChannels(), 1, gemmIn.w(), 1, 0, 0);
+            Shape gemmOut = new Shape(gemmIn.n(), spec.outChannels(), 1, gemmIn.w());
+            time += backend.launcher().launch(gemm, launch.gemmPlan().globalSize(Winograd.gemmSpec(spec), gemmOut),
+                    launch.gemmPlan().local(), profile);
+            KernelArgs.on(output.handle()).buffer(m.mem()).buffer(flags.mem())
+                    .buffer(bias == null ? backend.noBias().mem() : bias.mem()).buffer(dst.mem())
+                    .int32(in.n(), out.c(), out.h(), out.w(), tilesY, tilesX);
+            time += backend.launcher().launch(output, launch.plan().globalSize(spec, out), launch.transformLocal(), profile);
+            KernelArgs.on(fixup.handle()).buffer(flags.mem()).buffer(src.mem()).buffer(weights.mem())
+                    .buffer(bias == null ? backend.noBias().mem() : bias.mem()).buffer(dst.mem())
+                    .int32(in.n(), in.c(), in.h(), in.w(), out.c(), out.h(), out.w(), tilesY, tilesX, spec.padTop(), spec.padLeft());
+            time += backend.launcher().launch(fixup, new long[] {tiles, in.n(), 1}, new long[] {Math.min(launch.transformLocal()[0], fixup.workGroupSize()), 1, 1}, profile);
+            return profile ? time : -1;
+        }
+    }
+
+    /** Grows the scratch buffers to hold {@code V}, {@code M} and the tile flags for {@code out} (kept for smaller shapes). */
+    private void ensureScratch(Shape out) {
+        long vBytes = 4 * Winograd.scratchFloats(spec.inChannels(), out);
+        long mBytes = 4 * Winograd.scratchFloats(spec.outChannels(), out);
+        if (v == null || v.bytes() < vBytes) {
+            if (v != null) backend.release(v);
+            v = null; // the old one is gone even if the new allocation fails
+            v = backend.createBuffer(vBytes, "winograd input transform of " + spec);
+        }
+        if (m == null || m.bytes() < mBytes) {
+            if (m != null) backend.release(m);
+            m = null;
+            m = backend.createBuffer(mBytes, "winograd GEMM output of " + spec);
+        }
+        int flagCount = out.n() * Winograd.tilesY(out) * Winograd.tilesX(out);
+        if (flags == null || flags.bytes() < 4L * flagCount) {
+            if (flags != null) backend.release(flags);
+            flags = null;
+            flags = backend.createBuffer(new float[flagCount], "winograd non-finite tile flags of " + spec); // all zero
+        }
+    }
+
+    private void checkOpen() {
+        if (closed) throw new IllegalStateException("prepared convolution " + spec + " is closed");
+    }
+
+    /** Releases the kernels, weights, bias and scratch buffers (idempotent). */
+    @Override
+    public synchronized void close() {
+        if (closed) return;
+        closed = true;
+        for (ClKernel k : new ClKernel[] {input, output, fixup, gemm}) k.close();
+        for (ClBuffer b : new ClBuffer[] {transformed, weights, bias, v, m, flags}) if (b != null) backend.release(b);
+        v = null;
+        m = null;
+        flags = null;
+        backend.untrack(this);
+    }
+
+    @Override
+    public String toString() {
+        return "OpenClWinogradConv[" + spec + ", " + preparedPlan + "]";
+    }
+}
