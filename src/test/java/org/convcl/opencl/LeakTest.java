@@ -91,7 +91,7 @@ class LeakTest {
             }
         }
         int baseBuffers = backend.liveBufferCount(); // the bias placeholder
-        long rssAfterWarmUp = 0, peakGrowth = 0;
+        long rssAfterWarmUp = 0, peakGrowth = 0, heapAfterWarmUp = 0; // heap: committed Java heap, for diagnosis
         int programsAfterWarmUp = -1;
         long start = System.nanoTime();
         try {
@@ -114,6 +114,7 @@ class LeakTest {
                 }
                 if (cycle == WARM_UP) {
                     rssAfterWarmUp = rssBytes();
+                    heapAfterWarmUp = Runtime.getRuntime().totalMemory();
                     programsAfterWarmUp = backend.liveProgramCount();
                 } else if (cycle > WARM_UP && cycle % 5_000 == 0) {
                     peakGrowth = Math.max(peakGrowth, rssBytes() - rssAfterWarmUp);
@@ -127,8 +128,10 @@ class LeakTest {
                     (System.nanoTime() - start) / 1e9, backend.buildCount(), rssAfterWarmUp >> 20, growth >> 10,
                     peakGrowth >> 10, RSS_BOUND_BYTES >> 20);
             assertEquals(programs.size(), backend.buildCount(), "each program built once: " + programs);
+            long heapGrowth = Runtime.getRuntime().totalMemory() - heapAfterWarmUp;
             assertTrue(peakGrowth < RSS_BOUND_BYTES, "VmRSS grew by " + (peakGrowth >> 10) + " KiB over "
-                    + (CYCLES - WARM_UP) + " cycles, bound " + (RSS_BOUND_BYTES >> 20) + " MiB");
+                    + (CYCLES - WARM_UP) + " cycles, bound " + (RSS_BOUND_BYTES >> 20) + " MiB (committed Java heap "
+                    + (heapAfterWarmUp >> 20) + " MiB after warm-up, grew by " + (heapGrowth >> 10) + " KiB)");
         } finally {
             backend.close();
         }
