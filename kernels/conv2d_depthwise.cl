@@ -25,15 +25,7 @@
  *   dst [n_batch][c_out][h_out][w_out], then int n_batch, c_in, h_in, w_in, c_out, h_out, w_out,
  *   groups (== c_in, unused), pad_top, pad_left (bottom/right padding is implied by h_out, w_out).
  */
-#if !defined(KH) || !defined(KW)
-#error "KH and KW (kernel height and width) must be defined"
-#endif
-#if !defined(SH) || !defined(SW)
-#error "SH and SW (strides) must be defined"
-#endif
-#if !defined(DH) || !defined(DW)
-#error "DH and DW (dilations) must be defined"
-#endif
+#include "convcl_window.h"
 #ifndef DEPTH_MULT
 #error "DEPTH_MULT (depth multiplier, output channels per input channel) must be defined"
 #endif
@@ -65,6 +57,41 @@ inline void convcl_store_partial(VFLOAT v, __global float *out, int count) {
     if (count & 1) out[j] = vs[j];
 }
 
+/* The accumulation over the ROWS input rows a work-item reads, for one way of forming taps: SETUP runs once
+ * per row (a private span copy, or nothing), TAPS(kx) is the tap vector of kernel column kx, and
+ * FMA(m, t, ky, kx, x) adds it to acc[m][t]. Each input row's taps feed every (m, output row, ky) that
+ * reads them. Instantiated three times under a branch that is uniform per work-item. */
+#define DW_NO_SPAN
+#define DW_SPAN \
+    float span[CONVCL_SPAN_ALLOC]; \
+    convcl_load_span(span, row, ix0, w_in, false);
+#define DW_FMA(m, t, ky, kx, x) acc[m][t] = fma((VFLOAT)(w[(m) * (KH * KW) + (ky) * KW + (kx)]), x, acc[m][t])
+#define DW_FMA_MASKED(m, t, ky, kx, x) \
+    acc[m][t] = select(acc[m][t], fma((VFLOAT)(w[(m) * (KH * KW) + (ky) * KW + (kx)]), x, acc[m][t]), valid)
+#define DW_ACCUMULATE(SETUP, TAPS, FMA) \
+    _Pragma("unroll") \
+    for (int r = 0; r < ROWS; r++) { \
+        const int iy = iy0 + r; \
+        if (iy < 0 || iy >= h_in) continue; \
+        __global const float *row = in + iy * w_in + ix0; \
+        SETUP \
+        _Pragma("unroll") \
+        for (int t = 0; t < TILE_Y; t++) { \
+            _Pragma("unroll") \
+            for (int ky = 0; ky < KH; ky++) { \
+                if (t * SH + ky * DH != r) continue; /* resolved at compile time after unrolling */ \
+                _Pragma("unroll") \
+                for (int kx = 0; kx < KW; kx++) { \
+                    const VFLOAT x = TAPS; \
+                    const VINT valid = convcl_tap_valid(ix0 + kx * DW, w_in); \
+                    (void)valid; \
+                    _Pragma("unroll") \
+                    for (int m = 0; m < DEPTH_MULT; m++) FMA(m, t, ky, kx, x); \
+                } \
+            } \
+        } \
+    }
+
 __kernel void conv2d_depthwise(__global const float *restrict src, __global const float *restrict wei,
                                __global const float *restrict bia, __global float *restrict dst,
                                const int n_batch, const int c_in, const int h_in, const int w_in,
@@ -85,6 +112,12 @@ __kernel void conv2d_depthwise(__global const float *restrict src, __global cons
     const int ix0 = ox0 * SW - pad_left;
     const bool inside_x = ix0 >= 0 && ix0 + CONVCL_SPAN <= w_in;
     const long src_len = (long)n_batch * c_in * h_in * w_in;
+    /* at the image's left/right edges the taps run into the neighbouring rows when every row's load stays
+     * inside the buffer (decided once per work-item, so the hot loop has no per-row path choice) */
+    const int iy_first = max(iy0, 0), iy_last = min(iy0 + ROWS, h_in) - 1;
+    const bool overread = !inside_x && iy_first <= iy_last
+            && convcl_maskable(in - src + (long)iy_first * w_in + ix0, src_len)
+            && convcl_maskable(in - src + (long)iy_last * w_in + ix0, src_len);
 
     VFLOAT acc[DEPTH_MULT][TILE_Y];
 #pragma unroll
@@ -92,41 +125,12 @@ __kernel void conv2d_depthwise(__global const float *restrict src, __global cons
 #pragma unroll
         for (int t = 0; t < TILE_Y; t++) acc[m][t] = (VFLOAT)(0.0f);
 
-#pragma unroll
-    for (int r = 0; r < ROWS; r++) {
-        const int iy = iy0 + r;
-        if (iy < 0 || iy >= h_in) continue;
-        __global const float *row = in + iy * w_in + ix0;
-        /* taps: straight vector loads inside the row; at its ends the same loads running into the
-         * neighbouring rows (SW ≤ 2, load inside the buffer), otherwise a private copy of the row span;
-         * edge lanes outside the row keep their accumulator (padding is skipped, not multiplied) */
-        const bool overread = !inside_x && convcl_maskable(row - src, src_len);
-        float span[CONVCL_SPAN_ALLOC];
-        if (!inside_x && !overread) convcl_load_span(span, row, ix0, w_in, false);
-#pragma unroll
-        for (int t = 0; t < TILE_Y; t++) {
-#pragma unroll
-            for (int ky = 0; ky < KH; ky++) {
-                if (t * SH + ky * DH != r) continue; /* resolved at compile time after unrolling */
-#pragma unroll
-                for (int kx = 0; kx < KW; kx++) {
-                    if (inside_x) {
-                        const VFLOAT x = convcl_taps_global(row, kx * DW);
-#pragma unroll
-                        for (int m = 0; m < DEPTH_MULT; m++) {
-                            acc[m][t] = fma((VFLOAT)(w[m * (KH * KW) + ky * KW + kx]), x, acc[m][t]);
-                        }
-                    } else {
-                        const VFLOAT x = overread ? convcl_taps_global(row, kx * DW) : convcl_taps(span, kx * DW);
-                        const VINT valid = convcl_tap_valid(ix0 + kx * DW, w_in);
-#pragma unroll
-                        for (int m = 0; m < DEPTH_MULT; m++) {
-                            acc[m][t] = select(acc[m][t], fma((VFLOAT)(w[m * (KH * KW) + ky * KW + kx]), x, acc[m][t]), valid);
-                        }
-                    }
-                }
-            }
-        }
+    if (inside_x) {
+        DW_ACCUMULATE(DW_NO_SPAN, convcl_taps_global(row, kx * DW), DW_FMA)
+    } else if (overread) {
+        DW_ACCUMULATE(DW_NO_SPAN, convcl_taps_global(row, kx * DW), DW_FMA_MASKED)
+    } else {
+        DW_ACCUMULATE(DW_SPAN, convcl_taps(span, kx * DW), DW_FMA_MASKED)
     }
 
 #pragma unroll

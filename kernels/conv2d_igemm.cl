@@ -25,15 +25,7 @@
  *   dst [n_batch][c_out][h_out][w_out], then int n_batch, c_in, h_in, w_in, c_out, h_out, w_out,
  *   groups, pad_top, pad_left (bottom/right padding is implied by h_out, w_out).
  */
-#if !defined(KH) || !defined(KW)
-#error "KH and KW (kernel height and width) must be defined"
-#endif
-#if !defined(SH) || !defined(SW)
-#error "SH and SW (strides) must be defined"
-#endif
-#if !defined(DH) || !defined(DW)
-#error "DH and DW (dilations) must be defined"
-#endif
+#include "convcl_window.h"
 #ifndef TILE_OC
 #error "TILE_OC (output channels per work-item) must be defined"
 #endif

@@ -58,19 +58,20 @@ inline void convcl_load_span(float *span, __global const float *row, int ix0, in
     for (int s = CONVCL_SPAN; s < CONVCL_SPAN_ALLOC; s++) span[s] = 0.0f;
 }
 
-/* The same taps read straight from global memory (the caller knows they lie inside the row). */
-inline VFLOAT convcl_taps_global(__global const float *row, int off) {
+/* The taps' body, shared by the global-memory and private-span readers (one per address space). */
 #if SW == 1
-    return VLOAD(0, row + off);
+#define CONVCL_TAPS_FROM(p, off) return VLOAD(0, (p) + (off));
 #elif SW == 2
-    return CONVCL_VLOAD_2X(0, row + off).even;
+#define CONVCL_TAPS_FROM(p, off) return CONVCL_VLOAD_2X(0, (p) + (off)).even;
 #else
-    float t[VEC];
-#pragma unroll
-    for (int i = 0; i < VEC; i++) t[i] = row[off + i * SW];
+#define CONVCL_TAPS_FROM(p, off) \
+    float t[VEC]; \
+    for (int i = 0; i < VEC; i++) t[i] = (p)[(off) + i * SW]; \
     return VLOAD(0, t);
 #endif
-}
+
+/* The same taps read straight from global memory (the caller knows they lie inside the row). */
+inline VFLOAT convcl_taps_global(__global const float *row, int off) { CONVCL_TAPS_FROM(row, off) }
 
 #if VEC == 2
 #define CONVCL_IOTA ((VINT)(0, 1))
@@ -103,16 +104,5 @@ inline VINT convcl_tap_valid(int ix, int w_in) {
     return (pos >= (VINT)(0)) & (pos < (VINT)(w_in));
 }
 
-inline VFLOAT convcl_taps(const float *span, int off) {
-#if SW == 1
-    return VLOAD(0, span + off);
-#elif SW == 2
-    return CONVCL_VLOAD_2X(0, span + off).even;
-#else
-    float t[VEC];
-#pragma unroll
-    for (int i = 0; i < VEC; i++) t[i] = span[off + i * SW];
-    return VLOAD(0, t);
-#endif
-}
+inline VFLOAT convcl_taps(const float *span, int off) { CONVCL_TAPS_FROM(span, off) }
 #endif

@@ -46,6 +46,11 @@ if [[ -f "$java_home/lib/libjsig.so" ]]; then
   export LD_PRELOAD="$java_home/lib/libjsig.so${LD_PRELOAD:+:$LD_PRELOAD}"
 fi
 
+# PoCL's CPU driver runs a kernel on one worker thread per core, but leaves their placement to the OS, which
+# often puts both on one core for a short kernel (a 0.1 ms layer then takes twice as long, run after run).
+# POCL_AFFINITY=1 pins worker i to core i (docs/kernels.md, "PoCL worker placement"). Set it to 0 to compare.
+export POCL_AFFINITY="${POCL_AFFINITY:-1}"
+
 # One benchmark run: PyTorch first (when available), then `convcl bench` with the comparison merged in.
 # Arguments: the `convcl bench` arguments of this run.
 run_bench() {

@@ -41,6 +41,22 @@ public interface Backend extends AutoCloseable {
     PreparedConv prepare(ConvSpec spec, float[] weights, Epilogue epilogue);
 
     /**
+     * {@link #prepare(ConvSpec, float[], Epilogue)} for inputs of a known shape: a backend that plans per input
+     * shape plans for {@code expectedInput} now and builds only that kernel, so the first {@code forward} with
+     * that shape compiles nothing and {@link PreparedConv#plan()} is the plan that runs. Inputs of other shapes
+     * still work (planned at their first forward). {@code null} means unknown: the same as the three-argument
+     * form. This default validates the shape and ignores it otherwise (the CPU backend does not plan per shape).
+     *
+     * @throws IllegalArgumentException also when {@code expectedInput} does not fit the spec
+     *         ({@link ConvSpec#expectedOutputShape})
+     */
+    default PreparedConv prepare(ConvSpec spec, float[] weights, Epilogue epilogue, Shape expectedInput) {
+        if (spec == null) throw new IllegalArgumentException("spec must not be null");
+        spec.expectedOutputShape(expectedInput);
+        return prepare(spec, weights, epilogue);
+    }
+
+    /**
      * Prepares a depthwise-separable block: folds each step's batch-norm into its weights, uploads them and
      * builds the kernels of the path {@code mode} asks for ({@link BlockMode#AUTO} lets the block planner choose;
      * {@link PreparedBlock#plan()} says which and why). This default runs the unfused path through
@@ -52,22 +68,36 @@ public interface Backend extends AutoCloseable {
      */
     default PreparedBlock prepareBlock(SeparableBlock block, float[] depthwiseWeights, float[] pointwiseWeights,
                                        BlockMode mode) {
+        return prepareBlock(block, depthwiseWeights, pointwiseWeights, mode, null);
+    }
+
+    /**
+     * {@link #prepareBlock(SeparableBlock, float[], float[], BlockMode)} for inputs of a known shape: the unfused
+     * path prepares both steps with their expected inputs ({@link #prepare(ConvSpec, float[], Epilogue, Shape)})
+     * and allocates the intermediate tensor now. {@code null} means unknown.
+     *
+     * @throws IllegalArgumentException also when {@code expectedInput} does not fit the block
+     */
+    default PreparedBlock prepareBlock(SeparableBlock block, float[] depthwiseWeights, float[] pointwiseWeights,
+                                       BlockMode mode, Shape expectedInput) {
         if (block == null) throw new IllegalArgumentException("block must not be null");
+        block.depthwise().expectedOutputShape(expectedInput);
         if (mode == BlockMode.FUSED) {
             throw new IllegalArgumentException("mode FUSED requested but the backend on " + device().describe()
                     + " has no fused block path");
         }
         if (mode == null) throw new IllegalArgumentException("mode must not be null");
         return UnfusedBlock.prepare(this, block, depthwiseWeights, pointwiseWeights,
-                mode == BlockMode.UNFUSED ? "requested" : "no fused block path on this backend");
+                mode == BlockMode.UNFUSED ? "requested" : "no fused block path on this backend", expectedInput);
     }
 
     /** Waits until all queued work has finished. */
     void finish();
 
-    /** One-shot convolution of a host tensor: prepare, run, release. */
+    /** One-shot convolution of a host tensor: prepare (for the input's shape), run, release. */
     default Tensor conv2d(Tensor input, ConvSpec spec, float[] weights, Epilogue epilogue) {
-        try (PreparedConv conv = prepare(spec, weights, epilogue)) {
+        if (input == null) throw new IllegalArgumentException("input tensor must not be null");
+        try (PreparedConv conv = prepare(spec, weights, epilogue, input.shape())) {
             return conv.forward(input);
         }
     }

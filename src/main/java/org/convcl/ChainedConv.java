@@ -4,8 +4,8 @@ import java.util.Objects;
 
 /**
  * Two prepared convolutions run back to back on one backend, the intermediate tensor kept in device memory.
- * It is allocated at the first forward for an input shape and reused while the shape stays the same, so
- * forwards are serialised on this object (work still queues asynchronously on the device).
+ * It is allocated at prepare time for an expected input shape, else at the first forward, and reused while the
+ * shape stays the same (reallocated when it changes), so forwards are serialised on this object (work still queues asynchronously on the device).
  * {@link #spec()} is the single convolution the pair stands for (same input and output shapes).
  */
 final class ChainedConv implements PreparedConv {
@@ -24,6 +24,30 @@ final class ChainedConv implements PreparedConv {
         this.second = Objects.requireNonNull(second, "second");
         this.equivalent = Objects.requireNonNull(equivalent, "equivalent");
         this.plan = plan;
+    }
+
+    /**
+     * Prepares both steps on {@code backend} and chains them; {@code expectedInput} (null: unknown) is passed to
+     * the first step, its output shape to the second, and the intermediate tensor is allocated for it now.
+     * {@link #plan()} is {@code why} followed by both steps' plans. Nothing stays allocated when this throws.
+     */
+    static ChainedConv prepare(Backend backend, ConvSpec firstSpec, float[] firstWeights, Epilogue firstEpilogue,
+                               ConvSpec secondSpec, float[] secondWeights, Epilogue secondEpilogue,
+                               ConvSpec equivalent, String why, Shape expectedInput) {
+        PreparedConv first = backend.prepare(firstSpec, firstWeights, firstEpilogue, expectedInput);
+        PreparedConv second = null;
+        try {
+            Shape mid = firstSpec.expectedOutputShape(expectedInput);
+            second = backend.prepare(secondSpec, secondWeights, secondEpilogue, mid);
+            ChainedConv chain = new ChainedConv(backend, first, second, equivalent,
+                    why + ": [" + first.plan() + "] then [" + second.plan() + "]");
+            if (mid != null) chain.intermediate = backend.allocate(mid);
+            return chain;
+        } catch (RuntimeException | Error e) {
+            first.close();
+            if (second != null) second.close();
+            throw e;
+        }
     }
 
     @Override

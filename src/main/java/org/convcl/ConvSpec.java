@@ -132,6 +132,28 @@ public final class ConvSpec {
         return new Shape(input.n(), outChannels, outHeight(input.h()), outWidth(input.w()));
     }
 
+    /**
+     * Validates the input shape a caller expects at prepare time ({@link Backend#prepare(ConvSpec, float[],
+     * Epilogue, Shape)}): its channel count must be {@code inChannels} and the (dilated) kernel must fit its
+     * padded height and width. {@code null} means unknown and passes.
+     *
+     * @return the output shape for {@code expectedInput}, or null when it is null
+     * @throws IllegalArgumentException naming {@code expectedInput} and the value that does not fit
+     */
+    public Shape expectedOutputShape(Shape expectedInput) {
+        if (expectedInput == null) return null;
+        if (expectedInput.c() != inChannels) {
+            throw new IllegalArgumentException("expectedInput " + expectedInput + " has c=" + expectedInput.c()
+                    + " channels but spec inChannels=" + inChannels);
+        }
+        try {
+            return outputShape(expectedInput);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("expectedInput " + expectedInput + " does not fit " + this + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
     /** The derived kind of this convolution. */
     public Kind kind() {
         if (groups == 1 && kernelH == 1 && kernelW == 1 && strideH == 1 && strideW == 1

@@ -35,13 +35,24 @@ public final class SpatialSeparable {
      */
     public static PreparedConv prepareFactored(Backend backend, ConvSpec depthwise, float[] weights, Epilogue epilogue,
                                                double tolerance) {
+        return prepareFactored(backend, depthwise, weights, epilogue, tolerance, null);
+    }
+
+    /**
+     * {@link #prepareFactored(Backend, ConvSpec, float[], Epilogue, double)} for inputs of {@code expectedInput}
+     * (null: unknown): each pass is prepared for the shape it will see and the intermediate allocated now
+     * ({@link Backend#prepare(ConvSpec, float[], Epilogue, Shape)}).
+     */
+    public static PreparedConv prepareFactored(Backend backend, ConvSpec depthwise, float[] weights, Epilogue epilogue,
+                                               double tolerance, Shape expectedInput) {
         if (backend == null) throw new IllegalArgumentException("backend must not be null");
         if (!(tolerance >= 0)) throw new IllegalArgumentException("tolerance must be non-negative, got " + tolerance);
         if (epilogue == null) throw new IllegalArgumentException("epilogue must not be null");
         checkDepthwise(depthwise, weights);
+        depthwise.expectedOutputShape(expectedInput);
         int kh = depthwise.kernelH(), kw = depthwise.kernelW(), cout = depthwise.outChannels();
         double worst = worstError(depthwise, weights);
-        if (kh == 1 || kw == 1 || worst > tolerance) return backend.prepare(depthwise, weights, epilogue);
+        if (kh == 1 || kw == 1 || worst > tolerance) return backend.prepare(depthwise, weights, epilogue, expectedInput);
 
         float[] columns = new float[cout * kh];
         float[] rows = new float[cout * kw];
@@ -57,7 +68,8 @@ public final class SpatialSeparable {
                 .dilation(1, depthwise.dilationW()).padding(0, depthwise.padLeft(), 0, depthwise.padRight()).build();
         String why = String.format(java.util.Locale.ROOT,
                 "spatially separable: %dx1 then 1x%d (worst rank-1 error %.2g <= tolerance %.2g)", kh, kw, worst, tolerance);
-        return chain(backend, columnSpec, columns, Epilogue.none(), rowSpec, rows, epilogue, depthwise, why);
+        return ChainedConv.prepare(backend, columnSpec, columns, Epilogue.none(), rowSpec, rows, epilogue, depthwise, why,
+                expectedInput);
     }
 
     /**
@@ -70,6 +82,17 @@ public final class SpatialSeparable {
     public static PreparedConv prepareLearned(Backend backend, ConvSpec columnStep, float[] columnWeights,
                                               Epilogue columnEpilogue, ConvSpec rowStep, float[] rowWeights,
                                               Epilogue rowEpilogue) {
+        return prepareLearned(backend, columnStep, columnWeights, columnEpilogue, rowStep, rowWeights, rowEpilogue, null);
+    }
+
+    /**
+     * {@link #prepareLearned(Backend, ConvSpec, float[], Epilogue, ConvSpec, float[], Epilogue)} for inputs of
+     * {@code expectedInput} (null: unknown): each step is prepared for the shape it will see and the intermediate
+     * allocated now ({@link Backend#prepare(ConvSpec, float[], Epilogue, Shape)}).
+     */
+    public static PreparedConv prepareLearned(Backend backend, ConvSpec columnStep, float[] columnWeights,
+                                              Epilogue columnEpilogue, ConvSpec rowStep, float[] rowWeights,
+                                              Epilogue rowEpilogue, Shape expectedInput) {
         if (backend == null) throw new IllegalArgumentException("backend must not be null");
         if (columnStep == null) throw new IllegalArgumentException("columnStep must not be null");
         if (rowStep == null) throw new IllegalArgumentException("rowStep must not be null");
@@ -92,24 +115,12 @@ public final class SpatialSeparable {
                         rowStep.kernelW()).stride(columnStep.strideH(), rowStep.strideW())
                 .dilation(columnStep.dilationH(), rowStep.dilationW())
                 .padding(columnStep.padTop(), rowStep.padLeft(), columnStep.padBottom(), rowStep.padRight()).build();
+        equivalent.expectedOutputShape(expectedInput);
         String why = "learned spatially separable: " + columnStep.kernelH() + "x1 " + columnStep.inChannels() + "->"
                 + columnStep.outChannels() + " then 1x" + rowStep.kernelW() + " " + rowStep.inChannels() + "->"
                 + rowStep.outChannels();
-        return chain(backend, columnStep, columnWeights, columnEpilogue, rowStep, rowWeights, rowEpilogue, equivalent, why);
-    }
-
-    private static PreparedConv chain(Backend backend, ConvSpec firstSpec, float[] firstWeights, Epilogue firstEpilogue,
-                                      ConvSpec secondSpec, float[] secondWeights, Epilogue secondEpilogue,
-                                      ConvSpec equivalent, String why) {
-        PreparedConv first = backend.prepare(firstSpec, firstWeights, firstEpilogue);
-        PreparedConv second;
-        try {
-            second = backend.prepare(secondSpec, secondWeights, secondEpilogue);
-        } catch (RuntimeException | Error e) {
-            first.close();
-            throw e;
-        }
-        return new ChainedConv(backend, first, second, equivalent, why + ": [" + first.plan() + "] then [" + second.plan() + "]");
+        return ChainedConv.prepare(backend, columnStep, columnWeights, columnEpilogue, rowStep, rowWeights, rowEpilogue,
+                equivalent, why, expectedInput);
     }
 
     private static void checkDepthwise(ConvSpec spec, float[] weights) {

@@ -15,7 +15,7 @@ public final class UnfusedBlock implements PreparedBlock {
     }
 
     /**
-     * Prepares both steps on {@code backend}.
+     * Prepares both steps on {@code backend}, input shape unknown.
      *
      * @param depthwiseWeights OIHW {@code [γC][1][KH][KW]}
      * @param pointwiseWeights OIHW {@code [Cout][γC][1][1]}
@@ -23,18 +23,21 @@ public final class UnfusedBlock implements PreparedBlock {
      */
     public static UnfusedBlock prepare(Backend backend, SeparableBlock block, float[] depthwiseWeights,
                                        float[] pointwiseWeights, String reason) {
+        return prepare(backend, block, depthwiseWeights, pointwiseWeights, reason, null);
+    }
+
+    /**
+     * Prepares both steps on {@code backend} for inputs of {@code expectedInput} (null: unknown): the depthwise
+     * step with that shape, the pointwise step with the intermediate shape, and the intermediate tensor
+     * allocated now ({@link Backend#prepare(ConvSpec, float[], Epilogue, Shape)}).
+     */
+    public static UnfusedBlock prepare(Backend backend, SeparableBlock block, float[] depthwiseWeights,
+                                       float[] pointwiseWeights, String reason, Shape expectedInput) {
         if (backend == null) throw new IllegalArgumentException("backend must not be null");
         if (block == null) throw new IllegalArgumentException("block must not be null");
-        PreparedConv dw = backend.prepare(block.depthwise(), depthwiseWeights, block.depthwiseEpilogue());
-        PreparedConv pw;
-        try {
-            pw = backend.prepare(block.pointwise(), pointwiseWeights, block.pointwiseEpilogue());
-        } catch (RuntimeException | Error e) {
-            dw.close();
-            throw e;
-        }
-        String plan = "unfused (" + reason + "): [" + dw.plan() + "] then [" + pw.plan() + "]";
-        return new UnfusedBlock(block, new ChainedConv(backend, dw, pw, block.standardEquivalent(), plan));
+        return new UnfusedBlock(block, ChainedConv.prepare(backend, block.depthwise(), depthwiseWeights,
+                block.depthwiseEpilogue(), block.pointwise(), pointwiseWeights, block.pointwiseEpilogue(),
+                block.standardEquivalent(), "unfused (" + reason + ")", expectedInput));
     }
 
     @Override

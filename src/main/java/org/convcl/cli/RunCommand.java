@@ -99,7 +99,7 @@ final class RunCommand implements Callable<Integer> {
         });
         Tensor out;
         try (Backend opened = usage(() -> Backends.open(selection));
-             PreparedConv prepared = opened.prepare(conv, w.data(), epilogue.build())) {
+             PreparedConv prepared = opened.prepare(conv, w.data(), epilogue.build(), in.shape())) {
             spec.commandLine().getErr().println("convcl run: " + conv + " on " + opened.device().describe()
                     + ", plan: " + prepared.plan());
             out = prepared.forward(in);

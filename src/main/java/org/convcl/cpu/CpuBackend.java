@@ -77,17 +77,19 @@ public final class CpuBackend implements Backend {
 
     /**
      * Prepares a depthwise-separable block: the fused path ({@link FusedBlockKernel}, the intermediate kept in a
-     * cache-resident tile) unless {@code mode} asks for the unfused one.
+     * cache-resident tile) unless {@code mode} asks for the unfused one. {@code expectedInput} is validated; the
+     * unfused path allocates its intermediate tensor for it.
      */
     @Override
     public PreparedBlock prepareBlock(SeparableBlock block, float[] depthwiseWeights, float[] pointwiseWeights,
-                                      BlockMode mode) {
+                                      BlockMode mode, Shape expectedInput) {
         checkOpen();
         if (block == null) throw new IllegalArgumentException("block must not be null");
+        block.depthwise().expectedOutputShape(expectedInput);
         BlockPlanner.Choice choice = BlockPlanner.chooseCpu(block, mode);
         return choice.mode() == BlockMode.FUSED
                 ? new CpuFusedBlock(this, block, depthwiseWeights, pointwiseWeights, choice.reason())
-                : UnfusedBlock.prepare(this, block, depthwiseWeights, pointwiseWeights, choice.reason());
+                : UnfusedBlock.prepare(this, block, depthwiseWeights, pointwiseWeights, choice.reason(), expectedInput);
     }
 
     /** Nothing to wait for: every operation of this backend completes before it returns. */

@@ -133,10 +133,18 @@ public final class OpenClBackend implements Backend {
 
     @Override
     public PreparedConv prepare(ConvSpec spec, float[] weights, Epilogue epilogue) {
-        if (spec == null) throw new IllegalArgumentException("spec must not be null");
-        if (epilogue == null) throw new IllegalArgumentException("epilogue must not be null");
-        checkOpen();
-        return prepare(spec, weights, epilogue, tuning);
+        return prepare(spec, weights, epilogue, (Shape) null);
+    }
+
+    /**
+     * Plans for {@code expectedInput} (when not null) and builds only that program: the first {@code forward} with
+     * that shape builds nothing, Winograd's scratch is allocated now, and {@link PreparedConv#plan()} is the plan
+     * that runs (a tuned entry for the shape included). Other shapes are planned at their first forward.
+     */
+    @Override
+    public PreparedConv prepare(ConvSpec spec, float[] weights, Epilogue epilogue, Shape expectedInput) {
+        checkPrepare(spec, epilogue, expectedInput);
+        return prepare(spec, weights, epilogue, tuning, expectedInput);
     }
 
     /**
@@ -145,26 +153,45 @@ public final class OpenClBackend implements Backend {
      * ({@link Planner#runs}).
      */
     public PreparedConv prepare(ConvSpec spec, float[] weights, Epilogue epilogue, Algorithm algorithm) {
-        if (spec == null) throw new IllegalArgumentException("spec must not be null");
-        if (epilogue == null) throw new IllegalArgumentException("epilogue must not be null");
-        checkOpen();
-        return prepare(spec, weights, epilogue, tuning, algorithm);
+        return prepare(spec, weights, epilogue, algorithm, null);
+    }
+
+    /** {@link #prepare(ConvSpec, float[], Epilogue, Algorithm)} for inputs of {@code expectedInput} (null: unknown). */
+    public PreparedConv prepare(ConvSpec spec, float[] weights, Epilogue epilogue, Algorithm algorithm, Shape expectedInput) {
+        checkPrepare(spec, epilogue, expectedInput);
+        return prepare(spec, weights, epilogue, tuning, algorithm, expectedInput);
     }
 
     /** {@link #prepare(ConvSpec, float[], Epilogue)} planned with another tuning table (the tuner times candidates so). */
     PreparedConv prepare(ConvSpec spec, float[] weights, Epilogue epilogue, TuningTable table) {
-        return prepare(spec, weights, epilogue, table, forcedAlgorithm != null && spec.kind() != ConvSpec.Kind.POINTWISE
-                && spec.kind() != ConvSpec.Kind.DEPTHWISE && Planner.runs(forcedAlgorithm, spec) ? forcedAlgorithm : null);
+        return prepare(spec, weights, epilogue, table, (Shape) null);
     }
 
-    private PreparedConv prepare(ConvSpec spec, float[] weights, Epilogue epilogue, TuningTable table, Algorithm algorithm) {
+    /** {@link #prepare(ConvSpec, float[], Epilogue, TuningTable)} for inputs of {@code expectedInput} (null: unknown). */
+    PreparedConv prepare(ConvSpec spec, float[] weights, Epilogue epilogue, TuningTable table, Shape expectedInput) {
+        checkPrepare(spec, epilogue, expectedInput);
+        return prepare(spec, weights, epilogue, table, forcedAlgorithm != null && spec.kind() != ConvSpec.Kind.POINTWISE
+                && spec.kind() != ConvSpec.Kind.DEPTHWISE && Planner.runs(forcedAlgorithm, spec) ? forcedAlgorithm : null,
+                expectedInput);
+    }
+
+    private void checkPrepare(ConvSpec spec, Epilogue epilogue, Shape expectedInput) {
+        if (spec == null) throw new IllegalArgumentException("spec must not be null");
+        if (epilogue == null) throw new IllegalArgumentException("epilogue must not be null");
+        spec.expectedOutputShape(expectedInput);
+        checkOpen();
+    }
+
+    private PreparedConv prepare(ConvSpec spec, float[] weights, Epilogue epilogue, TuningTable table, Algorithm algorithm,
+                                 Shape expectedInput) {
         if (algorithm != null) Planner.requireRuns(algorithm, spec);
         checkAllocation(4L * spec.weightCount(), "weights of " + spec); // before folding copies them
         Epilogue.Folded folded = epilogue.fold(spec, weights);
         if ((algorithm == null ? Planner.algorithm(spec) : algorithm) == Algorithm.WINOGRAD) {
-            return new OpenClWinogradConv(this, spec, folded, Planner.plan(spec, null, facts, table, algorithm));
+            return new OpenClWinogradConv(this, spec, folded, Planner.plan(spec, expectedInput, facts, table, algorithm),
+                    expectedInput);
         }
-        OpenClConv conv = new OpenClConv(this, spec, folded, table, algorithm);
+        OpenClConv conv = new OpenClConv(this, spec, folded, table, algorithm, expectedInput);
         liveConvs.add(conv);
         return conv;
     }
@@ -189,17 +216,19 @@ public final class OpenClBackend implements Backend {
 
     /**
      * Prepares a depthwise-separable block; the fused path is {@code kernels/conv2d_dsblock.cl}, chosen by
-     * {@link BlockPlanner#choose} unless {@code mode} forces a path.
+     * {@link BlockPlanner#choose} unless {@code mode} forces a path. The fused tiling does not depend on the input
+     * shape; the unfused path prepares both steps for {@code expectedInput} (null: unknown).
      */
     @Override
     public PreparedBlock prepareBlock(SeparableBlock block, float[] depthwiseWeights, float[] pointwiseWeights,
-                                      BlockMode mode) {
+                                      BlockMode mode, Shape expectedInput) {
         if (block == null) throw new IllegalArgumentException("block must not be null");
+        block.depthwise().expectedOutputShape(expectedInput);
         checkOpen();
         BlockPlanner.Choice choice = BlockPlanner.chooseOpenCl(block, mode, facts);
         return choice.mode() == BlockMode.FUSED
                 ? new OpenClFusedBlock(this, block, depthwiseWeights, pointwiseWeights, choice.reason())
-                : UnfusedBlock.prepare(this, block, depthwiseWeights, pointwiseWeights, choice.reason());
+                : UnfusedBlock.prepare(this, block, depthwiseWeights, pointwiseWeights, choice.reason(), expectedInput);
     }
 
     @Override

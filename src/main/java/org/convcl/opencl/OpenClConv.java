@@ -33,29 +33,41 @@ final class OpenClConv implements PreparedConv {
     private final Plan preparedPlan;
     private final TuningTable tuning;
     private final Algorithm forced;
-    private final Map<SortedMap<String, Integer>, ClKernel> kernels = new HashMap<>();
+    private final Map<SortedMap<String, Integer>, ClKernel> kernels = new HashMap<>(); // guarded by this
     private final Map<Shape, Launch> launches = new ConcurrentHashMap<>();
     private boolean closed;
 
     /** A plan for one input shape and the kernel object that runs it. */
     private record Launch(Plan plan, ClKernel kernel) {}
 
-    /** {@code forced}: the algorithm to plan with (null: the planner's choice), never WINOGRAD ({@link OpenClWinogradConv}). */
-    OpenClConv(OpenClBackend backend, ConvSpec spec, Epilogue.Folded folded, TuningTable tuning, Algorithm forced) {
+    /**
+     * {@code forced}: the algorithm to plan with (null: the planner's choice), never WINOGRAD ({@link OpenClWinogradConv}).
+     * {@code expectedInput}: the input shape to plan and build for now (its launch is recorded, so its first forward
+     * builds nothing); null plans without a shape (defaults, large-image local size).
+     */
+    OpenClConv(OpenClBackend backend, ConvSpec spec, Epilogue.Folded folded, TuningTable tuning, Algorithm forced,
+               Shape expectedInput) {
         if (forced == Algorithm.WINOGRAD) throw new IllegalArgumentException("Winograd runs as OpenClWinogradConv");
         this.backend = backend;
         this.spec = spec;
         this.tuning = tuning;
         this.forced = forced;
         this.epilogueDefines = epilogueDefines(folded);
-        this.preparedPlan = Planner.plan(spec, null, backend.facts(), tuning, forced);
         ClBuffer w = null, b = null;
         try {
             w = backend.createBuffer(folded.weights(), "weights of " + spec);
             b = folded.bias() == null ? null : backend.createBuffer(folded.bias(), "bias of " + spec);
             this.weights = w;
             this.bias = b;
-            kernel(preparedPlan); // builds (or finds) the program now, not at the first forward
+            // builds (or finds) the program now, not at the first forward
+            if (expectedInput == null) {
+                this.preparedPlan = Planner.plan(spec, null, backend.facts(), tuning, forced);
+                kernel(preparedPlan);
+            } else {
+                Launch launch = planFor(expectedInput);
+                launches.put(expectedInput, launch);
+                this.preparedPlan = launch.plan();
+            }
         } catch (RuntimeException | Error e) {
             if (w != null) backend.release(w);
             if (b != null) backend.release(b);
@@ -88,7 +100,7 @@ final class OpenClConv implements PreparedConv {
     @Override
     public String plan() { return preparedPlan.reason(); }
 
-    /** The plan chosen at prepare time (no input size known). */
+    /** The plan chosen at prepare time: the expected input's launch plan when one was given, else planned without a shape. */
     Plan preparedPlan() { return preparedPlan; }
 
     /** The plan that runs for {@code input} (planned and its program built now when not yet done). */

@@ -23,8 +23,9 @@ import org.convcl.plan.Winograd;
  * transformed once here ({@link Winograd#transformWeights}); the untransformed folded filters stay on the
  * device for the kernel's non-finite path.
  *
- * <p>Scratch: one {@code V}, one {@code M} and one tile-flag buffer, grown to the largest input shape seen and reused by
- * later calls (the queue is in order, so calls cannot overlap on the device); released by {@link #close()}.
+ * <p>Scratch: one {@code V}, one {@code M} and one tile-flag buffer, allocated at prepare for the expected input
+ * shape when one is given, grown to the largest input shape seen and reused by later calls (the queue is in order,
+ * so calls cannot overlap on the device); released by {@link #close()}.
  *
  * <p>Thread safety: setting arguments and enqueueing happen under this object's lock.
  */
@@ -38,13 +39,17 @@ final class OpenClWinogradConv implements PreparedConv {
     private final ClBuffer transformed, weights, bias;
     private final ClKernel input, output, fixup, gemm; // guarded by this once constructed
     private final Map<Shape, Launch> launches = new ConcurrentHashMap<>();
-    private ClBuffer v, m, flags; // scratch, guarded by this; null until the first forward
+    private ClBuffer v, m, flags; // scratch, guarded by this; null until the first forward or a prepare with a shape
     private boolean closed;
 
     /** The launches' work sizes for one input shape. */
     private record Launch(Shape output, Plan plan, Plan gemmPlan, long[] transformLocal) {}
 
-    OpenClWinogradConv(OpenClBackend backend, ConvSpec spec, Epilogue.Folded folded, Plan plan) {
+    /**
+     * {@code plan}: the WINOGRAD plan (for {@code expectedInput} when given). {@code expectedInput}: the input shape
+     * whose launch is planned and whose scratch is allocated now (null: both at the first forward).
+     */
+    OpenClWinogradConv(OpenClBackend backend, ConvSpec spec, Epilogue.Folded folded, Plan plan, Shape expectedInput) {
         if (plan.algorithm() != Algorithm.WINOGRAD) throw new IllegalArgumentException("plan must be WINOGRAD, got " + plan);
         this.backend = backend;
         this.spec = spec;
@@ -76,6 +81,18 @@ final class OpenClWinogradConv implements PreparedConv {
         fixup = fix;
         gemm = mm;
         backend.track(this);
+        if (expectedInput != null) {
+            try {
+                synchronized (this) {
+                    Launch launch = planFor(expectedInput);
+                    launches.put(expectedInput, launch);
+                    ensureScratch(launch.output());
+                }
+            } catch (RuntimeException | Error e) {
+                close();
+                throw e;
+            }
+        }
     }
 
     /** The GEMM kernel: the pointwise program with the GEMM's defines and no epilogue (it runs in the output transform). */

@@ -223,9 +223,8 @@ public final class Tuner {
         List<PreparedConv> list = new ArrayList<>();
         try {
             for (Workload w : work) {
-                PreparedConv conv = backend.prepare(w.layer.spec(), w.weights, Epilogue.none(), table);
-                list.add(conv);
-                ((OpenClConv) conv).launchPlan(w.layer.input()); // builds the program for this input now
+                // plans and builds for this input now: no program is built inside the timed calls
+                list.add(backend.prepare(w.layer.spec(), w.weights, Epilogue.none(), table, w.layer.input()));
             }
             return list;
         } catch (RuntimeException e) {

@@ -10,7 +10,10 @@ import ch.qos.logback.core.read.ListAppender;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import org.convcl.Activation;
 import org.convcl.Backends;
 import org.convcl.ConvSpec;
@@ -22,6 +25,8 @@ import org.convcl.Shape;
 import org.convcl.Tensor;
 import org.convcl.TensorAssert;
 import org.convcl.TestBackends;
+import org.convcl.plan.Plan;
+import org.convcl.plan.Planner;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
@@ -36,9 +41,10 @@ class LeakTest {
     /** Cycles in the long run (issue 6 asks for at least 100 000). */
     static final int CYCLES = Integer.getInteger("convcl.leakCycles", 100_000);
     /**
-     * Cycles before the memory baseline is taken: the JIT, the native allocator's pools, the program cache and
-     * above all the Java heap settle (the garbage of each cycle walks through the young generation, whose pages
-     * become resident one by one until the heap's working size is reached; on PoCL that takes ~25 000 cycles).
+     * Cycles before the memory baseline is taken: the JIT, the native allocator's pools and the program cache
+     * settle. The Java heap cannot grow into the measurement: Maven runs this class in a JVM of its own with a
+     * fixed, pre-touched heap (the {@code leak-test} execution in pom.xml), because in the shared test JVM the
+     * young generation's pages became resident late and made the bound flaky.
      */
     static final int WARM_UP = CYCLES / 4;
     /**
@@ -63,7 +69,8 @@ class LeakTest {
     @Tag("slow")
     void manyPrepareForwardCloseCyclesLeakNothing() {
         OpenClBackend backend = (OpenClBackend) Backends.open(TestBackends.opencl().device());
-        // Alternating kinds: two programs in all, built in the first cycles and then found in the cache.
+        // Alternating kinds, prepared without and with the input shape: the programs are built in the first cycles
+        // and then found in the cache.
         ConvSpec[] specs = {ConvSpec.depthwise(2, 1, 3).padding(1).build(), ConvSpec.pointwise(2, 3)};
         Epilogue[] epilogues = {Epilogue.builder().bias(new float[] {0.5f, -0.5f}).activation(Activation.RELU).build(),
                 Epilogue.bias(new float[] {1f, 2f, 3f})};
@@ -76,14 +83,23 @@ class LeakTest {
             for (int i = 0; i < weights[k].length; i++) weights[k][i] = (i % 5 - 2) / 4f;
             expected[k] = Reference.conv2d(x, specs[k], weights[k], epilogues[k]);
         }
+        // Each spec's shape-less plan and its plan for x: one program, or two when a tuned entry applies to x.
+        Set<List<Object>> programs = new HashSet<>();
+        for (ConvSpec spec : specs) {
+            for (Shape input : Arrays.asList(null, x.shape())) {
+                Plan plan = Planner.plan(spec, input, backend.facts(), backend.tuning());
+                programs.add(List.of(plan.algorithm(), plan.defines()));
+            }
+        }
         int baseBuffers = backend.liveBufferCount(); // the bias placeholder
-        long rssAfterWarmUp = 0, peakGrowth = 0;
+        long rssAfterWarmUp = 0, peakGrowth = 0, heapAfterWarmUp = 0; // heap: committed Java heap, for diagnosis
         int programsAfterWarmUp = -1;
         long start = System.nanoTime();
         try {
             for (int cycle = 0; cycle < CYCLES; cycle++) {
                 int k = cycle & 1;
-                try (PreparedConv conv = backend.prepare(specs[k], weights[k], epilogues[k]);
+                Shape expectedInput = (cycle & 2) == 0 ? null : x.shape();
+                try (PreparedConv conv = backend.prepare(specs[k], weights[k], epilogues[k], expectedInput);
                      DeviceTensor in = backend.upload(x);
                      DeviceTensor out = conv.forward(in)) {
                     Tensor y = out.download();
@@ -99,6 +115,7 @@ class LeakTest {
                 }
                 if (cycle == WARM_UP) {
                     rssAfterWarmUp = rssBytes();
+                    heapAfterWarmUp = Runtime.getRuntime().totalMemory();
                     programsAfterWarmUp = backend.liveProgramCount();
                 } else if (cycle > WARM_UP && cycle % 5_000 == 0) {
                     peakGrowth = Math.max(peakGrowth, rssBytes() - rssAfterWarmUp);
@@ -111,9 +128,11 @@ class LeakTest {
                             + "growth %d KiB at the end, %d KiB at most (bound %d MiB)%n", CYCLES,
                     (System.nanoTime() - start) / 1e9, backend.buildCount(), rssAfterWarmUp >> 20, growth >> 10,
                     peakGrowth >> 10, RSS_BOUND_BYTES >> 20);
-            assertEquals(2, backend.buildCount(), "two programs, each built once");
+            assertEquals(programs.size(), backend.buildCount(), "each program built once: " + programs);
+            long heapGrowth = Runtime.getRuntime().totalMemory() - heapAfterWarmUp;
             assertTrue(peakGrowth < RSS_BOUND_BYTES, "VmRSS grew by " + (peakGrowth >> 10) + " KiB over "
-                    + (CYCLES - WARM_UP) + " cycles, bound " + (RSS_BOUND_BYTES >> 20) + " MiB");
+                    + (CYCLES - WARM_UP) + " cycles, bound " + (RSS_BOUND_BYTES >> 20) + " MiB (committed Java heap "
+                    + (heapAfterWarmUp >> 20) + " MiB after warm-up, grew by " + (heapGrowth >> 10) + " KiB)");
         } finally {
             backend.close();
         }

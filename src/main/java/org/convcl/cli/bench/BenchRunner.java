@@ -169,7 +169,7 @@ public final class BenchRunner {
         SplittableRandom random = new SplittableRandom(c.name().hashCode());
         Tensor input = Tensor.of(randomValues(random, inShape.count()), inShape);
         float[] weights = randomValues(random, c.spec().weightCount());
-        try (PreparedConv conv = backend.prepare(c.spec(), weights, Epilogue.none());
+        try (PreparedConv conv = backend.prepare(c.spec(), weights, Epilogue.none(), inShape);
              DeviceTensor in = backend.upload(input);
              DeviceTensor out = backend.allocate(conv.outputShape(inShape))) {
             warmUp(options.warmup(), () -> conv.forwardTimed(in, out));

@@ -268,7 +268,7 @@ public final class ClBlast {
 
     /** convcl's output on the reference backend for the same data: what CLBlast must reproduce. */
     private static float[] referenceOutput(Backend reference, ConvSpec spec, Tensor input, float[] weights) {
-        try (PreparedConv conv = reference.prepare(spec, weights, Epilogue.none());
+        try (PreparedConv conv = reference.prepare(spec, weights, Epilogue.none(), input.shape());
              DeviceTensor in = reference.upload(input);
              DeviceTensor out = reference.allocate(conv.outputShape(input.shape()))) {
             conv.forward(in, out);

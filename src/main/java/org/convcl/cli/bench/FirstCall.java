@@ -85,7 +85,7 @@ public final class FirstCall {
         Tensor input = Tensor.zeros(INPUT);
         long start = System.nanoTime();
         try (Backend backend = Backends.open(device);
-             PreparedConv conv = backend.prepare(LAYER, weights, Epilogue.none())) {
+             PreparedConv conv = backend.prepare(LAYER, weights, Epilogue.none(), INPUT)) {
             conv.forward(input);
         }
         System.out.println(MARK + (System.nanoTime() - start) / 1e6);

@@ -109,10 +109,31 @@ public final class ReportWriter {
         options.put("quick", report.options().quick());
         options.put("compare", report.compareSource());
         env.put("options", options);
+        env.put("settings", settings(System.getenv(), System.getProperties()));
         env.put("wall_seconds", Math.round(report.wallSeconds() * 10) / 10.0);
         env.put("load_average_before", report.loadAverageBefore());
         env.put("load_average_after", loadAverage());
         return env;
+    }
+
+    /** Environment variable prefixes and system property prefix whose values change what a run measures. */
+    private static final List<String> SETTING_ENV_PREFIXES = List.of("CONVCL_", "POCL_", "OCL_ICD_");
+    private static final String SETTING_PROPERTY_PREFIX = "convcl.";
+
+    /**
+     * The settings that change what runs and how fast, sorted by name: {@code CONVCL_*}, {@code POCL_*}
+     * (e.g. {@code POCL_AFFINITY}, which pins PoCL's worker threads) and {@code OCL_ICD_*} environment
+     * variables, and {@code convcl.*} system properties (prefixed {@code -D}).
+     */
+    static Map<String, String> settings(Map<String, String> environment, java.util.Properties properties) {
+        Map<String, String> settings = new java.util.TreeMap<>();
+        environment.forEach((name, value) -> {
+            if (SETTING_ENV_PREFIXES.stream().anyMatch(name::startsWith)) settings.put(name, value);
+        });
+        for (String name : properties.stringPropertyNames()) {
+            if (name.startsWith(SETTING_PROPERTY_PREFIX)) settings.put("-D" + name, properties.getProperty(name));
+        }
+        return settings;
     }
 
     /** The one-minute system load average, or −1 where the OS does not tell. */
@@ -166,6 +187,11 @@ public final class ReportWriter {
         sb.append(String.format(Locale.ROOT, "- Batch %d, %d warm-up + %d timed runs per measurement%s; wall time %.1f s%n",
                 report.options().batch(), report.options().warmup(), report.options().runs(),
                 report.options().quick() ? " (quick subset)" : "", report.wallSeconds()));
+        Map<String, String> settings = settings(System.getenv(), System.getProperties());
+        if (!settings.isEmpty()) {
+            sb.append("- Settings: ").append(String.join(", ", settings.entrySet().stream()
+                    .map(e -> e.getKey() + "=" + e.getValue()).toList())).append('\n');
+        }
         double load = report.loadAverageBefore();
         int cores = Runtime.getRuntime().availableProcessors();
         if (load >= 0) {

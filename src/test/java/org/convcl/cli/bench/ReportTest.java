@@ -137,7 +137,7 @@ class ReportTest {
         assertTrue(csv.get(0).startsWith(String.join(",", REQUIRED_KEYS.subList(0, 5))), csv.get(0));
 
         JsonNode env = json.readTree(dir.resolve("env.json").toFile());
-        for (String key : List.of("date", "command", "git_commit", "devices", "jvm", "os", "options")) {
+        for (String key : List.of("date", "command", "git_commit", "devices", "jvm", "os", "options", "settings")) {
             assertTrue(env.has(key), "env.json lacks " + key);
         }
         assertEquals("1.0", env.get("devices").get(0).get("driver_version").asText());
@@ -152,5 +152,18 @@ class ReportTest {
     void statsTakeTheMiddleOfSortedTimings() {
         assertEquals(new Stats(2.0, 1.0, 9.0), Stats.ofNanos(new long[] {9_000_000, 1_000_000, 2_000_000}));
         assertEquals(new Stats(2.5, 1.0, 9.0), Stats.ofNanos(new long[] {9_000_000, 1_000_000, 2_000_000, 3_000_000}));
+    }
+
+    @Test
+    void settingsKeepOnlyWhatChangesARunSortedByName() {
+        java.util.Properties props = new java.util.Properties();
+        props.setProperty("convcl.algorithm", "winograd");
+        props.setProperty("java.version", "17");
+        var settings = ReportWriter.settings(java.util.Map.of("POCL_AFFINITY", "1", "HOME", "/root",
+                "CONVCL_DEVICE", "0:0", "OCL_ICD_VENDORS", "/etc/OpenCL/vendors", "XPOCL_X", "no"), props);
+        assertEquals(List.of("-Dconvcl.algorithm", "CONVCL_DEVICE", "OCL_ICD_VENDORS", "POCL_AFFINITY"),
+                List.copyOf(settings.keySet()));
+        assertEquals("1", settings.get("POCL_AFFINITY"));
+        assertEquals("winograd", settings.get("-Dconvcl.algorithm"));
     }
 }
