@@ -45,11 +45,11 @@ public final class BlockPlanner {
     public static final int ITEMS_PER_UNIT = 4;
     /**
      * AUTO takes the fused OpenCL path for blocks with at most this many intermediate channels (see
-     * {@link #chooseOpenCl}). Measured on PoCL (docs/separable.md, three runs): up to 256 channels (outputs of
-     * 28×28 and larger) the fused kernel ran 1.06–3.1× the unfused speed at batch 1 and 1.23–2.2× at batch 8
-     * (apart from one run hit by a load burst); with 512 and 1024 channels (14×14 and 7×7 outputs, one strip per
-     * image) it ran 0.66–1.44× at batch 1, and at batch 8 either ~1.5× or, when its 8 work-items split unevenly
-     * over the cores, ~0.8×.
+     * {@link #chooseOpenCl}). Measured on PoCL (docs/separable.md, five runs on a shared machine): up to 256
+     * channels (outputs of 28×28 and larger) the fused kernel ran 0.96–3.1× the unfused speed at batch 1 and
+     * 0.81–2.2× at batch 8, above 1.1× in all but 7 of 60 cases; with 512 and 1024 channels (14×14 and 7×7 outputs,
+     * one strip per image) 0.60–1.6× at batch 1 (below 1 in 9 of 15 cases), and at batch 8 either ~1.5× or, when its
+     * 8 work-items split unevenly over the cores, ~0.8×.
      */
     public static final int FUSED_MAX_MID = 256;
 
