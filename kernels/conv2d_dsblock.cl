@@ -44,15 +44,7 @@
  *   pad_top, pad_left (bottom/right padding is implied by h_out, w_out), oc_per_item (a multiple of OC_TILE),
  *   strip_len (VEC ≤ strip_len ≤ STRIP, or the whole image), strips_per_item, stream_out (0 or 1).
  */
-#if !defined(KH) || !defined(KW)
-#error "KH and KW (kernel height and width) must be defined"
-#endif
-#if !defined(SH) || !defined(SW)
-#error "SH and SW (strides) must be defined"
-#endif
-#if !defined(DH) || !defined(DW)
-#error "DH and DW (dilations) must be defined"
-#endif
+#include "convcl_window.h"
 #ifndef DEPTH_MULT
 #error "DEPTH_MULT (depth multiplier of the depthwise step) must be defined"
 #endif
