@@ -151,7 +151,7 @@ inline floatv taps_clamped(__global const float *row, int ix, int w_in) {
  * when the load stays inside the buffer, else from clamped reads. Padded rows are skipped. */
 __attribute__((always_inline)) inline floatv dw_vector(__global const float *restrict src, __global const float *restrict w,
                                                        long plane_at, int oy, int x0, int h_in, int w_in, int pad_top,
-                                                       int pad_left, long src_len) {
+                                                       int pad_left, long src_len, const bool inside) {
     const int iy0 = oy * SH - pad_top;
     const int ix0 = x0 * SW - pad_left;
     intv ok[KW];
@@ -168,7 +168,7 @@ __attribute__((always_inline)) inline floatv dw_vector(__global const float *res
         if (iy < 0 || iy >= h_in) continue; /* a padded row: skipped */
         const long row_at = plane_at + (long)iy * w_in;
         __global const float *row = src + row_at;
-        const bool direct = SW <= 2 && row_at + ix0 >= 0 && row_at + ix0 + ROW_SPAN <= src_len;
+        const bool direct = SW <= 2 && (inside || (row_at + ix0 >= 0 && row_at + ix0 + ROW_SPAN <= src_len));
 #pragma unroll
         for (int kx = 0; kx < KW; kx++) {
             const int ix = ix0 + kx * DW;
@@ -206,14 +206,15 @@ inline int2 input_rows(int oy_first, int oy_last, int h_in, int pad_top) {
     return (int2)(max(0, oy_first * SH - pad_top), min(h_in - 1, oy_last * SH - pad_top + (KH - 1) * DH));
 }
 
-/* 1. The depthwise tile: every intermediate channel of the strip [p0, p0 + len), row piece by row piece. */
-void dw_strip(__local float *restrict tile, __global const float *restrict src, __global const float *restrict dw_wei,
-              __global const float *restrict dw_bia, int n, int p0, int len, int n_batch, int c_in, int h_in,
-              int w_in, int w_out, int pad_top, int pad_left, bool prefetch_ahead) {
+/* The depthwise tile's channels (see dw_strip); `inside` (a constant after inlining) says every direct tap load of
+ * the strip lies inside the buffer, so the per-row bounds test folds away. */
+__attribute__((always_inline)) inline void dw_planes(__local float *restrict tile, __global const float *restrict src,
+                                                     __global const float *restrict dw_wei,
+                                                     __global const float *restrict dw_bia, int n, int p0, int len,
+                                                     int c_in, int h_in, int w_in, int w_out, int pad_top, int pad_left,
+                                                     long src_len, int2 rows, bool prefetch_ahead, const bool inside) {
     const int oy_first = p0 / w_out, oy_last = (p0 + len - 1) / w_out;
     const int x_first = p0 - oy_first * w_out, x_end = p0 + len - oy_last * w_out;
-    const long src_len = (long)n_batch * c_in * h_in * w_in;
-    const int2 rows = input_rows(oy_first, oy_last, h_in, pad_top);
     const int span_lines = ((rows.y - rows.x + 1) * w_in + 15) / 16 + 1;
     for (int c = 0; c < MID; c++) {
         /* a strip whose input the previous strip did not prefetch: the rows of the plane PF_PLANES ahead */
@@ -232,20 +233,42 @@ void dw_strip(__local float *restrict tile, __global const float *restrict src, 
             if (xb - xa >= VEC) {
                 for (int xs = xa; xs < xb; xs += VEC) {
                     const int x0 = min(xs, xb - VEC);
-                    const floatv v = dw_vector(src, w, plane_at, oy, x0, h_in, w_in, pad_top, pad_left, src_len);
+                    const floatv v = dw_vector(src, w, plane_at, oy, x0, h_in, w_in, pad_top, pad_left, src_len, inside);
                     STORE_L(out_row + x0, dsblock_activate(v + (floatv)(bias), DW_ACTIVATION));
                 }
             } else {
                 /* a piece shorter than a vector: one vector inside the row (or from x = 0 when the row is
                  * narrower than a vector), of which only the piece's lanes are stored */
                 const int x0 = max(0, xb - VEC);
-                const floatv v = dw_vector(src, w, plane_at, oy, x0, h_in, w_in, pad_top, pad_left, src_len);
+                const floatv v = dw_vector(src, w, plane_at, oy, x0, h_in, w_in, pad_top, pad_left, src_len, inside);
                 float lanes[VEC];
                 VSTOREV(dsblock_activate(v + (floatv)(bias), DW_ACTIVATION), 0, lanes);
                 for (int x = xa; x < xb; x++) out_row[x] = lanes[x - x0];
             }
         }
     }
+}
+
+/* 1. The depthwise tile: every intermediate channel of the strip [p0, p0 + len), row piece by row piece; the
+ * channel loop is compiled twice, with and without the per-row bounds test of the direct tap loads, and a strip
+ * whose taps all lie inside the buffer (all but the first and last of the batch) takes the one without. */
+void dw_strip(__local float *restrict tile, __global const float *restrict src, __global const float *restrict dw_wei,
+              __global const float *restrict dw_bia, int n, int p0, int len, int n_batch, int c_in, int h_in,
+              int w_in, int w_out, int pad_top, int pad_left, bool prefetch_ahead) {
+    const long src_len = (long)n_batch * c_in * h_in * w_in;
+    const int oy_first = p0 / w_out, oy_last = (p0 + len - 1) / w_out;
+    const int2 rows = input_rows(oy_first, oy_last, h_in, pad_top);
+    /* the lowest and highest floats a direct tap load of this strip can read: first plane's first row from the
+     * leftmost tap, last plane's last row to the end of the rightmost vector's taps */
+    const long lowest = (long)n * c_in * h_in * w_in + (long)rows.x * w_in - pad_left;
+    const long highest = ((long)n * c_in + c_in - 1) * h_in * w_in + (long)rows.y * w_in
+                         + (long)max(0, w_out - VEC) * SW - pad_left + ROW_SPAN;
+    if (SW <= 2 && lowest >= 0 && highest <= src_len)
+        dw_planes(tile, src, dw_wei, dw_bia, n, p0, len, c_in, h_in, w_in, w_out, pad_top, pad_left, src_len, rows,
+                  prefetch_ahead, true);
+    else
+        dw_planes(tile, src, dw_wei, dw_bia, n, p0, len, c_in, h_in, w_in, w_out, pad_top, pad_left, src_len, rows,
+                  prefetch_ahead, false);
 }
 
 /* One register tile of the pointwise GEMM: output channels o0 … o0 + OC_TILE − 1 (those below oc_end stored) ×
