@@ -90,6 +90,12 @@ class PlannerTest {
         Plan p = Planner.plan(pw, null, CPU);
         // 5x7 = 35 pixels / 16 -> 3 blocks; 10 channels / 8 -> 2 blocks; batch 3
         assertArrayEquals(new long[] {3, 2, 3}, p.globalSize(pw, new Shape(3, 10, 5, 7)));
+        // images under VEC pixels: 3 images x 2x3 pixels = 18 columns of the batch / 16 -> 2 blocks, one grid plane
+        assertArrayEquals(new long[] {2, 2, 1}, p.globalSize(pw, new Shape(3, 10, 2, 3)));
+        // ... except with a weight matrix per image (Winograd's batched GEMMs): one image per work-item
+        java.util.TreeMap<String, Integer> perImage = new java.util.TreeMap<>(p.defines());
+        perImage.put(Planner.WEI_BATCH, 16);
+        assertArrayEquals(new long[] {1, 2, 3}, new Plan(p.algorithm(), perImage, p.local(), "per image").globalSize(pw, new Shape(3, 10, 2, 3)));
         ConvSpec dw = ConvSpec.depthwise(4, 2, 3).build();
         // output 6x9: 9 / 8 -> 2 blocks along x; 6 rows / 4 -> 2; one work-item per (image, input channel): 2 x 4
         assertArrayEquals(new long[] {2, 2, 8}, Planner.plan(dw, null, CPU).globalSize(dw, new Shape(2, 8, 6, 9)));
