@@ -3,260 +3,381 @@
  * stride, dilation, padding) + its folded bias/batch-norm + DW_ACTIVATION, then pointwise MID → c_out + its
  * folded bias/batch-norm + ACTIVATION. The depthwise output never goes to global memory.
  *
- * Pixels come in segments of SEG consecutive outputs of the flattened image (oy·w_out + ox), like the pointwise
- * GEMM; the image's last segment is shifted back to end at its last pixel (rewriting a few outputs of its
- * neighbour with identical values) unless the image has fewer than SEG pixels. A work-group owns PIX_SEGS
- * consecutive segments of one image and OC_ITEMS·OC_TILE output channels (normally all of them):
- *   1. it computes the depthwise output of its segments for all MID intermediate channels once, into the
- *      local tile mid[MID][PIX_SEGS·SEG] (work-item (lx, ly) does segment lx, channels ly, ly + OC_ITEMS, …):
- *      a segment inside one row with all taps inside the input loads them directly; a segment at the image's
- *      edge or crossing rows adds each row's lanes with padding taps skipped (selected, never multiplied by a
- *      padded zero, so an infinite weight next to padding cannot make NaN);
- *   2. after one barrier, work-item (lx, ly) accumulates OC_TILE output channels × SEG pixels of segment lx
- *      from the tile in SEG-wide vector registers, walking K = MID in steps of KSTEP, exactly as
- *      conv2d_pointwise.cl does from global memory, then applies the epilogue and stores.
- * Output channels past c_out are computed on a clamped weight row and not stored.
- * Grid: dim0 = ceil(ceil(h_out·w_out / SEG) / PIX_SEGS)·PIX_SEGS, dim1 = ceil(c_out / (OC_ITEMS·OC_TILE))·OC_ITEMS,
- *       dim2 = n_batch; local size (PIX_SEGS, OC_ITEMS, 1). More than one group along dim1 recomputes the tile.
+ * Shaped for CPUs (PoCL), where a work-group is a loop over its work-items and local memory is ordinary cached
+ * memory: each work-item works alone (no barrier, so no private state is spilled across one). It owns
+ * strips_per_item consecutive strips of strip_len (≤ STRIP) consecutive output pixels of one image (flattened
+ * oy·w_out + ox; the host makes a strip whole output rows when a row fits) and oc_per_item output channels, and
+ * for each strip:
+ *   1. depthwise: for every intermediate channel, the strip's outputs row piece by row piece, VEC pixels of one
+ *      output row at a time, into its own tile[MID][STRIP] of local memory (sized to stay in L2). A piece of at
+ *      least VEC pixels is covered by whole vectors, the last one shifted back to end at the piece's end
+ *      (recomputing a few identical values); a shorter piece (a strip starting or ending mid-row, rows narrower
+ *      than VEC) computes one vector inside the row and stores only its lanes. Taps load as vectors; lanes
+ *      whose tap falls into the padding skip it by a masked FMA (never multiplying a padded zero, so an infinite
+ *      weight next to padding stays finite); padded rows are skipped. No halo is recomputed: the pointwise step
+ *      is 1×1.
+ *   2. pointwise: the strip's GEMM out[o][p] = Σ_c W[o][c]·tile[c][p] in register tiles of OC_TILE output
+ *      channels × PIX_VECS vectors of VEC pixels (the strip's last vector shifted back; an odd one left over takes
+ *      a one-vector tile), K = MID walked one channel at a time with the OC_TILE weights of a step consecutive
+ *      (pw_wei is packed by register tiles), epilogue fused, each output written once — with non-temporal
+ *      stores when stream_out is set (NT_STORE builds). OC_OUTER orders the register tiles channel block by
+ *      channel block (the block's weights stay in L1) instead of pixel chunk by pixel chunk.
+ *      Between register tiles it prefetches (PREFETCH builds) the input rows its next strip reads and this one
+ *      did not, so the depthwise step of the next strip finds them in cache.
+ * An image of fewer than VEC pixels is one partial strip, stored lane by lane.
+ * Grid: dim0 = ceil(ceil(h_out·w_out / strip_len) / strips_per_item) rounded up to LOCAL_X, dim1 =
+ *       ceil(c_out / oc_per_item) channel groups (each recomputes the depthwise tile; the host uses more than one
+ *       only when a batch has too few strips to keep every compute unit busy), dim2 = n_batch; local size
+ *       (LOCAL_X, 1, 1).
  *
  * Required defines: KH, KW (kernel), SH, SW (stride), DH, DW (dilation), DEPTH_MULT (γ), MID (intermediate
- *   channels), SEG (pixels per segment: 8 or 16), PIX_SEGS, OC_ITEMS (local size), DW_ACTIVATION (0 none,
+ *   channels), STRIP (the tile's row length: most pixels per strip, a multiple of VEC), DW_ACTIVATION (0 none,
  *   1 ReLU, 2 ReLU6 after the depthwise bias), and HAS_BIAS, ACTIVATION (convcl_common.h, pointwise step).
- * Optional defines: OC_TILE (output channels per work-item), default 8; KSTEP (1, 2, 4, 8 or 16), default 8.
+ * Optional defines: VEC (8 or 16) default 16; OC_TILE default 8; PIX_VECS default 2; LOCAL_X (work-items per
+ *   work-group, each with its own tile) default 1; OC_OUTER default 0; PREFETCH and NT_STORE (CPU devices only:
+ *   they pass a global address through an integer to the compiler's builtins, valid where every address space
+ *   is one flat memory) default 0.
  * Arguments:
  *   src [n_batch][c_in][h_in][w_in], dw_wei [MID][KH][KW], dw_bia [MID] (always read: zeros when the depthwise
- *   step has no bias), pw_wei [c_out][MID], pw_bia [c_out] (read only when HAS_BIAS),
- *   dst [n_batch][c_out][h_out][w_out], then int n_batch, c_in, h_in, w_in, c_out, h_out, w_out, pad_top,
- *   pad_left (bottom/right padding is implied by h_out, w_out).
+ *   step has no bias), pw_wei [ceil(c_out / OC_TILE)][MID][OC_TILE] (zero past c_out), pw_bia [c_out] (read only
+ *   when HAS_BIAS), dst [n_batch][c_out][h_out][w_out], then int n_batch, c_in, h_in, w_in, c_out, h_out, w_out,
+ *   pad_top, pad_left (bottom/right padding is implied by h_out, w_out), oc_per_item (a multiple of OC_TILE),
+ *   strip_len (VEC ≤ strip_len ≤ STRIP, or the whole image), strips_per_item, stream_out (0 or 1).
  */
-#if !defined(KH) || !defined(KW)
-#error "KH and KW (kernel height and width) must be defined"
-#endif
-#if !defined(SH) || !defined(SW)
-#error "SH and SW (strides) must be defined"
-#endif
-#if !defined(DH) || !defined(DW)
-#error "DH and DW (dilations) must be defined"
-#endif
+#include "convcl_window.h"
 #ifndef DEPTH_MULT
 #error "DEPTH_MULT (depth multiplier of the depthwise step) must be defined"
 #endif
 #ifndef MID
 #error "MID (intermediate channels, c_in·γ) must be defined"
 #endif
-#if !defined(PIX_SEGS) || !defined(OC_ITEMS)
-#error "PIX_SEGS and OC_ITEMS (local size) must be defined"
+#ifndef STRIP
+#error "STRIP (most pixels per strip: the tile's row length) must be defined"
 #endif
 #ifndef DW_ACTIVATION
 #error "DW_ACTIVATION must be defined: 0 (none), 1 (relu) or 2 (relu6)"
 #endif
+#ifndef VEC
+#define VEC 16
+#endif
 #ifndef OC_TILE
 #define OC_TILE 8
 #endif
-#ifndef KSTEP
-#define KSTEP 8
+#ifndef PIX_VECS
+#define PIX_VECS 2
 #endif
-#if !defined(SEG)
-#error "SEG (pixels per segment: 8 or 16) must be defined"
-#elif SEG == 16
+#ifndef LOCAL_X
+#define LOCAL_X 1
+#endif
+#ifndef PREFETCH
+#define PREFETCH 0
+#endif
+#ifndef NT_STORE
+#define NT_STORE 0
+#endif
+#ifndef PF_PLANES
+#define PF_PLANES 2
+#endif
+#ifndef OC_OUTER
+#define OC_OUTER 0
+#endif
+#if VEC == 16
 typedef float16 floatv;
 typedef int16 intv;
 #define VLOADV vload16
 #define VSTOREV vstore16
 #define LANE_IOTA ((intv)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15))
-#elif SEG == 8
+#elif VEC == 8
 typedef float8 floatv;
 typedef int8 intv;
 #define VLOADV vload8
 #define VSTOREV vstore8
 #define LANE_IOTA ((intv)(0, 1, 2, 3, 4, 5, 6, 7))
 #else
-#error "SEG must be 8 or 16"
+#error "VEC must be 8 or 16"
 #endif
-#define DS_CAT_(a, b) a##b
-#define DS_CAT(a, b) DS_CAT_(a, b)
-#if KSTEP == 1
-#define KFLOAT float
-#define KLOAD(i, p) ((p)[i])
-#else
-#define KFLOAT DS_CAT(float, KSTEP)
-#define KLOAD(i, p) DS_CAT(vload, KSTEP)(i, p)
+/* Unaligned whole-vector access through a 4-byte-aligned vector type: one vector load or store, where the
+ * vloadN/vstoreN of some implementations split into pieces. */
+typedef floatv floatv_u __attribute__((aligned(4)));
+#define LOAD_G(p) (*(__global const floatv_u *)(p))
+#define LOAD_L(p) (*(__local const floatv_u *)(p))
+#define STORE_G(p, v) (*(__global floatv_u *)(p) = (v))
+#define STORE_L(p, v) (*(__local floatv_u *)(p) = (v))
+#if STRIP % VEC != 0 || STRIP < VEC
+#error "STRIP must be a positive multiple of VEC"
 #endif
 
-#define TILE_P (PIX_SEGS * SEG)
-/* floats the direct tap load reads from the tap's first input: stride 2 takes the even lanes of 2·SEG */
-#define TAP_READ (SW == 1 ? SEG : (SW == 2 ? 2 * SEG : (SEG - 1) * SW + 1))
+/* floats the direct tap load reads from the tap's first input: stride 2 takes the even lanes of 2·VEC */
+#define TAP_READ (SW == 1 ? VEC : (SW == 2 ? 2 * VEC : (VEC - 1) * SW + 1))
+/* floats one output vector's taps read along a row, all KW taps together */
+#define ROW_SPAN ((KW - 1) * DW + TAP_READ)
 
-/* ReLU / ReLU6 on a vector by comparisons, so NaN passes through as in convcl_epilogue. */
-inline floatv activate(floatv v, const int code) {
+/* ReLU / ReLU6 on a vector by comparisons, so NaN passes through as in convcl_epilogue. Not inline: a callee
+ * with a vector argument lets the compiler keep full-width vector registers in the kernel. */
+floatv dsblock_activate(floatv v, const int code) {
     if (code >= 1) v = select(v, (floatv)(0.0f), v < (floatv)(0.0f));
     if (code == 2) v = select(v, (floatv)(6.0f), v > (floatv)(6.0f));
     return v;
 }
 
-/* The SEG taps row[t·SW] (t = 0 … SEG−1) when all TAP_READ floats from row lie inside the row. */
+/* The VEC taps row[t·SW] (t = 0 … VEC−1), read directly (the caller knows all TAP_READ floats lie inside the buffer). */
 inline floatv taps_inside(__global const float *row) {
 #if SW == 1
-    return VLOADV(0, row);
+    return LOAD_G(row);
 #elif SW == 2
-    const floatv a = VLOADV(0, row), b = VLOADV(0, row + SEG);
+    const floatv a = LOAD_G(row), b = LOAD_G(row + VEC);
     return (floatv)(a.even, b.even);
 #else
-    float t[SEG];
+    float t[VEC];
 #pragma unroll
-    for (int i = 0; i < SEG; i++) t[i] = row[i * SW];
+    for (int i = 0; i < VEC; i++) t[i] = row[i * SW];
     return VLOADV(0, t);
 #endif
 }
 
-/* The SEG taps row[ix + t·SW] for any ix, clamped into the row (the lanes outside it are masked by the caller). */
+/* The VEC taps row[ix + t·SW] for any ix, clamped into the row (the lanes outside it are masked by the caller). */
 inline floatv taps_clamped(__global const float *row, int ix, int w_in) {
-    float t[SEG];
+    float t[VEC];
 #pragma unroll
-    for (int i = 0; i < SEG; i++) t[i] = row[clamp(ix + i * SW, 0, w_in - 1)];
+    for (int i = 0; i < VEC; i++) t[i] = row[clamp(ix + i * SW, 0, w_in - 1)];
     return VLOADV(0, t);
 }
 
-/* Component k of a KSTEP-wide weight vector (k is a compile-time constant after unrolling). */
-inline float kcomp(KFLOAT v, int k) {
-#if KSTEP == 1
-    return v;
-#else
-    float parts[KSTEP];
-    DS_CAT(vstore, KSTEP)(v, 0, parts);
-    return parts[k];
-#endif
-}
-
-/* acc + the depthwise taps of channel plane `plane_at` for the output row oy, lanes t at x = ox0 + t, only for the
- * lanes set in `lanes` (pixels of this row) whose taps lie inside the input; the other lanes keep acc (padding
- * is skipped, never multiplied by a padded zero). The taps come from direct loads running into the
- * neighbouring rows when the row's whole read stays inside the buffer, else from clamped reads. */
-inline floatv dw_masked(floatv acc, __global const float *restrict src, __global const float *restrict w, long plane_at,
-                        int oy, int ox0, intv lanes, int h_in, int w_in, int pad_top, int pad_left, long src_len) {
+/* The depthwise sums (before bias) of output row oy, lanes x0 + t, of the channel whose input plane starts at
+ * element plane_at of src. Each lane skips the taps that fall into the padding: the lane masks of the KW tap
+ * columns are computed once and the taps accumulate by masked FMAs (selected, never multiplied by a padded zero,
+ * so an infinite weight next to padding stays finite; inside the image every lane is set and the masked FMA
+ * costs what a plain one does). Taps come from direct vector loads, which may run into the neighbouring rows,
+ * when the load stays inside the buffer, else from clamped reads. Padded rows are skipped. */
+__attribute__((always_inline)) inline floatv dw_vector(__global const float *restrict src, __global const float *restrict w,
+                                                       long plane_at, int oy, int x0, int h_in, int w_in, int pad_top,
+                                                       int pad_left, long src_len) {
     const int iy0 = oy * SH - pad_top;
-    const int ix0 = ox0 * SW - pad_left;
-    const int span = (KW - 1) * DW + TAP_READ;
+    const int ix0 = x0 * SW - pad_left;
+    intv ok[KW];
+#pragma unroll
+    for (int kx = 0; kx < KW; kx++) {
+        const intv x = (intv)(ix0 + kx * DW) + LANE_IOTA * SW;
+        ok[kx] = (x >= (intv)(0)) & (x < (intv)(w_in));
+    }
+    floatv acc[KH]; /* one partial sum per kernel row: shorter dependency chains */
 #pragma unroll
     for (int ky = 0; ky < KH; ky++) {
+        acc[ky] = (floatv)(0.0f);
         const int iy = iy0 + ky * DH;
         if (iy < 0 || iy >= h_in) continue; /* a padded row: skipped */
         const long row_at = plane_at + (long)iy * w_in;
         __global const float *row = src + row_at;
-        const bool direct = SW <= 2 && row_at + ix0 >= 0 && row_at + ix0 + span <= src_len;
+        const bool direct = SW <= 2 && row_at + ix0 >= 0 && row_at + ix0 + ROW_SPAN <= src_len;
 #pragma unroll
         for (int kx = 0; kx < KW; kx++) {
             const int ix = ix0 + kx * DW;
-            const intv x = (intv)(ix) + LANE_IOTA * SW;
-            const intv ok = lanes & (x >= (intv)(0)) & (x < (intv)(w_in));
             const floatv t = direct ? taps_inside(row + ix) : taps_clamped(row, ix, w_in);
-            acc = select(acc, fma(t, (floatv)(w[ky * KW + kx]), acc), ok);
+            acc[ky] = select(acc[ky], fma(t, (floatv)(w[ky * KW + kx]), acc[ky]), ok[kx]);
         }
     }
-    return acc;
+#pragma unroll
+    for (int ky = 1; ky < KH; ky++) acc[0] += acc[ky];
+    return acc[0];
 }
 
-__kernel __attribute__((reqd_work_group_size(PIX_SEGS, OC_ITEMS, 1)))
+/* Prefetching (PREFETCH=1) is for CPU devices, where every address space is one flat memory: the global
+ * address goes through an integer to the compiler's prefetch builtin. Elsewhere it compiles to nothing. */
+#if PREFETCH && defined(__clang__)
+#define PREFETCH_AT(p) __builtin_prefetch((const void *)(size_t)(p))
+#else
+#define PREFETCH_AT(p) ((void)(p))
+#endif
+
+/* The strip `s` (of strip_len ≤ STRIP pixels) of an image of `pixels` pixels: its first pixel and length (a tail
+ * shorter than one vector is shifted back to a whole vector when the image has one). */
+inline int2 strip_span(int s, int strip_len, int pixels) {
+    int p0 = s * strip_len;
+    int len = min(strip_len, pixels - p0);
+    if (len < VEC && pixels >= VEC) {
+        p0 = pixels - VEC;
+        len = VEC;
+    }
+    return (int2)(p0, len);
+}
+
+/* The input rows [first, last] (clipped to the image) that the depthwise taps of output rows oy_first … oy_last read. */
+inline int2 input_rows(int oy_first, int oy_last, int h_in, int pad_top) {
+    return (int2)(max(0, oy_first * SH - pad_top), min(h_in - 1, oy_last * SH - pad_top + (KH - 1) * DH));
+}
+
+/* 1. The depthwise tile: every intermediate channel of the strip [p0, p0 + len), row piece by row piece. */
+void dw_strip(__local float *restrict tile, __global const float *restrict src, __global const float *restrict dw_wei,
+              __global const float *restrict dw_bia, int n, int p0, int len, int n_batch, int c_in, int h_in,
+              int w_in, int w_out, int pad_top, int pad_left, bool prefetch_ahead) {
+    const int oy_first = p0 / w_out, oy_last = (p0 + len - 1) / w_out;
+    const int x_first = p0 - oy_first * w_out, x_end = p0 + len - oy_last * w_out;
+    const long src_len = (long)n_batch * c_in * h_in * w_in;
+    const int2 rows = input_rows(oy_first, oy_last, h_in, pad_top);
+    const int span_lines = ((rows.y - rows.x + 1) * w_in + 15) / 16 + 1;
+    for (int c = 0; c < MID; c++) {
+        /* a strip whose input the previous strip did not prefetch: the rows of the plane PF_PLANES ahead */
+        if (PREFETCH && prefetch_ahead && c % DEPTH_MULT == 0 && c / DEPTH_MULT + PF_PLANES < c_in) {
+            __global const float *ahead = src + ((long)n * c_in + c / DEPTH_MULT + PF_PLANES) * h_in * w_in + (long)rows.x * w_in;
+            for (int l = 0; l < span_lines; l++) PREFETCH_AT(ahead + l * 16);
+        }
+        const long plane_at = ((long)n * c_in + c / DEPTH_MULT) * h_in * w_in;
+        __global const float *w = dw_wei + c * (KH * KW);
+        const float bias = dw_bia[c];
+        __local float *plane = tile + c * STRIP - p0; /* plane[oy·w_out + x] is this strip's pixel (oy, x) */
+        for (int oy = oy_first; oy <= oy_last; oy++) {
+            const int xa = oy == oy_first ? x_first : 0;
+            const int xb = oy == oy_last ? x_end : w_out;
+            __local float *out_row = plane + oy * w_out;
+            if (xb - xa >= VEC) {
+                for (int xs = xa; xs < xb; xs += VEC) {
+                    const int x0 = min(xs, xb - VEC);
+                    const floatv v = dw_vector(src, w, plane_at, oy, x0, h_in, w_in, pad_top, pad_left, src_len);
+                    STORE_L(out_row + x0, dsblock_activate(v + (floatv)(bias), DW_ACTIVATION));
+                }
+            } else {
+                /* a piece shorter than a vector: one vector inside the row (or from x = 0 when the row is
+                 * narrower than a vector), of which only the piece's lanes are stored */
+                const int x0 = max(0, xb - VEC);
+                const floatv v = dw_vector(src, w, plane_at, oy, x0, h_in, w_in, pad_top, pad_left, src_len);
+                float lanes[VEC];
+                VSTOREV(dsblock_activate(v + (floatv)(bias), DW_ACTIVATION), 0, lanes);
+                for (int x = xa; x < xb; x++) out_row[x] = lanes[x - x0];
+            }
+        }
+    }
+}
+
+/* One register tile of the pointwise GEMM: output channels o0 … o0 + OC_TILE − 1 (those below oc_end stored) ×
+ * the `pv` vectors at tile positions at[0 … pv − 1] of the strip starting at pixel p0 (pv ≤ PIX_VECS, a constant
+ * after inlining: the loops run to PIX_VECS, so they unroll into registers, and the `j < pv` tests fold away);
+ * len < VEC stores lane by lane. */
+__attribute__((always_inline)) inline void gemm_tile(const int pv, __local const float *restrict tile,
+                                                     __global const float *restrict pw_wei, __global const float *restrict pw_bia,
+                                                     __global float *restrict dst, const int *at, int n, int p0, int len,
+                                                     int c_out, int pixels, int o0, int oc_end, int stream_out) {
+    floatv acc[OC_TILE][PIX_VECS];
+#pragma unroll
+    for (int i = 0; i < OC_TILE; i++)
+#pragma unroll
+        for (int j = 0; j < PIX_VECS; j++) if (j < pv) acc[i][j] = (floatv)(0.0f);
+    __global const float *wk = pw_wei + o0 * MID; /* this register tile's weights: [MID][OC_TILE] */
+    __local const float *xk = tile;
+    for (int c = 0; c < MID; c++, wk += OC_TILE, xk += STRIP) {
+        floatv x[PIX_VECS];
+#pragma unroll
+        for (int j = 0; j < PIX_VECS; j++) if (j < pv) x[j] = LOAD_L(xk + at[j]);
+#pragma unroll
+        for (int i = 0; i < OC_TILE; i++) {
+            const floatv wv = (floatv)(wk[i]);
+#pragma unroll
+            for (int j = 0; j < PIX_VECS; j++) if (j < pv) acc[i][j] = fma(wv, x[j], acc[i][j]);
+        }
+    }
+#pragma unroll
+    for (int i = 0; i < OC_TILE; i++) {
+        const int o = o0 + i;
+        if (o >= oc_end) break;
+#if HAS_BIAS
+        const floatv bias = (floatv)(pw_bia[o]);
+#else
+        const floatv bias = (floatv)(0.0f);
+#endif
+        __global float *out = dst + ((size_t)n * c_out + o) * pixels + p0;
+#pragma unroll
+        for (int j = 0; j < PIX_VECS; j++) {
+            if (j >= pv) break;
+            const floatv r = dsblock_activate(acc[i][j] + bias, ACTIVATION);
+            if (len >= VEC) {
+#if NT_STORE && defined(__clang__)
+                if (stream_out && ((size_t)(out + at[j]) & (sizeof(floatv) - 1)) == 0)
+                    __builtin_nontemporal_store(r, (__global floatv *)(out + at[j]));
+                else
+#endif
+                STORE_G(out + at[j], r);
+            } else {
+                float lanes[VEC];
+                VSTOREV(r, 0, lanes);
+                for (int l = 0; l < len; l++) out[l] = lanes[l];
+            }
+        }
+    }
+}
+
+/* 2. The pointwise GEMM of the strip [p0, p0 + len) from its tile for output channels [oc_first, oc_end), in
+ * register tiles of OC_TILE channels × PIX_VECS vectors (the strip's last vector shifted back to end at its end;
+ * an odd vector left over takes a one-vector tile). Between register tiles it prefetches the next strip's new
+ * input: `lines` cache lines (16 floats) in total, `lines_per_plane` consecutive ones from pf_at in each input
+ * plane of this image. */
+void gemm_strip(__local const float *restrict tile, __global const float *restrict pw_wei,
+                __global const float *restrict pw_bia, __global float *restrict dst, int n, int p0, int len,
+                int c_out, int pixels, int oc_first, int oc_end, __global const float *pf_at, int lines_per_plane,
+                int lines, long plane_len, int stream_out) {
+    const int vectors = (len + VEC - 1) / VEC;
+    const int last_at = max(0, len - VEC);
+    const int chunks = (vectors + PIX_VECS - 1) / PIX_VECS, oc_blocks = (oc_end - oc_first + OC_TILE - 1) / OC_TILE;
+    const int pf_step = (lines + chunks * oc_blocks - 1) / (chunks * oc_blocks);
+    int pf_next = 0;
+    for (int t = 0; t < chunks * oc_blocks; t++) {
+#if OC_OUTER
+        const int v0 = (t % chunks) * PIX_VECS, o0 = oc_first + (t / chunks) * OC_TILE;
+#else
+        const int v0 = (t / oc_blocks) * PIX_VECS, o0 = oc_first + (t % oc_blocks) * OC_TILE;
+#endif
+        for (int end = min(lines, pf_next + pf_step); pf_next < end; pf_next++) {
+            const int plane = pf_next / lines_per_plane;
+            PREFETCH_AT(pf_at + plane * plane_len + (pf_next - plane * lines_per_plane) * 16);
+        }
+        int at[PIX_VECS];
+#pragma unroll
+        for (int j = 0; j < PIX_VECS; j++) at[j] = min((v0 + j) * VEC, last_at);
+        if (v0 + PIX_VECS <= vectors)
+            gemm_tile(PIX_VECS, tile, pw_wei, pw_bia, dst, at, n, p0, len, c_out, pixels, o0, oc_end, stream_out);
+        else
+            for (int j = 0; v0 + j < vectors; j++)
+                gemm_tile(1, tile, pw_wei, pw_bia, dst, at + j, n, p0, len, c_out, pixels, o0, oc_end, stream_out);
+    }
+}
+
+__kernel __attribute__((reqd_work_group_size(LOCAL_X, 1, 1)))
 void conv2d_dsblock(__global const float *restrict src, __global const float *restrict dw_wei,
                     __global const float *restrict dw_bia, __global const float *restrict pw_wei,
                     __global const float *restrict pw_bia, __global float *restrict dst,
                     const int n_batch, const int c_in, const int h_in, const int w_in,
-                    const int c_out, const int h_out, const int w_out, const int pad_top, const int pad_left) {
-    __local float mid[MID * TILE_P];
-    const int lx = (int)get_local_id(0);
-    const int ly = (int)get_local_id(1);
+                    const int c_out, const int h_out, const int w_out, const int pad_top, const int pad_left,
+                    const int oc_per_item, const int strip_len, const int strips_per_item,
+                    const int stream_out) {
+    __local float tiles[LOCAL_X * MID * STRIP];
+    __local float *tile = tiles + (int)get_local_id(0) * (MID * STRIP);
     const int pixels = h_out * w_out;
-    const int seg = (int)get_global_id(0);
+    const int strips = (pixels + strip_len - 1) / strip_len;
+    const int strip_first = (int)get_global_id(0) * strips_per_item;
     const int n = (int)get_global_id(2);
-    const bool seg_ok = seg < (pixels + SEG - 1) / SEG && n < n_batch;
-    const bool whole = pixels >= SEG;
-    int p0 = seg_ok ? seg * SEG : 0;
-    if (whole) p0 = min(p0, pixels - SEG);
-    __local float *column = mid + lx * SEG;
+    const int oc_first = (int)get_global_id(1) * oc_per_item;
+    if (strip_first >= strips || n >= n_batch || oc_first >= c_out) return;
+    const int oc_end = min(c_out, oc_first + oc_per_item);
+    const int strip_end = min(strips, strip_first + strips_per_item);
+    const long plane_len = (long)h_in * w_in;
+    __global const float *image = src + (long)n * c_in * plane_len;
 
-    /* 1. the depthwise tile: every intermediate channel of this work-group's segments, once. A segment inside
-     * one row whose taps all lie inside the input loads them directly; otherwise each row the segment touches
-     * adds its lanes through dw_masked. */
-    if (seg_ok) {
-        const int oy0 = p0 / w_out;
-        const int ox0 = p0 - oy0 * w_out;
-        const int oy_last = min(h_out - 1, (p0 + SEG - 1) / w_out);
-        const int span = (KW - 1) * DW + TAP_READ;
-        const int ix0 = ox0 * SW - pad_left;
-        const bool interior = oy_last == oy0 && ix0 >= 0 && ix0 + span <= w_in;
-        const int iy0 = oy0 * SH - pad_top;
-        const long src_len = (long)n_batch * c_in * h_in * w_in;
-        for (int c = ly; c < MID; c += OC_ITEMS) {
-            const long plane_at = ((long)n * c_in + c / DEPTH_MULT) * h_in * w_in;
-            __global const float *w = dw_wei + c * (KH * KW);
-            floatv v = (floatv)(0.0f);
-            if (interior) {
-#pragma unroll
-                for (int ky = 0; ky < KH; ky++) {
-                    const int iy = iy0 + ky * DH;
-                    if (iy < 0 || iy >= h_in) continue; /* a padded row: skipped */
-                    __global const float *row = src + plane_at + (long)iy * w_in + ix0;
-#pragma unroll
-                    for (int kx = 0; kx < KW; kx++) v = fma(taps_inside(row + kx * DW), (floatv)(w[ky * KW + kx]), v);
-                }
-            } else {
-                for (int oy = oy0; oy <= oy_last; oy++) {
-                    const int rx0 = p0 - oy * w_out; /* x of lane 0 in row oy (negative past the first row) */
-                    const intv x = (intv)(rx0) + LANE_IOTA;
-                    const intv lanes = (x >= (intv)(0)) & (x < (intv)(w_out));
-                    v = dw_masked(v, src, w, plane_at, oy, rx0, lanes, h_in, w_in, pad_top, pad_left, src_len);
-                }
+    for (int s = strip_first; s < strip_end; s++) {
+        const int2 span = strip_span(s, strip_len, pixels);
+        dw_strip(tile, src, dw_wei, dw_bia, n, span.x, span.y, n_batch, c_in, h_in, w_in, w_out, pad_top, pad_left,
+                 s == strip_first);
+        /* the next strip's input rows this strip did not read, prefetched during this strip's GEMM */
+        int lines_per_plane = 0;
+        __global const float *pf_at = image;
+        if (PREFETCH && s + 1 < strip_end) {
+            const int2 next = strip_span(s + 1, strip_len, pixels);
+            const int2 now_rows = input_rows(span.x / w_out, (span.x + span.y - 1) / w_out, h_in, pad_top);
+            const int2 next_rows = input_rows(next.x / w_out, (next.x + next.y - 1) / w_out, h_in, pad_top);
+            const int first = max(next_rows.x, now_rows.y + 1);
+            if (first <= next_rows.y) {
+                pf_at = image + (long)first * w_in;
+                lines_per_plane = ((next_rows.y - first + 1) * w_in + 15) / 16 + 1;
             }
-            VSTOREV(activate(v + (floatv)(dw_bia[c]), DW_ACTIVATION), 0, column + c * TILE_P);
         }
-    }
-    barrier(CLK_LOCAL_MEM_FENCE);
-
-    /* 2. the pointwise GEMM from the tile: OC_TILE channels × SEG pixels in registers */
-    const int o0 = ((int)get_group_id(1) * OC_ITEMS + ly) * OC_TILE;
-    if (!seg_ok || o0 >= c_out) return;
-    __global const float *w[OC_TILE];
-#pragma unroll
-    for (int i = 0; i < OC_TILE; i++) w[i] = pw_wei + min(o0 + i, c_out - 1) * MID;
-    floatv acc[OC_TILE];
-#pragma unroll
-    for (int i = 0; i < OC_TILE; i++) acc[i] = (floatv)(0.0f);
-
-    for (int c = 0; c + KSTEP <= MID; c += KSTEP) {
-        floatv x[KSTEP];
-#pragma unroll
-        for (int k = 0; k < KSTEP; k++) x[k] = VLOADV(0, column + (c + k) * TILE_P);
-#pragma unroll
-        for (int i = 0; i < OC_TILE; i++) {
-            const KFLOAT wv = KLOAD(0, w[i] + c);
-#pragma unroll
-            for (int k = 0; k < KSTEP; k++) acc[i] = fma((floatv)(kcomp(wv, k)), x[k], acc[i]);
-        }
-    }
-#pragma unroll
-    for (int c = MID - MID % KSTEP; c < MID; c++) {
-        const floatv x = VLOADV(0, column + c * TILE_P);
-#pragma unroll
-        for (int i = 0; i < OC_TILE; i++) acc[i] = fma((floatv)(w[i][c]), x, acc[i]);
-    }
-
-    const int valid = min(SEG, pixels - p0);
-#pragma unroll
-    for (int i = 0; i < OC_TILE; i++) {
-        const int o = o0 + i;
-        if (o >= c_out) break;
-        floatv r = acc[i];
-#if HAS_BIAS
-        r += (floatv)(pw_bia[o]);
-#endif
-        r = activate(r, ACTIVATION);
-        __global float *out = dst + ((size_t)n * c_out + o) * pixels + p0;
-        if (valid == SEG) {
-            VSTOREV(r, 0, out);
-        } else {
-            float tail[SEG];
-            VSTOREV(r, 0, tail);
-            for (int t = 0; t < valid; t++) out[t] = tail[t];
-        }
+        gemm_strip(tile, pw_wei, pw_bia, dst, n, span.x, span.y, c_out, pixels, oc_first, oc_end, pf_at,
+                   lines_per_plane, lines_per_plane * c_in, plane_len, stream_out);
     }
 }

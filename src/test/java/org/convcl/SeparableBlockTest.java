@@ -103,6 +103,34 @@ class SeparableBlockTest {
                 }));
     }
 
+    /**
+     * The fused kernel's strips on images big enough for several strips per work-item (on a 2-unit device: at least
+     * 16 strips in the batch), so each item prefetches and reuses its tile: strips of whole rows, strips that end
+     * mid-row, a tail strip shorter than one vector (shifted back), odd widths, stride 2, γ 2 and an output big enough
+     * to be streamed past the cache ({@code BlockPlanner.STREAM_OUTPUT_BYTES}). Fused only: the
+     * unfused path of the same steps is covered above.
+     */
+    @TestFactory
+    Stream<DynamicTest> fusedStripsAcrossRowsAndWorkItems() {
+        List<Case> cases = List.of(
+                // 56 wide: strips of 4 whole rows (224 pixels), 10 per image, 2 per work-item.
+                makeCase("strips of whole rows", SeparableBlock.mobilenet(4, 6, 1), 2, 40, 56, 31),
+                // 300 wide: 256-pixel strips ending mid-row; 6 x 300 = 1800 = 7 x 256 + 8: the 8-pixel tail is
+                // shifted back to a whole vector.
+                makeCase("strips across rows, short tail", SeparableBlock.mobilenet(3, 5, 1), 2, 6, 300, 32),
+                // stride 2, 601 wide -> 301 (odd): strips of 256 crossing rows, taps from every other input column.
+                makeCase("stride 2, odd width", SeparableBlock.mobilenet(3, 5, 2), 2, 13, 601, 33),
+                // γ 2 (6 intermediate channels), 37 wide (odd): strips of 6 rows (222 pixels, last vector shifted back).
+                makeCase("γ 2, odd width", SeparableBlock.builder(3, 7).depthMultiplier(2).padding(1).build(), 2, 50, 37, 34),
+                // a 16 MiB output (64 x 256 x 256 floats): written with non-temporal stores on CPU devices.
+                makeCase("streamed output", SeparableBlock.mobilenet(4, 64, 1), 1, 256, 256, 35));
+        return PerBackend.tests(cases, c -> "FUSED " + c.name, (backend, c) -> {
+            try (PreparedBlock b = backend.prepareBlock(c.block, c.dw, c.pw, BlockMode.FUSED)) {
+                TensorAssert.assertClose(reference(c), b.forward(c.input), reduction(c.block), c.name + ": " + b.plan());
+            }
+        });
+    }
+
     @TestFactory
     Stream<DynamicTest> deviceTensorsChainInBothModes() {
         Case c = makeCase("chained", SeparableBlock.mobilenet(8, 16, 1), 1, 9, 9, 1);

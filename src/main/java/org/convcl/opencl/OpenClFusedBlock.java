@@ -13,9 +13,11 @@ import org.convcl.plan.BlockPlanner;
 
 /**
  * The fused path of a {@link SeparableBlock} on an {@link OpenClBackend}: one launch of
- * {@code kernels/conv2d_dsblock.cl}, which computes each pixel block's depthwise output once into local memory
- * and runs the pointwise GEMM from there. Batch-norm is folded into both steps at prepare time; the tiling is
- * {@link BlockPlanner#tiling}, the same for every input shape.
+ * {@code kernels/conv2d_dsblock.cl}, in which each work-item computes a strip of pixels' depthwise output into its
+ * own tile of local memory and runs the pointwise GEMM from there. Batch-norm is folded into both steps at prepare
+ * time and the pointwise weights are stored transposed ({@code [MID][Cout]}, padded to whole register tiles); the
+ * tiling is {@link BlockPlanner#tiling}, the same for every input shape, except the channel groups
+ * ({@link BlockPlanner.Tiling#channelGroups}), which follow the batch.
  *
  * <p>Thread safety: setting the arguments and enqueueing happen under this object's lock.
  */
@@ -34,20 +36,29 @@ final class OpenClFusedBlock implements PreparedBlock {
 
     OpenClFusedBlock(OpenClBackend backend, SeparableBlock block, float[] depthwiseWeights, float[] pointwiseWeights,
                      String reason) {
+        this(backend, block, depthwiseWeights, pointwiseWeights, reason, BlockPlanner.tiling(block, backend.facts()));
+    }
+
+    /** With an explicit {@code tiling} (for measuring alternatives). */
+    OpenClFusedBlock(OpenClBackend backend, SeparableBlock block, float[] depthwiseWeights, float[] pointwiseWeights,
+                     String reason, BlockPlanner.Tiling tiling) {
         this.backend = backend;
         this.block = block;
         this.reason = reason;
         Epilogue.Folded dw = block.depthwiseEpilogue().fold(block.depthwise(), depthwiseWeights);
         Epilogue.Folded pw = block.pointwiseEpilogue().fold(block.pointwise(), pointwiseWeights);
-        tiling = BlockPlanner.tiling(block, backend.facts());
-        if (tiling == null) throw new IllegalArgumentException("the fused kernel's tile for " + block + " does not fit the device");
+        if (tiling == null || tiling.tileBytes(block.midChannels()) > backend.facts().localMemBytes()) {
+            throw new IllegalArgumentException("the fused kernel's tile for " + block + " does not fit the device");
+        }
+        this.tiling = tiling;
         epilogueDefines = OpenClConv.epilogueDefines(pw);
         epilogueDefines.put("DW_ACTIVATION", OpenClConv.activationCode(dw.activation()));
         ClBuffer a = null, b = null, c = null, d = null;
         try {
             a = backend.createBuffer(dw.weights(), "depthwise weights of " + block);
             b = backend.createBuffer(dw.bias() != null ? dw.bias() : new float[block.midChannels()], "depthwise bias of " + block);
-            c = backend.createBuffer(pw.weights(), "pointwise weights of " + block);
+            c = backend.createBuffer(packByTiles(pw.weights(), block.outChannels(), block.midChannels(), tiling.ocTile()),
+                    "pointwise weights of " + block);
             d = pw.bias() == null ? null : backend.createBuffer(pw.bias(), "pointwise bias of " + block);
             var defines = KernelLibrary.merge(BlockPlanner.fusedDefines(block, tiling), epilogueDefines);
             kernel = new ClKernel(backend.library().program(KERNEL_FILE, defines), ENTRY_POINT, backend.deviceId(),
@@ -74,10 +85,10 @@ final class OpenClFusedBlock implements PreparedBlock {
 
     @Override
     public String plan() {
-        return "fused (" + reason + "): " + ENTRY_POINT + ", " + tiling.pixSegs() * tiling.seg() + " pixels x "
-                + tiling.ocItems() * BlockPlanner.OC_TILE + " output channels per work-group, depthwise tile of all "
-                + block.midChannels() + " intermediate channels in local memory, " + BlockPlanner.OC_TILE + " channels x "
-                + tiling.seg() + " pixels per work-item";
+        return "fused (" + reason + "): " + ENTRY_POINT + ", a strip of " + tiling.strip() + " pixels x all output "
+                + "channels per work-item (split into groups when a batch has few strips), depthwise tile of all "
+                + block.midChannels() + " intermediate channels in local memory, " + tiling.ocTile() + " channels x "
+                + tiling.pixVecs() * tiling.vec() + " pixels per register tile";
     }
 
     @Override
@@ -103,16 +114,30 @@ final class OpenClFusedBlock implements PreparedBlock {
         Shape expected = dst.shape();
         ConvSpec dw = block.depthwise();
         long[] local = tiling.local();
-        long[] global = tiling.global(expected);
+        BlockPlanner.Grid grid = tiling.grid(expected, backend.facts().computeUnits());
         synchronized (this) {
             if (closed) throw new IllegalStateException("prepared fused " + block + " is closed");
             KernelArgs.on(kernel.handle()).buffer(src.mem()).buffer(dwWeights.mem()).buffer(dwBias.mem())
                     .buffer(pwWeights.mem()).buffer(pwBias == null ? backend.noBias().mem() : pwBias.mem())
                     .buffer(dst.mem())
                     .int32(in.n(), in.c(), in.h(), in.w(), expected.c(), expected.h(), expected.w(), dw.padTop(),
-                            dw.padLeft());
-            return backend.launcher().launch(kernel, global, local, profile);
+                            dw.padLeft(), grid.channelsPerItem(), grid.stripLength(), grid.stripsPerItem(), grid.streamOutput() ? 1 : 0);
+            return backend.launcher().launch(kernel, grid.global(), local, profile);
         }
+    }
+
+    /**
+     * The pointwise weights {@code w [rows][cols]} (rows: output channels) packed by register tiles of {@code tile}
+     * rows: {@code [ceil(rows / tile)][cols][tile]}, the rows past {@code rows} zero, so one tile's weights are
+     * consecutive.
+     */
+    static float[] packByTiles(float[] w, int rows, int cols, int tile) {
+        int tiles = (rows + tile - 1) / tile;
+        float[] packed = new float[tiles * cols * tile];
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) packed[((r / tile) * cols + c) * tile + r % tile] = w[r * cols + c];
+        }
+        return packed;
     }
 
     /** Releases the kernel and the weights (idempotent). */

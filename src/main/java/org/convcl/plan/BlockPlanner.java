@@ -10,31 +10,48 @@ import org.convcl.Shape;
  * Chooses how a {@link SeparableBlock} runs, fused or unfused: pure functions with a one-line reason, plus the
  * tiling of the fused OpenCL kernel ({@code kernels/conv2d_dsblock.cl}) in one place.
  *
- * <p>The fused kernel gives each work-group a block of consecutive output pixels (of the flattened image) and
- * (normally) all output channels: it computes the depthwise output of those pixels for every intermediate
- * channel once into local memory, then runs the pointwise GEMM from there with the register blocking of {@code conv2d_pointwise.cl}. What it saves
- * over the unfused path is the intermediate tensor's round trip through device memory; what it costs is
- * weight reuse (each work-group streams the whole pointwise weight matrix for only its pixels) and, on devices
- * whose work-groups cannot hold all output channels, a depthwise recomputation per channel group.
+ * <p>The fused kernel gives each work-item a strip of consecutive output pixels (of the flattened image) and
+ * (normally) all output channels: it computes the strip's depthwise output for every intermediate channel into
+ * its own tile of local memory (sized to stay in the core's cache), then runs the pointwise GEMM from there in
+ * {@code OC_TILE × PIX_VECS·VEC} register tiles, writing each output once. What it saves over the unfused path
+ * is the intermediate tensor's round trip through memory and a second pass over the pixels; no barrier is
+ * needed, which matters on CPU OpenCL (PoCL), where private state live across a barrier is spilled to memory.
  */
 public final class BlockPlanner {
-    /** Consecutive output pixels (of the flattened image) per segment: one {@code float16} register. */
+    /** Pixels per vector register. */
     public static final int VEC = 16;
-    /** Output channels one work-item accumulates (one vector register each). */
+    /** Output channels of one register tile. */
     public static final int OC_TILE = 8;
-    /** Intermediate channels per step of the pointwise GEMM (one {@code float8} weight load per output channel). */
-    public static final int KSTEP = 8;
-    /** Most segments per work-group. */
-    public static final int MAX_PIX_SEGS = 16;
-    /** Target size of the local depthwise tile ({@code MID × segments × SEG} floats): an eighth of a 1 MiB L2. */
-    public static final long TILE_BUDGET_BYTES = 128 * 1024;
+    /** Pixel vectors of one register tile ({@code OC_TILE × PIX_VECS} accumulators). */
+    public static final int PIX_VECS = 2;
+    /** Work-items per work-group, each with its own tile: one, as a CPU runs a work-group as a loop. */
+    public static final int LOCAL_X = 1;
+    /** Fewest and most pixels per strip. */
+    public static final int MIN_STRIP = 64, MAX_STRIP = 256;
     /**
-     * AUTO takes the fused OpenCL path only for stride-1 blocks with at most this many intermediate channels
-     * (see {@link #chooseOpenCl}). Measured on PoCL (docs/separable.md): there the fused kernel ran at 0.87–1.46×
-     * the unfused speed, parity or better on average; with more channels each work-group streams a weight
-     * matrix (MID × Cout) it reuses for few pixels, and stride-2 tiles read twice the input: no consistent gain.
+     * Largest depthwise tile ({@code MID × strip} floats) of one work-item: half of a 1 MiB L2, so the tile stays in
+     * L2 while the register tiles stream it through L1; up to 512 intermediate channels this still gives
+     * {@link #MAX_STRIP} pixels, so a strip holds whole rows of 56, 28 or 14 pixels (4, 9 or 18 rows) and
+     * more of them than halo rows.
      */
-    public static final int FUSED_MAX_MID = 128;
+    public static final long TILE_BUDGET_BYTES = 512 * 1024;
+    /**
+     * Outputs at least this large are written with non-temporal stores on CPUs (where the tiling prefetches): they
+     * cannot stay in a 32 MiB L3 next to the input, and streaming them saves reading each output line before
+     * writing it.
+     */
+    public static final long STREAM_OUTPUT_BYTES = 16L << 20;
+    /** Work-items per compute unit the fused grid aims at; fewer strips than that split the output channels. */
+    public static final int ITEMS_PER_UNIT = 4;
+    /**
+     * AUTO takes the fused OpenCL path for blocks with at most this many intermediate channels (see
+     * {@link #chooseOpenCl}). Measured on PoCL (docs/separable.md, five runs on a shared machine): up to 256
+     * channels (outputs of 28×28 and larger) the fused kernel ran 0.96–3.1× the unfused speed at batch 1 and
+     * 0.81–2.2× at batch 8, above 1.1× in all but 7 of 60 cases; with 512 and 1024 channels (14×14 and 7×7 outputs,
+     * one strip per image) 0.60–1.6× at batch 1 (below 1 in 9 of 15 cases), and at batch 8 either ~1.5× or, when its
+     * 8 work-items split unevenly over the cores, ~0.8×.
+     */
+    public static final int FUSED_MAX_MID = 256;
 
     private BlockPlanner() {}
 
@@ -46,79 +63,135 @@ public final class BlockPlanner {
     }
 
     /**
-     * The fused kernel's tiling.
+     * The fused kernel's tiling, fixed at prepare time; the channel groups follow the input shape ({@link #channelGroups}).
      *
-     * @param seg            pixels per segment ({@link #VEC})
-     * @param pixSegs        segments per work-group (local size along dim 0)
-     * @param ocItems        work-items along dim 1, each owning {@link #OC_TILE} output channels
-     * @param channelGroups  work-groups along dim 1; more than one recomputes the depthwise tile
+     * @param strip    output pixels per work-item (a multiple of {@code vec})
+     * @param vec      pixels per vector register
+     * @param ocTile   output channels per register tile
+     * @param pixVecs  pixel vectors per register tile
+     * @param localX   work-items per work-group, each with its own tile
      */
-    public record Tiling(int seg, int pixSegs, int ocItems, int channelGroups) {
-        /** The local size {@code (pixSegs, ocItems, 1)}. */
+    public record Tiling(int strip, int vec, int ocTile, int pixVecs, int localX, boolean prefetch, boolean ocOuter) {
+        public Tiling {
+            if (vec != 8 && vec != 16) throw new IllegalArgumentException("vec must be 8 or 16, got " + vec);
+            if (strip < vec || strip % vec != 0) throw new IllegalArgumentException("strip must be a positive multiple of vec " + vec + ", got " + strip);
+            if (ocTile < 1) throw new IllegalArgumentException("ocTile must be positive, got " + ocTile);
+            if (pixVecs < 1) throw new IllegalArgumentException("pixVecs must be positive, got " + pixVecs);
+            if (localX < 1) throw new IllegalArgumentException("localX must be positive, got " + localX);
+        }
+
+        /** The local size {@code (localX, 1, 1)}. */
         public long[] local() {
-            return new long[] {pixSegs, ocItems, 1};
+            return new long[] {localX, 1, 1};
         }
 
-        /** The grid for {@code output}, a multiple of {@link #local()}: segments of the flattened image, channel groups, images. */
-        public long[] global(Shape output) {
-            long segments = ((long) output.h() * output.w() + seg - 1) / seg;
-            return new long[] {(segments + pixSegs - 1) / pixSegs * pixSegs, (long) channelGroups * ocItems, output.n()};
+        /**
+         * Pixels per strip for an output of {@code height} rows of {@code width}: whole rows when a row fits a strip
+         * (so the depthwise step runs along full rows), spread evenly (the fewest strips of at most {@code strip}
+         * pixels, each as many rows as the others, give or take one); {@code strip} when one row is longer.
+         */
+        public int stripLength(int height, int width) {
+            if (width > strip) return strip;
+            int maxRows = strip / width;
+            int strips = (height + maxRows - 1) / maxRows;
+            return (height + strips - 1) / strips * width;
         }
 
-        /** Bytes of the local depthwise tile for {@code midChannels}. */
+        /**
+         * How the fused kernel's grid covers {@code output} on {@code computeUnits}: strips of {@link #stripLength}
+         * pixels; consecutive strips of one image per work-item (so each prefetches its next strip's input while
+         * computing the current one) as long as the batch still gives {@link #ITEMS_PER_UNIT} work-items per compute
+         * unit; with fewer strips than that, the output channels split into groups (each recomputing the depthwise
+         * tile, at most one per {@code ocTile} channels) to reach it.
+         */
+        public Grid grid(Shape output, int computeUnits) {
+            long pixels = (long) output.h() * output.w();
+            long wanted = (long) ITEMS_PER_UNIT * computeUnits;
+            int stripLength = stripLength(output.h(), output.w());
+            if ((pixels + stripLength - 1) / stripLength * output.n() < wanted) {
+                // too few strips: shorter ones, down to one register tile's pixels, before splitting the channels
+                // (which recomputes the depthwise step); whole rows when a row fits a strip
+                int least = vec * pixVecs;
+                if (output.w() <= strip) {
+                    long rows = Math.max((least + output.w() - 1) / output.w(), (long) output.h() * output.n() / wanted);
+                    stripLength = (int) Math.min(stripLength, rows * output.w());
+                } else {
+                    long perItem = (pixels * output.n() + wanted - 1) / wanted;
+                    stripLength = (int) Math.min(stripLength, Math.max(least, (perItem + vec - 1) / vec * vec));
+                }
+            }
+            int strips = (int) ((pixels + stripLength - 1) / stripLength);
+            long all = (long) strips * output.n();
+            int perItem = (int) Math.max(1, Math.min(strips, all / wanted));
+            int items = (strips + perItem - 1) / perItem;
+            long tiles = (output.c() + ocTile - 1) / ocTile;
+            int groups = (int) Math.max(1, Math.min(tiles, (wanted + all - 1) / all));
+            int perGroup = (output.c() + groups - 1) / groups;
+            int channels = (perGroup + ocTile - 1) / ocTile * ocTile;
+            groups = (output.c() + channels - 1) / channels;
+            boolean stream = prefetch && 4L * output.count() >= STREAM_OUTPUT_BYTES;
+            return new Grid(new long[] {(items + localX - 1) / localX * localX, groups, output.n()}, stripLength, perItem,
+                    channels, stream);
+        }
+
+        /** Bytes of local memory one work-group's tiles take for {@code midChannels}. */
         public long tileBytes(int midChannels) {
-            return 4L * midChannels * pixSegs * seg;
+            return 4L * midChannels * strip * localX;
         }
     }
 
     /**
-     * The fused kernel's tiling of {@code block} on {@code device}, or {@code null} when even one segment's tile
-     * does not fit the device's local memory.
+     * The fused kernel's grid for one input shape.
+     *
+     * @param global          the global size: work-items along strips (a multiple of the local size), channel groups, images
+     * @param stripLength     pixels per strip, at most the tiling's {@code strip} (kernel argument)
+     * @param stripsPerItem   consecutive strips per work-item (kernel argument)
+     * @param channelsPerItem output channels per work-item, a multiple of {@code ocTile} (kernel argument)
+     * @param streamOutput    whether the output is written with non-temporal (cache-bypassing) stores (kernel argument)
+     */
+    public record Grid(long[] global, int stripLength, int stripsPerItem, int channelsPerItem, boolean streamOutput) {
+        public Grid {
+            global = global.clone();
+        }
+
+        @Override
+        public long[] global() { return global.clone(); }
+    }
+
+    /**
+     * The fused kernel's tiling of {@code block} on {@code device}: the strip is the largest multiple of {@link #VEC}
+     * whose tile fits {@link #TILE_BUDGET_BYTES}, within [{@link #MIN_STRIP}, {@link #MAX_STRIP}], shortened to fit
+     * the device's local memory; {@code null} when even a {@link #VEC}-pixel strip does not fit.
      */
     public static Tiling tiling(SeparableBlock block, DeviceFacts device) {
         if (block == null) throw new IllegalArgumentException("block must not be null");
         if (device == null) throw new IllegalArgumentException("device facts must not be null");
-        int seg = VEC;
-        long[] perDim = device.maxWorkItemSizes();
-        long perSegment = 4L * block.midChannels() * seg;
-        if (perSegment > device.localMemBytes()) return null;
-        long byBudget = Math.max(1, Math.min(TILE_BUDGET_BYTES, device.localMemBytes()) / perSegment);
-        long segs = Math.min(Math.min(MAX_PIX_SEGS, byBudget), Math.min(perDim[0], device.maxWorkGroupSize()));
-        int channelItems = (block.outChannels() + OC_TILE - 1) / OC_TILE;
-        long ocItems = Math.min(channelItems, Math.min(perDim[1], device.maxWorkGroupSize() / segs));
-        if (segs < 1 || ocItems < 1) return null;
-        int groups = (int) ((channelItems + ocItems - 1) / ocItems);
-        return new Tiling(seg, (int) segs, (int) ocItems, groups);
+        long perPixel = 4L * block.midChannels() * LOCAL_X;
+        long byBudget = TILE_BUDGET_BYTES / perPixel / VEC * VEC;
+        long strip = Math.max(MIN_STRIP, Math.min(MAX_STRIP, byBudget));
+        strip = Math.min(strip, device.localMemBytes() / perPixel / VEC * VEC);
+        if (strip < VEC || LOCAL_X > Math.min(device.maxWorkGroupSize(), device.maxWorkItemSizes()[0])) return null;
+        return new Tiling((int) strip, VEC, OC_TILE, PIX_VECS, LOCAL_X, "CPU".equals(device.type()), true);
     }
 
     /**
      * Picks the OpenCL path for {@code block} on {@code device}: FUSED or UNFUSED are honoured (FUSED needs a
-     * tiling that fits); AUTO takes the fused kernel only where it measured at least as fast: stride 1 and at most
-     * {@link #FUSED_MAX_MID} intermediate channels, the depthwise tile computed once.
+     * tiling that fits); AUTO takes the fused kernel where it measured faster on PoCL: at most
+     * {@link #FUSED_MAX_MID} intermediate channels.
      *
      * @throws IllegalArgumentException when FUSED is requested and the fused kernel does not fit the device
      */
     public static Choice chooseOpenCl(SeparableBlock block, BlockMode requested, DeviceFacts device) {
         check(block, requested);
         if (requested == BlockMode.UNFUSED) return new Choice(BlockMode.UNFUSED, "requested");
-        Tiling tiling = tiling(block, device);
-        if (tiling == null) return noFusedPath(requested, "the fused kernel's tile does not fit the device");
-        String tile = tiling.channelGroups() == 1 ? "depthwise tile computed once"
-                : String.format("depthwise tile recomputed by %d channel groups (+%.0f%% MACs)", tiling.channelGroups(),
-                100 * recomputeFraction(block, tiling.channelGroups()));
-        if (requested == BlockMode.FUSED) return new Choice(BlockMode.FUSED, "requested; " + tile);
-        if (tiling.channelGroups() > 1) return new Choice(BlockMode.UNFUSED, tile);
-        var dw = block.depthwise();
-        if (dw.strideH() != 1 || dw.strideW() != 1) {
-            return new Choice(BlockMode.UNFUSED, "unfused: stride " + dw.strideH() + "x" + dw.strideW()
-                    + ", where the fused kernel measured no faster");
-        }
+        if (tiling(block, device) == null) return noFusedPath(requested, "the fused kernel's tile does not fit the device");
+        if (requested == BlockMode.FUSED) return new Choice(BlockMode.FUSED, "requested");
         if (block.midChannels() > FUSED_MAX_MID) {
             return new Choice(BlockMode.UNFUSED, "unfused: " + block.midChannels() + " intermediate channels > "
-                    + FUSED_MAX_MID + ", where the fused kernel measured no faster");
+                    + FUSED_MAX_MID + ", where the fused kernel measured slower on small outputs");
         }
-        return new Choice(BlockMode.FUSED, "fused: stride 1, at most " + FUSED_MAX_MID
-                + " intermediate channels, where the fused kernel measured at least as fast; " + tile);
+        return new Choice(BlockMode.FUSED, "fused: at most " + FUSED_MAX_MID
+                + " intermediate channels, where the fused kernel measured faster");
     }
 
     /**
@@ -148,15 +221,6 @@ public final class BlockPlanner {
         if (requested == null) throw new IllegalArgumentException("requested mode must not be null");
     }
 
-    /**
-     * Extra MACs of the fused path over the block's own MACs, per output pixel:
-     * {@code (groups − 1)·KH·KW / (KH·KW + outChannels)} (the intermediate channel count cancels).
-     */
-    static double recomputeFraction(SeparableBlock block, long groups) {
-        double taps = (double) block.depthwise().kernelH() * block.depthwise().kernelW();
-        return (groups - 1) * taps / (taps + block.outChannels());
-    }
-
     /** The fused kernel's defines for {@code block} and {@code tiling}, without the epilogue switches, which the backend adds. */
     public static SortedMap<String, Integer> fusedDefines(SeparableBlock block, Tiling tiling) {
         if (tiling == null) throw new IllegalArgumentException("tiling must not be null");
@@ -170,11 +234,14 @@ public final class BlockPlanner {
         defines.put("DW", d.dilationW());
         defines.put("DEPTH_MULT", d.depthMultiplier());
         defines.put("MID", block.midChannels());
-        defines.put("SEG", tiling.seg());
-        defines.put("PIX_SEGS", tiling.pixSegs());
-        defines.put("OC_ITEMS", tiling.ocItems());
-        defines.put("OC_TILE", OC_TILE);
-        defines.put("KSTEP", KSTEP);
+        defines.put("STRIP", tiling.strip());
+        defines.put("VEC", tiling.vec());
+        defines.put("OC_TILE", tiling.ocTile());
+        defines.put("PIX_VECS", tiling.pixVecs());
+        defines.put("LOCAL_X", tiling.localX());
+        defines.put("OC_OUTER", tiling.ocOuter() ? 1 : 0);
+        defines.put("PREFETCH", tiling.prefetch() ? 1 : 0);
+        defines.put("NT_STORE", tiling.prefetch() ? 1 : 0);
         return defines;
     }
 }

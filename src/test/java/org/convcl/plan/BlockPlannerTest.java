@@ -5,12 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import java.util.List;
 import org.convcl.BlockMode;
 import org.convcl.SeparableBlock;
 import org.convcl.Shape;
 import org.junit.jupiter.api.Test;
 
-/** The fused-vs-unfused rule and the fused kernel's grid, as a table of cases. */
+/** The fused-vs-unfused rule and the fused kernel's tiling and grid, as a table of cases. */
 class BlockPlannerTest {
     private static final DeviceFacts POCL = new DeviceFacts("CPU", 2, 4096, new long[] {4096, 4096, 4096}, 1 << 20);
 
@@ -18,65 +19,104 @@ class BlockPlannerTest {
     void choices() {
         SeparableBlock small = SeparableBlock.mobilenet(32, 64, 1);
         assertEquals(new BlockPlanner.Choice(BlockMode.UNFUSED, "requested"), BlockPlanner.chooseOpenCl(small, BlockMode.UNFUSED, POCL));
-        assertEquals(new BlockPlanner.Choice(BlockMode.FUSED, "requested; depthwise tile computed once"),
-                BlockPlanner.chooseOpenCl(small, BlockMode.FUSED, POCL));
-        // AUTO on OpenCL: fused for stride 1 and at most 128 intermediate channels (where it measured faster).
-        assertEquals(new BlockPlanner.Choice(BlockMode.FUSED, "fused: stride 1, at most 128 intermediate channels, where the "
-                + "fused kernel measured at least as fast; depthwise tile computed once"), BlockPlanner.chooseOpenCl(small, BlockMode.AUTO, POCL));
-        assertEquals(BlockMode.FUSED, BlockPlanner.chooseOpenCl(SeparableBlock.mobilenet(128, 128, 1), BlockMode.AUTO, POCL).mode());
-        assertEquals(new BlockPlanner.Choice(BlockMode.UNFUSED, "unfused: 256 intermediate channels > 128, where the fused "
-                + "kernel measured no faster"), BlockPlanner.chooseOpenCl(SeparableBlock.mobilenet(256, 256, 1), BlockMode.AUTO, POCL));
-        assertEquals(new BlockPlanner.Choice(BlockMode.UNFUSED, "unfused: stride 2x2, where the fused kernel measured no faster"),
-                BlockPlanner.chooseOpenCl(SeparableBlock.mobilenet(64, 128, 2), BlockMode.AUTO, POCL));
-        // γ 2 doubles the intermediate channels: 80 inputs -> 160 > 128.
-        assertEquals(BlockMode.UNFUSED, BlockPlanner.chooseOpenCl(SeparableBlock.builder(80, 80).depthMultiplier(2).padding(1)
-                .build(), BlockMode.AUTO, POCL).mode());
+        assertEquals(new BlockPlanner.Choice(BlockMode.FUSED, "requested"), BlockPlanner.chooseOpenCl(small, BlockMode.FUSED, POCL));
+        // AUTO on OpenCL: fused up to 256 intermediate channels, either stride.
+        assertEquals(new BlockPlanner.Choice(BlockMode.FUSED, "fused: at most 256 intermediate channels, where the fused "
+                + "kernel measured faster"), BlockPlanner.chooseOpenCl(small, BlockMode.AUTO, POCL));
+        assertEquals(BlockMode.FUSED, BlockPlanner.chooseOpenCl(SeparableBlock.mobilenet(128, 256, 2), BlockMode.AUTO, POCL).mode());
+        assertEquals(BlockMode.FUSED, BlockPlanner.chooseOpenCl(SeparableBlock.mobilenet(256, 512, 2), BlockMode.AUTO, POCL).mode());
+        assertEquals(new BlockPlanner.Choice(BlockMode.UNFUSED, "unfused: 512 intermediate channels > 256, where the fused "
+                + "kernel measured slower on small outputs"),
+                BlockPlanner.chooseOpenCl(SeparableBlock.mobilenet(512, 512, 1), BlockMode.AUTO, POCL));
+        // γ 2 doubles the intermediate channels: 160 inputs -> 320 > 256.
+        assertEquals(BlockMode.UNFUSED, BlockPlanner.chooseOpenCl(SeparableBlock.builder(160, 160).depthMultiplier(2)
+                .padding(1).build(), BlockMode.AUTO, POCL).mode());
         // AUTO on the CPU backend: its fused tile measured slower.
         assertEquals(new BlockPlanner.Choice(BlockMode.UNFUSED, BlockPlanner.CPU_FUSED_SLOWER), BlockPlanner.chooseCpu(small, BlockMode.AUTO));
         assertEquals(new BlockPlanner.Choice(BlockMode.FUSED, "requested"), BlockPlanner.chooseCpu(small, BlockMode.FUSED));
-        // A device whose local memory cannot hold one 16-pixel segment of 32 channels (2 KiB) has no fused path.
+        // A device whose local memory cannot hold a 16-pixel strip of 32 channels (2 KiB) has no fused path.
         DeviceFacts tiny = new DeviceFacts("GPU", 1, 1024, new long[] {1024, 1024, 64}, 1024);
         assertEquals(new BlockPlanner.Choice(BlockMode.UNFUSED, "the fused kernel's tile does not fit the device"),
                 BlockPlanner.chooseOpenCl(small, BlockMode.AUTO, tiny));
         assertEquals("mode FUSED requested but the fused kernel's tile does not fit the device",
                 assertThrows(IllegalArgumentException.class, () -> BlockPlanner.chooseOpenCl(small, BlockMode.FUSED, tiny)).getMessage());
-        // 1024 outputs on a device with work-groups of 64 and 64 KiB of local memory: one segment x 64 items,
-        // 2 channel groups: 1 extra 9-tap depthwise pass over 9 + 1024 MACs per pixel = 1%; AUTO does not recompute.
-        DeviceFacts small64 = new DeviceFacts("GPU", 8, 64, new long[] {64, 64, 64}, 1 << 16);
-        SeparableBlock wide = SeparableBlock.mobilenet(1024, 1024, 1);
-        assertEquals(new BlockPlanner.Choice(BlockMode.FUSED, "requested; depthwise tile recomputed by 2 channel groups (+1% MACs)"),
-                BlockPlanner.chooseOpenCl(wide, BlockMode.FUSED, small64));
-        assertEquals(new BlockPlanner.Choice(BlockMode.UNFUSED, "depthwise tile recomputed by 2 channel groups (+1% MACs)"),
-                BlockPlanner.chooseOpenCl(wide, BlockMode.AUTO, small64));
     }
 
     @Test
-    void tilingFitsTheTileBudgetAndTheWorkGroup() {
-        // 32 intermediate channels x 16 pixels = 2 KiB per segment: 16 segments (the cap); 64 outputs: 8 items.
-        assertEquals(new BlockPlanner.Tiling(16, 16, 8, 1), BlockPlanner.tiling(SeparableBlock.mobilenet(32, 64, 1), POCL));
-        // 256 channels: 16 KiB per segment, 8 fit 128 KiB; 70 outputs: 9 items (the last one 6 channels).
-        assertEquals(new BlockPlanner.Tiling(16, 8, 9, 1), BlockPlanner.tiling(SeparableBlock.mobilenet(256, 70, 1), POCL));
-        // 1024 channels: 64 KiB per segment, two segments; 1024 outputs in one group of 128 items.
-        assertEquals(new BlockPlanner.Tiling(16, 2, 128, 1), BlockPlanner.tiling(SeparableBlock.mobilenet(1024, 1024, 1), POCL));
-        // A 1 KiB local memory holds no segment.
-        assertNull(BlockPlanner.tiling(SeparableBlock.mobilenet(32, 64, 1),
-                new DeviceFacts("GPU", 1, 1024, new long[] {1024, 1024, 64}, 1024)));
+    void stripFitsTheTileBudgetAndTheLocalMemory() {
+        // 512 KiB budget: up to 512 intermediate channels take the 256-pixel cap; 1024 channels take 128.
+        assertEquals(new BlockPlanner.Tiling(256, 16, 8, 2, 1, true, true), BlockPlanner.tiling(SeparableBlock.mobilenet(32, 64, 1), POCL));
+        assertEquals(256, BlockPlanner.tiling(SeparableBlock.mobilenet(512, 512, 1), POCL).strip());
+        assertEquals(128, BlockPlanner.tiling(SeparableBlock.mobilenet(1024, 1024, 1), POCL).strip());
+        // 3000 channels: 43 pixels by the budget, below the 64-pixel floor; 64 fit 1 MiB of local memory (750 KiB).
+        assertEquals(64, BlockPlanner.tiling(SeparableBlock.mobilenet(3000, 8, 1), POCL).strip());
+        // A 64 KiB local memory (a GPU): 32 channels x 256 pixels = 32 KiB fits; 128 channels only 128 pixels;
+        // no prefetching off the CPU.
+        DeviceFacts gpu = new DeviceFacts("GPU", 8, 256, new long[] {256, 256, 64}, 1 << 16);
+        assertEquals(new BlockPlanner.Tiling(256, 16, 8, 2, 1, false, true), BlockPlanner.tiling(SeparableBlock.mobilenet(32, 64, 1), gpu));
+        assertEquals(128, BlockPlanner.tiling(SeparableBlock.mobilenet(128, 128, 1), gpu).strip());
+        // A 1 KiB local memory holds no strip.
+        assertNull(BlockPlanner.tiling(SeparableBlock.mobilenet(32, 64, 1), new DeviceFacts("GPU", 1, 1024, new long[] {1024, 1024, 64}, 1024)));
+        assertThrows(IllegalArgumentException.class, () -> new BlockPlanner.Tiling(40, 16, 8, 2, 1, true, false));
+        assertThrows(IllegalArgumentException.class, () -> new BlockPlanner.Tiling(64, 12, 8, 2, 1, true, false));
     }
 
     @Test
-    void fusedGridCoversSegmentsChannelGroupsAndImages() {
-        // 5 x 35 = 175 pixels: 11 segments of 16 (the last shifted back) -> 16 (whole work-groups of 8);
-        // 70 channels -> 9 items of 8 in one group.
-        BlockPlanner.Tiling t = BlockPlanner.tiling(SeparableBlock.mobilenet(256, 70, 1), POCL);
-        assertArrayEquals(new long[] {16, 9, 2}, t.global(new Shape(2, 70, 5, 35)));
-        assertArrayEquals(new long[] {8, 9, 1}, t.local());
-        assertEquals(4L * 256 * 8 * 16, t.tileBytes(256));
-        // 112 x 112 = 784 segments of 16, 49 work-groups of 16.
-        assertArrayEquals(new long[] {784, 8, 1},
-                BlockPlanner.tiling(SeparableBlock.mobilenet(32, 64, 1), POCL).global(new Shape(1, 64, 112, 112)));
-        var defines = BlockPlanner.fusedDefines(SeparableBlock.mobilenet(256, 70, 1), t);
-        assertEquals(java.util.List.of(256, 16, 8, 9), java.util.List.of(defines.get("MID"), defines.get("SEG"),
-                defines.get("PIX_SEGS"), defines.get("OC_ITEMS")));
+    void stripsHoldWholeRows() {
+        BlockPlanner.Tiling t = new BlockPlanner.Tiling(256, 16, 8, 2, 1, true, false);
+        // 112 and 56 wide: 2 and 4 rows; 28 rows of 28: at most 9 rows per strip -> 4 strips of 7 rows; 14 x 14 and
+        // 7 x 7: the whole image; 30 rows of 20 (at most 12 per strip) -> 3 strips of 10 rows; rows longer than a strip.
+        assertEquals(List.of(224, 224, 196, 196, 49, 200, 256, 256), List.of(t.stripLength(112, 112), t.stripLength(56, 56),
+                t.stripLength(28, 28), t.stripLength(14, 14), t.stripLength(7, 7), t.stripLength(30, 20), t.stripLength(1, 256),
+                t.stripLength(4, 300)));
+    }
+
+    @Test
+    void gridRunsConsecutiveStripsPerItemAndSplitsSmallBatches() {
+        BlockPlanner.Tiling t = BlockPlanner.tiling(SeparableBlock.mobilenet(32, 64, 1), POCL);
+        // 112 x 112, batch 8: 56 strips of 224 per image, 448 in all, 8 wanted (4 per unit) -> 56 per item, 1 item per image.
+        assertGrid(new long[] {1, 1, 8}, 224, 56, 64, t.grid(new Shape(8, 64, 112, 112), 2));
+        // batch 1: 56 / 8 = 7 strips per item, 8 items.
+        assertGrid(new long[] {8, 1, 1}, 224, 7, 64, t.grid(new Shape(1, 64, 112, 112), 2));
+        // 56 x 56, batch 1: 14 strips of 224 -> 1 per item, 14 items.
+        assertGrid(new long[] {14, 1, 1}, 224, 1, 64, t.grid(new Shape(1, 64, 56, 56), 2));
+        // 14 x 14 = 196 pixels, batch 1: one 252-pixel strip is too few; strips of 3 whole rows (the fewest that
+        // hold a 32-pixel register tile) give 5, then 2 channel groups of 256 -> 10 items.
+        BlockPlanner.Tiling wide = BlockPlanner.tiling(SeparableBlock.mobilenet(512, 1024, 2), POCL);
+        assertGrid(new long[] {5, 2, 1}, 42, 1, 256, wide.grid(new Shape(1, 512, 14, 14), 2));
+        // 28 x 28, batch 1: 28 / 8 -> strips of 3 rows (84 pixels), 10 of them.
+        assertGrid(new long[] {10, 1, 1}, 84, 1, 512, wide.grid(new Shape(1, 512, 28, 28), 2));
+        // 7 x 7 = 49 pixels: strips of 5 rows, 2 of them; 4 channel groups of 256 -> 8 items.
+        assertGrid(new long[] {2, 4, 1}, 35, 1, 256, wide.grid(new Shape(1, 1024, 7, 7), 2));
+        // 5 x 7: one strip; 70 outputs in 5 groups of whole 8-channel tiles (16 each, the last 6).
+        assertGrid(new long[] {1, 5, 1}, 35, 1, 16, t.grid(new Shape(1, 70, 5, 7), 2));
+        // 300-wide rows, longer than a strip: 2 x 300 = 600 pixels / 8 -> 80-pixel strips (8).
+        assertGrid(new long[] {8, 1, 1}, 80, 1, 64, t.grid(new Shape(1, 64, 2, 300), 2));
+    }
+
+    @Test
+    void onlyOutputsTooBigForTheCacheAreStreamedAndOnlyOnCpus() {
+        BlockPlanner.Tiling cpu = new BlockPlanner.Tiling(256, 16, 8, 2, 1, true, true);
+        BlockPlanner.Tiling gpu = new BlockPlanner.Tiling(256, 16, 8, 2, 1, false, true);
+        // 8 x 64 x 112 x 112 floats = 24.5 MiB >= 16 MiB; batch 4 = 12.25 MiB is not.
+        assertEquals(true, cpu.grid(new Shape(8, 64, 112, 112), 2).streamOutput());
+        assertEquals(false, cpu.grid(new Shape(4, 64, 112, 112), 2).streamOutput());
+        assertEquals(false, gpu.grid(new Shape(8, 64, 112, 112), 2).streamOutput());
+    }
+
+    private static void assertGrid(long[] global, int stripLength, int stripsPerItem, int channelsPerItem, BlockPlanner.Grid grid) {
+        assertArrayEquals(global, grid.global(), "global");
+        assertEquals(List.of(stripLength, stripsPerItem, channelsPerItem),
+                List.of(grid.stripLength(), grid.stripsPerItem(), grid.channelsPerItem()), "strip length, strips and channels per item");
+    }
+
+    @Test
+    void fusedDefinesCarryTheTiling() {
+        var defines = BlockPlanner.fusedDefines(SeparableBlock.builder(80, 80).depthMultiplier(2).stride(2).padding(1).build(),
+                new BlockPlanner.Tiling(128, 16, 8, 2, 1, true, false));
+        assertEquals(List.of(160, 2, 2, 128, 16, 8, 2, 1, 1, 1, 0), List.of(defines.get("MID"), defines.get("DEPTH_MULT"),
+                defines.get("SW"), defines.get("STRIP"), defines.get("VEC"), defines.get("OC_TILE"), defines.get("PIX_VECS"),
+                defines.get("LOCAL_X"), defines.get("PREFETCH"), defines.get("NT_STORE"), defines.get("OC_OUTER")));
         assertThrows(IllegalArgumentException.class, () -> BlockPlanner.fusedDefines(SeparableBlock.mobilenet(2, 2, 1), null));
     }
 }
