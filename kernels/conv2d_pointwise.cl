@@ -4,12 +4,17 @@
  *
  * One work-item computes a TILE_OC x VEC block: TILE_OC consecutive output channels times VEC consecutive
  * pixels (flattened y·w + x) of one image, kept in TILE_OC vector registers. K is walked KSTEP channels at a
- * time: each step loads KSTEP input vectors and one KSTEP-wide weight vector per output channel, then does
- * TILE_OC·KSTEP vector FMAs. Every block uses vector loads and stores: the image's last, partial block is
+ * time: each step loads KSTEP input vectors, then does TILE_OC·KSTEP vector FMAs, each with one scalar
+ * weight broadcast straight from memory (an FMA memory operand on AVX-512, a load port rather than a
+ * shuffle: extracting the lanes of a loaded weight vector instead competes with the FMAs for their port and
+ * measured 15-20% slower on PoCL). Every block uses vector loads and stores: the image's last, partial block is
  * shifted back to end at the last pixel (it rewrites a few outputs of its neighbour with identical values);
- * only images smaller than VEC pixels take the guarded scalar path. Output channels past c_out are
+ * images smaller than VEC pixels take a guarded path whose lanes run over the columns of the GEMM over
+ * the whole batch (image, pixel), so a 1x1 layer such as a classifier multiplies W by all its images at
+ * once and reads W once, not once per image (not with WEI_BATCH, whose images have weights of their own). Output channels past c_out are
  * computed on a clamped row and not stored. The epilogue (bias, activation) is applied before the store.
- * Grid: dim0 = ceil(h·w / VEC), dim1 = ceil(c_out / TILE_OC), dim2 = n_batch; padded to the local size.
+ * Grid: dim0 = ceil(h·w / VEC), dim1 = ceil(c_out / TILE_OC), dim2 = n_batch; padded to the local size. For
+ * images smaller than VEC pixels without WEI_BATCH: dim0 = ceil(n_batch·h·w / VEC), dim2 = 1 (Plan.globalSize).
  *
  * Required defines: TILE_OC (output channels per work-item), VEC (pixels per work-item: 2, 4, 8 or 16),
  *   and HAS_BIAS, ACTIVATION (convcl_common.h).
@@ -31,25 +36,6 @@
 #define KSTEP 4
 #endif
 #include "convcl_vector.h"
-#if KSTEP == 1
-#define KFLOAT float
-#define KLOAD(i, p) ((p)[i])
-#else
-#define KFLOAT CONVCL_CAT(float, KSTEP)
-#define KLOAD(i, p) CONVCL_CAT(vload, KSTEP)(i, p)
-#endif
-
-/* Component k of a KSTEP-wide weight vector (k is a compile-time constant after unrolling). */
-inline float kcomp(KFLOAT v, int k) {
-#if KSTEP == 1
-    return v;
-#else
-    float parts[KSTEP];
-    CONVCL_CAT(vstore, KSTEP)(v, 0, parts);
-    return parts[k];
-#endif
-}
-
 __kernel void conv2d_pointwise(__global const float *restrict src, __global const float *restrict wei,
                                __global const float *restrict bia, __global float *restrict dst,
                                const int n_batch, const int c_in, const int h_in, const int w_in,
@@ -59,14 +45,19 @@ __kernel void conv2d_pointwise(__global const float *restrict src, __global cons
     int p0 = (int)get_global_id(0) * VEC;
     const int o0 = (int)get_global_id(1) * TILE_OC;
     const int n = (int)get_global_id(2);
-    if (p0 >= pixels || o0 >= c_out || n >= n_batch) return;
     const bool whole = pixels >= VEC;
+#ifdef WEI_BATCH
+    const int columns = pixels; /* each image has weights of its own: a work-item stays in one image */
+#else
+    const int columns = whole ? pixels : n_batch * pixels; /* small images: lanes run across the batch */
+#endif
+    if (p0 >= columns || o0 >= c_out || n >= n_batch) return;
     if (whole) p0 = min(p0, pixels - VEC);
 #ifdef WEI_BATCH
     wei += (size_t)(n % WEI_BATCH) * c_out * c_in;
 #endif
 
-    __global const float *in = src + (size_t)n * c_in * pixels + p0;
+    __global const float *in = src + (size_t)n * c_in * pixels + (whole ? p0 : 0);
     __global const float *w[TILE_OC];
 #pragma unroll
     for (int i = 0; i < TILE_OC; i++) w[i] = wei + (size_t)min(o0 + i, c_out - 1) * c_in;
@@ -76,6 +67,7 @@ __kernel void conv2d_pointwise(__global const float *restrict src, __global cons
     for (int i = 0; i < TILE_OC; i++) acc[i] = (VFLOAT)(0.0f);
 
     const int k_main = c_in - c_in % KSTEP;
+    int img[VEC], pix[VEC]; /* image and pixel of each lane (set and used only when !whole) */
     if (whole) {
         for (int c = 0; c < k_main; c += KSTEP) {
             VFLOAT x[KSTEP];
@@ -83,9 +75,8 @@ __kernel void conv2d_pointwise(__global const float *restrict src, __global cons
             for (int k = 0; k < KSTEP; k++) x[k] = VLOAD(0, in + (size_t)(c + k) * pixels);
 #pragma unroll
             for (int i = 0; i < TILE_OC; i++) {
-                const KFLOAT wv = KLOAD(0, w[i] + c);
 #pragma unroll
-                for (int k = 0; k < KSTEP; k++) acc[i] = fma((VFLOAT)(kcomp(wv, k)), x[k], acc[i]);
+                for (int k = 0; k < KSTEP; k++) acc[i] = fma((VFLOAT)(w[i][c + k]), x[k], acc[i]);
             }
         }
         for (int c = k_main; c < c_in; c++) {
@@ -94,19 +85,25 @@ __kernel void conv2d_pointwise(__global const float *restrict src, __global cons
             for (int i = 0; i < TILE_OC; i++) acc[i] = fma((VFLOAT)(w[i][c]), x, acc[i]);
         }
     } else {
-        /* an image smaller than one vector: clamped scalar loads */
-        const int valid = pixels - p0;
+        /* images smaller than one vector: lane j is column p0 + j (clamped to the last) of the GEMM over the
+         * batch, image q / pixels, pixel q % pixels, loaded one by one */
+#pragma unroll
+        for (int j = 0; j < VEC; j++) {
+            const int q = min(p0 + j, columns - 1);
+            img[j] = q / pixels;
+            pix[j] = q % pixels;
+        }
         for (int c = 0; c < c_in; c++) {
             float xs[VEC];
 #pragma unroll
-            for (int j = 0; j < VEC; j++) xs[j] = in[(size_t)c * pixels + min(j, valid - 1)];
+            for (int j = 0; j < VEC; j++) xs[j] = in[((size_t)img[j] * c_in + c) * pixels + pix[j]];
             const VFLOAT x = VLOAD(0, xs);
 #pragma unroll
             for (int i = 0; i < TILE_OC; i++) acc[i] = fma((VFLOAT)(w[i][c]), x, acc[i]);
         }
     }
 
-    __global float *out = dst + (size_t)n * c_out * pixels + p0;
+    __global float *out = dst + (size_t)n * c_out * pixels + (whole ? p0 : 0);
 #pragma unroll
     for (int i = 0; i < TILE_OC; i++) {
         const int o = o0 + i;
@@ -117,7 +114,7 @@ __kernel void conv2d_pointwise(__global const float *restrict src, __global cons
         } else {
             float vs[VEC];
             VSTORE(v, 0, vs);
-            for (int j = 0; j < pixels - p0; j++) out[(size_t)o * pixels + j] = vs[j];
+            for (int j = 0; j < min(VEC, columns - p0); j++) out[((size_t)img[j] * c_out + o) * pixels + pix[j]] = vs[j];
         }
     }
 }

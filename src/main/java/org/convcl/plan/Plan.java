@@ -54,7 +54,9 @@ public record Plan(Algorithm algorithm, SortedMap<String, Integer> defines, long
      *   <li>DIRECT: {@code (OW, OH, N · groups · ceil(outChannelsPerGroup / TILE_OC))}</li>
      *   <li>IMPLICIT_GEMM: {@code (ceil(OW / VEC), OH, N · groups · ceil(outChannelsPerGroup / TILE_OC))}</li>
      *   <li>DEPTHWISE: {@code (ceil(OW / VEC), ceil(OH / TILE_Y), N · inChannels)}</li>
-     *   <li>POINTWISE: {@code (ceil(OH·OW / VEC), ceil(outChannels / TILE_OC), N)}</li>
+     *   <li>POINTWISE: {@code (ceil(OH·OW / VEC), ceil(outChannels / TILE_OC), N)}; for images smaller than VEC
+     *       pixels without {@code WEI_BATCH}, {@code (ceil(N·OH·OW / VEC), ceil(outChannels / TILE_OC), 1)}: the
+     *       lanes run across the batch</li>
      *   <li>WINOGRAD (its output transform): {@code (ceil(OH / 2) · ceil(OW / 2), outChannels, N)}</li>
      * </ul>
      */
@@ -66,8 +68,12 @@ public record Plan(Algorithm algorithm, SortedMap<String, Integer> defines, long
                     (long) output.n() * spec.groups() * ceilDiv(spec.outChannelsPerGroup(), define(TILE_OC))};
             case DEPTHWISE -> new long[] {ceilDiv(output.w(), define(VEC)), ceilDiv(output.h(), define(TILE_Y)),
                     (long) output.n() * spec.inChannels()};
-            case POINTWISE -> new long[] {ceilDiv((long) output.h() * output.w(), define(VEC)),
-                    ceilDiv(output.c(), define(TILE_OC)), output.n()};
+            case POINTWISE -> {
+                long pixels = (long) output.h() * output.w();
+                boolean acrossBatch = pixels < define(VEC) && !defines.containsKey(Planner.WEI_BATCH);
+                yield new long[] {ceilDiv(acrossBatch ? output.n() * pixels : pixels, define(VEC)),
+                        ceilDiv(output.c(), define(TILE_OC)), acrossBatch ? 1 : output.n()};
+            }
             case WINOGRAD -> new long[] {(long) Winograd.tilesY(output) * Winograd.tilesX(output), output.c(), output.n()};
         };
     }

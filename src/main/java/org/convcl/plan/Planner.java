@@ -25,12 +25,16 @@ import org.convcl.Shape;
 public final class Planner {
     /** Output channels per work-item in the direct kernel (fewer than {@link #IG_MIN_OUT_PER_GROUP} per group, so min(4, that)). */
     public static final int TILE_OC = 4;
-    /** Output channels per work-item in the pointwise GEMM: rows of the register block. */
-    public static final int PW_TILE_OC = 8;
+    /**
+     * Output channels per work-item in the pointwise GEMM: rows of the register block. 12 accumulators plus
+     * {@link #PW_KSTEP} input vectors fit AVX-512's 32 registers with room to spare; 12 beat 8 by 10-20% on
+     * MobileNet-V1 at batch 1 and 8, and 16 lost on 7×7 layers at batch 8 (docs/kernels.md).
+     */
+    public static final int PW_TILE_OC = 12;
     /** Pixels per work-item in the pointwise GEMM: one vector register per output channel. */
     public static final int PW_VEC = 16;
     /** Input channels per step of the pointwise reduction loop. */
-    public static final int PW_KSTEP = 8;
+    public static final int PW_KSTEP = 4;
     /** Pointwise local size: pixel blocks x channel blocks sharing weights and inputs in cache. */
     static final int PW_L0 = 4;
     static final int PW_L1 = 4;

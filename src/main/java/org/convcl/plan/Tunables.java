@@ -113,9 +113,9 @@ public final class Tunables {
         SortedMap<String, Integer> d = defaults(algorithm, spec);
         List<Map<String, Integer>> changes = switch (algorithm) {
             case POINTWISE -> List.of(
-                    Map.of(Plan.KSTEP, 4), Map.of(Plan.KSTEP, 16),
-                    Map.of(Plan.TILE_OC, 4), Map.of(Plan.TILE_OC, 16, Plan.VEC, 8),
-                    Map.of(Plan.VEC, 8), Map.of(Plan.TILE_OC, 12, Plan.KSTEP, 4),
+                    Map.of(Plan.KSTEP, 8), Map.of(Plan.KSTEP, 16),
+                    Map.of(Plan.TILE_OC, 8, Plan.KSTEP, 8), Map.of(Plan.TILE_OC, 16), Map.of(Plan.TILE_OC, 16, Plan.VEC, 8),
+                    Map.of(Plan.VEC, 8),
                     Map.of("L0", 8, "L1", 2), Map.of("L0", 2, "L1", 8), Map.of("L0", 16, "L1", 1), Map.of("L0", 1, "L1", 1));
             case DEPTHWISE -> List.of(
                     Map.of(Plan.TILE_Y, 2), Map.of(Plan.TILE_Y, 8), Map.of(Plan.VEC, 16), Map.of(Plan.VEC, 16, Plan.TILE_Y, 2),

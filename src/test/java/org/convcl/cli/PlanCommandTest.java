@@ -13,7 +13,7 @@ class PlanCommandTest {
                 "--size", "112");
         assertEquals(0, pw.exitCode(), pw.err());
         assertTrue(pw.out().contains("algorithm: POINTWISE"), pw.out());
-        assertTrue(pw.out().contains("global:    [784, 8, 1]"), pw.out()); // 12544 pixels / 16, 64 channels / 8
+        assertTrue(pw.out().contains("global:    [784, 6, 1]"), pw.out()); // 12544 pixels / 16, 64 channels / 12
         assertTrue(pw.out().contains("reason:    default: pointwise: GEMM"), pw.out());
         CliTest.Result dw = CliTest.convcl("plan", "--cin", "64", "--cout", "64", "--groups", "64",
                 "--kernel", "3", "--stride", "2", "--padding", "0,0,1,1", "--size", "112");
@@ -31,7 +31,7 @@ class PlanCommandTest {
         assertTrue(wino.out().contains("algorithm: WINOGRAD (kernels/conv2d_winograd.cl)"), wino.out());
         assertTrue(wino.out().contains("global:    [784, 128, 8]"), wino.out()); // 28x28 tiles, channels, images
         assertTrue(wino.out().contains("reason:    default: winograd F(2x2,3x3): 3x3 stride 1 groups 1 with cin, cout >= 128"), wino.out());
-        assertTrue(wino.out().contains("WEI_BATCH=16") && wino.out().contains("global [392, 16, 16]"), wino.out()); // 8·784/16
+        assertTrue(wino.out().contains("WEI_BATCH=16") && wino.out().contains("global [392, 11, 16]"), wino.out()); // 8·784/16, 128/12
     }
 
     @Test

@@ -72,8 +72,8 @@ class OpenClConvCorrectnessTest {
                         ConvSpec.pointwise(7, 10), new Shape(3, 7, 5, 7), Post.BIAS_RELU6, Algorithm.POINTWISE),
                 Arguments.of("pointwise 9->9: 17 pixels (VEC 16 + 1), c_in 9 (K step 8 + 1), 9 channels (block + 1)",
                         ConvSpec.pointwise(9, 9), new Shape(2, 9, 1, 17), Post.NONE, Algorithm.POINTWISE),
-                Arguments.of("pointwise 7->3: 15 pixels (VEC 16 - 1: scalar path), c_in below one K step",
-                        ConvSpec.pointwise(7, 3), new Shape(1, 7, 3, 5), Post.NONE, Algorithm.POINTWISE),
+                Arguments.of("pointwise 7->3: 15 pixels (VEC 16 - 1: lanes across the batch of 3, 45 columns), c_in below one K step",
+                        ConvSpec.pointwise(7, 3), new Shape(3, 7, 3, 5), Post.NONE, Algorithm.POINTWISE),
                 Arguments.of("pointwise with batch-norm and relu",
                         ConvSpec.pointwise(16, 8), new Shape(1, 16, 4, 4), Post.BATCH_NORM_RELU, Algorithm.POINTWISE));
     }

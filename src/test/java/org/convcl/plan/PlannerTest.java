@@ -21,10 +21,10 @@ class PlannerTest {
     static Stream<Arguments> table() {
         return Stream.of(
                 Arguments.of(ConvSpec.pointwise(32, 64), Algorithm.POINTWISE, "GEMM",
-                        Map.of("TILE_OC", 8, "VEC", 16, "KSTEP", 8)),
+                        Map.of("TILE_OC", 12, "VEC", 16, "KSTEP", 4)),
                 // fewer output channels than the register block: the block shrinks to fit
                 Arguments.of(ConvSpec.pointwise(8, 3), Algorithm.POINTWISE, "3 channels",
-                        Map.of("TILE_OC", 3, "VEC", 16, "KSTEP", 8)),
+                        Map.of("TILE_OC", 3, "VEC", 16, "KSTEP", 4)),
                 Arguments.of(ConvSpec.depthwise(16, 1, 3).padding(1).build(), Algorithm.DEPTHWISE, "γ=1",
                         Map.of("KH", 3, "KW", 3, "SH", 1, "SW", 1, "DH", 1, "DW", 1, "DEPTH_MULT", 1, "VEC", 8, "TILE_Y", 4)),
                 Arguments.of(ConvSpec.depthwise(8, 3, 5).stride(2).dilation(2, 1).build(), Algorithm.DEPTHWISE, "γ=3",
@@ -88,8 +88,14 @@ class PlannerTest {
     void globalSizeCoversEveryOutput() {
         ConvSpec pw = ConvSpec.pointwise(7, 10);
         Plan p = Planner.plan(pw, null, CPU);
-        // 5x7 = 35 pixels / 16 -> 3 blocks; 10 channels / 8 -> 2 blocks; batch 3
-        assertArrayEquals(new long[] {3, 2, 3}, p.globalSize(pw, new Shape(3, 10, 5, 7)));
+        // 5x7 = 35 pixels / 16 -> 3 blocks; 10 channels / 10 (the block shrunk to fit) -> 1 block; batch 3
+        assertArrayEquals(new long[] {3, 1, 3}, p.globalSize(pw, new Shape(3, 10, 5, 7)));
+        // images under VEC pixels: 3 images x 2x3 pixels = 18 columns of the batch / 16 -> 2 blocks, one grid plane
+        assertArrayEquals(new long[] {2, 1, 1}, p.globalSize(pw, new Shape(3, 10, 2, 3)));
+        // ... except with a weight matrix per image (Winograd's batched GEMMs): one image per work-item
+        java.util.TreeMap<String, Integer> perImage = new java.util.TreeMap<>(p.defines());
+        perImage.put(Planner.WEI_BATCH, 16);
+        assertArrayEquals(new long[] {1, 1, 3}, new Plan(p.algorithm(), perImage, p.local(), "per image").globalSize(pw, new Shape(3, 10, 2, 3)));
         ConvSpec dw = ConvSpec.depthwise(4, 2, 3).build();
         // output 6x9: 9 / 8 -> 2 blocks along x; 6 rows / 4 -> 2; one work-item per (image, input channel): 2 x 4
         assertArrayEquals(new long[] {2, 2, 8}, Planner.plan(dw, null, CPU).globalSize(dw, new Shape(2, 8, 6, 9)));
@@ -143,7 +149,7 @@ class PlannerTest {
         // another shape class (batch 8), another device, or no input yet: all defaults
         for (Plan p : List.of(Planner.plan(pw, new Shape(8, 64, 56, 56), TUNED_CPU, table),
                 Planner.plan(pw, input, CPU, table), Planner.plan(pw, null, TUNED_CPU, table))) {
-            assertEquals(Map.of("TILE_OC", 8, "VEC", 16, "KSTEP", 8), p.defines(), p.reason());
+            assertEquals(Map.of("TILE_OC", 12, "VEC", 16, "KSTEP", 4), p.defines(), p.reason());
             assertTrue(p.reason().startsWith("default: pointwise:"), p.reason());
         }
         assertEquals(untuned, Planner.plan(pw, input, CPU, table));
