@@ -5,15 +5,14 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import org.convcl.Shape;
 import org.convcl.Tensor;
+import org.convcl.opencl.AtomicFiles;
 
 /**
  * Reads and writes NumPy {@code .npy} files holding float32 little-endian ({@code '<f4'}) arrays in C order.
@@ -203,19 +202,7 @@ public final class Npy {
 
     /** Writes {@code array} to {@code file} atomically (temporary file in the same directory, then a move). */
     public static void write(Path file, Array array) throws IOException {
-        Path target = file.toAbsolutePath();
-        Path dir = target.getParent();
-        Path temp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
-        try {
-            Files.write(temp, encode(array));
-            try {
-                Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
-            }
-        } finally {
-            Files.deleteIfExists(temp);
-        }
+        AtomicFiles.write(file, encode(array));
     }
 
     /** Writes a tensor as a rank-4 array; see {@link #write(Path, Array)}. */

@@ -3,10 +3,8 @@ package org.convcl.opencl;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
@@ -87,24 +85,15 @@ final class ProgramDiskCache {
     void store(Path file, byte[] binary) {
         try {
             Files.createDirectories(directory);
-            Path tmp = Files.createTempFile(directory, "program", ".tmp");
-            try {
-                Files.write(tmp, ByteBuffer.allocate(MAGIC.length + DIGEST_BYTES + binary.length)
-                        .put(MAGIC).put(sha256(binary)).put(binary).array());
-                try {
-                    Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-                } catch (AtomicMoveNotSupportedException e) {
-                    Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-                }
-            } finally {
-                Files.deleteIfExists(tmp);
-            }
+            AtomicFiles.write(file, ByteBuffer.allocate(MAGIC.length + DIGEST_BYTES + binary.length)
+                    .put(MAGIC).put(sha256(binary)).put(binary).array());
         } catch (IOException | RuntimeException e) {
             LOG.debug("cannot store program cache file {}: {}", file, e.toString());
         }
     }
 
-    private static byte[] sha256(byte[] data) {
+    /** The SHA-256 digest of {@code data} (also names the tuning files). */
+    static byte[] sha256(byte[] data) {
         try {
             return MessageDigest.getInstance("SHA-256").digest(data);
         } catch (NoSuchAlgorithmException e) {

@@ -3,12 +3,8 @@ package org.convcl.opencl;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.Locale;
 import org.convcl.plan.TuningJson;
@@ -99,12 +95,8 @@ public final class TuningFiles {
     static String fileName(String deviceKey) {
         String slug = deviceKey.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9.]+", "-").replaceAll("^-|-$", "");
         if (slug.length() > 60) slug = slug.substring(0, 60);
-        try {
-            byte[] digest = MessageDigest.getInstance("SHA-256").digest(deviceKey.getBytes(StandardCharsets.UTF_8));
-            return (slug.isEmpty() ? "device" : slug) + "-" + HexFormat.of().formatHex(digest, 0, 4) + ".json";
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is required by every Java platform", e);
-        }
+        byte[] digest = ProgramDiskCache.sha256(deviceKey.getBytes(StandardCharsets.UTF_8));
+        return (slug.isEmpty() ? "device" : slug) + "-" + HexFormat.of().formatHex(digest, 0, 4) + ".json";
     }
 
     /** Reads a tuning file; throws {@link IOException} when unreadable and {@link IllegalArgumentException} naming the file when invalid. */
@@ -114,18 +106,7 @@ public final class TuningFiles {
 
     /** Writes {@code table} to {@code file} atomically (temporary file in the same folder, then a move). */
     public static void store(Path file, TuningTable table) throws IOException {
-        Path dir = file.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, ".tuning", ".tmp");
-        try {
-            Files.writeString(tmp, TuningJson.format(table), StandardCharsets.UTF_8);
-            try {
-                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-            }
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        Files.createDirectories(file.toAbsolutePath().getParent());
+        AtomicFiles.write(file, TuningJson.format(table).getBytes(StandardCharsets.UTF_8));
     }
 }

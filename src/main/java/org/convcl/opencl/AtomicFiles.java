@@ -1,0 +1,35 @@
+package org.convcl.opencl;
+
+import java.io.IOException;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+
+/**
+ * Whole-file writes that never leave a half-written file behind: the bytes go to a temporary file in the
+ * target's folder, which then replaces the target in one move (atomic where the file system allows).
+ * Used by the program cache, the tuning files and the command-line tool's {@code .npy} output.
+ */
+public final class AtomicFiles {
+    private AtomicFiles() {}
+
+    /**
+     * Writes {@code bytes} to {@code file}, replacing it. The folder must exist; on failure the target is
+     * unchanged and the temporary file ({@code .<name>.*.tmp}) is removed.
+     */
+    public static void write(Path file, byte[] bytes) throws IOException {
+        Path target = file.toAbsolutePath();
+        Path temp = Files.createTempFile(target.getParent(), "." + target.getFileName() + ".", ".tmp");
+        try {
+            Files.write(temp, bytes);
+            try {
+                Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
+            }
+        } finally {
+            Files.deleteIfExists(temp);
+        }
+    }
+}
