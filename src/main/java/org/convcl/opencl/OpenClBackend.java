@@ -54,8 +54,7 @@ public final class OpenClBackend implements Backend {
     private final KernelLibrary library;
     private final Launcher launcher;
     private final Set<ClBuffer> liveBuffers = ConcurrentHashMap.newKeySet();
-    private final Set<OpenClConv> liveConvs = ConcurrentHashMap.newKeySet();
-    private final Set<AutoCloseable> liveOthers = ConcurrentHashMap.newKeySet(); // prepared blocks
+    private final Set<AutoCloseable> livePrepared = ConcurrentHashMap.newKeySet(); // convolutions and blocks
     private final AtomicInteger liveKernels = new AtomicInteger();
     private final AtomicLong nextId = new AtomicLong();
     private final ClBuffer noBias;
@@ -187,12 +186,11 @@ public final class OpenClBackend implements Backend {
         if (algorithm != null) Planner.requireRuns(algorithm, spec);
         checkAllocation(4L * spec.weightCount(), "weights of " + spec); // before folding copies them
         Epilogue.Folded folded = epilogue.fold(spec, weights);
-        if ((algorithm == null ? Planner.algorithm(spec) : algorithm) == Algorithm.WINOGRAD) {
-            return new OpenClWinogradConv(this, spec, folded, Planner.plan(spec, expectedInput, facts, table, algorithm),
-                    expectedInput);
-        }
-        OpenClConv conv = new OpenClConv(this, spec, folded, table, algorithm, expectedInput);
-        liveConvs.add(conv);
+        PreparedConv conv = (algorithm == null ? Planner.algorithm(spec) : algorithm) == Algorithm.WINOGRAD
+                ? new OpenClWinogradConv(this, spec, folded, Planner.plan(spec, expectedInput, facts, table, algorithm),
+                        expectedInput)
+                : new OpenClConv(this, spec, folded, table, algorithm, expectedInput);
+        track(conv);
         return conv;
     }
 
@@ -243,12 +241,11 @@ public final class OpenClBackend implements Backend {
         if (closed) return;
         closed = true;
         clFinish(queue);
-        for (OpenClConv conv : liveConvs) conv.close();
-        for (AutoCloseable other : liveOthers) {
+        for (AutoCloseable prepared : livePrepared) {
             try {
-                other.close();
+                prepared.close();
             } catch (Exception e) {
-                throw new IllegalStateException("closing " + other, e);
+                throw new IllegalStateException("closing " + prepared, e);
             }
         }
         for (ClBuffer b : liveBuffers) release(b);
@@ -273,7 +270,7 @@ public final class OpenClBackend implements Backend {
     public int buildCount() { return library.buildCount() + library.binaryLoadCount(); }
 
     /** Prepared convolutions and fused blocks not yet closed; 0 after {@link #close()}. */
-    public int livePreparedCount() { return liveConvs.size() + liveOthers.size(); }
+    public int livePreparedCount() { return livePrepared.size(); }
 
     // ---- package-private services for OpenClConv ----
 
@@ -289,12 +286,10 @@ public final class OpenClBackend implements Backend {
 
     ClBuffer noBias() { return noBias; }
 
-    void forget(OpenClConv conv) { liveConvs.remove(conv); }
+    /** Tracks a prepared object (a convolution, a fused block) so that {@link #close()} closes it. */
+    void track(AutoCloseable prepared) { livePrepared.add(prepared); }
 
-    /** Tracks another prepared object (e.g. a fused block) so that {@link #close()} closes it. */
-    void track(AutoCloseable prepared) { liveOthers.add(prepared); }
-
-    void untrack(AutoCloseable prepared) { liveOthers.remove(prepared); }
+    void untrack(AutoCloseable prepared) { livePrepared.remove(prepared); }
 
     /** Test seam: failures to report from buffer creation and kernel launches ({@link FaultInjector#NONE} to stop). */
     void injectFaults(FaultInjector injector) {

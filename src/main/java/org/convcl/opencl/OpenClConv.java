@@ -176,7 +176,7 @@ final class OpenClConv implements PreparedConv {
         kernels.clear();
         backend.release(weights);
         if (bias != null) backend.release(bias);
-        backend.forget(this);
+        backend.untrack(this);
     }
 
     @Override

@@ -80,7 +80,6 @@ final class OpenClWinogradConv implements PreparedConv {
         output = out;
         fixup = fix;
         gemm = mm;
-        backend.track(this);
         if (expectedInput != null) {
             try {
                 synchronized (this) {
