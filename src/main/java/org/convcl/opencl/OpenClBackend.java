@@ -142,8 +142,7 @@ public final class OpenClBackend implements Backend {
      */
     @Override
     public PreparedConv prepare(ConvSpec spec, float[] weights, Epilogue epilogue, Shape expectedInput) {
-        checkPrepare(spec, epilogue, expectedInput);
-        return prepare(spec, weights, epilogue, tuning, expectedInput);
+        return prepare(spec, weights, epilogue, tuning, expectedInput); // checks the arguments
     }
 
     /**
