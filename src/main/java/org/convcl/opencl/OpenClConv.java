@@ -7,7 +7,6 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import org.convcl.Activation;
 import org.convcl.ConvSpec;
-import org.convcl.DeviceTensor;
 import org.convcl.Epilogue;
 import org.convcl.Shape;
 import org.convcl.plan.Algorithm;
@@ -97,10 +96,8 @@ final class OpenClConv extends OpenClPrepared {
     Plan launchPlan(Shape input) { return launches.computeIfAbsent(input, this::planFor).plan(); }
 
     @Override
-    long run(DeviceTensor input, DeviceTensor output, boolean profile) {
+    long run(ClTensor src, ClTensor dst, boolean profile) {
         ConvSpec spec = spec();
-        OpenClBackend.Io io = backend.io(input, output, spec::outputShape, spec);
-        ClTensor src = io.src(), dst = io.dst();
         Shape in = src.shape();
         Shape expected = dst.shape();
         Launch launch = launches.computeIfAbsent(in, this::planFor);

@@ -8,11 +8,11 @@ import org.jocl.cl_mem;
 
 /**
  * What every convolution prepared on an {@link OpenClBackend} shares: the backend and spec, {@code forward} and
- * {@code forwardTimed} as one {@link #run}, the closed state and an idempotent {@link #close()} that releases the
+ * {@code forwardTimed} as one checked {@link #run}, the closed state and an idempotent {@link #close()} that releases the
  * subclass's kernels and buffers ({@link #releaseResources()}) and stops the backend tracking it.
  *
  * <p>A prepared block adopts it by passing {@link org.convcl.SeparableBlock#standardEquivalent()} as the spec and
- * overriding {@link #subject()} to name the block.
+ * overriding {@link #subject()} to return the block and {@link #outputShape} to use the block's.
  *
  * <p>Thread safety: the closed state is guarded by this object's lock; subclasses set kernel arguments and enqueue
  * under the same lock, calling {@link #checkOpen()} first.
@@ -36,27 +36,36 @@ abstract class OpenClPrepared implements PreparedConv {
     /** Enqueues the convolution of {@code input} into {@code output} without waiting. */
     @Override
     public final void forward(DeviceTensor input, DeviceTensor output) {
-        run(input, output, false);
+        checkedRun(input, output, false);
     }
 
     /** Runs like {@link #forward(DeviceTensor, DeviceTensor)}, waits and returns the device time in nanoseconds. */
     @Override
     public final long forwardTimed(DeviceTensor input, DeviceTensor output) {
-        return run(input, output, true);
+        return checkedRun(input, output, true);
     }
 
-    /** Enqueues one forward; with {@code profile} waits and returns the device nanoseconds, else returns -1. */
-    abstract long run(DeviceTensor input, DeviceTensor output, boolean profile);
+    private long checkedRun(DeviceTensor input, DeviceTensor output, boolean profile) {
+        OpenClBackend.Io io = backend.io(input, output, this::outputShape, subject());
+        return run(io.src(), io.dst(), profile);
+    }
+
+    /**
+     * Enqueues one forward of {@code src} into {@code dst} (checked: this backend's, open, distinct, {@code dst}
+     * shaped {@link #outputShape} of {@code src}); with {@code profile} waits and returns the device nanoseconds,
+     * else returns -1.
+     */
+    abstract long run(ClTensor src, ClTensor dst, boolean profile);
 
     /** Releases this object's kernels and buffers; called once, by {@link #close()}, under this object's lock. */
     abstract void releaseResources();
 
-    /** What the closed-state message names, e.g. {@code "convolution " + spec}. */
-    String subject() { return "convolution " + spec; }
+    /** What messages name: the spec (a prepared block: the block). */
+    Object subject() { return spec; }
 
     /** Throws {@link IllegalStateException} once closed; call under this object's lock. */
     final void checkOpen() {
-        if (closed) throw new IllegalStateException("prepared " + subject() + " is closed");
+        if (closed) throw new IllegalStateException("prepared convolution " + subject() + " is closed");
     }
 
     /** A buffer holding {@code data}, or null (nothing allocated) when {@code data} is null, e.g. an absent bias. */

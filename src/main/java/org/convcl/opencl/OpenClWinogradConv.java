@@ -5,7 +5,6 @@ import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import org.convcl.ConvSpec;
-import org.convcl.DeviceTensor;
 import org.convcl.Epilogue;
 import org.convcl.Shape;
 import org.convcl.plan.Algorithm;
@@ -120,10 +119,8 @@ final class OpenClWinogradConv extends OpenClPrepared {
     }
 
     @Override
-    long run(DeviceTensor inTensor, DeviceTensor outTensor, boolean profile) {
+    long run(ClTensor src, ClTensor dst, boolean profile) {
         ConvSpec spec = spec();
-        OpenClBackend.Io io = backend.io(inTensor, outTensor, spec::outputShape, spec);
-        ClTensor src = io.src(), dst = io.dst();
         Shape in = src.shape();
         synchronized (this) {
             checkOpen();
