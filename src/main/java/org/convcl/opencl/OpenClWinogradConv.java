@@ -171,7 +171,7 @@ final class OpenClWinogradConv extends OpenClPrepared {
         /** Replaces the buffer by one of {@code bytes} (all zero when {@code zeroed}) when it is missing or smaller. */
         void ensure(long bytes) {
             if (buffer != null && buffer.bytes() >= bytes) return;
-            release();  // the old one is gone even if the new allocation fails
+            release(); // the old one is gone even if the new allocation fails
             String name = "winograd " + role + " of " + spec();
             buffer = zeroed ? backend.createBuffer(new float[Math.toIntExact(bytes / 4)], name) : backend.createBuffer(bytes, name);
         }
