@@ -29,10 +29,13 @@ import org.convcl.TestBackends;
  * per group {1, 4, 5} and three epilogues come from small sets, because each combination is a separately
  * compiled OpenCL program (about a hundred in all, most of the run time on PoCL); input channels, padding,
  * batch and image sizes vary freely.
+ *
+ * <p>The kinds are split between two classes of {@link #TRIES} tries each, {@link RandomParityGemmTest} (full and
+ * grouped) and {@link RandomParityDepthwisePointwiseTest}, so that Surefire's two test JVMs share the compiling.
  */
-class RandomParityTest { // named *Test so that Surefire runs it
+abstract class RandomParity {
     static final String SEED = "6060842";
-    static final int TRIES = 1000;
+    static final int TRIES = 500;
 
     /** The epilogues drawn: each is a different pair of kernel switches (bias, activation). */
     enum EpilogueKind { NONE, BIAS_RELU, BATCHNORM_RELU6 }
@@ -44,14 +47,14 @@ class RandomParityTest { // named *Test so that Surefire runs it
 
     @BeforeContainer
     static void announce() {
-        System.out.println("[RandomParityTest] seed " + SEED + ", " + TRIES + " tries, each on "
+        System.out.println("[RandomParity] seed " + SEED + ", " + TRIES + " tries, each on "
                 + TestBackends.all().stream().map(b -> b.device().id()).toList());
         buildsBefore = openClBuilds();
     }
 
     @AfterContainer
     static void reportBuilds() {
-        System.out.println("[RandomParityTest] OpenCL programs compiled by the properties: "
+        System.out.println("[RandomParity] OpenCL programs compiled by the properties: "
                 + (openClBuilds() - buildsBefore));
     }
 
@@ -59,6 +62,10 @@ class RandomParityTest { // named *Test so that Surefire runs it
         return TestBackends.all().stream().filter(b -> b.device().backend() == DeviceInfo.BackendKind.OPENCL)
                 .mapToInt(b -> ((org.convcl.opencl.OpenClBackend) b).buildCount()).sum();
     }
+
+    /** The kinds this class draws. */
+    @Provide
+    abstract Arbitrary<Kind> kinds();
 
     @Provide
     Arbitrary<Integer> kernels() { return Arbitraries.of(1, 3); }
@@ -74,7 +81,7 @@ class RandomParityTest { // named *Test so that Surefire runs it
 
     @Property(tries = TRIES, seed = SEED)
     void everyBackendMatchesTheReference(
-            @ForAll Kind kind,
+            @ForAll("kinds") Kind kind,
             @ForAll("kernels") int kernel,
             @ForAll("steps") int stride,
             @ForAll("steps") int dilation,
