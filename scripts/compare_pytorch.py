@@ -41,6 +41,8 @@ def parse_args():
     p.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)),
                    help="torch and OpenBLAS threads (default: available cores, %(default)s)")
     p.add_argument("--out", help="JSON-lines file to write (default: stdout)")
+    p.add_argument("--append", action="store_true",
+                   help="append to --out instead of replacing it (one round of `convcl bench --rounds`)")
     a = p.parse_args()
     for name in ("batch", "runs", "threads"):
         if getattr(a, name) < 1:
@@ -166,7 +168,7 @@ def main():
     device = "cpu (torch %s, %d threads)" % (torch.__version__, args.threads)
     suites = load_suites(parser, args.suites_dir, args.suite)
     cases = [(s["suite"], c) for s in suites for c in s["cases"] if c.get("quick", False) or not args.quick]
-    out = open(args.out, "w") if args.out else sys.stdout
+    out = open(args.out, "a" if args.append else "w") if args.out else sys.stdout
     try:
         for i, (suite, case) in enumerate(cases):
             print("\r[pytorch %3d/%d] %-50s" % (i + 1, len(cases), suite + "/" + case["name"]), end="",

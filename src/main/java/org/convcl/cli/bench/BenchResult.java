@@ -1,7 +1,9 @@
 package org.convcl.cli.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.convcl.ConvSpec;
 import org.convcl.Cost;
@@ -37,6 +39,31 @@ public record BenchResult(String suite, String caseName, String kind, String bac
     /** A label that tells series apart in tables and charts: backend and device. */
     public String series() {
         return backend + ":" + device;
+    }
+
+    /**
+     * One row per (suite, case, backend, device, input) of {@code rows}, in the order each first appears: rows of
+     * the same measurement taken in several rounds become one whose statistics are {@link Stats#ofRounds} and
+     * whose {@code runs} is the total number of timed runs.
+     */
+    public static List<BenchResult> mergeRounds(List<BenchResult> rows) {
+        Map<String, List<BenchResult>> byKey = new LinkedHashMap<>();
+        for (BenchResult r : rows) {
+            byKey.computeIfAbsent(r.suite + "/" + r.caseName + "/" + r.series() + "/" + r.input, k -> new ArrayList<>()).add(r);
+        }
+        List<BenchResult> merged = new ArrayList<>();
+        for (List<BenchResult> same : byKey.values()) {
+            BenchResult first = same.get(0);
+            if (same.size() == 1) {
+                merged.add(first);
+                continue;
+            }
+            merged.add(new BenchResult(first.suite, first.caseName, first.kind, first.backend, first.device, first.spec,
+                    first.input, same.stream().mapToInt(BenchResult::runs).sum(), first.warmup,
+                    Stats.ofRounds(same.stream().map(BenchResult::endToEnd).toList()),
+                    Stats.ofRounds(same.stream().map(BenchResult::kernel).toList()), first.plan));
+        }
+        return merged;
     }
 
     /** The JSON-lines / CSV record, keys in report order. */
