@@ -4,8 +4,11 @@ format of `convcl bench` (backend "pytorch-cpu"), for `convcl bench --compare FI
 
 Same cases, same warm-up and statistics as convcl bench: per case, `warmup` untimed calls (continued until
 they have lasted 0.1 s) then `runs` timed
-calls of the convolution alone (kernel_ms_*), then the same for end-to-end calls that also copy the input in
-and the output out of torch (ms_*). Threads = available cores (torch and OpenBLAS); glibc is told to keep
+calls of the convolution alone (kernel_ms_*, the wall time of each F.conv2d call: PyTorch's CPU kernels run
+inside the call, so this includes its dispatch and output allocation, about 0.03 ms for a tiny layer; written
+again as call_ms_*, the column convcl fills with the wall time of its own calls), then the same for end-to-end
+calls that also copy the input in and the output out of torch (ms_*). With --append, one round of
+`convcl bench --rounds N --compare-command` (scripts/bench.sh runs it so). Threads = available cores (torch and OpenBLAS); glibc is told to keep
 memory (MALLOC_* variables, see BASELINES.md), so PyTorch does not re-fault its buffers on every call.
 
 Run with Debian's python: /usr/bin/python3 scripts/compare_pytorch.py --quick --out torch.jsonl
@@ -149,6 +152,9 @@ def measure(torch, F, case, batch, runs, warmup, device):
         "oh": oh, "ow": ow, "macs": macs, "params": params, "bytes": nbytes, "runs": runs, "warmup": warmup,
         "ms_median": e_med, "ms_min": e_min, "ms_max": e_max,
         "kernel_ms_median": k_med, "kernel_ms_min": k_min, "kernel_ms_max": k_max,
+        # A call's wall time is what kernel_ms measures here (convcl's kernel_ms is the device's time, its call_ms
+        # the wall time of enqueue + run + wait): the same numbers under both names.
+        "call_ms_median": k_med, "call_ms_min": k_min, "call_ms_max": k_max,
         "gflops": 2 * macs / (k_med * 1e6), "gbps": nbytes / (k_med * 1e6),
         "plan": "torch.nn.functional.conv2d" + ("" if symmetric else " after F.pad"),
     }

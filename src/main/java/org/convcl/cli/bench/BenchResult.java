@@ -12,14 +12,17 @@ import org.convcl.Shape;
 /**
  * The measurement of one case on one backend. {@code endToEnd} is upload + convolution + download
  * (wall time); {@code kernel} is the device's own compute time (OpenCL profiling events, wall time of the
- * call on the CPU backend and in PyTorch). GFLOP/s and GB/s use the kernel median and {@link Cost}.
+ * call on the CPU backend and in PyTorch); {@code call} is the host's wall time of the same calls, from the
+ * call to its completion (on OpenCL: enqueue, run and the wait, so launch and wake-up latency included;
+ * elsewhere equal to {@code kernel}). GFLOP/s and GB/s use the kernel median and {@link Cost}.
  *
  * @param backend {@code opencl}, {@code cpu} or, for imported rows, e.g. {@code pytorch-cpu}
  * @param device  the device name
  * @param plan    what the backend chose to run (may be empty)
  */
 public record BenchResult(String suite, String caseName, String kind, String backend, String device,
-                          ConvSpec spec, Shape input, int runs, int warmup, Stats endToEnd, Stats kernel, String plan) {
+                          ConvSpec spec, Shape input, int runs, int warmup, Stats endToEnd, Stats kernel, Stats call,
+                          String plan) {
 
     /** Cost of the measured layer. */
     public Cost cost() {
@@ -61,7 +64,8 @@ public record BenchResult(String suite, String caseName, String kind, String bac
             merged.add(new BenchResult(first.suite, first.caseName, first.kind, first.backend, first.device, first.spec,
                     first.input, same.stream().mapToInt(BenchResult::runs).sum(), first.warmup,
                     Stats.ofRounds(same.stream().map(BenchResult::endToEnd).toList()),
-                    Stats.ofRounds(same.stream().map(BenchResult::kernel).toList()), first.plan));
+                    Stats.ofRounds(same.stream().map(BenchResult::kernel).toList()),
+                    Stats.ofRounds(same.stream().map(BenchResult::call).toList()), first.plan));
         }
         return merged;
     }
@@ -104,6 +108,9 @@ public record BenchResult(String suite, String caseName, String kind, String bac
         m.put("kernel_ms_median", kernel.medianMs());
         m.put("kernel_ms_min", kernel.minMs());
         m.put("kernel_ms_max", kernel.maxMs());
+        m.put("call_ms_median", call.medianMs());
+        m.put("call_ms_min", call.minMs());
+        m.put("call_ms_max", call.maxMs());
         m.put("gflops", gflops());
         m.put("gbps", gbps());
         m.put("plan", plan);
@@ -122,8 +129,11 @@ public record BenchResult(String suite, String caseName, String kind, String bac
         Shape input = new Shape(integer(o, "n"), integer(o, "cin"), integer(o, "h"), integer(o, "w"));
         Stats e2e = new Stats(number(o, "ms_median"), number(o, "ms_min"), number(o, "ms_max"));
         Stats kernel = new Stats(number(o, "kernel_ms_median"), number(o, "kernel_ms_min"), number(o, "kernel_ms_max"));
+        // Rows without call times (older files, PyTorch: its kernel time is already the call's wall time) reuse kernel.
+        Stats call = o.has("call_ms_median")
+                ? new Stats(number(o, "call_ms_median"), number(o, "call_ms_min"), number(o, "call_ms_max")) : kernel;
         return new BenchResult(text(o, "suite"), text(o, "case"), text(o, "kind"), text(o, "backend"), text(o, "device"),
-                spec, input, integer(o, "runs"), integer(o, "warmup"), e2e, kernel, o.path("plan").asText(""));
+                spec, input, integer(o, "runs"), integer(o, "warmup"), e2e, kernel, call, o.path("plan").asText(""));
     }
 
     private static JsonNode field(JsonNode o, String name) {

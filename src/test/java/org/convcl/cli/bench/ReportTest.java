@@ -31,7 +31,7 @@ class ReportTest {
     private static BenchResult row(BenchCase c, String backend, double kernelMs) {
         return new BenchResult(c.suite(), c.name(), c.kindName(), backend, "dev", c.spec(), c.input(1), 10, 2,
                 new Stats(kernelMs * 1.5, kernelMs * 1.4, kernelMs * 1.7), new Stats(kernelMs, kernelMs * 0.9, kernelMs * 1.2),
-                "test plan");
+                new Stats(kernelMs * 1.1, kernelMs, kernelMs * 1.3), "test plan");
     }
 
     private static Report report(List<BenchResult> rows) {
