@@ -7,11 +7,15 @@
 #   scripts/bench.sh --full --batch 8 --suite mobilenet-v1,seed-pairs
 #   scripts/bench.sh --no-torch      skip the PyTorch comparison
 #   scripts/bench.sh --full --backend opencl,clblast   convcl next to CLBlast (JOCLBlast) on each OpenCL device
+#   scripts/bench.sh --full --rounds 5   five alternating rounds of PyTorch and convcl (--full default: 3)
 #   scripts/bench.sh --help          the options of `convcl bench`
 #
 # Builds target/convcl-cli.jar when it is missing or older than the sources. When /usr/bin/python3 has
-# PyTorch, runs scripts/compare_pytorch.py on the same cases first and passes --compare, so PyTorch's
-# CPU numbers appear next to convcl's. Other arguments go to `convcl bench` unchanged. JAVA_OPTS goes to the JVM.
+# PyTorch, runs scripts/compare_pytorch.py on the same cases so PyTorch's CPU numbers appear next to convcl's:
+# in each of the `--rounds` rounds PyTorch measures every case, then convcl does, and each side reports the
+# median of its rounds' medians. Alternating keeps both sides on the same machine state: on this shared 2-core
+# machine the load changes within minutes and moves sub-millisecond layers by up to 2x (docs/benchmarks.md).
+# Other arguments go to `convcl bench` unchanged. JAVA_OPTS goes to the JVM.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 jar="$root/target/convcl-cli.jar"
@@ -64,6 +68,13 @@ run_bench() {
     esac
   done
 
+  # --full measures three rounds unless --rounds says otherwise; the quick run one.
+  rounds=()
+  [[ ${#quick[@]} -eq 0 ]] && rounds=(--rounds 3)
+  for a in "${args[@]+"${args[@]}"}"; do
+    case "$a" in --rounds|--rounds=*) rounds=() ;; esac
+  done
+
   if [[ $want_torch == yes ]] && "$torch_python" -c 'import torch' >/dev/null 2>&1; then
     # The PyTorch run takes the same suite, batch, runs and warm-up options.
     py_args=()
@@ -79,13 +90,12 @@ run_bench() {
     done
     mkdir -p "$root/bench-results"
     torch_out="$root/bench-results/pytorch-$(date +%Y%m%d-%H%M%S).jsonl"
-    echo "bench.sh: measuring PyTorch on the same cases ($torch_out)" >&2
-    if "$torch_python" "$root/scripts/compare_pytorch.py" "${quick[@]+"${quick[@]}"}" \
-        "${py_args[@]+"${py_args[@]}"}" --out "$torch_out"; then
-      compare=(--compare "$torch_out")
-    else
-      echo "bench.sh: the PyTorch comparison failed; continuing without it" >&2
-    fi
+    echo "bench.sh: measuring PyTorch on the same cases before each round of convcl ($torch_out)" >&2
+    : > "$torch_out"
+    # One PyTorch round, appended to the file; `convcl bench` runs it before each of its own rounds.
+    torch_round=$(printf '%q ' "$torch_python" "$root/scripts/compare_pytorch.py" "${quick[@]+"${quick[@]}"}" \
+        "${py_args[@]+"${py_args[@]}"}" --append --out "$torch_out")
+    compare=(--compare "$torch_out" --compare-command "$torch_round")
   elif [[ $want_torch == yes ]]; then
     echo "bench.sh: $torch_python has no PyTorch (apt-get install python3-torch); no comparison" >&2
   fi
@@ -105,7 +115,7 @@ run_bench() {
 
   # shellcheck disable=SC2086
   java ${JAVA_OPTS:-} -jar "$jar" bench "${defaults[@]+"${defaults[@]}"}" \
-    "${quick[@]+"${quick[@]}"}" "${compare[@]+"${compare[@]}"}" "${args[@]+"${args[@]}"}"
+    "${quick[@]+"${quick[@]}"}" "${rounds[@]+"${rounds[@]}"}" "${compare[@]+"${compare[@]}"}" "${args[@]+"${args[@]}"}"
 }
 
 # --full without --batch measures batch 1 and then batch 8 (two report folders); otherwise one run.

@@ -4,8 +4,11 @@ format of `convcl bench` (backend "pytorch-cpu"), for `convcl bench --compare FI
 
 Same cases, same warm-up and statistics as convcl bench: per case, `warmup` untimed calls (continued until
 they have lasted 0.1 s) then `runs` timed
-calls of the convolution alone (kernel_ms_*), then the same for end-to-end calls that also copy the input in
-and the output out of torch (ms_*). Threads = available cores (torch and OpenBLAS); glibc is told to keep
+calls of the convolution alone (kernel_ms_*, the wall time of each F.conv2d call: PyTorch's CPU kernels run
+inside the call, so this includes its dispatch and output allocation, about 0.03 ms for a tiny layer; written
+again as call_ms_*, the column convcl fills with the wall time of its own calls), then the same for end-to-end
+calls that also copy the input in and the output out of torch (ms_*). With --append, one round of
+`convcl bench --rounds N --compare-command` (scripts/bench.sh runs it so). Threads = available cores (torch and OpenBLAS); glibc is told to keep
 memory (MALLOC_* variables, see BASELINES.md), so PyTorch does not re-fault its buffers on every call.
 
 Run with Debian's python: /usr/bin/python3 scripts/compare_pytorch.py --quick --out torch.jsonl
@@ -41,6 +44,8 @@ def parse_args():
     p.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)),
                    help="torch and OpenBLAS threads (default: available cores, %(default)s)")
     p.add_argument("--out", help="JSON-lines file to write (default: stdout)")
+    p.add_argument("--append", action="store_true",
+                   help="append to --out instead of replacing it (one round of `convcl bench --rounds`)")
     a = p.parse_args()
     for name in ("batch", "runs", "threads"):
         if getattr(a, name) < 1:
@@ -147,6 +152,9 @@ def measure(torch, F, case, batch, runs, warmup, device):
         "oh": oh, "ow": ow, "macs": macs, "params": params, "bytes": nbytes, "runs": runs, "warmup": warmup,
         "ms_median": e_med, "ms_min": e_min, "ms_max": e_max,
         "kernel_ms_median": k_med, "kernel_ms_min": k_min, "kernel_ms_max": k_max,
+        # A call's wall time is what kernel_ms measures here (convcl's kernel_ms is the device's time, its call_ms
+        # the wall time of enqueue + run + wait): the same numbers under both names.
+        "call_ms_median": k_med, "call_ms_min": k_min, "call_ms_max": k_max,
         "gflops": 2 * macs / (k_med * 1e6), "gbps": nbytes / (k_med * 1e6),
         "plan": "torch.nn.functional.conv2d" + ("" if symmetric else " after F.pad"),
     }
@@ -166,7 +174,7 @@ def main():
     device = "cpu (torch %s, %d threads)" % (torch.__version__, args.threads)
     suites = load_suites(parser, args.suites_dir, args.suite)
     cases = [(s["suite"], c) for s in suites for c in s["cases"] if c.get("quick", False) or not args.quick]
-    out = open(args.out, "w") if args.out else sys.stdout
+    out = open(args.out, "a" if args.append else "w") if args.out else sys.stdout
     try:
         for i, (suite, case) in enumerate(cases):
             print("\r[pytorch %3d/%d] %-50s" % (i + 1, len(cases), suite + "/" + case["name"]), end="",

@@ -12,6 +12,7 @@ import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -92,6 +93,16 @@ public final class BenchCommand implements Callable<Integer> {
             description = "JSON lines from scripts/compare_pytorch.py, merged into the table, summary and charts.")
     private Path compare;
 
+    @Option(names = "--rounds", description = "Measure the selected cases this many times over, alternating with "
+            + "--compare-command, and report each side's median over the rounds' medians (default: ${DEFAULT-VALUE}).",
+            defaultValue = "1")
+    private int rounds;
+
+    @Option(names = "--compare-command", paramLabel = "CMD",
+            description = "Shell command run before each round (bash -c) that appends that round's comparison rows to "
+                    + "the --compare file, so both sides are measured in the same minutes; the file is read after the last round.")
+    private String compareCommand;
+
     @Option(names = "--suites-dir", paramLabel = "DIR",
             description = "Folder of suite files (default: scripts/suites of the repository the tool was built in).")
     private Path suitesDir;
@@ -115,10 +126,18 @@ public final class BenchCommand implements Callable<Integer> {
         double loadBefore = ReportWriter.loadAverage();
         long t0 = System.nanoTime();
         if (plan.clblastNote != null) stderr.println("convcl bench: " + plan.clblastNote);
-        BenchRunner.Outcome outcome = BenchRunner.run(plan.devices, plan.clblastDevices, plan.suites, plan.options,
-                new ProgressBar(stderr));
-        List<BenchResult> rows = new ArrayList<>(outcome.results());
-        rows.addAll(plan.compared);
+        BenchRunner.Outcome outcome;
+        List<BenchResult> compared;
+        try {
+            outcome = runRounds(plan, stderr);
+            compared = compareCommand == null ? plan.compared : readCompare(compare, plan.suites, plan.options);
+        } catch (IllegalArgumentException e) {
+            stderr.println("convcl bench: " + e.getMessage());
+            stderr.flush();
+            return BAD_OPTIONS;
+        }
+        List<BenchResult> rows = new ArrayList<>(BenchResult.mergeRounds(outcome.results()));
+        rows.addAll(BenchResult.mergeRounds(compared));
         double wall = (System.nanoTime() - t0) / 1e9;
         // originalArgs() holds the whole command line, from the root command (convcl) on.
         String command = spec.root().name() + " " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
@@ -171,6 +190,44 @@ public final class BenchCommand implements Callable<Integer> {
         return outcome.failures().isEmpty() ? 0 : 1;
     }
 
+    /**
+     * {@code --rounds} measurements of every case, each after a run of {@code --compare-command} when one is given;
+     * the results of all rounds (merged later), failures and n/a cases listed once.
+     */
+    private BenchRunner.Outcome runRounds(Plan plan, PrintWriter stderr) {
+        List<BenchResult> results = new ArrayList<>();
+        Set<BenchRunner.Failure> failures = new LinkedHashSet<>();
+        Set<BenchRunner.NotApplicable> notApplicable = new LinkedHashSet<>();
+        for (int round = 1; round <= rounds; round++) {
+            if (compareCommand != null) runCompareCommand(round, stderr);
+            if (rounds > 1) stderr.println("convcl bench: round " + round + " of " + rounds);
+            BenchRunner.Outcome o = BenchRunner.run(plan.devices, plan.clblastDevices, plan.suites, plan.options,
+                    new ProgressBar(stderr));
+            results.addAll(o.results());
+            failures.addAll(o.failures());
+            notApplicable.addAll(o.notApplicable());
+        }
+        return new BenchRunner.Outcome(results, List.copyOf(failures), List.copyOf(notApplicable));
+    }
+
+    /** Runs {@code --compare-command} with the terminal's output; a failure or a non-zero exit stops the benchmark. */
+    private void runCompareCommand(int round, PrintWriter stderr) {
+        stderr.flush();
+        try {
+            Process p = new ProcessBuilder("bash", "-c", compareCommand).inheritIO().start();
+            int exit = p.waitFor();
+            if (exit != 0) {
+                throw new IllegalArgumentException("--compare-command exited with " + exit + " in round " + round
+                        + ": " + compareCommand);
+            }
+        } catch (IOException e) {
+            throw new IllegalArgumentException("--compare-command cannot start: " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalArgumentException("--compare-command interrupted in round " + round);
+        }
+    }
+
     /** Cold and warm first-call latency on each OpenCL device benchmarked; a probe that fails is reported, not fatal. */
     private static List<String> firstCalls(List<DeviceInfo> devices, PrintWriter stderr) {
         List<String> lines = new ArrayList<>();
@@ -209,6 +266,10 @@ public final class BenchCommand implements Callable<Integer> {
         if (runs <= 0) throw new IllegalArgumentException("--runs must be at least 1, got " + runs);
         if (warmup < 0) throw new IllegalArgumentException("--warmup must be at least 0, got " + warmup);
         if (batch <= 0) throw new IllegalArgumentException("--batch must be at least 1, got " + batch);
+        if (rounds <= 0) throw new IllegalArgumentException("--rounds must be at least 1, got " + rounds);
+        if (compareCommand != null && compare == null) {
+            throw new IllegalArgumentException("--compare-command needs --compare FILE (the file it appends to)");
+        }
         BenchRunner.Options options = new BenchRunner.Options(batch, runs, warmup, quick);
         Path repoRoot = repositoryRoot();
         Path dir = suitesDir;
@@ -255,7 +316,9 @@ public final class BenchCommand implements Callable<Integer> {
         List<DeviceInfo> devices = filterDevices(convclPool, blastPool);
         List<DeviceInfo> blastDevices = blastPool.stream().filter(d -> deviceFilters.isEmpty()
                 || matchesAnyFilter(d)).toList();
-        List<BenchResult> compared = compare == null ? List.of() : readCompare(compare, loaded, options);
+        // With a compare command the file is written during the rounds and read after them.
+        List<BenchResult> compared = compare == null || compareCommand != null ? List.of()
+                : readCompare(compare, loaded, options);
         Path outParent = out != null ? out : repoRoot != null ? repoRoot.resolve("bench-results") : Path.of("bench-results");
         return new Plan(devices, blastDevices, clblastNote, loaded, options, compared, outParent, repoRoot);
     }

@@ -1,7 +1,9 @@
 package org.convcl.cli.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.convcl.ConvSpec;
 import org.convcl.Cost;
@@ -10,14 +12,17 @@ import org.convcl.Shape;
 /**
  * The measurement of one case on one backend. {@code endToEnd} is upload + convolution + download
  * (wall time); {@code kernel} is the device's own compute time (OpenCL profiling events, wall time of the
- * call on the CPU backend and in PyTorch). GFLOP/s and GB/s use the kernel median and {@link Cost}.
+ * call on the CPU backend and in PyTorch); {@code call} is the host's wall time of the same calls, from the
+ * call to its completion (on OpenCL: enqueue, run and the wait, so launch and wake-up latency included;
+ * elsewhere equal to {@code kernel}). GFLOP/s and GB/s use the kernel median and {@link Cost}.
  *
  * @param backend {@code opencl}, {@code cpu} or, for imported rows, e.g. {@code pytorch-cpu}
  * @param device  the device name
  * @param plan    what the backend chose to run (may be empty)
  */
 public record BenchResult(String suite, String caseName, String kind, String backend, String device,
-                          ConvSpec spec, Shape input, int runs, int warmup, Stats endToEnd, Stats kernel, String plan) {
+                          ConvSpec spec, Shape input, int runs, int warmup, Stats endToEnd, Stats kernel, Stats call,
+                          String plan) {
 
     /** Cost of the measured layer. */
     public Cost cost() {
@@ -37,6 +42,32 @@ public record BenchResult(String suite, String caseName, String kind, String bac
     /** A label that tells series apart in tables and charts: backend and device. */
     public String series() {
         return backend + ":" + device;
+    }
+
+    /**
+     * One row per (suite, case, backend, device, input) of {@code rows}, in the order each first appears: rows of
+     * the same measurement taken in several rounds become one whose statistics are {@link Stats#ofRounds} and
+     * whose {@code runs} is the total number of timed runs.
+     */
+    public static List<BenchResult> mergeRounds(List<BenchResult> rows) {
+        Map<String, List<BenchResult>> byKey = new LinkedHashMap<>();
+        for (BenchResult r : rows) {
+            byKey.computeIfAbsent(r.suite + "/" + r.caseName + "/" + r.series() + "/" + r.input, k -> new ArrayList<>()).add(r);
+        }
+        List<BenchResult> merged = new ArrayList<>();
+        for (List<BenchResult> same : byKey.values()) {
+            BenchResult first = same.get(0);
+            if (same.size() == 1) {
+                merged.add(first);
+                continue;
+            }
+            merged.add(new BenchResult(first.suite, first.caseName, first.kind, first.backend, first.device, first.spec,
+                    first.input, same.stream().mapToInt(BenchResult::runs).sum(), first.warmup,
+                    Stats.ofRounds(same.stream().map(BenchResult::endToEnd).toList()),
+                    Stats.ofRounds(same.stream().map(BenchResult::kernel).toList()),
+                    Stats.ofRounds(same.stream().map(BenchResult::call).toList()), first.plan));
+        }
+        return merged;
     }
 
     /** The JSON-lines / CSV record, keys in report order. */
@@ -77,6 +108,9 @@ public record BenchResult(String suite, String caseName, String kind, String bac
         m.put("kernel_ms_median", kernel.medianMs());
         m.put("kernel_ms_min", kernel.minMs());
         m.put("kernel_ms_max", kernel.maxMs());
+        m.put("call_ms_median", call.medianMs());
+        m.put("call_ms_min", call.minMs());
+        m.put("call_ms_max", call.maxMs());
         m.put("gflops", gflops());
         m.put("gbps", gbps());
         m.put("plan", plan);
@@ -95,8 +129,11 @@ public record BenchResult(String suite, String caseName, String kind, String bac
         Shape input = new Shape(integer(o, "n"), integer(o, "cin"), integer(o, "h"), integer(o, "w"));
         Stats e2e = new Stats(number(o, "ms_median"), number(o, "ms_min"), number(o, "ms_max"));
         Stats kernel = new Stats(number(o, "kernel_ms_median"), number(o, "kernel_ms_min"), number(o, "kernel_ms_max"));
+        // Rows without call times (older files, PyTorch: its kernel time is already the call's wall time) reuse kernel.
+        Stats call = o.has("call_ms_median")
+                ? new Stats(number(o, "call_ms_median"), number(o, "call_ms_min"), number(o, "call_ms_max")) : kernel;
         return new BenchResult(text(o, "suite"), text(o, "case"), text(o, "kind"), text(o, "backend"), text(o, "device"),
-                spec, input, integer(o, "runs"), integer(o, "warmup"), e2e, kernel, o.path("plan").asText(""));
+                spec, input, integer(o, "runs"), integer(o, "warmup"), e2e, kernel, call, o.path("plan").asText(""));
     }
 
     private static JsonNode field(JsonNode o, String name) {

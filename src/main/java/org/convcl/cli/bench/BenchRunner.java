@@ -15,8 +15,9 @@ import org.convcl.Tensor;
 
 /**
  * Runs suites on devices. For each case and device: prepare once, warm up, then time {@code runs} kernel-only
- * calls ({@link PreparedConv#forwardTimed} on preallocated device tensors) and {@code runs} end-to-end calls
- * (upload + forward + download, wall time), each after its own warm-up.
+ * calls ({@link PreparedConv#forwardTimed} on preallocated device tensors: the device's time, and the host's wall
+ * time of each call) and {@code runs} end-to-end calls (upload + forward + download, wall time), each after its
+ * own warm-up.
  *
  * <p>A warm-up is at least {@code warmup} calls and, when {@code warmup > 0}, goes on until it has lasted
  * {@link #MIN_WARMUP_NANOS}, so the JIT of the Java backend and the drivers' first-launch work are over
@@ -173,8 +174,12 @@ public final class BenchRunner {
              DeviceTensor in = backend.upload(input);
              DeviceTensor out = backend.allocate(conv.outputShape(inShape))) {
             warmUp(options.warmup(), () -> conv.forwardTimed(in, out));
-            long[] kernelNs = new long[options.runs()];
-            for (int i = 0; i < kernelNs.length; i++) kernelNs[i] = conv.forwardTimed(in, out);
+            long[] kernelNs = new long[options.runs()], callNs = new long[options.runs()];
+            for (int i = 0; i < kernelNs.length; i++) {
+                long start = System.nanoTime();
+                kernelNs[i] = conv.forwardTimed(in, out);
+                callNs[i] = System.nanoTime() - start;
+            }
 
             warmUp(options.warmup(), () -> endToEnd(backend, conv, input, out));
             long[] e2eNs = new long[options.runs()];
@@ -182,7 +187,8 @@ public final class BenchRunner {
 
             DeviceInfo d = backend.device();
             return new BenchResult(c.suite(), c.name(), c.kindName(), backendName(d), d.name(), c.spec(), inShape,
-                    options.runs(), options.warmup(), Stats.ofNanos(e2eNs), Stats.ofNanos(kernelNs), conv.plan());
+                    options.runs(), options.warmup(), Stats.ofNanos(e2eNs), Stats.ofNanos(kernelNs), Stats.ofNanos(callNs),
+                    conv.plan());
         }
     }
 

@@ -189,7 +189,7 @@ public final class ClBlast {
 
                 return new BenchResult(c.suite(), c.name(), c.kindName(), BACKEND, device.name(), c.spec(), inShape,
                         options.runs(), options.warmup(), Stats.ofNanos(e2eNs), Stats.ofNanos(kernelNs),
-                        routine(c.spec(), inShape.n()) + "; wall time with clFinish; " + verified);
+                        Stats.ofNanos(kernelNs), routine(c.spec(), inShape.n()) + "; wall time with clFinish; " + verified);
             } finally {
                 CL.clReleaseMemObject(in);
                 CL.clReleaseMemObject(wei);

@@ -69,7 +69,7 @@ public record Report(ZonedDateTime started, String command, List<DeviceInfo> dev
     static final String STACK_SUITE = "mobilenet-v1";
 
     /**
-     * Per series, the sum of kernel and end-to-end medians over the {@value #STACK_SUITE} layers it ran: the
+     * Per series, the sum of kernel, call and end-to-end medians over the {@value #STACK_SUITE} layers it ran: the
      * time of the whole MobileNet-V1 convolution stack layer by layer (each layer's end-to-end time includes its
      * own transfers, which a chained run on device tensors would not pay). Empty when that suite did not run.
      */
@@ -77,12 +77,13 @@ public record Report(ZonedDateTime started, String command, List<DeviceInfo> dev
         int layers = suites.stream().filter(s -> s.name().equals(STACK_SUITE))
                 .mapToInt(s -> s.cases(options.quick()).size()).sum();
         if (layers == 0) return "";
-        TextTable t = new TextTable("backend:device", ">layers", ">Σ kernel ms", ">Σ e2e ms");
+        TextTable t = new TextTable("backend:device", ">layers", ">Σ kernel ms", ">Σ call ms", ">Σ e2e ms");
         for (String series : series()) {
             List<BenchResult> rows = results.stream()
                     .filter(r -> r.series().equals(series) && r.suite().equals(STACK_SUITE)).toList();
             if (rows.isEmpty()) continue;
             t.row(series, rows.size() + " of " + layers, ms(rows.stream().mapToDouble(r -> r.kernel().medianMs()).sum()),
+                    ms(rows.stream().mapToDouble(r -> r.call().medianMs()).sum()),
                     ms(rows.stream().mapToDouble(r -> r.endToEnd().medianMs()).sum()));
         }
         return "MobileNet-V1 convolution stack at batch " + options.batch() + (options.quick() ? " (quick subset)" : "")

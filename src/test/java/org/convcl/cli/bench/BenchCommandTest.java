@@ -44,6 +44,8 @@ class BenchCommandTest {
         "--device nosuch-device --backend cpu|unknown device 'nosuch-device'",
         "--suites-dir /nonexistent/suites|suites directory /nonexistent/suites does not exist",
         "--compare /nonexistent/torch.jsonl|--compare file /nonexistent/torch.jsonl cannot be read",
+        "--rounds 0|--rounds must be at least 1, got 0",
+        "--compare-command true|--compare-command needs --compare FILE",
     })
     void badOptionsExitTwoWithOneLine(String args, String expected) {
         Run r = bench(args.split(" "));
@@ -74,6 +76,55 @@ class BenchCommandTest {
                  "pairs": [{"name": "tiny pair", "formula": "depthwise-separable", "standard": ["std"], "separable": ["dw", "pw"]}]}
                 """);
         return suites;
+    }
+
+    /** A PyTorch-format row for the tiny suite's "std" case with the given kernel median (ms). */
+    static String torchRow(double kernelMedianMs) {
+        return "{\"suite\":\"tiny\",\"case\":\"std\",\"kind\":\"full\","
+                + "\"backend\":\"pytorch-cpu\",\"device\":\"cpu (torch 1.13)\",\"n\":1,\"cin\":4,\"h\":9,\"w\":9,\"cout\":8,"
+                + "\"kh\":3,\"kw\":3,\"stride_h\":1,\"stride_w\":1,\"pad_t\":1,\"pad_l\":1,\"pad_b\":1,\"pad_r\":1,\"dil_h\":1,"
+                + "\"dil_w\":1,\"groups\":1,\"runs\":10,\"warmup\":3,\"ms_median\":0.5,\"ms_min\":0.1,\"ms_max\":0.9,"
+                + "\"kernel_ms_median\":" + kernelMedianMs + ",\"kernel_ms_min\":0.01,\"kernel_ms_max\":" + (kernelMedianMs * 2) + "}\n";
+    }
+
+    @Test
+    void roundsAlternateWithTheCompareCommandAndReportTheMedianOfRoundMedians(@TempDir Path dir) throws IOException {
+        Path suites = tinySuite(dir);
+        Path torch = dir.resolve("torch.jsonl");
+        Files.writeString(torch, "");
+        Path rows = Files.writeString(dir.resolve("rows.jsonl"), torchRow(0.02) + torchRow(0.06) + torchRow(0.03));
+        // Round r appends line r of rows.jsonl (each round's command sees how many rounds came before it).
+        String command = "n=$(wc -l < '" + torch + "'); sed -n \"$((n + 1))p\" '" + rows + "' >> '" + torch + "'";
+        Run r = bench("--backend", "cpu", "--suites-dir", suites.toString(), "--suite", "tiny", "--quick", "--runs", "2",
+                "--warmup", "0", "--out", dir.resolve("o").toString(), "--format", "jsonl", "--rounds", "3",
+                "--compare", torch.toString(), "--compare-command", command);
+        assertEquals(0, r.exit(), r.err());
+        assertEquals(3, Files.readAllLines(torch).size(), "the compare command ran once per round");
+        assertTrue(r.err().contains("round 3 of 3"), r.err());
+        ObjectMapper json = new ObjectMapper();
+        List<JsonNode> lines = new ArrayList<>();
+        for (String line : r.out().lines().toList()) lines.add(json.readTree(line));
+        assertEquals(4, lines.size(), r.out());
+        for (JsonNode o : lines.subList(0, 3)) {
+            assertEquals("cpu", o.get("backend").asText());
+            assertEquals(6, o.get("runs").asInt(), "3 rounds of 2 runs: " + o);
+        }
+        JsonNode t = lines.get(3);
+        assertEquals("pytorch-cpu", t.get("backend").asText());
+        assertEquals(0.03, t.get("kernel_ms_median").asDouble(), 1e-12, "median of 0.02, 0.06, 0.03");
+        assertEquals(0.12, t.get("kernel_ms_max").asDouble(), 1e-12);
+        assertEquals(30, t.get("runs").asInt());
+    }
+
+    @Test
+    void aFailingCompareCommandStopsTheRun(@TempDir Path dir) throws IOException {
+        Path suites = tinySuite(dir);
+        Path torch = Files.writeString(dir.resolve("torch.jsonl"), "");
+        Run r = bench("--backend", "cpu", "--suites-dir", suites.toString(), "--suite", "tiny", "--quick", "--runs", "1",
+                "--warmup", "0", "--out", dir.resolve("o").toString(), "--compare", torch.toString(),
+                "--compare-command", "exit 3");
+        assertEquals(2, r.exit(), r.err());
+        assertTrue(r.err().contains("--compare-command exited with 3 in round 1"), r.err());
     }
 
     @Test

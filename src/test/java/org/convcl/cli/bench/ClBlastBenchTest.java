@@ -97,7 +97,7 @@ class ClBlastBenchTest {
     private static BenchResult row(String name, ConvSpec spec, String backend, double kernelMs) {
         Stats s = new Stats(kernelMs, kernelMs, kernelMs);
         return new BenchResult("t", name, spec.kind().name().toLowerCase(), backend, "dev", spec,
-                new org.convcl.Shape(1, spec.inChannels(), 9, 9), 10, 1, s, s, "");
+                new org.convcl.Shape(1, spec.inChannels(), 9, 9), 10, 1, s, s, s, "");
     }
 
     /** CLBlast must load here in strict mode; elsewhere a missing JOCLBlast is reported as an aborted test. */

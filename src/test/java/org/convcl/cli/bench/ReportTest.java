@@ -2,6 +2,7 @@ package org.convcl.cli.bench;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -31,7 +32,7 @@ class ReportTest {
     private static BenchResult row(BenchCase c, String backend, double kernelMs) {
         return new BenchResult(c.suite(), c.name(), c.kindName(), backend, "dev", c.spec(), c.input(1), 10, 2,
                 new Stats(kernelMs * 1.5, kernelMs * 1.4, kernelMs * 1.7), new Stats(kernelMs, kernelMs * 0.9, kernelMs * 1.2),
-                "test plan");
+                new Stats(kernelMs * 1.1, kernelMs, kernelMs * 1.3), "test plan");
     }
 
     private static Report report(List<BenchResult> rows) {
@@ -152,6 +153,26 @@ class ReportTest {
     void statsTakeTheMiddleOfSortedTimings() {
         assertEquals(new Stats(2.0, 1.0, 9.0), Stats.ofNanos(new long[] {9_000_000, 1_000_000, 2_000_000}));
         assertEquals(new Stats(2.5, 1.0, 9.0), Stats.ofNanos(new long[] {9_000_000, 1_000_000, 2_000_000, 3_000_000}));
+    }
+
+    @Test
+    void roundsTakeTheMiddleRoundMedianAndTheOuterExtremes() {
+        Stats a = new Stats(2.0, 1.5, 3.0), b = new Stats(4.0, 1.0, 5.0), c = new Stats(3.0, 2.5, 9.0);
+        assertEquals(new Stats(3.0, 1.0, 9.0), Stats.ofRounds(List.of(a, b, c)));
+        assertEquals(new Stats(3.0, 1.0, 5.0), Stats.ofRounds(List.of(b, a)));
+        assertThrows(IllegalArgumentException.class, () -> Stats.ofRounds(List.of()));
+    }
+
+    @Test
+    void mergingRoundsKeepsDifferentSeriesAndInputsApart() {
+        BenchCase c = SuitesTest.repoSuites().get("mobilenet-v1").cases().get(1);
+        BenchResult opencl = row(c, "opencl", 1.0), torch = row(c, "pytorch-cpu", 2.0), opencl2 = row(c, "opencl", 3.0);
+        List<BenchResult> merged = BenchResult.mergeRounds(List.of(opencl, torch, opencl2));
+        assertEquals(List.of("opencl", "pytorch-cpu"), merged.stream().map(BenchResult::backend).toList());
+        assertEquals(2.0, merged.get(0).kernel().medianMs(), 1e-12, "median of 1.0 and 3.0");
+        assertEquals(2.2, merged.get(0).call().medianMs(), 1e-12);
+        assertEquals(20, merged.get(0).runs());
+        assertEquals(torch, merged.get(1), "a single round is kept as it is");
     }
 
     @Test
