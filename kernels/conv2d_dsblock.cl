@@ -20,8 +20,9 @@
  *      is 1×1.
  *   2. pointwise: the strip's GEMM out[o][p] = Σ_c W[o][c]·tile[c][p] in register tiles of OC_TILE output
  *      channels × PIX_VECS vectors of VEC pixels (the strip's last vector shifted back; an odd one left over takes
- *      a one-vector tile), K = MID walked one channel at a time with the OC_TILE weights of a step consecutive
- *      (pw_wei is packed by register tiles), epilogue fused, each output written once — with non-temporal
+ *      a one-vector tile), K = MID walked KSTEP channels at a time (the step's tile vectors loaded first, each
+ *      weight broadcast per FMA; the OC_TILE weights of a channel consecutive: pw_wei is packed by register
+ *      tiles), epilogue fused, each output written once — with non-temporal
  *      stores when stream_out is set (NT_STORE builds). OC_OUTER orders the register tiles channel block by
  *      channel block (the block's weights stay in L1) instead of pixel chunk by pixel chunk.
  *      Between register tiles it prefetches (PREFETCH builds) the input rows its next strip reads and this one
@@ -36,7 +37,7 @@
  *   channels), STRIP (the tile's row length: most pixels per strip, a multiple of VEC), DW_ACTIVATION (0 none,
  *   1 ReLU, 2 ReLU6 after the depthwise bias), and HAS_BIAS, ACTIVATION (convcl_common.h, pointwise step).
  * Optional defines: VEC (8 or 16) default 16; OC_TILE default 8; PIX_VECS default 2; DW_ROWS (output rows of a
- *   depthwise group, 1 to 4) default 4; LOCAL_X (work-items per
+ *   depthwise group, 1 to 4) default 4; KSTEP (GEMM channels per K step) default 4; LOCAL_X (work-items per
  *   work-group, each with its own tile) default 1; OC_OUTER default 0; PREFETCH and NT_STORE (CPU devices only:
  *   they pass a global address through an integer to the compiler's builtins, valid where every address space
  *   is one flat memory) default 0.
@@ -83,6 +84,12 @@
 #endif
 #ifndef OC_OUTER
 #define OC_OUTER 0
+#endif
+#ifndef KSTEP
+#define KSTEP 4
+#endif
+#if KSTEP < 1
+#error "KSTEP must be positive"
 #endif
 #ifndef DW_ROWS
 #define DW_ROWS 4
@@ -322,6 +329,25 @@ void dw_strip(__local float *restrict tile, __global const float *restrict src, 
                   prefetch_ahead, false);
 }
 
+/* `ks` (≤ KSTEP, a constant after inlining) channels of a register tile's K loop: their `pv` tile vectors at[0 … pv − 1]
+ * loaded first, then OC_TILE·ks·pv FMAs, each weight broadcast from wk (OC_TILE consecutive per channel). */
+__attribute__((always_inline)) inline void gemm_k(const int ks, const int pv, floatv acc[OC_TILE][PIX_VECS],
+                                                  __global const float *restrict wk, __local const float *restrict xk,
+                                                  const int *at) {
+    floatv x[KSTEP][PIX_VECS];
+#pragma unroll
+    for (int k = 0; k < KSTEP; k++)
+#pragma unroll
+        for (int j = 0; j < PIX_VECS; j++) if (k < ks && j < pv) x[k][j] = LOAD_L(xk + k * STRIP + at[j]);
+#pragma unroll
+    for (int i = 0; i < OC_TILE; i++)
+#pragma unroll
+        for (int k = 0; k < KSTEP; k++)
+#pragma unroll
+            for (int j = 0; j < PIX_VECS; j++)
+                if (k < ks && j < pv) acc[i][j] = fma((floatv)(wk[k * OC_TILE + i]), x[k][j], acc[i][j]);
+}
+
 /* One register tile of the pointwise GEMM: output channels o0 … o0 + OC_TILE − 1 (those below oc_end stored) ×
  * the `pv` vectors at tile positions at[0 … pv − 1] of the strip starting at pixel p0 (pv ≤ PIX_VECS, a constant
  * after inlining: the loops run to PIX_VECS, so they unroll into registers, and the `j < pv` tests fold away);
@@ -337,17 +363,9 @@ __attribute__((always_inline)) inline void gemm_tile(const int pv, __local const
         for (int j = 0; j < PIX_VECS; j++) if (j < pv) acc[i][j] = (floatv)(0.0f);
     __global const float *wk = pw_wei + o0 * MID; /* this register tile's weights: [MID][OC_TILE] */
     __local const float *xk = tile;
-    for (int c = 0; c < MID; c++, wk += OC_TILE, xk += STRIP) {
-        floatv x[PIX_VECS];
-#pragma unroll
-        for (int j = 0; j < PIX_VECS; j++) if (j < pv) x[j] = LOAD_L(xk + at[j]);
-#pragma unroll
-        for (int i = 0; i < OC_TILE; i++) {
-            const floatv wv = (floatv)(wk[i]);
-#pragma unroll
-            for (int j = 0; j < PIX_VECS; j++) if (j < pv) acc[i][j] = fma(wv, x[j], acc[i][j]);
-        }
-    }
+    int c = 0;
+    for (; c < MID - MID % KSTEP; c += KSTEP, wk += KSTEP * OC_TILE, xk += KSTEP * STRIP) gemm_k(KSTEP, pv, acc, wk, xk, at);
+    for (; c < MID; c++, wk += OC_TILE, xk += STRIP) gemm_k(1, pv, acc, wk, xk, at); /* the MID % KSTEP channels left */
 #pragma unroll
     for (int i = 0; i < OC_TILE; i++) {
         const int o = o0 + i;
