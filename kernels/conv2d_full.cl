@@ -33,10 +33,8 @@ __kernel void conv2d_full(__global const float *restrict src, __global const flo
     const int out_per_group = c_out / groups;
     const int blocks = (out_per_group + TILE_OC - 1) / TILE_OC;
     if (ox >= w_out || oy >= h_out || z >= n_batch * groups * blocks) return;
-    const int n = z / (groups * blocks);
-    const int rest = z - n * groups * blocks;
-    const int g = rest / blocks;
-    const int first = (rest - g * blocks) * TILE_OC; /* first channel of this tile within the group */
+    const convcl_group_block blk = convcl_decode_group_block(z, groups, blocks, TILE_OC);
+    const int n = blk.n, g = blk.g, first = blk.first; /* first: first channel of this tile within the group */
 
     const int iy0 = oy * SH - pad_top;
     const int ix0 = ox * SW - pad_left;

@@ -64,10 +64,8 @@ __kernel void conv2d_igemm(__global const float *restrict src, __global const fl
     if (ox0 >= w_out || oy >= h_out || z >= n_batch * groups * blocks) return;
     const bool whole = w_out >= VEC;
     if (whole) ox0 = min(ox0, w_out - VEC);
-    const int n = z / (groups * blocks);
-    const int rest = z - n * groups * blocks;
-    const int g = rest / blocks;
-    const int first = (rest - g * blocks) * TILE_OC; /* first channel of this block within the group */
+    const convcl_group_block blk = convcl_decode_group_block(z, groups, blocks, TILE_OC);
+    const int n = blk.n, g = blk.g, first = blk.first; /* first: first channel of this block within the group */
 
     const int iy0 = oy * SH - pad_top;
     const int ix0 = ox0 * SW - pad_left;

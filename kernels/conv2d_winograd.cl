@@ -35,6 +35,12 @@
  *     n_batch, c_in, h_in, w_in, c_out, h_out, w_out, tiles_y, tiles_x, pad_top, pad_left.
  */
 
+/* Declares oy0 and ox0, the first output row and column of output tile t (2×2 outputs, tiles numbered row by
+ * row, tiles_x per row): the one tile numbering of the three kernels. */
+#define WINOGRAD_TILE_ORIGIN(t, tiles_x, oy0, ox0)          \
+    const int oy0 = 2 * ((t) / (tiles_x));                  \
+    const int ox0 = 2 * ((t) - (t) / (tiles_x) * (tiles_x))
+
 __kernel void conv2d_winograd_input(__global const float *restrict src, __global float *restrict v,
                                     const int n_batch, const int c_in, const int h_in, const int w_in,
                                     const int tiles_y, const int tiles_x, const int pad_top, const int pad_left) {
@@ -43,9 +49,9 @@ __kernel void conv2d_winograd_input(__global const float *restrict src, __global
     const int c = (int)get_global_id(1);
     const int n = (int)get_global_id(2);
     if (t >= tiles || c >= c_in || n >= n_batch) return;
-    const int ty = t / tiles_x;
-    const int iy0 = 2 * ty - pad_top;
-    const int ix0 = 2 * (t - ty * tiles_x) - pad_left;
+    WINOGRAD_TILE_ORIGIN(t, tiles_x, oy0, ox0);
+    const int iy0 = oy0 - pad_top;
+    const int ix0 = ox0 - pad_left;
     __global const float *plane = src + ((size_t)n * c_in + c) * h_in * w_in;
 
     float d[4][4];
@@ -88,9 +94,7 @@ __kernel void conv2d_winograd_output(__global const float *restrict m, __global 
     const int o = (int)get_global_id(1);
     const int n = (int)get_global_id(2);
     if (t >= tiles || o >= c_out || n >= n_batch) return;
-    const int ty = t / tiles_x;
-    const int oy0 = 2 * ty;
-    const int ox0 = 2 * (t - ty * tiles_x);
+    WINOGRAD_TILE_ORIGIN(t, tiles_x, oy0, ox0);
 
     const size_t columns = (size_t)n_batch * tiles;
     const size_t xi_stride = (size_t)c_out * columns;
@@ -140,9 +144,7 @@ __kernel void conv2d_winograd_fixup(__global int *restrict flags, __global const
     const int t = (int)get_global_id(0);
     const int n = (int)get_global_id(1);
     if (t >= tiles || n >= n_batch || flags[n * tiles + t] == 0) return;
-    const int ty = t / tiles_x;
-    const int oy0 = 2 * ty;
-    const int ox0 = 2 * (t - ty * tiles_x);
+    WINOGRAD_TILE_ORIGIN(t, tiles_x, oy0, ox0);
     for (int o = 0; o < c_out; o++) {
         for (int oy = oy0; oy < min(oy0 + 2, h_out); oy++) {
             for (int ox = ox0; ox < min(ox0 + 2, w_out); ox++) {

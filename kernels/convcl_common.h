@@ -30,3 +30,19 @@ float convcl_epilogue(float acc, __global const float *bia, int o) {
 #endif
     return acc;
 }
+
+/* The dim-2 grid index z of a grouped convolution whose grid runs over n_batch · groups · blocks (blocks: the
+ * tile-channel blocks of one group's output channels), split into the image n, the group g and the first output
+ * channel `first` of the block within its group. Used by conv2d_full.cl and conv2d_igemm.cl. */
+typedef struct {
+    int n, g, first;
+} convcl_group_block;
+
+inline convcl_group_block convcl_decode_group_block(int z, int groups, int blocks, int tile) {
+    convcl_group_block b;
+    b.n = z / (groups * blocks);
+    const int rest = z - b.n * groups * blocks;
+    b.g = rest / blocks;
+    b.first = (rest - b.g * blocks) * tile;
+    return b;
+}

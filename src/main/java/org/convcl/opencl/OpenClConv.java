@@ -6,11 +6,8 @@ import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import org.convcl.Activation;
-import org.convcl.Backend;
 import org.convcl.ConvSpec;
-import org.convcl.DeviceTensor;
 import org.convcl.Epilogue;
-import org.convcl.PreparedConv;
 import org.convcl.Shape;
 import org.convcl.plan.Algorithm;
 import org.convcl.plan.Plan;
@@ -24,9 +21,7 @@ import org.convcl.plan.TuningTable;
  * <p>Thread safety: {@code forward} may be called from several threads; setting the kernel arguments and
  * enqueueing happen under this object's lock because {@code clSetKernelArg} is not thread-safe.
  */
-final class OpenClConv implements PreparedConv {
-    private final OpenClBackend backend;
-    private final ConvSpec spec;
+final class OpenClConv extends OpenClPrepared {
     private final ClBuffer weights;
     private final ClBuffer bias;
     private final SortedMap<String, Integer> epilogueDefines;
@@ -35,7 +30,6 @@ final class OpenClConv implements PreparedConv {
     private final Algorithm forced;
     private final Map<SortedMap<String, Integer>, ClKernel> kernels = new HashMap<>(); // guarded by this
     private final Map<Shape, Launch> launches = new ConcurrentHashMap<>();
-    private boolean closed;
 
     /** A plan for one input shape and the kernel object that runs it. */
     private record Launch(Plan plan, ClKernel kernel) {}
@@ -47,16 +41,15 @@ final class OpenClConv implements PreparedConv {
      */
     OpenClConv(OpenClBackend backend, ConvSpec spec, Epilogue.Folded folded, TuningTable tuning, Algorithm forced,
                Shape expectedInput) {
+        super(backend, spec);
         if (forced == Algorithm.WINOGRAD) throw new IllegalArgumentException("Winograd runs as OpenClWinogradConv");
-        this.backend = backend;
-        this.spec = spec;
         this.tuning = tuning;
         this.forced = forced;
         this.epilogueDefines = epilogueDefines(folded);
         ClBuffer w = null, b = null;
         try {
             w = backend.createBuffer(folded.weights(), "weights of " + spec);
-            b = folded.bias() == null ? null : backend.createBuffer(folded.bias(), "bias of " + spec);
+            b = uploadOrNull(folded.bias(), "bias of " + spec);
             this.weights = w;
             this.bias = b;
             // builds (or finds) the program now, not at the first forward
@@ -69,8 +62,7 @@ final class OpenClConv implements PreparedConv {
                 this.preparedPlan = launch.plan();
             }
         } catch (RuntimeException | Error e) {
-            if (w != null) backend.release(w);
-            if (b != null) backend.release(b);
+            release(w, b);
             synchronized (this) {
                 kernels.values().forEach(ClKernel::close);
             }
@@ -95,9 +87,6 @@ final class OpenClConv implements PreparedConv {
     }
 
     @Override
-    public ConvSpec spec() { return spec; }
-
-    @Override
     public String plan() { return preparedPlan.reason(); }
 
     /** The plan chosen at prepare time: the expected input's launch plan when one was given, else planned without a shape. */
@@ -107,28 +96,15 @@ final class OpenClConv implements PreparedConv {
     Plan launchPlan(Shape input) { return launches.computeIfAbsent(input, this::planFor).plan(); }
 
     @Override
-    public void forward(DeviceTensor input, DeviceTensor output) {
-        run(input, output, false);
-    }
-
-    @Override
-    public long forwardTimed(DeviceTensor input, DeviceTensor output) {
-        return run(input, output, true);
-    }
-
-    @Override
-    public Backend backend() { return backend; }
-
-    private long run(DeviceTensor input, DeviceTensor output, boolean profile) {
-        OpenClBackend.Io io = backend.io(input, output, spec::outputShape, spec);
-        ClTensor src = io.src(), dst = io.dst();
+    long run(ClTensor src, ClTensor dst, boolean profile) {
+        ConvSpec spec = spec();
         Shape in = src.shape();
         Shape expected = dst.shape();
         Launch launch = launches.computeIfAbsent(in, this::planFor);
         synchronized (this) {
             checkOpen();
             KernelArgs.on(launch.kernel().handle())
-                    .buffer(src.mem()).buffer(weights.mem()).buffer(bias == null ? backend.noBias().mem() : bias.mem())
+                    .buffer(src.mem()).buffer(weights.mem()).buffer(biasOrPlaceholder(bias))
                     .buffer(dst.mem())
                     .int32(in.n(), in.c(), in.h(), in.w(), expected.c(), expected.h(), expected.w(),
                             spec.groups(), spec.padTop(), spec.padLeft());
@@ -139,6 +115,7 @@ final class OpenClConv implements PreparedConv {
 
     /** Plans for one input shape; replans within the kernel's own work-group limit when the first plan exceeds it. */
     private Launch planFor(Shape input) {
+        ConvSpec spec = spec();
         Plan plan = Planner.plan(spec, input, backend.facts(), tuning, forced);
         ClKernel kernel = kernel(plan);
         long workItems = 1;
@@ -163,24 +140,16 @@ final class OpenClConv implements PreparedConv {
         return k;
     }
 
-    private void checkOpen() {
-        if (closed) throw new IllegalStateException("prepared convolution " + spec + " is closed");
-    }
-
-    /** Releases the kernels, weights and bias (idempotent). */
+    /** Releases the kernels, weights and bias. */
     @Override
-    public synchronized void close() {
-        if (closed) return;
-        closed = true;
+    void releaseResources() {
         kernels.values().forEach(ClKernel::close);
         kernels.clear();
-        backend.release(weights);
-        if (bias != null) backend.release(bias);
-        backend.untrack(this);
+        release(weights, bias);
     }
 
     @Override
     public String toString() {
-        return "OpenClConv[" + spec + ", " + preparedPlan + "]";
+        return "OpenClConv[" + spec() + ", " + preparedPlan + "]";
     }
 }

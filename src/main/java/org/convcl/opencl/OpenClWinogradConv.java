@@ -4,16 +4,14 @@ import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
-import org.convcl.Backend;
 import org.convcl.ConvSpec;
-import org.convcl.DeviceTensor;
 import org.convcl.Epilogue;
-import org.convcl.PreparedConv;
 import org.convcl.Shape;
 import org.convcl.plan.Algorithm;
 import org.convcl.plan.Plan;
 import org.convcl.plan.Planner;
 import org.convcl.plan.Winograd;
+import org.jocl.cl_mem;
 
 /**
  * A convolution prepared for Winograd F(2×2, 3×3) on an {@link OpenClBackend} ({@code kernels/conv2d_winograd.cl}):
@@ -29,18 +27,18 @@ import org.convcl.plan.Winograd;
  *
  * <p>Thread safety: setting arguments and enqueueing happen under this object's lock.
  */
-final class OpenClWinogradConv implements PreparedConv {
+final class OpenClWinogradConv extends OpenClPrepared {
     static final String INPUT_ENTRY = "conv2d_winograd_input";
     static final String FIXUP_ENTRY = "conv2d_winograd_fixup";
 
-    private final OpenClBackend backend;
-    private final ConvSpec spec;
     private final Plan preparedPlan;
     private final ClBuffer transformed, weights, bias;
     private final ClKernel input, output, fixup, gemm; // guarded by this once constructed
     private final Map<Shape, Launch> launches = new ConcurrentHashMap<>();
-    private ClBuffer v, m, flags; // scratch, guarded by this; null until the first forward or a prepare with a shape
-    private boolean closed;
+    // scratch, guarded by this; empty until the first forward or a prepare with a shape
+    private final Scratch v = new Scratch("input transform", false);
+    private final Scratch m = new Scratch("GEMM output", false);
+    private final Scratch flags = new Scratch("non-finite tile flags", true); // all zero: the kernels leave them so
 
     /** The launches' work sizes for one input shape. */
     private record Launch(Shape output, Plan plan, Plan gemmPlan, long[] transformLocal) {}
@@ -50,9 +48,8 @@ final class OpenClWinogradConv implements PreparedConv {
      * whose launch is planned and whose scratch is allocated now (null: both at the first forward).
      */
     OpenClWinogradConv(OpenClBackend backend, ConvSpec spec, Epilogue.Folded folded, Plan plan, Shape expectedInput) {
+        super(backend, spec);
         if (plan.algorithm() != Algorithm.WINOGRAD) throw new IllegalArgumentException("plan must be WINOGRAD, got " + plan);
-        this.backend = backend;
-        this.spec = spec;
         this.preparedPlan = plan;
         ClBuffer u = null, w = null, b = null;
         ClKernel in = null, out = null, fix = null, mm = null;
@@ -60,7 +57,7 @@ final class OpenClWinogradConv implements PreparedConv {
             u = backend.createBuffer(Winograd.transformWeights(folded.weights(), spec.outChannels(), spec.inChannels()),
                     "winograd weights of " + spec);
             w = backend.createBuffer(folded.weights(), "weights of " + spec);
-            b = folded.bias() == null ? null : backend.createBuffer(folded.bias(), "bias of " + spec);
+            b = uploadOrNull(folded.bias(), "bias of " + spec);
             SortedMap<String, Integer> defines = KernelLibrary.merge(plan.defines(), OpenClConv.epilogueDefines(folded));
             var program = backend.library().program(Algorithm.WINOGRAD.kernelFile(), defines);
             in = new ClKernel(program, INPUT_ENTRY, backend.deviceId(), backend.kernelCounter());
@@ -69,8 +66,8 @@ final class OpenClWinogradConv implements PreparedConv {
             Plan g = Planner.winogradGemm(spec, new Shape(1, spec.outChannels(), 2, 2), backend.facts());
             mm = gemmKernel(backend, g);
         } catch (RuntimeException | Error e) {
-            for (ClKernel k : new ClKernel[] {in, out, fix, mm}) if (k != null) k.close();
-            for (ClBuffer x : new ClBuffer[] {u, w, b}) if (x != null) backend.release(x);
+            closeKernels(in, out, fix, mm);
+            release(u, w, b);
             throw e;
         }
         transformed = u;
@@ -104,26 +101,11 @@ final class OpenClWinogradConv implements PreparedConv {
     }
 
     @Override
-    public ConvSpec spec() { return spec; }
-
-    @Override
     public String plan() { return preparedPlan.reason(); }
-
-    @Override
-    public void forward(DeviceTensor in, DeviceTensor out) {
-        run(in, out, false);
-    }
-
-    @Override
-    public long forwardTimed(DeviceTensor in, DeviceTensor out) {
-        return run(in, out, true);
-    }
-
-    @Override
-    public Backend backend() { return backend; }
 
     /** Plans the launches for one input shape: each local size within its kernel's own work-group limit. */
     private Launch planFor(Shape in) {
+        ConvSpec spec = spec();
         Shape out = spec.outputShape(in);
         Plan plan = Planner.plan(spec, in, backend.facts(), backend.tuning(), Algorithm.WINOGRAD);
         // the pointwise defines do not depend on the shape or the work-group limit, so the prepared kernel serves
@@ -136,9 +118,9 @@ final class OpenClWinogradConv implements PreparedConv {
         return new Launch(out, plan, gemmPlan, local);
     }
 
-    private long run(DeviceTensor inTensor, DeviceTensor outTensor, boolean profile) {
-        OpenClBackend.Io io = backend.io(inTensor, outTensor, spec::outputShape, spec);
-        ClTensor src = io.src(), dst = io.dst();
+    @Override
+    long run(ClTensor src, ClTensor dst, boolean profile) {
+        ConvSpec spec = spec();
         Shape in = src.shape();
         synchronized (this) {
             checkOpen();
@@ -157,11 +139,11 @@ final class OpenClWinogradConv implements PreparedConv {
             time += backend.launcher().launch(gemm, launch.gemmPlan().globalSize(Winograd.gemmSpec(spec), gemmOut),
                     launch.gemmPlan().local(), profile);
             KernelArgs.on(output.handle()).buffer(m.mem()).buffer(flags.mem())
-                    .buffer(bias == null ? backend.noBias().mem() : bias.mem()).buffer(dst.mem())
+                    .buffer(biasOrPlaceholder(bias)).buffer(dst.mem())
                     .int32(in.n(), out.c(), out.h(), out.w(), tilesY, tilesX);
             time += backend.launcher().launch(output, launch.plan().globalSize(spec, out), launch.transformLocal(), profile);
             KernelArgs.on(fixup.handle()).buffer(flags.mem()).buffer(src.mem()).buffer(weights.mem())
-                    .buffer(bias == null ? backend.noBias().mem() : bias.mem()).buffer(dst.mem())
+                    .buffer(biasOrPlaceholder(bias)).buffer(dst.mem())
                     .int32(in.n(), in.c(), in.h(), in.w(), out.c(), out.h(), out.w(), tilesY, tilesX, spec.padTop(), spec.padLeft());
             time += backend.launcher().launch(fixup, new long[] {tiles, in.n(), 1}, new long[] {Math.min(launch.transformLocal()[0], fixup.workGroupSize()), 1, 1}, profile);
             return profile ? time : -1;
@@ -170,45 +152,48 @@ final class OpenClWinogradConv implements PreparedConv {
 
     /** Grows the scratch buffers to hold {@code V}, {@code M} and the tile flags for {@code out} (kept for smaller shapes). */
     private void ensureScratch(Shape out) {
-        long vBytes = 4 * Winograd.scratchFloats(spec.inChannels(), out);
-        long mBytes = 4 * Winograd.scratchFloats(spec.outChannels(), out);
-        if (v == null || v.bytes() < vBytes) {
-            if (v != null) backend.release(v);
-            v = null; // the old one is gone even if the new allocation fails
-            v = backend.createBuffer(vBytes, "winograd input transform of " + spec);
+        v.ensure(4 * Winograd.scratchFloats(spec().inChannels(), out));
+        m.ensure(4 * Winograd.scratchFloats(spec().outChannels(), out));
+        flags.ensure(4L * out.n() * Winograd.tilesY(out) * Winograd.tilesX(out));
+    }
+
+    /** A scratch buffer grown to the largest size asked for and kept for smaller ones; guarded by the outer lock. */
+    private final class Scratch {
+        private final String role;
+        private final boolean zeroed;
+        private ClBuffer buffer; // null until the first ensure and after release
+
+        Scratch(String role, boolean zeroed) {
+            this.role = role;
+            this.zeroed = zeroed;
         }
-        if (m == null || m.bytes() < mBytes) {
-            if (m != null) backend.release(m);
-            m = null;
-            m = backend.createBuffer(mBytes, "winograd GEMM output of " + spec);
+
+        /** Replaces the buffer by one of {@code bytes} (all zero when {@code zeroed}) when it is missing or smaller. */
+        void ensure(long bytes) {
+            if (buffer != null && buffer.bytes() >= bytes) return;
+            release(); // the old one is gone even if the new allocation fails
+            String name = "winograd " + role + " of " + spec();
+            buffer = zeroed ? backend.createBuffer(new float[Math.toIntExact(bytes / 4)], name) : backend.createBuffer(bytes, name);
         }
-        int flagCount = out.n() * Winograd.tilesY(out) * Winograd.tilesX(out);
-        if (flags == null || flags.bytes() < 4L * flagCount) {
-            if (flags != null) backend.release(flags);
-            flags = null;
-            flags = backend.createBuffer(new float[flagCount], "winograd non-finite tile flags of " + spec); // all zero
+
+        cl_mem mem() { return buffer.mem(); }
+
+        void release() {
+            if (buffer != null) backend.release(buffer);
+            buffer = null;
         }
     }
 
-    private void checkOpen() {
-        if (closed) throw new IllegalStateException("prepared convolution " + spec + " is closed");
-    }
-
-    /** Releases the kernels, weights, bias and scratch buffers (idempotent). */
+    /** Releases the kernels, weights, bias and scratch buffers. */
     @Override
-    public synchronized void close() {
-        if (closed) return;
-        closed = true;
-        for (ClKernel k : new ClKernel[] {input, output, fixup, gemm}) k.close();
-        for (ClBuffer b : new ClBuffer[] {transformed, weights, bias, v, m, flags}) if (b != null) backend.release(b);
-        v = null;
-        m = null;
-        flags = null;
-        backend.untrack(this);
+    void releaseResources() {
+        closeKernels(input, output, fixup, gemm);
+        release(transformed, weights, bias);
+        for (Scratch s : new Scratch[] {v, m, flags}) s.release();
     }
 
     @Override
     public String toString() {
-        return "OpenClWinogradConv[" + spec + ", " + preparedPlan + "]";
+        return "OpenClWinogradConv[" + spec() + ", " + preparedPlan + "]";
     }
 }
