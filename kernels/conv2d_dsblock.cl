@@ -8,18 +8,21 @@
  * strips_per_item consecutive strips of strip_len (≤ STRIP) consecutive output pixels of one image (flattened
  * oy·w_out + ox; the host makes a strip whole output rows when a row fits) and oc_per_item output channels, and
  * for each strip:
- *   1. depthwise: for every intermediate channel, the strip's outputs row piece by row piece, VEC pixels of one
- *      output row at a time, into its own tile[MID][STRIP] of local memory (sized to stay in L2). A piece of at
- *      least VEC pixels is covered by whole vectors, the last one shifted back to end at the piece's end
- *      (recomputing a few identical values); a shorter piece (a strip starting or ending mid-row, rows narrower
- *      than VEC) computes one vector inside the row and stores only its lanes. Taps load as vectors; lanes
+ *   1. depthwise: for every intermediate channel, the strip's outputs into its own tile[MID][STRIP] of local
+ *      memory (sized to stay in L2). A strip of whole rows at least VEC wide goes DW_ROWS output rows at a time,
+ *      VEC pixels of each at a time, loading each input row's taps once for all the rows of the group that read
+ *      it; otherwise row piece by row piece. A piece of at least VEC pixels is covered by whole vectors, the last
+ *      one shifted back to end at the piece's end (recomputing a few identical values); a shorter piece (a strip
+ *      starting or ending mid-row, rows narrower than VEC) computes one vector inside the row and stores only its
+ *      lanes. Taps load as vectors; lanes
  *      whose tap falls into the padding skip it by a masked FMA (never multiplying a padded zero, so an infinite
  *      weight next to padding stays finite); padded rows are skipped. No halo is recomputed: the pointwise step
  *      is 1×1.
  *   2. pointwise: the strip's GEMM out[o][p] = Σ_c W[o][c]·tile[c][p] in register tiles of OC_TILE output
  *      channels × PIX_VECS vectors of VEC pixels (the strip's last vector shifted back; an odd one left over takes
- *      a one-vector tile), K = MID walked one channel at a time with the OC_TILE weights of a step consecutive
- *      (pw_wei is packed by register tiles), epilogue fused, each output written once — with non-temporal
+ *      a one-vector tile), K = MID walked KSTEP channels at a time (the step's tile vectors loaded first, each
+ *      weight broadcast per FMA; the OC_TILE weights of a channel consecutive: pw_wei is packed by register
+ *      tiles), epilogue fused, each output written once — with non-temporal
  *      stores when stream_out is set (NT_STORE builds). OC_OUTER orders the register tiles channel block by
  *      channel block (the block's weights stay in L1) instead of pixel chunk by pixel chunk.
  *      Between register tiles it prefetches (PREFETCH builds) the input rows its next strip reads and this one
@@ -33,7 +36,8 @@
  * Required defines: KH, KW (kernel), SH, SW (stride), DH, DW (dilation), DEPTH_MULT (γ), MID (intermediate
  *   channels), STRIP (the tile's row length: most pixels per strip, a multiple of VEC), DW_ACTIVATION (0 none,
  *   1 ReLU, 2 ReLU6 after the depthwise bias), and HAS_BIAS, ACTIVATION (convcl_common.h, pointwise step).
- * Optional defines: VEC (8 or 16) default 16; OC_TILE default 8; PIX_VECS default 2; LOCAL_X (work-items per
+ * Optional defines: VEC (8 or 16) default 16; OC_TILE default 8; PIX_VECS default 2; DW_ROWS (output rows of a
+ *   depthwise group, 1 to 4) default 4; KSTEP (GEMM channels per K step) default 4; LOCAL_X (work-items per
  *   work-group, each with its own tile) default 1; OC_OUTER default 0; PREFETCH and NT_STORE (CPU devices only:
  *   they pass a global address through an integer to the compiler's builtins, valid where every address space
  *   is one flat memory) default 0.
@@ -80,6 +84,18 @@
 #endif
 #ifndef OC_OUTER
 #define OC_OUTER 0
+#endif
+#ifndef KSTEP
+#define KSTEP 4
+#endif
+#if KSTEP < 1
+#error "KSTEP must be positive"
+#endif
+#ifndef DW_ROWS
+#define DW_ROWS 4
+#endif
+#if DW_ROWS < 1 || DW_ROWS > 4
+#error "DW_ROWS (output rows per depthwise group) must be 1 to 4"
 #endif
 #if VEC == 16
 typedef float16 floatv;
@@ -143,15 +159,21 @@ inline floatv taps_clamped(__global const float *row, int ix, int w_in) {
     return VLOADV(0, t);
 }
 
-/* The depthwise sums (before bias) of output row oy, lanes x0 + t, of the channel whose input plane starts at
- * element plane_at of src. Each lane skips the taps that fall into the padding: the lane masks of the KW tap
- * columns are computed once and the taps accumulate by masked FMAs (selected, never multiplied by a padded zero,
- * so an infinite weight next to padding stays finite; inside the image every lane is set and the masked FMA
- * costs what a plain one does). Taps come from direct vector loads, which may run into the neighbouring rows,
- * when the load stays inside the buffer, else from clamped reads. Padded rows are skipped. */
-__attribute__((always_inline)) inline floatv dw_vector(__global const float *restrict src, __global const float *restrict w,
-                                                       long plane_at, int oy, int x0, int h_in, int w_in, int pad_top,
-                                                       int pad_left, long src_len, const bool inside) {
+/* The depthwise outputs (bias and DW_ACTIVATION applied) of the `rows` output rows oy … oy + rows − 1 (rows ≤ DW_ROWS,
+ * a constant after inlining), lanes x0 + t, of the channel whose input plane starts at element plane_at of src,
+ * stored at out_row + j·w_out + x0 (row j) — or, when `partial` (one row), only lanes xa … xb − 1 of the row.
+ * Each input row the group reads is loaded once (its KW tap vectors) and feeds every output row of the group whose
+ * kernel reaches it, so a group of R rows loads (R − 1)·SH + (KH − 1)·DH + 1 rows instead of R·KH. Each lane skips
+ * the taps that fall into the padding: the lane masks of the KW tap columns are computed once and the taps
+ * accumulate by masked FMAs (selected, never multiplied by a padded zero, so an infinite weight next to padding
+ * stays finite; inside the image every lane is set and the masked FMA costs what a plain one does). Taps come from
+ * direct vector loads, which may run into the neighbouring rows, when the load stays inside the buffer, else from
+ * clamped reads. Padded rows are skipped. */
+__attribute__((always_inline)) inline void dw_rows(const int rows, __local float *out_row, int w_out,
+                                                   __global const float *restrict src, const float *wt, float bias,
+                                                   long plane_at, int oy, int x0, int h_in, int w_in, int pad_top,
+                                                   int pad_left, long src_len, const bool inside, const bool partial,
+                                                   int xa, int xb) {
     const int iy0 = oy * SH - pad_top;
     const int ix0 = x0 * SW - pad_left;
     intv ok[KW];
@@ -160,25 +182,42 @@ __attribute__((always_inline)) inline floatv dw_vector(__global const float *res
         const intv x = (intv)(ix0 + kx * DW) + LANE_IOTA * SW;
         ok[kx] = (x >= (intv)(0)) & (x < (intv)(w_in));
     }
-    floatv acc[KH]; /* one partial sum per kernel row: shorter dependency chains */
+    floatv acc[DW_ROWS];
 #pragma unroll
-    for (int ky = 0; ky < KH; ky++) {
-        acc[ky] = (floatv)(0.0f);
-        const int iy = iy0 + ky * DH;
+    for (int j = 0; j < DW_ROWS; j++) acc[j] = (floatv)(0.0f);
+    /* input row r of the group feeds output row j through kernel row ky where j·SH + ky·DH == r */
+#pragma unroll
+    for (int r = 0; r < (DW_ROWS - 1) * SH + (KH - 1) * DH + 1; r++) {
+        if (r > (rows - 1) * SH + (KH - 1) * DH) break;
+        const int iy = iy0 + r;
         if (iy < 0 || iy >= h_in) continue; /* a padded row: skipped */
         const long row_at = plane_at + (long)iy * w_in;
         __global const float *row = src + row_at;
         const bool direct = SW <= 2 && (inside || (row_at + ix0 >= 0 && row_at + ix0 + ROW_SPAN <= src_len));
 #pragma unroll
         for (int kx = 0; kx < KW; kx++) {
-            const int ix = ix0 + kx * DW;
-            const floatv t = direct ? taps_inside(row + ix) : taps_clamped(row, ix, w_in);
-            acc[ky] = select(acc[ky], fma(t, (floatv)(w[ky * KW + kx]), acc[ky]), ok[kx]);
+            const floatv t = direct ? taps_inside(row + ix0 + kx * DW) : taps_clamped(row, ix0 + kx * DW, w_in);
+#pragma unroll
+            for (int j = 0; j < DW_ROWS; j++) {
+                if (j >= rows) break;
+#pragma unroll
+                for (int ky = 0; ky < KH; ky++)
+                    if (j * SH + ky * DH == r) acc[j] = select(acc[j], fma(t, (floatv)(wt[ky * KW + kx]), acc[j]), ok[kx]);
+            }
         }
     }
 #pragma unroll
-    for (int ky = 1; ky < KH; ky++) acc[0] += acc[ky];
-    return acc[0];
+    for (int j = 0; j < DW_ROWS; j++) {
+        if (j >= rows) break;
+        const floatv v = dsblock_activate(acc[j] + (floatv)(bias), DW_ACTIVATION);
+        if (partial) {
+            float lanes[VEC];
+            VSTOREV(v, 0, lanes);
+            for (int x = xa; x < xb; x++) out_row[x] = lanes[x - x0];
+        } else {
+            STORE_L(out_row + j * w_out + x0, v);
+        }
+    }
 }
 
 /* Prefetching (PREFETCH=1) is for CPU devices, where every address space is one flat memory: the global
@@ -223,27 +262,46 @@ __attribute__((always_inline)) inline void dw_planes(__local float *restrict til
             for (int l = 0; l < span_lines; l++) PREFETCH_AT(ahead + l * 16);
         }
         const long plane_at = ((long)n * c_in + c / DEPTH_MULT) * h_in * w_in;
-        __global const float *w = dw_wei + c * (KH * KW);
+        float wt[KH * KW];
+#pragma unroll
+        for (int t = 0; t < KH * KW; t++) wt[t] = dw_wei[c * (KH * KW) + t];
         const float bias = dw_bia[c];
         __local float *plane = tile + c * STRIP - p0; /* plane[oy·w_out + x] is this strip's pixel (oy, x) */
+        if (x_first == 0 && x_end == w_out && w_out >= VEC) {
+            /* whole rows: groups of DW_ROWS rows (the last one shorter), vector by vector along the row */
+            for (int oy = oy_first; oy <= oy_last; oy += DW_ROWS) {
+                const int left = min(DW_ROWS, oy_last - oy + 1);
+                __local float *out_row = plane + oy * w_out;
+                for (int xs = 0; xs < w_out; xs += VEC) {
+                    const int x0 = min(xs, w_out - VEC);
+#define DW_GROUP(r) dw_rows(r, out_row, w_out, src, wt, bias, plane_at, oy, x0, h_in, w_in, pad_top, pad_left, src_len, inside, false, 0, 0)
+                    if (left == DW_ROWS) DW_GROUP(DW_ROWS);
+#if DW_ROWS > 3
+                    else if (left == 3) DW_GROUP(3);
+#endif
+#if DW_ROWS > 2
+                    else if (left == 2) DW_GROUP(2);
+#endif
+                    else DW_GROUP(1);
+#undef DW_GROUP
+                }
+            }
+            continue;
+        }
+        /* a strip starting or ending mid-row: row piece by row piece */
         for (int oy = oy_first; oy <= oy_last; oy++) {
             const int xa = oy == oy_first ? x_first : 0;
             const int xb = oy == oy_last ? x_end : w_out;
             __local float *out_row = plane + oy * w_out;
             if (xb - xa >= VEC) {
-                for (int xs = xa; xs < xb; xs += VEC) {
-                    const int x0 = min(xs, xb - VEC);
-                    const floatv v = dw_vector(src, w, plane_at, oy, x0, h_in, w_in, pad_top, pad_left, src_len, inside);
-                    STORE_L(out_row + x0, dsblock_activate(v + (floatv)(bias), DW_ACTIVATION));
-                }
+                for (int xs = xa; xs < xb; xs += VEC)
+                    dw_rows(1, out_row, w_out, src, wt, bias, plane_at, oy, min(xs, xb - VEC), h_in, w_in, pad_top,
+                            pad_left, src_len, inside, false, 0, 0);
             } else {
                 /* a piece shorter than a vector: one vector inside the row (or from x = 0 when the row is
                  * narrower than a vector), of which only the piece's lanes are stored */
-                const int x0 = max(0, xb - VEC);
-                const floatv v = dw_vector(src, w, plane_at, oy, x0, h_in, w_in, pad_top, pad_left, src_len, inside);
-                float lanes[VEC];
-                VSTOREV(dsblock_activate(v + (floatv)(bias), DW_ACTIVATION), 0, lanes);
-                for (int x = xa; x < xb; x++) out_row[x] = lanes[x - x0];
+                dw_rows(1, out_row, w_out, src, wt, bias, plane_at, oy, max(0, xb - VEC), h_in, w_in, pad_top,
+                        pad_left, src_len, inside, true, xa, xb);
             }
         }
     }
@@ -271,6 +329,25 @@ void dw_strip(__local float *restrict tile, __global const float *restrict src, 
                   prefetch_ahead, false);
 }
 
+/* `ks` (≤ KSTEP, a constant after inlining) channels of a register tile's K loop: their `pv` tile vectors at[0 … pv − 1]
+ * loaded first, then OC_TILE·ks·pv FMAs, each weight broadcast from wk (OC_TILE consecutive per channel). */
+__attribute__((always_inline)) inline void gemm_k(const int ks, const int pv, floatv acc[OC_TILE][PIX_VECS],
+                                                  __global const float *restrict wk, __local const float *restrict xk,
+                                                  const int *at) {
+    floatv x[KSTEP][PIX_VECS];
+#pragma unroll
+    for (int k = 0; k < KSTEP; k++)
+#pragma unroll
+        for (int j = 0; j < PIX_VECS; j++) if (k < ks && j < pv) x[k][j] = LOAD_L(xk + k * STRIP + at[j]);
+#pragma unroll
+    for (int i = 0; i < OC_TILE; i++)
+#pragma unroll
+        for (int k = 0; k < KSTEP; k++)
+#pragma unroll
+            for (int j = 0; j < PIX_VECS; j++)
+                if (k < ks && j < pv) acc[i][j] = fma((floatv)(wk[k * OC_TILE + i]), x[k][j], acc[i][j]);
+}
+
 /* One register tile of the pointwise GEMM: output channels o0 … o0 + OC_TILE − 1 (those below oc_end stored) ×
  * the `pv` vectors at tile positions at[0 … pv − 1] of the strip starting at pixel p0 (pv ≤ PIX_VECS, a constant
  * after inlining: the loops run to PIX_VECS, so they unroll into registers, and the `j < pv` tests fold away);
@@ -286,17 +363,9 @@ __attribute__((always_inline)) inline void gemm_tile(const int pv, __local const
         for (int j = 0; j < PIX_VECS; j++) if (j < pv) acc[i][j] = (floatv)(0.0f);
     __global const float *wk = pw_wei + o0 * MID; /* this register tile's weights: [MID][OC_TILE] */
     __local const float *xk = tile;
-    for (int c = 0; c < MID; c++, wk += OC_TILE, xk += STRIP) {
-        floatv x[PIX_VECS];
-#pragma unroll
-        for (int j = 0; j < PIX_VECS; j++) if (j < pv) x[j] = LOAD_L(xk + at[j]);
-#pragma unroll
-        for (int i = 0; i < OC_TILE; i++) {
-            const floatv wv = (floatv)(wk[i]);
-#pragma unroll
-            for (int j = 0; j < PIX_VECS; j++) if (j < pv) acc[i][j] = fma(wv, x[j], acc[i][j]);
-        }
-    }
+    int c = 0;
+    for (; c < MID - MID % KSTEP; c += KSTEP, wk += KSTEP * OC_TILE, xk += KSTEP * STRIP) gemm_k(KSTEP, pv, acc, wk, xk, at);
+    for (; c < MID; c++, wk += OC_TILE, xk += STRIP) gemm_k(1, pv, acc, wk, xk, at); /* the MID % KSTEP channels left */
 #pragma unroll
     for (int i = 0; i < OC_TILE; i++) {
         const int o = o0 + i;

@@ -2,6 +2,8 @@
 # Fused vs unfused depthwise-separable block time on the MobileNet-V1 blocks (org.convcl.cli.BlockBench).
 # Usage: scripts/bench_blocks.sh [opencl|cpu] [batches, default 1,8] [runs, default 9]
 set -euo pipefail
+# PoCL: one worker thread pinned per core, as scripts/bench.sh and scripts/convcl run (POCL_AFFINITY=0 to compare).
+export POCL_AFFINITY="${POCL_AFFINITY:-1}"
 cd "$(dirname "$0")/.."
 mvn -q -B -o compile
 cp_file=$(mktemp)

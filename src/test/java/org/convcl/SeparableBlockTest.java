@@ -123,7 +123,15 @@ class SeparableBlockTest {
                 // γ 2 (6 intermediate channels), 37 wide (odd): strips of 6 rows (222 pixels, last vector shifted back).
                 makeCase("γ 2, odd width", SeparableBlock.builder(3, 7).depthMultiplier(2).padding(1).build(), 2, 50, 37, 34),
                 // a 16 MiB output (64 x 256 x 256 floats): written with non-temporal stores on CPU devices.
-                makeCase("streamed output", SeparableBlock.mobilenet(4, 64, 1), 1, 256, 256, 35));
+                makeCase("streamed output", SeparableBlock.mobilenet(4, 64, 1), 1, 256, 256, 35),
+                // The depthwise step's row groups (BlockPlanner.DW_ROWS output rows loading each input row once) with
+                // vertical stride 2 and dilation 2, where input rows feed several kernel rows of different output
+                // rows (one program for both): 5x3 kernel, 43 x 40 -> 20 x 40 at batch 2 (strips of 5 rows: a group
+                // of 4, then 1) and 51 x 40 -> 24 x 40 at batch 1 (strips of 3 rows: a group of 3).
+                makeCase("row groups, vertical stride 2, dilation 2", SeparableBlock.builder(3, 5).kernel(5, 3).stride(2, 1)
+                        .dilation(2, 1).padding(2, 1, 2, 1).build(), 2, 43, 40, 36),
+                makeCase("row groups, vertical stride 2, dilation 2, 3-row strips", SeparableBlock.builder(3, 5).kernel(5, 3)
+                        .stride(2, 1).dilation(2, 1).padding(2, 1, 2, 1).build(), 1, 51, 40, 37));
         return PerBackend.tests(cases, c -> "FUSED " + c.name, (backend, c) -> {
             try (PreparedBlock b = backend.prepareBlock(c.block, c.dw, c.pw, BlockMode.FUSED)) {
                 TensorAssert.assertClose(reference(c), b.forward(c.input), reduction(c.block), c.name + ": " + b.plan());

@@ -114,9 +114,10 @@ class BlockPlannerTest {
     void fusedDefinesCarryTheTiling() {
         var defines = BlockPlanner.fusedDefines(SeparableBlock.builder(80, 80).depthMultiplier(2).stride(2).padding(1).build(),
                 new BlockPlanner.Tiling(128, 16, 8, 2, 1, true, false));
-        assertEquals(List.of(160, 2, 2, 128, 16, 8, 2, 1, 1, 1, 0), List.of(defines.get("MID"), defines.get("DEPTH_MULT"),
-                defines.get("SW"), defines.get("STRIP"), defines.get("VEC"), defines.get("OC_TILE"), defines.get("PIX_VECS"),
-                defines.get("LOCAL_X"), defines.get("PREFETCH"), defines.get("NT_STORE"), defines.get("OC_OUTER")));
+        assertEquals(List.of(160, 2, 2, 128, 16, 8, 2, 1, 1, 1, 0, BlockPlanner.DW_ROWS, BlockPlanner.KSTEP), List.of(defines.get("MID"),
+                defines.get("DEPTH_MULT"), defines.get("SW"), defines.get("STRIP"), defines.get("VEC"), defines.get("OC_TILE"),
+                defines.get("PIX_VECS"), defines.get("LOCAL_X"), defines.get("PREFETCH"), defines.get("NT_STORE"),
+                defines.get("OC_OUTER"), defines.get("DW_ROWS"), defines.get("KSTEP")));
         assertThrows(IllegalArgumentException.class, () -> BlockPlanner.fusedDefines(SeparableBlock.mobilenet(2, 2, 1), null));
     }
 }
