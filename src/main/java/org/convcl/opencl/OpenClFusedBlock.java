@@ -2,9 +2,7 @@ package org.convcl.opencl;
 
 import java.util.SortedMap;
 import org.convcl.BlockMode;
-import org.convcl.Backend;
 import org.convcl.ConvSpec;
-import org.convcl.DeviceTensor;
 import org.convcl.Epilogue;
 import org.convcl.PreparedBlock;
 import org.convcl.SeparableBlock;
@@ -19,20 +17,20 @@ import org.convcl.plan.BlockPlanner;
  * tiling is {@link BlockPlanner#tiling}, the same for every input shape, except the channel groups
  * ({@link BlockPlanner.Tiling#channelGroups}), which follow the batch.
  *
+ * <p>Its spec is the block's {@link SeparableBlock#standardEquivalent()}; messages name the block.
+ *
  * <p>Thread safety: setting the arguments and enqueueing happen under this object's lock.
  */
-final class OpenClFusedBlock implements PreparedBlock {
+final class OpenClFusedBlock extends OpenClPrepared implements PreparedBlock {
     static final String KERNEL_FILE = "conv2d_dsblock.cl";
     static final String ENTRY_POINT = "conv2d_dsblock";
 
-    private final OpenClBackend backend;
     private final SeparableBlock block;
     private final String reason;
     private final ClBuffer dwWeights, dwBias, pwWeights, pwBias;
     private final SortedMap<String, Integer> epilogueDefines;
     private final BlockPlanner.Tiling tiling;
-    private ClKernel kernel; // guarded by this; null once closed
-    private boolean closed;
+    private final ClKernel kernel;
 
     OpenClFusedBlock(OpenClBackend backend, SeparableBlock block, float[] depthwiseWeights, float[] pointwiseWeights,
                      String reason) {
@@ -42,7 +40,7 @@ final class OpenClFusedBlock implements PreparedBlock {
     /** With an explicit {@code tiling} (for measuring alternatives). */
     OpenClFusedBlock(OpenClBackend backend, SeparableBlock block, float[] depthwiseWeights, float[] pointwiseWeights,
                      String reason, BlockPlanner.Tiling tiling) {
-        this.backend = backend;
+        super(backend, block.standardEquivalent());
         this.block = block;
         this.reason = reason;
         Epilogue.Folded dw = block.depthwiseEpilogue().fold(block.depthwise(), depthwiseWeights);
@@ -54,6 +52,7 @@ final class OpenClFusedBlock implements PreparedBlock {
         epilogueDefines = OpenClConv.epilogueDefines(pw);
         epilogueDefines.put("DW_ACTIVATION", OpenClConv.activationCode(dw.activation()));
         ClBuffer a = null, b = null, c = null, d = null;
+        ClKernel k;
         try {
             a = backend.createBuffer(dw.weights(), "depthwise weights of " + block);
             b = backend.createBuffer(dw.bias() != null ? dw.bias() : new float[block.midChannels()], "depthwise bias of " + block);
@@ -61,12 +60,13 @@ final class OpenClFusedBlock implements PreparedBlock {
                     "pointwise weights of " + block);
             d = pw.bias() == null ? null : backend.createBuffer(pw.bias(), "pointwise bias of " + block);
             var defines = KernelLibrary.merge(BlockPlanner.fusedDefines(block, tiling), epilogueDefines);
-            kernel = new ClKernel(backend.library().program(KERNEL_FILE, defines), ENTRY_POINT, backend.deviceId(),
+            k = new ClKernel(backend.library().program(KERNEL_FILE, defines), ENTRY_POINT, backend.deviceId(),
                     backend.kernelCounter());
         } catch (RuntimeException | Error e) {
-            for (ClBuffer x : new ClBuffer[] {a, b, c, d}) if (x != null) backend.release(x);
+            release(a, b, c, d);
             throw e;
         }
+        kernel = k;
         dwWeights = a;
         dwBias = b;
         pwWeights = c;
@@ -81,9 +81,6 @@ final class OpenClFusedBlock implements PreparedBlock {
     public BlockMode mode() { return BlockMode.FUSED; }
 
     @Override
-    public ConvSpec spec() { return block.standardEquivalent(); }
-
-    @Override
     public String plan() {
         return "fused (" + reason + "): " + ENTRY_POINT + ", a strip of " + tiling.strip() + " pixels x all output "
                 + "channels per work-item (split into groups when a batch has few strips), depthwise tile of all "
@@ -95,30 +92,19 @@ final class OpenClFusedBlock implements PreparedBlock {
     public Shape outputShape(Shape input) { return block.outputShape(input); }
 
     @Override
-    public void forward(DeviceTensor input, DeviceTensor output) {
-        run(input, output, false);
-    }
+    Object subject() { return block; }
 
     @Override
-    public long forwardTimed(DeviceTensor input, DeviceTensor output) {
-        return run(input, output, true);
-    }
-
-    @Override
-    public Backend backend() { return backend; }
-
-    private long run(DeviceTensor input, DeviceTensor output, boolean profile) {
-        OpenClBackend.Io io = backend.io(input, output, block::outputShape, block);
-        ClTensor src = io.src(), dst = io.dst();
+    long run(ClTensor src, ClTensor dst, boolean profile) {
         Shape in = src.shape();
         Shape expected = dst.shape();
         ConvSpec dw = block.depthwise();
         long[] local = tiling.local();
         BlockPlanner.Grid grid = tiling.grid(expected, backend.facts().computeUnits());
         synchronized (this) {
-            if (closed) throw new IllegalStateException("prepared fused " + block + " is closed");
+            checkOpen();
             KernelArgs.on(kernel.handle()).buffer(src.mem()).buffer(dwWeights.mem()).buffer(dwBias.mem())
-                    .buffer(pwWeights.mem()).buffer(pwBias == null ? backend.noBias().mem() : pwBias.mem())
+                    .buffer(pwWeights.mem()).buffer(biasOrPlaceholder(pwBias))
                     .buffer(dst.mem())
                     .int32(in.n(), in.c(), in.h(), in.w(), expected.c(), expected.h(), expected.w(), dw.padTop(),
                             dw.padLeft(), grid.channelsPerItem(), grid.stripLength(), grid.stripsPerItem(), grid.streamOutput() ? 1 : 0);
@@ -140,15 +126,10 @@ final class OpenClFusedBlock implements PreparedBlock {
         return packed;
     }
 
-    /** Releases the kernel and the weights (idempotent). */
     @Override
-    public synchronized void close() {
-        if (closed) return;
-        closed = true;
+    void releaseResources() {
         kernel.close();
-        kernel = null;
-        for (ClBuffer b : new ClBuffer[] {dwWeights, dwBias, pwWeights, pwBias}) if (b != null) backend.release(b);
-        backend.untrack(this);
+        release(dwWeights, dwBias, pwWeights, pwBias);
     }
 
     @Override

@@ -11,8 +11,8 @@ import org.jocl.cl_mem;
  * {@code forwardTimed} as one checked {@link #run}, the closed state and an idempotent {@link #close()} that releases the
  * subclass's kernels and buffers ({@link #releaseResources()}) and stops the backend tracking it.
  *
- * <p>A prepared block adopts it by passing {@link org.convcl.SeparableBlock#standardEquivalent()} as the spec and
- * overriding {@link #subject()} to return the block and {@link #outputShape} to use the block's.
+ * <p>The fused block ({@link OpenClFusedBlock}) passes {@link org.convcl.SeparableBlock#standardEquivalent()} as the
+ * spec and overrides {@link #subject()} to return the block and {@link #outputShape} to use the block's.
  *
  * <p>Thread safety: the closed state is guarded by this object's lock; subclasses set kernel arguments and enqueue
  * under the same lock, calling {@link #checkOpen()} first.
