@@ -11,6 +11,10 @@ calls that also copy the input in and the output out of torch (ms_*). With --app
 `convcl bench --rounds N --compare-command` (scripts/bench.sh runs it so). Threads = available cores (torch and OpenBLAS); glibc is told to keep
 memory (MALLOC_* variables, see BASELINES.md), so PyTorch does not re-fault its buffers on every call.
 
+For the mobilenet-v1 suite it also writes one "stack" line (kind "network"): the wall time of one pass over all
+its selected layers as an eager loop of F.conv2d calls, the network time `convcl bench` puts next to its own
+back-to-back stack.
+
 Run with Debian's python: /usr/bin/python3 scripts/compare_pytorch.py --quick --out torch.jsonl
 """
 import argparse
@@ -27,6 +31,8 @@ ALLOCATOR_ENV = {
     "MALLOC_TOP_PAD_": "536870912",
 }
 MIN_WARMUP_NANOS = 100_000_000
+# The suite convcl bench also times back to back as a network (Report.STACK_SUITE).
+STACK_SUITE = "mobilenet-v1"
 MAX_WARMUP_CALLS = 1000
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -107,7 +113,8 @@ def summarise(nanos):
     return statistics.median(ms), min(ms), max(ms)
 
 
-def measure(torch, F, case, batch, runs, warmup, device):
+def layer(torch, F, case, batch):
+    """A case's convolution as a function of its input, and its random input (numpy), seeded by the case name."""
     n = case.get("n", batch)
     sh, sw = axes(case, "stride", 2, 1)
     pt, pl, pb, pr = axes(case, "pad", 4, 0)
@@ -124,6 +131,18 @@ def measure(torch, F, case, batch, runs, warmup, device):
             return F.conv2d(x, weight, None, (sh, sw), (pt, pl), (dh, dw), groups)
         return F.conv2d(F.pad(x, (pl, pr, pt, pb)), weight, None, (sh, sw), 0, (dh, dw), groups)
 
+    return conv, x_host
+
+
+def measure(torch, F, case, batch, runs, warmup, device):
+    n = case.get("n", batch)
+    sh, sw = axes(case, "stride", 2, 1)
+    pt, pl, pb, pr = axes(case, "pad", 4, 0)
+    dh, dw = axes(case, "dil", 2, 1)
+    groups = case.get("groups", 1)
+    cin, cout, h, w, kh, kw = (case[k] for k in ("cin", "cout", "h", "w", "kh", "kw"))
+    symmetric = pt == pb and pl == pr
+    conv, x_host = layer(torch, F, case, batch)
     x = torch.from_numpy(x_host)
     with torch.no_grad():
         warm_up(warmup, lambda: conv(x))
@@ -160,6 +179,30 @@ def measure(torch, F, case, batch, runs, warmup, device):
     }
 
 
+def measure_stack(torch, F, suite, cases, batch, runs, warmup, device):
+    """The suite's layers as an eager network: one pass = every F.conv2d call in order, each on its own
+    preallocated input (the layers do not feed each other, as in convcl bench's back-to-back stack), timed per pass
+    with the same warm-up rule; a stack line (kind "network") for `convcl bench --compare`."""
+    layers = [layer(torch, F, case, batch) for case in cases]
+    inputs = [(conv, torch.from_numpy(x_host)) for conv, x_host in layers]
+
+    def one_pass():
+        for conv, x in inputs:
+            conv(x)
+
+    with torch.no_grad():
+        warm_up(warmup, one_pass)
+        passes = []
+        for _ in range(runs):
+            t = time.perf_counter_ns()
+            one_pass()
+            passes.append(time.perf_counter_ns() - t)
+    med, lo, hi = summarise(passes)
+    return {"suite": suite, "case": "stack", "kind": "network", "backend": "pytorch-cpu", "device": device,
+            "n": batch, "layers": len(cases), "runs": runs, "warmup": warmup,
+            "ms_median": med, "ms_min": lo, "ms_max": hi}
+
+
 def main():
     parser, args = parse_args()
     try:
@@ -181,6 +224,16 @@ def main():
                   file=sys.stderr, flush=True)
             row = measure(torch, F, case, args.batch, args.runs, args.warmup, device)
             row["suite"] = suite
+            out.write(json.dumps(row) + "\n")
+            out.flush()
+        for s in suites:
+            if s["suite"] != STACK_SUITE:
+                continue
+            stack_cases = [c for c in s["cases"] if c.get("quick", False) or not args.quick]
+            if not stack_cases:
+                continue
+            print("\r[pytorch] %-55s" % (STACK_SUITE + " back to back"), end="", file=sys.stderr, flush=True)
+            row = measure_stack(torch, F, STACK_SUITE, stack_cases, args.batch, args.runs, args.warmup, device)
             out.write(json.dumps(row) + "\n")
             out.flush()
         print(file=sys.stderr)

@@ -28,6 +28,7 @@ import org.convcl.cli.bench.FirstCall;
 import org.convcl.cli.bench.ProgressBar;
 import org.convcl.cli.bench.Report;
 import org.convcl.cli.bench.ReportWriter;
+import org.convcl.cli.bench.StackResult;
 import org.convcl.cli.bench.Suite;
 import org.convcl.cli.bench.SuiteLoader;
 import picocli.CommandLine.Command;
@@ -127,7 +128,7 @@ public final class BenchCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         if (plan.clblastNote != null) stderr.println("convcl bench: " + plan.clblastNote);
         BenchRunner.Outcome outcome;
-        List<BenchResult> compared;
+        Compared compared;
         try {
             outcome = runRounds(plan, stderr);
             compared = compareCommand == null ? plan.compared : readCompare(compare, plan.suites, plan.options);
@@ -137,12 +138,14 @@ public final class BenchCommand implements Callable<Integer> {
             return BAD_OPTIONS;
         }
         List<BenchResult> rows = new ArrayList<>(BenchResult.mergeRounds(outcome.results()));
-        rows.addAll(BenchResult.mergeRounds(compared));
+        rows.addAll(BenchResult.mergeRounds(compared.rows()));
+        List<StackResult> stacks = new ArrayList<>(StackResult.mergeRounds(outcome.stacks()));
+        stacks.addAll(StackResult.mergeRounds(compared.stacks()));
         double wall = (System.nanoTime() - t0) / 1e9;
         // originalArgs() holds the whole command line, from the root command (convcl) on.
         String command = spec.root().name() + " " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
         Report report = Report.of(started, command,
-                plan.allDevices(), plan.suites, plan.options, rows, outcome.failures(),
+                plan.allDevices(), plan.suites, plan.options, rows, stacks, outcome.failures(),
                 compare == null ? null : compare.toAbsolutePath().toString(), wall, loadBefore);
         Path dir = reportDir(plan.outParent, started, plan.allDevices());
         ReportWriter.write(report, dir, plan.repoRoot);
@@ -152,7 +155,7 @@ public final class BenchCommand implements Callable<Integer> {
         }
 
         if (format.equals("jsonl")) {
-            stdout.print(ReportWriter.jsonLines(report.results()));
+            stdout.print(ReportWriter.jsonLines(report));
         } else {
             stdout.print(report.resultsTable().plain());
             if (!report.pairs().isEmpty()) {
@@ -196,6 +199,7 @@ public final class BenchCommand implements Callable<Integer> {
      */
     private BenchRunner.Outcome runRounds(Plan plan, PrintWriter stderr) {
         List<BenchResult> results = new ArrayList<>();
+        List<StackResult> stacks = new ArrayList<>();
         Set<BenchRunner.Failure> failures = new LinkedHashSet<>();
         Set<BenchRunner.NotApplicable> notApplicable = new LinkedHashSet<>();
         for (int round = 1; round <= rounds; round++) {
@@ -204,10 +208,11 @@ public final class BenchCommand implements Callable<Integer> {
             BenchRunner.Outcome o = BenchRunner.run(plan.devices, plan.clblastDevices, plan.suites, plan.options,
                     new ProgressBar(stderr));
             results.addAll(o.results());
+            stacks.addAll(o.stacks());
             failures.addAll(o.failures());
             notApplicable.addAll(o.notApplicable());
         }
-        return new BenchRunner.Outcome(results, List.copyOf(failures), List.copyOf(notApplicable));
+        return new BenchRunner.Outcome(results, stacks, List.copyOf(failures), List.copyOf(notApplicable));
     }
 
     /** Runs {@code --compare-command} with the terminal's output; a failure or a non-zero exit stops the benchmark. */
@@ -250,7 +255,7 @@ public final class BenchCommand implements Callable<Integer> {
      * {@code clblastNote} says why CLBlast was left out, when it was asked for and cannot load.
      */
     private record Plan(List<DeviceInfo> devices, List<DeviceInfo> clblastDevices, String clblastNote,
-                        List<Suite> suites, BenchRunner.Options options, List<BenchResult> compared, Path outParent,
+                        List<Suite> suites, BenchRunner.Options options, Compared compared, Path outParent,
                         Path repoRoot) {
         List<DeviceInfo> allDevices() {
             List<DeviceInfo> all = new ArrayList<>(devices);
@@ -317,7 +322,7 @@ public final class BenchCommand implements Callable<Integer> {
         List<DeviceInfo> blastDevices = blastPool.stream().filter(d -> deviceFilters.isEmpty()
                 || matchesAnyFilter(d)).toList();
         // With a compare command the file is written during the rounds and read after them.
-        List<BenchResult> compared = compare == null || compareCommand != null ? List.of()
+        Compared compared = compare == null || compareCommand != null ? new Compared(List.of(), List.of())
                 : readCompare(compare, loaded, options);
         Path outParent = out != null ? out : repoRoot != null ? repoRoot.resolve("bench-results") : Path.of("bench-results");
         return new Plan(devices, blastDevices, clblastNote, loaded, options, compared, outParent, repoRoot);
@@ -349,8 +354,14 @@ public final class BenchCommand implements Callable<Integer> {
                 || d.platformName().toLowerCase(Locale.ROOT).contains(needle);
     }
 
-    /** Comparison rows for the selected cases at this batch; other rows are counted and left out. */
-    private List<BenchResult> readCompare(Path file, List<Suite> loaded, BenchRunner.Options options) {
+    /** What a --compare file holds for this run: per-layer rows and back-to-back stacks. */
+    private record Compared(List<BenchResult> rows, List<StackResult> stacks) {}
+
+    /**
+     * Comparison rows for the selected cases at this batch, and stack lines for a selected suite at this batch over
+     * as many layers as this run selects; other lines are counted and left out.
+     */
+    private Compared readCompare(Path file, List<Suite> loaded, BenchRunner.Options options) {
         List<String> lines;
         try {
             lines = Files.readAllLines(file, StandardCharsets.UTF_8);
@@ -360,14 +371,21 @@ public final class BenchCommand implements Callable<Integer> {
         Set<String> wanted = new HashSet<>();
         for (Suite s : loaded) {
             for (BenchCase c : s.cases(options.quick())) wanted.add(s.name() + "/" + c.name() + "/" + c.input(options.batch()));
+            wanted.add(stackKey(s.name(), options.batch(), s.cases(options.quick()).size()));
         }
         ObjectMapper json = new ObjectMapper();
         List<BenchResult> rows = new ArrayList<>();
+        List<StackResult> stacks = new ArrayList<>();
         int ignored = 0;
         for (int i = 0; i < lines.size(); i++) {
             if (lines.get(i).isBlank()) continue;
             try {
                 JsonNode node = json.readTree(lines.get(i));
+                if (StackResult.isStackLine(node)) {
+                    StackResult st = StackResult.fromJson(node);
+                    if (wanted.contains(stackKey(st.suite(), st.batch(), st.layers()))) stacks.add(st); else ignored++;
+                    continue;
+                }
                 BenchResult r = BenchResult.fromJson(node);
                 if (wanted.contains(r.suite() + "/" + r.caseName() + "/" + r.input())) rows.add(r); else ignored++;
             } catch (IOException | IllegalArgumentException e) {
@@ -378,7 +396,11 @@ public final class BenchCommand implements Callable<Integer> {
             spec.commandLine().getErr().println("convcl bench: " + ignored + " rows of " + file
                     + " are for cases or batch sizes not in this run and are left out");
         }
-        return rows;
+        return new Compared(rows, stacks);
+    }
+
+    private static String stackKey(String suite, int batch, int layers) {
+        return suite + "/" + StackResult.CASE + "/n=" + batch + "/layers=" + layers;
     }
 
     /** {@code <parent>/<yyyyMMdd-HHmmss>-<devices>}, with a numeric suffix when that folder exists. */

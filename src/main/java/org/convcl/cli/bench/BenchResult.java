@@ -142,13 +142,13 @@ public record BenchResult(String suite, String caseName, String kind, String bac
         return v;
     }
 
-    private static int integer(JsonNode o, String name) {
+    static int integer(JsonNode o, String name) {
         JsonNode v = field(o, name);
         if (!v.isIntegralNumber()) throw new IllegalArgumentException("field '" + name + "' must be an integer, got " + v);
         return v.asInt();
     }
 
-    private static double number(JsonNode o, String name) {
+    static double number(JsonNode o, String name) {
         JsonNode v = field(o, name);
         if (!v.isNumber() || !(v.asDouble() > 0)) {
             throw new IllegalArgumentException("field '" + name + "' must be a positive number, got " + v);
@@ -156,7 +156,7 @@ public record BenchResult(String suite, String caseName, String kind, String bac
         return v.asDouble();
     }
 
-    private static String text(JsonNode o, String name) {
+    static String text(JsonNode o, String name) {
         JsonNode v = field(o, name);
         if (!v.isTextual()) throw new IllegalArgumentException("field '" + name + "' must be a string, got " + v);
         return v.asText();

@@ -56,8 +56,9 @@ public final class BenchRunner {
     /** A case a yardstick backend cannot compute (for example CLBlast and a depthwise layer): reported as n/a. */
     public record NotApplicable(String suite, String caseName, String series, String reason) {}
 
-    /** Everything one run produced. */
-    public record Outcome(List<BenchResult> results, List<Failure> failures, List<NotApplicable> notApplicable) {}
+    /** Everything one run produced: per-layer rows, back-to-back stacks, failures and n/a cases. */
+    public record Outcome(List<BenchResult> results, List<StackResult> stacks, List<Failure> failures,
+                          List<NotApplicable> notApplicable) {}
 
     private BenchRunner() {}
 
@@ -79,6 +80,7 @@ public final class BenchRunner {
     public static Outcome run(List<DeviceInfo> devices, List<DeviceInfo> clblastDevices, List<Suite> suites,
                               Options options, Progress progress) {
         List<BenchResult> results = new ArrayList<>();
+        List<StackResult> stacks = new ArrayList<>();
         List<Failure> failures = new ArrayList<>();
         List<NotApplicable> notApplicable = new ArrayList<>();
         int total = count(devices, suites, options.quick()) + count(clblastDevices, suites, options.quick());
@@ -100,6 +102,7 @@ public final class BenchRunner {
             }
             try (Backend backend = opened) {
                 for (Suite suite : suites) {
+                    int failedBefore = failures.size();
                     for (BenchCase c : suite.cases(options.quick())) {
                         progress.step(done, total, suite.name() + "/" + c.name() + " on " + series);
                         try {
@@ -109,6 +112,16 @@ public final class BenchRunner {
                         }
                         done++;
                     }
+                    // The whole network back to back, only when every one of its layers ran on its own.
+                    if (suite.name().equals(Report.STACK_SUITE) && failures.size() == failedBefore
+                            && !suite.cases(options.quick()).isEmpty()) {
+                        progress.step(done, total, suite.name() + " back to back on " + series);
+                        try {
+                            stacks.add(measureStack(backend, suite, options));
+                        } catch (RuntimeException e) {
+                            failures.add(new Failure(suite.name(), StackResult.CASE, series, String.valueOf(e)));
+                        }
+                    }
                 }
             }
         }
@@ -116,7 +129,7 @@ public final class BenchRunner {
             done = runClBlast(device, suites, options, progress, done, total, results, failures, notApplicable);
         }
         progress.step(total, total, "done");
-        return new Outcome(results, failures, notApplicable);
+        return new Outcome(results, stacks, failures, notApplicable);
     }
 
     /** CLBlast's cases on one device, verified against convcl on the same device; returns the new done count. */
@@ -167,10 +180,9 @@ public final class BenchRunner {
     /** Measures one case on an open backend. */
     public static BenchResult measure(Backend backend, BenchCase c, Options options) {
         Shape inShape = c.input(options.batch());
-        SplittableRandom random = new SplittableRandom(c.name().hashCode());
-        Tensor input = Tensor.of(randomValues(random, inShape.count()), inShape);
-        float[] weights = randomValues(random, c.spec().weightCount());
-        try (PreparedConv conv = backend.prepare(c.spec(), weights, Epilogue.none(), inShape);
+        LayerData data = LayerData.of(c, inShape);
+        Tensor input = data.input();
+        try (PreparedConv conv = backend.prepare(c.spec(), data.weights(), Epilogue.none(), inShape);
              DeviceTensor in = backend.upload(input);
              DeviceTensor out = backend.allocate(conv.outputShape(inShape))) {
             warmUp(options.warmup(), () -> conv.forwardTimed(in, out));
@@ -190,6 +202,73 @@ public final class BenchRunner {
                     options.runs(), options.warmup(), Stats.ofNanos(e2eNs), Stats.ofNanos(kernelNs), Stats.ofNanos(callNs),
                     conv.plan());
         }
+    }
+
+    /**
+     * Times {@code suite}'s selected layers as a network: each prepared for its input shape with its own preallocated
+     * input (the same random data as {@link #measure}) and output on the device, then, after the usual warm-up,
+     * {@code runs} passes of {forward every layer in order without waiting; {@link Backend#finish()}} by wall clock.
+     * The layers do not feed each other (each reads its own input), which changes no layer's work.
+     */
+    public static StackResult measureStack(Backend backend, Suite suite, Options options) {
+        List<BenchCase> cases = suite.cases(options.quick());
+        if (cases.isEmpty()) throw new IllegalArgumentException("suite " + suite.name() + " has no selected cases");
+        List<AutoCloseable> opened = new ArrayList<>();
+        try {
+            int n = cases.size();
+            PreparedConv[] convs = new PreparedConv[n];
+            DeviceTensor[] ins = new DeviceTensor[n], outs = new DeviceTensor[n];
+            for (int i = 0; i < n; i++) {
+                BenchCase c = cases.get(i);
+                Shape inShape = c.input(options.batch());
+                LayerData data = LayerData.of(c, inShape);
+                ins[i] = backend.upload(data.input());
+                opened.add(ins[i]);
+                convs[i] = backend.prepare(c.spec(), data.weights(), Epilogue.none(), inShape);
+                opened.add(convs[i]);
+                outs[i] = backend.allocate(convs[i].outputShape(inShape));
+                opened.add(outs[i]);
+            }
+            Runnable pass = () -> {
+                for (int i = 0; i < n; i++) convs[i].forward(ins[i], outs[i]);
+                backend.finish();
+            };
+            warmUp(options.warmup(), pass);
+            long[] passNs = new long[options.runs()];
+            for (int i = 0; i < passNs.length; i++) {
+                long start = System.nanoTime();
+                pass.run();
+                passNs[i] = System.nanoTime() - start;
+            }
+            DeviceInfo d = backend.device();
+            return new StackResult(suite.name(), backendName(d), d.name(), options.batch(), n, options.runs(),
+                    options.warmup(), Stats.ofNanos(passNs));
+        } finally {
+            closeAll(opened);
+        }
+    }
+
+    /** A case's random input and weights, seeded by its name: the same numbers in every measurement of it. */
+    private record LayerData(Tensor input, float[] weights) {
+        static LayerData of(BenchCase c, Shape inShape) {
+            SplittableRandom random = new SplittableRandom(c.name().hashCode());
+            Tensor input = Tensor.of(randomValues(random, inShape.count()), inShape);
+            return new LayerData(input, randomValues(random, c.spec().weightCount()));
+        }
+    }
+
+    /** Closes in reverse order; the first failure is thrown after every resource had its turn. */
+    private static void closeAll(List<AutoCloseable> resources) {
+        RuntimeException failure = null;
+        for (int i = resources.size() - 1; i >= 0; i--) {
+            try {
+                resources.get(i).close();
+            } catch (Exception e) {
+                if (failure == null) failure = e instanceof RuntimeException re ? re : new IllegalStateException(e);
+                else failure.addSuppressed(e);
+            }
+        }
+        if (failure != null) throw failure;
     }
 
     /** At least {@code count} calls, and while under {@link #MIN_WARMUP_NANOS} (when count > 0) more of them. */

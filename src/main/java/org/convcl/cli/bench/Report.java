@@ -10,34 +10,48 @@ import org.convcl.DeviceInfo;
 
 /**
  * Everything a benchmark run produced, ready for the writers: measured rows plus imported comparison rows,
- * the failures, the pair results and how the run was made. {@code loadAverageBefore} is the system's one-minute
+ * the back-to-back stacks (measured and imported; never among {@code results}), the failures, the pair results and how the run was made. {@code loadAverageBefore} is the system's one-minute
  * load average when the run started (negative where unknown): other work on the machine shows up as noise.
  */
 public record Report(ZonedDateTime started, String command, List<DeviceInfo> devices, List<Suite> suites,
-                     BenchRunner.Options options, List<BenchResult> results, List<BenchRunner.Failure> failures,
-                     List<PairResult> pairs, String compareSource, double wallSeconds, double loadAverageBefore) {
+                     BenchRunner.Options options, List<BenchResult> results, List<StackResult> stacks,
+                     List<BenchRunner.Failure> failures, List<PairResult> pairs, String compareSource, double wallSeconds,
+                     double loadAverageBefore) {
 
     public Report {
         results = List.copyOf(results);
+        stacks = List.copyOf(stacks);
         failures = List.copyOf(failures);
         pairs = List.copyOf(pairs);
     }
 
-    /** Builds a report, computing the pair results from the rows. */
+    /** Builds a report without back-to-back stacks, computing the pair results from the rows. */
     public static Report of(ZonedDateTime started, String command, List<DeviceInfo> devices, List<Suite> suites,
                             BenchRunner.Options options, List<BenchResult> results, List<BenchRunner.Failure> failures,
                             String compareSource, double wallSeconds, double loadAverageBefore) {
-        return new Report(started, command, devices, suites, options, results, failures,
+        return of(started, command, devices, suites, options, results, List.of(), failures, compareSource, wallSeconds,
+                loadAverageBefore);
+    }
+
+    /** Builds a report, computing the pair results from the rows. */
+    public static Report of(ZonedDateTime started, String command, List<DeviceInfo> devices, List<Suite> suites,
+                            BenchRunner.Options options, List<BenchResult> results, List<StackResult> stacks,
+                            List<BenchRunner.Failure> failures, String compareSource, double wallSeconds,
+                            double loadAverageBefore) {
+        return new Report(started, command, devices, suites, options, results, stacks, failures,
                 PairResult.of(suites, results, options.quick(), options.batch()), compareSource, wallSeconds,
                 loadAverageBefore);
     }
 
-    /** Series labels ({@code backend:device}) in the order they first appear. */
+    /** Series labels ({@code backend:device}) of the per-layer rows, in the order they first appear. */
     public List<String> series() {
         Set<String> s = new LinkedHashSet<>();
         results.forEach(r -> s.add(r.series()));
         return new ArrayList<>(s);
     }
+
+    /** The backend prefix of PyTorch's series, the yardstick of the back-to-back ratio. */
+    static final String PYTORCH_PREFIX = "pytorch";
 
     /** The per-case table: one row per case and series. */
     public TextTable resultsTable() {
@@ -69,25 +83,38 @@ public record Report(ZonedDateTime started, String command, List<DeviceInfo> dev
     static final String STACK_SUITE = "mobilenet-v1";
 
     /**
-     * Per series, the sum of kernel, call and end-to-end medians over the {@value #STACK_SUITE} layers it ran: the
-     * time of the whole MobileNet-V1 convolution stack layer by layer (each layer's end-to-end time includes its
-     * own transfers, which a chained run on device tensors would not pay). Empty when that suite did not run.
+     * Per series, the sum of kernel, call and end-to-end medians over the {@value #STACK_SUITE} layers it ran (the
+     * whole MobileNet-V1 convolution stack layer by layer, each layer timed with its own wait; each end-to-end time
+     * includes its own transfers), next to the median time of the stack run back to back on device tensors with one
+     * wait ({@link StackResult}) and that time over PyTorch's back-to-back loop. Empty when that suite did not run.
      */
     public String stackTotals() {
         int layers = suites.stream().filter(s -> s.name().equals(STACK_SUITE))
                 .mapToInt(s -> s.cases(options.quick()).size()).sum();
         if (layers == 0) return "";
-        TextTable t = new TextTable("backend:device", ">layers", ">Σ kernel ms", ">Σ call ms", ">Σ e2e ms");
-        for (String series : series()) {
+        List<StackResult> stackRows = stacks.stream().filter(r -> r.suite().equals(STACK_SUITE)).toList();
+        StackResult pytorch = stackRows.stream().filter(r -> r.backend().startsWith(PYTORCH_PREFIX)).findFirst()
+                .orElse(null);
+        Set<String> all = new LinkedHashSet<>(series());
+        stackRows.forEach(r -> all.add(r.series()));
+        TextTable t = new TextTable("backend:device", ">layers", ">Σ kernel ms", ">Σ call ms", ">Σ e2e ms",
+                ">back-to-back ms", ">min", ">max", ">vs PyTorch");
+        for (String series : all) {
             List<BenchResult> rows = results.stream()
                     .filter(r -> r.series().equals(series) && r.suite().equals(STACK_SUITE)).toList();
-            if (rows.isEmpty()) continue;
-            t.row(series, rows.size() + " of " + layers, ms(rows.stream().mapToDouble(r -> r.kernel().medianMs()).sum()),
-                    ms(rows.stream().mapToDouble(r -> r.call().medianMs()).sum()),
-                    ms(rows.stream().mapToDouble(r -> r.endToEnd().medianMs()).sum()));
+            StackResult stack = stackRows.stream().filter(r -> r.series().equals(series)).findFirst().orElse(null);
+            if (rows.isEmpty() && stack == null) continue;
+            t.row(series, (rows.isEmpty() ? stack.layers() : rows.size()) + " of " + layers,
+                    rows.isEmpty() ? "-" : ms(rows.stream().mapToDouble(r -> r.kernel().medianMs()).sum()),
+                    rows.isEmpty() ? "-" : ms(rows.stream().mapToDouble(r -> r.call().medianMs()).sum()),
+                    rows.isEmpty() ? "-" : ms(rows.stream().mapToDouble(r -> r.endToEnd().medianMs()).sum()),
+                    stack == null ? "-" : ms(stack.time().medianMs()), stack == null ? "-" : ms(stack.time().minMs()),
+                    stack == null ? "-" : ms(stack.time().maxMs()),
+                    stack == null || pytorch == null || stack == pytorch ? "-"
+                            : ratio(stack.time().medianMs() / pytorch.time().medianMs()));
         }
         return "MobileNet-V1 convolution stack at batch " + options.batch() + (options.quick() ? " (quick subset)" : "")
-                + ": sums of per-layer medians\n" + t.plain();
+                + ": sums of per-layer medians; back to back = all layers enqueued, one wait (median)\n" + t.plain();
     }
 
     /** convcl's OpenCL rows next to CLBlast's on the same devices (empty when the run had no CLBlast rows). */

@@ -28,10 +28,22 @@ public final class ReportWriter {
 
     /** The JSON lines of every row, one object per case and series. */
     public static String jsonLines(List<BenchResult> results) {
+        return lines(results.stream().map(BenchResult::toMap).toList());
+    }
+
+    /** The JSON lines of a report: its per-layer rows, then its back-to-back stacks (kind {@code network}). */
+    public static String jsonLines(Report report) {
+        List<Map<String, Object>> records = new ArrayList<>();
+        report.results().forEach(r -> records.add(r.toMap()));
+        report.stacks().forEach(r -> records.add(r.toMap()));
+        return lines(records);
+    }
+
+    private static String lines(List<Map<String, Object>> records) {
         StringBuilder sb = new StringBuilder();
-        for (BenchResult r : results) {
+        for (Map<String, Object> m : records) {
             try {
-                sb.append(JSON.writeValueAsString(r.toMap())).append('\n');
+                sb.append(JSON.writeValueAsString(m)).append('\n');
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
@@ -62,7 +74,7 @@ public final class ReportWriter {
         Files.createDirectories(dir);
         List<Path> written = new ArrayList<>();
         written.add(Files.writeString(dir.resolve(CSV), csv(report.results()), StandardCharsets.UTF_8));
-        written.add(Files.writeString(dir.resolve(JSONL), jsonLines(report.results()), StandardCharsets.UTF_8));
+        written.add(Files.writeString(dir.resolve(JSONL), jsonLines(report), StandardCharsets.UTF_8));
         written.add(Files.writeString(dir.resolve(ENV), PRETTY.writeValueAsString(environment(report, repoRoot)) + "\n",
                 StandardCharsets.UTF_8));
         List<Path> charts = Charts.write(report, dir);
@@ -231,7 +243,7 @@ public final class ReportWriter {
             if (rows.isEmpty()) continue;
             sb.append("\n## Suite ").append(suite.name()).append("\n\n").append(suite.description()).append("\n\n");
             Report part = new Report(report.started(), report.command(), report.devices(), List.of(suite),
-                    report.options(), rows, List.of(), List.of(), report.compareSource(), report.wallSeconds(),
+                    report.options(), rows, List.of(), List.of(), List.of(), report.compareSource(), report.wallSeconds(),
                     report.loadAverageBefore());
             sb.append(part.resultsTable().markdown());
         }

@@ -116,6 +116,76 @@ class BenchCommandTest {
         assertEquals(30, t.get("runs").asInt());
     }
 
+    /** A three-layer stand-in for the MobileNet-V1 suite (the stack suite goes by name), two layers quick. */
+    static Path tinyStackSuite(Path dir) throws IOException {
+        Path suites = Files.createDirectories(dir.resolve("stack-suites"));
+        Files.writeString(suites.resolve("mobilenet-v1.json"), """
+                {"suite": "mobilenet-v1", "description": "tiny stack", "cases": [
+                  {"name": "conv1", "kind": "full", "cin": 3, "h": 16, "w": 16, "cout": 8, "kh": 3, "kw": 3, "stride": 2, "pad": 1, "quick": true},
+                  {"name": "dw1", "kind": "depthwise", "cin": 8, "h": 8, "w": 8, "cout": 8, "kh": 3, "kw": 3, "pad": 1, "groups": 8, "quick": true},
+                  {"name": "pw1", "kind": "pointwise", "cin": 8, "h": 8, "w": 8, "cout": 16, "kh": 1, "kw": 1}]}
+                """);
+        return suites;
+    }
+
+    /** A PyTorch stack line for the tiny stack suite. */
+    static String torchStack(int batch, int layers, double medianMs) {
+        return "{\"suite\":\"mobilenet-v1\",\"case\":\"stack\",\"kind\":\"network\",\"backend\":\"pytorch-cpu\","
+                + "\"device\":\"cpu (torch 1.13)\",\"n\":" + batch + ",\"layers\":" + layers + ",\"runs\":4,\"warmup\":0,"
+                + "\"ms_median\":" + medianMs + ",\"ms_min\":" + medianMs / 2 + ",\"ms_max\":" + medianMs * 2 + "}\n";
+    }
+
+    @Test
+    void theStackSuiteIsAlsoTimedBackToBackInEveryRoundNextToPyTorchsStack(@TempDir Path dir) throws IOException {
+        Path suites = tinyStackSuite(dir);
+        Path torch = Files.writeString(dir.resolve("torch.jsonl"), "");
+        // Rounds 1 and 2 append a PyTorch stack of 0.4 and 0.2 ms at batch 2 over the 3 layers; round 1 also one for
+        // batch 1 and one for the 2-layer quick subset, which this run leaves out.
+        Path lines = Files.writeString(dir.resolve("lines.jsonl"), torchStack(2, 3, 0.4) + torchStack(2, 3, 0.2));
+        String command = "n=$(wc -l < '" + torch + "'); if [ $n = 0 ]; then sed -n 1p '" + lines + "' >> '" + torch
+                + "'; printf '%s' '" + torchStack(1, 3, 9.0).trim() + "' '\n' '" + torchStack(2, 2, 9.0).trim() + "' '\n' >> '"
+                + torch + "'; else sed -n 2p '" + lines + "' >> '" + torch + "'; fi";
+        Run r = bench("--backend", "cpu", "--suites-dir", suites.toString(), "--runs", "2", "--warmup", "0",
+                "--batch", "2", "--out", dir.resolve("o").toString(), "--format", "jsonl", "--rounds", "2",
+                "--compare", torch.toString(), "--compare-command", command);
+        assertEquals(0, r.exit(), r.err());
+        assertEquals(4, Files.readAllLines(torch).size(), Files.readString(torch));
+        assertTrue(r.err().contains("2 rows of"), "the batch-1 and the 2-layer stack lines are left out: " + r.err());
+        ObjectMapper json = new ObjectMapper();
+        List<JsonNode> out = new ArrayList<>();
+        for (String line : r.out().lines().toList()) out.add(json.readTree(line));
+        assertEquals(5, out.size(), "3 layer rows, convcl's stack, PyTorch's stack:\n" + r.out());
+        for (JsonNode o : out.subList(0, 3)) assertTrue(!StackResult.isStackLine(o), o.toString());
+        StackResult cpu = StackResult.fromJson(out.get(3));
+        assertEquals("cpu", cpu.backend());
+        assertEquals(2, cpu.batch());
+        assertEquals(3, cpu.layers());
+        assertEquals(4, cpu.runs(), "2 rounds of 2 passes");
+        assertTrue(cpu.time().minMs() > 0 && cpu.time().minMs() <= cpu.time().medianMs(), cpu.toString());
+        StackResult pytorch = StackResult.fromJson(out.get(4));
+        assertEquals("pytorch-cpu", pytorch.backend());
+        assertEquals(0.3, pytorch.time().medianMs(), 1e-12, "median of 0.4 and 0.2");
+        assertEquals(8, pytorch.runs());
+
+        Path report;
+        try (Stream<Path> s = Files.list(dir.resolve("o"))) {
+            report = s.findFirst().orElseThrow();
+        }
+        String summary = Files.readString(report.resolve("summary.md"));
+        String ratio = String.format(java.util.Locale.ROOT, "%.2fx", cpu.time().medianMs() / 0.3);
+        assertTrue(summary.contains("back-to-back ms") && summary.contains(ratio), ratio + " in\n" + summary);
+    }
+
+    @Test
+    void theQuickRunTimesTheQuickLayersBackToBackInTheTable(@TempDir Path dir) throws IOException {
+        Path suites = tinyStackSuite(dir);
+        Run r = bench("--backend", "cpu", "--suites-dir", suites.toString(), "--quick", "--runs", "1", "--warmup", "0",
+                "--out", dir.resolve("o").toString());
+        assertEquals(0, r.exit(), r.err());
+        String line = r.out().lines().filter(l -> l.startsWith("cpu:")).reduce((a, b) -> b).orElseThrow();
+        assertTrue(line.contains("2 of 2") && !line.contains(" - "), "sums and a back-to-back time:\n" + r.out());
+    }
+
     @Test
     void aFailingCompareCommandStopsTheRun(@TempDir Path dir) throws IOException {
         Path suites = tinySuite(dir);

@@ -91,6 +91,79 @@ class ReportTest {
         assertEquals("", report(rows).stackTotals(), "no totals when the suite did not run");
     }
 
+    private static StackResult stack(String backend, double medianMs) {
+        return new StackResult("mobilenet-v1", backend, "dev", 8, 28, 10, 2,
+                new Stats(medianMs, medianMs * 0.9, medianMs * 1.2));
+    }
+
+    @Test
+    void stackTotalsPutTheBackToBackTimeAndItsRatioToPyTorchNextToTheSums(@TempDir Path dir) throws IOException {
+        Suite mobilenet = SuitesTest.repoSuites().get("mobilenet-v1");
+        List<BenchCase> cases = mobilenet.cases(false);
+        List<BenchResult> rows = new ArrayList<>();
+        for (int i = 0; i < cases.size(); i++) rows.add(row(cases.get(i), "cpu", i + 1)); // Σ kernel 406 ms
+        List<StackResult> stacks = List.of(stack("cpu", 300.0), stack("pytorch-cpu", 120.0));
+        Report r = Report.of(ZonedDateTime.parse("2026-11-22T10:00:00Z"), "convcl bench --test", List.of(DEVICE),
+                List.of(mobilenet), new BenchRunner.Options(8, 10, 2, false), rows, stacks, List.of(), null, 1.0, 0.25);
+        String totals = r.stackTotals();
+        assertTrue(totals.contains("back-to-back ms") && totals.contains("vs PyTorch"), totals);
+        String cpu = totals.lines().filter(l -> l.startsWith("cpu:dev")).findFirst().orElseThrow();
+        // 300 ms back to back (min 270, max 360) next to the Σ 406; 300 / 120 = 2.50x PyTorch's loop.
+        assertTrue(cpu.contains("406.0") && cpu.contains("300.0") && cpu.contains("270.0") && cpu.contains("360.0")
+                && cpu.endsWith("2.50x"), cpu);
+        // PyTorch has a stack but no per-layer rows: its sums are dashes, and no ratio to itself.
+        String torch = totals.lines().filter(l -> l.startsWith("pytorch-cpu:dev")).findFirst().orElseThrow();
+        assertTrue(torch.contains("28 of 28") && torch.contains("120.0") && torch.endsWith("-"), torch);
+
+        // The stack lines come after the per-layer rows in results.jsonl, round-trip, and stay out of the tables.
+        ReportWriter.write(r, dir, Path.of("."));
+        ObjectMapper json = new ObjectMapper();
+        List<String> lines = Files.readAllLines(dir.resolve("results.jsonl"));
+        assertEquals(rows.size() + 2, lines.size());
+        for (int i = 0; i < lines.size(); i++) {
+            JsonNode o = json.readTree(lines.get(i));
+            assertEquals(i >= rows.size(), StackResult.isStackLine(o), lines.get(i));
+            String again = json.writeValueAsString(StackResult.isStackLine(o) ? StackResult.fromJson(o).toMap()
+                    : BenchResult.fromJson(o).toMap());
+            assertEquals(lines.get(i), again, "round trip");
+        }
+        assertEquals(stacks.get(1), StackResult.fromJson(json.readTree(lines.get(lines.size() - 1))));
+        assertEquals(rows.size() + 1, Files.readAllLines(dir.resolve("results.csv")).size(), "CSV: per-layer rows only");
+        assertTrue(!r.resultsTable().plain().contains(StackResult.KIND), "the per-layer table has no stack row");
+        assertTrue(Files.readString(dir.resolve("summary.md")).contains("2.50x"), "the summary carries the ratio");
+    }
+
+    @Test
+    void stackRoundsMergeToTheMedianOfRoundMedians() {
+        List<StackResult> rounds = List.of(stack("cpu", 30.0), stack("pytorch-cpu", 10.0), stack("cpu", 50.0),
+                stack("cpu", 40.0), new StackResult("mobilenet-v1", "cpu", "dev", 1, 28, 10, 2, new Stats(5, 4, 6)));
+        List<StackResult> merged = StackResult.mergeRounds(rounds);
+        assertEquals(3, merged.size(), "batch 8 cpu, batch 8 pytorch, batch 1 cpu: " + merged);
+        StackResult cpu = merged.get(0);
+        assertEquals(40.0, cpu.time().medianMs(), 1e-12, "median of 30, 50, 40");
+        assertEquals(27.0, cpu.time().minMs(), 1e-12);
+        assertEquals(60.0, cpu.time().maxMs(), 1e-12);
+        assertEquals(30, cpu.runs());
+        assertEquals(rounds.get(1), merged.get(1));
+        assertEquals(1, merged.get(2).batch());
+    }
+
+    @Test
+    void badStackLinesAreNamed() throws IOException {
+        ObjectMapper json = new ObjectMapper();
+        String good = json.writeValueAsString(stack("cpu", 3.0).toMap());
+        assertEquals(stack("cpu", 3.0), StackResult.fromJson(json.readTree(good)));
+        var e = assertThrows(IllegalArgumentException.class,
+                () -> StackResult.fromJson(json.readTree(good.replace("\"layers\":28", "\"layers\":0"))));
+        assertTrue(e.getMessage().contains("layers must be positive, got 0"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> StackResult.fromJson(json.readTree(good.replace("\"ms_median\":3.0,", ""))));
+        assertTrue(e.getMessage().contains("missing field 'ms_median'"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> StackResult.fromJson(json.readTree(good.replace("network", "full"))));
+        assertTrue(e.getMessage().contains("field 'kind' must be 'network'"), e.getMessage());
+    }
+
     @Test
     void aPairWithAMissingMemberIsNotReported() {
         SeedPair pair = SuitesTest.repoSuites().get("seed-pairs").pairs(true).get(0);
