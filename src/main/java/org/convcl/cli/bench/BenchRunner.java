@@ -17,7 +17,8 @@ import org.convcl.Tensor;
  * Runs suites on devices. For each case and device: prepare once, warm up, then time {@code runs} kernel-only
  * calls ({@link PreparedConv#forwardTimed} on preallocated device tensors: the device's time, and the host's wall
  * time of each call) and {@code runs} end-to-end calls (upload + forward + download, wall time), each after its
- * own warm-up.
+ * own warm-up. The {@value Report#STACK_SUITE} suite, when all its selected layers ran on a device, is also timed
+ * as a network ({@link #measureStack}: every layer enqueued back to back, one wait).
  *
  * <p>A warm-up is at least {@code warmup} calls and, when {@code warmup > 0}, goes on until it has lasted
  * {@link #MIN_WARMUP_NANOS}, so the JIT of the Java backend and the drivers' first-launch work are over
