@@ -26,7 +26,8 @@
  *      stores when stream_out is set (NT_STORE builds). OC_OUTER orders the register tiles channel block by
  *      channel block (the block's weights stay in L1) instead of pixel chunk by pixel chunk.
  *      Between register tiles it prefetches (PREFETCH builds) the input rows its next strip reads and this one
- *      did not, so the depthwise step of the next strip finds them in cache.
+ *      did not, so the depthwise step of the next strip finds them in cache; a work-item's first strip is left
+ *      to the hardware prefetcher (prefetching its planes a few ahead measured 0–9% slower).
  * An image of fewer than VEC pixels is one partial strip, stored lane by lane.
  * Grid: dim0 = ceil(ceil(h_out·w_out / strip_len) / strips_per_item) rounded up to LOCAL_X, dim1 =
  *       ceil(c_out / oc_per_item) channel groups (each recomputes the depthwise tile; the host uses more than one
@@ -78,9 +79,6 @@
 #endif
 #ifndef NT_STORE
 #define NT_STORE 0
-#endif
-#ifndef PF_PLANES
-#define PF_PLANES 2
 #endif
 #ifndef OC_OUTER
 #define OC_OUTER 0
@@ -251,16 +249,10 @@ __attribute__((always_inline)) inline void dw_planes(__local float *restrict til
                                                      __global const float *restrict dw_wei,
                                                      __global const float *restrict dw_bia, int n, int p0, int len,
                                                      int c_in, int h_in, int w_in, int w_out, int pad_top, int pad_left,
-                                                     long src_len, int2 rows, bool prefetch_ahead, const bool inside) {
+                                                     long src_len, const bool inside) {
     const int oy_first = p0 / w_out, oy_last = (p0 + len - 1) / w_out;
     const int x_first = p0 - oy_first * w_out, x_end = p0 + len - oy_last * w_out;
-    const int span_lines = ((rows.y - rows.x + 1) * w_in + 15) / 16 + 1;
     for (int c = 0; c < MID; c++) {
-        /* a strip whose input the previous strip did not prefetch: the rows of the plane PF_PLANES ahead */
-        if (PREFETCH && prefetch_ahead && c % DEPTH_MULT == 0 && c / DEPTH_MULT + PF_PLANES < c_in) {
-            __global const float *ahead = src + ((long)n * c_in + c / DEPTH_MULT + PF_PLANES) * h_in * w_in + (long)rows.x * w_in;
-            for (int l = 0; l < span_lines; l++) PREFETCH_AT(ahead + l * 16);
-        }
         const long plane_at = ((long)n * c_in + c / DEPTH_MULT) * h_in * w_in;
         float wt[KH * KW];
 #pragma unroll
@@ -312,7 +304,7 @@ __attribute__((always_inline)) inline void dw_planes(__local float *restrict til
  * whose taps all lie inside the buffer (all but the first and last of the batch) takes the one without. */
 void dw_strip(__local float *restrict tile, __global const float *restrict src, __global const float *restrict dw_wei,
               __global const float *restrict dw_bia, int n, int p0, int len, int n_batch, int c_in, int h_in,
-              int w_in, int w_out, int pad_top, int pad_left, bool prefetch_ahead) {
+              int w_in, int w_out, int pad_top, int pad_left) {
     const long src_len = (long)n_batch * c_in * h_in * w_in;
     const int oy_first = p0 / w_out, oy_last = (p0 + len - 1) / w_out;
     const int2 rows = input_rows(oy_first, oy_last, h_in, pad_top);
@@ -322,11 +314,9 @@ void dw_strip(__local float *restrict tile, __global const float *restrict src, 
     const long highest = ((long)n * c_in + c_in - 1) * h_in * w_in + (long)rows.y * w_in
                          + (long)max(0, w_out - VEC) * SW - pad_left + ROW_SPAN;
     if (SW <= 2 && lowest >= 0 && highest <= src_len)
-        dw_planes(tile, src, dw_wei, dw_bia, n, p0, len, c_in, h_in, w_in, w_out, pad_top, pad_left, src_len, rows,
-                  prefetch_ahead, true);
+        dw_planes(tile, src, dw_wei, dw_bia, n, p0, len, c_in, h_in, w_in, w_out, pad_top, pad_left, src_len, true);
     else
-        dw_planes(tile, src, dw_wei, dw_bia, n, p0, len, c_in, h_in, w_in, w_out, pad_top, pad_left, src_len, rows,
-                  prefetch_ahead, false);
+        dw_planes(tile, src, dw_wei, dw_bia, n, p0, len, c_in, h_in, w_in, w_out, pad_top, pad_left, src_len, false);
 }
 
 /* `ks` (≤ KSTEP, a constant after inlining) channels of a register tile's K loop: their `pv` tile vectors at[0 … pv − 1]
@@ -454,8 +444,7 @@ void conv2d_dsblock(__global const float *restrict src, __global const float *re
 
     for (int s = strip_first; s < strip_end; s++) {
         const int2 span = strip_span(s, strip_len, pixels);
-        dw_strip(tile, src, dw_wei, dw_bia, n, span.x, span.y, n_batch, c_in, h_in, w_in, w_out, pad_top, pad_left,
-                 s == strip_first);
+        dw_strip(tile, src, dw_wei, dw_bia, n, span.x, span.y, n_batch, c_in, h_in, w_in, w_out, pad_top, pad_left);
         /* the next strip's input rows this strip did not read, prefetched during this strip's GEMM */
         int lines_per_plane = 0;
         __global const float *pf_at = image;
