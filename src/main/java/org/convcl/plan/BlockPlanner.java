@@ -73,7 +73,7 @@ public final class BlockPlanner {
     }
 
     /**
-     * The fused kernel's tiling, fixed at prepare time; the channel groups follow the input shape ({@link #channelGroups}).
+     * The fused kernel's tiling, fixed at prepare time; the grid (strip length, strips per work-item, channel groups) follows the input shape ({@link #grid}).
      *
      * @param strip    output pixels per work-item (a multiple of {@code vec})
      * @param vec      pixels per vector register
