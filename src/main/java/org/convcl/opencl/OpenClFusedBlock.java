@@ -14,8 +14,8 @@ import org.convcl.plan.BlockPlanner;
  * {@code kernels/conv2d_dsblock.cl}, in which each work-item computes a strip of pixels' depthwise output into its
  * own tile of local memory and runs the pointwise GEMM from there. Batch-norm is folded into both steps at prepare
  * time and the pointwise weights are stored transposed ({@code [MID][Cout]}, padded to whole register tiles); the
- * tiling is {@link BlockPlanner#tiling}, the same for every input shape, except the channel groups
- * ({@link BlockPlanner.Tiling#channelGroups}), which follow the batch.
+ * tiling is {@link BlockPlanner#tiling}, the same for every input shape; the grid (strip length, strips per
+ * work-item, channel groups) follows the input's shape ({@link BlockPlanner.Tiling#grid}).
  *
  * <p>Its spec is the block's {@link SeparableBlock#standardEquivalent()}; messages name the block.
  *

@@ -64,11 +64,13 @@ class BlockPlannerTest {
     @Test
     void stripsHoldWholeRows() {
         BlockPlanner.Tiling t = new BlockPlanner.Tiling(256, 16, 8, 2, 1, true, false);
-        // 112 and 56 wide: 2 and 4 rows; 28 rows of 28: at most 9 rows per strip -> 4 strips of 7 rows; 14 x 14 and
-        // 7 x 7: the whole image; 30 rows of 20 (at most 12 per strip) -> 3 strips of 10 rows; rows longer than a strip.
-        assertEquals(List.of(224, 224, 196, 196, 49, 200, 256, 256), List.of(t.stripLength(112, 112), t.stripLength(56, 56),
-                t.stripLength(28, 28), t.stripLength(14, 14), t.stripLength(7, 7), t.stripLength(30, 20), t.stripLength(1, 256),
-                t.stripLength(4, 300)));
+        // 112 and 56 wide: 2 and 4 rows (whole vectors); 28 rows of 28: 4 rows (112 pixels = 7 vectors, not the 4
+        // strips of 7 rows = 196 pixels the fewest strips would give); 30 rows of 28: no whole-vector row count splits
+        // them -> the fewest strips of at most 9 rows, 4 of 8 rows; 14 x 14 and 7 x 7: the whole image; 30 rows of 20
+        // (at most 12 per strip) -> 3 strips of 10 rows; rows longer than a strip.
+        assertEquals(List.of(224, 224, 112, 224, 196, 49, 200, 256, 256), List.of(t.stripLength(112, 112),
+                t.stripLength(56, 56), t.stripLength(28, 28), t.stripLength(30, 28), t.stripLength(14, 14), t.stripLength(7, 7),
+                t.stripLength(30, 20), t.stripLength(1, 256), t.stripLength(4, 300)));
     }
 
     @Test
@@ -84,8 +86,14 @@ class BlockPlannerTest {
         // hold a 32-pixel register tile) give 5, then 2 channel groups of 256 -> 10 items.
         BlockPlanner.Tiling wide = BlockPlanner.tiling(SeparableBlock.mobilenet(512, 1024, 2), POCL);
         assertGrid(new long[] {5, 2, 1}, 42, 1, 256, wide.grid(new Shape(1, 512, 14, 14), 2));
-        // 28 x 28, batch 1: 28 / 8 -> strips of 3 rows (84 pixels), 10 of them.
-        assertGrid(new long[] {10, 1, 1}, 84, 1, 512, wide.grid(new Shape(1, 512, 28, 28), 2));
+        // 28 x 28, batch 1: 7 strips of 4 rows (112 pixels) are too few; 28 / 8 -> 3 rows would be 84 pixels (5.25
+        // vectors), so one row more: 4 rows, 7 strips, one channel group (7 items are nearer 8 than 14 are).
+        assertGrid(new long[] {7, 1, 1}, 112, 1, 512, wide.grid(new Shape(1, 512, 28, 28), 2));
+        // 28 x 28, batch 8: 7 strips per image, 56 in all -> one image per item.
+        assertGrid(new long[] {1, 1, 8}, 112, 7, 512, wide.grid(new Shape(8, 512, 28, 28), 2));
+        // 20 x 20, batch 1: 5 strips of 4 rows (80 pixels, whole vectors) are too few; 20 / 8 -> 2 rows = 40 pixels
+        // (3 rows are not whole vectors either, so no row is added), 10 strips.
+        assertGrid(new long[] {10, 1, 1}, 40, 1, 64, t.grid(new Shape(1, 64, 20, 20), 2));
         // 7 x 7 = 49 pixels: strips of 5 rows, 2 of them; 4 channel groups of 256 -> 8 items.
         assertGrid(new long[] {2, 4, 1}, 35, 1, 256, wide.grid(new Shape(1, 1024, 7, 7), 2));
         // 5 x 7: one strip; 70 outputs in 5 groups of whole 8-channel tiles (16 each, the last 6).
