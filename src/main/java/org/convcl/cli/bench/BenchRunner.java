@@ -273,7 +273,7 @@ public final class BenchRunner {
     }
 
     /** At least {@code count} calls, and while under {@link #MIN_WARMUP_NANOS} (when count > 0) more of them. */
-    static void warmUp(int count, Runnable call) {
+    public static void warmUp(int count, Runnable call) {
         long start = System.nanoTime();
         for (int i = 0; i < count || (count > 0 && i < MAX_WARMUP_CALLS
                 && System.nanoTime() - start < MIN_WARMUP_NANOS); i++) {
