@@ -23,6 +23,7 @@ import os
 import statistics
 import sys
 import time
+import types
 import zlib
 
 ALLOCATOR_ENV = {
@@ -113,35 +114,37 @@ def summarise(nanos):
     return statistics.median(ms), min(ms), max(ms)
 
 
+def geometry(case, batch):
+    """A case's layer: images n, channels, input size, kernel, strides, pads (top, left, bottom, right),
+    dilations, groups, and whether the padding is symmetric (F.conv2d pads only symmetrically)."""
+    g = types.SimpleNamespace(n=case.get("n", batch), groups=case.get("groups", 1))
+    g.sh, g.sw = axes(case, "stride", 2, 1)
+    g.pt, g.pl, g.pb, g.pr = axes(case, "pad", 4, 0)
+    g.dh, g.dw = axes(case, "dil", 2, 1)
+    g.cin, g.cout, g.h, g.w, g.kh, g.kw = (case[k] for k in ("cin", "cout", "h", "w", "kh", "kw"))
+    g.symmetric = g.pt == g.pb and g.pl == g.pr
+    return g
+
+
 def layer(torch, F, case, batch):
     """A case's convolution as a function of its input, and its random input (numpy), seeded by the case name."""
-    n = case.get("n", batch)
-    sh, sw = axes(case, "stride", 2, 1)
-    pt, pl, pb, pr = axes(case, "pad", 4, 0)
-    dh, dw = axes(case, "dil", 2, 1)
-    groups = case.get("groups", 1)
-    cin, cout, h, w, kh, kw = (case[k] for k in ("cin", "cout", "h", "w", "kh", "kw"))
+    g = geometry(case, batch)
     gen = torch.Generator().manual_seed(zlib.crc32(case["name"].encode()))
-    x_host = (torch.rand(n, cin, h, w, generator=gen) * 2 - 1).numpy()
-    weight = torch.rand(cout, cin // groups, kh, kw, generator=gen) * 2 - 1
-    symmetric = pt == pb and pl == pr
+    x_host = (torch.rand(g.n, g.cin, g.h, g.w, generator=gen) * 2 - 1).numpy()
+    weight = torch.rand(g.cout, g.cin // g.groups, g.kh, g.kw, generator=gen) * 2 - 1
 
     def conv(x):
-        if symmetric:
-            return F.conv2d(x, weight, None, (sh, sw), (pt, pl), (dh, dw), groups)
-        return F.conv2d(F.pad(x, (pl, pr, pt, pb)), weight, None, (sh, sw), 0, (dh, dw), groups)
+        if g.symmetric:
+            return F.conv2d(x, weight, None, (g.sh, g.sw), (g.pt, g.pl), (g.dh, g.dw), g.groups)
+        return F.conv2d(F.pad(x, (g.pl, g.pr, g.pt, g.pb)), weight, None, (g.sh, g.sw), 0, (g.dh, g.dw), g.groups)
 
     return conv, x_host
 
 
 def measure(torch, F, case, batch, runs, warmup, device):
-    n = case.get("n", batch)
-    sh, sw = axes(case, "stride", 2, 1)
-    pt, pl, pb, pr = axes(case, "pad", 4, 0)
-    dh, dw = axes(case, "dil", 2, 1)
-    groups = case.get("groups", 1)
-    cin, cout, h, w, kh, kw = (case[k] for k in ("cin", "cout", "h", "w", "kh", "kw"))
-    symmetric = pt == pb and pl == pr
+    g = geometry(case, batch)
+    n, sh, sw, pt, pl, pb, pr, dh, dw = g.n, g.sh, g.sw, g.pt, g.pl, g.pb, g.pr, g.dh, g.dw
+    groups, cin, cout, h, w, kh, kw = g.groups, g.cin, g.cout, g.h, g.w, g.kh, g.kw
     conv, x_host = layer(torch, F, case, batch)
     x = torch.from_numpy(x_host)
     with torch.no_grad():
@@ -175,7 +178,7 @@ def measure(torch, F, case, batch, runs, warmup, device):
         # the wall time of enqueue + run + wait): the same numbers under both names.
         "call_ms_median": k_med, "call_ms_min": k_min, "call_ms_max": k_max,
         "gflops": 2 * macs / (k_med * 1e6), "gbps": nbytes / (k_med * 1e6),
-        "plan": "torch.nn.functional.conv2d" + ("" if symmetric else " after F.pad"),
+        "plan": "torch.nn.functional.conv2d" + ("" if g.symmetric else " after F.pad"),
     }
 
 

@@ -70,15 +70,21 @@ public record BenchResult(String suite, String caseName, String kind, String bac
         return merged;
     }
 
-    /** The JSON-lines / CSV record, keys in report order. */
-    public Map<String, Object> toMap() {
-        Cost cost = cost();
+    /** The keys every JSON-lines record starts with (a layer's row and a back-to-back stack line alike). */
+    static Map<String, Object> recordStart(String suite, String caseName, String kind, String backend, String device) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("suite", suite);
         m.put("case", caseName);
         m.put("kind", kind);
         m.put("backend", backend);
         m.put("device", device);
+        return m;
+    }
+
+    /** The JSON-lines / CSV record, keys in report order. */
+    public Map<String, Object> toMap() {
+        Cost cost = cost();
+        Map<String, Object> m = recordStart(suite, caseName, kind, backend, device);
         m.put("n", input.n());
         m.put("cin", input.c());
         m.put("h", input.h());

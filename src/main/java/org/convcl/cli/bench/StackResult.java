@@ -68,12 +68,7 @@ public record StackResult(String suite, String backend, String device, int batch
 
     /** The JSON-lines record: {@code ms_*} is the time of one back-to-back pass. */
     public Map<String, Object> toMap() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("suite", suite);
-        m.put("case", CASE);
-        m.put("kind", KIND);
-        m.put("backend", backend);
-        m.put("device", device);
+        Map<String, Object> m = BenchResult.recordStart(suite, CASE, KIND, backend, device);
         m.put("n", batch);
         m.put("layers", layers);
         m.put("runs", runs);
