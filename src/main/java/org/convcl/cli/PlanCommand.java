@@ -58,7 +58,7 @@ public final class PlanCommand implements Callable<Integer> {
             input = layer.input();
             facts = new DeviceFacts(deviceType, computeUnits, maxWorkGroup,
                     new long[] {maxWorkGroup, maxWorkGroup, maxWorkGroup}, 0);
-            plan = Planner.plan(conv, input, facts, TuningTable.EMPTY, forced(algorithm));
+            plan = Planner.plan(conv, input, facts, TuningTable.EMPTY, Algorithm.parseOrAuto(algorithm, "--algorithm"));
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
@@ -78,16 +78,5 @@ public final class PlanCommand implements Callable<Integer> {
         }
         out.flush();
         return 0;
-    }
-
-    /** The algorithm named by {@code --algorithm}, or null for {@code auto}. */
-    private static Algorithm forced(String name) {
-        if (name.equalsIgnoreCase("auto")) return null;
-        try {
-            return Algorithm.valueOf(name.toUpperCase(java.util.Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("--algorithm must be auto or one of " + Arrays.toString(Algorithm.values())
-                    + ", got '" + name + "'");
-        }
     }
 }

@@ -202,13 +202,8 @@ public final class OpenClBackend implements Backend {
      */
     static Algorithm forcedAlgorithm(String property, String environment) {
         String value = property != null && !property.isBlank() ? property : environment;
-        if (value == null || value.isBlank() || value.trim().equalsIgnoreCase("auto")) return null;
-        try {
-            return Algorithm.valueOf(value.trim().toUpperCase(java.util.Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("convcl.algorithm = '" + value + "' is not auto or one of "
-                    + Arrays.toString(Algorithm.values()), e);
-        }
+        if (value == null || value.isBlank()) return null;
+        return Algorithm.parseOrAuto(value.trim(), "convcl.algorithm");
     }
 
     /**

@@ -36,4 +36,21 @@ public enum Algorithm {
 
     /** The {@code __kernel} function name inside {@link #kernelFile()}. */
     public String entryPoint() { return entryPoint; }
+
+    /**
+     * The algorithm {@code name} names (any case, e.g. {@code implicit_gemm}), or null for {@code auto} (the
+     * planner's choice).
+     *
+     * @param field what the value came from, for the error message (an option, a property)
+     * @throws IllegalArgumentException naming {@code field} and {@code name} when it is neither
+     */
+    public static Algorithm parseOrAuto(String name, String field) {
+        if (name.equalsIgnoreCase("auto")) return null;
+        try {
+            return valueOf(name.toUpperCase(java.util.Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(field + " must be auto or one of " + java.util.Arrays.toString(values())
+                    + ", got '" + name + "'");
+        }
+    }
 }
