@@ -1,7 +1,6 @@
 package org.convcl.cli.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -50,24 +49,14 @@ public record BenchResult(String suite, String caseName, String kind, String bac
      * whose {@code runs} is the total number of timed runs.
      */
     public static List<BenchResult> mergeRounds(List<BenchResult> rows) {
-        Map<String, List<BenchResult>> byKey = new LinkedHashMap<>();
-        for (BenchResult r : rows) {
-            byKey.computeIfAbsent(r.suite + "/" + r.caseName + "/" + r.series() + "/" + r.input, k -> new ArrayList<>()).add(r);
-        }
-        List<BenchResult> merged = new ArrayList<>();
-        for (List<BenchResult> same : byKey.values()) {
+        return Stats.mergeRounds(rows, r -> r.suite + "/" + r.caseName + "/" + r.series() + "/" + r.input, same -> {
             BenchResult first = same.get(0);
-            if (same.size() == 1) {
-                merged.add(first);
-                continue;
-            }
-            merged.add(new BenchResult(first.suite, first.caseName, first.kind, first.backend, first.device, first.spec,
+            return new BenchResult(first.suite, first.caseName, first.kind, first.backend, first.device, first.spec,
                     first.input, same.stream().mapToInt(BenchResult::runs).sum(), first.warmup,
                     Stats.ofRounds(same.stream().map(BenchResult::endToEnd).toList()),
                     Stats.ofRounds(same.stream().map(BenchResult::kernel).toList()),
-                    Stats.ofRounds(same.stream().map(BenchResult::call).toList()), first.plan));
-        }
-        return merged;
+                    Stats.ofRounds(same.stream().map(BenchResult::call).toList()), first.plan);
+        });
     }
 
     /** The keys every JSON-lines record starts with (a layer's row and a back-to-back stack line alike). */
@@ -108,15 +97,9 @@ public record BenchResult(String suite, String caseName, String kind, String bac
         m.put("bytes", cost.bytes());
         m.put("runs", runs);
         m.put("warmup", warmup);
-        m.put("ms_median", endToEnd.medianMs());
-        m.put("ms_min", endToEnd.minMs());
-        m.put("ms_max", endToEnd.maxMs());
-        m.put("kernel_ms_median", kernel.medianMs());
-        m.put("kernel_ms_min", kernel.minMs());
-        m.put("kernel_ms_max", kernel.maxMs());
-        m.put("call_ms_median", call.medianMs());
-        m.put("call_ms_min", call.minMs());
-        m.put("call_ms_max", call.maxMs());
+        endToEnd.putInto(m, "");
+        kernel.putInto(m, "kernel_");
+        call.putInto(m, "call_");
         m.put("gflops", gflops());
         m.put("gbps", gbps());
         m.put("plan", plan);
@@ -133,11 +116,10 @@ public record BenchResult(String suite, String caseName, String kind, String bac
                 .padding(integer(o, "pad_t"), integer(o, "pad_l"), integer(o, "pad_b"), integer(o, "pad_r"))
                 .dilation(integer(o, "dil_h"), integer(o, "dil_w")).groups(integer(o, "groups")).build();
         Shape input = new Shape(integer(o, "n"), integer(o, "cin"), integer(o, "h"), integer(o, "w"));
-        Stats e2e = new Stats(number(o, "ms_median"), number(o, "ms_min"), number(o, "ms_max"));
-        Stats kernel = new Stats(number(o, "kernel_ms_median"), number(o, "kernel_ms_min"), number(o, "kernel_ms_max"));
+        Stats e2e = Stats.readFrom(o, "");
+        Stats kernel = Stats.readFrom(o, "kernel_");
         // Rows without call times (older files, PyTorch: its kernel time is already the call's wall time) reuse kernel.
-        Stats call = o.has("call_ms_median")
-                ? new Stats(number(o, "call_ms_median"), number(o, "call_ms_min"), number(o, "call_ms_max")) : kernel;
+        Stats call = o.has("call_ms_median") ? Stats.readFrom(o, "call_") : kernel;
         return new BenchResult(text(o, "suite"), text(o, "case"), text(o, "kind"), text(o, "backend"), text(o, "device"),
                 spec, input, integer(o, "runs"), integer(o, "warmup"), e2e, kernel, call, o.path("plan").asText(""));
     }

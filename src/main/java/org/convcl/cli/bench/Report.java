@@ -25,14 +25,6 @@ public record Report(ZonedDateTime started, String command, List<DeviceInfo> dev
         pairs = List.copyOf(pairs);
     }
 
-    /** Builds a report without back-to-back stacks, computing the pair results from the rows. */
-    public static Report of(ZonedDateTime started, String command, List<DeviceInfo> devices, List<Suite> suites,
-                            BenchRunner.Options options, List<BenchResult> results, List<BenchRunner.Failure> failures,
-                            String compareSource, double wallSeconds, double loadAverageBefore) {
-        return of(started, command, devices, suites, options, results, List.of(), failures, compareSource, wallSeconds,
-                loadAverageBefore);
-    }
-
     /** Builds a report, computing the pair results from the rows. */
     public static Report of(ZonedDateTime started, String command, List<DeviceInfo> devices, List<Suite> suites,
                             BenchRunner.Options options, List<BenchResult> results, List<StackResult> stacks,

@@ -26,20 +26,11 @@ public final class ReportWriter {
 
     private ReportWriter() {}
 
-    /** The JSON lines of every row, one object per case and series. */
-    public static String jsonLines(List<BenchResult> results) {
-        return lines(results.stream().map(BenchResult::toMap).toList());
-    }
-
-    /** The JSON lines of a report: its per-layer rows, then its back-to-back stacks (kind {@code network}). */
+    /** The JSON lines of a report: its per-layer rows, one per case and series, then its back-to-back stacks (kind {@code network}). */
     public static String jsonLines(Report report) {
         List<Map<String, Object>> records = new ArrayList<>();
         report.results().forEach(r -> records.add(r.toMap()));
         report.stacks().forEach(r -> records.add(r.toMap()));
-        return lines(records);
-    }
-
-    private static String lines(List<Map<String, Object>> records) {
         StringBuilder sb = new StringBuilder();
         for (Map<String, Object> m : records) {
             try {

@@ -1,8 +1,6 @@
 package org.convcl.cli.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -51,19 +49,12 @@ public record StackResult(String suite, String backend, String device, int batch
      * rounds become one whose time is {@link Stats#ofRounds} and whose {@code runs} is the total.
      */
     public static List<StackResult> mergeRounds(List<StackResult> results) {
-        Map<String, List<StackResult>> byKey = new LinkedHashMap<>();
-        for (StackResult r : results) {
-            byKey.computeIfAbsent(r.suite + "/" + r.series() + "/" + r.batch + "/" + r.layers, k -> new ArrayList<>())
-                    .add(r);
-        }
-        List<StackResult> merged = new ArrayList<>();
-        for (List<StackResult> same : byKey.values()) {
+        return Stats.mergeRounds(results, r -> r.suite + "/" + r.series() + "/" + r.batch + "/" + r.layers, same -> {
             StackResult first = same.get(0);
-            merged.add(same.size() == 1 ? first : new StackResult(first.suite, first.backend, first.device, first.batch,
-                    first.layers, same.stream().mapToInt(StackResult::runs).sum(), first.warmup,
-                    Stats.ofRounds(same.stream().map(StackResult::time).toList())));
-        }
-        return merged;
+            return new StackResult(first.suite, first.backend, first.device, first.batch, first.layers,
+                    same.stream().mapToInt(StackResult::runs).sum(), first.warmup,
+                    Stats.ofRounds(same.stream().map(StackResult::time).toList()));
+        });
     }
 
     /** The JSON-lines record: {@code ms_*} is the time of one back-to-back pass. */
@@ -73,9 +64,7 @@ public record StackResult(String suite, String backend, String device, int batch
         m.put("layers", layers);
         m.put("runs", runs);
         m.put("warmup", warmup);
-        m.put("ms_median", time.medianMs());
-        m.put("ms_min", time.minMs());
-        m.put("ms_max", time.maxMs());
+        time.putInto(m, "");
         return m;
     }
 
@@ -84,7 +73,6 @@ public record StackResult(String suite, String backend, String device, int batch
         if (!isStackLine(o)) throw new IllegalArgumentException("field 'kind' must be '" + KIND + "', got " + o.get("kind"));
         return new StackResult(BenchResult.text(o, "suite"), BenchResult.text(o, "backend"), BenchResult.text(o, "device"),
                 BenchResult.integer(o, "n"), BenchResult.integer(o, "layers"), BenchResult.integer(o, "runs"),
-                BenchResult.integer(o, "warmup"), new Stats(BenchResult.number(o, "ms_median"),
-                BenchResult.number(o, "ms_min"), BenchResult.number(o, "ms_max")));
+                BenchResult.integer(o, "warmup"), Stats.readFrom(o, ""));
     }
 }

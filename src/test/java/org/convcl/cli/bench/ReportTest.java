@@ -38,7 +38,7 @@ class ReportTest {
     private static Report report(List<BenchResult> rows) {
         return Report.of(ZonedDateTime.parse("2026-11-22T10:00:00Z"), "convcl bench --test", List.of(DEVICE),
                 List.of(SuitesTest.repoSuites().get("seed-pairs")), new BenchRunner.Options(1, 10, 2, true), rows,
-                List.of(), null, 1.0, 0.25);
+                List.of(), List.of(), null, 1.0, 0.25);
     }
 
     private static List<BenchResult> pairRows(SeedPair pair, String backend, double stdMs, double dwMs, double pwMs) {
@@ -78,7 +78,8 @@ class ReportTest {
         for (int i = 0; i < cases.size(); i++) rows.add(row(cases.get(i), "cpu", i + 1)); // 1 + 2 + ... + n ms
         rows.add(row(cases.get(0), "pytorch-cpu", 4.0));
         Report r = Report.of(ZonedDateTime.parse("2026-11-22T10:00:00Z"), "convcl bench --test", List.of(DEVICE),
-                List.of(mobilenet), new BenchRunner.Options(8, 10, 2, false), rows, List.of(), null, 1.0, 0.25);
+                List.of(mobilenet), new BenchRunner.Options(8, 10, 2, false), rows, List.of(), List.of(), null,
+                1.0, 0.25);
         String totals = r.stackTotals();
         int n = cases.size();
         assertEquals(28, n, "MobileNet-V1 has 28 convolution layers");
