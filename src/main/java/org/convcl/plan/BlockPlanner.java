@@ -251,12 +251,7 @@ public final class BlockPlanner {
         if (tiling == null) throw new IllegalArgumentException("tiling must not be null");
         var d = block.depthwise();
         TreeMap<String, Integer> defines = new TreeMap<>();
-        defines.put("KH", d.kernelH());
-        defines.put("KW", d.kernelW());
-        defines.put("SH", d.strideH());
-        defines.put("SW", d.strideW());
-        defines.put("DH", d.dilationH());
-        defines.put("DW", d.dilationW());
+        Planner.putWindow(defines, d);
         defines.put("DEPTH_MULT", d.depthMultiplier());
         defines.put("MID", block.midChannels());
         defines.put("STRIP", tiling.strip());

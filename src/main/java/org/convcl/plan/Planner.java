@@ -1,6 +1,7 @@
 package org.convcl.plan;
 
 import java.util.Arrays;
+import java.util.Map;
 import java.util.Optional;
 import java.util.SortedMap;
 import java.util.TreeMap;
@@ -249,7 +250,8 @@ public final class Planner {
         return new Plan(p.algorithm(), defines, p.local(), "winograd GEMM: " + p.reason());
     }
 
-    private static void putWindow(TreeMap<String, Integer> defines, ConvSpec spec) {
+    /** The window defines every windowed kernel takes: KH, KW (kernel), SH, SW (stride), DH, DW (dilation). */
+    static void putWindow(Map<String, Integer> defines, ConvSpec spec) {
         defines.put("KH", spec.kernelH());
         defines.put("KW", spec.kernelW());
         defines.put("SH", spec.strideH());
