@@ -233,8 +233,12 @@ public final class Planner {
     /** Throws {@link IllegalArgumentException} naming the algorithm and the spec when {@code algorithm} cannot run {@code spec}. */
     public static void requireRuns(Algorithm algorithm, ConvSpec spec) {
         if (!runs(algorithm, spec)) {
-            throw new IllegalArgumentException("algorithm " + algorithm + " cannot run " + spec + (algorithm == Algorithm.WINOGRAD
-                    ? " (Winograd needs a 3x3 kernel, stride 1, dilation 1, groups 1)" : ""));
+            throw new IllegalArgumentException("algorithm " + algorithm + " cannot run " + spec + switch (algorithm) {
+                case WINOGRAD -> " (Winograd needs a 3x3 kernel, stride 1, dilation 1, groups 1)";
+                case POINTWISE -> " (the pointwise kernel needs a 1x1 kernel, stride 1, no padding, groups 1)";
+                case DEPTHWISE -> " (the depthwise kernel needs groups == inChannels)";
+                case DIRECT, IMPLICIT_GEMM -> "";
+            });
         }
     }
 
