@@ -107,7 +107,7 @@ class SeparableBlockTest {
      * The fused kernel's strips on images big enough for several strips per work-item (on a 2-unit device: at least
      * 16 strips in the batch), so each item prefetches and reuses its tile: strips of whole rows, strips that end
      * mid-row, a tail strip shorter than one vector (shifted back), odd widths, stride 2, γ 2 and an output big enough
-     * to be streamed past the cache ({@code BlockPlanner.STREAM_OUTPUT_BYTES}). Fused only: the
+     * to be streamed past the cache ({@code DsBlockDescriptor.STREAM_OUTPUT_BYTES}). Fused only: the
      * unfused path of the same steps is covered above.
      */
     @TestFactory
@@ -124,7 +124,7 @@ class SeparableBlockTest {
                 makeCase("γ 2, odd width", SeparableBlock.builder(3, 7).depthMultiplier(2).padding(1).build(), 2, 50, 37, 34),
                 // a 16 MiB output (64 x 256 x 256 floats): written with non-temporal stores on CPU devices.
                 makeCase("streamed output", SeparableBlock.mobilenet(4, 64, 1), 1, 256, 256, 35),
-                // The depthwise step's row groups (BlockPlanner.DW_ROWS output rows loading each input row once) with
+                // The depthwise step's row groups (DsBlockDescriptor.DW_ROWS output rows loading each input row once) with
                 // vertical stride 2 and dilation 2, where input rows feed several kernel rows of different output
                 // rows (one program for both): 5x3 kernel, 43 x 40 -> 20 x 40 at batch 2 (strips of 5 rows: a group
                 // of 4, then 1) and 51 x 40 -> 24 x 40 at batch 1 (strips of 3 rows: a group of 3).

@@ -11,6 +11,7 @@ import org.convcl.plan.Plan;
 import org.convcl.plan.Planner;
 import org.convcl.plan.TuningTable;
 import org.convcl.plan.Winograd;
+import org.convcl.plan.WinogradDescriptor;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -71,7 +72,7 @@ public final class PlanCommand implements Callable<Integer> {
         out.println("global:    " + Arrays.toString(plan.globalSize(conv, output)) + " (before rounding up to the local size)");
         out.println("reason:    " + plan.reason());
         if (plan.algorithm() == Algorithm.WINOGRAD) {
-            Plan gemm = Planner.winogradGemm(conv, output, facts);
+            Plan gemm = WinogradDescriptor.gemmPlan(conv, output, facts);
             out.println("gemm:      kernels/" + gemm.algorithm().kernelFile() + " " + gemm.defines() + " local "
                     + Arrays.toString(gemm.local()) + " global "
                     + Arrays.toString(gemm.globalSize(Winograd.gemmSpec(conv), Winograd.gemmInput(conv, output))));

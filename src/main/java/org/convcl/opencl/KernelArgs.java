@@ -1,5 +1,8 @@
 package org.convcl.opencl;
 
+import java.util.List;
+import java.util.function.Function;
+import org.convcl.plan.Launch;
 import org.jocl.CL;
 import org.jocl.Pointer;
 import org.jocl.Sizeof;
@@ -22,6 +25,15 @@ final class KernelArgs {
     /** Starts setting arguments of {@code kernel} from index 0. */
     static KernelArgs on(cl_kernel kernel) {
         return new KernelArgs(kernel);
+    }
+
+    /** Sets the arguments a {@link Launch} describes: each buffer role through {@code buffers}, each int as it is. */
+    static void bind(cl_kernel kernel, List<Launch.Arg> args, Function<Launch.Role, cl_mem> buffers) {
+        KernelArgs set = on(kernel);
+        for (Launch.Arg arg : args) {
+            if (arg instanceof Launch.Buffer b) set.buffer(buffers.apply(b.role()));
+            else set.int32(((Launch.Int) arg).value());
+        }
     }
 
     /** Appends a buffer argument. */

@@ -22,6 +22,7 @@ import org.convcl.UnfusedBlock;
 import org.convcl.plan.Algorithm;
 import org.convcl.plan.BlockPlanner;
 import org.convcl.plan.DeviceFacts;
+import org.convcl.plan.Plan;
 import org.convcl.plan.Planner;
 import org.convcl.plan.TuningTable;
 import org.jocl.Pointer;
@@ -148,7 +149,7 @@ public final class OpenClBackend implements Backend {
     /**
      * {@link #prepare(ConvSpec, float[], Epilogue)} with the algorithm forced (tests, benchmarks); null is the
      * planner's choice. Throws {@link IllegalArgumentException} when {@code algorithm} cannot run {@code spec}
-     * ({@link Planner#runs}).
+     * ({@link Planner#requireRuns}).
      */
     public PreparedConv prepare(ConvSpec spec, float[] weights, Epilogue epilogue, Algorithm algorithm) {
         return prepare(spec, weights, epilogue, algorithm, null);
@@ -165,12 +166,13 @@ public final class OpenClBackend implements Backend {
         return prepare(spec, weights, epilogue, table, (Shape) null);
     }
 
-    /** {@link #prepare(ConvSpec, float[], Epilogue, TuningTable)} for inputs of {@code expectedInput} (null: unknown). */
+    /**
+     * {@link #prepare(ConvSpec, float[], Epilogue, TuningTable)} for inputs of {@code expectedInput} (null: unknown),
+     * with the {@code convcl.algorithm} setting applied ({@link Planner#settingFor}).
+     */
     PreparedConv prepare(ConvSpec spec, float[] weights, Epilogue epilogue, TuningTable table, Shape expectedInput) {
         checkPrepare(spec, epilogue, expectedInput);
-        return prepare(spec, weights, epilogue, table, forcedAlgorithm != null && spec.kind() != ConvSpec.Kind.POINTWISE
-                && spec.kind() != ConvSpec.Kind.DEPTHWISE && Planner.runs(forcedAlgorithm, spec) ? forcedAlgorithm : null,
-                expectedInput);
+        return prepare(spec, weights, epilogue, table, Planner.settingFor(forcedAlgorithm, spec, facts), expectedInput);
     }
 
     private void checkPrepare(ConvSpec spec, Epilogue epilogue, Shape expectedInput) {
@@ -180,15 +182,13 @@ public final class OpenClBackend implements Backend {
         checkOpen();
     }
 
-    private PreparedConv prepare(ConvSpec spec, float[] weights, Epilogue epilogue, TuningTable table, Algorithm algorithm,
+    /** Plans once (refusing a forced algorithm that cannot run {@code spec}), folds the epilogue and prepares what the plan describes. */
+    private PreparedConv prepare(ConvSpec spec, float[] weights, Epilogue epilogue, TuningTable table, Algorithm forced,
                                  Shape expectedInput) {
-        if (algorithm != null) Planner.requireRuns(algorithm, spec);
+        Plan plan = Planner.plan(spec, expectedInput, facts, table, forced);
         checkAllocation(4L * spec.weightCount(), "weights of " + spec); // before folding copies them
         Epilogue.Folded folded = epilogue.fold(spec, weights);
-        PreparedConv conv = (algorithm == null ? Planner.algorithm(spec) : algorithm) == Algorithm.WINOGRAD
-                ? new OpenClWinogradConv(this, spec, folded, Planner.plan(spec, expectedInput, facts, table, algorithm),
-                        expectedInput)
-                : new OpenClConv(this, spec, folded, table, algorithm, expectedInput);
+        PreparedConv conv = new OpenClConv(this, spec, folded, table, forced, plan, expectedInput);
         track(conv);
         return conv;
     }
@@ -207,8 +207,8 @@ public final class OpenClBackend implements Backend {
     }
 
     /**
-     * Prepares a depthwise-separable block; the fused path is {@code kernels/conv2d_dsblock.cl}, chosen by
-     * {@link BlockPlanner#choose} unless {@code mode} forces a path. The fused tiling does not depend on the input
+     * Prepares a depthwise-separable block: fused (the kernel of {@link BlockPlanner.Choice#fused()}) or unfused, as
+     * {@link BlockPlanner#chooseOpenCl} decides for {@code mode}. The fused kernel's defines do not depend on the input
      * shape; the unfused path prepares both steps for {@code expectedInput} (null: unknown).
      */
     @Override
@@ -219,7 +219,7 @@ public final class OpenClBackend implements Backend {
         checkOpen();
         BlockPlanner.Choice choice = BlockPlanner.chooseOpenCl(block, mode, facts);
         return choice.mode() == BlockMode.FUSED
-                ? new OpenClFusedBlock(this, block, depthwiseWeights, pointwiseWeights, choice.reason())
+                ? new OpenClFusedBlock(this, block, depthwiseWeights, pointwiseWeights, choice)
                 : UnfusedBlock.prepare(this, block, depthwiseWeights, pointwiseWeights, choice.reason(), expectedInput);
     }
 
@@ -266,7 +266,7 @@ public final class OpenClBackend implements Backend {
     /** Prepared convolutions and fused blocks not yet closed; 0 after {@link #close()}. */
     public int livePreparedCount() { return livePrepared.size(); }
 
-    // ---- package-private services for OpenClConv ----
+    // ---- package-private services for the prepared convolutions and blocks ----
 
     KernelLibrary library() { return library; }
 

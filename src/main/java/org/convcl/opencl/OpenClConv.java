@@ -1,6 +1,9 @@
 package org.convcl.opencl;
 
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
@@ -10,61 +13,67 @@ import org.convcl.ConvSpec;
 import org.convcl.Epilogue;
 import org.convcl.Shape;
 import org.convcl.plan.Algorithm;
+import org.convcl.plan.Launch;
 import org.convcl.plan.Plan;
 import org.convcl.plan.Planner;
 import org.convcl.plan.TuningTable;
 
 /**
- * A convolution prepared on an {@link OpenClBackend}: folded weights and bias uploaded once, the planned
- * kernel built (through the backend's program cache) and created once.
+ * A convolution prepared on an {@link OpenClBackend}, whatever its algorithm: it uploads the buffers the plan's
+ * descriptor asks for ({@link org.convcl.plan.AlgorithmDescriptor#uploads}) and the folded bias once, builds the
+ * plan's kernels (through the backend's program cache), and per input shape binds and enqueues the descriptor's
+ * launches, growing its scratch buffers to the largest shape seen (the queue is in order, so calls cannot overlap on
+ * the device). Other input shapes than the prepared one are planned at their first forward.
  *
  * <p>Thread safety: {@code forward} may be called from several threads; setting the kernel arguments and
  * enqueueing happen under this object's lock because {@code clSetKernelArg} is not thread-safe.
  */
 final class OpenClConv extends OpenClPrepared {
-    private final ClBuffer weights;
-    private final ClBuffer bias;
+    private static final SortedMap<String, Integer> NO_EPILOGUE = new TreeMap<>(Map.of("HAS_BIAS", 0, "ACTIVATION", 0));
+
     private final SortedMap<String, Integer> epilogueDefines;
     private final Plan preparedPlan;
     private final TuningTable tuning;
     private final Algorithm forced;
-    private final Map<SortedMap<String, Integer>, ClKernel> kernels = new HashMap<>(); // guarded by this
-    private final Map<Shape, Launch> launches = new ConcurrentHashMap<>();
+    private final Map<KernelKey, ClKernel> kernels = new HashMap<>(); // guarded by this
+    private final Map<Shape, Prepared> launches = new ConcurrentHashMap<>();
 
-    /** A plan for one input shape and the kernel object that runs it. */
-    private record Launch(Plan plan, ClKernel kernel) {}
+    /** A kernel object is one entry point of one program (file and defines). */
+    private record KernelKey(String file, String entryPoint, SortedMap<String, Integer> defines) {}
+
+    /** One launch and the kernel object it runs. */
+    private record Step(KernelKey key, ClKernel kernel, Launch launch) {}
+
+    /** What a forward of one input shape runs: the plan, its launches and the scratch they need. */
+    private record Prepared(Plan plan, List<Step> steps, List<Launch.Scratch> scratch) {}
 
     /**
-     * {@code forced}: the algorithm to plan with (null: the planner's choice), never WINOGRAD ({@link OpenClWinogradConv}).
-     * {@code expectedInput}: the input shape to plan and build for now (its launch is recorded, so its first forward
-     * builds nothing); null plans without a shape (defaults, large-image local size).
+     * {@code plan}: the plan for {@code expectedInput} (made by the backend with {@code tuning} and {@code forced},
+     * which later input shapes are planned with too). {@code expectedInput}: the input shape whose kernels are built
+     * and scratch allocated now (its first forward builds nothing); null builds the shapeless plan's kernels only.
      */
-    OpenClConv(OpenClBackend backend, ConvSpec spec, Epilogue.Folded folded, TuningTable tuning, Algorithm forced,
+    OpenClConv(OpenClBackend backend, ConvSpec spec, Epilogue.Folded folded, TuningTable tuning, Algorithm forced, Plan plan,
                Shape expectedInput) {
         super(backend, spec);
-        if (forced == Algorithm.WINOGRAD) throw new IllegalArgumentException("Winograd runs as OpenClWinogradConv");
         this.tuning = tuning;
         this.forced = forced;
+        this.preparedPlan = plan;
         this.epilogueDefines = epilogueDefines(folded);
-        ClBuffer w = null, b = null;
         try {
-            w = backend.createBuffer(folded.weights(), "weights of " + spec);
-            b = uploadOrNull(folded.bias(), "bias of " + spec);
-            this.weights = w;
-            this.bias = b;
-            // builds (or finds) the program now, not at the first forward
+            for (Launch.Upload u : plan.descriptor().uploads(spec, folded.weights())) upload(u.role(), u.data(), u.name() + " of " + spec);
+            upload(Launch.Role.BIAS, folded.bias(), "bias of " + spec);
             if (expectedInput == null) {
-                this.preparedPlan = Planner.plan(spec, null, backend.facts(), tuning, forced);
-                kernel(preparedPlan);
+                for (Launch.Kernel k : plan.kernels(spec)) kernel(key(k)); // builds (or finds) the programs now
             } else {
-                Launch launch = planFor(expectedInput);
-                launches.put(expectedInput, launch);
-                this.preparedPlan = launch.plan();
+                Prepared p = prepare(expectedInput, plan);
+                launches.put(expectedInput, p);
+                synchronized (this) {
+                    ensureScratch(p);
+                }
             }
         } catch (RuntimeException | Error e) {
-            release(w, b);
             synchronized (this) {
-                kernels.values().forEach(ClKernel::close);
+                releaseResources();
             }
             throw e;
         }
@@ -89,63 +98,94 @@ final class OpenClConv extends OpenClPrepared {
     @Override
     public String plan() { return preparedPlan.reason(); }
 
-    /** The plan chosen at prepare time: the expected input's launch plan when one was given, else planned without a shape. */
+    /** The plan chosen at prepare time: the expected input's when one was given, else planned without a shape. */
     Plan preparedPlan() { return preparedPlan; }
 
-    /** The plan that runs for {@code input} (planned and its program built now when not yet done). */
-    Plan launchPlan(Shape input) { return launches.computeIfAbsent(input, this::planFor).plan(); }
+    /** The plan that runs for {@code input} (planned and its programs built now when not yet done). */
+    Plan launchPlan(Shape input) { return prepared(input).plan(); }
+
+    /** What runs for {@code input}: the algorithm, each kernel's defines and each launch's local size (the tuner compares these). */
+    String launchKey(Shape input) {
+        Prepared p = prepared(input);
+        StringBuilder key = new StringBuilder(p.plan().algorithm().name());
+        for (Step s : p.steps()) key.append(' ').append(s.key()).append(Arrays.toString(s.launch().local()));
+        return key.toString();
+    }
+
+    private Prepared prepared(Shape input) {
+        return launches.computeIfAbsent(input, in -> prepare(in, Planner.plan(spec(), in, backend.facts(), tuning, forced)));
+    }
 
     @Override
     long run(ClTensor src, ClTensor dst, boolean profile) {
-        ConvSpec spec = spec();
-        Shape in = src.shape();
-        Shape expected = dst.shape();
-        Launch launch = launches.computeIfAbsent(in, this::planFor);
+        Prepared p = prepared(src.shape());
         synchronized (this) {
             checkOpen();
-            KernelArgs.on(launch.kernel().handle())
-                    .buffer(src.mem()).buffer(weights.mem()).buffer(biasOrPlaceholder(bias))
-                    .buffer(dst.mem())
-                    .int32(in.n(), in.c(), in.h(), in.w(), expected.c(), expected.h(), expected.w(),
-                            spec.groups(), spec.padTop(), spec.padLeft());
-            return backend.launcher().launch(launch.kernel(), launch.plan().globalSize(spec, expected),
-                    launch.plan().local(), profile);
+            ensureScratch(p);
+            long time = 0;
+            for (Step s : p.steps()) {
+                KernelArgs.bind(s.kernel().handle(), s.launch().args(), role -> mem(role, src, dst));
+                time += backend.launcher().launch(s.kernel(), s.launch().global(), s.launch().local(), profile);
+            }
+            return profile ? time : -1;
         }
     }
 
-    /** Plans for one input shape; replans within the kernel's own work-group limit when the first plan exceeds it. */
-    private Launch planFor(Shape input) {
+    /** Builds (or finds) the plan's kernels and lays out its launches for {@code input}, each within its kernel's own work-group limit. */
+    private Prepared prepare(Shape input, Plan plan) {
         ConvSpec spec = spec();
-        Plan plan = Planner.plan(spec, input, backend.facts(), tuning, forced);
-        ClKernel kernel = kernel(plan);
-        long workItems = 1;
-        for (long l : plan.local()) workItems *= l;
-        if (workItems > kernel.workGroupSize()) {
-            plan = Planner.plan(spec, input, backend.facts().withMaxWorkGroupSize(kernel.workGroupSize()), tuning, forced);
-            kernel = kernel(plan);
+        List<Launch.Kernel> refs = plan.kernels(spec);
+        List<KernelKey> keys = refs.stream().map(this::key).toList();
+        List<ClKernel> built = new ArrayList<>();
+        long[] limits = new long[refs.size()];
+        for (int i = 0; i < refs.size(); i++) {
+            built.add(kernel(keys.get(i)));
+            limits[i] = built.get(i).workGroupSize();
         }
-        return new Launch(plan, kernel);
+        List<Step> steps = new ArrayList<>();
+        for (Launch l : plan.launches(spec, input, backend.facts(), limits)) steps.add(new Step(keys.get(l.kernel()), built.get(l.kernel()), l));
+        return new Prepared(plan, List.copyOf(steps), plan.descriptor().scratch(spec, spec.outputShape(input)));
     }
 
-    /** The kernel object for a plan's defines (one per define set), building the program if needed. */
-    private synchronized ClKernel kernel(Plan plan) {
+    /** A plan's kernel with this layer's epilogue defines added (or none, for a kernel without the epilogue). */
+    private KernelKey key(Launch.Kernel ref) {
+        return new KernelKey(ref.file(), ref.entryPoint(),
+                KernelLibrary.merge(ref.defines(), ref.epilogue() ? epilogueDefines : NO_EPILOGUE));
+    }
+
+    /** The kernel object for {@code key} (one per entry point and define set), building the program if needed. */
+    private synchronized ClKernel kernel(KernelKey key) {
         checkOpen();
-        SortedMap<String, Integer> defines = KernelLibrary.merge(plan.defines(), epilogueDefines);
-        ClKernel k = kernels.get(defines);
+        ClKernel k = kernels.get(key);
         if (k == null) {
-            var program = backend.library().program(plan.algorithm().kernelFile(), defines);
-            k = new ClKernel(program, plan.algorithm().entryPoint(), backend.deviceId(), backend.kernelCounter());
-            kernels.put(defines, k);
+            k = new ClKernel(backend.library().program(key.file(), key.defines()), key.entryPoint(), backend.deviceId(),
+                    backend.kernelCounter());
+            kernels.put(key, k);
         }
         return k;
     }
 
-    /** Releases the kernels, weights and bias. */
+    /**
+     * Grows each scratch buffer of {@code p} to its size (kept for smaller shapes); a buffer replaced is released first,
+     * so it is gone even if the new allocation fails. Call under this object's lock.
+     */
+    private void ensureScratch(Prepared p) {
+        for (Launch.Scratch s : p.scratch()) {
+            ClBuffer old = buffers.get(s.role());
+            if (old != null && old.bytes() >= s.bytes()) continue;
+            if (old != null) backend.release(buffers.remove(s.role()));
+            String name = s.name() + " of " + spec();
+            buffers.put(s.role(), s.zeroed() ? backend.createBuffer(new float[Math.toIntExact(s.bytes() / 4)], name)
+                    : backend.createBuffer(s.bytes(), name));
+        }
+    }
+
+    /** Releases the kernels and every buffer (uploads, bias, scratch). */
     @Override
     void releaseResources() {
         kernels.values().forEach(ClKernel::close);
         kernels.clear();
-        release(weights, bias);
+        releaseBuffers();
     }
 
     @Override

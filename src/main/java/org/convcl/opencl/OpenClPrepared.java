@@ -1,15 +1,19 @@
 package org.convcl.opencl;
 
+import java.util.EnumMap;
+import java.util.Map;
 import org.convcl.Backend;
 import org.convcl.ConvSpec;
 import org.convcl.DeviceTensor;
 import org.convcl.PreparedConv;
+import org.convcl.plan.Launch;
 import org.jocl.cl_mem;
 
 /**
  * What every convolution prepared on an {@link OpenClBackend} shares: the backend and spec, {@code forward} and
- * {@code forwardTimed} as one checked {@link #run}, the closed state and an idempotent {@link #close()} that releases the
- * subclass's kernels and buffers ({@link #releaseResources()}) and stops the backend tracking it.
+ * {@code forwardTimed} as one checked {@link #run}, its device buffers by {@link Launch.Role} (what a launch's buffer
+ * arguments bind to, {@link #mem}), the closed state and an idempotent {@link #close()} that releases the subclass's
+ * kernels and buffers ({@link #releaseResources()}) and stops the backend tracking it.
  *
  * <p>The fused block ({@link OpenClFusedBlock}) passes {@link org.convcl.SeparableBlock#standardEquivalent()} as the
  * spec and overrides {@link #subject()} to return the block and {@link #outputShape} to use the block's.
@@ -20,6 +24,8 @@ import org.jocl.cl_mem;
 abstract class OpenClPrepared implements PreparedConv {
     final OpenClBackend backend;
     private final ConvSpec spec;
+    /** The device buffers kernel arguments name by role (uploads, bias, scratch); the tensors are bound per forward. */
+    final Map<Launch.Role, ClBuffer> buffers = new EnumMap<>(Launch.Role.class);
     private boolean closed; // guarded by this
 
     OpenClPrepared(OpenClBackend backend, ConvSpec spec) {
@@ -68,24 +74,42 @@ abstract class OpenClPrepared implements PreparedConv {
         if (closed) throw new IllegalStateException("prepared convolution " + subject() + " is closed");
     }
 
-    /** A buffer holding {@code data}, or null (nothing allocated) when {@code data} is null, e.g. an absent bias. */
-    final ClBuffer uploadOrNull(float[] data, String name) {
-        return data == null ? null : backend.createBuffer(data, name);
+    /** Uploads {@code data} as the buffer of {@code role} (nothing when {@code data} is null, e.g. an absent bias). */
+    final void upload(Launch.Role role, float[] data, String name) {
+        if (data != null) buffers.put(role, backend.createBuffer(data, name));
     }
 
-    /** The memory of {@code bias}, or the backend's placeholder when there is no bias (the kernel then ignores it). */
-    final cl_mem biasOrPlaceholder(ClBuffer bias) {
-        return bias == null ? backend.noBias().mem() : bias.mem();
+    /**
+     * The memory a kernel argument of {@code role} binds to in a forward of {@code src} into {@code dst}: the tensors,
+     * the backend's placeholder for {@link Launch.Role#NO_BIAS} and for an absent {@link Launch.Role#BIAS} (the kernel
+     * then ignores it), else this object's buffer of that role.
+     */
+    final cl_mem mem(Launch.Role role, ClTensor src, ClTensor dst) {
+        return switch (role) {
+            case INPUT -> src.mem();
+            case OUTPUT -> dst.mem();
+            case NO_BIAS -> backend.noBias().mem();
+            case BIAS -> buffers.containsKey(role) ? buffers.get(role).mem() : backend.noBias().mem();
+            default -> {
+                ClBuffer b = buffers.get(role);
+                if (b == null) throw new IllegalStateException(subject() + " has no " + role + " buffer");
+                yield b.mem();
+            }
+        };
     }
 
-    /** Releases each buffer that is not null. */
-    final void release(ClBuffer... buffers) {
-        for (ClBuffer b : buffers) if (b != null) backend.release(b);
-    }
-
-    /** Closes each kernel that is not null. */
-    static void closeKernels(ClKernel... kernels) {
-        for (ClKernel k : kernels) if (k != null) k.close();
+    /** Releases every buffer of {@link #buffers}, all of them even when one release fails (the first failure is thrown). */
+    final void releaseBuffers() {
+        RuntimeException failure = null;
+        for (ClBuffer b : buffers.values()) {
+            try {
+                backend.release(b);
+            } catch (RuntimeException e) {
+                if (failure == null) failure = e; else failure.addSuppressed(e);
+            }
+        }
+        buffers.clear();
+        if (failure != null) throw failure;
     }
 
     /** Releases the kernels and buffers (idempotent); the backend stops tracking this object. */

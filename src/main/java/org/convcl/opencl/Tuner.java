@@ -17,7 +17,6 @@ import org.convcl.PreparedConv;
 import org.convcl.Shape;
 import org.convcl.Tensor;
 import org.convcl.plan.Algorithm;
-import org.convcl.plan.Plan;
 import org.convcl.plan.Planner;
 import org.convcl.plan.ShapeClass;
 import org.convcl.plan.TuningTable;
@@ -109,7 +108,7 @@ public final class Tuner {
     public List<ClassResult> tune(List<Layer> layers, Consumer<String> progress) {
         Map<ShapeClass, List<Layer>> classes = new LinkedHashMap<>();
         for (Layer layer : layers) {
-            Algorithm algorithm = Planner.algorithm(layer.spec());
+            Algorithm algorithm = Planner.algorithm(layer.spec(), backend.facts());
             if (!ShapeClass.tunable(algorithm)) {
                 progress.accept(layer.name() + ": " + algorithm + " is not tuned");
                 continue;
@@ -233,13 +232,10 @@ public final class Tuner {
         }
     }
 
-    /** What a set of prepared convolutions would launch on each layer: defines and local size. */
+    /** What a set of prepared convolutions would launch on each layer: kernels, defines and local sizes. */
     private static List<String> launchKeys(List<PreparedConv> convs, List<Workload> work) {
         List<String> keys = new ArrayList<>();
-        for (int i = 0; i < convs.size(); i++) {
-            Plan p = ((OpenClConv) convs.get(i)).launchPlan(work.get(i).layer.input());
-            keys.add(p.algorithm() + " " + p.defines() + " " + Arrays.toString(p.local()));
-        }
+        for (int i = 0; i < convs.size(); i++) keys.add(((OpenClConv) convs.get(i)).launchKey(work.get(i).layer.input()));
         return keys;
     }
 

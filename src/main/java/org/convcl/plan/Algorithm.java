@@ -1,41 +1,37 @@
 package org.convcl.plan;
 
 /**
- * The convolution algorithms the OpenCL backend can run. Each names its kernel file and entry point
- * ({@code kernels/conv2d_<algo>.cl}, {@code conv2d_<algo>}); which one runs is the {@link Planner}'s choice.
+ * The names of the convolution algorithms the OpenCL backend can run, each with its {@link AlgorithmDescriptor},
+ * which says everything else about it (what it runs, kernel file, defines, work sizes, launches). The names are what
+ * tuning files, {@code convcl plan --algorithm} and the {@code convcl.algorithm} setting use; which algorithm runs
+ * is the {@link Planner}'s choice, in the order of {@link Planner#REGISTRY}.
  */
 public enum Algorithm {
-    /** Direct convolution for full and grouped specs: each work-item sums over one group's input channels. */
-    DIRECT("conv2d_full.cl", "conv2d_full"),
-    /**
-     * Implicit GEMM for full and grouped specs (any stride, dilation, padding): register blocks of output
-     * channels x outputs along x, input read straight from the tensor (no im2col buffer).
-     */
-    IMPLICIT_GEMM("conv2d_igemm.cl", "conv2d_igemm"),
-    /** Depthwise (groups == inChannels) with depth multiplier γ: output channel o reads input channel o/γ. */
-    DEPTHWISE("conv2d_depthwise.cl", "conv2d_depthwise"),
-    /** 1×1, stride 1, unpadded, groups 1: a matrix product {@code W·X} per image. */
-    POINTWISE("conv2d_pointwise.cl", "conv2d_pointwise"),
-    /**
-     * Winograd F(2×2, 3×3) for 3×3 stride-1 dilation-1 groups-1 specs (any padding): an input transform and
-     * this entry point, the output transform, both in {@code conv2d_winograd.cl}, around 16 batched GEMMs on the
-     * pointwise kernel ({@link Winograd}). Its error bound is its own (docs/kernels.md).
-     */
-    WINOGRAD("conv2d_winograd.cl", "conv2d_winograd_output");
+    /** Direct convolution for any spec ({@link DirectDescriptor}). */
+    DIRECT(new DirectDescriptor()),
+    /** Implicit GEMM for any spec, register-blocked ({@link ImplicitGemmDescriptor}). */
+    IMPLICIT_GEMM(new ImplicitGemmDescriptor()),
+    /** Depthwise with depth multiplier γ ({@link DepthwiseDescriptor}). */
+    DEPTHWISE(new DepthwiseDescriptor()),
+    /** 1×1, stride 1, unpadded, groups 1: a matrix product per image ({@link PointwiseDescriptor}). */
+    POINTWISE(new PointwiseDescriptor()),
+    /** Winograd F(2×2, 3×3) for 3×3 stride-1 dilation-1 groups-1 specs ({@link WinogradDescriptor}). */
+    WINOGRAD(new WinogradDescriptor());
 
-    private final String kernelFile;
-    private final String entryPoint;
+    private final AlgorithmDescriptor descriptor;
 
-    Algorithm(String kernelFile, String entryPoint) {
-        this.kernelFile = kernelFile;
-        this.entryPoint = entryPoint;
+    Algorithm(AlgorithmDescriptor descriptor) {
+        this.descriptor = descriptor;
     }
 
-    /** The kernel source file under {@code /kernels} on the classpath. */
-    public String kernelFile() { return kernelFile; }
+    /** What this algorithm runs and how. */
+    public AlgorithmDescriptor descriptor() { return descriptor; }
 
-    /** The {@code __kernel} function name inside {@link #kernelFile()}. */
-    public String entryPoint() { return entryPoint; }
+    /** The kernel source file under {@code /kernels} on the classpath. */
+    public String kernelFile() { return descriptor.kernelFile(); }
+
+    /** The main {@code __kernel} function name inside {@link #kernelFile()}. */
+    public String entryPoint() { return descriptor.entryPoint(); }
 
     /**
      * The algorithm {@code name} names (any case, e.g. {@code implicit_gemm}), or null for {@code auto} (the

@@ -1,222 +1,53 @@
 package org.convcl.plan;
 
-import java.util.SortedMap;
-import java.util.TreeMap;
+import java.util.List;
+import java.util.Optional;
 import org.convcl.BlockMode;
 import org.convcl.SeparableBlock;
-import org.convcl.Shape;
 
 /**
- * Chooses how a {@link SeparableBlock} runs, fused or unfused: pure functions with a one-line reason, plus the
- * tiling of the fused OpenCL kernel ({@code kernels/conv2d_dsblock.cl}) in one place.
- *
- * <p>The fused kernel gives each work-item a strip of consecutive output pixels (of the flattened image) and
- * (normally) all output channels: it computes the strip's depthwise output for every intermediate channel into
- * its own tile of local memory (sized to stay in the core's cache), then runs the pointwise GEMM from there in
- * {@code OC_TILE × PIX_VECS·VEC} register tiles, writing each output once. What it saves over the unfused path
- * is the intermediate tensor's round trip through memory and a second pass over the pixels; no barrier is
- * needed, which matters on CPU OpenCL (PoCL), where private state live across a barrier is spilled to memory.
+ * Chooses how a {@link SeparableBlock} runs, fused or unfused: pure functions with a one-line reason. The OpenCL
+ * choice walks {@link #REGISTRY}, the fused kernels, in order of preference; a block none of them takes runs unfused,
+ * as two planned convolutions.
  */
 public final class BlockPlanner {
-    /** Pixels per vector register. */
-    public static final int VEC = 16;
-    /** Output channels of one register tile. */
-    public static final int OC_TILE = 8;
-    /** Pixel vectors of one register tile ({@code OC_TILE × PIX_VECS} accumulators). */
-    public static final int PIX_VECS = 2;
-    /**
-     * Input channels per step of the pointwise GEMM's K loop (their tile vectors loaded before the step's FMAs): 4
-     * measured 2–6% faster than 1 at the 25th percentile on the 56×56 blocks, the same within the noise at the median.
-     */
-    public static final int KSTEP = 4;
-    /**
-     * Output rows the depthwise step computes together (each input row loaded once for all of them): 4 covers the
-     * 2-, 3-, 4- and 7-row strips of the MobileNet blocks (4 + 3) with no wasted row.
-     */
-    public static final int DW_ROWS = 4;
-    /** Work-items per work-group, each with its own tile: one, as a CPU runs a work-group as a loop. */
-    public static final int LOCAL_X = 1;
-    /** Fewest and most pixels per strip. */
-    public static final int MIN_STRIP = 64, MAX_STRIP = 256;
-    /**
-     * Largest depthwise tile ({@code MID × strip} floats) of one work-item: half of a 1 MiB L2, so the tile stays in
-     * L2 while the register tiles stream it through L1; up to 512 intermediate channels this still gives
-     * {@link #MAX_STRIP} pixels, so a strip holds whole rows of 56, 28 or 14 pixels (4, 9 or 18 rows) and
-     * more of them than halo rows.
-     */
-    public static final long TILE_BUDGET_BYTES = 512 * 1024;
-    /**
-     * Outputs at least this large are written with non-temporal stores on CPUs (where the tiling prefetches): they
-     * cannot stay in a 32 MiB L3 next to the input, and streaming them saves reading each output line before
-     * writing it.
-     */
-    public static final long STREAM_OUTPUT_BYTES = 16L << 20;
-    /** Work-items per compute unit the fused grid aims at; fewer strips than that split the output channels. */
-    public static final int ITEMS_PER_UNIT = 4;
-    /**
-     * AUTO takes the fused OpenCL path for blocks with at most this many intermediate channels (see
-     * {@link #chooseOpenCl}). Measured on PoCL (docs/separable.md, five runs on a shared machine): up to 256
-     * channels (outputs of 28×28 and larger) the fused kernel ran 0.96–3.1× the unfused speed at batch 1 and
-     * 0.81–2.2× at batch 8, above 1.1× in all but 7 of 60 cases; with 512 and 1024 channels (14×14 and 7×7 outputs,
-     * one strip per image) 0.60–1.6× at batch 1 (below 1 in 9 of 15 cases), and at batch 8 either ~1.5× or, when its
-     * 8 work-items split unevenly over the cores, ~0.8×.
-     */
-    public static final int FUSED_MAX_MID = 256;
+    /** The fused block kernels, most preferred first. */
+    public static final List<BlockDescriptor> REGISTRY = List.of(new DsBlockDescriptor());
 
     private BlockPlanner() {}
 
-    /** The path chosen and why. */
-    public record Choice(BlockMode mode, String reason) {
+    /**
+     * The path chosen and why.
+     *
+     * @param fused the OpenCL fused kernel that runs it; null when unfused and on the Java CPU backend
+     */
+    public record Choice(BlockMode mode, String reason, BlockDescriptor fused) {
         public Choice {
             if (mode == null || mode == BlockMode.AUTO) throw new IllegalArgumentException("choice mode must be FUSED or UNFUSED, got " + mode);
         }
     }
 
     /**
-     * The fused kernel's tiling, fixed at prepare time; the grid (strip length, strips per work-item, channel groups) follows the input shape ({@link #grid}).
+     * Picks the OpenCL path for {@code block} on {@code device}: UNFUSED is honoured; FUSED takes the first fused
+     * kernel of {@link #REGISTRY} that runs the block; AUTO the first that runs it and does not pass it over (the
+     * dsblock kernel: at most {@link DsBlockDescriptor#FUSED_MAX_MID} intermediate channels, where it measured faster
+     * on PoCL), else UNFUSED with the first reason given.
      *
-     * @param strip    output pixels per work-item (a multiple of {@code vec})
-     * @param vec      pixels per vector register
-     * @param ocTile   output channels per register tile
-     * @param pixVecs  pixel vectors per register tile
-     * @param localX   work-items per work-group, each with its own tile
-     */
-    public record Tiling(int strip, int vec, int ocTile, int pixVecs, int localX, boolean prefetch, boolean ocOuter) {
-        public Tiling {
-            if (vec != 8 && vec != 16) throw new IllegalArgumentException("vec must be 8 or 16, got " + vec);
-            if (strip < vec || strip % vec != 0) throw new IllegalArgumentException("strip must be a positive multiple of vec " + vec + ", got " + strip);
-            if (ocTile < 1) throw new IllegalArgumentException("ocTile must be positive, got " + ocTile);
-            if (pixVecs < 1) throw new IllegalArgumentException("pixVecs must be positive, got " + pixVecs);
-            if (localX < 1) throw new IllegalArgumentException("localX must be positive, got " + localX);
-        }
-
-        /** The local size {@code (localX, 1, 1)}. */
-        public long[] local() {
-            return new long[] {localX, 1, 1};
-        }
-
-        /**
-         * Pixels per strip for an output of {@code height} rows of {@code width}: whole rows when a row fits a strip
-         * (so the depthwise step runs along full rows). Preferably the most rows (at most {@code strip} pixels) that
-         * split the height evenly and make a strip whole vectors, so the GEMM computes no pixel twice (28-wide
-         * rows: 4 rows = 112 pixels = 7 vectors, where 7 rows = 196 pixels took 13 vectors for 12.25 and measured
-         * 6–8% slower); otherwise spread evenly (the fewest strips of at most {@code strip} pixels, each as many
-         * rows as the others, give or take one); {@code strip} when one row is longer.
-         */
-        public int stripLength(int height, int width) {
-            if (width > strip) return strip;
-            int maxRows = strip / width;
-            for (int rows = Math.min(maxRows, height); rows >= 1; rows--) {
-                if (height % rows == 0 && wholeVectors(rows, width)) return rows * width;
-            }
-            int strips = (height + maxRows - 1) / maxRows;
-            return (height + strips - 1) / strips * width;
-        }
-
-        /** Whether {@code rows} rows of {@code width} pixels are whole vectors. */
-        private boolean wholeVectors(long rows, int width) {
-            return rows * width % vec == 0;
-        }
-
-        /**
-         * How the fused kernel's grid covers {@code output} on {@code computeUnits}: strips of {@link #stripLength}
-         * pixels; consecutive strips of one image per work-item (so each prefetches its next strip's input while
-         * computing the current one) as long as the batch still gives {@link #ITEMS_PER_UNIT} work-items per compute
-         * unit. With fewer strips than that, strips get shorter (whole rows, but one row more when that makes them
-         * whole vectors), then the output channels split into the number of groups that brings the work-items
-         * nearest to it (each group recomputes the depthwise tile, which is memory-bound: 7 strips stay 7 work-items
-         * on 2 compute units rather than 14, measured ~10% faster at 28 x 28; at most one group per {@code ocTile}
-         * channels).
-         */
-        public Grid grid(Shape output, int computeUnits) {
-            long pixels = (long) output.h() * output.w();
-            long wanted = (long) ITEMS_PER_UNIT * computeUnits;
-            int stripLength = stripLength(output.h(), output.w());
-            if ((pixels + stripLength - 1) / stripLength * output.n() < wanted) {
-                // too few strips: shorter ones, down to one register tile's pixels, before splitting the channels
-                // (which recomputes the depthwise step); whole rows when a row fits a strip
-                int least = vec * pixVecs;
-                if (output.w() <= strip) {
-                    long rows = Math.max((least + output.w() - 1) / output.w(), (long) output.h() * output.n() / wanted);
-                    if (!wholeVectors(rows, output.w()) && wholeVectors(rows + 1, output.w())) rows++;
-                    stripLength = (int) Math.min(stripLength, rows * output.w());
-                } else {
-                    long perItem = (pixels * output.n() + wanted - 1) / wanted;
-                    stripLength = (int) Math.min(stripLength, Math.max(least, (perItem + vec - 1) / vec * vec));
-                }
-            }
-            int strips = (int) ((pixels + stripLength - 1) / stripLength);
-            long all = (long) strips * output.n();
-            int perItem = (int) Math.max(1, Math.min(strips, all / wanted));
-            int items = (strips + perItem - 1) / perItem;
-            long tiles = (output.c() + ocTile - 1) / ocTile;
-            int groups = (int) Math.max(1, Math.min(tiles, Math.round((double) wanted / all)));
-            int perGroup = (output.c() + groups - 1) / groups;
-            int channels = (perGroup + ocTile - 1) / ocTile * ocTile;
-            groups = (output.c() + channels - 1) / channels;
-            boolean stream = prefetch && 4L * output.count() >= STREAM_OUTPUT_BYTES;
-            return new Grid(new long[] {(items + localX - 1) / localX * localX, groups, output.n()}, stripLength, perItem,
-                    channels, stream);
-        }
-
-        /** Bytes of local memory one work-group's tiles take for {@code midChannels}. */
-        public long tileBytes(int midChannels) {
-            return 4L * midChannels * strip * localX;
-        }
-    }
-
-    /**
-     * The fused kernel's grid for one input shape.
-     *
-     * @param global          the global size: work-items along strips (a multiple of the local size), channel groups, images
-     * @param stripLength     pixels per strip, at most the tiling's {@code strip} (kernel argument)
-     * @param stripsPerItem   consecutive strips per work-item (kernel argument)
-     * @param channelsPerItem output channels per work-item, a multiple of {@code ocTile} (kernel argument)
-     * @param streamOutput    whether the output is written with non-temporal (cache-bypassing) stores (kernel argument)
-     */
-    public record Grid(long[] global, int stripLength, int stripsPerItem, int channelsPerItem, boolean streamOutput) {
-        public Grid {
-            global = global.clone();
-        }
-
-        @Override
-        public long[] global() { return global.clone(); }
-    }
-
-    /**
-     * The fused kernel's tiling of {@code block} on {@code device}: the strip is the largest multiple of {@link #VEC}
-     * whose tile fits {@link #TILE_BUDGET_BYTES}, within [{@link #MIN_STRIP}, {@link #MAX_STRIP}], shortened to fit
-     * the device's local memory; {@code null} when even a {@link #VEC}-pixel strip does not fit.
-     */
-    public static Tiling tiling(SeparableBlock block, DeviceFacts device) {
-        if (block == null) throw new IllegalArgumentException("block must not be null");
-        if (device == null) throw new IllegalArgumentException("device facts must not be null");
-        long perPixel = 4L * block.midChannels() * LOCAL_X;
-        long byBudget = TILE_BUDGET_BYTES / perPixel / VEC * VEC;
-        long strip = Math.max(MIN_STRIP, Math.min(MAX_STRIP, byBudget));
-        strip = Math.min(strip, device.localMemBytes() / perPixel / VEC * VEC);
-        if (strip < VEC || LOCAL_X > Math.min(device.maxWorkGroupSize(), device.maxWorkItemSizes()[0])) return null;
-        return new Tiling((int) strip, VEC, OC_TILE, PIX_VECS, LOCAL_X, "CPU".equals(device.type()), true);
-    }
-
-    /**
-     * Picks the OpenCL path for {@code block} on {@code device}: FUSED or UNFUSED are honoured (FUSED needs a
-     * tiling that fits); AUTO takes the fused kernel where it measured faster on PoCL: at most
-     * {@link #FUSED_MAX_MID} intermediate channels.
-     *
-     * @throws IllegalArgumentException when FUSED is requested and the fused kernel does not fit the device
+     * @throws IllegalArgumentException when FUSED is requested and no fused kernel runs the block on the device
      */
     public static Choice chooseOpenCl(SeparableBlock block, BlockMode requested, DeviceFacts device) {
         check(block, requested);
-        if (requested == BlockMode.UNFUSED) return new Choice(BlockMode.UNFUSED, "requested");
-        if (tiling(block, device) == null) return noFusedPath(requested, "the fused kernel's tile does not fit the device");
-        if (requested == BlockMode.FUSED) return new Choice(BlockMode.FUSED, "requested");
-        if (block.midChannels() > FUSED_MAX_MID) {
-            return new Choice(BlockMode.UNFUSED, "unfused: " + block.midChannels() + " intermediate channels > "
-                    + FUSED_MAX_MID + ", where the fused kernel measured slower on small outputs");
+        if (requested == BlockMode.UNFUSED) return new Choice(BlockMode.UNFUSED, "requested", null);
+        String why = null;
+        for (BlockDescriptor d : REGISTRY) {
+            Optional<String> no = d.declines(block, device);
+            if (no.isEmpty() && requested == BlockMode.FUSED) return new Choice(BlockMode.FUSED, "requested", d);
+            if (no.isEmpty()) no = d.passesOver(block, device);
+            if (no.isEmpty()) return new Choice(BlockMode.FUSED, d.chosenBecause(block), d);
+            if (why == null) why = no.get();
         }
-        return new Choice(BlockMode.FUSED, "fused: at most " + FUSED_MAX_MID
-                + " intermediate channels, where the fused kernel measured faster");
+        if (requested == BlockMode.FUSED) throw new IllegalArgumentException("mode FUSED requested but " + why);
+        return new Choice(BlockMode.UNFUSED, why, null);
     }
 
     /**
@@ -225,8 +56,8 @@ public final class BlockPlanner {
      */
     public static Choice chooseCpu(SeparableBlock block, BlockMode requested) {
         check(block, requested);
-        if (requested == BlockMode.AUTO) return new Choice(BlockMode.UNFUSED, CPU_FUSED_SLOWER);
-        return new Choice(requested, "requested");
+        if (requested == BlockMode.AUTO) return new Choice(BlockMode.UNFUSED, CPU_FUSED_SLOWER, null);
+        return new Choice(requested, "requested", null);
     }
 
     /**
@@ -235,35 +66,8 @@ public final class BlockPlanner {
      */
     static final String CPU_FUSED_SLOWER = "unfused: the Java fused tile measured slower than the two kernels";
 
-    /** The choice when the fused path does not fit: UNFUSED for AUTO, an exception for FUSED. */
-    private static Choice noFusedPath(BlockMode requested, String why) {
-        if (requested == BlockMode.FUSED) throw new IllegalArgumentException("mode FUSED requested but " + why);
-        return new Choice(BlockMode.UNFUSED, why);
-    }
-
     private static void check(SeparableBlock block, BlockMode requested) {
         if (block == null) throw new IllegalArgumentException("block must not be null");
         if (requested == null) throw new IllegalArgumentException("requested mode must not be null");
-    }
-
-    /** The fused kernel's defines for {@code block} and {@code tiling}, without the epilogue switches, which the backend adds. */
-    public static SortedMap<String, Integer> fusedDefines(SeparableBlock block, Tiling tiling) {
-        if (tiling == null) throw new IllegalArgumentException("tiling must not be null");
-        var d = block.depthwise();
-        TreeMap<String, Integer> defines = new TreeMap<>();
-        Planner.putWindow(defines, d);
-        defines.put("DEPTH_MULT", d.depthMultiplier());
-        defines.put("MID", block.midChannels());
-        defines.put("STRIP", tiling.strip());
-        defines.put("VEC", tiling.vec());
-        defines.put("OC_TILE", tiling.ocTile());
-        defines.put("PIX_VECS", tiling.pixVecs());
-        defines.put("DW_ROWS", DW_ROWS);
-        defines.put("KSTEP", KSTEP);
-        defines.put("LOCAL_X", tiling.localX());
-        defines.put("OC_OUTER", tiling.ocOuter() ? 1 : 0);
-        defines.put("PREFETCH", tiling.prefetch() ? 1 : 0);
-        defines.put("NT_STORE", tiling.prefetch() ? 1 : 0);
-        return defines;
     }
 }

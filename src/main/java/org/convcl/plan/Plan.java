@@ -2,17 +2,19 @@ package org.convcl.plan;
 
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.List;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import org.convcl.ConvSpec;
 import org.convcl.Shape;
 
 /**
- * A kernel choice: the algorithm (kernel file and entry point), the {@code -D} defines that unroll loops
- * and size tiles, the local work size, and a one-line reason. {@link #globalSize(Shape)} gives the grid for
- * an output shape, so one plan (and one compiled program) serves many image sizes.
+ * A kernel choice: the algorithm (whose {@link AlgorithmDescriptor} says the rest), the {@code -D} defines that unroll
+ * loops and size tiles, the local work size, and a one-line reason. {@link #globalSize}, {@link #kernels} and
+ * {@link #launches} give the grid, the kernels to build and the launches for an input shape, so one plan (and one
+ * compiled program) serves many image sizes.
  *
- * @param algorithm the algorithm, which names the kernel file and entry point
+ * @param algorithm the algorithm
  * @param defines   kernel defines by name (sorted); the epilogue switches are added by the backend
  * @param local     local work size, three dimensions
  * @param reason    why this choice, e.g. {@code "direct: groups=2, stride 2"}
@@ -48,34 +50,28 @@ public record Plan(Algorithm algorithm, SortedMap<String, Integer> defines, long
         return v;
     }
 
+    /** What the algorithm runs and how. */
+    public AlgorithmDescriptor descriptor() { return algorithm.descriptor(); }
+
     /**
-     * The number of work-items per dimension needed for {@code output} (before rounding up to the local size):
-     * <ul>
-     *   <li>DIRECT: {@code (OW, OH, N · groups · ceil(outChannelsPerGroup / TILE_OC))}</li>
-     *   <li>IMPLICIT_GEMM: {@code (ceil(OW / VEC), OH, N · groups · ceil(outChannelsPerGroup / TILE_OC))}</li>
-     *   <li>DEPTHWISE: {@code (ceil(OW / VEC), ceil(OH / TILE_Y), N · inChannels)}</li>
-     *   <li>POINTWISE: {@code (ceil(OH·OW / VEC), ceil(outChannels / TILE_OC), N)}; for images smaller than VEC
-     *       pixels without {@code WEI_BATCH}, {@code (ceil(N·OH·OW / VEC), ceil(outChannels / TILE_OC), 1)}: the
-     *       lanes run across the batch</li>
-     *   <li>WINOGRAD (its output transform): {@code (ceil(OH / 2) · ceil(OW / 2), outChannels, N)}</li>
-     * </ul>
+     * The number of work-items per dimension of the main kernel for {@code output}, before rounding up to the local
+     * size ({@link AlgorithmDescriptor#globalSize}).
      */
     public long[] globalSize(ConvSpec spec, Shape output) {
-        return switch (algorithm) {
-            case DIRECT -> new long[] {output.w(), output.h(),
-                    (long) output.n() * spec.groups() * ceilDiv(spec.outChannelsPerGroup(), define(TILE_OC))};
-            case IMPLICIT_GEMM -> new long[] {ceilDiv(output.w(), define(VEC)), output.h(),
-                    (long) output.n() * spec.groups() * ceilDiv(spec.outChannelsPerGroup(), define(TILE_OC))};
-            case DEPTHWISE -> new long[] {ceilDiv(output.w(), define(VEC)), ceilDiv(output.h(), define(TILE_Y)),
-                    (long) output.n() * spec.inChannels()};
-            case POINTWISE -> {
-                long pixels = (long) output.h() * output.w();
-                boolean acrossBatch = pixels < define(VEC) && !defines.containsKey(Planner.WEI_BATCH);
-                yield new long[] {ceilDiv(acrossBatch ? output.n() * pixels : pixels, define(VEC)),
-                        ceilDiv(output.c(), define(TILE_OC)), acrossBatch ? 1 : output.n()};
-            }
-            case WINOGRAD -> new long[] {(long) Winograd.tilesY(output) * Winograd.tilesX(output), output.c(), output.n()};
-        };
+        return algorithm.descriptor().globalSize(this, spec, output);
+    }
+
+    /** The kernels one forward launches ({@link AlgorithmDescriptor#kernels}). */
+    public List<Launch.Kernel> kernels(ConvSpec spec) {
+        return algorithm.descriptor().kernels(this, spec);
+    }
+
+    /**
+     * The launches of one forward of {@code input} ({@link AlgorithmDescriptor#launches}), each local size within the
+     * device and its kernel's {@code kernelLimits} entry.
+     */
+    public List<Launch> launches(ConvSpec spec, Shape input, DeviceFacts device, long[] kernelLimits) {
+        return algorithm.descriptor().launches(this, spec, input, device, kernelLimits);
     }
 
     static long ceilDiv(long a, long b) {

@@ -14,7 +14,8 @@ import org.convcl.Shape;
  *       output pixels per image, batch</li>
  * </ul>
  * Channel bounds: {@link #CHANNEL_BOUNDS}; pixel bounds: {@link #PIXEL_BOUNDS}; batch: {@code n1},
- * {@code n<=4}, {@code n>4}. The direct kernel is not tuned and has no class.
+ * {@code n<=4}, {@code n>4}. Each {@link AlgorithmDescriptor} composes its key from these parts; algorithms without
+ * tunable parameters (direct, Winograd) have no class.
  *
  * @param algorithm the kernel the class belongs to
  * @param key       the class key as written in tuning files, e.g. {@code cin<=128,hw<=4096,n1}
@@ -30,13 +31,13 @@ public record ShapeClass(Algorithm algorithm, String key) {
         if (key == null || key.isBlank()) throw new IllegalArgumentException("shape class key must not be blank, got '" + key + "'");
     }
 
-    /** Whether layers planned with {@code algorithm} have shape classes (every kernel but the direct one and Winograd). */
+    /** Whether layers planned with {@code algorithm} have shape classes: whether it has tunable parameters. */
     public static boolean tunable(Algorithm algorithm) {
-        return algorithm != Algorithm.DIRECT && algorithm != Algorithm.WINOGRAD;
+        return !algorithm.descriptor().tunables().isEmpty();
     }
 
     /**
-     * The class of {@code spec} on {@code input} when run by {@code algorithm}.
+     * The class of {@code spec} on {@code input} when run by {@code algorithm} ({@link AlgorithmDescriptor#shapeClassKey}).
      *
      * @throws IllegalArgumentException when the algorithm is not {@link #tunable} or the input does not fit the spec
      */
@@ -44,18 +45,30 @@ public record ShapeClass(Algorithm algorithm, String key) {
         if (algorithm == null || spec == null || input == null) {
             throw new IllegalArgumentException("algorithm, spec and input must not be null, got " + algorithm + ", " + spec + ", " + input);
         }
+        spec.outputShape(input); // validates
+        if (!tunable(algorithm)) throw new IllegalArgumentException(algorithm + " is not tuned: it has no shape class");
+        return new ShapeClass(algorithm, algorithm.descriptor().shapeClassKey(spec, input));
+    }
+
+    /** The output-pixel bucket of one image, e.g. {@code hw<=4096}. */
+    static String pixels(ConvSpec spec, Shape input) {
         Shape out = spec.outputShape(input);
-        String hw = bucket("hw", (long) out.h() * out.w(), PIXEL_BOUNDS);
-        String n = input.n() == 1 ? "n1" : input.n() <= 4 ? "n<=4" : "n>4";
-        String window = "k" + spec.kernelH() + "x" + spec.kernelW() + ",s" + spec.strideH() + "x" + spec.strideW();
-        String key = switch (algorithm) {
-            case POINTWISE -> bucket("cin", spec.inChannels(), CHANNEL_BOUNDS) + "," + hw + "," + n;
-            case DEPTHWISE -> window + "," + hw + "," + n;
-            case IMPLICIT_GEMM -> window + "," + bucket("cin", spec.inChannels() / spec.groups(), CHANNEL_BOUNDS) + "," + hw + "," + n;
-            case DIRECT -> throw new IllegalArgumentException("the direct kernel is not tuned: it has no shape class");
-            case WINOGRAD -> throw new IllegalArgumentException("Winograd is not tuned (its GEMM runs the pointwise defaults): it has no shape class");
-        };
-        return new ShapeClass(algorithm, key);
+        return bucket("hw", (long) out.h() * out.w(), PIXEL_BOUNDS);
+    }
+
+    /** The batch bucket: {@code n1}, {@code n<=4} or {@code n>4}. */
+    static String batch(Shape input) {
+        return input.n() == 1 ? "n1" : input.n() <= 4 ? "n<=4" : "n>4";
+    }
+
+    /** The kernel and stride, e.g. {@code k3x3,s1x1}. */
+    static String window(ConvSpec spec) {
+        return "k" + spec.kernelH() + "x" + spec.kernelW() + ",s" + spec.strideH() + "x" + spec.strideW();
+    }
+
+    /** The input-channel bucket, e.g. {@code cin<=128}. */
+    static String channels(int channels) {
+        return bucket("cin", channels, CHANNEL_BOUNDS);
     }
 
     /** {@code name<=bound} for the first bound at or above {@code value}, else {@code name>last}. */

@@ -11,24 +11,17 @@ import java.util.TreeMap;
 import org.convcl.ConvSpec;
 
 /**
- * The tunable parameters of each kernel: their names, the values the kernels accept, the planner's defaults
- * and the tuner's candidates. Names are the kernel {@code -D} defines ({@code TILE_OC}, {@code VEC},
- * {@code KSTEP}, {@code TILE_Y}) and the preferred local sizes ({@code L0}, {@code L1}, {@code L2};
- * {@code GROUP} is the depthwise work-group size when channels fill it). The planner still trims local sizes
- * for small images and to the device limits, and {@code TILE_OC} to the channel count.
+ * The values tunable parameters may take, and the tuner's candidates. Each {@link AlgorithmDescriptor} names its
+ * parameters, defaults and candidate changes; names are the kernel {@code -D} defines ({@code TILE_OC}, {@code VEC},
+ * {@code KSTEP}, {@code TILE_Y}) and the preferred local sizes ({@code L0}, {@code L1}, {@code L2}; {@code GROUP} is
+ * the depthwise work-group size when channels fill it). The planner still trims local sizes for small images and to
+ * the device limits, and {@code TILE_OC} to the channel count.
  *
- * <p>Candidates ({@link #candidates}) are a short fixed list per kernel around the defaults: the register
- * block's shape (fewer or more output channels, narrower vectors, deeper or shallower K steps, more or fewer
- * rows) and the work-group shape. Candidates a spec cannot run (VEC 16 at stride 2) are left out.
+ * <p>Candidates ({@link #candidates}) are the descriptor's changes applied to its defaults: the register block's shape
+ * (fewer or more output channels, narrower vectors, deeper or shallower K steps, more or fewer rows) and the
+ * work-group shape. Candidates a spec cannot run (VEC 16 at stride 2) are left out.
  */
 public final class Tunables {
-    /** Pointwise: TILE_OC, VEC, KSTEP, L0 (pixel blocks per group), L1 (channel blocks per group). */
-    public static final List<String> POINTWISE = List.of(Plan.TILE_OC, Plan.VEC, Plan.KSTEP, "L0", "L1");
-    /** Depthwise: VEC, TILE_Y, L0 (blocks of one row per group), GROUP (work-items when channels fill the group). */
-    public static final List<String> DEPTHWISE = List.of(Plan.VEC, Plan.TILE_Y, "L0", "GROUP");
-    /** Implicit GEMM: TILE_OC, VEC, L0 (blocks along x), L1 (rows), L2 (channel blocks). */
-    public static final List<String> IMPLICIT_GEMM = List.of(Plan.TILE_OC, Plan.VEC, "L0", "L1", "L2");
-
     private static final Set<Integer> VECTOR_WIDTHS = Set.of(2, 4, 8, 16);
     private static final Set<Integer> K_STEPS = Set.of(1, 2, 4, 8, 16);
     private static final int MAX_TILE_OC = 16;
@@ -37,27 +30,14 @@ public final class Tunables {
 
     private Tunables() {}
 
-    /** The parameter names of a kernel; empty for the direct kernel and Winograd, which are not tuned. */
+    /** The parameter names of a kernel ({@link AlgorithmDescriptor#tunables}); empty for those that are not tuned. */
     public static List<String> names(Algorithm algorithm) {
-        return switch (algorithm) {
-            case POINTWISE -> POINTWISE;
-            case DEPTHWISE -> DEPTHWISE;
-            case IMPLICIT_GEMM -> IMPLICIT_GEMM;
-            case DIRECT, WINOGRAD -> List.of();
-        };
+        return algorithm.descriptor().tunables();
     }
 
-    /** The planner's untuned parameters for {@code spec} (the constants in {@link Planner}). */
+    /** The planner's untuned parameters for {@code spec} ({@link AlgorithmDescriptor#defaults}). */
     public static SortedMap<String, Integer> defaults(Algorithm algorithm, ConvSpec spec) {
-        boolean stride2 = spec.strideW() == 2;
-        return switch (algorithm) {
-            case POINTWISE -> params(POINTWISE, Planner.PW_TILE_OC, Planner.PW_VEC, Planner.PW_KSTEP, Planner.PW_L0, Planner.PW_L1);
-            case DEPTHWISE -> params(DEPTHWISE, stride2 ? Math.min(Planner.DW_VEC, 8) : Planner.DW_VEC, Planner.DW_TILE_Y,
-                    Planner.DW_L0, Planner.DW_GROUP);
-            case IMPLICIT_GEMM -> params(IMPLICIT_GEMM, Planner.IG_TILE_OC, stride2 ? Math.min(Planner.IG_VEC, 8) : Planner.IG_VEC,
-                    Planner.IG_L0, Planner.IG_L1, Planner.IG_L2);
-            case DIRECT, WINOGRAD -> Collections.emptySortedMap();
-        };
+        return algorithm.descriptor().defaults(spec);
     }
 
     /**
@@ -111,24 +91,7 @@ public final class Tunables {
      */
     public static List<SortedMap<String, Integer>> candidates(Algorithm algorithm, ConvSpec spec) {
         SortedMap<String, Integer> d = defaults(algorithm, spec);
-        List<Map<String, Integer>> changes = switch (algorithm) {
-            case POINTWISE -> List.of(
-                    Map.of(Plan.KSTEP, 8), Map.of(Plan.KSTEP, 16),
-                    Map.of(Plan.TILE_OC, 8, Plan.KSTEP, 8), Map.of(Plan.TILE_OC, 16), Map.of(Plan.TILE_OC, 16, Plan.VEC, 8),
-                    Map.of(Plan.VEC, 8),
-                    Map.of("L0", 8, "L1", 2), Map.of("L0", 2, "L1", 8), Map.of("L0", 16, "L1", 1), Map.of("L0", 1, "L1", 1));
-            case DEPTHWISE -> List.of(
-                    Map.of(Plan.TILE_Y, 2), Map.of(Plan.TILE_Y, 8), Map.of(Plan.VEC, 16), Map.of(Plan.VEC, 16, Plan.TILE_Y, 2),
-                    Map.of(Plan.VEC, 4, Plan.TILE_Y, 8), Map.of("L0", 8), Map.of("L0", 1, "GROUP", 1),
-                    Map.of("GROUP", 64), Map.of("GROUP", 4),
-                    // 7 rows: a whole 7×7 plane, or half a 14×14 one, per work-item (no rows past the image)
-                    Map.of(Plan.TILE_Y, 7), Map.of(Plan.VEC, 16, Plan.TILE_Y, 7));
-            case IMPLICIT_GEMM -> List.of(
-                    Map.of(Plan.TILE_OC, 4), Map.of(Plan.TILE_OC, 16, Plan.VEC, 8), Map.of(Plan.VEC, 8),
-                    Map.of(Plan.TILE_OC, 12), Map.of(Plan.TILE_OC, 4, Plan.VEC, 8),
-                    Map.of("L1", 8, "L2", 2), Map.of("L1", 1, "L2", 16), Map.of("L0", 2, "L1", 2), Map.of("L1", 1, "L2", 1));
-            case DIRECT, WINOGRAD -> List.of();
-        };
+        List<Map<String, Integer>> changes = algorithm.descriptor().candidateChanges();
         Set<SortedMap<String, Integer>> out = new LinkedHashSet<>();
         for (Map<String, Integer> change : changes) {
             SortedMap<String, Integer> c = new TreeMap<>(d);
@@ -138,7 +101,8 @@ public final class Tunables {
         return new ArrayList<>(out);
     }
 
-    private static SortedMap<String, Integer> params(List<String> names, int... values) {
+    /** {@code names[i] = values[i]}, unmodifiable: a descriptor's defaults. */
+    static SortedMap<String, Integer> params(List<String> names, int... values) {
         SortedMap<String, Integer> m = new TreeMap<>();
         for (int i = 0; i < names.size(); i++) m.put(names.get(i), values[i]);
         return Collections.unmodifiableSortedMap(m);

@@ -115,7 +115,7 @@ class ExpectedInputBuildTest {
         int buffers = backend.liveBufferCount();
         try (PreparedConv conv = backend.prepare(spec, w, Epilogue.none(), Algorithm.WINOGRAD, input);
              DeviceTensor in = backend.upload(x); DeviceTensor out = backend.allocate(spec.outputShape(input))) {
-            assertTrue(conv instanceof OpenClWinogradConv, conv.toString());
+            assertEquals(Algorithm.WINOGRAD, ((OpenClConv) conv).preparedPlan().algorithm(), conv.toString());
             assertEquals(buffers + 2 + 3 + 2, backend.liveBufferCount(),
                     "weights and transformed weights, scratch V, M and flags, the input and output tensors");
             int builds = backend.buildCount();

@@ -16,6 +16,7 @@ import org.convcl.TestBackends;
 import org.convcl.plan.Algorithm;
 import org.convcl.plan.Plan;
 import org.convcl.plan.Planner;
+import org.convcl.plan.WinogradDescriptor;
 import org.jocl.cl_program;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -34,7 +35,7 @@ class KernelLibraryTest {
             case IMPLICIT_GEMM -> ConvSpec.full(4, 8, 3).stride(2).padding(1).groups(2).build();
             case DEPTHWISE -> ConvSpec.depthwise(4, 2, 3).dilation(2).build();
             case POINTWISE -> ConvSpec.pointwise(8, 8);
-            case WINOGRAD -> ConvSpec.full(Planner.WINO_MIN_CHANNELS, Planner.WINO_MIN_CHANNELS, 3).padding(1).build();
+            case WINOGRAD -> ConvSpec.full(WinogradDescriptor.MIN_CHANNELS, WinogradDescriptor.MIN_CHANNELS, 3).padding(1).build();
         };
     }
 

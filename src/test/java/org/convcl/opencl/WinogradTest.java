@@ -19,6 +19,7 @@ import org.convcl.TensorAssert;
 import org.convcl.TestBackends;
 import org.convcl.plan.Algorithm;
 import org.convcl.plan.Planner;
+import org.convcl.plan.WinogradDescriptor;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -64,7 +65,7 @@ class WinogradTest {
     /** Runs {@code spec} forced to Winograd on {@code input} and checks it against the reference. */
     private static void check(ConvSpec spec, Shape input, Epilogue epilogue, float[] weights, Tensor x, String what) {
         try (PreparedConv conv = backend().prepare(spec, weights, epilogue, Algorithm.WINOGRAD)) {
-            assertTrue(conv instanceof OpenClWinogradConv, conv.toString());
+            assertEquals(Algorithm.WINOGRAD, ((OpenClConv) conv).preparedPlan().algorithm(), conv.toString());
             assertTrue(conv.plan().contains("winograd"), conv.plan());
             Tensor expected = Reference.conv2d(x, spec, weights, epilogue);
             TensorAssert.assertClose(expected, conv.forward(x), atol(spec.reductionLength()), TensorAssert.RTOL,
@@ -141,12 +142,12 @@ class WinogradTest {
 
     @Test
     void plannerPicksWinogradOnlyForWideStrideOne3x3AndRefusesToForceItElsewhere() {
-        int c = Planner.WINO_MIN_CHANNELS;
-        assertEquals(Algorithm.WINOGRAD, Planner.algorithm(ConvSpec.full(c, c, 3).padding(1).build()));
-        assertEquals(Algorithm.IMPLICIT_GEMM, Planner.algorithm(ConvSpec.full(c - 1, c, 3).padding(1).build()));
-        assertEquals(Algorithm.IMPLICIT_GEMM, Planner.algorithm(ConvSpec.full(c, c, 3).stride(2).padding(1).build()));
-        assertEquals(Algorithm.IMPLICIT_GEMM, Planner.algorithm(ConvSpec.full(2 * c, 2 * c, 3).groups(2).padding(1).build()));
-        assertEquals(Algorithm.IMPLICIT_GEMM, Planner.algorithm(ConvSpec.full(c, c, 3).dilation(2).padding(2).build()));
+        int c = WinogradDescriptor.MIN_CHANNELS;
+        assertEquals(Algorithm.WINOGRAD, Planner.algorithm(ConvSpec.full(c, c, 3).padding(1).build(), backend().facts()));
+        assertEquals(Algorithm.IMPLICIT_GEMM, Planner.algorithm(ConvSpec.full(c - 1, c, 3).padding(1).build(), backend().facts()));
+        assertEquals(Algorithm.IMPLICIT_GEMM, Planner.algorithm(ConvSpec.full(c, c, 3).stride(2).padding(1).build(), backend().facts()));
+        assertEquals(Algorithm.IMPLICIT_GEMM, Planner.algorithm(ConvSpec.full(2 * c, 2 * c, 3).groups(2).padding(1).build(), backend().facts()));
+        assertEquals(Algorithm.IMPLICIT_GEMM, Planner.algorithm(ConvSpec.full(c, c, 3).dilation(2).padding(2).build(), backend().facts()));
         ConvSpec strided = ConvSpec.full(4, 8, 3).stride(2).padding(1).build();
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> backend().prepare(strided, new float[strided.weightCount()], Epilogue.none(), Algorithm.WINOGRAD));

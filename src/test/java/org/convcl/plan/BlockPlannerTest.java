@@ -11,32 +11,34 @@ import org.convcl.SeparableBlock;
 import org.convcl.Shape;
 import org.junit.jupiter.api.Test;
 
-/** The fused-vs-unfused rule and the fused kernel's tiling and grid, as a table of cases. */
+/** The fused-vs-unfused rule ({@link BlockPlanner}) and the dsblock kernel's tiling and grid ({@link DsBlockDescriptor}), as a table of cases. */
 class BlockPlannerTest {
+    /** The fused kernel a FUSED OpenCL choice names. */
+    private static final BlockDescriptor DSBLOCK = BlockPlanner.REGISTRY.get(0);
     private static final DeviceFacts POCL = new DeviceFacts("CPU", 2, 4096, new long[] {4096, 4096, 4096}, 1 << 20);
 
     @Test
     void choices() {
         SeparableBlock small = SeparableBlock.mobilenet(32, 64, 1);
-        assertEquals(new BlockPlanner.Choice(BlockMode.UNFUSED, "requested"), BlockPlanner.chooseOpenCl(small, BlockMode.UNFUSED, POCL));
-        assertEquals(new BlockPlanner.Choice(BlockMode.FUSED, "requested"), BlockPlanner.chooseOpenCl(small, BlockMode.FUSED, POCL));
+        assertEquals(new BlockPlanner.Choice(BlockMode.UNFUSED, "requested", null), BlockPlanner.chooseOpenCl(small, BlockMode.UNFUSED, POCL));
+        assertEquals(new BlockPlanner.Choice(BlockMode.FUSED, "requested", DSBLOCK), BlockPlanner.chooseOpenCl(small, BlockMode.FUSED, POCL));
         // AUTO on OpenCL: fused up to 256 intermediate channels, either stride.
         assertEquals(new BlockPlanner.Choice(BlockMode.FUSED, "fused: at most 256 intermediate channels, where the fused "
-                + "kernel measured faster"), BlockPlanner.chooseOpenCl(small, BlockMode.AUTO, POCL));
+                + "kernel measured faster", DSBLOCK), BlockPlanner.chooseOpenCl(small, BlockMode.AUTO, POCL));
         assertEquals(BlockMode.FUSED, BlockPlanner.chooseOpenCl(SeparableBlock.mobilenet(128, 256, 2), BlockMode.AUTO, POCL).mode());
         assertEquals(BlockMode.FUSED, BlockPlanner.chooseOpenCl(SeparableBlock.mobilenet(256, 512, 2), BlockMode.AUTO, POCL).mode());
         assertEquals(new BlockPlanner.Choice(BlockMode.UNFUSED, "unfused: 512 intermediate channels > 256, where the fused "
-                + "kernel measured slower on small outputs"),
+                + "kernel measured slower on small outputs", null),
                 BlockPlanner.chooseOpenCl(SeparableBlock.mobilenet(512, 512, 1), BlockMode.AUTO, POCL));
         // γ 2 doubles the intermediate channels: 160 inputs -> 320 > 256.
         assertEquals(BlockMode.UNFUSED, BlockPlanner.chooseOpenCl(SeparableBlock.builder(160, 160).depthMultiplier(2)
                 .padding(1).build(), BlockMode.AUTO, POCL).mode());
         // AUTO on the CPU backend: its fused tile measured slower.
-        assertEquals(new BlockPlanner.Choice(BlockMode.UNFUSED, BlockPlanner.CPU_FUSED_SLOWER), BlockPlanner.chooseCpu(small, BlockMode.AUTO));
-        assertEquals(new BlockPlanner.Choice(BlockMode.FUSED, "requested"), BlockPlanner.chooseCpu(small, BlockMode.FUSED));
+        assertEquals(new BlockPlanner.Choice(BlockMode.UNFUSED, BlockPlanner.CPU_FUSED_SLOWER, null), BlockPlanner.chooseCpu(small, BlockMode.AUTO));
+        assertEquals(new BlockPlanner.Choice(BlockMode.FUSED, "requested", null), BlockPlanner.chooseCpu(small, BlockMode.FUSED));
         // A device whose local memory cannot hold a 16-pixel strip of 32 channels (2 KiB) has no fused path.
         DeviceFacts tiny = new DeviceFacts("GPU", 1, 1024, new long[] {1024, 1024, 64}, 1024);
-        assertEquals(new BlockPlanner.Choice(BlockMode.UNFUSED, "the fused kernel's tile does not fit the device"),
+        assertEquals(new BlockPlanner.Choice(BlockMode.UNFUSED, "the fused kernel's tile does not fit the device", null),
                 BlockPlanner.chooseOpenCl(small, BlockMode.AUTO, tiny));
         assertEquals("mode FUSED requested but the fused kernel's tile does not fit the device",
                 assertThrows(IllegalArgumentException.class, () -> BlockPlanner.chooseOpenCl(small, BlockMode.FUSED, tiny)).getMessage());
@@ -45,25 +47,25 @@ class BlockPlannerTest {
     @Test
     void stripFitsTheTileBudgetAndTheLocalMemory() {
         // 512 KiB budget: up to 512 intermediate channels take the 256-pixel cap; 1024 channels take 128.
-        assertEquals(new BlockPlanner.Tiling(256, 16, 8, 2, 1, true, true), BlockPlanner.tiling(SeparableBlock.mobilenet(32, 64, 1), POCL));
-        assertEquals(256, BlockPlanner.tiling(SeparableBlock.mobilenet(512, 512, 1), POCL).strip());
-        assertEquals(128, BlockPlanner.tiling(SeparableBlock.mobilenet(1024, 1024, 1), POCL).strip());
+        assertEquals(new DsBlockDescriptor.Tiling(256, 16, 8, 2, 1, true, true), DsBlockDescriptor.tiling(SeparableBlock.mobilenet(32, 64, 1), POCL));
+        assertEquals(256, DsBlockDescriptor.tiling(SeparableBlock.mobilenet(512, 512, 1), POCL).strip());
+        assertEquals(128, DsBlockDescriptor.tiling(SeparableBlock.mobilenet(1024, 1024, 1), POCL).strip());
         // 3000 channels: 43 pixels by the budget, below the 64-pixel floor; 64 fit 1 MiB of local memory (750 KiB).
-        assertEquals(64, BlockPlanner.tiling(SeparableBlock.mobilenet(3000, 8, 1), POCL).strip());
+        assertEquals(64, DsBlockDescriptor.tiling(SeparableBlock.mobilenet(3000, 8, 1), POCL).strip());
         // A 64 KiB local memory (a GPU): 32 channels x 256 pixels = 32 KiB fits; 128 channels only 128 pixels;
         // no prefetching off the CPU.
         DeviceFacts gpu = new DeviceFacts("GPU", 8, 256, new long[] {256, 256, 64}, 1 << 16);
-        assertEquals(new BlockPlanner.Tiling(256, 16, 8, 2, 1, false, true), BlockPlanner.tiling(SeparableBlock.mobilenet(32, 64, 1), gpu));
-        assertEquals(128, BlockPlanner.tiling(SeparableBlock.mobilenet(128, 128, 1), gpu).strip());
+        assertEquals(new DsBlockDescriptor.Tiling(256, 16, 8, 2, 1, false, true), DsBlockDescriptor.tiling(SeparableBlock.mobilenet(32, 64, 1), gpu));
+        assertEquals(128, DsBlockDescriptor.tiling(SeparableBlock.mobilenet(128, 128, 1), gpu).strip());
         // A 1 KiB local memory holds no strip.
-        assertNull(BlockPlanner.tiling(SeparableBlock.mobilenet(32, 64, 1), new DeviceFacts("GPU", 1, 1024, new long[] {1024, 1024, 64}, 1024)));
-        assertThrows(IllegalArgumentException.class, () -> new BlockPlanner.Tiling(40, 16, 8, 2, 1, true, false));
-        assertThrows(IllegalArgumentException.class, () -> new BlockPlanner.Tiling(64, 12, 8, 2, 1, true, false));
+        assertNull(DsBlockDescriptor.tiling(SeparableBlock.mobilenet(32, 64, 1), new DeviceFacts("GPU", 1, 1024, new long[] {1024, 1024, 64}, 1024)));
+        assertThrows(IllegalArgumentException.class, () -> new DsBlockDescriptor.Tiling(40, 16, 8, 2, 1, true, false));
+        assertThrows(IllegalArgumentException.class, () -> new DsBlockDescriptor.Tiling(64, 12, 8, 2, 1, true, false));
     }
 
     @Test
     void stripsHoldWholeRows() {
-        BlockPlanner.Tiling t = new BlockPlanner.Tiling(256, 16, 8, 2, 1, true, false);
+        DsBlockDescriptor.Tiling t = new DsBlockDescriptor.Tiling(256, 16, 8, 2, 1, true, false);
         // 112 and 56 wide: 2 and 4 rows (whole vectors); 28 rows of 28: 4 rows (112 pixels = 7 vectors, not the 4
         // strips of 7 rows = 196 pixels the fewest strips would give); 30 rows of 28: no whole-vector row count splits
         // them -> the fewest strips of at most 9 rows, 4 of 8 rows; 14 x 14 and 7 x 7: the whole image; 30 rows of 20
@@ -75,7 +77,7 @@ class BlockPlannerTest {
 
     @Test
     void gridRunsConsecutiveStripsPerItemAndSplitsSmallBatches() {
-        BlockPlanner.Tiling t = BlockPlanner.tiling(SeparableBlock.mobilenet(32, 64, 1), POCL);
+        DsBlockDescriptor.Tiling t = DsBlockDescriptor.tiling(SeparableBlock.mobilenet(32, 64, 1), POCL);
         // 112 x 112, batch 8: 56 strips of 224 per image, 448 in all, 8 wanted (4 per unit) -> 56 per item, 1 item per image.
         assertGrid(new long[] {1, 1, 8}, 224, 56, 64, t.grid(new Shape(8, 64, 112, 112), 2));
         // batch 1: 56 / 8 = 7 strips per item, 8 items.
@@ -84,7 +86,7 @@ class BlockPlannerTest {
         assertGrid(new long[] {14, 1, 1}, 224, 1, 64, t.grid(new Shape(1, 64, 56, 56), 2));
         // 14 x 14 = 196 pixels, batch 1: one 252-pixel strip is too few; strips of 3 whole rows (the fewest that
         // hold a 32-pixel register tile) give 5, then 2 channel groups of 256 -> 10 items.
-        BlockPlanner.Tiling wide = BlockPlanner.tiling(SeparableBlock.mobilenet(512, 1024, 2), POCL);
+        DsBlockDescriptor.Tiling wide = DsBlockDescriptor.tiling(SeparableBlock.mobilenet(512, 1024, 2), POCL);
         assertGrid(new long[] {5, 2, 1}, 42, 1, 256, wide.grid(new Shape(1, 512, 14, 14), 2));
         // 28 x 28, batch 1: 7 strips of 4 rows (112 pixels) are too few; 28 / 8 -> 3 rows would be 84 pixels (5.25
         // vectors), so one row more: 4 rows, 7 strips, one channel group (7 items are nearer 8 than 14 are).
@@ -104,15 +106,15 @@ class BlockPlannerTest {
 
     @Test
     void onlyOutputsTooBigForTheCacheAreStreamedAndOnlyOnCpus() {
-        BlockPlanner.Tiling cpu = new BlockPlanner.Tiling(256, 16, 8, 2, 1, true, true);
-        BlockPlanner.Tiling gpu = new BlockPlanner.Tiling(256, 16, 8, 2, 1, false, true);
+        DsBlockDescriptor.Tiling cpu = new DsBlockDescriptor.Tiling(256, 16, 8, 2, 1, true, true);
+        DsBlockDescriptor.Tiling gpu = new DsBlockDescriptor.Tiling(256, 16, 8, 2, 1, false, true);
         // 8 x 64 x 112 x 112 floats = 24.5 MiB >= 16 MiB; batch 4 = 12.25 MiB is not.
         assertEquals(true, cpu.grid(new Shape(8, 64, 112, 112), 2).streamOutput());
         assertEquals(false, cpu.grid(new Shape(4, 64, 112, 112), 2).streamOutput());
         assertEquals(false, gpu.grid(new Shape(8, 64, 112, 112), 2).streamOutput());
     }
 
-    private static void assertGrid(long[] global, int stripLength, int stripsPerItem, int channelsPerItem, BlockPlanner.Grid grid) {
+    private static void assertGrid(long[] global, int stripLength, int stripsPerItem, int channelsPerItem, DsBlockDescriptor.Grid grid) {
         assertArrayEquals(global, grid.global(), "global");
         assertEquals(List.of(stripLength, stripsPerItem, channelsPerItem),
                 List.of(grid.stripLength(), grid.stripsPerItem(), grid.channelsPerItem()), "strip length, strips and channels per item");
@@ -120,12 +122,12 @@ class BlockPlannerTest {
 
     @Test
     void fusedDefinesCarryTheTiling() {
-        var defines = BlockPlanner.fusedDefines(SeparableBlock.builder(80, 80).depthMultiplier(2).stride(2).padding(1).build(),
-                new BlockPlanner.Tiling(128, 16, 8, 2, 1, true, false));
-        assertEquals(List.of(160, 2, 2, 128, 16, 8, 2, 1, 1, 1, 0, BlockPlanner.DW_ROWS, BlockPlanner.KSTEP), List.of(defines.get("MID"),
+        var defines = DsBlockDescriptor.tilingDefines(SeparableBlock.builder(80, 80).depthMultiplier(2).stride(2).padding(1).build(),
+                new DsBlockDescriptor.Tiling(128, 16, 8, 2, 1, true, false));
+        assertEquals(List.of(160, 2, 2, 128, 16, 8, 2, 1, 1, 1, 0, DsBlockDescriptor.DW_ROWS, DsBlockDescriptor.KSTEP), List.of(defines.get("MID"),
                 defines.get("DEPTH_MULT"), defines.get("SW"), defines.get("STRIP"), defines.get("VEC"), defines.get("OC_TILE"),
                 defines.get("PIX_VECS"), defines.get("LOCAL_X"), defines.get("PREFETCH"), defines.get("NT_STORE"),
                 defines.get("OC_OUTER"), defines.get("DW_ROWS"), defines.get("KSTEP")));
-        assertThrows(IllegalArgumentException.class, () -> BlockPlanner.fusedDefines(SeparableBlock.mobilenet(2, 2, 1), null));
+        assertThrows(IllegalArgumentException.class, () -> DsBlockDescriptor.tilingDefines(SeparableBlock.mobilenet(2, 2, 1), null));
     }
 }

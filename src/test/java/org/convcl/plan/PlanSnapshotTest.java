@@ -102,7 +102,7 @@ class PlanSnapshotTest {
         Shape output = spec.outputShape(input);
         Map<String, String> seen = new java.util.HashMap<>();
         for (Algorithm a : Algorithm.values()) {
-            if (!ShapeClass.tunable(a) || !Planner.runs(a, spec)) continue;
+            if (!ShapeClass.tunable(a) || !Planner.runs(a, spec, DEVICES.get("pocl-cpu"))) continue;
             out.append("class ").append(a).append(": ").append(ShapeClass.of(a, spec, input).key())
                     .append(" defaults ").append(Tunables.defaults(a, spec))
                     .append(" candidates ").append(Tunables.candidates(a, spec)).append('\n');
@@ -117,8 +117,8 @@ class PlanSnapshotTest {
                     line(out, seen, where + "forced " + a, () -> Planner.plan(spec, input, facts, t.getValue(), a), spec, output);
                 }
             }
-            if (Planner.runs(Algorithm.WINOGRAD, spec)) {
-                Plan gemm = Planner.winogradGemm(spec, output, facts);
+            if (Planner.runs(Algorithm.WINOGRAD, spec, facts)) {
+                Plan gemm = WinogradDescriptor.gemmPlan(spec, output, facts);
                 out.append(d.getKey()).append(" winograd-gemm: ").append(describe(gemm))
                         .append(" global=").append(Arrays.toString(gemm.globalSize(Winograd.gemmSpec(spec),
                                 Winograd.gemmInput(spec, output)))).append('\n');
@@ -143,6 +143,10 @@ class PlanSnapshotTest {
         out.append(where).append(": ").append(first == null ? text : "= " + first).append('\n');
     }
 
+    private static String describe(BlockPlanner.Choice c) {
+        return "Choice[mode=" + c.mode() + ", reason=" + c.reason() + "]";
+    }
+
     private static String describe(Plan p) {
         return p.algorithm() + " " + p.defines() + " local=" + Arrays.toString(p.local()) + " reason=" + p.reason();
     }
@@ -159,26 +163,26 @@ class PlanSnapshotTest {
                 .padding(dw.padTop(), dw.padLeft(), dw.padBottom(), dw.padRight()).build();
         JsonNode dwCase = cases.get(members.get(0).asText());
         out.append("## block ").append(suiteName).append('/').append(pair.get("name").asText()).append(' ').append(block).append('\n');
-        out.append("cpu auto: ").append(BlockPlanner.chooseCpu(block, BlockMode.AUTO)).append('\n');
+        out.append("cpu auto: ").append(describe(BlockPlanner.chooseCpu(block, BlockMode.AUTO))).append('\n');
         for (Map.Entry<String, DeviceFacts> d : DEVICES.entrySet()) {
             DeviceFacts facts = d.getValue();
             for (BlockMode mode : BlockMode.values()) {
                 out.append(d.getKey()).append(' ').append(mode).append(": ");
                 try {
-                    out.append(BlockPlanner.chooseOpenCl(block, mode, facts));
+                    out.append(describe(BlockPlanner.chooseOpenCl(block, mode, facts)));
                 } catch (IllegalArgumentException e) {
                     out.append("refused: ").append(e.getMessage());
                 }
                 out.append('\n');
             }
-            BlockPlanner.Tiling tiling = BlockPlanner.tiling(block, facts);
+            DsBlockDescriptor.Tiling tiling = DsBlockDescriptor.tiling(block, facts);
             out.append(d.getKey()).append(" tiling: ").append(tiling).append('\n');
             if (tiling == null) continue;
-            out.append(d.getKey()).append(" defines: ").append(BlockPlanner.fusedDefines(block, tiling)).append(" local=")
+            out.append(d.getKey()).append(" defines: ").append(DsBlockDescriptor.tilingDefines(block, tiling)).append(" local=")
                     .append(Arrays.toString(tiling.local())).append(" tileBytes=").append(tiling.tileBytes(block.midChannels())).append('\n');
             for (int n : new int[] {1, 8}) {
                 Shape output = block.outputShape(new Shape(n, block.inChannels(), dwCase.get("h").asInt(), dwCase.get("w").asInt()));
-                BlockPlanner.Grid g = tiling.grid(output, facts.computeUnits());
+                DsBlockDescriptor.Grid g = tiling.grid(output, facts.computeUnits());
                 out.append(d.getKey()).append(" grid n=").append(n).append(": global=").append(Arrays.toString(g.global()))
                         .append(" strip=").append(g.stripLength()).append(" perItem=").append(g.stripsPerItem())
                         .append(" channels=").append(g.channelsPerItem()).append(" stream=").append(g.streamOutput()).append('\n');

@@ -94,7 +94,7 @@ class PlannerTest {
         assertArrayEquals(new long[] {2, 1, 1}, p.globalSize(pw, new Shape(3, 10, 2, 3)));
         // ... except with a weight matrix per image (Winograd's batched GEMMs): one image per work-item
         java.util.TreeMap<String, Integer> perImage = new java.util.TreeMap<>(p.defines());
-        perImage.put(Planner.WEI_BATCH, 16);
+        perImage.put(PointwiseDescriptor.WEI_BATCH, 16);
         assertArrayEquals(new long[] {1, 1, 3}, new Plan(p.algorithm(), perImage, p.local(), "per image").globalSize(pw, new Shape(3, 10, 2, 3)));
         ConvSpec dw = ConvSpec.depthwise(4, 2, 3).build();
         // output 6x9: 9 / 8 -> 2 blocks along x; 6 rows / 4 -> 2; one work-item per (image, input channel): 2 x 4

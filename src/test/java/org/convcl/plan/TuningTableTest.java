@@ -48,7 +48,7 @@ class TuningTableTest {
     void candidatesAreValidDistinctFromTheDefaultsAndFitTheSpec() {
         for (ConvSpec spec : List.of(ConvSpec.pointwise(64, 64), ConvSpec.depthwise(8, 1, 3).padding(1).build(),
                 ConvSpec.depthwise(8, 1, 3).stride(2).build(), ConvSpec.full(8, 16, 3).build(), ConvSpec.full(8, 16, 3).stride(2).build())) {
-            Algorithm a = Planner.algorithm(spec);
+            Algorithm a = Planner.algorithm(spec, new DeviceFacts("CPU", 2, 4096, new long[] {4096, 4096, 4096}, 1 << 20));
             List<SortedMap<String, Integer>> candidates = Tunables.candidates(a, spec);
             assertTrue(candidates.size() >= 4 && candidates.size() <= 12, spec + ": " + candidates.size());
             assertEquals(candidates.size(), candidates.stream().distinct().count(), spec::toString);
