@@ -73,7 +73,8 @@ final class OpenClConv extends OpenClPrepared {
             }
         } catch (RuntimeException | Error e) {
             synchronized (this) {
-                releaseResources();
+                releaseAfter(e, kernels.values());
+                kernels.clear();
             }
             throw e;
         }
@@ -183,9 +184,11 @@ final class OpenClConv extends OpenClPrepared {
     /** Releases the kernels and every buffer (uploads, bias, scratch). */
     @Override
     void releaseResources() {
-        kernels.values().forEach(ClKernel::close);
-        kernels.clear();
-        releaseBuffers();
+        try {
+            releaseAll(kernels.values());
+        } finally {
+            kernels.clear();
+        }
     }
 
     @Override

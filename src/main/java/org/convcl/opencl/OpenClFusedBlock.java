@@ -1,5 +1,6 @@
 package org.convcl.opencl;
 
+import java.util.List;
 import java.util.SortedMap;
 import org.convcl.BlockMode;
 import org.convcl.Epilogue;
@@ -46,7 +47,7 @@ final class OpenClFusedBlock extends OpenClPrepared implements PreparedBlock {
             k = new ClKernel(backend.library().program(kernelDescriptor.kernelFile(), defines), kernelDescriptor.entryPoint(),
                     backend.deviceId(), backend.kernelCounter());
         } catch (RuntimeException | Error e) {
-            releaseBuffers();
+            releaseAfter(e, List.of());
             throw e;
         }
         kernel = k;
@@ -82,8 +83,7 @@ final class OpenClFusedBlock extends OpenClPrepared implements PreparedBlock {
 
     @Override
     void releaseResources() {
-        kernel.close();
-        releaseBuffers();
+        releaseAll(List.of(kernel));
     }
 
     @Override

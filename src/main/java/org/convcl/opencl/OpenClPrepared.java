@@ -1,6 +1,9 @@
 package org.convcl.opencl;
 
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import org.convcl.Backend;
 import org.convcl.ConvSpec;
@@ -98,18 +101,33 @@ abstract class OpenClPrepared implements PreparedConv {
         };
     }
 
-    /** Releases every buffer of {@link #buffers}, all of them even when one release fails (the first failure is thrown). */
-    final void releaseBuffers() {
+    /**
+     * Closes {@code kernels} and releases every buffer of {@link #buffers}, all of them even when one fails: the first
+     * failure is thrown once everything was tried, later ones added to it as suppressed.
+     */
+    final void releaseAll(Collection<ClKernel> kernels) {
         RuntimeException failure = null;
-        for (ClBuffer b : buffers.values()) {
+        List<AutoCloseable> all = new ArrayList<>(kernels);
+        buffers.values().forEach(b -> all.add(() -> backend.release(b)));
+        buffers.clear();
+        for (AutoCloseable c : all) {
             try {
-                backend.release(b);
-            } catch (RuntimeException e) {
-                if (failure == null) failure = e; else failure.addSuppressed(e);
+                c.close();
+            } catch (Exception e) {
+                RuntimeException r = e instanceof RuntimeException re ? re : new IllegalStateException(e);
+                if (failure == null) failure = r; else failure.addSuppressed(r);
             }
         }
-        buffers.clear();
         if (failure != null) throw failure;
+    }
+
+    /** Releases what a constructor made before it failed with {@code cause}; a failure to release is added to it. */
+    final void releaseAfter(Throwable cause, Collection<ClKernel> kernels) {
+        try {
+            releaseAll(kernels);
+        } catch (RuntimeException e) {
+            cause.addSuppressed(e);
+        }
     }
 
     /** Releases the kernels and buffers (idempotent); the backend stops tracking this object. */
