@@ -208,7 +208,7 @@ public final class OpenClBackend implements Backend {
 
     /**
      * Prepares a depthwise-separable block; the fused path is {@code kernels/conv2d_dsblock.cl}, chosen by
-     * {@link BlockPlanner#choose} unless {@code mode} forces a path. The fused tiling does not depend on the input
+     * {@link BlockPlanner#chooseOpenCl} unless {@code mode} forces a path. The fused tiling does not depend on the input
      * shape; the unfused path prepares both steps for {@code expectedInput} (null: unknown).
      */
     @Override

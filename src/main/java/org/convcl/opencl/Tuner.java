@@ -46,7 +46,7 @@ public final class Tuner {
      *
      * @param warmup        untimed runs per parameter set and layer before timing (≥ 0)
      * @param runs          timed rounds (≥ 1); each set's time is the median
-     * @param margin        the fraction a winner must beat the defaults by, e.g. 0.05 (0 ≤ margin < 1)
+     * @param margin        the fraction a winner must beat the defaults by, e.g. 0.05 (0 ≤ margin &lt; 1)
      * @param maxCandidates at most this many candidates per class, in {@link Tunables#candidates} order (≥ 1)
      */
     public record Options(int warmup, int runs, double margin, int maxCandidates) {

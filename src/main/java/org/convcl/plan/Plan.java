@@ -9,7 +9,7 @@ import org.convcl.Shape;
 
 /**
  * A kernel choice: the algorithm (kernel file and entry point), the {@code -D} defines that unroll loops
- * and size tiles, the local work size, and a one-line reason. {@link #globalSize(Shape)} gives the grid for
+ * and size tiles, the local work size, and a one-line reason. {@link #globalSize(ConvSpec, Shape)} gives the grid for
  * an output shape, so one plan (and one compiled program) serves many image sizes.
  *
  * @param algorithm the algorithm, which names the kernel file and entry point
