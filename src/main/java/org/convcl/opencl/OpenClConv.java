@@ -6,6 +6,7 @@ import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import org.convcl.Activation;
+import org.convcl.Closer;
 import org.convcl.ConvSpec;
 import org.convcl.Epilogue;
 import org.convcl.Shape;
@@ -140,12 +141,12 @@ final class OpenClConv extends OpenClPrepared {
         return k;
     }
 
-    /** Releases the kernels, weights and bias. */
+    /** Releases the kernels, weights and bias, all of them even when one release fails (the first failure thrown). */
     @Override
     void releaseResources() {
-        kernels.values().forEach(ClKernel::close);
+        Closer closer = new Closer().closeAll(kernels.values());
         kernels.clear();
-        release(weights, bias);
+        closer.run(() -> release(weights, bias)).finish();
     }
 
     @Override

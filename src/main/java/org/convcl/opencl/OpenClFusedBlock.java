@@ -2,6 +2,7 @@ package org.convcl.opencl;
 
 import java.util.SortedMap;
 import org.convcl.BlockMode;
+import org.convcl.Closer;
 import org.convcl.ConvSpec;
 import org.convcl.Epilogue;
 import org.convcl.PreparedBlock;
@@ -126,10 +127,10 @@ final class OpenClFusedBlock extends OpenClPrepared implements PreparedBlock {
         return packed;
     }
 
+    /** Releases the kernel and the four buffers, all of them even when one release fails (the first failure thrown). */
     @Override
     void releaseResources() {
-        kernel.close();
-        release(dwWeights, dwBias, pwWeights, pwBias);
+        new Closer().close(kernel).run(() -> release(dwWeights, dwBias, pwWeights, pwBias)).finish();
     }
 
     @Override

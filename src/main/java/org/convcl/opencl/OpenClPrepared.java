@@ -1,6 +1,7 @@
 package org.convcl.opencl;
 
 import org.convcl.Backend;
+import org.convcl.Closer;
 import org.convcl.ConvSpec;
 import org.convcl.DeviceTensor;
 import org.convcl.PreparedConv;
@@ -78,22 +79,32 @@ abstract class OpenClPrepared implements PreparedConv {
         return bias == null ? backend.noBias().mem() : bias.mem();
     }
 
-    /** Releases each buffer that is not null. */
+    /** Releases each buffer that is not null, all of them even when one release fails (the first failure thrown). */
     final void release(ClBuffer... buffers) {
-        for (ClBuffer b : buffers) if (b != null) backend.release(b);
+        Closer closer = new Closer();
+        for (ClBuffer b : buffers) if (b != null) closer.run(() -> backend.release(b));
+        closer.finish();
     }
 
-    /** Closes each kernel that is not null. */
+    /** Closes each kernel that is not null, all of them even when one fails (the first failure thrown). */
     static void closeKernels(ClKernel... kernels) {
-        for (ClKernel k : kernels) if (k != null) k.close();
+        Closer closer = new Closer();
+        for (ClKernel k : kernels) closer.close(k);
+        closer.finish();
     }
 
-    /** Releases the kernels and buffers (idempotent); the backend stops tracking this object. */
+    /**
+     * Releases the kernels and buffers (idempotent); the backend stops tracking this object even when a release
+     * fails (thrown after the others were released).
+     */
     @Override
     public final synchronized void close() {
         if (closed) return;
         closed = true;
-        releaseResources();
-        backend.untrack(this);
+        try {
+            releaseResources();
+        } finally {
+            backend.untrack(this);
+        }
     }
 }

@@ -4,6 +4,7 @@ import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import org.convcl.Closer;
 import org.convcl.ConvSpec;
 import org.convcl.Epilogue;
 import org.convcl.Shape;
@@ -179,17 +180,17 @@ final class OpenClWinogradConv extends OpenClPrepared {
         cl_mem mem() { return buffer.mem(); }
 
         void release() {
-            if (buffer != null) backend.release(buffer);
+            ClBuffer b = buffer;
             buffer = null;
+            if (b != null) backend.release(b);
         }
     }
 
-    /** Releases the kernels, weights, bias and scratch buffers. */
+    /** Releases the kernels, weights, bias and scratch buffers, all of them even when one release fails (the first thrown). */
     @Override
     void releaseResources() {
-        closeKernels(input, output, fixup, gemm);
-        release(transformed, weights, bias);
-        for (Scratch s : new Scratch[] {v, m, flags}) s.release();
+        new Closer().run(() -> closeKernels(input, output, fixup, gemm)).run(() -> release(transformed, weights, bias))
+                .run(v::release).run(m::release).run(flags::release).finish();
     }
 
     @Override
