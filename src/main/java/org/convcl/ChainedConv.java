@@ -44,8 +44,7 @@ final class ChainedConv implements PreparedConv {
             if (mid != null) chain.intermediate = backend.allocate(mid);
             return chain;
         } catch (RuntimeException | Error e) {
-            first.close();
-            if (second != null) second.close();
+            new Closer().keep(e).close(first).close(second).finish(); // throws e, release failures suppressed in it
             throw e;
         }
     }
@@ -90,17 +89,12 @@ final class ChainedConv implements PreparedConv {
         return intermediate;
     }
 
-    /** Closes both steps and the intermediate tensor (idempotent). */
+    /** Closes both steps and the intermediate tensor (idempotent), all three even when one fails (the first thrown). */
     @Override
     public synchronized void close() {
         if (closed) return;
         closed = true;
-        try {
-            first.close();
-            second.close();
-        } finally {
-            if (intermediate != null) intermediate.close();
-        }
+        new Closer().close(first).close(second).close(intermediate).finish();
     }
 
     @Override

@@ -2,19 +2,54 @@ package org.convcl;
 
 /**
  * The naive reference convolution, test-only: the definition written out loop by loop with double
- * accumulation, bias and batch-norm applied unfolded. Written for clarity, not speed.
+ * accumulation, bias and batch-norm applied unfolded. Written for clarity, not speed. It has its own output-size
+ * formula and activations (PyTorch's definitions), so a slip in {@link ConvSpec#outputShape} or
+ * {@link Activation#apply} shows up as a difference instead of being shared.
  */
 public final class Reference {
     private Reference() {}
 
+    /**
+     * PyTorch's output size along one axis: {@code floor((in + padBefore + padAfter − dilation·(kernel − 1) − 1) / stride) + 1};
+     * throws when the dilated kernel is larger than the padded input.
+     */
+    public static int outputSize(int in, int padBefore, int padAfter, int kernel, int stride, int dilation) {
+        long span = (long) in + padBefore + padAfter - (long) dilation * (kernel - 1) - 1;
+        if (span < 0) {
+            throw new IllegalArgumentException("reference: kernel " + kernel + " dilated by " + dilation
+                    + " does not fit the padded input " + ((long) in + padBefore + padAfter));
+        }
+        return Math.toIntExact(Math.floorDiv(span, stride) + 1);
+    }
+
+    /** The output shape of {@code s} for {@code in}, from {@link #outputSize}. */
+    public static Shape outputShape(Shape in, ConvSpec s) {
+        if (in.c() != s.inChannels()) {
+            throw new IllegalArgumentException("reference: input channels " + in.c() + ", spec " + s.inChannels());
+        }
+        return new Shape(in.n(), s.outChannels(),
+                outputSize(in.h(), s.padTop(), s.padBottom(), s.kernelH(), s.strideH(), s.dilationH()),
+                outputSize(in.w(), s.padLeft(), s.padRight(), s.kernelW(), s.strideW(), s.dilationW()));
+    }
+
+    /** PyTorch's activations: ReLU {@code max(v, 0)}, ReLU6 {@code min(max(v, 0), 6)}; NaN stays NaN. */
+    public static float activate(Activation activation, float v) {
+        if (Float.isNaN(v)) return v;
+        return switch (activation) {
+            case NONE -> v;
+            case RELU -> v < 0 ? 0f : v;
+            case RELU6 -> Math.min(v < 0 ? 0f : v, 6f);
+        };
+    }
+
     /** {@code out[n][o][y][x] = epilogue(Σ in[n][i][y·sh − pt + ky·dh][x·sw − pl + kx·dw] · w[o][i'][ky][kx])}. */
     public static Tensor conv2d(Tensor input, ConvSpec s, float[] weights, Epilogue epilogue) {
         Shape in = input.shape();
-        Shape out = s.outputShape(in);
+        Shape out = outputShape(in, s);
         float[] bias = epilogue.biasValues();
         Epilogue.BatchNorm bn = epilogue.batchNorm();
-        int cinPerGroup = s.inChannelsPerGroup();
-        int coutPerGroup = s.outChannelsPerGroup();
+        int cinPerGroup = s.inChannels() / s.groups();
+        int coutPerGroup = s.outChannels() / s.groups();
         float[] result = new float[out.count()];
         for (int n = 0; n < out.n(); n++) {
             for (int o = 0; o < out.c(); o++) {
@@ -40,7 +75,7 @@ public final class Reference {
                             acc = (acc - bn.mean()[o]) * bn.gamma()[o] / Math.sqrt((double) bn.variance()[o] + bn.eps())
                                     + bn.beta()[o];
                         }
-                        result[out.index(n, o, y, x)] = epilogue.activationKind().apply((float) acc);
+                        result[out.index(n, o, y, x)] = activate(epilogue.activationKind(), (float) acc);
                     }
                 }
             }

@@ -21,10 +21,12 @@ public final class TensorAssert {
         return 1e-6 + ATOL_PER_SQRT_K * Math.sqrt(k);
     }
 
+    /** {@link #assertClose(Tensor, Tensor, double, double, String)} with the tolerances of a reduction of {@code reductionLength} products. */
     public static void assertClose(Tensor expected, Tensor actual, int reductionLength, String context) {
         assertClose(expected, actual, atol(reductionLength), RTOL, context);
     }
 
+    /** Fails naming {@code context} and the worst element unless every element is within {@code atol + rtol·|e|}. */
     public static void assertClose(Tensor expected, Tensor actual, double atol, double rtol, String context) {
         assertEquals(expected.shape(), actual.shape(), () -> "shape differs: " + context);
         Shape s = expected.shape();

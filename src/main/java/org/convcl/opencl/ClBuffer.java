@@ -31,11 +31,13 @@ final class ClBuffer {
         return released;
     }
 
-    /** Releases the memory; returns false when it already was. */
-    synchronized boolean release() {
-        if (released) return false;
+    /**
+     * Releases the memory once (later calls do nothing); the handle is dropped even when {@code clReleaseMemObject}
+     * fails, which throws {@link ClStatus.ClException} naming the buffer. {@code faults}: the test seam.
+     */
+    synchronized void release(FaultInjector faults) {
+        if (released) return;
         released = true;
-        clReleaseMemObject(mem);
-        return true;
+        ClStatus.check(faults.released("clReleaseMemObject", bytes, clReleaseMemObject(mem)), "clReleaseMemObject(" + name + ")");
     }
 }

@@ -48,11 +48,15 @@ final class ClKernel implements AutoCloseable {
     /** {@code CL_KERNEL_WORK_GROUP_SIZE}: the largest work-group this compiled kernel can run. */
     long workGroupSize() { return workGroupSize; }
 
+    /** Releases the kernel object once; no longer counted as live even when {@code clReleaseKernel} fails (thrown). */
     @Override
     public synchronized void close() {
         if (closed) return;
         closed = true;
-        clReleaseKernel(kernel);
-        liveCounter.decrementAndGet();
+        try {
+            ClStatus.check(clReleaseKernel(kernel), "clReleaseKernel(" + name + ")");
+        } finally {
+            liveCounter.decrementAndGet();
+        }
     }
 }

@@ -71,8 +71,11 @@ final class ClTensor implements DeviceTensor {
 
     @Override
     public void close() {
-        backend.release(buffer);
-        leakCheck.clean();
+        try {
+            backend.release(buffer);
+        } finally {
+            leakCheck.clean();
+        }
     }
 
     @Override

@@ -14,6 +14,7 @@ import java.util.StringJoiner;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.convcl.Closer;
 import org.jocl.Pointer;
 import org.jocl.Sizeof;
 import org.jocl.cl_context;
@@ -53,6 +54,7 @@ final class KernelLibrary implements AutoCloseable {
     private int builds;
     private int binaryLoads;
     private boolean closed;
+    private volatile FaultInjector releaseFaults = FaultInjector.NONE;
 
     /** A library using the on-disk binary cache of {@link ProgramDiskCache#fromEnvironment()}. */
     KernelLibrary(cl_context context, cl_device_id device, String deviceId, String driverVersion) {
@@ -225,13 +227,22 @@ final class KernelLibrary implements AutoCloseable {
         return new String(bytes, 0, len, StandardCharsets.UTF_8);
     }
 
-    /** Releases every cached program (idempotent). */
+    /** Releases every cached program (idempotent), all of them even when one release fails (thrown at the end). */
     @Override
     public synchronized void close() {
         if (closed) return;
         closed = true;
-        for (cl_program p : programs.values()) clReleaseProgram(p);
+        Closer closer = new Closer();
+        for (cl_program p : programs.values()) {
+            closer.run(() -> ClStatus.check(releaseFaults.released("clReleaseProgram", 0, clReleaseProgram(p)), "clReleaseProgram"));
+        }
         programs.clear();
+        closer.finish();
+    }
+
+    /** Test seam: failures to report from program releases ({@link OpenClBackend#injectFaults}). */
+    void injectFaults(FaultInjector injector) {
+        releaseFaults = injector;
     }
 
     /** Defines as a sorted map, for callers that assemble them from several sources. */

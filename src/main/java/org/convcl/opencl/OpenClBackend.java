@@ -9,6 +9,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.convcl.Backend;
 import org.convcl.BlockMode;
+import org.convcl.Closer;
 import org.convcl.ConvSpec;
 import org.convcl.DeviceInfo;
 import org.convcl.DeviceTensor;
@@ -229,23 +230,23 @@ public final class OpenClBackend implements Backend {
         ClStatus.check(clFinish(queue), "clFinish");
     }
 
-    /** Releases every tensor, prepared convolution, kernel and program of this backend, then the queue and context. */
+    /**
+     * Releases every tensor, prepared convolution, kernel and program of this backend, then the queue and context,
+     * all of them even when some release fails: the first failure is thrown at the end, later ones suppressed in it.
+     */
     @Override
     public synchronized void close() {
         if (closed) return;
         closed = true;
-        clFinish(queue);
-        for (AutoCloseable prepared : livePrepared) {
-            try {
-                prepared.close();
-            } catch (Exception e) {
-                throw new IllegalStateException("closing " + prepared, e);
-            }
-        }
-        for (ClBuffer b : liveBuffers) release(b);
-        library.close();
-        clReleaseCommandQueue(queue);
-        clReleaseContext(context);
+        Closer closer = new Closer();
+        closer.run(() -> ClStatus.check(clFinish(queue), "clFinish"));
+        closer.closeAll(java.util.List.copyOf(livePrepared));
+        for (ClBuffer b : java.util.List.copyOf(liveBuffers)) closer.run(() -> release(b));
+        closer.close(library);
+        closer.run(() -> ClStatus.check(faults.released("clReleaseCommandQueue", 0, clReleaseCommandQueue(queue)),
+                "clReleaseCommandQueue"));
+        closer.run(() -> ClStatus.check(faults.released("clReleaseContext", 0, clReleaseContext(context)), "clReleaseContext"));
+        closer.finish();
     }
 
     /** Whether {@link #close()} has been called. */
@@ -285,10 +286,11 @@ public final class OpenClBackend implements Backend {
 
     void untrack(AutoCloseable prepared) { livePrepared.remove(prepared); }
 
-    /** Test seam: failures to report from buffer creation and kernel launches ({@link FaultInjector#NONE} to stop). */
+    /** Test seam: failures to report from buffer creation, kernel launches and releases ({@link FaultInjector#NONE} to stop). */
     void injectFaults(FaultInjector injector) {
         faults = injector;
         launcher.injectFaults(injector);
+        library.injectFaults(injector);
     }
 
     /**
@@ -327,9 +329,13 @@ public final class OpenClBackend implements Backend {
         }
     }
 
-    /** Releases a buffer (idempotent) and stops tracking it. */
+    /** Releases a buffer (idempotent) and stops tracking it, also when the release fails. */
     void release(ClBuffer buffer) {
-        if (buffer.release()) liveBuffers.remove(buffer);
+        try {
+            buffer.release(faults);
+        } finally {
+            liveBuffers.remove(buffer);
+        }
     }
 
     /**

@@ -87,6 +87,14 @@ public final class OpenClBackendProvider implements BackendProvider {
     /** Opens a backend on the device with {@code device.id()}; throws when it is gone or its name changed. */
     @Override
     public Backend open(DeviceInfo device) {
+        return open(device, java.util.function.UnaryOperator.identity());
+    }
+
+    /**
+     * Test seam: {@link #open(DeviceInfo)} with the device's limits as {@code limits} makes them from the ones it
+     * reports (lower ones exercise every refusal on any device: allocation, work-group and local memory sizes).
+     */
+    OpenClBackend open(DeviceInfo device, java.util.function.UnaryOperator<DeviceInfo> limits) {
         if (device == null || device.backend() != DeviceInfo.BackendKind.OPENCL) {
             throw new IllegalArgumentException("device must be an OpenCL device, got " + (device == null ? "null" : device.describe()));
         }
@@ -112,7 +120,7 @@ public final class OpenClBackendProvider implements BackendProvider {
             throw new BackendUnavailableException("OpenCL device " + device.id() + " is now '" + found.name()
                     + "', not '" + device.name() + "'");
         }
-        return new OpenClBackend(platforms[p], devices[d], found);
+        return new OpenClBackend(platforms[p], devices[d], limits.apply(found));
     }
 
     /** Loads JOCL's native library once; rethrows the remembered failure as {@link BackendUnavailableException}. */

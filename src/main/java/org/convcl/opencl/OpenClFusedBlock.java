@@ -9,6 +9,7 @@ import org.convcl.SeparableBlock;
 import org.convcl.Shape;
 import org.convcl.plan.BlockDescriptor;
 import org.convcl.plan.BlockPlanner;
+import org.convcl.plan.DeviceFacts;
 import org.convcl.plan.Launch;
 
 /**
@@ -35,15 +36,13 @@ final class OpenClFusedBlock extends OpenClPrepared implements PreparedBlock {
         this.reason = choice.reason();
         Epilogue.Folded dw = block.depthwiseEpilogue().fold(block.depthwise(), depthwiseWeights);
         Epilogue.Folded pw = block.pointwiseEpilogue().fold(block.pointwise(), pointwiseWeights);
-        SortedMap<String, Integer> epilogueDefines = OpenClConv.epilogueDefines(pw);
-        epilogueDefines.put("DW_ACTIVATION", OpenClConv.activationCode(dw.activation()));
         ClKernel k;
         try {
             for (Launch.Upload u : kernelDescriptor.uploads(block, backend.facts(), dw, pw)) {
                 upload(u.role(), u.data(), u.name() + " of " + block);
             }
             upload(Launch.Role.BIAS, pw.bias(), "pointwise bias of " + block);
-            var defines = KernelLibrary.merge(kernelDescriptor.defines(block, backend.facts()), epilogueDefines);
+            var defines = programDefines(kernelDescriptor, block, backend.facts(), dw, pw);
             k = new ClKernel(backend.library().program(kernelDescriptor.kernelFile(), defines), kernelDescriptor.entryPoint(),
                     backend.deviceId(), backend.kernelCounter());
         } catch (RuntimeException | Error e) {
@@ -52,6 +51,14 @@ final class OpenClFusedBlock extends OpenClPrepared implements PreparedBlock {
         }
         kernel = k;
         backend.track(this);
+    }
+
+    /** The fused kernel's defines: the descriptor's tiling plus both steps' epilogue switches. */
+    static SortedMap<String, Integer> programDefines(BlockDescriptor descriptor, SeparableBlock block, DeviceFacts device,
+                                                     Epilogue.Folded depthwise, Epilogue.Folded pointwise) {
+        SortedMap<String, Integer> epilogue = OpenClConv.epilogueDefines(pointwise);
+        epilogue.put("DW_ACTIVATION", OpenClConv.activationCode(depthwise.activation()));
+        return KernelLibrary.merge(descriptor.defines(block, device), epilogue);
     }
 
     @Override

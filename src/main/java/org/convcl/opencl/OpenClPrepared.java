@@ -1,11 +1,10 @@
 package org.convcl.opencl;
 
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.EnumMap;
-import java.util.List;
 import java.util.Map;
 import org.convcl.Backend;
+import org.convcl.Closer;
 import org.convcl.ConvSpec;
 import org.convcl.DeviceTensor;
 import org.convcl.PreparedConv;
@@ -106,19 +105,10 @@ abstract class OpenClPrepared implements PreparedConv {
      * failure is thrown once everything was tried, later ones added to it as suppressed.
      */
     final void releaseAll(Collection<ClKernel> kernels) {
-        RuntimeException failure = null;
-        List<AutoCloseable> all = new ArrayList<>(kernels);
-        buffers.values().forEach(b -> all.add(() -> backend.release(b)));
+        Closer closer = new Closer().closeAll(kernels);
+        buffers.values().forEach(b -> closer.run(() -> backend.release(b)));
         buffers.clear();
-        for (AutoCloseable c : all) {
-            try {
-                c.close();
-            } catch (Exception e) {
-                RuntimeException r = e instanceof RuntimeException re ? re : new IllegalStateException(e);
-                if (failure == null) failure = r; else failure.addSuppressed(r);
-            }
-        }
-        if (failure != null) throw failure;
+        closer.finish();
     }
 
     /** Releases what a constructor made before it failed with {@code cause}; a failure to release is added to it. */
@@ -130,12 +120,18 @@ abstract class OpenClPrepared implements PreparedConv {
         }
     }
 
-    /** Releases the kernels and buffers (idempotent); the backend stops tracking this object. */
+    /**
+     * Releases the kernels and buffers (idempotent); the backend stops tracking this object even when a release
+     * fails (thrown after the others were released).
+     */
     @Override
     public final synchronized void close() {
         if (closed) return;
         closed = true;
-        releaseResources();
-        backend.untrack(this);
+        try {
+            releaseResources();
+        } finally {
+            backend.untrack(this);
+        }
     }
 }

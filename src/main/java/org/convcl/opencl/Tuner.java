@@ -10,6 +10,7 @@ import java.util.Random;
 import java.util.SortedMap;
 import java.util.function.Consumer;
 import org.convcl.Backend;
+import org.convcl.Closer;
 import org.convcl.ConvSpec;
 import org.convcl.DeviceTensor;
 import org.convcl.Epilogue;
@@ -140,11 +141,12 @@ public final class Tuner {
 
         List<String> dropped = new ArrayList<>();
         List<Workload> work = new ArrayList<>();
+        List<List<PreparedConv>> convs = new ArrayList<>(); // closed at the end, also when a step throws
+        Closer cleanup = new Closer();
         try {
             for (Layer layer : layers) work.add(new Workload(layer));
             SortedMap<String, Integer> defaults = Tunables.defaults(shapeClass.algorithm(), layers.get(0).spec());
             List<SortedMap<String, Integer>> sets = new ArrayList<>();
-            List<List<PreparedConv>> convs = new ArrayList<>();
             List<List<String>> launchKeys = new ArrayList<>();
             sets.add(defaults);
             convs.add(prepareAll(work, TuningTable.EMPTY));
@@ -178,15 +180,18 @@ public final class Tuner {
                 }
             }
             double[][] ms = time(convs, work);
-            for (List<PreparedConv> p : convs) closeAll(p);
             Timed defaultTimed = new Timed(defaults, ms[0]);
             int best = -1;
             for (int s = 1; s < sets.size(); s++) if (best < 0 || sum(ms[s]) < sum(ms[best])) best = s;
             Timed bestTimed = best < 0 ? null : new Timed(sets.get(best), ms[best]);
             boolean winner = bestTimed != null && beats(bestTimed.total(), defaultTimed.total(), options.margin());
             return new ClassResult(shapeClass, List.copyOf(layers), defaultTimed, bestTimed, winner, dropped);
+        } catch (RuntimeException | Error e) {
+            cleanup.keep(e); // thrown by finish() below, with any release failure suppressed in it
+            throw e;
         } finally {
-            for (Workload w : work) w.close();
+            for (List<PreparedConv> set : convs) cleanup.closeAll(set);
+            cleanup.closeAll(work).finish();
         }
     }
 
@@ -227,7 +232,7 @@ public final class Tuner {
             }
             return list;
         } catch (RuntimeException e) {
-            closeAll(list);
+            new Closer().keep(e).closeAll(list).finish(); // throws e, release failures suppressed in it
             throw e;
         }
     }
@@ -239,8 +244,9 @@ public final class Tuner {
         return keys;
     }
 
+    /** Closes every one of {@code convs}, all of them even when one fails (the first failure thrown). */
     private static void closeAll(List<PreparedConv> convs) {
-        convs.forEach(PreparedConv::close);
+        new Closer().closeAll(convs).finish();
     }
 
     /** Median ms of each parameter set (row) on each layer (column), in interleaved rounds after warm-up. */
@@ -312,8 +318,7 @@ public final class Tuner {
 
         @Override
         public void close() {
-            input.close();
-            output.close();
+            new Closer().close(input).close(output).finish();
         }
     }
 }

@@ -12,8 +12,10 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.convcl.Backend;
+import org.convcl.BlockMode;
 import org.convcl.BackendUnavailableException;
 import org.convcl.Backends;
 import org.convcl.BackendsTestAccess;
@@ -22,6 +24,7 @@ import org.convcl.DeviceInfo;
 import org.convcl.DeviceTensor;
 import org.convcl.Epilogue;
 import org.convcl.PreparedConv;
+import org.convcl.SeparableBlock;
 import org.convcl.Shape;
 import org.convcl.Tensor;
 import org.convcl.TestBackends;
@@ -35,8 +38,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Failures a test machine cannot produce on demand, injected through package-private seams: no OpenCL library,
  * no platform, no device ({@link OpenClBackendProvider#useDiscovery}); allocation and launch failures
- * ({@link OpenClBackend#injectFaults}); a kernel that does not compile. Each must end in a clear exception or a
- * logged CPU fallback, and the backend must keep working for requests that fit afterwards.
+ * ({@link OpenClBackend#injectFaults}); a kernel that does not compile; releases that fail in the middle of a
+ * {@code close()} and launches that fail in the middle of a tune run. Each must end in a clear exception or a
+ * logged CPU fallback, the backend must keep working for requests that fit afterwards, and a failing release
+ * must not stop the others: the live counts return to where they were.
  */
 class FaultInjectionTest {
     private static final int CL_DEVICE_NOT_FOUND = -1;
@@ -247,6 +252,152 @@ class FaultInjectionTest {
             }
         }
         assertCounts(backend, buffers, kernels, prepared);
+    }
+
+    private static final int CL_INVALID_COMMAND_QUEUE = -36;
+    private static final int CL_INVALID_MEM_OBJECT = -38;
+    private static final int CL_INVALID_PROGRAM = -44;
+
+    /** Fails the {@code nth} (from 1) calls named {@code failing} with {@code status}; counts every call it is asked about. */
+    private static final class FailNth implements FaultInjector {
+        private final String failing;
+        private final Set<Integer> nth;
+        private final int status;
+        private final Map<String, AtomicInteger> calls = new java.util.concurrent.ConcurrentHashMap<>();
+
+        FailNth(String failing, int status, Integer... nth) {
+            this.failing = failing;
+            this.nth = Set.of(nth);
+            this.status = status;
+        }
+
+        @Override
+        public int statusFor(String call, long bytes) {
+            int seen = calls.computeIfAbsent(call, c -> new AtomicInteger()).incrementAndGet();
+            return call.equals(failing) && nth.contains(seen) ? status : 0;
+        }
+
+        int count(String call) {
+            AtomicInteger n = calls.get(call);
+            return n == null ? 0 : n.get();
+        }
+    }
+
+    /** What each kind of prepared object owns: a spec whose buffers and kernels are released by its close. */
+    private static final ConvSpec FULL = ConvSpec.full(4, 8, 3).padding(1).build();
+    private static final SeparableBlock BLOCK = SeparableBlock.mobilenet(4, 8, 1);
+
+    private static Map<String, java.util.function.Function<OpenClBackend, PreparedConv>> preparedKinds() {
+        float[] w = new float[FULL.weightCount()];
+        float[] bias = new float[FULL.outChannels()];
+        Shape in = new Shape(1, 4, 8, 8);
+        Map<String, java.util.function.Function<OpenClBackend, PreparedConv>> kinds = new java.util.LinkedHashMap<>();
+        kinds.put("direct conv, bias", b -> b.prepare(FULL, w, Epilogue.bias(bias), Algorithm.DIRECT, in));
+        kinds.put("winograd conv, bias and scratch", b -> b.prepare(FULL, w, Epilogue.bias(bias), Algorithm.WINOGRAD, in));
+        kinds.put("fused block", b -> b.prepareBlock(BLOCK, new float[36], new float[32], BlockMode.FUSED, in));
+        kinds.put("unfused block (two steps and the intermediate)",
+                b -> b.prepareBlock(BLOCK, new float[36], new float[32], BlockMode.UNFUSED, in));
+        return kinds;
+    }
+
+    @Test
+    void aReleaseFailingInTheMiddleOfAPreparedCloseStillReleasesTheRest() {
+        OpenClBackend backend = (OpenClBackend) TestBackends.opencl();
+        int buffers = backend.liveBufferCount(), kernels = backend.liveKernelCount(), prepared = backend.livePreparedCount();
+        for (var kind : preparedKinds().entrySet()) {
+            PreparedConv conv = kind.getValue().apply(backend);
+            int owned = backend.liveBufferCount() - buffers;
+            assertTrue(owned >= 2 && backend.liveKernelCount() > kernels, kind.getKey() + " owns " + owned + " buffers");
+            for (int failing = 1; failing <= owned; failing++) {
+                if (failing > 1) conv = kind.getValue().apply(backend);
+                FailNth faults = new FailNth("clReleaseMemObject", CL_INVALID_MEM_OBJECT, failing);
+                backend.injectFaults(faults);
+                PreparedConv closing = conv;
+                ClStatus.ClException e = assertThrows(ClStatus.ClException.class, closing::close, kind.getKey());
+                backend.injectFaults(FaultInjector.NONE);
+                assertEquals(CL_INVALID_MEM_OBJECT, e.status());
+                assertTrue(e.getMessage().contains("clReleaseMemObject(") && e.getMessage().contains("CL_INVALID_MEM_OBJECT"),
+                        e.getMessage());
+                assertEquals(owned, faults.count("clReleaseMemObject"),
+                        kind.getKey() + ", release " + failing + " failing: every buffer's release was made");
+                assertCounts(backend, buffers, kernels, prepared);
+                closing.close(); // idempotent: nothing is released twice, nothing thrown
+                assertThrows(IllegalStateException.class, () -> closing.forward(Tensor.zeros(new Shape(1, 4, 8, 8))));
+            }
+        }
+        // A tensor whose release fails is closed and untracked all the same.
+        DeviceTensor t = backend.allocate(new Shape(1, 1, 4, 4));
+        backend.injectFaults(new FailNth("clReleaseMemObject", CL_INVALID_MEM_OBJECT, 1));
+        assertThrows(ClStatus.ClException.class, t::close);
+        backend.injectFaults(FaultInjector.NONE);
+        assertTrue(t.isClosed());
+        assertCounts(backend, buffers, kernels, prepared);
+        LimitsTest.stillWorks(backend);
+    }
+
+    @Test
+    void closingTheBackendReleasesEverythingWhenReleasesFailInTheMiddle() {
+        TestBackends.opencl(); // fails (strict) or aborts without a device
+        OpenClBackend backend = (OpenClBackend) new OpenClBackendProvider().open(TestBackends.opencl().device());
+        for (var kind : preparedKinds().values()) kind.apply(backend);
+        backend.upload(Tensor.zeros(new Shape(1, 4, 8, 8)));
+        backend.allocate(new Shape(1, 8, 8, 8));
+        int buffers = backend.liveBufferCount(), programs = backend.liveProgramCount();
+        assertTrue(buffers > 10 && programs > 2 && backend.liveKernelCount() > 4 && backend.livePreparedCount() > 3,
+                buffers + " buffers, " + programs + " programs");
+        // the 3rd buffer release fails (closing a prepared convolution), the last but one (closing the tensors), the
+        // 2nd program release and the queue's release
+        FaultInjector buffer = new FailNth("clReleaseMemObject", CL_INVALID_MEM_OBJECT, 3, buffers - 1);
+        FaultInjector program = new FailNth("clReleaseProgram", CL_INVALID_PROGRAM, 2);
+        FailNth all = new FailNth("", 0);
+        backend.injectFaults((call, bytes) -> {
+            all.statusFor(call, bytes);
+            int status = buffer.statusFor(call, bytes);
+            if (status == 0) status = program.statusFor(call, bytes);
+            return status != 0 ? status : call.equals("clReleaseCommandQueue") ? CL_INVALID_COMMAND_QUEUE : 0;
+        });
+
+        ClStatus.ClException e = assertThrows(ClStatus.ClException.class, backend::close);
+        assertEquals(CL_INVALID_MEM_OBJECT, e.status(), "the first failure is thrown");
+        assertEquals(List.of(CL_INVALID_MEM_OBJECT, CL_INVALID_PROGRAM, CL_INVALID_COMMAND_QUEUE),
+                java.util.Arrays.stream(e.getSuppressed()).map(s -> ((ClStatus.ClException) s).status()).toList(),
+                "the later failures are suppressed in it, in order");
+        assertEquals(buffers, all.count("clReleaseMemObject"), "every buffer's release was made");
+        assertEquals(programs, all.count("clReleaseProgram"), "every program's release was made");
+        assertEquals(1, all.count("clReleaseContext"), "the context was released after the failures");
+        assertTrue(backend.isClosed());
+        assertEquals(0, backend.liveBufferCount());
+        assertEquals(0, backend.liveKernelCount());
+        assertEquals(0, backend.liveProgramCount());
+        assertEquals(0, backend.livePreparedCount());
+        backend.close(); // idempotent
+    }
+
+    @Test
+    void aLaunchFailingAnywhereInATuneRunLeaksNoPreparedConvolutionOrTensor() {
+        OpenClBackend backend = (OpenClBackend) TestBackends.opencl();
+        Tuner tuner = new Tuner(backend, new Tuner.Options(1, 2, 0.05, 2));
+        List<Tuner.Layer> layers = List.of(new Tuner.Layer("pw", ConvSpec.pointwise(16, 24), new Shape(1, 16, 9, 11)));
+        int buffers = backend.liveBufferCount(), kernels = backend.liveKernelCount(), prepared = backend.livePreparedCount();
+        FailNth counting = new FailNth("", 0);
+        backend.injectFaults(counting);
+        tuner.tune(layers, line -> {});
+        int launches = counting.count("clEnqueueNDRangeKernel");
+        assertTrue(launches > 6, launches + " launches"); // references, candidate checks, warm-up and timed runs
+        assertCounts(backend, buffers, kernels, prepared);
+        // the first launch (the defaults' reference run), one in the middle, the last (a timed run)
+        for (int failing : new int[] {1, launches / 2, launches}) {
+            backend.injectFaults(new FailNth("clEnqueueNDRangeKernel", CL_OUT_OF_RESOURCES, failing));
+            try {
+                tuner.tune(layers, line -> {});
+                assertTrue(failing != 1 && failing != launches, "launch " + failing + " of " + launches + " failed unseen");
+            } catch (ClStatus.ClException e) {
+                assertEquals(CL_OUT_OF_RESOURCES, e.status());
+            } finally {
+                backend.injectFaults(FaultInjector.NONE);
+            }
+            assertCounts(backend, buffers, kernels, prepared);
+        }
     }
 
     private static void assertCounts(OpenClBackend backend, int buffers, int kernels, int prepared) {
