@@ -48,8 +48,8 @@ final class RunCommand implements Callable<Integer> {
             description = "Stride (default ${DEFAULT-VALUE}).")
     private Flags.Pair stride;
 
-    @Option(names = "--padding", defaultValue = "0", paramLabel = "P|T,L,B,R|same",
-            converter = Flags.PaddingConverter.class, description = "Zero padding (default ${DEFAULT-VALUE}).")
+    @Option(names = "--padding", defaultValue = Flags.Padding.DEFAULT, paramLabel = "P|T,L,B,R|same",
+            converter = Flags.PaddingConverter.class, description = Flags.Padding.DESCRIPTION)
     private Flags.Padding padding;
 
     @Option(names = "--dilation", defaultValue = "1", paramLabel = "D|DH,DW", converter = Flags.PairConverter.class,

@@ -26,7 +26,7 @@ class CostCommandTest {
 
     @Test
     void mobilenetLayerShowsSeed001Reduction() {
-        CliTest.Result r = CliTest.convcl("cost", "--cin", "32", "--cout", "64", "--size", "112");
+        CliTest.Result r = CliTest.convcl("cost", "--cin", "32", "--cout", "64", "--size", "112", "--padding", "1");
         assertEquals(0, r.exitCode(), r.err());
         assertEquals("", r.err());
         String[] standard = row(r.out(), "standard");
@@ -39,6 +39,14 @@ class CostCommandTest {
         String[] spatial = row(r.out(), "spatial 3x1 + 1x3");
         assertEquals("18,432", spatial[1], "Cin→Cout 3x1 then Cout→Cout 1x3 with Cout = 2·Cin: no weight saving");
         assertTrue(!r.out().contains("distributed"), "γ 1 has no distributed form");
+    }
+
+    @Test
+    void paddingDefaultsToNoneAsInRunAndPyTorch() {
+        CliTest.Result r = CliTest.convcl("cost", "--cin", "32", "--cout", "64", "--size", "112");
+        assertEquals(0, r.exitCode(), r.err());
+        assertTrue(r.out().startsWith("layer conv 32->64 k3x3 s1x1 p0,0,0,0 "), r.out());
+        assertEquals(String.format(Locale.ROOT, "%,d", 9L * 32 * 64 * 110 * 110), row(r.out(), "standard")[2]);
     }
 
     @Test
