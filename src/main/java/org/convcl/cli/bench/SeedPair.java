@@ -1,6 +1,7 @@
 package org.convcl.cli.bench;
 
 import java.util.List;
+import org.convcl.SeedFormula;
 import org.convcl.Shape;
 
 /**

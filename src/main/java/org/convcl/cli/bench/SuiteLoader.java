@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
 import org.convcl.ConvSpec;
+import org.convcl.SeedFormula;
 
 /**
  * Reads suite files ({@code <dir>/<suite>.json}). A file holds {@code suite}, {@code description},

@@ -16,6 +16,7 @@ import java.util.Arrays;
 import java.util.List;
 import org.convcl.Cost;
 import org.convcl.DeviceInfo;
+import org.convcl.SeedFormula;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

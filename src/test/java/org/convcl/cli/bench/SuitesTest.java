@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import org.convcl.ConvSpec;
 import org.convcl.Cost;
+import org.convcl.SeedFormula;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
