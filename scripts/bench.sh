@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The main job: benchmark every device found (each OpenCL device and the Java CPU backend) on the suites in
-# scripts/suites, and write the report to bench-results/<timestamp>-<device>/.
+# The main job: benchmark every device found (each OpenCL device and the Java CPU backend) on the suites built
+# into the tool (src/main/resources/org/convcl/cli/suites), and write the report to bench-results/<timestamp>-<device>/.
 #
 #   scripts/bench.sh                 the quick subset (under 2 minutes on a 2-core machine with PoCL)
 #   scripts/bench.sh --full          every case of every suite, at batch 1 and then at batch 8
@@ -100,16 +100,11 @@ run_bench() {
     echo "bench.sh: $torch_python has no PyTorch (apt-get install python3-torch); no comparison" >&2
   fi
 
-  # The repository's suites and results folder, unless given.
-  defaults=(--suites-dir "$root/scripts/suites" --out "$root/bench-results")
+  # The repository's results folder, unless given.
+  defaults=(--out "$root/bench-results")
   for a in "${args[@]+"${args[@]}"}"; do
     case "$a" in
-      --suites-dir|--suites-dir=*) defaults=("${defaults[@]:2}") ;;
-    esac
-  done
-  for a in "${args[@]+"${args[@]}"}"; do
-    case "$a" in
-      --out|--out=*) defaults=("${defaults[@]:0:${#defaults[@]}-2}") ;;
+      --out|--out=*) defaults=() ;;
     esac
   done
 

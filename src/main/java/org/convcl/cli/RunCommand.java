@@ -68,7 +68,8 @@ final class RunCommand implements Callable<Integer> {
     private Backends.Mode backend;
 
     @Option(names = "--device", paramLabel = "D",
-            description = "OpenCL device: id 'platform:device' or a name substring (see 'convcl devices').")
+            description = "OpenCL device: its id 'platform:device', or a part of its name or platform; the best of "
+                    + "several as 'auto' picks (see 'convcl devices').")
     private String device;
 
     @Override

@@ -60,13 +60,16 @@ public final class ReportWriter {
         return s.contains(",") || s.contains("\"") || s.contains("\n") ? "\"" + s.replace("\"", "\"\"") + "\"" : s;
     }
 
-    /** Writes every file into {@code dir} (created when missing); returns the files written. */
-    public static List<Path> write(Report report, Path dir, Path repoRoot) throws IOException {
+    /**
+     * Writes every file into {@code dir} (created when missing); returns the files written. The git commit recorded
+     * is that of the repository {@code dir} lies in, if any (scripts/bench.sh writes into the checkout it built from).
+     */
+    public static List<Path> write(Report report, Path dir) throws IOException {
         Files.createDirectories(dir);
         List<Path> written = new ArrayList<>();
         written.add(Files.writeString(dir.resolve(CSV), csv(report.results()), StandardCharsets.UTF_8));
         written.add(Files.writeString(dir.resolve(JSONL), jsonLines(report), StandardCharsets.UTF_8));
-        written.add(Files.writeString(dir.resolve(ENV), PRETTY.writeValueAsString(environment(report, repoRoot)) + "\n",
+        written.add(Files.writeString(dir.resolve(ENV), PRETTY.writeValueAsString(environment(report, dir)) + "\n",
                 StandardCharsets.UTF_8));
         List<Path> charts = Charts.write(report, dir);
         written.add(Files.writeString(dir.resolve(SUMMARY), summary(report, charts), StandardCharsets.UTF_8));
@@ -74,12 +77,12 @@ public final class ReportWriter {
         return written;
     }
 
-    /** Device and driver, JVM, OS, git commit and the run's settings. */
-    public static Map<String, Object> environment(Report report, Path repoRoot) {
+    /** Device and driver, JVM, OS, git commit (of the repository {@code dir} lies in) and the run's settings. */
+    public static Map<String, Object> environment(Report report, Path dir) {
         Map<String, Object> env = new LinkedHashMap<>();
         env.put("date", report.started().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME));
         env.put("command", report.command());
-        env.put("git_commit", gitCommit(repoRoot));
+        env.put("git_commit", gitCommit(dir));
         List<Map<String, Object>> devices = new ArrayList<>();
         for (DeviceInfo d : report.devices()) {
             Map<String, Object> m = new LinkedHashMap<>();
@@ -144,12 +147,15 @@ public final class ReportWriter {
         return java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
     }
 
-    /** {@code git rev-parse HEAD} of the repository (with {@code -dirty} when it has local changes), or why not. */
-    static String gitCommit(Path repoRoot) {
-        if (repoRoot == null) return "unknown (repository not found)";
+    /**
+     * {@code git rev-parse HEAD} of the repository {@code dir} lies in (with {@code -dirty} when it has local
+     * changes), or why not.
+     */
+    static String gitCommit(Path dir) {
+        if (dir == null || !Files.isDirectory(dir)) return "unknown (no folder " + dir + ")";
         try {
-            String head = git(repoRoot, "rev-parse", "HEAD");
-            String status = git(repoRoot, "status", "--porcelain", "--untracked-files=no");
+            String head = git(dir, "rev-parse", "HEAD");
+            String status = git(dir, "status", "--porcelain", "--untracked-files=no");
             return status.isEmpty() ? head : head + "-dirty";
         } catch (IOException e) {
             return "unknown (" + e.getMessage() + ")";

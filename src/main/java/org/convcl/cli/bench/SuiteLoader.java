@@ -3,6 +3,12 @@ package org.convcl.cli.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.file.FileSystem;
+import java.nio.file.FileSystemAlreadyExistsException;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -23,9 +29,16 @@ import org.convcl.SeedFormula;
  * {@code groups} and {@code quick}; a single number stands for all its axes. A pair holds {@code name},
  * {@code formula}, and the case names of its {@code standard} and {@code separable} members.
  *
+ * <p>The tool ships its suites as resources ({@value #BUILT_IN}, in the jar), so a jar anywhere finds them;
+ * {@link #load(List)} also takes the path of a suite file for any name ending in {@code .json}.
+ *
  * <p>Every error names the file, the case and the field.
  */
 public final class SuiteLoader {
+    /** Where the built-in suites live, as a class-path resource folder. */
+    public static final String BUILT_IN = "org/convcl/cli/suites";
+    /** {@link Suite#source()} of a built-in suite. */
+    public static final String BUILT_IN_SOURCE = "built-in";
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Set<String> CASE_FIELDS = Set.of("name", "kind", "n", "cin", "h", "w", "cout", "kh", "kw",
             "stride", "pad", "dil", "groups", "quick");
@@ -33,15 +46,61 @@ public final class SuiteLoader {
     private static final Set<String> SUITE_FIELDS = Set.of("suite", "description", "cases", "pairs");
 
     private final Path dir;
+    private final boolean builtIn;
 
     /** A loader for the suite files in {@code dir}; throws naming the path when it is not a directory. */
     public SuiteLoader(Path dir) {
+        this(dir, false);
+    }
+
+    private SuiteLoader(Path dir, boolean builtIn) {
         if (!Files.isDirectory(dir)) {
             throw new IllegalArgumentException("suites directory " + dir.toAbsolutePath() + " does not exist");
         }
         this.dir = dir;
+        this.builtIn = builtIn;
     }
 
+    /** A loader for the suites the tool ships ({@value #BUILT_IN} on the class path, in the jar or a classes folder). */
+    public static SuiteLoader builtIn() {
+        return new SuiteLoader(builtInDir(), true);
+    }
+
+    /** {@link #builtIn()} with the suites of a given classes folder or jar (tests). */
+    static SuiteLoader builtIn(Path code) {
+        return new SuiteLoader(builtInDir(code), true);
+    }
+
+    /**
+     * The built-in suites' folder: in the folder or jar this class was loaded from (a jar is opened as a zip file
+     * system, kept open for the life of the process).
+     */
+    static Path builtInDir() {
+        Path code;
+        try {
+            code = Path.of(SuiteLoader.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        } catch (URISyntaxException | RuntimeException e) {
+            throw new IllegalStateException("cannot locate the built-in suites (" + BUILT_IN + "): " + e, e);
+        }
+        return builtInDir(code);
+    }
+
+    /** The built-in suites' folder inside {@code code}: a classes folder or a jar. */
+    static synchronized Path builtInDir(Path code) {
+        if (Files.isDirectory(code)) return code.resolve(BUILT_IN);
+        URI jar = URI.create("jar:" + code.toUri());
+        FileSystem fs;
+        try {
+            fs = FileSystems.newFileSystem(jar, Map.of());
+        } catch (FileSystemAlreadyExistsException e) {
+            fs = FileSystems.getFileSystem(jar);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot open " + code + " to read the built-in suites: " + e, e);
+        }
+        return fs.getPath("/" + BUILT_IN);
+    }
+
+    /** The folder the suite names are looked up in. */
     public Path dir() {
         return dir;
     }
@@ -57,30 +116,46 @@ public final class SuiteLoader {
     }
 
     /**
-     * Loads suites by name; {@code all} stands for every available suite. Unknown names throw, listing
+     * Loads suites by name or file: a value ending in {@code .json} is the path of a suite file, {@code all} stands
+     * for every suite of {@link #dir()}, any other value is the name of one of them. Unknown names throw, listing
      * the available ones. Duplicates are loaded once, in first-mention order.
      */
-    public List<Suite> load(List<String> names) {
+    public List<Suite> load(List<String> namesOrFiles) {
         List<String> available = available();
-        Set<String> wanted = new LinkedHashSet<>();
-        for (String name : names) {
-            if (name.equals("all")) {
-                wanted.addAll(available);
-            } else if (available.contains(name)) {
-                wanted.add(name);
+        Map<Path, String> wanted = new LinkedHashMap<>(); // file -> source
+        String source = builtIn ? BUILT_IN_SOURCE : null;
+        for (String value : namesOrFiles) {
+            String v = value.trim();
+            if (isFile(v)) {
+                wanted.putIfAbsent(Path.of(v), v);
+            } else if (v.equals("all")) {
+                available.forEach(n -> wanted.putIfAbsent(dir.resolve(n + ".json"), source));
+            } else if (available.contains(v)) {
+                wanted.putIfAbsent(dir.resolve(v + ".json"), source);
             } else {
-                throw new IllegalArgumentException("unknown suite '" + name + "' (available in " + dir + ": "
-                        + String.join(", ", available) + ", all)");
+                throw new IllegalArgumentException("unknown suite '" + v + "' (available" + (builtIn ? "" : " in " + dir)
+                        + ": " + String.join(", ", available) + ", all; or the path of a .json suite file)");
             }
         }
-        return wanted.stream().map(n -> load(dir.resolve(n + ".json"))).toList();
+        return wanted.entrySet().stream()
+                .map(e -> load(e.getKey(), e.getValue() != null ? e.getValue() : e.getKey().toString())).toList();
+    }
+
+    /** Whether a {@code --suite} value names a file (it ends in {@code .json}) rather than a suite. */
+    public static boolean isFile(String value) {
+        return value.endsWith(".json");
     }
 
     /** Reads and validates one suite file. */
     public static Suite load(Path file) {
+        return load(file, file.toString());
+    }
+
+    /** Reads and validates one suite file; {@code source} says where it came from in reports. */
+    private static Suite load(Path file, String source) {
         JsonNode root;
-        try {
-            root = JSON.readTree(file.toFile());
+        try (InputStream in = Files.newInputStream(file)) {
+            root = JSON.readTree(in);
         } catch (IOException e) {
             throw new IllegalArgumentException("cannot read suite file " + file + ": " + e.getMessage(), e);
         }
@@ -99,7 +174,7 @@ public final class SuiteLoader {
         if (root.has("pairs")) {
             for (JsonNode p : array(root, "pairs", where)) pairs.add(parsePair(p, cases, where));
         }
-        return new Suite(suite, description, file, List.copyOf(cases.values()), pairs);
+        return new Suite(suite, description, source, List.copyOf(cases.values()), pairs);
     }
 
     private static BenchCase parseCase(String suite, JsonNode c, String file) {

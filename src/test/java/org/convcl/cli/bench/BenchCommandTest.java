@@ -41,7 +41,7 @@ class BenchCommandTest {
         "--batch 0|--batch must be at least 1, got 0",
         "--format xml|--format must be table or jsonl, got 'xml'",
         "--backend gpu|--backend must be all, opencl, cpu or clblast (comma-separated), got 'gpu'",
-        "--device nosuch-device --backend cpu|unknown device 'nosuch-device'",
+        "--device nosuch-device --backend cpu|no device matches 'nosuch-device'; the devices are: cpu cpu Java CPU",
         "--suites-dir /nonexistent/suites|suites directory /nonexistent/suites does not exist",
         "--compare /nonexistent/torch.jsonl|--compare file /nonexistent/torch.jsonl cannot be read",
         "--rounds 0|--rounds must be at least 1, got 0",

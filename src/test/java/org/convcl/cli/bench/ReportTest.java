@@ -118,7 +118,7 @@ class ReportTest {
         assertTrue(torch.contains("28 of 28") && torch.contains("120.0") && torch.endsWith("-"), torch);
 
         // The stack lines come after the per-layer rows in results.jsonl, round-trip, and stay out of the tables.
-        ReportWriter.write(r, dir, Path.of("."));
+        ReportWriter.write(r, dir);
         ObjectMapper json = new ObjectMapper();
         List<String> lines = Files.readAllLines(dir.resolve("results.jsonl"));
         assertEquals(rows.size() + 2, lines.size());
@@ -192,7 +192,7 @@ class ReportTest {
             for (BenchCase c : p.separable()) rows.add(row(c, "cpu", 2));
         }
         Report r = report(rows);
-        List<Path> files = ReportWriter.write(r, dir, Path.of("."));
+        List<Path> files = ReportWriter.write(r, dir);
         for (String name : List.of("results.csv", "results.jsonl", "env.json", "summary.md", "gflops-seed-pairs.png",
                 "speedup-pairs.png")) {
             assertTrue(files.contains(dir.resolve(name)) && Files.size(dir.resolve(name)) > 0, name);

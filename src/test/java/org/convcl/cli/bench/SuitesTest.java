@@ -18,19 +18,21 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-/** The suite files in scripts/suites parse, hold what the benchmark issue asks for, and bad files are named. */
+/** The built-in suites parse, hold what the benchmark issue asks for, and bad files are named. */
 class SuitesTest {
-    static final Path SUITES = Path.of("scripts", "suites");
+    /** The built-in suites' sources in the checkout. */
+    static final Path SUITES = Path.of("src", "main", "resources", SuiteLoader.BUILT_IN);
 
     static Map<String, Suite> repoSuites() {
-        SuiteLoader loader = new SuiteLoader(SUITES);
+        SuiteLoader loader = SuiteLoader.builtIn();
         return Map.ofEntries(loader.load(List.of("all")).stream().map(s -> Map.entry(s.name(), s)).toArray(Map.Entry[]::new));
     }
 
     @Test
     void everySuiteFileParsesIntoValidLayersWithAQuickSubset() {
         Map<String, Suite> suites = repoSuites();
-        assertEquals(List.of("mobilenet-v1", "odd", "resnet", "seed-pairs"), new SuiteLoader(SUITES).available());
+        assertEquals(List.of("mobilenet-v1", "odd", "resnet", "seed-pairs"), SuiteLoader.builtIn().available());
+        assertEquals(SuiteLoader.builtIn().available(), new SuiteLoader(SUITES).available());
         for (Suite s : suites.values()) {
             assertFalse(s.cases().isEmpty(), s.name());
             assertFalse(s.cases(true).isEmpty(), s.name() + " has no quick case");
@@ -40,6 +42,24 @@ class SuitesTest {
                 assertTrue(c.cost(8).macs() == 8 * c.cost(1).macs(), c.name());
             }
         }
+    }
+
+    @Test
+    void builtInSuitesAreFoundInsideAJarAndFilesAndNamesMix(@TempDir Path dir) throws IOException {
+        Path jar = dir.resolve("tool.jar");
+        try (java.util.zip.ZipOutputStream zip = new java.util.zip.ZipOutputStream(Files.newOutputStream(jar))) {
+            zip.putNextEntry(new java.util.zip.ZipEntry(SuiteLoader.BUILT_IN + "/resnet.json"));
+            zip.write(Files.readAllBytes(SUITES.resolve("resnet.json")));
+            zip.closeEntry();
+        }
+        SuiteLoader inJar = SuiteLoader.builtIn(jar);
+        assertEquals(List.of("resnet"), inJar.available());
+        List<Suite> loaded = inJar.load(List.of("resnet", SUITES.resolve("odd.json").toString(), "resnet"));
+        assertEquals(List.of("resnet", "odd"), loaded.stream().map(Suite::name).toList());
+        assertEquals("built-in", loaded.get(0).source());
+        assertEquals(SUITES.resolve("odd.json").toString(), loaded.get(1).source());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> inJar.load(List.of("odd")));
+        assertEquals("unknown suite 'odd' (available: resnet, all; or the path of a .json suite file)", e.getMessage());
     }
 
     @Test
