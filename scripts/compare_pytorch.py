@@ -105,7 +105,13 @@ def load_suites(parser, directory, names):
     return suites
 
 
+# The long forms of a layer's short fields (LayerJson in the tool): suite files may use either.
+LONG_FORMS = {"stride": ("stride_h", "stride_w"), "pad": ("pad_t", "pad_l", "pad_b", "pad_r"), "dil": ("dil_h", "dil_w")}
+
+
 def axes(case, field, count, default):
+    if any(k in case for k in LONG_FORMS[field]):
+        return [case[k] for k in LONG_FORMS[field]]
     v = case.get(field, default)
     return [v] * count if isinstance(v, int) else list(v)
 

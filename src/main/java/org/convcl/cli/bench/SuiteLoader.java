@@ -20,14 +20,16 @@ import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
 import org.convcl.ConvSpec;
+import org.convcl.Shape;
 import org.convcl.SeedFormula;
 
 /**
  * Reads suite files ({@code <dir>/<suite>.json}). A file holds {@code suite}, {@code description},
- * {@code cases} and optionally {@code pairs}. A case holds {@code name, kind, cin, h, w, cout, kh, kw} and
- * optionally {@code n} (fixed batch), {@code stride [sh, sw]}, {@code pad [t, l, b, r]}, {@code dil [dh, dw]},
- * {@code groups} and {@code quick}; a single number stands for all its axes. A pair holds {@code name},
- * {@code formula}, and the case names of its {@code standard} and {@code separable} members.
+ * {@code cases} and optionally {@code pairs}. A case is a layer in {@link LayerJson}'s form ({@code cin, h, w,
+ * cout, kh, kw}, optionally {@code n} (a fixed batch), {@code stride [sh, sw]}, {@code pad [t, l, b, r]},
+ * {@code dil [dh, dw]} or their long forms, {@code groups}) with a {@code name}, its {@code kind} and optionally
+ * {@code quick}. A pair holds {@code name}, {@code formula}, and the case names of its {@code standard} and
+ * {@code separable} members.
  *
  * <p>The tool ships its suites as resources ({@value #BUILT_IN}, in the jar), so a jar anywhere finds them;
  * {@link #load(List)} also takes the path of a suite file for any name ending in {@code .json}.
@@ -40,13 +42,19 @@ public final class SuiteLoader {
     /** {@link Suite#source()} of a built-in suite. */
     public static final String BUILT_IN_SOURCE = "built-in";
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Set<String> CASE_FIELDS = Set.of("name", "kind", "n", "cin", "h", "w", "cout", "kh", "kw",
-            "stride", "pad", "dil", "groups", "quick");
+    private static final Set<String> CASE_FIELDS = caseFields();
     private static final Set<String> PAIR_FIELDS = Set.of("name", "formula", "standard", "separable");
     private static final Set<String> SUITE_FIELDS = Set.of("suite", "description", "cases", "pairs");
 
     private final Path dir;
     private final boolean builtIn;
+
+    /** A case's fields: a layer ({@link LayerJson}) with a name, a declared kind and whether {@code --quick} runs it. */
+    private static Set<String> caseFields() {
+        Set<String> fields = new java.util.HashSet<>(LayerJson.READ_FIELDS);
+        fields.addAll(List.of("name", "kind", "quick"));
+        return Set.copyOf(fields);
+    }
 
     /** A loader for the suite files in {@code dir}; throws naming the path when it is not a directory. */
     public SuiteLoader(Path dir) {
@@ -182,18 +190,10 @@ public final class SuiteLoader {
         String where = file + " case '" + name + "'";
         checkFields(c, CASE_FIELDS, where);
         try {
-            int[] stride = axes(c, "stride", 2, 1, where);
-            int[] pad = axes(c, "pad", 4, 0, where);
-            int[] dil = axes(c, "dil", 2, 1, where);
-            ConvSpec spec = ConvSpec.builder(integer(c, "cin"), integer(c, "cout"),
-                            integer(c, "kh"), integer(c, "kw"))
-                    .stride(stride[0], stride[1]).padding(pad[0], pad[1], pad[2], pad[3]).dilation(dil[0], dil[1])
-                    .groups(c.has("groups") ? integer(c, "groups") : 1).build();
-            int h = integer(c, "h"), w = integer(c, "w");
-            int n = c.has("n") ? integer(c, "n") : 0;
-            if (c.has("n") && n <= 0) throw new IllegalArgumentException("n must be positive, got " + n);
-            spec.outputShape(new org.convcl.Shape(1, spec.inChannels(), h, w)); // validates h, w against the kernel
-            String kind = text(c, "kind", where);
+            ConvSpec spec = LayerJson.readSpec(c);
+            int n = LayerJson.fixedBatch(c);
+            Shape input = LayerJson.readInput(c, spec, 1); // validates h, w against the kernel
+            String kind = LayerJson.text(c, "kind");
             if (!kind.equals(BenchCase.kindName(spec.kind()))) {
                 throw new IllegalArgumentException("kind '" + kind + "' does not match the layer, which is "
                         + BenchCase.kindName(spec.kind()));
@@ -202,7 +202,7 @@ public final class SuiteLoader {
             if (c.has("quick") && !c.get("quick").isBoolean()) {
                 throw new IllegalArgumentException("quick must be true or false, got " + c.get("quick"));
             }
-            return new BenchCase(suite, name, spec.kind(), n, spec, h, w, quick);
+            return new BenchCase(suite, name, spec.kind(), n, spec, input.h(), input.w(), quick);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(where + ": " + e.getMessage(), e);
         }
@@ -259,41 +259,11 @@ public final class SuiteLoader {
         return v.asText();
     }
 
-    private static int integer(JsonNode node, String field) {
-        JsonNode v = node.get(field);
-        if (v == null || !v.canConvertToInt() || !v.isIntegralNumber()) {
-            throw new IllegalArgumentException("field '" + field + "' must be an integer, got " + v);
-        }
-        return v.asInt();
-    }
-
     private static JsonNode array(JsonNode node, String field, String where) {
         JsonNode v = node.get(field);
         if (v == null || !v.isArray()) {
             throw new IllegalArgumentException(where + ": field '" + field + "' must be an array, got " + v);
         }
         return v;
-    }
-
-    /** A field given as one number for every axis or as an array of {@code count} numbers. */
-    private static int[] axes(JsonNode node, String field, int count, int fallback, String where) {
-        int[] out = new int[count];
-        JsonNode v = node.get(field);
-        if (v == null) {
-            java.util.Arrays.fill(out, fallback);
-        } else if (v.isIntegralNumber()) {
-            java.util.Arrays.fill(out, v.asInt());
-        } else if (v.isArray() && v.size() == count) {
-            for (int i = 0; i < count; i++) {
-                if (!v.get(i).isIntegralNumber()) {
-                    throw new IllegalArgumentException("field '" + field + "' must hold integers, got " + v);
-                }
-                out[i] = v.get(i).asInt();
-            }
-        } else {
-            throw new IllegalArgumentException("field '" + field + "' must be an integer or an array of " + count
-                    + " integers, got " + v);
-        }
-        return out;
     }
 }

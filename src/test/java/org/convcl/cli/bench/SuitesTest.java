@@ -123,7 +123,7 @@ class SuitesTest {
         "{\"name\":\"a\",\"kind\":\"full\",\"cin\":3,\"h\":2,\"w\":8,\"cout\":4,\"kh\":3,\"kw\":3}|kernel height 3",
         "{\"name\":\"a\",\"kind\":\"full\",\"cin\":3,\"h\":8,\"w\":8,\"cout\":4,\"kh\":3,\"kw\":3,\"pad\":[1,1]}|field 'pad' must be an integer or an array of 4",
         "{\"name\":\"a\",\"kind\":\"full\",\"cin\":3,\"h\":8,\"w\":8,\"cout\":4,\"kh\":3,\"kw\":3,\"strid\":2}|unknown field 'strid'",
-        "{\"name\":\"a\",\"kind\":\"full\",\"h\":8,\"w\":8,\"cout\":4,\"kh\":3,\"kw\":3}|field 'cin' must be an integer, got null",
+        "{\"name\":\"a\",\"kind\":\"full\",\"h\":8,\"w\":8,\"cout\":4,\"kh\":3,\"kw\":3}|missing field 'cin'",
     })
     void badCasesAreNamed(String caseJson, String expected, @TempDir Path dir) throws IOException {
         Path f = dir.resolve("bad.json");
