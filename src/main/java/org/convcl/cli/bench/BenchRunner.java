@@ -139,22 +139,15 @@ public final class BenchRunner {
                                   List<NotApplicable> notApplicable) {
         String series = ClBlast.BACKEND + ":" + device.name();
         List<BenchCase> cases = suites.stream().flatMap(s -> s.cases(options.quick()).stream()).toList();
-        Backend reference;
-        ClBlast.Session session;
+        Backend opened;
         try {
-            reference = Backends.open(device);
+            opened = Backends.open(device);
         } catch (RuntimeException e) {
-            cases.forEach(c -> failures.add(new Failure(c.suite(), c.name(), series, "reference backend: " + e)));
-            return done + cases.size();
-        }
-        try {
-            session = ClBlast.open(device);
-        } catch (RuntimeException e) {
-            reference.close();
             cases.forEach(c -> failures.add(new Failure(c.suite(), c.name(), series, String.valueOf(e))));
             return done + cases.size();
         }
-        try (Backend ref = reference; ClBlast.Session blast = session) {
+        // CLBlast runs on convcl's backend of the device (its queue and buffers); the session closes first.
+        try (Backend backend = opened; ClBlast.Session blast = ClBlast.open(backend)) {
             for (BenchCase c : cases) {
                 progress.step(done, total, c.suite() + "/" + c.name() + " on " + series);
                 var why = ClBlast.unsupported(c.spec());
@@ -162,7 +155,7 @@ public final class BenchRunner {
                     notApplicable.add(new NotApplicable(c.suite(), c.name(), series, why.get()));
                 } else {
                     try {
-                        results.add(blast.measure(c, options, ref));
+                        results.add(blast.measure(c, options));
                     } catch (RuntimeException e) {
                         failures.add(new Failure(c.suite(), c.name(), series, String.valueOf(e)));
                     }
