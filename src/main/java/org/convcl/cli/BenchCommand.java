@@ -22,6 +22,7 @@ import org.convcl.DeviceInfo;
 import org.convcl.cli.bench.BenchCase;
 import org.convcl.cli.bench.BenchResult;
 import org.convcl.cli.bench.BenchRunner;
+import org.convcl.cli.bench.BlockResult;
 import org.convcl.cli.bench.ClBlast;
 import org.convcl.cli.bench.FirstCall;
 import org.convcl.cli.bench.ProgressBar;
@@ -138,8 +139,8 @@ public final class BenchCommand implements Callable<Integer> {
         double wall = (System.nanoTime() - t0) / 1e9;
         // originalArgs() holds the whole command line, from the root command (convcl) on.
         String command = spec.root().name() + " " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
-        Report report = Report.of(started, command,
-                plan.allDevices(), plan.suites, plan.options, rows, stacks, outcome.failures(),
+        Report report = Report.of(started, command, plan.allDevices(), plan.suites, plan.options, rows, stacks,
+                BlockResult.mergeRounds(outcome.blocks()), outcome.failures(),
                 compare == null ? null : compare.toAbsolutePath().toString(), wall, loadBefore);
         Path dir = reportDir(plan.outParent, started, plan.allDevices());
         ReportWriter.write(report, dir);
@@ -156,6 +157,11 @@ public final class BenchCommand implements Callable<Integer> {
                 stdout.println();
                 stdout.println("Seed pairs: predicted (MACs, Cost) vs achieved (kernel time) speedup of separable over standard");
                 stdout.print(report.pairsTable().plain());
+            }
+            if (!report.blocks().isEmpty()) {
+                stdout.println();
+                stdout.println("Fused vs unfused blocks of the seed pairs: time of one forward, paths timed in alternation");
+                stdout.print(report.blocksTable().plain());
             }
             if (!report.clblast().isEmpty()) {
                 stdout.println();
@@ -194,6 +200,7 @@ public final class BenchCommand implements Callable<Integer> {
     private BenchRunner.Outcome runRounds(Plan plan, PrintWriter stderr) {
         List<BenchResult> results = new ArrayList<>();
         List<StackResult> stacks = new ArrayList<>();
+        List<BlockResult> blocks = new ArrayList<>();
         Set<BenchRunner.Failure> failures = new LinkedHashSet<>();
         Set<BenchRunner.NotApplicable> notApplicable = new LinkedHashSet<>();
         for (int round = 1; round <= rounds; round++) {
@@ -203,10 +210,11 @@ public final class BenchCommand implements Callable<Integer> {
                     new ProgressBar(stderr));
             results.addAll(o.results());
             stacks.addAll(o.stacks());
+            blocks.addAll(o.blocks());
             failures.addAll(o.failures());
             notApplicable.addAll(o.notApplicable());
         }
-        return new BenchRunner.Outcome(results, stacks, List.copyOf(failures), List.copyOf(notApplicable));
+        return new BenchRunner.Outcome(results, stacks, blocks, List.copyOf(failures), List.copyOf(notApplicable));
     }
 
     /** Runs {@code --compare-command} with the terminal's output; a failure or a non-zero exit stops the benchmark. */

@@ -14,13 +14,13 @@ import org.convcl.Tensor;
 import org.convcl.opencl.ClInterop;
 import org.convcl.opencl.ClStatus;
 import org.jocl.CL;
-import org.jocl.cl_event;
-import org.jocl.cl_mem;
 import org.jocl.blast.CLBlast;
 import org.jocl.blast.CLBlastKernelMode;
 import org.jocl.blast.CLBlastLayout;
 import org.jocl.blast.CLBlastStatusCode;
 import org.jocl.blast.CLBlastTranspose;
+import org.jocl.cl_event;
+import org.jocl.cl_mem;
 
 /**
  * CLBlast (through JOCLBlast) as a yardstick backend of the benchmark, series {@code clblast:<device>}, on the same

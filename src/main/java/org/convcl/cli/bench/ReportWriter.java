@@ -26,11 +26,15 @@ public final class ReportWriter {
 
     private ReportWriter() {}
 
-    /** The JSON lines of a report: its per-layer rows, one per case and series, then its back-to-back stacks (kind {@code network}). */
+    /**
+     * The JSON lines of a report: its per-layer rows, one per case and series, then its back-to-back stacks (kind
+     * {@code network}), then its block paths (kind {@code block}, field {@code mode}).
+     */
     public static String jsonLines(Report report) {
         List<Map<String, Object>> records = new ArrayList<>();
         report.results().forEach(r -> records.add(r.toMap()));
         report.stacks().forEach(r -> records.add(r.toMap()));
+        report.blocks().forEach(r -> records.add(r.toMap()));
         StringBuilder sb = new StringBuilder();
         for (Map<String, Object> m : records) {
             try {
@@ -218,6 +222,15 @@ public final class ReportWriter {
                     + "time(standard) / Σ time(separable members).\n\n");
             sb.append(report.pairsTable().markdown());
         }
+        if (!report.blocks().isEmpty()) {
+            sb.append("\n## Fused vs unfused blocks\n\n");
+            sb.append("Each seed pair whose separable members form a depthwise-separable block, run as one fused kernel "
+                    + "and as its two steps (depthwise, then pointwise through an intermediate tensor). Both paths are "
+                    + "prepared side by side and warmed up, then timed in alternation (which goes first changes every "
+                    + "run); a time is one forward and the wait for it, data on the device. *unfused/fused* above 1: "
+                    + "fusing wins.\n\n");
+            sb.append(report.blocksTable().markdown());
+        }
         String totals = report.stackTotals();
         if (!totals.isEmpty()) {
             sb.append("\n## ").append(totals.lines().findFirst().orElseThrow()).append("\n\n```\n")
@@ -240,7 +253,7 @@ public final class ReportWriter {
             if (rows.isEmpty()) continue;
             sb.append("\n## Suite ").append(suite.name()).append("\n\n").append(suite.description()).append("\n\n");
             Report part = new Report(report.started(), report.command(), report.devices(), List.of(suite),
-                    report.options(), rows, List.of(), List.of(), List.of(), report.compareSource(), report.wallSeconds(),
+                    report.options(), rows, List.of(), List.of(), List.of(), List.of(), report.compareSource(), report.wallSeconds(),
                     report.loadAverageBefore());
             sb.append(part.resultsTable().markdown());
         }

@@ -20,8 +20,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
 import org.convcl.ConvSpec;
-import org.convcl.Shape;
 import org.convcl.SeedFormula;
+import org.convcl.Shape;
 
 /**
  * Reads suite files ({@code <dir>/<suite>.json}). A file holds {@code suite}, {@code description},

@@ -103,7 +103,11 @@ class BenchCommandTest {
         assertTrue(r.err().contains("round 3 of 3"), r.err());
         ObjectMapper json = new ObjectMapper();
         List<JsonNode> lines = new ArrayList<>();
-        for (String line : r.out().lines().toList()) lines.add(json.readTree(line));
+        for (String line : r.out().lines().toList()) {
+            JsonNode o = json.readTree(line);
+            if (!BlockResult.isBlockLine(o)) lines.add(o);
+            else assertEquals(6, o.get("runs").asInt(), "3 rounds of 2 runs of each block path: " + o);
+        }
         assertEquals(4, lines.size(), r.out());
         for (JsonNode o : lines.subList(0, 3)) {
             assertEquals("cpu", o.get("backend").asText());
@@ -230,13 +234,27 @@ class BenchCommandTest {
         }
         ObjectMapper json = new ObjectMapper();
         List<String> backends = new ArrayList<>();
+        List<String> blockModes = new ArrayList<>();
         for (String line : Files.readAllLines(report.resolve("results.jsonl"))) {
             JsonNode o = json.readTree(line);
+            if (BlockResult.isBlockLine(o)) {
+                // The tiny pair's block, each path timed --runs times, after the per-layer rows.
+                assertEquals("tiny pair", o.get("case").asText(), line);
+                assertEquals(3, o.get("runs").asInt(), line);
+                assertTrue(o.get("ms_median").asDouble() > 0 && o.get("gflops").asDouble() > 0, line);
+                assertTrue(o.get("plan").asText().startsWith(o.get("mode").asText()), line);
+                blockModes.add(o.get("mode").asText());
+                continue;
+            }
+            assertTrue(blockModes.isEmpty(), "block lines come last: " + line);
             for (String key : ReportTest.REQUIRED_KEYS) assertTrue(o.has(key), "missing " + key + " in " + line);
             assertTrue(o.get("kernel_ms_median").asDouble() > 0 && o.get("gflops").asDouble() > 0, line);
             backends.add(o.get("backend").asText());
         }
         assertEquals(List.of("cpu", "cpu", "cpu", "pytorch-cpu"), backends);
+        assertEquals(List.of("unfused", "fused"), blockModes);
+        assertTrue(Files.size(report.resolve("blocks.png")) > 0);
+        assertTrue(r.out().contains("Fused vs unfused blocks of the seed pairs"), r.out());
         JsonNode env = json.readTree(report.resolve("env.json").toFile());
         assertEquals("cpu", env.get("devices").get(0).get("id").asText());
         assertTrue(env.get("command").asText().startsWith("bench --backend cpu --suites-dir "), env.toString());
@@ -250,8 +268,15 @@ class BenchCommandTest {
                 "--warmup", "0", "--out", dir.resolve("o").toString(), "--format", "jsonl");
         assertEquals(0, r.exit(), r.err());
         List<String> lines = r.out().lines().toList();
-        assertEquals(3, lines.size(), r.out());
+        assertEquals(3 + 2, lines.size(), "three quick cases, the pair's block fused and unfused:\n" + r.out());
         ObjectMapper json = new ObjectMapper();
         for (String line : lines) assertEquals("tiny", json.readTree(line).get("suite").asText());
+        assertEquals(List.of("unfused", "fused"), lines.subList(3, 5).stream().map(l -> {
+            try {
+                return json.readTree(l).get("mode").asText();
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }).toList());
     }
 }
