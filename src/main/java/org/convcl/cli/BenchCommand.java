@@ -346,6 +346,10 @@ public final class BenchCommand implements Callable<Integer> {
             if (lines.get(i).isBlank()) continue;
             try {
                 JsonNode node = json.readTree(lines.get(i));
+                if (BlockResult.isBlockLine(node)) { // blocks are timed by convcl only; nothing to compare them with
+                    ignored++;
+                    continue;
+                }
                 if (StackResult.isStackLine(node)) {
                     StackResult st = StackResult.fromJson(node);
                     if (wanted.contains(stackKey(st.suite(), st.batch(), st.layers()))) stacks.add(st); else ignored++;
@@ -359,7 +363,7 @@ public final class BenchCommand implements Callable<Integer> {
         }
         if (ignored > 0) {
             spec.commandLine().getErr().println("convcl bench: " + ignored + " rows of " + file
-                    + " are for cases or batch sizes not in this run and are left out");
+                    + " are for cases, batch sizes or kinds (block) not compared in this run and are left out");
         }
         return new Compared(rows, stacks);
     }

@@ -212,14 +212,15 @@ class BenchCommandTest {
                 + "{\"suite\":\"other\",\"case\":\"x\",\"kind\":\"full\",\"backend\":\"pytorch-cpu\",\"device\":\"cpu\",\"n\":1,"
                 + "\"cin\":4,\"h\":9,\"w\":9,\"cout\":8,\"kh\":3,\"kw\":3,\"stride_h\":1,\"stride_w\":1,\"pad_t\":1,\"pad_l\":1,"
                 + "\"pad_b\":1,\"pad_r\":1,\"dil_h\":1,\"dil_w\":1,\"groups\":1,\"runs\":10,\"warmup\":3,\"ms_median\":0.02,"
-                + "\"ms_min\":0.01,\"ms_max\":0.05,\"kernel_ms_median\":0.02,\"kernel_ms_min\":0.01,\"kernel_ms_max\":0.05}\n");
+                + "\"ms_min\":0.01,\"ms_max\":0.05,\"kernel_ms_median\":0.02,\"kernel_ms_min\":0.01,\"kernel_ms_max\":0.05}\n"
+                + "{\"suite\":\"tiny\",\"case\":\"tiny pair\",\"kind\":\"block\",\"mode\":\"fused\"}\n");
         Path out = dir.resolve("results");
         Run r = bench("--backend", "cpu", "--suites-dir", suites.toString(), "--suite", "tiny", "--quick", "--runs", "3",
                 "--warmup", "1", "--out", out.toString(), "--compare", torch.toString());
         assertEquals(0, r.exit(), r.err());
         assertTrue(r.out().contains("tiny pair") && r.out().contains("pytorch-cpu:cpu (torch 1.13)"), r.out());
         assertTrue(!r.out().contains("slow"), "--quick ran an unmarked case:\n" + r.out());
-        assertTrue(r.err().contains("1 rows of") && r.err().contains("Report: "), r.err());
+        assertTrue(r.err().contains("2 rows of") && r.err().contains("Report: "), r.err()); // other suite, block line
 
         List<Path> folders;
         try (Stream<Path> s = Files.list(out)) {
