@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import org.convcl.Activation;
 import org.convcl.Backend;
@@ -96,6 +97,9 @@ final class RunCommand implements Callable<Integer> {
         Backends.Selection selection = usage(() -> {
             Backends.Selection s = Backends.Selection.fromEnvironment();
             if (backend != null) s = s.withMode(backend);
+            if (device != null && s.mode() != Backends.Mode.CPU && !Backends.openClDevices().isEmpty()) {
+                Backends.select(Backends.openClDevices(), List.of(device)); // a filter matching no device is bad input
+            }
             return device != null ? s.withDevice(device) : s;
         });
         Tensor out;
