@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The main job: benchmark every device found (each OpenCL device and the Java CPU backend) on the suites in
-# scripts/suites, and write the report to bench-results/<timestamp>-<device>/.
+# The main job: benchmark every device found (each OpenCL device and the Java CPU backend) on the suites built
+# into the tool (src/main/resources/org/convcl/cli/suites), and write the report to bench-results/<timestamp>-<device>/.
 #
 #   scripts/bench.sh                 the quick subset (under 2 minutes on a 2-core machine with PoCL)
 #   scripts/bench.sh --full          every case of every suite, at batch 1 and then at batch 8
@@ -10,15 +10,16 @@
 #   scripts/bench.sh --full --rounds 5   five alternating rounds of PyTorch and convcl (--full default: 3)
 #   scripts/bench.sh --help          the options of `convcl bench`
 #
-# Builds target/convcl-cli.jar when it is missing or older than the sources. When /usr/bin/python3 has
+# Builds target/convcl-cli.jar when it is missing or older than the sources (scripts/tool.sh). When /usr/bin/python3 has
 # PyTorch, runs scripts/compare_pytorch.py on the same cases so PyTorch's CPU numbers appear next to convcl's:
 # in each of the `--rounds` rounds PyTorch measures every case, then convcl does, and each side reports the
 # median of its rounds' medians. Alternating keeps both sides on the same machine state: on this shared 2-core
 # machine the load changes within minutes and moves sub-millisecond layers by up to 2x (docs/benchmarks.md).
+# The report also holds the fused vs unfused time of the seed pairs' blocks (rows of kind "block", blocks.png).
 # Other arguments go to `convcl bench` unchanged. JAVA_OPTS goes to the JVM.
 set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-jar="$root/target/convcl-cli.jar"
+# shellcheck source=scripts/tool.sh
+source "$(dirname "${BASH_SOURCE[0]}")/tool.sh"
 torch_python=/usr/bin/python3
 
 quick=(--quick)
@@ -33,27 +34,7 @@ for a in "$@"; do
   esac
 done
 
-stale() {
-  [[ ! -f "$jar" ]] && return 0
-  [[ -n "$(find "$root/src/main" "$root/pom.xml" $( [[ -d "$root/kernels" ]] && echo "$root/kernels") \
-      -newer "$jar" -type f -print -quit 2>/dev/null)" ]]
-}
-if stale; then
-  echo "bench.sh: building $jar (mvn -q -B -Dmaven.test.skip=true package)..." >&2
-  (cd "$root" && mvn -q -B -Dmaven.test.skip=true package >&2) || { echo "bench.sh: build failed" >&2; exit 1; }
-fi
-
-# PoCL installs its own signal handlers, which can take signals the JVM relies on (it uses SIGSEGV and SIGFPE
-# internally) and kill it with no hs_err report. The JDK's signal-chaining library keeps the JVM's handlers first.
-java_home="$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")"
-if [[ -f "$java_home/lib/libjsig.so" ]]; then
-  export LD_PRELOAD="$java_home/lib/libjsig.so${LD_PRELOAD:+:$LD_PRELOAD}"
-fi
-
-# PoCL's CPU driver runs a kernel on one worker thread per core, but leaves their placement to the OS, which
-# often puts both on one core for a short kernel (a 0.1 ms layer then takes twice as long, run after run).
-# POCL_AFFINITY=1 pins worker i to core i (docs/kernels.md, "PoCL worker placement"). Set it to 0 to compare.
-export POCL_AFFINITY="${POCL_AFFINITY:-1}"
+ensure_jar bench.sh
 
 # One benchmark run: PyTorch first (when available), then `convcl bench` with the comparison merged in.
 # Arguments: the `convcl bench` arguments of this run.
@@ -100,16 +81,11 @@ run_bench() {
     echo "bench.sh: $torch_python has no PyTorch (apt-get install python3-torch); no comparison" >&2
   fi
 
-  # The repository's suites and results folder, unless given.
-  defaults=(--suites-dir "$root/scripts/suites" --out "$root/bench-results")
+  # The repository's results folder, unless given.
+  defaults=(--out "$root/bench-results")
   for a in "${args[@]+"${args[@]}"}"; do
     case "$a" in
-      --suites-dir|--suites-dir=*) defaults=("${defaults[@]:2}") ;;
-    esac
-  done
-  for a in "${args[@]+"${args[@]}"}"; do
-    case "$a" in
-      --out|--out=*) defaults=("${defaults[@]:0:${#defaults[@]}-2}") ;;
+      --out|--out=*) defaults=() ;;
     esac
   done
 

@@ -1,13 +1,12 @@
 #!/usr/bin/env bash
-# Fused vs unfused depthwise-separable block time on the MobileNet-V1 blocks (org.convcl.cli.BlockBench).
-# Usage: scripts/bench_blocks.sh [opencl|cpu] [batches, default 1,8] [runs per path, default 31]
-# The two paths of a block are timed in alternation (see BlockBench).
+# Fused vs unfused depthwise-separable block time on the seed pairs' blocks (the nine MobileNet-V1 blocks and seed
+# 002's gamma blocks) at several batch sizes (org.convcl.cli.BlockBench, run from the tool jar). `convcl bench` and
+# scripts/bench.sh time the same blocks the same way (report rows of kind "block"); this prints them for a list of
+# batch sizes. Usage: scripts/bench_blocks.sh [opencl|cpu] [batches, default 1,8] [runs per path, default 31]
+# The two paths of a block are timed in alternation (see BenchRunner.timeBlockPaths). JAVA_OPTS goes to the JVM.
 set -euo pipefail
-# PoCL: one worker thread pinned per core, as scripts/bench.sh and scripts/convcl run (POCL_AFFINITY=0 to compare).
-export POCL_AFFINITY="${POCL_AFFINITY:-1}"
-cd "$(dirname "$0")/.."
-mvn -q -B -o compile
-cp_file=$(mktemp)
-trap 'rm -f "$cp_file"' EXIT
-mvn -q -B -o dependency:build-classpath -Dmdep.outputFile="$cp_file" >/dev/null
-exec java -cp "target/classes:$(cat "$cp_file")" org.convcl.cli.BlockBench "${1:-opencl}" "${2:-1,8}" "${3:-31}"
+# shellcheck source=scripts/tool.sh
+source "$(dirname "${BASH_SOURCE[0]}")/tool.sh"
+ensure_jar bench_blocks.sh
+# shellcheck disable=SC2086
+exec java ${JAVA_OPTS:-} -cp "$jar" org.convcl.cli.BlockBench "${1:-opencl}" "${2:-1,8}" "${3:-31}"

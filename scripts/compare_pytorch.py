@@ -36,14 +36,17 @@ MIN_WARMUP_NANOS = 100_000_000
 STACK_SUITE = "mobilenet-v1"
 MAX_WARMUP_CALLS = 1000
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# The suites packaged with the tool (SuiteLoader.BUILT_IN).
+BUILT_IN_SUITES = os.path.join(REPO, "src", "main", "resources", "org", "convcl", "cli", "suites")
 
 
 def parse_args():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--suites-dir", default=os.path.join(REPO, "scripts", "suites"),
-                   help="folder of suite files (default: %(default)s)")
+    p.add_argument("--suites-dir", default=BUILT_IN_SUITES,
+                   help="folder of suite files that --suite names (default: convcl's built-in suites, %(default)s)")
     p.add_argument("--suite", action="append", default=[],
-                   help="suite name, repeatable or comma-separated; 'all' for every suite (default: all)")
+                   help="suite name, 'all', or the path of a .json suite file; repeatable or comma-separated "
+                        "(default: all), as in `convcl bench --suite`")
     p.add_argument("--quick", action="store_true", help="only the cases marked quick")
     p.add_argument("--batch", type=int, default=1, help="images per input unless a case fixes n (default: 1)")
     p.add_argument("--runs", type=int, default=10, help="timed runs per measurement (default: 10)")
@@ -74,24 +77,41 @@ def reexec_with_tuned_env(threads):
 
 
 def load_suites(parser, directory, names):
+    """Suites by name (a file <name>.json of directory), 'all', or the path of a file ending in .json."""
     available = sorted(f[:-5] for f in os.listdir(directory) if f.endswith(".json"))
     wanted = []
     for entry in names or ["all"]:
         for name in entry.split(","):
-            chosen = available if name == "all" else [name]
-            for n in chosen:
-                if n not in available:
-                    parser.error("unknown suite '%s' (available in %s: %s, all)" % (n, directory, ", ".join(available)))
-                if n not in wanted:
-                    wanted.append(n)
+            name = name.strip()
+            if name.endswith(".json"):
+                chosen = [name]
+            elif name == "all":
+                chosen = [os.path.join(directory, n + ".json") for n in available]
+            elif name in available:
+                chosen = [os.path.join(directory, name + ".json")]
+            else:
+                parser.error("unknown suite '%s' (available in %s: %s, all; or the path of a .json suite file)"
+                             % (name, directory, ", ".join(available)))
+            for path in chosen:
+                if path not in wanted:
+                    wanted.append(path)
     suites = []
-    for n in wanted:
-        with open(os.path.join(directory, n + ".json")) as f:
-            suites.append(json.load(f))
+    for path in wanted:
+        try:
+            with open(path) as f:
+                suites.append(json.load(f))
+        except (OSError, ValueError) as e:
+            parser.error("cannot read suite file %s: %s" % (path, e))
     return suites
 
 
+# The long forms of a layer's short fields (LayerJson in the tool): suite files may use either.
+LONG_FORMS = {"stride": ("stride_h", "stride_w"), "pad": ("pad_t", "pad_l", "pad_b", "pad_r"), "dil": ("dil_h", "dil_w")}
+
+
 def axes(case, field, count, default):
+    if any(k in case for k in LONG_FORMS[field]):
+        return [case[k] for k in LONG_FORMS[field]]
     v = case.get(field, default)
     return [v] * count if isinstance(v, int) else list(v)
 

@@ -2,10 +2,12 @@ package org.convcl;
 
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.ServiceLoader;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -125,13 +127,11 @@ public final class Backends {
         }
         List<DeviceInfo> matching = filter(devices, selection.device());
         if (matching.isEmpty()) {
-            BackendUnavailableException e = new BackendUnavailableException("convcl.device '" + selection.device()
-                    + "' matches none of the OpenCL devices: " + describeAll(devices));
+            BackendUnavailableException e = new BackendUnavailableException(noMatch(selection.device(), devices));
             if (selection.mode() == Mode.OPENCL || selection.strict()) throw e;
             return fallback(selection, e);
         }
-        DeviceInfo best = matching.stream().min(BEST_FIRST).orElseThrow();
-        return opencl.open(best);
+        return opencl.open(best(matching));
     }
 
     /** Test seam: the next CPU fallback is logged at WARN again. */
@@ -176,6 +176,39 @@ public final class Backends {
     /** Opens a specific device returned by {@link #devices()}. */
     public static Backend open(DeviceInfo device) {
         return provider(device.backend()).open(device);
+    }
+
+    /**
+     * The devices that {@code filters} pick from {@code devices}, in list order and each once; no filter picks them
+     * all. This is the one device filter of the library and the tool ({@code convcl.device}, {@code --device}): a
+     * filter picks the device whose id equals it, else every device whose name or platform contains it
+     * (case-insensitive).
+     *
+     * @throws IllegalArgumentException naming the first filter that picks nothing and listing the devices
+     */
+    public static List<DeviceInfo> select(List<DeviceInfo> devices, List<String> filters) {
+        if (filters == null || filters.isEmpty()) return List.copyOf(devices);
+        Set<DeviceInfo> picked = new HashSet<>();
+        for (String f : filters) {
+            List<DeviceInfo> matching = filter(devices, f);
+            if (matching.isEmpty()) throw new IllegalArgumentException(noMatch(f, devices));
+            picked.addAll(matching);
+        }
+        return devices.stream().filter(picked::contains).toList();
+    }
+
+    /**
+     * The device {@code auto} would take among {@code devices}: GPUs first, then accelerators, then CPUs; then
+     * more compute units; then the lower id. Throws when the list is empty.
+     */
+    public static DeviceInfo best(List<DeviceInfo> devices) {
+        return devices.stream().min(BEST_FIRST).orElseThrow(() -> new IllegalArgumentException("no device to choose from"));
+    }
+
+    /** The message for a filter that picks none of {@code devices}: it names the filter and lists the devices. */
+    static String noMatch(String filter, List<DeviceInfo> devices) {
+        return "no device matches '" + filter + "'; the devices are: "
+                + (devices.isEmpty() ? "none" : describeAll(devices));
     }
 
     /** Devices whose id equals the filter, or whose name or platform contains it (case-insensitive). */

@@ -71,6 +71,17 @@ class BackendsTest {
     }
 
     @Test
+    void selectKeepsListOrderPicksEachOnceAndNamesAFilterThatPicksNothing() {
+        assertEquals(DEVICES, Backends.select(DEVICES, List.of()));
+        assertEquals(List.of(POCL, GEFORCE, BIG_GPU), Backends.select(DEVICES, List.of("nvidia", "0:0", "geforce")));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Backends.select(DEVICES, List.of("geforce", "radeon")));
+        assertEquals("no device matches 'radeon'; the devices are: " + POCL.describe() + "; " + GEFORCE.describe() + "; "
+                + BIG_GPU.describe() + "; " + FPGA.describe(), e.getMessage());
+        assertEquals(BIG_GPU, Backends.best(Backends.select(DEVICES, List.of("nvidia"))));
+    }
+
+    @Test
     void bestFirstPrefersGpusThenAcceleratorsThenCpusThenMoreComputeUnits() {
         DeviceInfo twinA = device("3:0", "p", "twin", "GPU", 132);
         List<DeviceInfo> sorted = List.of(POCL, FPGA, GEFORCE, twinA, BIG_GPU).stream().sorted(Backends.BEST_FIRST).toList();
@@ -119,6 +130,7 @@ class BackendsTest {
     @Test
     void aDeviceFilterMatchingNothingIsAnErrorForOpenCl() {
         Backends.Selection s = new Backends.Selection(Backends.Mode.OPENCL, "no-such-device-xyz", false);
-        assertThrows(BackendUnavailableException.class, () -> Backends.open(s));
+        BackendUnavailableException e = assertThrows(BackendUnavailableException.class, () -> Backends.open(s));
+        assertTrue(e.getMessage().contains("no device matches 'no-such-device-xyz'"), e.getMessage());
     }
 }

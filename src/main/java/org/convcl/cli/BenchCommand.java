@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,6 +22,7 @@ import org.convcl.DeviceInfo;
 import org.convcl.cli.bench.BenchCase;
 import org.convcl.cli.bench.BenchResult;
 import org.convcl.cli.bench.BenchRunner;
+import org.convcl.cli.bench.BlockResult;
 import org.convcl.cli.bench.ClBlast;
 import org.convcl.cli.bench.FirstCall;
 import org.convcl.cli.bench.ProgressBar;
@@ -30,8 +30,8 @@ import org.convcl.cli.bench.Report;
 import org.convcl.cli.bench.ReportWriter;
 import org.convcl.cli.bench.StackResult;
 import org.convcl.cli.bench.Suite;
-import org.convcl.cli.bench.SuiteLoader;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -42,7 +42,7 @@ import picocli.CommandLine.Spec;
  * device (listed in the report), 2 bad options.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Measures every device on the benchmark suites (data files in scripts/suites) and compares the "
+        description = {"Measures every device on the benchmark suites (built into the tool, or suite files) and compares the "
                 + "achieved speedup of separable convolutions with the seeds' predictions.",
                 "Writes bench-results/<timestamp>-<device>/ with results.csv, results.jsonl, env.json, summary.md "
                         + "and PNG charts."},
@@ -61,12 +61,12 @@ public final class BenchCommand implements Callable<Integer> {
     private List<String> backends = new ArrayList<>(List.of("all"));
 
     @Option(names = "--device", paramLabel = "FILTER", split = ",",
-            description = "Only devices whose id equals, or whose name or platform contains, one of these (case-insensitive).")
+            description = "Only the devices these pick, comma-separated: a device whose id equals the filter, else those "
+                    + "whose name or platform contains it (case-insensitive); see 'convcl devices'.")
     private List<String> deviceFilters = new ArrayList<>();
 
-    @Option(names = "--suite", paramLabel = "NAME", split = ",",
-            description = "Suites to run, repeatable or comma-separated; 'all' for every suite (default: all).")
-    private List<String> suites = new ArrayList<>();
+    @Mixin
+    private SuiteFlags suites;
 
     @Option(names = "--batch", description = "Images per input, N (default: ${DEFAULT-VALUE}).", defaultValue = "1")
     private int batch;
@@ -82,8 +82,7 @@ public final class BenchCommand implements Callable<Integer> {
     private boolean quick;
 
     @Option(names = "--out", paramLabel = "DIR",
-            description = "Parent folder of the report folder (default: bench-results in the repository, else in the "
-                    + "working directory).")
+            description = "Parent folder of the report folder (default: bench-results in the working directory).")
     private Path out;
 
     @Option(names = "--format", paramLabel = "table|jsonl", defaultValue = "table",
@@ -103,10 +102,6 @@ public final class BenchCommand implements Callable<Integer> {
             description = "Shell command run before each round (bash -c) that appends that round's comparison rows to "
                     + "the --compare file, so both sides are measured in the same minutes; the file is read after the last round.")
     private String compareCommand;
-
-    @Option(names = "--suites-dir", paramLabel = "DIR",
-            description = "Folder of suite files (default: scripts/suites of the repository the tool was built in).")
-    private Path suitesDir;
 
     /** A picocli command; register it as a subcommand of the {@code convcl} command. */
     public BenchCommand() {}
@@ -144,11 +139,11 @@ public final class BenchCommand implements Callable<Integer> {
         double wall = (System.nanoTime() - t0) / 1e9;
         // originalArgs() holds the whole command line, from the root command (convcl) on.
         String command = spec.root().name() + " " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
-        Report report = Report.of(started, command,
-                plan.allDevices(), plan.suites, plan.options, rows, stacks, outcome.failures(),
+        Report report = Report.of(started, command, plan.allDevices(), plan.suites, plan.options, rows, stacks,
+                BlockResult.mergeRounds(outcome.blocks()), outcome.failures(),
                 compare == null ? null : compare.toAbsolutePath().toString(), wall, loadBefore);
         Path dir = reportDir(plan.outParent, started, plan.allDevices());
-        ReportWriter.write(report, dir, plan.repoRoot);
+        ReportWriter.write(report, dir);
         List<String> firstCalls = firstCalls(plan.devices, stderr);
         if (!firstCalls.isEmpty()) {
             ReportWriter.appendSection(dir, "First call", String.join("\n", firstCalls.stream().map(l -> "- " + l).toList()));
@@ -162,6 +157,11 @@ public final class BenchCommand implements Callable<Integer> {
                 stdout.println();
                 stdout.println("Seed pairs: predicted (MACs, Cost) vs achieved (kernel time) speedup of separable over standard");
                 stdout.print(report.pairsTable().plain());
+            }
+            if (!report.blocks().isEmpty()) {
+                stdout.println();
+                stdout.println("Fused vs unfused blocks of the seed pairs: time of one forward, paths timed in alternation");
+                stdout.print(report.blocksTable().plain());
             }
             if (!report.clblast().isEmpty()) {
                 stdout.println();
@@ -200,6 +200,7 @@ public final class BenchCommand implements Callable<Integer> {
     private BenchRunner.Outcome runRounds(Plan plan, PrintWriter stderr) {
         List<BenchResult> results = new ArrayList<>();
         List<StackResult> stacks = new ArrayList<>();
+        List<BlockResult> blocks = new ArrayList<>();
         Set<BenchRunner.Failure> failures = new LinkedHashSet<>();
         Set<BenchRunner.NotApplicable> notApplicable = new LinkedHashSet<>();
         for (int round = 1; round <= rounds; round++) {
@@ -209,10 +210,11 @@ public final class BenchCommand implements Callable<Integer> {
                     new ProgressBar(stderr));
             results.addAll(o.results());
             stacks.addAll(o.stacks());
+            blocks.addAll(o.blocks());
             failures.addAll(o.failures());
             notApplicable.addAll(o.notApplicable());
         }
-        return new BenchRunner.Outcome(results, stacks, List.copyOf(failures), List.copyOf(notApplicable));
+        return new BenchRunner.Outcome(results, stacks, blocks, List.copyOf(failures), List.copyOf(notApplicable));
     }
 
     /** Runs {@code --compare-command} with the terminal's output; a failure or a non-zero exit stops the benchmark. */
@@ -255,8 +257,7 @@ public final class BenchCommand implements Callable<Integer> {
      * {@code clblastNote} says why CLBlast was left out, when it was asked for and cannot load.
      */
     private record Plan(List<DeviceInfo> devices, List<DeviceInfo> clblastDevices, String clblastNote,
-                        List<Suite> suites, BenchRunner.Options options, Compared compared, Path outParent,
-                        Path repoRoot) {
+                        List<Suite> suites, BenchRunner.Options options, Compared compared, Path outParent) {
         List<DeviceInfo> allDevices() {
             List<DeviceInfo> all = new ArrayList<>(devices);
             clblastDevices.stream().filter(d -> !all.contains(d)).forEach(all::add);
@@ -276,19 +277,7 @@ public final class BenchCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--compare-command needs --compare FILE (the file it appends to)");
         }
         BenchRunner.Options options = new BenchRunner.Options(batch, runs, warmup, quick);
-        Path repoRoot = repositoryRoot();
-        Path dir = suitesDir;
-        if (dir == null) {
-            if (repoRoot == null) {
-                throw new IllegalArgumentException("cannot find the suite files: the tool does not run from a "
-                        + "repository checkout (" + codeLocation() + "); pass --suites-dir DIR");
-            }
-            dir = repoRoot.resolve("scripts").resolve("suites");
-        }
-        if (!Files.isDirectory(dir)) {
-            throw new IllegalArgumentException("suites directory " + dir.toAbsolutePath() + " does not exist; pass --suites-dir DIR");
-        }
-        List<Suite> loaded = new SuiteLoader(dir).load(suites.isEmpty() ? List.of("all") : suites);
+        List<Suite> loaded = suites.load();
         if (loaded.stream().allMatch(s -> s.cases(quick).isEmpty())) {
             throw new IllegalArgumentException("the selected suites have no " + (quick ? "quick " : "") + "cases");
         }
@@ -318,40 +307,16 @@ public final class BenchCommand implements Callable<Integer> {
             throw new IllegalArgumentException("no " + String.join(",", backends) + " device found; "
                     + (clblastNote != null ? clblastNote + "; " : "") + Backends.INSTALL_HINT);
         }
-        List<DeviceInfo> devices = filterDevices(convclPool, blastPool);
-        List<DeviceInfo> blastDevices = blastPool.stream().filter(d -> deviceFilters.isEmpty()
-                || matchesAnyFilter(d)).toList();
+        List<DeviceInfo> union = new ArrayList<>(convclPool);
+        blastPool.stream().filter(d -> !union.contains(d)).forEach(union::add);
+        List<DeviceInfo> picked = Backends.select(union, deviceFilters);
+        List<DeviceInfo> devices = convclPool.stream().filter(picked::contains).toList();
+        List<DeviceInfo> blastDevices = blastPool.stream().filter(picked::contains).toList();
         // With a compare command the file is written during the rounds and read after them.
         Compared compared = compare == null || compareCommand != null ? new Compared(List.of(), List.of())
                 : readCompare(compare, loaded, options);
-        Path outParent = out != null ? out : repoRoot != null ? repoRoot.resolve("bench-results") : Path.of("bench-results");
-        return new Plan(devices, blastDevices, clblastNote, loaded, options, compared, outParent, repoRoot);
-    }
-
-    /** The convcl devices the --device filters pick; each filter must match some device of either pool. */
-    private List<DeviceInfo> filterDevices(List<DeviceInfo> convclPool, List<DeviceInfo> blastPool) {
-        if (deviceFilters.isEmpty()) return convclPool;
-        List<DeviceInfo> union = new ArrayList<>(convclPool);
-        blastPool.stream().filter(d -> !union.contains(d)).forEach(union::add);
-        List<DeviceInfo> chosen = new ArrayList<>();
-        for (String f : deviceFilters) {
-            if (union.stream().noneMatch(d -> matches(d, f))) {
-                throw new IllegalArgumentException("unknown device '" + f + "' (devices: " + String.join("; ",
-                        union.stream().map(DeviceInfo::describe).toList()) + ")");
-            }
-            convclPool.stream().filter(d -> matches(d, f) && !chosen.contains(d)).forEach(chosen::add);
-        }
-        return chosen;
-    }
-
-    private boolean matchesAnyFilter(DeviceInfo d) {
-        return deviceFilters.stream().anyMatch(f -> matches(d, f));
-    }
-
-    private static boolean matches(DeviceInfo d, String filter) {
-        String needle = filter.trim().toLowerCase(Locale.ROOT);
-        return d.id().equalsIgnoreCase(needle) || d.name().toLowerCase(Locale.ROOT).contains(needle)
-                || d.platformName().toLowerCase(Locale.ROOT).contains(needle);
+        Path outParent = out != null ? out : Path.of("bench-results");
+        return new Plan(devices, blastDevices, clblastNote, loaded, options, compared, outParent);
     }
 
     /** What a --compare file holds for this run: per-layer rows and back-to-back stacks. */
@@ -381,6 +346,10 @@ public final class BenchCommand implements Callable<Integer> {
             if (lines.get(i).isBlank()) continue;
             try {
                 JsonNode node = json.readTree(lines.get(i));
+                if (BlockResult.isBlockLine(node)) { // blocks are timed by convcl only; nothing to compare them with
+                    ignored++;
+                    continue;
+                }
                 if (StackResult.isStackLine(node)) {
                     StackResult st = StackResult.fromJson(node);
                     if (wanted.contains(stackKey(st.suite(), st.batch(), st.layers()))) stacks.add(st); else ignored++;
@@ -394,7 +363,7 @@ public final class BenchCommand implements Callable<Integer> {
         }
         if (ignored > 0) {
             spec.commandLine().getErr().println("convcl bench: " + ignored + " rows of " + file
-                    + " are for cases or batch sizes not in this run and are left out");
+                    + " are for cases, batch sizes or kinds (block) not compared in this run and are left out");
         }
         return new Compared(rows, stacks);
     }
@@ -416,25 +385,5 @@ public final class BenchCommand implements Callable<Integer> {
     private static String slug(String name) {
         String s = name.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9.]+", "-").replaceAll("^-|-$", "");
         return s.isEmpty() ? "device" : s;
-    }
-
-    /**
-     * The repository checkout the tool runs from: the folder above {@code target/} that holds
-     * {@code scripts/suites}, found from where this class was loaded; null when there is none.
-     */
-    static Path repositoryRoot() {
-        Path p = codeLocation();
-        for (int up = 0; p != null && up < 4; up++, p = p.getParent()) {
-            if (Files.isDirectory(p.resolve("scripts").resolve("suites")) && Files.exists(p.resolve("pom.xml"))) return p;
-        }
-        return null;
-    }
-
-    private static Path codeLocation() {
-        try {
-            return Path.of(BenchCommand.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toAbsolutePath();
-        } catch (URISyntaxException | RuntimeException e) {
-            return null;
-        }
     }
 }

@@ -1,6 +1,5 @@
 package org.convcl.cli;
 
-import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.convcl.BlockCost;
@@ -11,7 +10,6 @@ import org.convcl.Shape;
 import org.convcl.cli.bench.BenchCase;
 import org.convcl.cli.bench.SeedPair;
 import org.convcl.cli.bench.Suite;
-import org.convcl.cli.bench.SuiteLoader;
 import org.convcl.cli.bench.TextTable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -27,13 +25,13 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "cost", mixinStandardHelpOptions = true,
         description = {"Print weights, MACs, bytes and reduction ratios of a layer and its separable forms, "
-                + "or of a suite file (scripts/suites/*.json). Needs no device."})
+                + "or of the cases and seed pairs of suites (built in, or files). Needs no device."})
 final class CostCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
 
-    @Option(names = "--suite", paramLabel = "FILE", description = "A suite file; its cases and seed pairs are costed.")
-    private Path suite;
+    @Mixin
+    private SuiteFlags suites;
 
     @Mixin
     private LayerFlags layer;
@@ -47,7 +45,7 @@ final class CostCommand implements Callable<Integer> {
         if (layer.batch <= 0) throw usage("--batch must be positive, got " + layer.batch);
         String table;
         try {
-            table = suite != null ? suiteTable() : layerTable();
+            table = suites.given() ? suiteTables() : layerTable();
         } catch (IllegalArgumentException e) {
             throw usage(e.getMessage());
         }
@@ -56,16 +54,19 @@ final class CostCommand implements Callable<Integer> {
         return 0;
     }
 
-    private String suiteTable() {
+    private String suiteTables() {
         if (layer.anyLayerGiven()) throw usage("--suite cannot be combined with --cin, --cout or --size");
-        Suite s = SuiteLoader.load(suite);
+        return String.join("\n", suites.load().stream().map(this::suiteTable).toList());
+    }
+
+    private String suiteTable(Suite s) {
         TextTable cases = new TextTable("case", "kind", "input", ">weights", ">MACs", ">bytes");
         for (BenchCase c : s.cases()) {
             Cost cost = c.cost(layer.batch);
             cases.row(c.name(), c.kindName(), cost.input().toString(), count(cost.weights()), count(cost.macs()),
                     count(cost.bytes()));
         }
-        StringBuilder out = new StringBuilder("suite " + s.name() + " (" + s.file() + "), batch " + layer.batch + "\n")
+        StringBuilder out = new StringBuilder("suite " + s.name() + " (" + s.source() + "), batch " + layer.batch + "\n")
                 .append(cases.plain());
         if (!s.pairs().isEmpty()) {
             TextTable pairs = new TextTable("pair", "formula", ">MACs standard", ">MACs separable", ">speedup (MACs)",
@@ -82,7 +83,7 @@ final class CostCommand implements Callable<Integer> {
     }
 
     private String layerTable() {
-        if (!layer.layerGiven()) throw usage("give --suite FILE, or a layer with --cin, --cout and --size");
+        if (!layer.layerGiven()) throw usage("give --suite NAME|FILE, or a layer with --cin, --cout and --size");
         if (gamma <= 0) throw usage("--gamma must be positive, got " + gamma);
         ConvSpec standard = layer.spec();
         Shape input = layer.input();

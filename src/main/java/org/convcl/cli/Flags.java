@@ -27,6 +27,13 @@ final class Flags {
 
     /** Padding: {@code same}, {@code P} on every side, or explicit {@code T,L,B,R}; all non-negative. */
     record Padding(boolean same, int top, int left, int bottom, int right) {
+        /** The default of every command's {@code --padding}: none, as in PyTorch's {@code conv2d}. */
+        static final String DEFAULT = "0";
+        /** The help text of every command's {@code --padding}. */
+        static final String DESCRIPTION = "Zero padding: P on every side, T,L,B,R, or 'same' (the output size is "
+                + "ceil(input / stride); odd totals put the extra row and column at the bottom and right, as PyTorch "
+                + "does) (default ${DEFAULT-VALUE}, as PyTorch's conv2d).";
+
         static Padding parse(String text) {
             if (text != null && text.trim().equalsIgnoreCase("same")) return new Padding(true, 0, 0, 0, 0);
             int[] v = integers(text, "P, T,L,B,R or 'same'", 1, 4);

@@ -27,8 +27,8 @@ final class LayerFlags {
             description = "Stride (default ${DEFAULT-VALUE}).")
     Flags.Pair stride;
 
-    @Option(names = "--padding", defaultValue = "same", paramLabel = "P|T,L,B,R|same",
-            converter = Flags.PaddingConverter.class, description = "Zero padding (default ${DEFAULT-VALUE}).")
+    @Option(names = "--padding", defaultValue = Flags.Padding.DEFAULT, paramLabel = "P|T,L,B,R|same",
+            converter = Flags.PaddingConverter.class, description = Flags.Padding.DESCRIPTION)
     Flags.Padding padding;
 
     @Option(names = "--dilation", defaultValue = "1", paramLabel = "D|DH,DW", converter = Flags.PairConverter.class,

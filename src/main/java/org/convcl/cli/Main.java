@@ -26,7 +26,7 @@ public final class Main implements Runnable {
     /** Exit code for internal failures. */
     public static final int EXIT_FAILURE = 1;
 
-    /** Logback configuration bundled with the CLI: WARN and above to stderr. */
+    /** Logback configuration bundled with the CLI: INFO and above to stderr (DEBUG with -Dconvcl.log.level=DEBUG). */
     static final String LOGBACK_RESOURCE = "org/convcl/cli/convcl-cli-logback.xml";
 
     @Spec

@@ -12,7 +12,7 @@ import java.util.HashMap;
 import java.util.Map;
 import org.convcl.Shape;
 import org.convcl.Tensor;
-import org.convcl.opencl.AtomicFiles;
+import org.convcl.io.AtomicFiles;
 
 /**
  * Reads and writes NumPy {@code .npy} files holding float32 little-endian ({@code '<f4'}) arrays in C order.

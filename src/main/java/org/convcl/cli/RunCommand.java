@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import org.convcl.Activation;
 import org.convcl.Backend;
@@ -48,8 +49,8 @@ final class RunCommand implements Callable<Integer> {
             description = "Stride (default ${DEFAULT-VALUE}).")
     private Flags.Pair stride;
 
-    @Option(names = "--padding", defaultValue = "0", paramLabel = "P|T,L,B,R|same",
-            converter = Flags.PaddingConverter.class, description = "Zero padding (default ${DEFAULT-VALUE}).")
+    @Option(names = "--padding", defaultValue = Flags.Padding.DEFAULT, paramLabel = "P|T,L,B,R|same",
+            converter = Flags.PaddingConverter.class, description = Flags.Padding.DESCRIPTION)
     private Flags.Padding padding;
 
     @Option(names = "--dilation", defaultValue = "1", paramLabel = "D|DH,DW", converter = Flags.PairConverter.class,
@@ -68,7 +69,8 @@ final class RunCommand implements Callable<Integer> {
     private Backends.Mode backend;
 
     @Option(names = "--device", paramLabel = "D",
-            description = "OpenCL device: id 'platform:device' or a name substring (see 'convcl devices').")
+            description = "OpenCL device: its id 'platform:device', or a part of its name or platform; the best of "
+                    + "several as 'auto' picks (see 'convcl devices').")
     private String device;
 
     @Override
@@ -95,6 +97,9 @@ final class RunCommand implements Callable<Integer> {
         Backends.Selection selection = usage(() -> {
             Backends.Selection s = Backends.Selection.fromEnvironment();
             if (backend != null) s = s.withMode(backend);
+            if (device != null && s.mode() != Backends.Mode.CPU && !Backends.openClDevices().isEmpty()) {
+                Backends.select(Backends.openClDevices(), List.of(device)); // a filter matching no device is bad input
+            }
             return device != null ? s.withDevice(device) : s;
         });
         Tensor out;

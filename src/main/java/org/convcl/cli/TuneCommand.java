@@ -16,13 +16,13 @@ import org.convcl.DeviceInfo;
 import org.convcl.cli.bench.BenchCase;
 import org.convcl.cli.bench.ReportWriter;
 import org.convcl.cli.bench.Suite;
-import org.convcl.cli.bench.SuiteLoader;
 import org.convcl.cli.bench.TextTable;
 import org.convcl.opencl.Tuner;
 import org.convcl.opencl.TuningFiles;
 import org.convcl.plan.Tunables;
 import org.convcl.plan.TuningTable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -40,19 +40,15 @@ public final class TuneCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
 
-    @Option(names = "--suite", paramLabel = "NAME", split = ",",
-            description = "Suites whose layers to tune, repeatable or comma-separated; 'all' for every suite (default: all).")
-    private List<String> suites = new ArrayList<>();
-
-    @Option(names = "--suites-dir", paramLabel = "DIR",
-            description = "Folder of suite files (default: scripts/suites of the repository the tool was built in).")
-    private Path suitesDir;
+    @Mixin
+    private SuiteFlags suites;
 
     @Option(names = "--quick", description = "Only the layers marked quick in the suite files.")
     private boolean quick;
 
     @Option(names = "--device", paramLabel = "FILTER",
-            description = "The OpenCL device: its id, or a part of its name or platform (default: the first OpenCL device).")
+            description = "The OpenCL device: its id, or a part of its name or platform; the best of several as 'auto' "
+                    + "picks (default: the device 'auto' picks, see 'convcl devices').")
     private String device;
 
     @Option(names = "--batch", defaultValue = "1", description = "Images per input, N (default: ${DEFAULT-VALUE}); batch is part of the shape class.")
@@ -86,7 +82,7 @@ public final class TuneCommand implements Callable<Integer> {
         try {
             if (batch <= 0) throw new IllegalArgumentException("--batch must be at least 1, got " + batch);
             options = new Tuner.Options(warmup, runs, marginPercent / 100, maxCandidates);
-            for (Suite s : loadSuites()) {
+            for (Suite s : suites.load()) {
                 for (BenchCase c : s.cases(quick)) layers.add(new Tuner.Layer(s.name() + "/" + c.name(), c.spec(), c.input(batch)));
             }
             if (layers.isEmpty()) throw new IllegalArgumentException("the selected suites have no " + (quick ? "quick " : "") + "layers");
@@ -142,24 +138,10 @@ public final class TuneCommand implements Callable<Integer> {
         return t;
     }
 
-    private List<Suite> loadSuites() {
-        Path dir = suitesDir;
-        if (dir == null) {
-            Path root = BenchCommand.repositoryRoot();
-            if (root == null) throw new IllegalArgumentException("cannot find the suite files outside a repository checkout; pass --suites-dir DIR");
-            dir = root.resolve("scripts").resolve("suites");
-        }
-        return new SuiteLoader(dir).load(suites.isEmpty() ? List.of("all") : suites);
-    }
-
+    /** The OpenCL device {@code --device} picks (the best of several, as {@code auto} does), or the best of all. */
     private DeviceInfo selectDevice() {
         List<DeviceInfo> all = Backends.openClDevices();
         if (all.isEmpty()) throw new IllegalArgumentException("no OpenCL device found; " + Backends.INSTALL_HINT);
-        if (device == null) return all.get(0);
-        String needle = device.trim().toLowerCase(Locale.ROOT);
-        return all.stream().filter(d -> d.id().equalsIgnoreCase(needle) || d.name().toLowerCase(Locale.ROOT).contains(needle)
-                        || d.platformName().toLowerCase(Locale.ROOT).contains(needle)).findFirst()
-                .orElseThrow(() -> new IllegalArgumentException("unknown device '" + device + "' (devices: "
-                        + String.join("; ", all.stream().map(DeviceInfo::describe).toList()) + ")"));
+        return Backends.best(Backends.select(all, device == null ? List.of() : List.of(device)));
     }
 }

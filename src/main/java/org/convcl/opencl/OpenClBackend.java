@@ -277,6 +277,9 @@ public final class OpenClBackend implements Backend {
 
     cl_context context() { return context; }
 
+    /** The one in-order queue every launch and transfer of this backend goes to (for {@link ClInterop}). */
+    cl_command_queue queue() { return queue; }
+
     AtomicInteger kernelCounter() { return liveKernels; }
 
     ClBuffer noBias() { return noBias; }

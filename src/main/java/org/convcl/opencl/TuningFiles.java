@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HexFormat;
 import java.util.Locale;
+import org.convcl.io.AtomicFiles;
 import org.convcl.plan.TuningJson;
 import org.convcl.plan.TuningTable;
 import org.slf4j.Logger;

@@ -26,7 +26,7 @@ class CostCommandTest {
 
     @Test
     void mobilenetLayerShowsSeed001Reduction() {
-        CliTest.Result r = CliTest.convcl("cost", "--cin", "32", "--cout", "64", "--size", "112");
+        CliTest.Result r = CliTest.convcl("cost", "--cin", "32", "--cout", "64", "--size", "112", "--padding", "1");
         assertEquals(0, r.exitCode(), r.err());
         assertEquals("", r.err());
         String[] standard = row(r.out(), "standard");
@@ -42,6 +42,14 @@ class CostCommandTest {
     }
 
     @Test
+    void paddingDefaultsToNoneAsInRunAndPyTorch() {
+        CliTest.Result r = CliTest.convcl("cost", "--cin", "32", "--cout", "64", "--size", "112");
+        assertEquals(0, r.exitCode(), r.err());
+        assertTrue(r.out().startsWith("layer conv 32->64 k3x3 s1x1 p0,0,0,0 "), r.out());
+        assertEquals(String.format(Locale.ROOT, "%,d", 9L * 32 * 64 * 110 * 110), row(r.out(), "standard")[2]);
+    }
+
+    @Test
     void distributedRowForASquareGamma() {
         CliTest.Result r = CliTest.convcl("cost", "--cin", "16", "--cout", "64", "--size", "28", "--gamma", "4");
         assertEquals(0, r.exitCode(), r.err());
@@ -51,9 +59,14 @@ class CostCommandTest {
 
     @Test
     void suiteFileListsCasesAndPairs() {
-        CliTest.Result r = CliTest.convcl("cost", "--suite", "scripts/suites/seed-pairs.json", "--batch", "2");
+        CliTest.Result r = CliTest.convcl("cost", "--suite", "seed-pairs", "--batch", "2");
         assertEquals(0, r.exitCode(), r.err());
-        assertTrue(r.out().startsWith("suite seed-pairs"), r.out());
+        assertTrue(r.out().startsWith("suite seed-pairs (built-in), batch 2"), r.out());
+        CliTest.Result file = CliTest.convcl("cost", "--suite", "src/main/resources/org/convcl/cli/suites/seed-pairs.json",
+                "--batch", "2");
+        assertEquals(0, file.exitCode(), file.err());
+        assertEquals(r.out().replace("(built-in)", "(src/main/resources/org/convcl/cli/suites/seed-pairs.json)"), file.out(),
+                "a suite file gives the same table as the built-in suite of that name");
         String[] pair = row(r.out(), "mobilenet 32-64@112");
         assertEquals(String.format(Locale.ROOT, "%.4g", 1 / (1.0 / 64 + 1.0 / 9)), pair[3]);
         assertEquals(pair[3], pair[4]);
@@ -61,13 +74,14 @@ class CostCommandTest {
     }
 
     @ParameterizedTest
-    @CsvSource(delimiter = '|', value = {
-            "--cin 0 --cout 4 --size 8|convcl cost: --cin must be positive, got 0",
-            "--cin 4 --cout 4|convcl cost: give --suite FILE, or a layer with --cin, --cout and --size",
-            "--cin 4 --cout 4 --size 8 --gamma 0|convcl cost: --gamma must be positive, got 0",
-            "--cin 4 --cout 4 --size 8 --batch 0|convcl cost: --batch must be positive, got 0",
-            "--cin 4 --cout 4 --size 2 --kernel 5 --padding 0|convcl cost: kernel height 5 (dilated to 5) is larger than the padded input height 2",
-            "--suite scripts/suites/seed-pairs.json --cin 3|convcl cost: --suite cannot be combined with --cin, --cout or --size"})
+    @CsvSource(delimiter = '#', value = {
+            "--cin 0 --cout 4 --size 8#convcl cost: --cin must be positive, got 0",
+            "--cin 4 --cout 4#convcl cost: give --suite NAME|FILE, or a layer with --cin, --cout and --size",
+            "--suite nosuch#convcl cost: unknown suite 'nosuch' (available: mobilenet-v1, odd, resnet, seed-pairs, all; or the path of a .json suite file)",
+            "--cin 4 --cout 4 --size 8 --gamma 0#convcl cost: --gamma must be positive, got 0",
+            "--cin 4 --cout 4 --size 8 --batch 0#convcl cost: --batch must be positive, got 0",
+            "--cin 4 --cout 4 --size 2 --kernel 5 --padding 0#convcl cost: kernel height 5 (dilated to 5) is larger than the padded input height 2",
+            "--suite seed-pairs --cin 3#convcl cost: --suite cannot be combined with --cin, --cout or --size"})
     void badFlagsExitTwoWithOneLine(String args, String message) {
         CliTest.Result r = CliTest.convcl(("cost " + args).split(" "));
         assertEquals(2, r.exitCode(), r.err());

@@ -52,6 +52,15 @@ class PlanCommandTest {
     }
 
     @Test
+    void paddingDefaultsToNoneAsInRunAndPyTorch() {
+        CliTest.Result r = CliTest.convcl("plan", "--cin", "8", "--cout", "8", "--size", "28");
+        assertEquals(0, r.exitCode(), r.err());
+        assertTrue(r.out().contains("input [1, 8, 28, 28] -> output [1, 8, 26, 26]"), r.out());
+        CliTest.Result same = CliTest.convcl("plan", "--cin", "8", "--cout", "8", "--size", "28", "--padding", "same");
+        assertTrue(same.out().contains("-> output [1, 8, 28, 28]"), same.out());
+    }
+
+    @Test
     void badLayerIsAUsageErrorNamingTheField() {
         CliTest.Result r = CliTest.convcl("plan", "--cin", "6", "--cout", "4", "--groups", "4",
                 "--kernel", "3", "--size", "8");

@@ -48,6 +48,9 @@ class TuneCommandTest {
         assertEquals(Main.EXIT_USAGE, suite.exitCode());
         assertTrue(suite.err().contains("unknown suite 'nope'"), suite.err());
         TestBackends.opencl();
+        CliTest.Result device = CliTest.convcl("tune", "--suites-dir", suites().toString(), "--device", "nosuch-xyz");
+        assertEquals(Main.EXIT_USAGE, device.exitCode());
+        assertTrue(device.err().startsWith("convcl tune: no device matches 'nosuch-xyz'; the devices are: opencl "), device.err());
         Path corrupt = dir.resolve("corrupt.json");
         Files.writeString(corrupt, "{\"format\": ");
         CliTest.Result bad = CliTest.convcl("tune", "--suites-dir", suites().toString(), "--runs", "1", "--out", corrupt.toString());

@@ -74,22 +74,7 @@ public record BenchResult(String suite, String caseName, String kind, String bac
     public Map<String, Object> toMap() {
         Cost cost = cost();
         Map<String, Object> m = recordStart(suite, caseName, kind, backend, device);
-        m.put("n", input.n());
-        m.put("cin", input.c());
-        m.put("h", input.h());
-        m.put("w", input.w());
-        m.put("cout", spec.outChannels());
-        m.put("kh", spec.kernelH());
-        m.put("kw", spec.kernelW());
-        m.put("stride_h", spec.strideH());
-        m.put("stride_w", spec.strideW());
-        m.put("pad_t", spec.padTop());
-        m.put("pad_l", spec.padLeft());
-        m.put("pad_b", spec.padBottom());
-        m.put("pad_r", spec.padRight());
-        m.put("dil_h", spec.dilationH());
-        m.put("dil_w", spec.dilationW());
-        m.put("groups", spec.groups());
+        LayerJson.write(m, spec, input);
         m.put("oh", cost.output().h());
         m.put("ow", cost.output().w());
         m.put("macs", cost.macs());
@@ -111,11 +96,8 @@ public record BenchResult(String suite, String caseName, String kind, String bac
      * missing or malformed field.
      */
     public static BenchResult fromJson(JsonNode o) {
-        ConvSpec spec = ConvSpec.builder(integer(o, "cin"), integer(o, "cout"), integer(o, "kh"), integer(o, "kw"))
-                .stride(integer(o, "stride_h"), integer(o, "stride_w"))
-                .padding(integer(o, "pad_t"), integer(o, "pad_l"), integer(o, "pad_b"), integer(o, "pad_r"))
-                .dilation(integer(o, "dil_h"), integer(o, "dil_w")).groups(integer(o, "groups")).build();
-        Shape input = new Shape(integer(o, "n"), integer(o, "cin"), integer(o, "h"), integer(o, "w"));
+        ConvSpec spec = LayerJson.readSpec(o);
+        Shape input = LayerJson.readInput(o, spec, LayerJson.integer(o, "n"));
         Stats e2e = Stats.readFrom(o, "");
         Stats kernel = Stats.readFrom(o, "kernel_");
         // Rows without call times (older files, PyTorch: its kernel time is already the call's wall time) reuse kernel.
@@ -124,29 +106,11 @@ public record BenchResult(String suite, String caseName, String kind, String bac
                 spec, input, integer(o, "runs"), integer(o, "warmup"), e2e, kernel, call, o.path("plan").asText(""));
     }
 
-    private static JsonNode field(JsonNode o, String name) {
-        JsonNode v = o.get(name);
-        if (v == null || v.isNull()) throw new IllegalArgumentException("missing field '" + name + "'");
-        return v;
+    private static int integer(JsonNode o, String name) {
+        return LayerJson.integer(o, name);
     }
 
-    static int integer(JsonNode o, String name) {
-        JsonNode v = field(o, name);
-        if (!v.isIntegralNumber()) throw new IllegalArgumentException("field '" + name + "' must be an integer, got " + v);
-        return v.asInt();
-    }
-
-    static double number(JsonNode o, String name) {
-        JsonNode v = field(o, name);
-        if (!v.isNumber() || !(v.asDouble() > 0)) {
-            throw new IllegalArgumentException("field '" + name + "' must be a positive number, got " + v);
-        }
-        return v.asDouble();
-    }
-
-    static String text(JsonNode o, String name) {
-        JsonNode v = field(o, name);
-        if (!v.isTextual()) throw new IllegalArgumentException("field '" + name + "' must be a string, got " + v);
-        return v.asText();
+    private static String text(JsonNode o, String name) {
+        return LayerJson.text(o, name);
     }
 }

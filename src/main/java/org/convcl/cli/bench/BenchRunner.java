@@ -6,10 +6,13 @@ import java.util.Locale;
 import java.util.SplittableRandom;
 import org.convcl.Backend;
 import org.convcl.Backends;
+import org.convcl.BlockMode;
 import org.convcl.DeviceInfo;
 import org.convcl.DeviceTensor;
 import org.convcl.Epilogue;
+import org.convcl.PreparedBlock;
 import org.convcl.PreparedConv;
+import org.convcl.SeparableBlock;
 import org.convcl.Shape;
 import org.convcl.Tensor;
 
@@ -18,7 +21,9 @@ import org.convcl.Tensor;
  * calls ({@link PreparedConv#forwardTimed} on preallocated device tensors: the device's time, and the host's wall
  * time of each call) and {@code runs} end-to-end calls (upload + forward + download, wall time), each after its
  * own warm-up. The {@value Report#STACK_SUITE} suite, when all its selected layers ran on a device, is also timed
- * as a network ({@link #measureStack}: every layer enqueued back to back, one wait).
+ * as a network ({@link #measureStack}: every layer enqueued back to back, one wait), and each seed pair whose
+ * separable members form a depthwise-separable block has its fused and unfused path timed in alternation
+ * ({@link #timeBlockPaths}).
  *
  * <p>A warm-up is at least {@code warmup} calls and, when {@code warmup > 0}, goes on until it has lasted
  * {@link #MIN_WARMUP_NANOS}, so the JIT of the Java backend and the drivers' first-launch work are over
@@ -57,15 +62,20 @@ public final class BenchRunner {
     /** A case a yardstick backend cannot compute (for example CLBlast and a depthwise layer): reported as n/a. */
     public record NotApplicable(String suite, String caseName, String series, String reason) {}
 
-    /** Everything one run produced: per-layer rows, back-to-back stacks, failures and n/a cases. */
-    public record Outcome(List<BenchResult> results, List<StackResult> stacks, List<Failure> failures,
-                          List<NotApplicable> notApplicable) {}
+    /** Everything one run produced: per-layer rows, back-to-back stacks, block paths, failures and n/a cases. */
+    public record Outcome(List<BenchResult> results, List<StackResult> stacks, List<BlockResult> blocks,
+                          List<Failure> failures, List<NotApplicable> notApplicable) {}
 
     private BenchRunner() {}
 
     /** Number of (case, device) measurements a run will make. */
     public static int count(List<DeviceInfo> devices, List<Suite> suites, boolean quick) {
         return devices.size() * suites.stream().mapToInt(s -> s.cases(quick).size()).sum();
+    }
+
+    /** The seed pairs of a suite, in this mode, whose separable members form a block: those timed fused and unfused. */
+    static List<SeedPair> blockPairs(Suite suite, boolean quick) {
+        return suite.pairs(quick).stream().filter(p -> p.block().isPresent()).toList();
     }
 
     /** Runs every selected case of every suite on every device, in that nesting order (device outermost). */
@@ -82,6 +92,7 @@ public final class BenchRunner {
                               Options options, Progress progress) {
         List<BenchResult> results = new ArrayList<>();
         List<StackResult> stacks = new ArrayList<>();
+        List<BlockResult> blocks = new ArrayList<>();
         List<Failure> failures = new ArrayList<>();
         List<NotApplicable> notApplicable = new ArrayList<>();
         int total = count(devices, suites, options.quick()) + count(clblastDevices, suites, options.quick());
@@ -113,6 +124,15 @@ public final class BenchRunner {
                         }
                         done++;
                     }
+                    // The fused and the unfused path of each seed pair's block, timed in alternation.
+                    for (SeedPair pair : blockPairs(suite, options.quick())) {
+                        progress.step(done, total, suite.name() + "/" + pair.name() + " fused vs unfused on " + series);
+                        try {
+                            blocks.addAll(measureBlock(backend, suite, pair, options));
+                        } catch (RuntimeException e) {
+                            failures.add(new Failure(suite.name(), pair.name() + " (block)", series, String.valueOf(e)));
+                        }
+                    }
                     // The whole network back to back, only when every one of its layers ran on its own.
                     if (suite.name().equals(Report.STACK_SUITE) && failures.size() == failedBefore
                             && !suite.cases(options.quick()).isEmpty()) {
@@ -130,7 +150,7 @@ public final class BenchRunner {
             done = runClBlast(device, suites, options, progress, done, total, results, failures, notApplicable);
         }
         progress.step(total, total, "done");
-        return new Outcome(results, stacks, failures, notApplicable);
+        return new Outcome(results, stacks, blocks, failures, notApplicable);
     }
 
     /** CLBlast's cases on one device, verified against convcl on the same device; returns the new done count. */
@@ -139,22 +159,15 @@ public final class BenchRunner {
                                   List<NotApplicable> notApplicable) {
         String series = ClBlast.BACKEND + ":" + device.name();
         List<BenchCase> cases = suites.stream().flatMap(s -> s.cases(options.quick()).stream()).toList();
-        Backend reference;
-        ClBlast.Session session;
+        Backend opened;
         try {
-            reference = Backends.open(device);
+            opened = Backends.open(device);
         } catch (RuntimeException e) {
-            cases.forEach(c -> failures.add(new Failure(c.suite(), c.name(), series, "reference backend: " + e)));
-            return done + cases.size();
-        }
-        try {
-            session = ClBlast.open(device);
-        } catch (RuntimeException e) {
-            reference.close();
             cases.forEach(c -> failures.add(new Failure(c.suite(), c.name(), series, String.valueOf(e))));
             return done + cases.size();
         }
-        try (Backend ref = reference; ClBlast.Session blast = session) {
+        // CLBlast runs on convcl's backend of the device (its queue and buffers); the session closes first.
+        try (Backend backend = opened; ClBlast.Session blast = ClBlast.open(backend)) {
             for (BenchCase c : cases) {
                 progress.step(done, total, c.suite() + "/" + c.name() + " on " + series);
                 var why = ClBlast.unsupported(c.spec());
@@ -162,7 +175,7 @@ public final class BenchRunner {
                     notApplicable.add(new NotApplicable(c.suite(), c.name(), series, why.get()));
                 } else {
                     try {
-                        results.add(blast.measure(c, options, ref));
+                        results.add(blast.measure(c, options));
                     } catch (RuntimeException e) {
                         failures.add(new Failure(c.suite(), c.name(), series, String.valueOf(e)));
                     }
@@ -203,6 +216,58 @@ public final class BenchRunner {
                     options.runs(), options.warmup(), Stats.ofNanos(e2eNs), Stats.ofNanos(kernelNs), Stats.ofNanos(callNs),
                     conv.plan());
         }
+    }
+
+    /** The unfused and the fused path of a pair's block on an open backend ({@link #timeBlockPaths}). */
+    static List<BlockResult> measureBlock(Backend backend, Suite suite, SeedPair pair, Options options) {
+        SeparableBlock block = pair.block().orElseThrow(() -> new IllegalArgumentException(
+                "seed pair " + pair.name() + " has no depthwise-separable block"));
+        Shape input = pair.input(options.batch());
+        BlockTimes t = timeBlockPaths(backend, block, input, options.warmup(), options.runs());
+        DeviceInfo d = backend.device();
+        return List.of(
+                new BlockResult(suite.name(), pair.name(), backendName(d), d.name(), BlockMode.UNFUSED, block, input,
+                        options.runs(), options.warmup(), t.unfused(), t.unfusedPlan()),
+                new BlockResult(suite.name(), pair.name(), backendName(d), d.name(), BlockMode.FUSED, block, input,
+                        options.runs(), options.warmup(), t.fused(), t.fusedPlan()));
+    }
+
+    /** The two paths' times (wall time of one forward and its wait) and plans. */
+    public record BlockTimes(Stats unfused, Stats fused, String unfusedPlan, String fusedPlan) {}
+
+    /**
+     * Times the unfused and the fused path of {@code block} on the same input and weights (random, fixed seed): both
+     * prepared side by side and warmed up ({@link #warmUp}), then {@code runs} runs of each in alternation, which path
+     * goes first changing every run, so a change in the machine's load falls on both paths alike instead of on one
+     * path's consecutive runs. A run is one forward and {@link Backend#finish()}, data already on the device.
+     */
+    public static BlockTimes timeBlockPaths(Backend backend, SeparableBlock block, Shape input, int warmup, int runs) {
+        if (runs < 1) throw new IllegalArgumentException("runs must be at least 1, got " + runs);
+        SplittableRandom r = new SplittableRandom(7);
+        float[] dw = randomValues(r, block.depthwise().weightCount());
+        float[] pw = randomValues(r, block.pointwise().weightCount());
+        try (PreparedBlock unfused = backend.prepareBlock(block, dw, pw, BlockMode.UNFUSED, input);
+             PreparedBlock fused = backend.prepareBlock(block, dw, pw, BlockMode.FUSED, input);
+             DeviceTensor in = backend.upload(Tensor.of(randomValues(r, input.count()), input));
+             DeviceTensor out = backend.allocate(block.outputShape(input))) {
+            PreparedBlock[] paths = {unfused, fused};
+            for (PreparedBlock p : paths) warmUp(warmup, () -> forwardAndWait(backend, p, in, out));
+            long[][] ns = new long[2][runs];
+            for (int i = 0; i < runs; i++) {
+                for (int k = 0; k < 2; k++) {
+                    int path = (i + k) % 2; // unfused first on even runs, fused first on odd ones
+                    ns[path][i] = forwardAndWait(backend, paths[path], in, out);
+                }
+            }
+            return new BlockTimes(Stats.ofNanos(ns[0]), Stats.ofNanos(ns[1]), unfused.plan(), fused.plan());
+        }
+    }
+
+    private static long forwardAndWait(Backend backend, PreparedBlock block, DeviceTensor in, DeviceTensor out) {
+        long start = System.nanoTime();
+        block.forward(in, out);
+        backend.finish();
+        return System.nanoTime() - start;
     }
 
     /**

@@ -15,15 +15,15 @@ import org.knowm.xchart.CategoryChartBuilder;
 import org.knowm.xchart.CategorySeries;
 import org.knowm.xchart.style.Styler;
 
-/** PNG charts of a report, drawn with XChart: GFLOP/s per layer per device, and seed-pair speedups. */
+/** PNG charts of a report, drawn with XChart: GFLOP/s per layer per device, seed-pair speedups, fused vs unfused blocks. */
 public final class Charts {
     private static final int HEIGHT = 620;
 
     private Charts() {}
 
     /**
-     * Writes {@code gflops-<suite>.png} for each suite with rows, {@code speedup-pairs.png} and, when CLBlast ran,
-     * {@code ratio-clblast.png}; returns the files.
+     * Writes {@code gflops-<suite>.png} for each suite with rows, {@code speedup-pairs.png}, {@code blocks.png} when
+     * blocks ran and, when CLBlast ran, {@code ratio-clblast.png}; returns the files.
      */
     public static List<Path> write(Report report, Path dir) throws IOException {
         System.setProperty("java.awt.headless", "true");
@@ -38,6 +38,11 @@ public final class Charts {
         if (!report.pairs().isEmpty()) {
             Path file = dir.resolve("speedup-pairs.png");
             save(speedupChart(report.pairs()), file);
+            files.add(file);
+        }
+        if (!report.blocks().isEmpty()) {
+            Path file = dir.resolve("blocks.png");
+            save(blocksChart(report.blocks()), file);
             files.add(file);
         }
         ClBlastComparison blast = report.clblast();
@@ -112,6 +117,24 @@ public final class Charts {
         double[] all = pairs.stream().flatMapToDouble(p -> java.util.stream.DoubleStream.of(p.predicted(), p.achievedKernel()))
                 .toArray();
         logMarkers(chart, all);
+        return chart;
+    }
+
+    /** Median time of each block's fused and unfused path, one series per (path, backend:device), on a log axis. */
+    static CategoryChart blocksChart(List<BlockResult> blocks) {
+        List<String> pairs = distinct(blocks.stream().map(BlockResult::pair).toList());
+        List<String> series = distinct(blocks.stream().map(b -> b.modeName() + " " + b.series()).toList());
+        CategoryChart chart = base("Fused vs unfused depthwise-separable blocks: time of one forward (lower is better)",
+                "seed pair", "ms (log scale)", pairs.size() * series.size(), series);
+        for (String s : series) {
+            List<Number> y = new ArrayList<>();
+            for (String p : pairs) {
+                y.add(blocks.stream().filter(b -> b.pair().equals(p) && (b.modeName() + " " + b.series()).equals(s))
+                        .map(b -> (Number) b.time().medianMs()).findFirst().orElse(null));
+            }
+            chart.addSeries(s, pairs, y);
+        }
+        logMarkers(chart, blocks.stream().mapToDouble(b -> b.time().medianMs()).toArray());
         return chart;
     }
 

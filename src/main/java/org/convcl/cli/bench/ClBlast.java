@@ -1,13 +1,6 @@
 package org.convcl.cli.bench;
 
-import static org.jocl.CL.CL_CONTEXT_PLATFORM;
-import static org.jocl.CL.CL_DEVICE_NAME;
-import static org.jocl.CL.CL_DEVICE_TYPE_ALL;
-import static org.jocl.CL.CL_MEM_READ_WRITE;
-import static org.jocl.CL.CL_QUEUE_PROFILING_ENABLE;
-import static org.jocl.CL.CL_QUEUE_PROPERTIES;
-import static org.jocl.CL.CL_SUCCESS;
-
+import java.util.Locale;
 import java.util.Optional;
 import java.util.SplittableRandom;
 import org.convcl.Backend;
@@ -18,22 +11,16 @@ import org.convcl.Epilogue;
 import org.convcl.PreparedConv;
 import org.convcl.Shape;
 import org.convcl.Tensor;
+import org.convcl.opencl.ClInterop;
+import org.convcl.opencl.ClStatus;
 import org.jocl.CL;
-import org.jocl.Pointer;
-import org.jocl.Sizeof;
-import org.jocl.cl_command_queue;
-import org.jocl.cl_context;
-import org.jocl.cl_context_properties;
-import org.jocl.cl_device_id;
-import org.jocl.cl_event;
-import org.jocl.cl_mem;
-import org.jocl.cl_platform_id;
-import org.jocl.cl_queue_properties;
 import org.jocl.blast.CLBlast;
 import org.jocl.blast.CLBlastKernelMode;
 import org.jocl.blast.CLBlastLayout;
 import org.jocl.blast.CLBlastStatusCode;
 import org.jocl.blast.CLBlastTranspose;
+import org.jocl.cl_event;
+import org.jocl.cl_mem;
 
 /**
  * CLBlast (through JOCLBlast) as a yardstick backend of the benchmark, series {@code clblast:<device>}, on the same
@@ -50,13 +37,17 @@ import org.jocl.blast.CLBlastTranspose;
  *       report prints n/a.</li>
  * </ul>
  *
+ * <p>CLBlast runs on an open convcl OpenCL backend of the device: its queue and its tensors' buffers
+ * ({@link ClInterop}), so there is one context, one set of buffers and one status check for both. Data goes up
+ * and down through the {@link Backend} API, like convcl's own measurements.
+ *
  * <p>Timing: CLBlast's returned event belongs to its last kernel only (GEMM may run pad/transpose kernels before,
- * convgemm an im2col kernel), so "kernel" time here is the wall time of the call followed by {@code clFinish}: it
- * covers all of CLBlast's kernels plus one enqueue/finish round trip (about 13 µs on PoCL). End-to-end time is
- * write input + call + read output, blocking, like convcl's.
+ * convgemm an im2col kernel), so "kernel" time here is the wall time of the call followed by
+ * {@link Backend#finish()}: it covers all of CLBlast's kernels plus one enqueue/finish round trip (about 13 µs on
+ * PoCL). End-to-end time is upload input + call + download output, as convcl's.
  *
  * <p>Verification: before timing, each case's CLBlast output is compared with convcl's output for the same input and
- * weights on a reference backend; a difference beyond {@link #TOLERANCE} fails the case, so a layout mistake can
+ * weights on the same backend; a difference beyond {@link #TOLERANCE} fails the case, so a layout mistake can
  * never turn into a number. The result's plan column records the check.
  */
 public final class ClBlast {
@@ -115,92 +106,75 @@ public final class ClBlast {
     }
 
     /**
-     * Opens a context and a queue on an OpenCL device (matched by its {@code platform:device} id and name).
-     * Requires {@link #unavailableReason()} to be null.
+     * A session on an open OpenCL backend (which the caller keeps owning and closes after the session). Requires
+     * {@link #unavailableReason()} to be null.
      */
-    public static Session open(DeviceInfo device) {
+    public static Session open(Backend backend) {
         if (unavailableReason() != null) throw new IllegalStateException("CLBlast is unavailable: " + unavailableReason());
-        if (device.backend() != DeviceInfo.BackendKind.OPENCL) {
-            throw new IllegalArgumentException("CLBlast needs an OpenCL device, got " + device.describe());
+        if (!ClInterop.isOpenCl(backend)) {
+            throw new IllegalArgumentException("CLBlast needs an OpenCL device, got " + backend.device().describe());
         }
-        return new Session(device);
+        return new Session(backend);
     }
 
-    /** A context and an in-order queue on one device; measures cases one at a time. Not thread-safe. */
+    /** CLBlast on one OpenCL backend's queue; measures cases one at a time. Not thread-safe. */
     public static final class Session implements AutoCloseable {
-        private final DeviceInfo device;
-        private final cl_context context;
-        private final cl_command_queue queue;
+        private final Backend backend;
         private boolean closed;
 
-        private Session(DeviceInfo device) {
-            this.device = device;
-            cl_device_id id = findDevice(device);
-            cl_platform_id platform = platformOf(device);
-            int[] err = new int[1];
-            cl_context_properties cp = new cl_context_properties();
-            cp.addProperty(CL_CONTEXT_PLATFORM, platform);
-            context = CL.clCreateContext(cp, 1, new cl_device_id[] {id}, null, null, err);
-            check(err[0], "clCreateContext");
-            cl_queue_properties qp = new cl_queue_properties();
-            qp.addProperty(CL_QUEUE_PROPERTIES, CL_QUEUE_PROFILING_ENABLE);
-            queue = CL.clCreateCommandQueueWithProperties(context, id, qp, err);
-            if (err[0] != CL_SUCCESS) CL.clReleaseContext(context);
-            check(err[0], "clCreateCommandQueueWithProperties");
+        private Session(Backend backend) {
+            this.backend = backend;
         }
 
         /**
          * Measures one supported case like {@link BenchRunner#measure}: the same input and weights, warm-up, then
          * {@code runs} timed calls and {@code runs} end-to-end calls. The first call's output is checked against
-         * {@code reference} (convcl) before anything is timed; a mismatch throws.
+         * convcl's on the same backend before anything is timed; a mismatch throws.
          */
-        public BenchResult measure(BenchCase c, BenchRunner.Options options, Backend reference) {
+        public BenchResult measure(BenchCase c, BenchRunner.Options options) {
             Optional<String> why = unsupported(c.spec());
             if (why.isPresent()) throw new IllegalArgumentException("case " + c.name() + ": " + why.get());
+            ConvSpec spec = c.spec();
             Shape inShape = c.input(options.batch());
-            Shape outShape = c.spec().outputShape(inShape);
+            Shape outShape = spec.outputShape(inShape);
             SplittableRandom random = new SplittableRandom(c.name().hashCode());
-            float[] input = BenchRunner.randomValues(random, inShape.count());
-            float[] weights = BenchRunner.randomValues(random, c.spec().weightCount());
-            float[] expected = referenceOutput(reference, c.spec(), Tensor.of(input, inShape), weights);
+            Tensor input = Tensor.of(BenchRunner.randomValues(random, inShape.count()), inShape);
+            float[] weights = BenchRunner.randomValues(random, spec.weightCount());
+            float[] expected = referenceOutput(backend, spec, input, weights);
+            Shape weightShape = new Shape(spec.outChannels(), spec.inChannelsPerGroup(), spec.kernelH(), spec.kernelW());
 
-            cl_mem in = buffer(input.length), wei = buffer(weights.length), out = buffer(outShape.count());
-            try {
-                write(in, input);
-                write(wei, weights);
-                Runnable call = () -> enqueue(c.spec(), inShape, in, wei, out);
+            try (DeviceTensor in = backend.upload(input);
+                 DeviceTensor wei = backend.upload(Tensor.of(weights, weightShape));
+                 DeviceTensor out = backend.allocate(outShape)) {
+                Runnable call = () -> enqueue(spec, inShape, ClInterop.buffer(in), ClInterop.buffer(wei), ClInterop.buffer(out));
                 call.run();
-                float[] actual = new float[outShape.count()];
-                read(out, actual);
-                String verified = verify(c, expected, actual, reference.device());
+                String verified = verify(c, expected, backend.download(out).data(), backend.device());
 
                 BenchRunner.warmUp(options.warmup(), () -> timeCall(call));
                 long[] kernelNs = new long[options.runs()];
                 for (int i = 0; i < kernelNs.length; i++) kernelNs[i] = timeCall(call);
 
                 Runnable endToEnd = () -> {
-                    write(in, input);
-                    call.run();
-                    read(out, actual);
+                    try (DeviceTensor fresh = backend.upload(input)) {
+                        enqueue(spec, inShape, ClInterop.buffer(fresh), ClInterop.buffer(wei), ClInterop.buffer(out));
+                        backend.download(out);
+                    }
                 };
                 BenchRunner.warmUp(options.warmup(), () -> timeCall(endToEnd));
                 long[] e2eNs = new long[options.runs()];
                 for (int i = 0; i < e2eNs.length; i++) e2eNs[i] = timeCall(endToEnd);
 
-                return new BenchResult(c.suite(), c.name(), c.kindName(), BACKEND, device.name(), c.spec(), inShape,
+                return new BenchResult(c.suite(), c.name(), c.kindName(), BACKEND, backend.device().name(), spec, inShape,
                         options.runs(), options.warmup(), Stats.ofNanos(e2eNs), Stats.ofNanos(kernelNs),
-                        Stats.ofNanos(kernelNs), routine(c.spec(), inShape.n()) + "; wall time with clFinish; " + verified);
-            } finally {
-                CL.clReleaseMemObject(in);
-                CL.clReleaseMemObject(wei);
-                CL.clReleaseMemObject(out);
+                        Stats.ofNanos(kernelNs), routine(spec, inShape.n()) + "; wall time with clFinish; " + verified);
             }
         }
 
-        /** Enqueues the CLBlast routine for one whole batch; returns after the enqueue (not the finish). */
+        /** Enqueues the CLBlast routine for one whole batch on the backend's queue; returns after the enqueue. */
         private void enqueue(ConvSpec s, Shape in, cl_mem src, cl_mem wei, cl_mem dst) {
             int n = in.n();
             long hw = (long) in.h() * in.w();
+            var queue = ClInterop.queue(backend);
             cl_event event = new cl_event();
             int status;
             String name;
@@ -227,46 +201,34 @@ public final class ClBlast {
             if (status != CLBlastStatusCode.CLBlastSuccess) {
                 throw new IllegalStateException(name + " failed: " + CLBlastStatusCode.stringFor(status));
             }
-            CL.clReleaseEvent(event);
+            ClStatus.check(CL.clReleaseEvent(event), "clReleaseEvent");
         }
 
+        /** Wall time of {@code call} and the wait for everything it enqueued. */
         private long timeCall(Runnable call) {
             long start = System.nanoTime();
             call.run();
-            check(CL.clFinish(queue), "clFinish");
+            backend.finish();
             return System.nanoTime() - start;
         }
 
-        private cl_mem buffer(int floats) {
-            int[] err = new int[1];
-            cl_mem m = CL.clCreateBuffer(context, CL_MEM_READ_WRITE, (long) floats * Sizeof.cl_float, null, err);
-            check(err[0], "clCreateBuffer");
-            return m;
-        }
-
-        private void write(cl_mem m, float[] data) {
-            check(CL.clEnqueueWriteBuffer(queue, m, true, 0, (long) data.length * Sizeof.cl_float, Pointer.to(data),
-                    0, null, null), "clEnqueueWriteBuffer");
-        }
-
-        private void read(cl_mem m, float[] data) {
-            check(CL.clEnqueueReadBuffer(queue, m, true, 0, (long) data.length * Sizeof.cl_float, Pointer.to(data),
-                    0, null, null), "clEnqueueReadBuffer");
-        }
-
-        /** Releases CLBlast's cached programs for this context, then the queue and the context. Idempotent. */
+        /**
+         * Waits for the queue, then drops CLBlast's cached programs. Idempotent; close it before the backend, which
+         * stays open.
+         */
         @Override
         public void close() {
             if (closed) return;
             closed = true;
-            CL.clFinish(queue);
-            CLBlast.CLBlastClearCache();
-            CL.clReleaseCommandQueue(queue);
-            CL.clReleaseContext(context);
+            try {
+                backend.finish();
+            } finally {
+                CLBlast.CLBlastClearCache();
+            }
         }
     }
 
-    /** convcl's output on the reference backend for the same data: what CLBlast must reproduce. */
+    /** convcl's output for the same data on the same backend: what CLBlast must reproduce. */
     private static float[] referenceOutput(Backend reference, ConvSpec spec, Tensor input, float[] weights) {
         try (PreparedConv conv = reference.prepare(spec, weights, Epilogue.none(), input.shape());
              DeviceTensor in = reference.upload(input);
@@ -301,55 +263,11 @@ public final class ClBlast {
         }
         String ref = BenchRunner.backendName(referenceDevice) + ":" + referenceDevice.name();
         if (worstExcess > 0) {
-            throw new IllegalStateException(String.format(java.util.Locale.ROOT,
+            throw new IllegalStateException(String.format(Locale.ROOT,
                     "CLBlast output of %s differs from convcl (%s) at flat index %d: got %s, expected %s "
                             + "(|err| %.3g > %.1g·(rms %.3g + |e|)); layout or routine mismatch, no number reported",
                     c.name(), ref, worst, actual[worst], expected[worst], worstErr, TOLERANCE, rms));
         }
-        return String.format(java.util.Locale.ROOT, "verified vs %s: max|err| %.2g (rms %.3g)", ref, worstErr, rms);
-    }
-
-    private static cl_platform_id platformOf(DeviceInfo device) {
-        int p = idPart(device, 0);
-        int[] count = new int[1];
-        check(CL.clGetPlatformIDs(0, null, count), "clGetPlatformIDs");
-        if (p >= count[0]) throw new IllegalArgumentException("OpenCL platform " + p + " of " + device.describe() + " not found");
-        cl_platform_id[] platforms = new cl_platform_id[count[0]];
-        check(CL.clGetPlatformIDs(count[0], platforms, null), "clGetPlatformIDs");
-        return platforms[p];
-    }
-
-    /** The device with the same {@code platform:device} indices as convcl's discovery, checked by name. */
-    private static cl_device_id findDevice(DeviceInfo device) {
-        cl_platform_id platform = platformOf(device);
-        int d = idPart(device, 1);
-        int[] count = new int[1];
-        check(CL.clGetDeviceIDs(platform, CL_DEVICE_TYPE_ALL, 0, null, count), "clGetDeviceIDs");
-        if (d >= count[0]) throw new IllegalArgumentException("OpenCL device " + device.describe() + " not found");
-        cl_device_id[] devices = new cl_device_id[count[0]];
-        check(CL.clGetDeviceIDs(platform, CL_DEVICE_TYPE_ALL, count[0], devices, null), "clGetDeviceIDs");
-        long[] size = new long[1];
-        check(CL.clGetDeviceInfo(devices[d], CL_DEVICE_NAME, 0, null, size), "clGetDeviceInfo");
-        byte[] name = new byte[(int) size[0]];
-        check(CL.clGetDeviceInfo(devices[d], CL_DEVICE_NAME, name.length, Pointer.to(name), null), "clGetDeviceInfo");
-        String found = new String(name, 0, Math.max(0, name.length - 1), java.nio.charset.StandardCharsets.UTF_8).trim();
-        if (!found.equals(device.name().trim())) {
-            throw new IllegalArgumentException("OpenCL device " + device.id() + " is now '" + found + "', not '"
-                    + device.name() + "'");
-        }
-        return devices[d];
-    }
-
-    private static int idPart(DeviceInfo device, int index) {
-        String[] parts = device.id().split(":");
-        try {
-            return Integer.parseInt(parts[index]);
-        } catch (RuntimeException e) {
-            throw new IllegalArgumentException("OpenCL device id must be 'platform:device', got '" + device.id() + "'");
-        }
-    }
-
-    private static void check(int status, String what) {
-        if (status != CL_SUCCESS) throw new IllegalStateException(what + " failed: " + CL.stringFor_errorCode(status));
+        return String.format(Locale.ROOT, "verified vs %s: max|err| %.2g (rms %.3g)", ref, worstErr, rms);
     }
 }

@@ -6,21 +6,24 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import org.convcl.BlockMode;
 import org.convcl.DeviceInfo;
 
 /**
  * Everything a benchmark run produced, ready for the writers: measured rows plus imported comparison rows,
- * the back-to-back stacks (measured and imported; never among {@code results}), the failures, the pair results and how the run was made. {@code loadAverageBefore} is the system's one-minute
+ * the back-to-back stacks (measured and imported; never among {@code results}), the fused and unfused block
+ * paths, the failures, the pair results and how the run was made. {@code loadAverageBefore} is the system's one-minute
  * load average when the run started (negative where unknown): other work on the machine shows up as noise.
  */
 public record Report(ZonedDateTime started, String command, List<DeviceInfo> devices, List<Suite> suites,
                      BenchRunner.Options options, List<BenchResult> results, List<StackResult> stacks,
-                     List<BenchRunner.Failure> failures, List<PairResult> pairs, String compareSource, double wallSeconds,
-                     double loadAverageBefore) {
+                     List<BlockResult> blocks, List<BenchRunner.Failure> failures, List<PairResult> pairs,
+                     String compareSource, double wallSeconds, double loadAverageBefore) {
 
     public Report {
         results = List.copyOf(results);
         stacks = List.copyOf(stacks);
+        blocks = List.copyOf(blocks);
         failures = List.copyOf(failures);
         pairs = List.copyOf(pairs);
     }
@@ -28,9 +31,9 @@ public record Report(ZonedDateTime started, String command, List<DeviceInfo> dev
     /** Builds a report, computing the pair results from the rows. */
     public static Report of(ZonedDateTime started, String command, List<DeviceInfo> devices, List<Suite> suites,
                             BenchRunner.Options options, List<BenchResult> results, List<StackResult> stacks,
-                            List<BenchRunner.Failure> failures, String compareSource, double wallSeconds,
-                            double loadAverageBefore) {
-        return new Report(started, command, devices, suites, options, results, stacks, failures,
+                            List<BlockResult> blocks, List<BenchRunner.Failure> failures, String compareSource,
+                            double wallSeconds, double loadAverageBefore) {
+        return new Report(started, command, devices, suites, options, results, stacks, blocks, failures,
                 PairResult.of(suites, results, options.quick(), options.batch()), compareSource, wallSeconds,
                 loadAverageBefore);
     }
@@ -69,6 +72,32 @@ public record Report(ZonedDateTime started, String command, List<DeviceInfo> dev
                     String.format(Locale.ROOT, "%.0f%%", 100 * p.achievedKernel() / p.predicted()));
         }
         return t;
+    }
+
+    /**
+     * The fused vs unfused table: per seed pair block and series, each path's median, min and max time (one forward
+     * and its wait, the two paths timed in alternation) and the unfused/fused ratio of medians (above 1: fusing wins).
+     */
+    public TextTable blocksTable() {
+        TextTable t = new TextTable("pair", "backend:device", "input", ">unfused ms", ">min", ">max", ">fused ms", ">min",
+                ">max", ">unfused/fused");
+        for (BlockResult u : blocks) {
+            if (u.mode() != BlockMode.UNFUSED) continue;
+            BlockResult f = fusedPartner(u);
+            if (f == null) continue;
+            t.row(u.pair(), u.series(), u.input().n() + "x" + u.input().c() + "x" + u.input().h() + "x" + u.input().w(),
+                    ms(u.time().medianMs()), ms(u.time().minMs()), ms(u.time().maxMs()),
+                    ms(f.time().medianMs()), ms(f.time().minMs()), ms(f.time().maxMs()),
+                    ratio(u.time().medianMs() / f.time().medianMs()));
+        }
+        return t;
+    }
+
+    /** The fused path measured with an unfused one: same suite, pair, series and input. */
+    BlockResult fusedPartner(BlockResult unfused) {
+        return blocks.stream().filter(b -> b.mode() == BlockMode.FUSED && b.suite().equals(unfused.suite())
+                && b.pair().equals(unfused.pair()) && b.series().equals(unfused.series())
+                && b.input().equals(unfused.input())).findFirst().orElse(null);
     }
 
     /** The suite whose layers add up to a whole network in {@link #stackTotals()}. */

@@ -26,11 +26,15 @@ public final class ReportWriter {
 
     private ReportWriter() {}
 
-    /** The JSON lines of a report: its per-layer rows, one per case and series, then its back-to-back stacks (kind {@code network}). */
+    /**
+     * The JSON lines of a report: its per-layer rows, one per case and series, then its back-to-back stacks (kind
+     * {@code network}), then its block paths (kind {@code block}, field {@code mode}).
+     */
     public static String jsonLines(Report report) {
         List<Map<String, Object>> records = new ArrayList<>();
         report.results().forEach(r -> records.add(r.toMap()));
         report.stacks().forEach(r -> records.add(r.toMap()));
+        report.blocks().forEach(r -> records.add(r.toMap()));
         StringBuilder sb = new StringBuilder();
         for (Map<String, Object> m : records) {
             try {
@@ -60,13 +64,16 @@ public final class ReportWriter {
         return s.contains(",") || s.contains("\"") || s.contains("\n") ? "\"" + s.replace("\"", "\"\"") + "\"" : s;
     }
 
-    /** Writes every file into {@code dir} (created when missing); returns the files written. */
-    public static List<Path> write(Report report, Path dir, Path repoRoot) throws IOException {
+    /**
+     * Writes every file into {@code dir} (created when missing); returns the files written. The git commit recorded
+     * is that of the repository {@code dir} lies in, if any (scripts/bench.sh writes into the checkout it built from).
+     */
+    public static List<Path> write(Report report, Path dir) throws IOException {
         Files.createDirectories(dir);
         List<Path> written = new ArrayList<>();
         written.add(Files.writeString(dir.resolve(CSV), csv(report.results()), StandardCharsets.UTF_8));
         written.add(Files.writeString(dir.resolve(JSONL), jsonLines(report), StandardCharsets.UTF_8));
-        written.add(Files.writeString(dir.resolve(ENV), PRETTY.writeValueAsString(environment(report, repoRoot)) + "\n",
+        written.add(Files.writeString(dir.resolve(ENV), PRETTY.writeValueAsString(environment(report, dir)) + "\n",
                 StandardCharsets.UTF_8));
         List<Path> charts = Charts.write(report, dir);
         written.add(Files.writeString(dir.resolve(SUMMARY), summary(report, charts), StandardCharsets.UTF_8));
@@ -74,12 +81,12 @@ public final class ReportWriter {
         return written;
     }
 
-    /** Device and driver, JVM, OS, git commit and the run's settings. */
-    public static Map<String, Object> environment(Report report, Path repoRoot) {
+    /** Device and driver, JVM, OS, git commit (of the repository {@code dir} lies in) and the run's settings. */
+    public static Map<String, Object> environment(Report report, Path dir) {
         Map<String, Object> env = new LinkedHashMap<>();
         env.put("date", report.started().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME));
         env.put("command", report.command());
-        env.put("git_commit", gitCommit(repoRoot));
+        env.put("git_commit", gitCommit(dir));
         List<Map<String, Object>> devices = new ArrayList<>();
         for (DeviceInfo d : report.devices()) {
             Map<String, Object> m = new LinkedHashMap<>();
@@ -144,12 +151,15 @@ public final class ReportWriter {
         return java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
     }
 
-    /** {@code git rev-parse HEAD} of the repository (with {@code -dirty} when it has local changes), or why not. */
-    static String gitCommit(Path repoRoot) {
-        if (repoRoot == null) return "unknown (repository not found)";
+    /**
+     * {@code git rev-parse HEAD} of the repository {@code dir} lies in (with {@code -dirty} when it has local
+     * changes), or why not.
+     */
+    static String gitCommit(Path dir) {
+        if (dir == null || !Files.isDirectory(dir)) return "unknown (no folder " + dir + ")";
         try {
-            String head = git(repoRoot, "rev-parse", "HEAD");
-            String status = git(repoRoot, "status", "--porcelain", "--untracked-files=no");
+            String head = git(dir, "rev-parse", "HEAD");
+            String status = git(dir, "status", "--porcelain", "--untracked-files=no");
             return status.isEmpty() ? head : head + "-dirty";
         } catch (IOException e) {
             return "unknown (" + e.getMessage() + ")";
@@ -212,6 +222,15 @@ public final class ReportWriter {
                     + "time(standard) / Σ time(separable members).\n\n");
             sb.append(report.pairsTable().markdown());
         }
+        if (!report.blocks().isEmpty()) {
+            sb.append("\n## Fused vs unfused blocks\n\n");
+            sb.append("Each seed pair whose separable members form a depthwise-separable block, run as one fused kernel "
+                    + "and as its two steps (depthwise, then pointwise through an intermediate tensor). Both paths are "
+                    + "prepared side by side and warmed up, then timed in alternation (which goes first changes every "
+                    + "run); a time is one forward and the wait for it, data on the device. *unfused/fused* above 1: "
+                    + "fusing wins.\n\n");
+            sb.append(report.blocksTable().markdown());
+        }
         String totals = report.stackTotals();
         if (!totals.isEmpty()) {
             sb.append("\n## ").append(totals.lines().findFirst().orElseThrow()).append("\n\n```\n")
@@ -234,7 +253,7 @@ public final class ReportWriter {
             if (rows.isEmpty()) continue;
             sb.append("\n## Suite ").append(suite.name()).append("\n\n").append(suite.description()).append("\n\n");
             Report part = new Report(report.started(), report.command(), report.devices(), List.of(suite),
-                    report.options(), rows, List.of(), List.of(), List.of(), report.compareSource(), report.wallSeconds(),
+                    report.options(), rows, List.of(), List.of(), List.of(), List.of(), report.compareSource(), report.wallSeconds(),
                     report.loadAverageBefore());
             sb.append(part.resultsTable().markdown());
         }

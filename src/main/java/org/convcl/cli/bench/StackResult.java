@@ -71,8 +71,8 @@ public record StackResult(String suite, String backend, String device, int batch
     /** Reads a line written by {@link #toMap()} or {@code scripts/compare_pytorch.py}; throws naming a bad field. */
     public static StackResult fromJson(JsonNode o) {
         if (!isStackLine(o)) throw new IllegalArgumentException("field 'kind' must be '" + KIND + "', got " + o.get("kind"));
-        return new StackResult(BenchResult.text(o, "suite"), BenchResult.text(o, "backend"), BenchResult.text(o, "device"),
-                BenchResult.integer(o, "n"), BenchResult.integer(o, "layers"), BenchResult.integer(o, "runs"),
-                BenchResult.integer(o, "warmup"), Stats.readFrom(o, ""));
+        return new StackResult(LayerJson.text(o, "suite"), LayerJson.text(o, "backend"), LayerJson.text(o, "device"),
+                LayerJson.integer(o, "n"), LayerJson.integer(o, "layers"), LayerJson.integer(o, "runs"),
+                LayerJson.integer(o, "warmup"), Stats.readFrom(o, ""));
     }
 }

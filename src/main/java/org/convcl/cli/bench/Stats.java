@@ -55,7 +55,7 @@ public record Stats(double medianMs, double minMs, double maxMs) {
 
     /** Reads what {@link #putInto} wrote; throws naming a missing or non-positive field. */
     static Stats readFrom(JsonNode record, String prefix) {
-        return new Stats(BenchResult.number(record, prefix + "ms_median"), BenchResult.number(record, prefix + "ms_min"),
-                BenchResult.number(record, prefix + "ms_max"));
+        return new Stats(LayerJson.positive(record, prefix + "ms_median"), LayerJson.positive(record, prefix + "ms_min"),
+                LayerJson.positive(record, prefix + "ms_max"));
     }
 }

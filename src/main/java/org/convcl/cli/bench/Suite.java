@@ -1,10 +1,13 @@
 package org.convcl.cli.bench;
 
-import java.nio.file.Path;
 import java.util.List;
 
-/** A benchmark suite read from a file: its cases in file order and its seed pairs (possibly none). */
-public record Suite(String name, String description, Path file, List<BenchCase> cases, List<SeedPair> pairs) {
+/**
+ * A benchmark suite read from a file: its cases in file order and its seed pairs (possibly none).
+ *
+ * @param source where it was read from: {@code built-in} or the file's path
+ */
+public record Suite(String name, String description, String source, List<BenchCase> cases, List<SeedPair> pairs) {
 
     public Suite {
         cases = List.copyOf(cases);

@@ -41,7 +41,7 @@ class BenchCommandTest {
         "--batch 0|--batch must be at least 1, got 0",
         "--format xml|--format must be table or jsonl, got 'xml'",
         "--backend gpu|--backend must be all, opencl, cpu or clblast (comma-separated), got 'gpu'",
-        "--device nosuch-device --backend cpu|unknown device 'nosuch-device'",
+        "--device nosuch-device --backend cpu|no device matches 'nosuch-device'; the devices are: cpu cpu Java CPU",
         "--suites-dir /nonexistent/suites|suites directory /nonexistent/suites does not exist",
         "--compare /nonexistent/torch.jsonl|--compare file /nonexistent/torch.jsonl cannot be read",
         "--rounds 0|--rounds must be at least 1, got 0",
@@ -103,7 +103,11 @@ class BenchCommandTest {
         assertTrue(r.err().contains("round 3 of 3"), r.err());
         ObjectMapper json = new ObjectMapper();
         List<JsonNode> lines = new ArrayList<>();
-        for (String line : r.out().lines().toList()) lines.add(json.readTree(line));
+        for (String line : r.out().lines().toList()) {
+            JsonNode o = json.readTree(line);
+            if (!BlockResult.isBlockLine(o)) lines.add(o);
+            else assertEquals(6, o.get("runs").asInt(), "3 rounds of 2 runs of each block path: " + o);
+        }
         assertEquals(4, lines.size(), r.out());
         for (JsonNode o : lines.subList(0, 3)) {
             assertEquals("cpu", o.get("backend").asText());
@@ -208,14 +212,15 @@ class BenchCommandTest {
                 + "{\"suite\":\"other\",\"case\":\"x\",\"kind\":\"full\",\"backend\":\"pytorch-cpu\",\"device\":\"cpu\",\"n\":1,"
                 + "\"cin\":4,\"h\":9,\"w\":9,\"cout\":8,\"kh\":3,\"kw\":3,\"stride_h\":1,\"stride_w\":1,\"pad_t\":1,\"pad_l\":1,"
                 + "\"pad_b\":1,\"pad_r\":1,\"dil_h\":1,\"dil_w\":1,\"groups\":1,\"runs\":10,\"warmup\":3,\"ms_median\":0.02,"
-                + "\"ms_min\":0.01,\"ms_max\":0.05,\"kernel_ms_median\":0.02,\"kernel_ms_min\":0.01,\"kernel_ms_max\":0.05}\n");
+                + "\"ms_min\":0.01,\"ms_max\":0.05,\"kernel_ms_median\":0.02,\"kernel_ms_min\":0.01,\"kernel_ms_max\":0.05}\n"
+                + "{\"suite\":\"tiny\",\"case\":\"tiny pair\",\"kind\":\"block\",\"mode\":\"fused\"}\n");
         Path out = dir.resolve("results");
         Run r = bench("--backend", "cpu", "--suites-dir", suites.toString(), "--suite", "tiny", "--quick", "--runs", "3",
                 "--warmup", "1", "--out", out.toString(), "--compare", torch.toString());
         assertEquals(0, r.exit(), r.err());
         assertTrue(r.out().contains("tiny pair") && r.out().contains("pytorch-cpu:cpu (torch 1.13)"), r.out());
         assertTrue(!r.out().contains("slow"), "--quick ran an unmarked case:\n" + r.out());
-        assertTrue(r.err().contains("1 rows of") && r.err().contains("Report: "), r.err());
+        assertTrue(r.err().contains("2 rows of") && r.err().contains("Report: "), r.err()); // other suite, block line
 
         List<Path> folders;
         try (Stream<Path> s = Files.list(out)) {
@@ -230,13 +235,27 @@ class BenchCommandTest {
         }
         ObjectMapper json = new ObjectMapper();
         List<String> backends = new ArrayList<>();
+        List<String> blockModes = new ArrayList<>();
         for (String line : Files.readAllLines(report.resolve("results.jsonl"))) {
             JsonNode o = json.readTree(line);
+            if (BlockResult.isBlockLine(o)) {
+                // The tiny pair's block, each path timed --runs times, after the per-layer rows.
+                assertEquals("tiny pair", o.get("case").asText(), line);
+                assertEquals(3, o.get("runs").asInt(), line);
+                assertTrue(o.get("ms_median").asDouble() > 0 && o.get("gflops").asDouble() > 0, line);
+                assertTrue(o.get("plan").asText().startsWith(o.get("mode").asText()), line);
+                blockModes.add(o.get("mode").asText());
+                continue;
+            }
+            assertTrue(blockModes.isEmpty(), "block lines come last: " + line);
             for (String key : ReportTest.REQUIRED_KEYS) assertTrue(o.has(key), "missing " + key + " in " + line);
             assertTrue(o.get("kernel_ms_median").asDouble() > 0 && o.get("gflops").asDouble() > 0, line);
             backends.add(o.get("backend").asText());
         }
         assertEquals(List.of("cpu", "cpu", "cpu", "pytorch-cpu"), backends);
+        assertEquals(List.of("unfused", "fused"), blockModes);
+        assertTrue(Files.size(report.resolve("blocks.png")) > 0);
+        assertTrue(r.out().contains("Fused vs unfused blocks of the seed pairs"), r.out());
         JsonNode env = json.readTree(report.resolve("env.json").toFile());
         assertEquals("cpu", env.get("devices").get(0).get("id").asText());
         assertTrue(env.get("command").asText().startsWith("bench --backend cpu --suites-dir "), env.toString());
@@ -250,8 +269,15 @@ class BenchCommandTest {
                 "--warmup", "0", "--out", dir.resolve("o").toString(), "--format", "jsonl");
         assertEquals(0, r.exit(), r.err());
         List<String> lines = r.out().lines().toList();
-        assertEquals(3, lines.size(), r.out());
+        assertEquals(3 + 2, lines.size(), "three quick cases, the pair's block fused and unfused:\n" + r.out());
         ObjectMapper json = new ObjectMapper();
         for (String line : lines) assertEquals("tiny", json.readTree(line).get("suite").asText());
+        assertEquals(List.of("unfused", "fused"), lines.subList(3, 5).stream().map(l -> {
+            try {
+                return json.readTree(l).get("mode").asText();
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }).toList());
     }
 }

@@ -16,6 +16,7 @@ import java.util.Arrays;
 import java.util.List;
 import org.convcl.Cost;
 import org.convcl.DeviceInfo;
+import org.convcl.SeedFormula;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -38,7 +39,7 @@ class ReportTest {
     private static Report report(List<BenchResult> rows) {
         return Report.of(ZonedDateTime.parse("2026-11-22T10:00:00Z"), "convcl bench --test", List.of(DEVICE),
                 List.of(SuitesTest.repoSuites().get("seed-pairs")), new BenchRunner.Options(1, 10, 2, true), rows,
-                List.of(), List.of(), null, 1.0, 0.25);
+                List.of(), List.of(), List.of(), null, 1.0, 0.25);
     }
 
     private static List<BenchResult> pairRows(SeedPair pair, String backend, double stdMs, double dwMs, double pwMs) {
@@ -78,8 +79,8 @@ class ReportTest {
         for (int i = 0; i < cases.size(); i++) rows.add(row(cases.get(i), "cpu", i + 1)); // 1 + 2 + ... + n ms
         rows.add(row(cases.get(0), "pytorch-cpu", 4.0));
         Report r = Report.of(ZonedDateTime.parse("2026-11-22T10:00:00Z"), "convcl bench --test", List.of(DEVICE),
-                List.of(mobilenet), new BenchRunner.Options(8, 10, 2, false), rows, List.of(), List.of(), null,
-                1.0, 0.25);
+                List.of(mobilenet), new BenchRunner.Options(8, 10, 2, false), rows, List.of(), List.of(), List.of(),
+                null, 1.0, 0.25);
         String totals = r.stackTotals();
         int n = cases.size();
         assertEquals(28, n, "MobileNet-V1 has 28 convolution layers");
@@ -105,7 +106,8 @@ class ReportTest {
         for (int i = 0; i < cases.size(); i++) rows.add(row(cases.get(i), "cpu", i + 1)); // Σ kernel 406 ms
         List<StackResult> stacks = List.of(stack("cpu", 300.0), stack("pytorch-cpu", 120.0));
         Report r = Report.of(ZonedDateTime.parse("2026-11-22T10:00:00Z"), "convcl bench --test", List.of(DEVICE),
-                List.of(mobilenet), new BenchRunner.Options(8, 10, 2, false), rows, stacks, List.of(), null, 1.0, 0.25);
+                List.of(mobilenet), new BenchRunner.Options(8, 10, 2, false), rows, stacks, List.of(), List.of(), null, 1.0,
+                0.25);
         String totals = r.stackTotals();
         assertTrue(totals.contains("back-to-back ms") && totals.contains("vs PyTorch"), totals);
         String cpu = totals.lines().filter(l -> l.startsWith("cpu:dev")).findFirst().orElseThrow();
@@ -117,7 +119,7 @@ class ReportTest {
         assertTrue(torch.contains("28 of 28") && torch.contains("120.0") && torch.endsWith("-"), torch);
 
         // The stack lines come after the per-layer rows in results.jsonl, round-trip, and stay out of the tables.
-        ReportWriter.write(r, dir, Path.of("."));
+        ReportWriter.write(r, dir);
         ObjectMapper json = new ObjectMapper();
         List<String> lines = Files.readAllLines(dir.resolve("results.jsonl"));
         assertEquals(rows.size() + 2, lines.size());
@@ -191,7 +193,7 @@ class ReportTest {
             for (BenchCase c : p.separable()) rows.add(row(c, "cpu", 2));
         }
         Report r = report(rows);
-        List<Path> files = ReportWriter.write(r, dir, Path.of("."));
+        List<Path> files = ReportWriter.write(r, dir);
         for (String name : List.of("results.csv", "results.jsonl", "env.json", "summary.md", "gflops-seed-pairs.png",
                 "speedup-pairs.png")) {
             assertTrue(files.contains(dir.resolve(name)) && Files.size(dir.resolve(name)) > 0, name);
@@ -221,6 +223,44 @@ class ReportTest {
         assertTrue(summary.contains("## Seed pairs") && summary.contains("](speedup-pairs.png)"), summary);
         assertTrue(summary.contains("- Load average 0.25 on "), summary);
         assertEquals(0.25, env.get("load_average_before").asDouble());
+    }
+
+    private static BlockResult blockPath(SeedPair pair, org.convcl.BlockMode mode, double ms) {
+        return new BlockResult("seed-pairs", pair.name(), "cpu", "dev", mode, pair.block().orElseThrow(), pair.input(1),
+                10, 2, new Stats(ms, ms * 0.9, ms * 1.2), "test " + mode);
+    }
+
+    @Test
+    void blockPathsGetATableAChartAndRoundTrippingLinesOfKindBlock(@TempDir Path dir) throws IOException {
+        Suite s = SuitesTest.repoSuites().get("seed-pairs");
+        List<SeedPair> pairs = BenchRunner.blockPairs(s, true);
+        assertEquals(List.of("mobilenet 32-64@112", "mobilenet 512-1024@14/2", "gamma=4 at depthwise",
+                "gamma=4 distributed (sqrt 2+2)"), pairs.stream().map(SeedPair::name).toList(),
+                "the quick depthwise-separable pairs form blocks, spatial pairs do not");
+        SeedPair pair = pairs.get(0);
+        List<BlockResult> blocks = List.of(blockPath(pair, org.convcl.BlockMode.UNFUSED, 3.0),
+                blockPath(pair, org.convcl.BlockMode.FUSED, 2.0));
+        Report r = Report.of(ZonedDateTime.parse("2026-11-22T10:00:00Z"), "convcl bench --test", List.of(DEVICE),
+                List.of(s), new BenchRunner.Options(1, 10, 2, true), List.of(), List.of(), blocks, List.of(), null, 1.0, 0.25);
+        String row = r.blocksTable().plain().lines().filter(l -> l.startsWith("mobilenet 32-64@112")).findFirst().orElseThrow();
+        assertTrue(row.contains("1x32x112x112") && row.contains("3.00") && row.contains("2.00") && row.endsWith("1.50x"), row);
+
+        List<Path> files = ReportWriter.write(r, dir);
+        assertTrue(files.contains(dir.resolve("blocks.png")) && Files.size(dir.resolve("blocks.png")) > 0);
+        assertTrue(Files.readString(dir.resolve("summary.md")).contains("## Fused vs unfused blocks"));
+        ObjectMapper json = new ObjectMapper();
+        List<String> lines = Files.readAllLines(dir.resolve("results.jsonl"));
+        assertEquals(2, lines.size());
+        for (int i = 0; i < 2; i++) {
+            JsonNode o = json.readTree(lines.get(i));
+            assertEquals("block", o.get("kind").asText());
+            assertEquals(i == 0 ? "unfused" : "fused", o.get("mode").asText());
+            assertEquals(pair.name(), o.get("case").asText());
+            assertEquals(org.convcl.BlockCost.of(pair.block().orElseThrow(), pair.input(1)).macs(), o.get("macs").asLong());
+            assertEquals(lines.get(i), json.writeValueAsString(BlockResult.fromJson(o).toMap()), "round trip");
+        }
+        assertTrue(json.readTree(lines.get(1)).get("bytes").asLong() < json.readTree(lines.get(0)).get("bytes").asLong(),
+                "the fused path does not move the intermediate tensor");
     }
 
     @Test

@@ -12,24 +12,27 @@ import java.util.List;
 import java.util.Map;
 import org.convcl.ConvSpec;
 import org.convcl.Cost;
+import org.convcl.SeedFormula;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-/** The suite files in scripts/suites parse, hold what the benchmark issue asks for, and bad files are named. */
+/** The built-in suites parse, hold what the benchmark issue asks for, and bad files are named. */
 class SuitesTest {
-    static final Path SUITES = Path.of("scripts", "suites");
+    /** The built-in suites' sources in the checkout. */
+    static final Path SUITES = Path.of("src", "main", "resources", SuiteLoader.BUILT_IN);
 
     static Map<String, Suite> repoSuites() {
-        SuiteLoader loader = new SuiteLoader(SUITES);
+        SuiteLoader loader = SuiteLoader.builtIn();
         return Map.ofEntries(loader.load(List.of("all")).stream().map(s -> Map.entry(s.name(), s)).toArray(Map.Entry[]::new));
     }
 
     @Test
     void everySuiteFileParsesIntoValidLayersWithAQuickSubset() {
         Map<String, Suite> suites = repoSuites();
-        assertEquals(List.of("mobilenet-v1", "odd", "resnet", "seed-pairs"), new SuiteLoader(SUITES).available());
+        assertEquals(List.of("mobilenet-v1", "odd", "resnet", "seed-pairs"), SuiteLoader.builtIn().available());
+        assertEquals(SuiteLoader.builtIn().available(), new SuiteLoader(SUITES).available());
         for (Suite s : suites.values()) {
             assertFalse(s.cases().isEmpty(), s.name());
             assertFalse(s.cases(true).isEmpty(), s.name() + " has no quick case");
@@ -39,6 +42,24 @@ class SuitesTest {
                 assertTrue(c.cost(8).macs() == 8 * c.cost(1).macs(), c.name());
             }
         }
+    }
+
+    @Test
+    void builtInSuitesAreFoundInsideAJarAndFilesAndNamesMix(@TempDir Path dir) throws IOException {
+        Path jar = dir.resolve("tool.jar");
+        try (java.util.zip.ZipOutputStream zip = new java.util.zip.ZipOutputStream(Files.newOutputStream(jar))) {
+            zip.putNextEntry(new java.util.zip.ZipEntry(SuiteLoader.BUILT_IN + "/resnet.json"));
+            zip.write(Files.readAllBytes(SUITES.resolve("resnet.json")));
+            zip.closeEntry();
+        }
+        SuiteLoader inJar = SuiteLoader.builtIn(jar);
+        assertEquals(List.of("resnet"), inJar.available());
+        List<Suite> loaded = inJar.load(List.of("resnet", SUITES.resolve("odd.json").toString(), "resnet"));
+        assertEquals(List.of("resnet", "odd"), loaded.stream().map(Suite::name).toList());
+        assertEquals("built-in", loaded.get(0).source());
+        assertEquals(SUITES.resolve("odd.json").toString(), loaded.get(1).source());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> inJar.load(List.of("odd")));
+        assertEquals("unknown suite 'odd' (available: resnet, all; or the path of a .json suite file)", e.getMessage());
     }
 
     @Test
@@ -102,7 +123,7 @@ class SuitesTest {
         "{\"name\":\"a\",\"kind\":\"full\",\"cin\":3,\"h\":2,\"w\":8,\"cout\":4,\"kh\":3,\"kw\":3}|kernel height 3",
         "{\"name\":\"a\",\"kind\":\"full\",\"cin\":3,\"h\":8,\"w\":8,\"cout\":4,\"kh\":3,\"kw\":3,\"pad\":[1,1]}|field 'pad' must be an integer or an array of 4",
         "{\"name\":\"a\",\"kind\":\"full\",\"cin\":3,\"h\":8,\"w\":8,\"cout\":4,\"kh\":3,\"kw\":3,\"strid\":2}|unknown field 'strid'",
-        "{\"name\":\"a\",\"kind\":\"full\",\"h\":8,\"w\":8,\"cout\":4,\"kh\":3,\"kw\":3}|field 'cin' must be an integer, got null",
+        "{\"name\":\"a\",\"kind\":\"full\",\"h\":8,\"w\":8,\"cout\":4,\"kh\":3,\"kw\":3}|missing field 'cin'",
     })
     void badCasesAreNamed(String caseJson, String expected, @TempDir Path dir) throws IOException {
         Path f = dir.resolve("bad.json");

@@ -1,21 +1,19 @@
-package org.convcl.cli.bench;
+package org.convcl;
 
 import java.util.List;
 import java.util.Locale;
-import org.convcl.ConvSpec;
-import org.convcl.Cost;
-import org.convcl.Shape;
 
 /**
- * The seed formula that predicts a pair's speedup, standard MACs over separable MACs, from the seeds'
- * closed forms in {@link Cost}. The report prints it next to the ratio of {@link Cost#macs()} counts, so
- * a reader sees the seed's claim and the general count agree (tests check they are equal).
+ * The seed documents' closed-form predictions of a separable replacement's speedup (standard MACs over the
+ * separable steps' MACs), each built from the named formulas of {@link Cost}. Benchmark reports print it next to
+ * the ratio of {@link Cost#macs()} counts, so a reader sees the seed's claim and the general count agree (tests
+ * check they are equal).
  */
 public enum SeedFormula {
     /** Seed 001: depthwise + pointwise over standard, speedup {@code 1 / (1/N + 1/Dk²)}. */
     DEPTHWISE_SEPARABLE("depthwise-separable") {
         @Override
-        double speedup(ConvSpec standard, List<ConvSpec> separable, Shape input) {
+        public double speedup(ConvSpec standard, List<ConvSpec> separable, Shape input) {
             ConvSpec dw = member(separable, 0, ConvSpec.Kind.DEPTHWISE);
             ConvSpec pw = member(separable, 1, ConvSpec.Kind.POINTWISE);
             requireSquare(dw);
@@ -25,7 +23,7 @@ public enum SeedFormula {
     /** Seed 000: K×K over K×1 + 1×K, speedup {@code K² / 2K}. */
     SPATIAL("spatial") {
         @Override
-        double speedup(ConvSpec standard, List<ConvSpec> separable, Shape input) {
+        public double speedup(ConvSpec standard, List<ConvSpec> separable, Shape input) {
             requireSquare(standard);
             int k = standard.kernelH();
             return (double) Cost.spatialFullWeights(k) / Cost.spatialSeparableWeights(k);
@@ -34,7 +32,7 @@ public enum SeedFormula {
     /** Seed 002: depth multiplier γ at the depthwise step, then pointwise γ·N_i → N_o. */
     GAMMA("gamma") {
         @Override
-        double speedup(ConvSpec standard, List<ConvSpec> separable, Shape input) {
+        public double speedup(ConvSpec standard, List<ConvSpec> separable, Shape input) {
             ConvSpec dw = member(separable, 0, ConvSpec.Kind.DEPTHWISE);
             requireSquare(dw);
             int ni = dw.inChannels(), no = standard.outChannels(), f = dw.kernelH();
@@ -47,7 +45,7 @@ public enum SeedFormula {
     /** Seed 002's distributed form: √γ at the depthwise step and √γ at the pointwise step. */
     GAMMA_DISTRIBUTED("gamma-distributed") {
         @Override
-        double speedup(ConvSpec standard, List<ConvSpec> separable, Shape input) {
+        public double speedup(ConvSpec standard, List<ConvSpec> separable, Shape input) {
             ConvSpec dw = member(separable, 0, ConvSpec.Kind.DEPTHWISE);
             requireSquare(dw);
             int ni = dw.inChannels(), f = dw.kernelH();
@@ -69,8 +67,11 @@ public enum SeedFormula {
         return id;
     }
 
-    /** The seed's predicted speedup of the separable members over the standard layer, per image. */
-    abstract double speedup(ConvSpec standard, List<ConvSpec> separable, Shape input);
+    /**
+     * The seed's predicted speedup of the {@code separable} steps (in order) over the {@code standard} layer on
+     * {@code input}, per image. Throws naming the mismatch when the steps do not have the form the formula is for.
+     */
+    public abstract double speedup(ConvSpec standard, List<ConvSpec> separable, Shape input);
 
     /** Parses a suite file's {@code formula} field; the message lists the valid names. */
     public static SeedFormula parse(String text) {

@@ -1,4 +1,4 @@
-package org.convcl.opencl;
+package org.convcl.io;
 
 import java.io.IOException;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -9,7 +9,11 @@ import java.nio.file.StandardCopyOption;
 /**
  * Whole-file writes that never leave a half-written file behind: the bytes go to a temporary file in the
  * target's folder, which then replaces the target in one move (atomic where the file system allows).
- * Used by the program cache, the tuning files and the command-line tool's {@code .npy} output.
+ * Used by the OpenCL program cache, the tuning files and the command-line tool's {@code .npy} output.
+ *
+ * <p>{@code org.convcl.io} holds file utilities that more than one package needs and that belong to none of them
+ * (the OpenCL backend and the tool both write files; neither should import the other for it). It depends on the
+ * JDK only. A tool and backend helper, not part of the convolution API.
  */
 public final class AtomicFiles {
     private AtomicFiles() {}
