@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.function.Supplier;
 import org.convcl.BlockMode;
 import org.convcl.ConvSpec;
+import org.convcl.cli.bench.SuiteLoader;
 import org.convcl.SeparableBlock;
 import org.convcl.Shape;
 import org.junit.jupiter.api.Test;
@@ -205,18 +206,13 @@ class PlanSnapshotTest {
         return v;
     }
 
-    /** A suite file from the classpath ({@code /suites/}) or the checkout ({@code src/main/resources/suites}, {@code scripts/suites}). */
+    /** A suite the tool ships, from the classpath ({@link SuiteLoader#BUILT_IN}). */
     private static JsonNode readSuite(String name) throws IOException {
-        ObjectMapper json = new ObjectMapper();
-        try (InputStream in = PlanSnapshotTest.class.getResourceAsStream("/suites/" + name + ".json")) {
-            if (in != null) return json.readTree(in);
+        String resource = "/" + SuiteLoader.BUILT_IN + "/" + name + ".json";
+        try (InputStream in = PlanSnapshotTest.class.getResourceAsStream(resource)) {
+            if (in == null) throw new IllegalStateException("suite " + resource + " is not on the classpath");
+            return new ObjectMapper().readTree(in);
         }
-        for (Path dir : List.of(Path.of("src/main/resources/suites"), Path.of("scripts/suites"))) {
-            Path file = dir.resolve(name + ".json");
-            if (Files.isRegularFile(file)) return json.readTree(file.toFile());
-        }
-        throw new IllegalStateException("suite " + name + " found neither on the classpath (/suites/) nor under "
-                + Path.of("").toAbsolutePath() + " (src/main/resources/suites, scripts/suites)");
     }
 
     private static TuningTable shippedTable() throws IOException {
