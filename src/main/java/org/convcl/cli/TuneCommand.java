@@ -69,7 +69,7 @@ public final class TuneCommand implements Callable<Integer> {
     private int maxCandidates;
 
     @Option(names = "--out", paramLabel = "FILE",
-            description = "Tuning file to update (default: the device's user tuning file, see docs/kernels.md).")
+            description = "Tuning file to update (default: the device's user tuning file, see docs/tuning.md).")
     private Path out;
 
     @Override

@@ -19,7 +19,7 @@ import org.convcl.Shape;
  * caller forces when its descriptor does not decline. Its parameters are the descriptor's defaults, or a tuning
  * entry's for the layer's {@link ShapeClass} on this device when one fits. Without a tuning hit the defines depend only
  * on the spec, so one compiled program serves every image size; the input shape only shapes the local size (trimmed for
- * small images, then to the device limits). The defaults are tuned for PoCL on a 2-core AVX-512 CPU (docs/kernels.md).
+ * small images, then to the device limits). The defaults are tuned for PoCL on a 2-core AVX-512 CPU (docs/algorithms.md).
  */
 public final class Planner {
     /** The convolution algorithms, most preferred first: the planner takes the first that runs a spec and is not passed over. */

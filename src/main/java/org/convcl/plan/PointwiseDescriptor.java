@@ -18,7 +18,7 @@ public final class PointwiseDescriptor implements AlgorithmDescriptor {
     /**
      * Output channels per work-item: rows of the register block. 12 accumulators plus {@link #KSTEP} input vectors
      * fit AVX-512's 32 registers with room to spare; 12 beat 8 by 10-20% on MobileNet-V1 at batch 1 and 8, and 16
-     * lost on 7×7 layers at batch 8 (docs/kernels.md).
+     * lost on 7×7 layers at batch 8 (docs/results/2026-11-22-pocl-pointwise-kernel.md).
      */
     public static final int TILE_OC = 12;
     /** Pixels per work-item: one vector register per output channel. */

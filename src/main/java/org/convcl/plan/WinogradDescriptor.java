@@ -14,13 +14,13 @@ import org.convcl.Shape;
  * padding): four launches per forward — the input transform into scratch {@code V}, 16 batched GEMMs on the pointwise
  * kernel into scratch {@code M}, the output transform with the epilogue, and the fixup that recomputes directly the
  * tiles whose {@code M} held NaN or ±Inf. The filters are transformed once at prepare time ({@link Winograd}); the
- * untransformed ones are uploaded too, for the fixup. Its error bound is its own (docs/kernels.md). Not tuned: the
+ * untransformed ones are uploaded too, for the fixup. Its error bound is its own (docs/algorithms.md). Not tuned: the
  * GEMMs run the pointwise defaults.
  */
 public final class WinogradDescriptor implements AlgorithmDescriptor {
     /**
      * Fewest input and output channels for which the planner picks Winograd over the implicit GEMM on a 3×3 stride-1
-     * layer. Measured on PoCL (docs/kernels.md): from 128 channels on it won on every layer tried (1.3x to 3.6x); at 64
+     * layer. Measured on PoCL (docs/results/2026-11-22-pocl-winograd-vs-implicit-gemm.md): from 128 channels on it won on every layer tried (1.3x to 3.6x); at 64
      * it lost on 64→64 at 56×56 (0.83x to 0.92x) while winning at 28×28, and the choice is made from the spec alone
      * (the image size is unknown at prepare time); at 32 and below it mostly lost.
      */

@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Winograd F(2×2, 3×3) on OpenCL against the double-precision reference, under its own tolerance
- * {@link #atol(int)} (docs/kernels.md): ragged edges, tiny images, asymmetric padding, batches, channel counts
+ * {@link #atol(int)} (docs/algorithms.md, Winograd): ragged edges, tiny images, asymmetric padding, batches, channel counts
  * off the GEMM tile, bias, batch-norm and activations; NaN and ±Inf exactly as in the reference; scratch and
  * weight buffers released on close. Every case has at least 8 output channels and uses one of three epilogues,
  * so the class builds four programs (three transform programs, one GEMM).
@@ -32,7 +32,7 @@ import org.junit.jupiter.api.Test;
 class WinogradTest {
     /**
      * Winograd's absolute tolerance per √K for inputs and weights in [−1, 1], K = 9·inChannels ≤ 4608: the
-     * measured worst is 1.2e-6 at K = 4608 (docs/kernels.md), this leaves 2.5x.
+     * measured worst is 1.2e-6 at K = 4608 (docs/results/2026-11-22-pocl-winograd-vs-implicit-gemm.md), this leaves 2.5x.
      */
     static final double ATOL_PER_SQRT_K = 3e-6;
 
@@ -98,7 +98,7 @@ class WinogradTest {
 
     /**
      * The stated tolerance holds with margin for K = 9·inChannels up to 9·512, inputs and weights in [−1, 1];
-     * the message reports the worst |error| / √K seen, the figure docs/kernels.md quotes.
+     * the message reports the worst |error| / √K seen, the figure docs/results/2026-11-22-pocl-winograd-vs-implicit-gemm.md quotes.
      */
     @Test
     void worstErrorStaysWithinTheStatedToleranceUpToK4608() {
