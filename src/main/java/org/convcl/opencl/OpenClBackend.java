@@ -317,7 +317,7 @@ public final class OpenClBackend implements Backend {
 
     /** A tracked buffer holding {@code data} (blocking write). */
     ClBuffer createBuffer(float[] data, String name) {
-        ClBuffer b = createBuffer(4L * data.length, name);
+        ClBuffer b = createBuffer(org.convcl.DataType.FLOAT32.bytes(data.length), name);
         try {
             write(b.mem(), data);
             return b;
@@ -377,7 +377,7 @@ public final class OpenClBackend implements Backend {
     }
 
     private void write(cl_mem mem, float[] data) {
-        ClStatus.check(clEnqueueWriteBuffer(queue, mem, CL_TRUE, 0, 4L * data.length, Pointer.to(data), 0, null, null),
+        ClStatus.check(clEnqueueWriteBuffer(queue, mem, CL_TRUE, 0, org.convcl.DataType.FLOAT32.bytes(data.length), Pointer.to(data), 0, null, null),
                 "clEnqueueWriteBuffer");
     }
 

@@ -152,9 +152,9 @@ final class OpenClWinogradConv extends OpenClPrepared {
 
     /** Grows the scratch buffers to hold {@code V}, {@code M} and the tile flags for {@code out} (kept for smaller shapes). */
     private void ensureScratch(Shape out) {
-        v.ensure(4 * Winograd.scratchFloats(spec().inChannels(), out));
-        m.ensure(4 * Winograd.scratchFloats(spec().outChannels(), out));
-        flags.ensure(4L * out.n() * Winograd.tilesY(out) * Winograd.tilesX(out));
+        v.ensure(org.convcl.DataType.FLOAT32.bytes(Winograd.scratchFloats(spec().inChannels(), out)));
+        m.ensure(org.convcl.DataType.FLOAT32.bytes(Winograd.scratchFloats(spec().outChannels(), out)));
+        flags.ensure((long) Integer.BYTES * out.n() * Winograd.tilesY(out) * Winograd.tilesX(out));
     }
 
     /** A scratch buffer grown to the largest size asked for and kept for smaller ones; guarded by the outer lock. */
@@ -173,7 +173,7 @@ final class OpenClWinogradConv extends OpenClPrepared {
             if (buffer != null && buffer.bytes() >= bytes) return;
             release(); // the old one is gone even if the new allocation fails
             String name = "winograd " + role + " of " + spec();
-            buffer = zeroed ? backend.createBuffer(new float[Math.toIntExact(bytes / 4)], name) : backend.createBuffer(bytes, name);
+            buffer = zeroed ? backend.createBuffer(new float[Math.toIntExact(bytes / org.convcl.DataType.FLOAT32.bytes())], name) : backend.createBuffer(bytes, name);
         }
 
         cl_mem mem() { return buffer.mem(); }
