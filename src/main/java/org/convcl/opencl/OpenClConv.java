@@ -79,11 +79,7 @@ final class OpenClConv extends OpenClPrepared {
     }
 
     static int activationCode(Activation a) {
-        return switch (a) {
-            case NONE -> 0;
-            case RELU -> 1;
-            case RELU6 -> 2;
-        };
+        return a.code();
     }
 
     @Override
