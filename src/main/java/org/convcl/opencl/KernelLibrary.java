@@ -33,7 +33,7 @@ import org.slf4j.LoggerFactory;
  * it is unusable, is the source compiled, and the new binary stored.
  *
  * <p>A successful build's log (compiler warnings) goes to this class's logger at DEBUG, never to the terminal; the
- * kernels compile without warnings on PoCL ({@code KernelLibraryTest} checks it).
+ * kernels compile without warnings on PoCL ({@code KernelDialectTest} checks it).
  *
  * <p>Thread-safe: lookups and builds are serialised; {@link #buildCount()} counts compilations from source
  * and {@link #binaryLoadCount()} programs created from stored binaries, so tests can prove both caches hit.
