@@ -18,7 +18,7 @@
  * size. Channels batched in dim2 of the local size keep small images (7×7) filling the device.
  *
  * Required defines: KH, KW (kernel), SH, SW (stride), DH, DW (dilation), DEPTH_MULT (γ), VEC (outputs
- *   along x: 2, 4, 8 or 16; at most 8 when SW == 2), and HAS_BIAS, ACTIVATION (convcl_common.h).
+ *   along x: 2, 4, 8 or 16), and HAS_BIAS, ACTIVATION (convcl_common.h).
  * Optional defines: TILE_Y (output rows per work-item), default 1.
  * Arguments (shared by all conv2d kernels):
  *   src [n_batch][c_in][h_in][w_in], wei [c_out][KH][KW], bia [c_out] (read only when HAS_BIAS),
@@ -36,13 +36,14 @@
 #define TILE_Y 1
 #endif
 #include "convcl_vector.h"
+#include "convcl_taps.h"
 
 /* input rows read by TILE_Y output rows */
 #define ROWS ((TILE_Y - 1) * SH + (KH - 1) * DH + 1)
 
 /* stores the first count (< VEC) lanes of v as a few vector stores (count's binary digits) */
-inline void convcl_store_partial(VFLOAT v, __global float *out, int count) {
-    float vs[VEC];
+inline void depthwise_store_partial(realv v, __global real *out, int count) {
+    real vs[VEC];
     VSTORE(v, 0, vs);
     int j = 0;
 #if VEC > 8
@@ -57,43 +58,47 @@ inline void convcl_store_partial(VFLOAT v, __global float *out, int count) {
     if (count & 1) out[j] = vs[j];
 }
 
-/* The accumulation over the ROWS input rows a work-item reads, for one way of forming taps: SETUP runs once
- * per row (a private span copy, or nothing), TAPS(kx) is the tap vector of kernel column kx, and
- * FMA(m, t, ky, kx, x) adds it to acc[m][t]. Each input row's taps feed every (m, output row, ky) that
- * reads them. Instantiated three times under a branch that is uniform per work-item. */
-#define DW_NO_SPAN
-#define DW_SPAN \
-    float span[CONVCL_SPAN_ALLOC]; \
-    convcl_load_span(span, row, ix0, w_in, false);
-#define DW_FMA(m, t, ky, kx, x) acc[m][t] = fma((VFLOAT)(w[(m) * (KH * KW) + (ky) * KW + (kx)]), x, acc[m][t])
-#define DW_FMA_MASKED(m, t, ky, kx, x) \
-    acc[m][t] = select(acc[m][t], fma((VFLOAT)(w[(m) * (KH * KW) + (ky) * KW + (kx)]), x, acc[m][t]), valid)
-#define DW_ACCUMULATE(SETUP, TAPS, FMA) \
-    _Pragma("unroll") \
-    for (int r = 0; r < ROWS; r++) { \
-        const int iy = iy0 + r; \
-        if (iy < 0 || iy >= h_in) continue; \
-        __global const float *row = in + iy * w_in + ix0; \
-        SETUP \
-        _Pragma("unroll") \
-        for (int t = 0; t < TILE_Y; t++) { \
-            _Pragma("unroll") \
-            for (int ky = 0; ky < KH; ky++) { \
-                if (t * SH + ky * DH != r) continue; /* resolved at compile time after unrolling */ \
-                _Pragma("unroll") \
-                for (int kx = 0; kx < KW; kx++) { \
-                    const VFLOAT x = TAPS; \
-                    const VINT valid = convcl_tap_valid(ix0 + kx * DW, w_in); \
-                    (void)valid; \
-                    _Pragma("unroll") \
-                    for (int m = 0; m < DEPTH_MULT; m++) FMA(m, t, ky, kx, x); \
-                } \
-            } \
-        } \
-    }
+/* How the taps are formed (see convcl_taps.h); one choice per work-item, so the hot loop has no per-row path choice. */
+#define DW_INSIDE 0 /* read straight from the rows, every lane inside them */
+#define DW_OVERREAD 1 /* read straight from the rows, running into their neighbours; lanes outside masked */
+#define DW_SPAN 2 /* from a private copy of each row's span; lanes outside masked */
 
-__kernel void conv2d_depthwise(__global const float *restrict src, __global const float *restrict wei,
-                               __global const float *restrict bia, __global float *restrict dst,
+/* The accumulation over the ROWS input rows (from input row iy0, input x ix0) of the plane `in`, the taps formed as
+ * `how` says (a constant after inlining): each input row's taps feed every (m, output row t, ky) that reads them,
+ * with the weights w[m·KH·KW + ky·KW + kx] of output channel m of the input channel. */
+__attribute__((always_inline)) inline void depthwise_rows(realv acc[DEPTH_MULT][TILE_Y], __global const real *in,
+                                                          __global const real *w, int iy0, int ix0, int h_in,
+                                                          int w_in, const int how) {
+#pragma unroll
+    for (int r = 0; r < ROWS; r++) {
+        const int iy = iy0 + r;
+        if (iy < 0 || iy >= h_in) continue;
+        __global const real *row = in + iy * w_in + ix0;
+        real span[CONVCL_SPAN_ALLOC];
+        if (how == DW_SPAN) convcl_load_span(span, row, ix0, w_in, false);
+#pragma unroll
+        for (int t = 0; t < TILE_Y; t++) {
+#pragma unroll
+            for (int ky = 0; ky < KH; ky++) {
+                if (t * SH + ky * DH != r) continue; /* resolved at compile time after unrolling */
+#pragma unroll
+                for (int kx = 0; kx < KW; kx++) {
+                    const realv x = how == DW_SPAN ? convcl_taps(span, kx * DW) : convcl_taps_global(row, kx * DW);
+                    const intv valid = convcl_tap_valid(ix0 + kx * DW, w_in);
+#pragma unroll
+                    for (int m = 0; m < DEPTH_MULT; m++) {
+                        const real wt = w[m * (KH * KW) + ky * KW + kx];
+                        acc[m][t] = how == DW_INSIDE ? fma((realv)(wt), x, acc[m][t])
+                                                     : convcl_fma_lanes(acc[m][t], wt, x, valid);
+                    }
+                }
+            }
+        }
+    }
+}
+
+__kernel void conv2d_depthwise(__global const real *CONVCL_RESTRICT src, __global const real *CONVCL_RESTRICT wei,
+                               __global const real *CONVCL_RESTRICT bia, __global real *CONVCL_RESTRICT dst,
                                const int n_batch, const int c_in, const int h_in, const int w_in,
                                const int c_out, const int h_out, const int w_out,
                                const int groups, const int pad_top, const int pad_left) {
@@ -106,42 +111,38 @@ __kernel void conv2d_depthwise(__global const float *restrict src, __global cons
     const int n = z / c_in;
     const int ci = z - n * c_in;
 
-    __global const float *in = src + (size_t)(n * c_in + ci) * h_in * w_in;
-    __global const float *w = wei + ci * DEPTH_MULT * (KH * KW);
+    __global const real *in = src + (size_t)(n * c_in + ci) * h_in * w_in;
+    __global const real *w = wei + ci * DEPTH_MULT * (KH * KW);
     const int iy0 = oy0 * SH - pad_top;
     const int ix0 = ox0 * SW - pad_left;
     const bool inside_x = ix0 >= 0 && ix0 + CONVCL_SPAN <= w_in;
     const long src_len = (long)n_batch * c_in * h_in * w_in;
     /* at the image's left/right edges the taps run into the neighbouring rows when every row's load stays
-     * inside the buffer (decided once per work-item, so the hot loop has no per-row path choice) */
+     * inside the buffer (decided once per work-item) */
     const int iy_first = max(iy0, 0), iy_last = min(iy0 + ROWS, h_in) - 1;
     const bool overread = !inside_x && iy_first <= iy_last
             && convcl_maskable(in - src + (long)iy_first * w_in + ix0, src_len)
             && convcl_maskable(in - src + (long)iy_last * w_in + ix0, src_len);
 
-    VFLOAT acc[DEPTH_MULT][TILE_Y];
+    realv acc[DEPTH_MULT][TILE_Y];
 #pragma unroll
     for (int m = 0; m < DEPTH_MULT; m++)
 #pragma unroll
-        for (int t = 0; t < TILE_Y; t++) acc[m][t] = (VFLOAT)(0.0f);
+        for (int t = 0; t < TILE_Y; t++) acc[m][t] = (realv)(0);
 
-    if (inside_x) {
-        DW_ACCUMULATE(DW_NO_SPAN, convcl_taps_global(row, kx * DW), DW_FMA)
-    } else if (overread) {
-        DW_ACCUMULATE(DW_NO_SPAN, convcl_taps_global(row, kx * DW), DW_FMA_MASKED)
-    } else {
-        DW_ACCUMULATE(DW_SPAN, convcl_taps(span, kx * DW), DW_FMA_MASKED)
-    }
+    if (inside_x) depthwise_rows(acc, in, w, iy0, ix0, h_in, w_in, DW_INSIDE);
+    else if (overread) depthwise_rows(acc, in, w, iy0, ix0, h_in, w_in, DW_OVERREAD);
+    else depthwise_rows(acc, in, w, iy0, ix0, h_in, w_in, DW_SPAN);
 
 #pragma unroll
     for (int m = 0; m < DEPTH_MULT; m++) {
         const int o = ci * DEPTH_MULT + m;
-        __global float *out = dst + (size_t)(n * c_out + o) * h_out * w_out + ox0;
+        __global real *out = dst + (size_t)(n * c_out + o) * h_out * w_out + ox0;
 #pragma unroll
         for (int t = 0; t < TILE_Y; t++) {
             const int oy = oy0 + t;
             if (oy >= h_out) break;
-            const VFLOAT v = convcl_epilogue_v(acc[m][t], bia, o);
+            const realv v = convcl_epilogue_v(acc[m][t], bia, o);
             if (whole) {
                 VSTORE(v, 0, out + oy * w_out);
             } else if ((oy + 1) * w_out + VEC - w_out <= min(oy0 + TILE_Y, h_out) * w_out) {
@@ -149,7 +150,7 @@ __kernel void conv2d_depthwise(__global const float *restrict src, __global cons
                  * which are stored after this one and overwrite them */
                 VSTORE(v, 0, out + oy * w_out);
             } else {
-                convcl_store_partial(v, out + oy * w_out, w_out);
+                depthwise_store_partial(v, out + oy * w_out, w_out);
             }
         }
     }

@@ -62,6 +62,9 @@
 #ifndef DW_ACTIVATION
 #error "DW_ACTIVATION must be defined: 0 (none), 1 (relu) or 2 (relu6)"
 #endif
+#if DW_ACTIVATION != CONVCL_ACT_NONE && DW_ACTIVATION != CONVCL_ACT_RELU && DW_ACTIVATION != CONVCL_ACT_RELU6
+#error "DW_ACTIVATION must be 0 (none), 1 (relu) or 2 (relu6)"
+#endif
 #ifndef VEC
 #define VEC 16
 #endif
@@ -95,67 +98,14 @@
 #if DW_ROWS < 1 || DW_ROWS > 4
 #error "DW_ROWS (output rows per depthwise group) must be 1 to 4"
 #endif
-#if VEC == 16
-typedef float16 floatv;
-typedef int16 intv;
-#define VLOADV vload16
-#define VSTOREV vstore16
-#define LANE_IOTA ((intv)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15))
-#elif VEC == 8
-typedef float8 floatv;
-typedef int8 intv;
-#define VLOADV vload8
-#define VSTOREV vstore8
-#define LANE_IOTA ((intv)(0, 1, 2, 3, 4, 5, 6, 7))
-#else
+#if VEC != 8 && VEC != 16
 #error "VEC must be 8 or 16"
 #endif
-/* Unaligned whole-vector access through a 4-byte-aligned vector type: one vector load or store, where the
- * vloadN/vstoreN of some implementations split into pieces. */
-typedef floatv floatv_u __attribute__((aligned(4)));
-#define LOAD_G(p) (*(__global const floatv_u *)(p))
-#define LOAD_L(p) (*(__local const floatv_u *)(p))
-#define STORE_G(p, v) (*(__global floatv_u *)(p) = (v))
-#define STORE_L(p, v) (*(__local floatv_u *)(p) = (v))
+#include "convcl_vector.h"
+#include "convcl_taps.h"
 #if STRIP % VEC != 0 || STRIP < VEC
 #error "STRIP must be a positive multiple of VEC"
 #endif
-
-/* floats the direct tap load reads from the tap's first input: stride 2 takes the even lanes of 2·VEC */
-#define TAP_READ (SW == 1 ? VEC : (SW == 2 ? 2 * VEC : (VEC - 1) * SW + 1))
-/* floats one output vector's taps read along a row, all KW taps together */
-#define ROW_SPAN ((KW - 1) * DW + TAP_READ)
-
-/* ReLU / ReLU6 on a vector by comparisons, so NaN passes through as in convcl_epilogue. Not inline: a callee
- * with a vector argument lets the compiler keep full-width vector registers in the kernel. */
-floatv dsblock_activate(floatv v, const int code) {
-    if (code >= 1) v = select(v, (floatv)(0.0f), v < (floatv)(0.0f));
-    if (code == 2) v = select(v, (floatv)(6.0f), v > (floatv)(6.0f));
-    return v;
-}
-
-/* The VEC taps row[t·SW] (t = 0 … VEC−1), read directly (the caller knows all TAP_READ floats lie inside the buffer). */
-inline floatv taps_inside(__global const float *row) {
-#if SW == 1
-    return LOAD_G(row);
-#elif SW == 2
-    const floatv a = LOAD_G(row), b = LOAD_G(row + VEC);
-    return (floatv)(a.even, b.even);
-#else
-    float t[VEC];
-#pragma unroll
-    for (int i = 0; i < VEC; i++) t[i] = row[i * SW];
-    return VLOADV(0, t);
-#endif
-}
-
-/* The VEC taps row[ix + t·SW] for any ix, clamped into the row (the lanes outside it are masked by the caller). */
-inline floatv taps_clamped(__global const float *row, int ix, int w_in) {
-    float t[VEC];
-#pragma unroll
-    for (int i = 0; i < VEC; i++) t[i] = row[clamp(ix + i * SW, 0, w_in - 1)];
-    return VLOADV(0, t);
-}
 
 /* The depthwise outputs (bias and DW_ACTIVATION applied) of the `rows` output rows oy … oy + rows − 1 (rows ≤ DW_ROWS,
  * a constant after inlining), lanes x0 + t, of the channel whose input plane starts at element plane_at of src,
@@ -167,8 +117,8 @@ inline floatv taps_clamped(__global const float *row, int ix, int w_in) {
  * stays finite; inside the image every lane is set and the masked FMA costs what a plain one does). Taps come from
  * direct vector loads, which may run into the neighbouring rows, when the load stays inside the buffer, else from
  * clamped reads. Padded rows are skipped. */
-__attribute__((always_inline)) inline void dw_rows(const int rows, __local float *out_row, int w_out,
-                                                   __global const float *restrict src, const float *wt, float bias,
+__attribute__((always_inline)) inline void dw_rows(const int rows, __local real *out_row, int w_out,
+                                                   __global const real *CONVCL_RESTRICT src, const real *wt, real bias,
                                                    long plane_at, int oy, int x0, int h_in, int w_in, int pad_top,
                                                    int pad_left, long src_len, const bool inside, const bool partial,
                                                    int xa, int xb) {
@@ -176,55 +126,71 @@ __attribute__((always_inline)) inline void dw_rows(const int rows, __local float
     const int ix0 = x0 * SW - pad_left;
     intv ok[KW];
 #pragma unroll
-    for (int kx = 0; kx < KW; kx++) {
-        const intv x = (intv)(ix0 + kx * DW) + LANE_IOTA * SW;
-        ok[kx] = (x >= (intv)(0)) & (x < (intv)(w_in));
-    }
-    floatv acc[DW_ROWS];
+    for (int kx = 0; kx < KW; kx++) ok[kx] = convcl_tap_valid(ix0 + kx * DW, w_in);
+    realv acc[DW_ROWS];
 #pragma unroll
-    for (int j = 0; j < DW_ROWS; j++) acc[j] = (floatv)(0.0f);
+    for (int j = 0; j < DW_ROWS; j++) acc[j] = (realv)(0);
     /* input row r of the group feeds output row j through kernel row ky where j·SH + ky·DH == r */
 #pragma unroll
     for (int r = 0; r < (DW_ROWS - 1) * SH + (KH - 1) * DH + 1; r++) {
-        if (r > (rows - 1) * SH + (KH - 1) * DH) break;
+        if (r > (rows - 1) * SH + (KH - 1) * DH) continue; /* past the group (continue, not break: a single-exit loop unrolls) */
         const int iy = iy0 + r;
         if (iy < 0 || iy >= h_in) continue; /* a padded row: skipped */
         const long row_at = plane_at + (long)iy * w_in;
-        __global const float *row = src + row_at;
-        const bool direct = SW <= 2 && (inside || (row_at + ix0 >= 0 && row_at + ix0 + ROW_SPAN <= src_len));
+        __global const real *row = src + row_at;
+        const bool direct = SW <= 2 && (inside || convcl_maskable(row_at + ix0, src_len));
 #pragma unroll
         for (int kx = 0; kx < KW; kx++) {
-            const floatv t = direct ? taps_inside(row + ix0 + kx * DW) : taps_clamped(row, ix0 + kx * DW, w_in);
+            const realv t = direct ? convcl_taps_global(row, ix0 + kx * DW) : convcl_taps_clamped(row, ix0 + kx * DW, w_in);
 #pragma unroll
             for (int j = 0; j < DW_ROWS; j++) {
-                if (j >= rows) break;
+                if (j >= rows) continue;
 #pragma unroll
                 for (int ky = 0; ky < KH; ky++)
-                    if (j * SH + ky * DH == r) acc[j] = select(acc[j], fma(t, (floatv)(wt[ky * KW + kx]), acc[j]), ok[kx]);
+                    if (j * SH + ky * DH == r) acc[j] = convcl_fma_lanes(acc[j], wt[ky * KW + kx], t, ok[kx]);
             }
         }
     }
 #pragma unroll
     for (int j = 0; j < DW_ROWS; j++) {
-        if (j >= rows) break;
-        const floatv v = dsblock_activate(acc[j] + (floatv)(bias), DW_ACTIVATION);
+        if (j >= rows) continue;
+        const realv v = convcl_activate_v(acc[j] + (realv)(bias), DW_ACTIVATION);
         if (partial) {
-            float lanes[VEC];
-            VSTOREV(v, 0, lanes);
+            real lanes[VEC];
+            VSTORE(v, 0, lanes);
             for (int x = xa; x < xb; x++) out_row[x] = lanes[x - x0];
         } else {
-            STORE_L(out_row + j * w_out + x0, v);
+            convcl_store_local(out_row + j * w_out + x0, v);
         }
     }
 }
 
+/* dw_rows for a group of `left` (1 … DW_ROWS) whole rows, each call with its row count a constant. */
+__attribute__((always_inline)) inline void dw_group(const int left, __local real *out_row, int w_out,
+                                                    __global const real *CONVCL_RESTRICT src, const real *wt, real bias,
+                                                    long plane_at, int oy, int x0, int h_in, int w_in, int pad_top,
+                                                    int pad_left, long src_len, const bool inside) {
+    if (left == DW_ROWS) dw_rows(DW_ROWS, out_row, w_out, src, wt, bias, plane_at, oy, x0, h_in, w_in, pad_top, pad_left,
+                                 src_len, inside, false, 0, 0);
+#if DW_ROWS > 3
+    else if (left == 3) dw_rows(3, out_row, w_out, src, wt, bias, plane_at, oy, x0, h_in, w_in, pad_top, pad_left,
+                                 src_len, inside, false, 0, 0);
+#endif
+#if DW_ROWS > 2
+    else if (left == 2) dw_rows(2, out_row, w_out, src, wt, bias, plane_at, oy, x0, h_in, w_in, pad_top, pad_left,
+                                 src_len, inside, false, 0, 0);
+#endif
+    else dw_rows(1, out_row, w_out, src, wt, bias, plane_at, oy, x0, h_in, w_in, pad_top, pad_left, src_len, inside,
+                 false, 0, 0);
+}
+
 /* Prefetching (PREFETCH=1) is for CPU devices, where every address space is one flat memory: the global
  * address goes through an integer to the compiler's prefetch builtin. Elsewhere it compiles to nothing. */
+inline void dsblock_prefetch(__global const real *p) {
 #if PREFETCH && defined(__clang__)
-#define PREFETCH_AT(p) __builtin_prefetch((const void *)(size_t)(p))
-#else
-#define PREFETCH_AT(p) ((void)(p))
+    __builtin_prefetch((const void *)(size_t)p);
 #endif
+}
 
 /* The strip `s` (of strip_len ≤ STRIP pixels) of an image of `pixels` pixels: its first pixel and length (a tail
  * shorter than one vector is shifted back to a whole vector when the image has one). */
@@ -245,37 +211,29 @@ inline int2 input_rows(int oy_first, int oy_last, int h_in, int pad_top) {
 
 /* The depthwise tile's channels (see dw_strip); `inside` (a constant after inlining) says every direct tap load of
  * the strip lies inside the buffer, so the per-row bounds test folds away. */
-__attribute__((always_inline)) inline void dw_planes(__local float *restrict tile, __global const float *restrict src,
-                                                     __global const float *restrict dw_wei,
-                                                     __global const float *restrict dw_bia, int n, int p0, int len,
+__attribute__((always_inline)) inline void dw_planes(__local real *CONVCL_RESTRICT tile, __global const real *CONVCL_RESTRICT src,
+                                                     __global const real *CONVCL_RESTRICT dw_wei,
+                                                     __global const real *CONVCL_RESTRICT dw_bia, int n, int p0, int len,
                                                      int c_in, int h_in, int w_in, int w_out, int pad_top, int pad_left,
                                                      long src_len, const bool inside) {
     const int oy_first = p0 / w_out, oy_last = (p0 + len - 1) / w_out;
     const int x_first = p0 - oy_first * w_out, x_end = p0 + len - oy_last * w_out;
     for (int c = 0; c < MID; c++) {
         const long plane_at = ((long)n * c_in + c / DEPTH_MULT) * h_in * w_in;
-        float wt[KH * KW];
+        real wt[KH * KW];
 #pragma unroll
         for (int t = 0; t < KH * KW; t++) wt[t] = dw_wei[c * (KH * KW) + t];
-        const float bias = dw_bia[c];
-        __local float *plane = tile + c * STRIP - p0; /* plane[oy·w_out + x] is this strip's pixel (oy, x) */
+        const real bias = dw_bia[c];
+        __local real *plane = tile + c * STRIP - p0; /* plane[oy·w_out + x] is this strip's pixel (oy, x) */
         if (x_first == 0 && x_end == w_out && w_out >= VEC) {
             /* whole rows: groups of DW_ROWS rows (the last one shorter), vector by vector along the row */
             for (int oy = oy_first; oy <= oy_last; oy += DW_ROWS) {
                 const int left = min(DW_ROWS, oy_last - oy + 1);
-                __local float *out_row = plane + oy * w_out;
+                __local real *out_row = plane + oy * w_out;
                 for (int xs = 0; xs < w_out; xs += VEC) {
                     const int x0 = min(xs, w_out - VEC);
-#define DW_GROUP(r) dw_rows(r, out_row, w_out, src, wt, bias, plane_at, oy, x0, h_in, w_in, pad_top, pad_left, src_len, inside, false, 0, 0)
-                    if (left == DW_ROWS) DW_GROUP(DW_ROWS);
-#if DW_ROWS > 3
-                    else if (left == 3) DW_GROUP(3);
-#endif
-#if DW_ROWS > 2
-                    else if (left == 2) DW_GROUP(2);
-#endif
-                    else DW_GROUP(1);
-#undef DW_GROUP
+                    dw_group(left, out_row, w_out, src, wt, bias, plane_at, oy, x0, h_in, w_in, pad_top, pad_left,
+                             src_len, inside);
                 }
             }
             continue;
@@ -284,7 +242,7 @@ __attribute__((always_inline)) inline void dw_planes(__local float *restrict til
         for (int oy = oy_first; oy <= oy_last; oy++) {
             const int xa = oy == oy_first ? x_first : 0;
             const int xb = oy == oy_last ? x_end : w_out;
-            __local float *out_row = plane + oy * w_out;
+            __local real *out_row = plane + oy * w_out;
             if (xb - xa >= VEC) {
                 for (int xs = xa; xs < xb; xs += VEC)
                     dw_rows(1, out_row, w_out, src, wt, bias, plane_at, oy, min(xs, xb - VEC), h_in, w_in, pad_top,
@@ -302,17 +260,17 @@ __attribute__((always_inline)) inline void dw_planes(__local float *restrict til
 /* 1. The depthwise tile: every intermediate channel of the strip [p0, p0 + len), row piece by row piece; the
  * channel loop is compiled twice, with and without the per-row bounds test of the direct tap loads, and a strip
  * whose taps all lie inside the buffer (all but the first and last of the batch) takes the one without. */
-void dw_strip(__local float *restrict tile, __global const float *restrict src, __global const float *restrict dw_wei,
-              __global const float *restrict dw_bia, int n, int p0, int len, int n_batch, int c_in, int h_in,
+void dw_strip(__local real *CONVCL_RESTRICT tile, __global const real *CONVCL_RESTRICT src, __global const real *CONVCL_RESTRICT dw_wei,
+              __global const real *CONVCL_RESTRICT dw_bia, int n, int p0, int len, int n_batch, int c_in, int h_in,
               int w_in, int w_out, int pad_top, int pad_left) {
     const long src_len = (long)n_batch * c_in * h_in * w_in;
     const int oy_first = p0 / w_out, oy_last = (p0 + len - 1) / w_out;
     const int2 rows = input_rows(oy_first, oy_last, h_in, pad_top);
-    /* the lowest and highest floats a direct tap load of this strip can read: first plane's first row from the
+    /* the lowest and highest elements a direct tap load of this strip can read: first plane's first row from the
      * leftmost tap, last plane's last row to the end of the rightmost vector's taps */
     const long lowest = (long)n * c_in * h_in * w_in + (long)rows.x * w_in - pad_left;
     const long highest = ((long)n * c_in + c_in - 1) * h_in * w_in + (long)rows.y * w_in
-                         + (long)max(0, w_out - VEC) * SW - pad_left + ROW_SPAN;
+                         + (long)max(0, w_out - VEC) * SW - pad_left + CONVCL_READ;
     if (SW <= 2 && lowest >= 0 && highest <= src_len)
         dw_planes(tile, src, dw_wei, dw_bia, n, p0, len, c_in, h_in, w_in, w_out, pad_top, pad_left, src_len, true);
     else
@@ -321,28 +279,28 @@ void dw_strip(__local float *restrict tile, __global const float *restrict src, 
 
 /* `ks` (≤ KSTEP, a constant after inlining) channels of a register tile's K loop: their `pv` tile vectors at[0 … pv − 1]
  * loaded first, then OC_TILE·ks·pv FMAs, each weight broadcast from wk (OC_TILE consecutive per channel). */
-__attribute__((always_inline)) inline void gemm_k(const int ks, const int pv, floatv acc[OC_TILE][PIX_VECS],
-                                                  __global const float *restrict wk, __local const float *restrict xk,
+__attribute__((always_inline)) inline void gemm_k(const int ks, const int pv, realv acc[OC_TILE][PIX_VECS],
+                                                  __global const real *CONVCL_RESTRICT wk, __local const real *CONVCL_RESTRICT xk,
                                                   const int *at) {
-    floatv x[KSTEP][PIX_VECS];
+    realv x[KSTEP][PIX_VECS];
 #pragma unroll
     for (int k = 0; k < KSTEP; k++)
 #pragma unroll
-        for (int j = 0; j < PIX_VECS; j++) if (k < ks && j < pv) x[k][j] = LOAD_L(xk + k * STRIP + at[j]);
+        for (int j = 0; j < PIX_VECS; j++) if (k < ks && j < pv) x[k][j] = convcl_load_local(xk + k * STRIP + at[j]);
 #pragma unroll
     for (int i = 0; i < OC_TILE; i++)
 #pragma unroll
         for (int k = 0; k < KSTEP; k++)
 #pragma unroll
             for (int j = 0; j < PIX_VECS; j++)
-                if (k < ks && j < pv) acc[i][j] = fma((floatv)(wk[k * OC_TILE + i]), x[k][j], acc[i][j]);
+                if (k < ks && j < pv) acc[i][j] = fma((realv)(wk[k * OC_TILE + i]), x[k][j], acc[i][j]);
 }
 
-/* Prefetches line l (16 floats) of the next strip's new input: lines_per_plane consecutive lines from pf_at in each
+/* Prefetches line l (16 elements) of the next strip's new input: lines_per_plane consecutive lines from pf_at in each
  * input plane (plane_len floats apart). */
-inline void prefetch_line(__global const float *pf_at, int lines_per_plane, long plane_len, int l) {
+inline void prefetch_line(__global const real *pf_at, int lines_per_plane, long plane_len, int l) {
     const int plane = l / lines_per_plane;
-    PREFETCH_AT(pf_at + plane * plane_len + (l - plane * lines_per_plane) * 16);
+    dsblock_prefetch(pf_at + plane * plane_len + (l - plane * lines_per_plane) * 16);
 }
 
 /* K steps of a register tile (MID / KSTEP), over which it spreads its prefetches */
@@ -354,19 +312,19 @@ inline void prefetch_line(__global const float *pf_at, int lines_per_plane, long
  * len < VEC stores lane by lane. It prefetches the lines pf.x … pf.y − 1 of the next strip's new input (see
  * prefetch_line) one per K step, so they do not all wait for memory at once (issued together at the tile's start,
  * 30 of them for 128→256 stride 2, the GEMM ran 5–13% slower). */
-__attribute__((always_inline)) inline void gemm_tile(const int pv, __local const float *restrict tile,
-                                                     __global const float *restrict pw_wei, __global const float *restrict pw_bia,
-                                                     __global float *restrict dst, const int *at, int n, int p0, int len,
+__attribute__((always_inline)) inline void gemm_tile(const int pv, __local const real *CONVCL_RESTRICT tile,
+                                                     __global const real *CONVCL_RESTRICT pw_wei, __global const real *CONVCL_RESTRICT pw_bia,
+                                                     __global real *CONVCL_RESTRICT dst, const int *at, int n, int p0, int len,
                                                      int c_out, int pixels, int o0, int oc_end, int stream_out,
-                                                     __global const float *pf_at, int lines_per_plane, long plane_len,
+                                                     __global const real *pf_at, int lines_per_plane, long plane_len,
                                                      int2 pf) {
-    floatv acc[OC_TILE][PIX_VECS];
+    realv acc[OC_TILE][PIX_VECS];
 #pragma unroll
     for (int i = 0; i < OC_TILE; i++)
 #pragma unroll
-        for (int j = 0; j < PIX_VECS; j++) if (j < pv) acc[i][j] = (floatv)(0.0f);
-    __global const float *wk = pw_wei + o0 * MID; /* this register tile's weights: [MID][OC_TILE] */
-    __local const float *xk = tile;
+        for (int j = 0; j < PIX_VECS; j++) if (j < pv) acc[i][j] = (realv)(0);
+    __global const real *wk = pw_wei + o0 * MID; /* this register tile's weights: [MID][OC_TILE] */
+    __local const real *xk = tile;
     if (K_STEPS == 0) /* no K steps to spread over */
         for (int l = pf.x; l < pf.y; l++) prefetch_line(pf_at, lines_per_plane, plane_len, l);
     int c = 0;
@@ -378,28 +336,26 @@ __attribute__((always_inline)) inline void gemm_tile(const int pv, __local const
 #pragma unroll
     for (int i = 0; i < OC_TILE; i++) {
         const int o = o0 + i;
-        if (o >= oc_end) break;
+        if (o >= oc_end) continue;
 #if HAS_BIAS
-        const floatv bias = (floatv)(pw_bia[o]);
+        const realv bias = (realv)(pw_bia[o]);
 #else
-        const floatv bias = (floatv)(0.0f);
+        const realv bias = (realv)(0);
 #endif
-        __global float *out = dst + ((size_t)n * c_out + o) * pixels + p0;
+        __global real *out = dst + ((size_t)n * c_out + o) * pixels + p0;
 #pragma unroll
         for (int j = 0; j < PIX_VECS; j++) {
-            if (j >= pv) break;
-            const floatv r = dsblock_activate(acc[i][j] + bias, ACTIVATION);
+            if (j >= pv) continue;
+            const realv r = convcl_activate_v(acc[i][j] + bias, ACTIVATION);
             if (len >= VEC) {
 #if NT_STORE && defined(__clang__)
-                if (stream_out && ((size_t)(out + at[j]) & (sizeof(floatv) - 1)) == 0)
-                    __builtin_nontemporal_store(r, (__global floatv *)(out + at[j]));
+                if (stream_out && ((size_t)(out + at[j]) & (sizeof(realv) - 1)) == 0)
+                    __builtin_nontemporal_store(r, (__global realv *)(out + at[j]));
                 else
 #endif
-                STORE_G(out + at[j], r);
+                convcl_store_global(out + at[j], r);
             } else {
-                float lanes[VEC];
-                VSTOREV(r, 0, lanes);
-                for (int l = 0; l < len; l++) out[l] = lanes[l];
+                convcl_store_lanes(r, out, 0, len);
             }
         }
     }
@@ -408,11 +364,11 @@ __attribute__((always_inline)) inline void gemm_tile(const int pv, __local const
 /* 2. The pointwise GEMM of the strip [p0, p0 + len) from its tile for output channels [oc_first, oc_end), in
  * register tiles of OC_TILE channels × PIX_VECS vectors (the strip's last vector shifted back to end at its end;
  * an odd vector left over takes a one-vector tile). Its register tiles share the prefetching of the next strip's
- * new input: `lines` cache lines (16 floats) in total, `lines_per_plane` consecutive ones from pf_at in each input
+ * new input: `lines` cache lines (16 elements) in total, `lines_per_plane` consecutive ones from pf_at in each input
  * plane of this image. */
-void gemm_strip(__local const float *restrict tile, __global const float *restrict pw_wei,
-                __global const float *restrict pw_bia, __global float *restrict dst, int n, int p0, int len,
-                int c_out, int pixels, int oc_first, int oc_end, __global const float *pf_at, int lines_per_plane,
+void gemm_strip(__local const real *CONVCL_RESTRICT tile, __global const real *CONVCL_RESTRICT pw_wei,
+                __global const real *CONVCL_RESTRICT pw_bia, __global real *CONVCL_RESTRICT dst, int n, int p0, int len,
+                int c_out, int pixels, int oc_first, int oc_end, __global const real *pf_at, int lines_per_plane,
                 int lines, long plane_len, int stream_out) {
     const int vectors = (len + VEC - 1) / VEC;
     const int last_at = max(0, len - VEC);
@@ -441,15 +397,15 @@ void gemm_strip(__local const float *restrict tile, __global const float *restri
 }
 
 __kernel __attribute__((reqd_work_group_size(LOCAL_X, 1, 1)))
-void conv2d_dsblock(__global const float *restrict src, __global const float *restrict dw_wei,
-                    __global const float *restrict dw_bia, __global const float *restrict pw_wei,
-                    __global const float *restrict pw_bia, __global float *restrict dst,
+void conv2d_dsblock(__global const real *CONVCL_RESTRICT src, __global const real *CONVCL_RESTRICT dw_wei,
+                    __global const real *CONVCL_RESTRICT dw_bia, __global const real *CONVCL_RESTRICT pw_wei,
+                    __global const real *CONVCL_RESTRICT pw_bia, __global real *CONVCL_RESTRICT dst,
                     const int n_batch, const int c_in, const int h_in, const int w_in,
                     const int c_out, const int h_out, const int w_out, const int pad_top, const int pad_left,
                     const int oc_per_item, const int strip_len, const int strips_per_item,
                     const int stream_out) {
-    __local float tiles[LOCAL_X * MID * STRIP];
-    __local float *tile = tiles + (int)get_local_id(0) * (MID * STRIP);
+    __local real tiles[LOCAL_X * MID * STRIP];
+    __local real *tile = tiles + (int)get_local_id(0) * (MID * STRIP);
     const int pixels = h_out * w_out;
     const int strips = (pixels + strip_len - 1) / strip_len;
     const int strip_first = (int)get_global_id(0) * strips_per_item;
@@ -459,14 +415,14 @@ void conv2d_dsblock(__global const float *restrict src, __global const float *re
     const int oc_end = min(c_out, oc_first + oc_per_item);
     const int strip_end = min(strips, strip_first + strips_per_item);
     const long plane_len = (long)h_in * w_in;
-    __global const float *image = src + (long)n * c_in * plane_len;
+    __global const real *image = src + (long)n * c_in * plane_len;
 
     for (int s = strip_first; s < strip_end; s++) {
         const int2 span = strip_span(s, strip_len, pixels);
         dw_strip(tile, src, dw_wei, dw_bia, n, span.x, span.y, n_batch, c_in, h_in, w_in, w_out, pad_top, pad_left);
         /* the next strip's input rows this strip did not read, prefetched during this strip's GEMM */
         int lines_per_plane = 0;
-        __global const float *pf_at = image;
+        __global const real *pf_at = image;
         if (PREFETCH && s + 1 < strip_end) {
             const int2 next = strip_span(s + 1, strip_len, pixels);
             const int2 now_rows = input_rows(span.x / w_out, (span.x + span.y - 1) / w_out, h_in, pad_top);

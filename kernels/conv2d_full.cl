@@ -21,8 +21,8 @@
 #define TILE_OC 1
 #endif
 
-__kernel void conv2d_full(__global const float *restrict src, __global const float *restrict wei,
-                          __global const float *restrict bia, __global float *restrict dst,
+__kernel void conv2d_full(__global const real *CONVCL_RESTRICT src, __global const real *CONVCL_RESTRICT wei,
+                          __global const real *CONVCL_RESTRICT bia, __global real *CONVCL_RESTRICT dst,
                           const int n_batch, const int c_in, const int h_in, const int w_in,
                           const int c_out, const int h_out, const int w_out,
                           const int groups, const int pad_top, const int pad_left) {
@@ -38,18 +38,18 @@ __kernel void conv2d_full(__global const float *restrict src, __global const flo
 
     const int iy0 = oy * SH - pad_top;
     const int ix0 = ox * SW - pad_left;
-    __global const float *in = src + (n * c_in + g * in_per_group) * h_in * w_in;
+    __global const real *in = src + (n * c_in + g * in_per_group) * h_in * w_in;
     const int wstride = in_per_group * (KH * KW); /* weights per output channel */
-    __global const float *w[TILE_OC];
+    __global const real *w[TILE_OC];
 #pragma unroll
     for (int t = 0; t < TILE_OC; t++) w[t] = wei + (g * out_per_group + min(first + t, out_per_group - 1)) * wstride;
 
-    float acc[TILE_OC];
+    real acc[TILE_OC];
 #pragma unroll
-    for (int t = 0; t < TILE_OC; t++) acc[t] = 0.0f;
+    for (int t = 0; t < TILE_OC; t++) acc[t] = (real)(0);
 
     for (int ic = 0; ic < in_per_group; ic++) {
-        __global const float *plane = in + ic * h_in * w_in;
+        __global const real *plane = in + ic * h_in * w_in;
         const int wbase = ic * (KH * KW);
 #pragma unroll
         for (int ky = 0; ky < KH; ky++) {
@@ -59,7 +59,7 @@ __kernel void conv2d_full(__global const float *restrict src, __global const flo
             for (int kx = 0; kx < KW; kx++) {
                 const int ix = ix0 + kx * DW;
                 if (ix < 0 || ix >= w_in) continue;
-                const float v = plane[iy * w_in + ix];
+                const real v = plane[iy * w_in + ix];
 #pragma unroll
                 for (int t = 0; t < TILE_OC; t++) acc[t] += v * w[t][wbase + ky * KW + kx];
             }

@@ -17,7 +17,7 @@
  * padded to the local size.
  *
  * Required defines: KH, KW (kernel), SH, SW (stride), DH, DW (dilation), TILE_OC (output channels per
- *   work-item), VEC (outputs along x: 2, 4, 8 or 16; at most 8 when SW == 2), and HAS_BIAS, ACTIVATION
+ *   work-item), VEC (outputs along x: 2, 4, 8 or 16), and HAS_BIAS, ACTIVATION
  *   (convcl_common.h).
  * Optional defines: none.
  * Arguments (shared by all conv2d kernels):
@@ -33,25 +33,33 @@
 #error "VEC (outputs along x per work-item: 2, 4, 8 or 16) must be defined"
 #endif
 #include "convcl_vector.h"
+#include "convcl_taps.h"
 
-/* One kx tap: the VEC inputs it reads times each of the TILE_OC weights. */
-#define IGEMM_TAP(taps_expr)                                                                          \
-    do {                                                                                              \
-        const VFLOAT x = (taps_expr);                                                                 \
-        _Pragma("unroll") for (int i = 0; i < TILE_OC; i++)                                          \
-            acc[i] = fma((VFLOAT)(w[i][wbase + ky * KW + kx]), x, acc[i]);                            \
-    } while (0)
-/* The same for a tap crossing the image's edge: lanes outside the row keep their accumulator. */
-#define IGEMM_TAP_MASKED(taps_expr)                                                                   \
-    do {                                                                                              \
-        const VFLOAT x = (taps_expr);                                                                 \
-        const VINT valid = convcl_tap_valid(ix0 + kx * DW, w_in);                                     \
-        _Pragma("unroll") for (int i = 0; i < TILE_OC; i++)                                          \
-            acc[i] = select(acc[i], fma((VFLOAT)(w[i][wbase + ky * KW + kx]), x, acc[i]), valid);     \
-    } while (0)
+/* How one input row's taps are formed (see convcl_taps.h). */
+#define IGEMM_INSIDE 0 /* read straight from the row, every lane inside it */
+#define IGEMM_OVERREAD 1 /* read straight from the row, running into its neighbours; lanes outside masked */
+#define IGEMM_SPAN 2 /* from a private copy of the row's span; lanes outside masked */
 
-__kernel void conv2d_igemm(__global const float *restrict src, __global const float *restrict wei,
-                           __global const float *restrict bia, __global float *restrict dst,
+/* Adds the KW taps of one input row (starting at input x = ix0) times the weights w[i][wk + kx] to acc[i], the
+ * taps formed as `how` says (a constant after inlining). */
+__attribute__((always_inline)) inline void igemm_row(realv acc[TILE_OC], __global const real *w[TILE_OC], int wk,
+                                                     __global const real *row, int ix0, int w_in, const int how) {
+    real span[CONVCL_SPAN_ALLOC];
+    if (how == IGEMM_SPAN) convcl_load_span(span, row, ix0, w_in, false);
+#pragma unroll
+    for (int kx = 0; kx < KW; kx++) {
+        const realv x = how == IGEMM_SPAN ? convcl_taps(span, kx * DW) : convcl_taps_global(row, kx * DW);
+        const intv valid = convcl_tap_valid(ix0 + kx * DW, w_in);
+#pragma unroll
+        for (int i = 0; i < TILE_OC; i++) {
+            const real wt = w[i][wk + kx];
+            acc[i] = how == IGEMM_INSIDE ? fma((realv)(wt), x, acc[i]) : convcl_fma_lanes(acc[i], wt, x, valid);
+        }
+    }
+}
+
+__kernel void conv2d_igemm(__global const real *CONVCL_RESTRICT src, __global const real *CONVCL_RESTRICT wei,
+                           __global const real *CONVCL_RESTRICT bia, __global real *CONVCL_RESTRICT dst,
                            const int n_batch, const int c_in, const int h_in, const int w_in,
                            const int c_out, const int h_out, const int w_out,
                            const int groups, const int pad_top, const int pad_left) {
@@ -71,51 +79,38 @@ __kernel void conv2d_igemm(__global const float *restrict src, __global const fl
     const int ix0 = ox0 * SW - pad_left;
     const bool inside_x = ix0 >= 0 && ix0 + CONVCL_SPAN <= w_in;
     const long src_len = (long)n_batch * c_in * h_in * w_in;
-    __global const float *in = src + (size_t)(n * c_in + g * in_per_group) * h_in * w_in;
+    __global const real *in = src + (size_t)(n * c_in + g * in_per_group) * h_in * w_in;
     const int wstride = in_per_group * (KH * KW); /* weights per output channel */
-    __global const float *w[TILE_OC];
+    __global const real *w[TILE_OC];
 #pragma unroll
     for (int i = 0; i < TILE_OC; i++) w[i] = wei + (size_t)(g * out_per_group + min(first + i, out_per_group - 1)) * wstride;
 
-    VFLOAT acc[TILE_OC];
+    realv acc[TILE_OC];
 #pragma unroll
-    for (int i = 0; i < TILE_OC; i++) acc[i] = (VFLOAT)(0.0f);
+    for (int i = 0; i < TILE_OC; i++) acc[i] = (realv)(0);
 
     for (int ic = 0; ic < in_per_group; ic++) {
-        __global const float *plane = in + (size_t)ic * h_in * w_in;
+        __global const real *plane = in + (size_t)ic * h_in * w_in;
         const int wbase = ic * (KH * KW);
 #pragma unroll
         for (int ky = 0; ky < KH; ky++) {
             const int iy = iy0 + ky * DH;
             if (iy < 0 || iy >= h_in) continue;
-            __global const float *row = plane + iy * w_in + ix0;
-            if (inside_x) {
-#pragma unroll
-                for (int kx = 0; kx < KW; kx++) IGEMM_TAP(convcl_taps_global(row, kx * DW));
-            } else if (convcl_maskable(row - src, src_len)) {
-#pragma unroll
-                for (int kx = 0; kx < KW; kx++) IGEMM_TAP_MASKED(convcl_taps_global(row, kx * DW));
-            } else {
-                float span[CONVCL_SPAN_ALLOC];
-                convcl_load_span(span, row, ix0, w_in, false);
-#pragma unroll
-                for (int kx = 0; kx < KW; kx++) IGEMM_TAP_MASKED(convcl_taps(span, kx * DW));
-            }
+            __global const real *row = plane + iy * w_in + ix0;
+            const int wk = wbase + ky * KW;
+            if (inside_x) igemm_row(acc, w, wk, row, ix0, w_in, IGEMM_INSIDE);
+            else if (convcl_maskable(row - src, src_len)) igemm_row(acc, w, wk, row, ix0, w_in, IGEMM_OVERREAD);
+            else igemm_row(acc, w, wk, row, ix0, w_in, IGEMM_SPAN);
         }
     }
 
 #pragma unroll
     for (int i = 0; i < TILE_OC; i++) {
-        if (first + i >= out_per_group) break;
+        if (first + i >= out_per_group) continue; /* not break: a single-exit loop unrolls */
         const int o = g * out_per_group + first + i;
-        __global float *out = dst + ((size_t)(n * c_out + o) * h_out + oy) * w_out + ox0;
-        const VFLOAT v = convcl_epilogue_v(acc[i], bia, o);
-        if (whole) {
-            VSTORE(v, 0, out);
-        } else {
-            float vs[VEC];
-            VSTORE(v, 0, vs);
-            for (int j = 0; j < w_out - ox0; j++) out[j] = vs[j];
-        }
+        __global real *out = dst + ((size_t)(n * c_out + o) * h_out + oy) * w_out + ox0;
+        const realv v = convcl_epilogue_v(acc[i], bia, o);
+        if (whole) VSTORE(v, 0, out);
+        else convcl_store_lanes(v, out, 0, w_out - ox0);
     }
 }

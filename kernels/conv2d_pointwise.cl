@@ -36,8 +36,8 @@
 #define KSTEP 4
 #endif
 #include "convcl_vector.h"
-__kernel void conv2d_pointwise(__global const float *restrict src, __global const float *restrict wei,
-                               __global const float *restrict bia, __global float *restrict dst,
+__kernel void conv2d_pointwise(__global const real *CONVCL_RESTRICT src, __global const real *CONVCL_RESTRICT wei,
+                               __global const real *CONVCL_RESTRICT bia, __global real *CONVCL_RESTRICT dst,
                                const int n_batch, const int c_in, const int h_in, const int w_in,
                                const int c_out, const int h_out, const int w_out,
                                const int groups, const int pad_top, const int pad_left) {
@@ -57,32 +57,32 @@ __kernel void conv2d_pointwise(__global const float *restrict src, __global cons
     wei += (size_t)(n % WEI_BATCH) * c_out * c_in;
 #endif
 
-    __global const float *in = src + (size_t)n * c_in * pixels + (whole ? p0 : 0);
-    __global const float *w[TILE_OC];
+    __global const real *in = src + (size_t)n * c_in * pixels + (whole ? p0 : 0);
+    __global const real *w[TILE_OC];
 #pragma unroll
     for (int i = 0; i < TILE_OC; i++) w[i] = wei + (size_t)min(o0 + i, c_out - 1) * c_in;
 
-    VFLOAT acc[TILE_OC];
+    realv acc[TILE_OC];
 #pragma unroll
-    for (int i = 0; i < TILE_OC; i++) acc[i] = (VFLOAT)(0.0f);
+    for (int i = 0; i < TILE_OC; i++) acc[i] = (realv)(0);
 
     const int k_main = c_in - c_in % KSTEP;
     int img[VEC], pix[VEC]; /* image and pixel of each lane (set and used only when !whole) */
     if (whole) {
         for (int c = 0; c < k_main; c += KSTEP) {
-            VFLOAT x[KSTEP];
+            realv x[KSTEP];
 #pragma unroll
             for (int k = 0; k < KSTEP; k++) x[k] = VLOAD(0, in + (size_t)(c + k) * pixels);
 #pragma unroll
             for (int i = 0; i < TILE_OC; i++) {
 #pragma unroll
-                for (int k = 0; k < KSTEP; k++) acc[i] = fma((VFLOAT)(w[i][c + k]), x[k], acc[i]);
+                for (int k = 0; k < KSTEP; k++) acc[i] = fma((realv)(w[i][c + k]), x[k], acc[i]);
             }
         }
         for (int c = k_main; c < c_in; c++) {
-            const VFLOAT x = VLOAD(0, in + (size_t)c * pixels);
+            const realv x = VLOAD(0, in + (size_t)c * pixels);
 #pragma unroll
-            for (int i = 0; i < TILE_OC; i++) acc[i] = fma((VFLOAT)(w[i][c]), x, acc[i]);
+            for (int i = 0; i < TILE_OC; i++) acc[i] = fma((realv)(w[i][c]), x, acc[i]);
         }
     } else {
         /* images smaller than one vector: lane j is column p0 + j (clamped to the last) of the GEMM over the
@@ -94,25 +94,25 @@ __kernel void conv2d_pointwise(__global const float *restrict src, __global cons
             pix[j] = q % pixels;
         }
         for (int c = 0; c < c_in; c++) {
-            float xs[VEC];
+            real xs[VEC];
 #pragma unroll
             for (int j = 0; j < VEC; j++) xs[j] = in[((size_t)img[j] * c_in + c) * pixels + pix[j]];
-            const VFLOAT x = VLOAD(0, xs);
+            const realv x = VLOAD(0, xs);
 #pragma unroll
-            for (int i = 0; i < TILE_OC; i++) acc[i] = fma((VFLOAT)(w[i][c]), x, acc[i]);
+            for (int i = 0; i < TILE_OC; i++) acc[i] = fma((realv)(w[i][c]), x, acc[i]);
         }
     }
 
-    __global float *out = dst + (size_t)n * c_out * pixels + (whole ? p0 : 0);
+    __global real *out = dst + (size_t)n * c_out * pixels + (whole ? p0 : 0);
 #pragma unroll
     for (int i = 0; i < TILE_OC; i++) {
         const int o = o0 + i;
         if (o >= c_out) break;
-        const VFLOAT v = convcl_epilogue_v(acc[i], bia, o);
+        const realv v = convcl_epilogue_v(acc[i], bia, o);
         if (whole) {
             VSTORE(v, 0, out + (size_t)o * pixels);
         } else {
-            float vs[VEC];
+            real vs[VEC];
             VSTORE(v, 0, vs);
             for (int j = 0; j < min(VEC, columns - p0); j++) out[((size_t)img[j] * c_out + o) * pixels + pix[j]] = vs[j];
         }

@@ -35,13 +35,14 @@
  *     n_batch, c_in, h_in, w_in, c_out, h_out, w_out, tiles_y, tiles_x, pad_top, pad_left.
  */
 
-/* Declares oy0 and ox0, the first output row and column of output tile t (2×2 outputs, tiles numbered row by
- * row, tiles_x per row): the one tile numbering of the three kernels. */
-#define WINOGRAD_TILE_ORIGIN(t, tiles_x, oy0, ox0)          \
-    const int oy0 = 2 * ((t) / (tiles_x));                  \
-    const int ox0 = 2 * ((t) - (t) / (tiles_x) * (tiles_x))
+/* The first output row and column (y, x) of output tile t (2×2 outputs, tiles numbered row by row, tiles_x per
+ * row): the one tile numbering of the three kernels. */
+inline int2 winograd_tile_origin(int t, int tiles_x) {
+    const int ty = t / tiles_x;
+    return (int2)(2 * ty, 2 * (t - ty * tiles_x));
+}
 
-__kernel void conv2d_winograd_input(__global const float *restrict src, __global float *restrict v,
+__kernel void conv2d_winograd_input(__global const real *CONVCL_RESTRICT src, __global real *CONVCL_RESTRICT v,
                                     const int n_batch, const int c_in, const int h_in, const int w_in,
                                     const int tiles_y, const int tiles_x, const int pad_top, const int pad_left) {
     const int tiles = tiles_y * tiles_x;
@@ -49,12 +50,13 @@ __kernel void conv2d_winograd_input(__global const float *restrict src, __global
     const int c = (int)get_global_id(1);
     const int n = (int)get_global_id(2);
     if (t >= tiles || c >= c_in || n >= n_batch) return;
-    WINOGRAD_TILE_ORIGIN(t, tiles_x, oy0, ox0);
+    const int2 origin = winograd_tile_origin(t, tiles_x);
+    const int oy0 = origin.x, ox0 = origin.y;
     const int iy0 = oy0 - pad_top;
     const int ix0 = ox0 - pad_left;
-    __global const float *plane = src + ((size_t)n * c_in + c) * h_in * w_in;
+    __global const real *plane = src + ((size_t)n * c_in + c) * h_in * w_in;
 
-    float d[4][4];
+    real d[4][4];
 #pragma unroll
     for (int i = 0; i < 4; i++) {
         const int iy = iy0 + i;
@@ -62,10 +64,10 @@ __kernel void conv2d_winograd_input(__global const float *restrict src, __global
 #pragma unroll
         for (int j = 0; j < 4; j++) {
             const int ix = ix0 + j;
-            d[i][j] = row_in && ix >= 0 && ix < w_in ? plane[iy * w_in + ix] : 0.0f;
+            d[i][j] = row_in && ix >= 0 && ix < w_in ? plane[iy * w_in + ix] : (real)(0);
         }
     }
-    float e[4][4]; /* Bᵀ d */
+    real e[4][4]; /* Bᵀ d */
 #pragma unroll
     for (int j = 0; j < 4; j++) {
         e[0][j] = d[0][j] - d[2][j];
@@ -75,7 +77,7 @@ __kernel void conv2d_winograd_input(__global const float *restrict src, __global
     }
     const size_t columns = (size_t)n_batch * tiles;
     const size_t xi_stride = (size_t)c_in * columns;
-    __global float *out = v + (size_t)c * columns + (size_t)n * tiles + t;
+    __global real *out = v + (size_t)c * columns + (size_t)n * tiles + t;
 #pragma unroll
     for (int i = 0; i < 4; i++) { /* (Bᵀ d) B, row i */
         out[(4 * i + 0) * xi_stride] = e[i][0] - e[i][2];
@@ -85,8 +87,8 @@ __kernel void conv2d_winograd_input(__global const float *restrict src, __global
     }
 }
 
-__kernel void conv2d_winograd_output(__global const float *restrict m, __global int *restrict flags,
-                                     __global const float *restrict bia, __global float *restrict dst,
+__kernel void conv2d_winograd_output(__global const real *CONVCL_RESTRICT m, __global int *CONVCL_RESTRICT flags,
+                                     __global const real *CONVCL_RESTRICT bia, __global real *CONVCL_RESTRICT dst,
                                      const int n_batch, const int c_out, const int h_out, const int w_out,
                                      const int tiles_y, const int tiles_x) {
     const int tiles = tiles_y * tiles_x;
@@ -94,12 +96,13 @@ __kernel void conv2d_winograd_output(__global const float *restrict m, __global 
     const int o = (int)get_global_id(1);
     const int n = (int)get_global_id(2);
     if (t >= tiles || o >= c_out || n >= n_batch) return;
-    WINOGRAD_TILE_ORIGIN(t, tiles_x, oy0, ox0);
+    const int2 origin = winograd_tile_origin(t, tiles_x);
+    const int oy0 = origin.x, ox0 = origin.y;
 
     const size_t columns = (size_t)n_batch * tiles;
     const size_t xi_stride = (size_t)c_out * columns;
-    __global const float *in = m + (size_t)o * columns + (size_t)n * tiles + t;
-    float mx[16];
+    __global const real *in = m + (size_t)o * columns + (size_t)n * tiles + t;
+    real mx[16];
     bool finite = true;
 #pragma unroll
     for (int xi = 0; xi < 16; xi++) {
@@ -107,20 +110,20 @@ __kernel void conv2d_winograd_output(__global const float *restrict m, __global 
         finite = finite && isfinite(mx[xi]);
     }
     if (!finite) flags[n * tiles + t] = 1; /* conv2d_winograd_fixup recomputes the tile */
-    float f[2][4]; /* Aᵀ M */
+    real f[2][4]; /* Aᵀ M */
 #pragma unroll
     for (int j = 0; j < 4; j++) {
         f[0][j] = mx[j] + mx[4 + j] + mx[8 + j];
         f[1][j] = mx[4 + j] - mx[8 + j] - mx[12 + j];
     }
-    float y[2][2]; /* (Aᵀ M) A */
+    real y[2][2]; /* (Aᵀ M) A */
 #pragma unroll
     for (int i = 0; i < 2; i++) {
         y[i][0] = f[i][0] + f[i][1] + f[i][2];
         y[i][1] = f[i][1] - f[i][2] - f[i][3];
     }
 
-    __global float *out = dst + ((size_t)n * c_out + o) * h_out * w_out;
+    __global real *out = dst + ((size_t)n * c_out + o) * h_out * w_out;
 #pragma unroll
     for (int i = 0; i < 2; i++) {
         const int oy = oy0 + i;
@@ -135,23 +138,24 @@ __kernel void conv2d_winograd_output(__global const float *restrict m, __global 
 
 /* Tiles whose M held NaN or ±Inf: every output channel's outputs recomputed directly, padding skipped, and the
  * flag cleared for the next call. Unflagged tiles return at once. */
-__kernel void conv2d_winograd_fixup(__global int *restrict flags, __global const float *restrict src,
-                                    __global const float *restrict wei, __global const float *restrict bia,
-                                    __global float *restrict dst, const int n_batch, const int c_in, const int h_in,
+__kernel void conv2d_winograd_fixup(__global int *CONVCL_RESTRICT flags, __global const real *CONVCL_RESTRICT src,
+                                    __global const real *CONVCL_RESTRICT wei, __global const real *CONVCL_RESTRICT bia,
+                                    __global real *CONVCL_RESTRICT dst, const int n_batch, const int c_in, const int h_in,
                                     const int w_in, const int c_out, const int h_out, const int w_out,
                                     const int tiles_y, const int tiles_x, const int pad_top, const int pad_left) {
     const int tiles = tiles_y * tiles_x;
     const int t = (int)get_global_id(0);
     const int n = (int)get_global_id(1);
     if (t >= tiles || n >= n_batch || flags[n * tiles + t] == 0) return;
-    WINOGRAD_TILE_ORIGIN(t, tiles_x, oy0, ox0);
+    const int2 origin = winograd_tile_origin(t, tiles_x);
+    const int oy0 = origin.x, ox0 = origin.y;
     for (int o = 0; o < c_out; o++) {
         for (int oy = oy0; oy < min(oy0 + 2, h_out); oy++) {
             for (int ox = ox0; ox < min(ox0 + 2, w_out); ox++) {
-                float acc = 0.0f;
+                real acc = (real)(0);
                 for (int c = 0; c < c_in; c++) {
-                    __global const float *plane = src + ((size_t)n * c_in + c) * h_in * w_in;
-                    __global const float *g = wei + ((size_t)o * c_in + c) * 9;
+                    __global const real *plane = src + ((size_t)n * c_in + c) * h_in * w_in;
+                    __global const real *g = wei + ((size_t)o * c_in + c) * 9;
                     for (int ky = 0; ky < 3; ky++) {
                         const int iy = oy - pad_top + ky;
                         if (iy < 0 || iy >= h_in) continue;

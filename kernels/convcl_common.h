@@ -4,7 +4,11 @@
  *
  * Required defines:
  *   HAS_BIAS    0 or 1: add bia[o] to each output before the activation
- *   ACTIVATION  0 none, 1 ReLU, 2 ReLU6
+ *   ACTIVATION  an activation code of the table below (CONVCL_ACT_*)
+ * Optional defines:
+ *   CONVCL_REAL      the element type (org.convcl.DataType), default float
+ *   CONVCL_RESTRICT  the qualifier of kernel pointer arguments, default restrict (empty it, -D CONVCL_RESTRICT=,
+ *                    for an implementation that cannot create kernels with restrict pointers inlined)
  * Batch-norm is folded into the weights and bias on the host, so the epilogue is bias then activation.
  */
 #ifndef HAS_BIAS
@@ -13,22 +17,54 @@
 #ifndef ACTIVATION
 #error "ACTIVATION must be defined: -D ACTIVATION=0 (none), 1 (relu) or 2 (relu6)"
 #endif
-#if ACTIVATION < 0 || ACTIVATION > 2
+
+#ifndef CONVCL_REAL
+#define CONVCL_REAL float
+#endif
+#ifndef CONVCL_RESTRICT
+#define CONVCL_RESTRICT restrict
+#endif
+#define CONVCL_CAT_(a, b) a##b
+#define CONVCL_CAT(a, b) CONVCL_CAT_(a, b)
+/* The element type and its vectors: every kernel computes in these, never in a spelled-out float. */
+typedef CONVCL_REAL real;
+typedef CONVCL_CAT(CONVCL_REAL, 2) real2;
+typedef CONVCL_CAT(CONVCL_REAL, 4) real4;
+typedef CONVCL_CAT(CONVCL_REAL, 8) real8;
+typedef CONVCL_CAT(CONVCL_REAL, 16) real16;
+
+/* The activations, one row each as org.convcl.Activation numbers them (the values of the ACTIVATION and
+ * DW_ACTIVATION defines): a clamp of v to [lower, upper] by comparisons, so NaN passes through as in PyTorch
+ * (fmax/fmin would drop it).
+ *   code                 lower  upper
+ *   CONVCL_ACT_NONE   0  -      -
+ *   CONVCL_ACT_RELU   1  0      -
+ *   CONVCL_ACT_RELU6  2  0      6      */
+#define CONVCL_ACT_NONE 0
+#define CONVCL_ACT_RELU 1
+#define CONVCL_ACT_RELU6 2
+#if ACTIVATION != CONVCL_ACT_NONE && ACTIVATION != CONVCL_ACT_RELU && ACTIVATION != CONVCL_ACT_RELU6
 #error "ACTIVATION must be 0 (none), 1 (relu) or 2 (relu6)"
 #endif
 
-/* Bias then activation for output channel o. NaN propagates as in PyTorch: every comparison with NaN is
- * false, so NaN is neither clamped to 0 nor to 6 (fmax/fmin would drop it). */
-float convcl_epilogue(float acc, __global const float *bia, int o) {
+/* Defines `T name(T v, const int code)`, the activation `code` (a constant after inlining) of the table above
+ * applied to v, for a scalar or vector type T: one body for convcl_activate (real) and convcl_activate_v (realv,
+ * convcl_vector.h). Not inline: a callee with a vector argument lets the compiler keep full-width vector
+ * registers in the kernel. */
+#define CONVCL_DEFINE_ACTIVATE(T, name)                                            \
+    T name(T v, const int code) {                                                  \
+        if (code == CONVCL_ACT_RELU || code == CONVCL_ACT_RELU6) v = v < (T)(0) ? (T)(0) : v; \
+        if (code == CONVCL_ACT_RELU6) v = v > (T)(6) ? (T)(6) : v;                 \
+        return v;                                                                  \
+    }
+CONVCL_DEFINE_ACTIVATE(real, convcl_activate)
+
+/* Bias (when HAS_BIAS) then ACTIVATION for output channel o. */
+real convcl_epilogue(real acc, __global const real *bia, int o) {
 #if HAS_BIAS
     acc += bia[o];
 #endif
-#if ACTIVATION == 1
-    acc = acc < 0.0f ? 0.0f : acc;
-#elif ACTIVATION == 2
-    acc = acc < 0.0f ? 0.0f : (acc > 6.0f ? 6.0f : acc);
-#endif
-    return acc;
+    return convcl_activate(acc, ACTIVATION);
 }
 
 /* The dim-2 grid index z of a grouped convolution whose grid runs over n_batch · groups · blocks (blocks: the

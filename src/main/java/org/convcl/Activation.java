@@ -1,16 +1,51 @@
 package org.convcl;
 
-/** The activation applied last in the fused epilogue. NaN propagates through each one. */
+/**
+ * The activation applied last in the fused epilogue: a clamp to {@code [lower, upper]} written so that NaN passes
+ * through (every comparison with NaN is false), as in PyTorch. This table is the Java side's only definition; the
+ * kernels' side is the {@code CONVCL_ACT_*} table of {@code kernels/convcl_common.h}, whose codes are {@link #code()}.
+ */
 public enum Activation {
-    NONE, RELU, RELU6;
+    /** The identity. */
+    NONE(0, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY),
+    /** {@code max(v, 0)}. */
+    RELU(1, 0f, Float.POSITIVE_INFINITY),
+    /** {@code min(max(v, 0), 6)}. */
+    RELU6(2, 0f, 6f);
+
+    private final int code;
+    private final float lower;
+    private final float upper;
+
+    Activation(int code, float lower, float upper) {
+        this.code = code;
+        this.lower = lower;
+        this.upper = upper;
+    }
+
+    /** The value of the kernels' {@code ACTIVATION} / {@code DW_ACTIVATION} defines for this activation. */
+    public int code() { return code; }
+
+    /** The name of this activation's code in {@code convcl_common.h}: {@code CONVCL_ACT_<NAME>}. */
+    public String defineName() { return "CONVCL_ACT_" + name(); }
+
+    /** The lower clamp bound ({@code -Inf}: none). */
+    public float lower() { return lower; }
+
+    /** The upper clamp bound ({@code +Inf}: none). */
+    public float upper() { return upper; }
 
     /** Applies the activation to one value, with the same NaN behaviour as PyTorch (NaN stays NaN). */
     public float apply(float v) {
-        return switch (this) {
-            case NONE -> v;
-            case RELU -> v < 0f ? 0f : v;              // NaN < 0 is false: NaN passes through
-            case RELU6 -> v < 0f ? 0f : (v > 6f ? 6f : v);
-        };
+        return clamp(v, lower, upper);
+    }
+
+    /**
+     * {@code v} clamped to {@code [lower, upper]} by comparisons, so NaN passes through ({@code Math.max} and
+     * {@code Math.min} would also pass it, but they turn {@code -0.0} into {@code 0.0} against a 0 bound).
+     */
+    public static float clamp(float v, float lower, float upper) {
+        return v < lower ? lower : (v > upper ? upper : v);
     }
 
     /** Parses {@code none | relu | relu6} (case-insensitive); the message names the value. */

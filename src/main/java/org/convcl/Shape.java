@@ -27,9 +27,9 @@ public record Shape(int n, int c, int h, int w) {
         return n * c * h * w;
     }
 
-    /** Size in bytes as fp32. */
+    /** Size in bytes of the elements as {@link DataType#FLOAT32}. */
     public long bytes() {
-        return 4L * count();
+        return DataType.FLOAT32.bytes(count());
     }
 
     /** Flat NCHW index of {@code (n, c, y, x)}. */

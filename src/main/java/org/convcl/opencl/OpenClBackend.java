@@ -11,6 +11,7 @@ import org.convcl.Backend;
 import org.convcl.BlockMode;
 import org.convcl.Closer;
 import org.convcl.ConvSpec;
+import org.convcl.DataType;
 import org.convcl.DeviceInfo;
 import org.convcl.DeviceTensor;
 import org.convcl.Epilogue;
@@ -322,7 +323,7 @@ public final class OpenClBackend implements Backend {
 
     /** A tracked buffer holding {@code data} (blocking write). */
     ClBuffer createBuffer(float[] data, String name) {
-        ClBuffer b = createBuffer(4L * data.length, name);
+        ClBuffer b = createBuffer(DataType.FLOAT32.bytes(data.length), name);
         try {
             write(b.mem(), data);
             return b;
@@ -386,7 +387,7 @@ public final class OpenClBackend implements Backend {
     }
 
     private void write(cl_mem mem, float[] data) {
-        ClStatus.check(clEnqueueWriteBuffer(queue, mem, CL_TRUE, 0, 4L * data.length, Pointer.to(data), 0, null, null),
+        ClStatus.check(clEnqueueWriteBuffer(queue, mem, CL_TRUE, 0, DataType.FLOAT32.bytes(data.length), Pointer.to(data), 0, null, null),
                 "clEnqueueWriteBuffer");
     }
 

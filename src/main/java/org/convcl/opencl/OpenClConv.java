@@ -10,6 +10,7 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import org.convcl.Activation;
 import org.convcl.ConvSpec;
+import org.convcl.DataType;
 import org.convcl.Epilogue;
 import org.convcl.Shape;
 import org.convcl.plan.Algorithm;
@@ -89,11 +90,7 @@ final class OpenClConv extends OpenClPrepared {
     }
 
     static int activationCode(Activation a) {
-        return switch (a) {
-            case NONE -> 0;
-            case RELU -> 1;
-            case RELU6 -> 2;
-        };
+        return a.code();
     }
 
     @Override
@@ -176,7 +173,7 @@ final class OpenClConv extends OpenClPrepared {
             if (old != null && old.bytes() >= s.bytes()) continue;
             if (old != null) backend.release(buffers.remove(s.role()));
             String name = s.name() + " of " + spec();
-            buffers.put(s.role(), s.zeroed() ? backend.createBuffer(new float[Math.toIntExact(s.bytes() / 4)], name)
+            buffers.put(s.role(), s.zeroed() ? backend.createBuffer(new float[Math.toIntExact(s.bytes() / DataType.FLOAT32.bytes())], name)
                     : backend.createBuffer(s.bytes(), name));
         }
     }

@@ -5,6 +5,7 @@ import java.util.Optional;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import org.convcl.ConvSpec;
+import org.convcl.DataType;
 import org.convcl.Epilogue;
 import org.convcl.SeparableBlock;
 import org.convcl.Shape;
@@ -239,14 +240,14 @@ public final class DsBlockDescriptor implements BlockDescriptor {
             int perGroup = (output.c() + groups - 1) / groups;
             int channels = (perGroup + ocTile - 1) / ocTile * ocTile;
             groups = (output.c() + channels - 1) / channels;
-            boolean stream = prefetch && 4L * output.count() >= STREAM_OUTPUT_BYTES;
+            boolean stream = prefetch && DataType.FLOAT32.bytes(output.count()) >= STREAM_OUTPUT_BYTES;
             return new Grid(new long[] {(items + localX - 1) / localX * localX, groups, output.n()}, stripLength, perItem,
                     channels, stream);
         }
 
         /** Bytes of local memory one work-group's tiles take for {@code midChannels}. */
         public long tileBytes(int midChannels) {
-            return 4L * midChannels * strip * localX;
+            return DataType.FLOAT32.bytes((long) midChannels * strip * localX);
         }
     }
 
@@ -276,7 +277,7 @@ public final class DsBlockDescriptor implements BlockDescriptor {
     public static Tiling tiling(SeparableBlock block, DeviceFacts device) {
         if (block == null) throw new IllegalArgumentException("block must not be null");
         if (device == null) throw new IllegalArgumentException("device facts must not be null");
-        long perPixel = 4L * block.midChannels() * LOCAL_X;
+        long perPixel = DataType.FLOAT32.bytes((long) block.midChannels() * LOCAL_X);
         long byBudget = TILE_BUDGET_BYTES / perPixel / VEC * VEC;
         long strip = Math.max(MIN_STRIP, Math.min(MAX_STRIP, byBudget));
         strip = Math.min(strip, device.localMemBytes() / perPixel / VEC * VEC);

@@ -7,6 +7,7 @@ import java.util.Optional;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import org.convcl.ConvSpec;
+import org.convcl.DataType;
 import org.convcl.Shape;
 
 /**
@@ -136,10 +137,10 @@ public final class WinogradDescriptor implements AlgorithmDescriptor {
     public List<Launch.Scratch> scratch(ConvSpec spec, Shape output) {
         return List.of(
                 new Launch.Scratch(Launch.Role.TRANSFORMED_INPUT, "winograd input transform",
-                        4 * Winograd.scratchFloats(spec.inChannels(), output), false),
-                new Launch.Scratch(Launch.Role.PRODUCTS, "winograd GEMM output", 4 * Winograd.scratchFloats(spec.outChannels(), output), false),
+                        DataType.FLOAT32.bytes(Winograd.scratchFloats(spec.inChannels(), output)), false),
+                new Launch.Scratch(Launch.Role.PRODUCTS, "winograd GEMM output", DataType.FLOAT32.bytes(Winograd.scratchFloats(spec.outChannels(), output)), false),
                 new Launch.Scratch(Launch.Role.TILE_FLAGS, "winograd non-finite tile flags",
-                        4L * output.n() * Winograd.tilesY(output) * Winograd.tilesX(output), true));
+                        (long) Integer.BYTES * output.n() * Winograd.tilesY(output) * Winograd.tilesX(output), true));
     }
 
     /** The GEMM kernel's defines: the pointwise defaults on {@link Winograd#gemmSpec} with {@link PointwiseDescriptor#WEI_BATCH} = 16. */

@@ -141,7 +141,7 @@ class KernelLibraryTest {
     @Test
     void sourceIsTheCommonHeaderFollowedByTheKernel() {
         String source = KernelLibrary.source("conv2d_pointwise.cl");
-        int header = source.indexOf("float convcl_epilogue(");
+        int header = source.indexOf("real convcl_epilogue(");
         int kernel = source.indexOf("__kernel void conv2d_pointwise(");
         assertTrue(header >= 0 && kernel > header, "header must precede the kernel");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> KernelLibrary.resource("conv2d_nope.cl"));
