@@ -1,0 +1,155 @@
+package org.convcl.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+import org.convcl.Activation;
+
+/**
+ * The SIMD primitives on the Vector API ({@link FloatVector#SPECIES_PREFERRED}): the GEMM micro-tile keeps
+ * {@value #ROWS}×2 vector accumulators in registers (one broadcast weight times two input vectors per row and
+ * k step); a depthwise row keeps four vector accumulators along x. The epilogue is applied to the registers
+ * before the store; partial tiles store through lane masks.
+ *
+ * <p>Loaded only by {@link Simd#preferred()} after it found {@code jdk.incubator.vector} in the boot layer.
+ */
+final class VectorSimd extends Simd {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+    /** GEMM micro-tile rows; the columns are two vectors. */
+    static final int ROWS = 8;
+    /** Vectors per depthwise chunk along x. */
+    static final int DW_VECTORS = 4;
+
+    /** Public for the reflective load in {@link Simd}. */
+    public VectorSimd() {}
+
+    @Override
+    int tileRows() {
+        return ROWS;
+    }
+
+    @Override
+    int tileCols() {
+        return 2 * L;
+    }
+
+    @Override
+    int rowScratch(int width) {
+        return Math.max(width, DW_VECTORS * L);
+    }
+
+    @Override
+    int rowOverrun() {
+        return DW_VECTORS * L;
+    }
+
+    @Override
+    String describe() {
+        return "Vector API " + S.vectorBitSize() + "-bit";
+    }
+
+    @Override
+    void gemmTile(float[] a, int aOff, float[] b, int bOff, int depth, float[] out, int outOff, int outStride,
+                  int rows, int cols, float[] bias, int biasOff, Activation activation, float[] tile) {
+        FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+        FloatVector c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
+        int ak = aOff, bk = bOff;
+        for (int k = 0; k < depth; k++, ak += ROWS, bk += 2 * L) {
+            FloatVector b0 = FloatVector.fromArray(S, b, bk), b1 = FloatVector.fromArray(S, b, bk + L);
+            FloatVector w = FloatVector.broadcast(S, a[ak]);
+            c00 = b0.fma(w, c00);
+            c01 = b1.fma(w, c01);
+            w = FloatVector.broadcast(S, a[ak + 1]);
+            c10 = b0.fma(w, c10);
+            c11 = b1.fma(w, c11);
+            w = FloatVector.broadcast(S, a[ak + 2]);
+            c20 = b0.fma(w, c20);
+            c21 = b1.fma(w, c21);
+            w = FloatVector.broadcast(S, a[ak + 3]);
+            c30 = b0.fma(w, c30);
+            c31 = b1.fma(w, c31);
+            w = FloatVector.broadcast(S, a[ak + 4]);
+            c40 = b0.fma(w, c40);
+            c41 = b1.fma(w, c41);
+            w = FloatVector.broadcast(S, a[ak + 5]);
+            c50 = b0.fma(w, c50);
+            c51 = b1.fma(w, c51);
+            w = FloatVector.broadcast(S, a[ak + 6]);
+            c60 = b0.fma(w, c60);
+            c61 = b1.fma(w, c61);
+            w = FloatVector.broadcast(S, a[ak + 7]);
+            c70 = b0.fma(w, c70);
+            c71 = b1.fma(w, c71);
+        }
+        // Spill the registers to the scratch tile once, then store through the epilogue row by row: passing the
+        // accumulators to a call instead would box them.
+        int t = 0;
+        c00.intoArray(tile, t); c01.intoArray(tile, t + L); t += 2 * L;
+        c10.intoArray(tile, t); c11.intoArray(tile, t + L); t += 2 * L;
+        c20.intoArray(tile, t); c21.intoArray(tile, t + L); t += 2 * L;
+        c30.intoArray(tile, t); c31.intoArray(tile, t + L); t += 2 * L;
+        c40.intoArray(tile, t); c41.intoArray(tile, t + L); t += 2 * L;
+        c50.intoArray(tile, t); c51.intoArray(tile, t + L); t += 2 * L;
+        c60.intoArray(tile, t); c61.intoArray(tile, t + L); t += 2 * L;
+        c70.intoArray(tile, t); c71.intoArray(tile, t + L);
+        for (int r = 0; r < rows; r++) {
+            int off = outOff + r * outStride;
+            float rowBias = bias[biasOff + r];
+            store(tile, r * 2 * L, out, off, cols, rowBias, activation);
+            if (cols > L) store(tile, r * 2 * L + L, out, off + L, cols - L, rowBias, activation);
+        }
+    }
+
+    /**
+     * Stores the first {@code min(count, L)} lanes of {@code activation(src[srcOff..] + bias)} at {@code out[off..]}.
+     * Vectors never cross a call that may not be inlined: C2 would box them.
+     */
+    private static void store(float[] src, int srcOff, float[] out, int off, int count, float bias, Activation activation) {
+        FloatVector r = FloatVector.fromArray(S, src, srcOff).add(bias);
+        boolean known = true;
+        switch (activation) {
+            case NONE -> { }
+            case RELU -> r = r.blend(0f, r.lt(0f)); // NaN < 0 is false: NaN passes, as in Activation.apply
+            case RELU6 -> {
+                r = r.blend(0f, r.lt(0f));
+                r = r.blend(6f, r.compare(VectorOperators.GT, 6f));
+            }
+            default -> known = false;
+        }
+        int n = Math.min(count, L);
+        if (n == L) {
+            r.intoArray(out, off);
+        } else {
+            VectorMask<Float> m = S.indexInRange(0, n);
+            r.intoArray(out, off, m);
+        }
+        // An activation this class does not know: apply the scalar table to the biased values in place.
+        if (!known) EpilogueWriter.write(out, off, out, off, n, 0f, activation);
+    }
+
+    @Override
+    void depthwiseRow(float[] src, int[] tapOffsets, float[] w, int wOff, int width, float[] out, int outOff,
+                      float bias, Activation activation, float[] acc) {
+        int taps = tapOffsets.length;
+        for (int x = 0; x < width; x += DW_VECTORS * L) {
+            FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+            for (int t = 0; t < taps; t++) {
+                FloatVector wt = FloatVector.broadcast(S, w[wOff + t]);
+                int s = tapOffsets[t] + x;
+                a0 = FloatVector.fromArray(S, src, s).fma(wt, a0);
+                a1 = FloatVector.fromArray(S, src, s + L).fma(wt, a1);
+                a2 = FloatVector.fromArray(S, src, s + 2 * L).fma(wt, a2);
+                a3 = FloatVector.fromArray(S, src, s + 3 * L).fma(wt, a3);
+            }
+            a0.intoArray(acc, 0);
+            a1.intoArray(acc, L);
+            a2.intoArray(acc, 2 * L);
+            a3.intoArray(acc, 3 * L);
+            for (int v = 0; v < DW_VECTORS && x + v * L < width; v++) {
+                store(acc, v * L, out, outOff + x + v * L, width - x - v * L, bias, activation);
+            }
+        }
+    }
+}
