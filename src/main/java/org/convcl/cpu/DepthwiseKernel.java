@@ -60,19 +60,15 @@ final class DepthwiseKernel implements ConvKernel {
         CpuPool.parallelRanges(units, CpuPool.tasksFor(units), (from, to) -> {
             float[] scratch = new float[geo.scratchFloats];
             float[] acc = new float[simd.rowScratch(outW)];
-            int[] taps = new int[kh * kw];
             for (int u = from; u < to; u++) {
                 int band = u % bands, nc = u / bands;
                 int y0 = band * bandRows, y1 = Math.min(outH, y0 + bandRows);
                 geo.fill(in, nc, y0, y1, scratch);
                 int n = nc / inShape.c(), c = nc - n * inShape.c();
-                for (int y = y0; y < y1; y++) {
-                    geo.taps(y - y0, taps);
-                    for (int j = 0; j < gamma; j++) {
-                        int o = c * gamma + j;
-                        simd.depthwiseRow(scratch, taps, weights, o * kh * kw, outW, out,
-                                ((n * outShape.c() + o) * outH + y) * outW, bias[o], activation, acc);
-                    }
+                for (int j = 0; j < gamma; j++) {
+                    int o = c * gamma + j;
+                    simd.depthwiseRows(scratch, geo.firstRowTaps, geo.rowStep, y1 - y0, weights, o * kh * kw, outW,
+                            out, ((n * outShape.c() + o) * outH + y0) * outW, outW, bias[o], activation, acc);
                 }
             }
         });
@@ -81,6 +77,9 @@ final class DepthwiseKernel implements ConvKernel {
     /** The scratch layout of one forward: rows of the band, each as {@code sw} phases of {@code phaseLength} floats. */
     private final class Geometry {
         final int inH, inW, phaseLength, rowsPerBand, scratchFloats;
+        /** Scratch offsets of the taps of a band's first output row, in (ky, kx) order; each next row adds {@link #rowStep}. */
+        final int[] firstRowTaps;
+        final int rowStep;
 
         Geometry(Shape inShape, Shape outShape, int bandRows) {
             inH = inShape.h();
@@ -88,18 +87,16 @@ final class DepthwiseKernel implements ConvKernel {
             phaseLength = outShape.w() + (kw - 1) * dw / sw + simd.rowOverrun();
             rowsPerBand = (bandRows - 1) * sh + (kh - 1) * dh + 1;
             scratchFloats = rowsPerBand * sw * phaseLength;
-        }
-
-        /** Scratch offsets of every tap of output row {@code y0 + localY}, in (ky, kx) order. */
-        void taps(int localY, int[] taps) {
+            rowStep = sh * sw * phaseLength;
+            firstRowTaps = new int[kh * kw];
             for (int ky = 0; ky < kh; ky++) {
-                int row = localY * sh + ky * dh;
                 for (int kx = 0; kx < kw; kx++) {
                     int shift = kx * dw;
-                    taps[ky * kw + kx] = (row * sw + shift % sw) * phaseLength + shift / sw;
+                    firstRowTaps[ky * kw + kx] = (ky * dh * sw + shift % sw) * phaseLength + shift / sw;
                 }
             }
         }
+
 
         /** The zero-padded, phase-split input rows that output rows {@code [y0, y1)} of plane {@code nc} read. */
         void fill(float[] in, int nc, int y0, int y1, float[] scratch) {

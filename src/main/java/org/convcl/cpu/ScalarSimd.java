@@ -17,6 +17,9 @@ final class ScalarSimd extends Simd {
      */
     static final int ROWS = 4, COLS = 256;
 
+    /** Each thread's four accumulator rows. */
+    private static final ThreadLocal<float[][]> ROW_SCRATCH = ThreadLocal.withInitial(() -> new float[ROWS][COLS]);
+
     private ScalarSimd() {}
 
     @Override
@@ -44,34 +47,49 @@ final class ScalarSimd extends Simd {
         return "auto-vectorized loops";
     }
 
+    /**
+     * Accumulates into four rows of {@code tile} (at {@code 0, COLS, 2·COLS, 3·COLS}) through row arrays of their
+     * own: C2 (Java 17) vectorizes {@code acc[j] += w · b[off + j]} only when the stored array is indexed from 0.
+     */
     @Override
     void gemmTile(float[] a, int aOff, float[] b, int bOff, int depth, float[] out, int outOff, int outStride,
                   int rows, int cols, float[] bias, int biasOff, Activation activation, float[] tile) {
-        for (int r = 0; r < ROWS; r++) Arrays.fill(tile, r * COLS, r * COLS + cols, 0f);
+        float[][] acc = ROW_SCRATCH.get();
+        float[] a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+        Arrays.fill(a0, 0, cols, 0f);
+        Arrays.fill(a1, 0, cols, 0f);
+        Arrays.fill(a2, 0, cols, 0f);
+        Arrays.fill(a3, 0, cols, 0f);
         for (int k = 0; k < depth; k++) {
             int ak = aOff + k * ROWS, bk = bOff + k * COLS;
-            for (int r = 0; r < ROWS; r++) {
-                float w = a[ak + r];
-                int t = r * COLS;
-                for (int j = 0; j < cols; j++) tile[t + j] += w * b[bk + j];
+            float w0 = a[ak], w1 = a[ak + 1], w2 = a[ak + 2], w3 = a[ak + 3];
+            for (int j = 0; j < cols; j++) {
+                float v = b[bk + j];
+                a0[j] += w0 * v;
+                a1[j] += w1 * v;
+                a2[j] += w2 * v;
+                a3[j] += w3 * v;
             }
         }
         for (int r = 0; r < rows; r++) {
-            EpilogueWriter.write(tile, r * COLS, out, outOff + r * outStride, cols, bias[biasOff + r], activation);
+            EpilogueWriter.write(acc[r], 0, out, outOff + r * outStride, cols, bias[biasOff + r], activation);
         }
     }
 
     @Override
-    void depthwiseRow(float[] src, int[] tapOffsets, float[] w, int wOff, int width, float[] out, int outOff,
-                      float bias, Activation activation, float[] acc) {
-        float w0 = w[wOff];
-        int s0 = tapOffsets[0];
-        for (int x = 0; x < width; x++) acc[x] = w0 * src[s0 + x];
-        for (int t = 1; t < tapOffsets.length; t++) {
-            float wt = w[wOff + t];
-            int s = tapOffsets[t];
-            for (int x = 0; x < width; x++) acc[x] += wt * src[s + x];
+    void depthwiseRows(float[] src, int[] taps, int rowStep, int rows, float[] w, int wOff, int width, float[] out,
+                       int outOff, int outRowStride, float bias, Activation activation, float[] acc) {
+        for (int r = 0; r < rows; r++) {
+            int step = r * rowStep;
+            float w0 = w[wOff];
+            int s0 = taps[0] + step;
+            for (int x = 0; x < width; x++) acc[x] = w0 * src[s0 + x];
+            for (int t = 1; t < taps.length; t++) {
+                float wt = w[wOff + t];
+                int s = taps[t] + step;
+                for (int x = 0; x < width; x++) acc[x] += wt * src[s + x];
+            }
+            EpilogueWriter.write(acc, 0, out, outOff + r * outRowStride, width, bias, activation);
         }
-        EpilogueWriter.write(acc, 0, out, outOff, width, bias, activation);
     }
 }

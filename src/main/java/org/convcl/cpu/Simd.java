@@ -29,7 +29,7 @@ abstract class Simd {
     /** Floats a kernel may read past the last element it uses in a depthwise source row (zero padding needed). */
     abstract int rowOverrun();
 
-    /** Floats of the {@code acc} scratch that {@link #depthwiseRow} needs for a row of {@code width} outputs. */
+    /** Floats of the {@code acc} scratch that {@link #depthwiseRows} needs for a row of {@code width} outputs. */
     abstract int rowScratch(int width);
 
     /** One line for plans and the device description, e.g. {@code "Vector API 512-bit"}. */
@@ -46,12 +46,13 @@ abstract class Simd {
                            int rows, int cols, float[] bias, int biasOff, Activation activation, float[] tile);
 
     /**
-     * One output row of a depthwise channel: {@code out[outOff + x] = activation(bias + Σ_t w[wOff + t] ·
-     * src[tapOffsets[t] + x])} for {@code x < width}. {@code src} holds at least {@link #rowOverrun()} readable
-     * floats past every tap's last used element. {@code acc} is scratch of {@link #rowScratch} floats.
+     * Output rows {@code r < rows} of a depthwise channel: {@code out[outOff + r·outRowStride + x] = activation(bias +
+     * Σ_t w[wOff + t] · src[taps[t] + r·rowStep + x])} for {@code x < width}. {@code src} holds at least
+     * {@link #rowOverrun()} readable floats past every tap's last used element. {@code acc} is scratch of
+     * {@link #rowScratch} floats.
      */
-    abstract void depthwiseRow(float[] src, int[] tapOffsets, float[] w, int wOff, int width, float[] out, int outOff,
-                               float bias, Activation activation, float[] acc);
+    abstract void depthwiseRows(float[] src, int[] taps, int rowStep, int rows, float[] w, int wOff, int width,
+                                float[] out, int outOff, int outRowStride, float bias, Activation activation, float[] acc);
 
     /** The plain-loop implementation, always available. */
     static Simd scalar() {

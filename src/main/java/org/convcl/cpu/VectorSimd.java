@@ -1,7 +1,6 @@
 package org.convcl.cpu;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.convcl.Activation;
@@ -9,8 +8,8 @@ import org.convcl.Activation;
 /**
  * The SIMD primitives on the Vector API ({@link FloatVector#SPECIES_PREFERRED}): the GEMM micro-tile keeps
  * {@value #ROWS}×2 vector accumulators in registers (one broadcast weight times two input vectors per row and
- * k step); a depthwise row keeps four vector accumulators along x. The epilogue is applied to the registers
- * before the store; partial tiles store through lane masks.
+ * k step); depthwise rows keep four vector accumulators, along x or over several narrow rows. The epilogue is applied to the registers
+ * as they are stored.
  *
  * <p>Loaded only by {@link Simd#preferred()} after it found {@code jdk.incubator.vector} in the boot layer.
  */
@@ -37,12 +36,12 @@ final class VectorSimd extends Simd {
 
     @Override
     int rowScratch(int width) {
-        return Math.max(width, DW_VECTORS * L);
+        return DW_VECTORS * L;
     }
 
     @Override
     int rowOverrun() {
-        return DW_VECTORS * L;
+        return L;
     }
 
     @Override
@@ -103,53 +102,73 @@ final class VectorSimd extends Simd {
     }
 
     /**
-     * Stores the first {@code min(count, L)} lanes of {@code activation(src[srcOff..] + bias)} at {@code out[off..]}.
-     * Vectors never cross a call that may not be inlined: C2 would box them.
+     * Stores the first {@code min(count, L)} lanes of {@code activation(src[srcOff..] + bias)} at {@code out[off..]}:
+     * a whole vector through the registers, a partial one through {@link EpilogueWriter} (Java 17 has no fast masked
+     * store). Vectors never cross a call that may not be inlined: C2 would box them.
      */
     private static void store(float[] src, int srcOff, float[] out, int off, int count, float bias, Activation activation) {
+        if (count < L) {
+            EpilogueWriter.write(src, srcOff, out, off, count, bias, activation);
+            return;
+        }
         FloatVector r = FloatVector.fromArray(S, src, srcOff).add(bias);
-        boolean known = true;
         switch (activation) {
-            case NONE -> { }
-            case RELU -> r = r.blend(0f, r.lt(0f)); // NaN < 0 is false: NaN passes, as in Activation.apply
+            case NONE -> r.intoArray(out, off);
+            case RELU -> r.blend(0f, r.lt(0f)).intoArray(out, off); // NaN < 0 is false: NaN passes, as in Activation.apply
             case RELU6 -> {
                 r = r.blend(0f, r.lt(0f));
-                r = r.blend(6f, r.compare(VectorOperators.GT, 6f));
+                r.blend(6f, r.compare(VectorOperators.GT, 6f)).intoArray(out, off);
             }
-            default -> known = false;
+            default -> EpilogueWriter.write(src, srcOff, out, off, L, bias, activation);
         }
-        int n = Math.min(count, L);
-        if (n == L) {
-            r.intoArray(out, off);
-        } else {
-            VectorMask<Float> m = S.indexInRange(0, n);
-            r.intoArray(out, off, m);
-        }
-        // An activation this class does not know: apply the scalar table to the biased values in place.
-        if (!known) EpilogueWriter.write(out, off, out, off, n, 0f, activation);
     }
 
+    /**
+     * Walks the (row, vector) pairs of the block four at a time, so that narrow rows share the four accumulators
+     * (a 7- or 14-wide row is one vector, four rows go together) and wide rows use them along x. A short last
+     * group repeats its last pair and stores it once.
+     */
     @Override
-    void depthwiseRow(float[] src, int[] tapOffsets, float[] w, int wOff, int width, float[] out, int outOff,
-                      float bias, Activation activation, float[] acc) {
-        int taps = tapOffsets.length;
-        for (int x = 0; x < width; x += DW_VECTORS * L) {
+    void depthwiseRows(float[] src, int[] taps, int rowStep, int rows, float[] w, int wOff, int width, float[] out,
+                       int outOff, int outRowStride, float bias, Activation activation, float[] acc) {
+        int row = 0, x = 0; // the next pair
+        while (row < rows) {
+            int r0 = row, x0 = x, r1 = r0, x1 = x0, r2 = r0, x2 = x0, r3 = r0, x3 = x0, count = 1;
+            if ((x += L) >= width) { x = 0; row++; }
+            if (row < rows) {
+                r1 = row; x1 = x; count = 2;
+                if ((x += L) >= width) { x = 0; row++; }
+            }
+            if (row < rows) {
+                r2 = row; x2 = x; count = 3;
+                if ((x += L) >= width) { x = 0; row++; }
+            } else {
+                r2 = r1; x2 = x1;
+            }
+            if (row < rows) {
+                r3 = row; x3 = x; count = 4;
+                if ((x += L) >= width) { x = 0; row++; }
+            } else {
+                r3 = r2; x3 = x2;
+            }
+            int s0 = r0 * rowStep + x0, s1 = r1 * rowStep + x1, s2 = r2 * rowStep + x2, s3 = r3 * rowStep + x3;
             FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
-            for (int t = 0; t < taps; t++) {
+            for (int t = 0; t < taps.length; t++) {
                 FloatVector wt = FloatVector.broadcast(S, w[wOff + t]);
-                int s = tapOffsets[t] + x;
-                a0 = FloatVector.fromArray(S, src, s).fma(wt, a0);
-                a1 = FloatVector.fromArray(S, src, s + L).fma(wt, a1);
-                a2 = FloatVector.fromArray(S, src, s + 2 * L).fma(wt, a2);
-                a3 = FloatVector.fromArray(S, src, s + 3 * L).fma(wt, a3);
+                int tap = taps[t];
+                a0 = FloatVector.fromArray(S, src, tap + s0).fma(wt, a0);
+                a1 = FloatVector.fromArray(S, src, tap + s1).fma(wt, a1);
+                a2 = FloatVector.fromArray(S, src, tap + s2).fma(wt, a2);
+                a3 = FloatVector.fromArray(S, src, tap + s3).fma(wt, a3);
             }
             a0.intoArray(acc, 0);
             a1.intoArray(acc, L);
             a2.intoArray(acc, 2 * L);
             a3.intoArray(acc, 3 * L);
-            for (int v = 0; v < DW_VECTORS && x + v * L < width; v++) {
-                store(acc, v * L, out, outOff + x + v * L, width - x - v * L, bias, activation);
-            }
+            store(acc, 0, out, outOff + r0 * outRowStride + x0, width - x0, bias, activation);
+            if (count > 1) store(acc, L, out, outOff + r1 * outRowStride + x1, width - x1, bias, activation);
+            if (count > 2) store(acc, 2 * L, out, outOff + r2 * outRowStride + x2, width - x2, bias, activation);
+            if (count > 3) store(acc, 3 * L, out, outOff + r3 * outRowStride + x3, width - x3, bias, activation);
         }
     }
 }
