@@ -113,8 +113,9 @@ run_bench() {
     esac
   done
 
+  # --add-modules jdk.incubator.vector: the Java CPU backend's Vector API kernels (without it, auto-vectorized loops).
   # shellcheck disable=SC2086
-  java ${JAVA_OPTS:-} -jar "$jar" bench "${defaults[@]+"${defaults[@]}"}" \
+  java --add-modules jdk.incubator.vector ${JAVA_OPTS:-} -jar "$jar" bench "${defaults[@]+"${defaults[@]}"}" \
     "${quick[@]+"${quick[@]}"}" "${rounds[@]+"${rounds[@]}"}" "${compare[@]+"${compare[@]}"}" "${args[@]+"${args[@]}"}"
 }
 
