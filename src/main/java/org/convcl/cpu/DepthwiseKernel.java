@@ -80,6 +80,8 @@ final class DepthwiseKernel implements ConvKernel {
         /** Scratch offsets of the taps of a band's first output row, in (ky, kx) order; each next row adds {@link #rowStep}. */
         final int[] firstRowTaps;
         final int rowStep;
+        /** Per phase q: the elements {@code [phaseStart[q], phaseEnd[q])} hold input columns inside the row. */
+        final int[] phaseStart, phaseEnd;
 
         Geometry(Shape inShape, Shape outShape, int bandRows) {
             inH = inShape.h();
@@ -88,6 +90,13 @@ final class DepthwiseKernel implements ConvKernel {
             rowsPerBand = (bandRows - 1) * sh + (kh - 1) * dh + 1;
             scratchFloats = rowsPerBand * sw * phaseLength;
             rowStep = sh * sw * phaseLength;
+            phaseStart = new int[sw];
+            phaseEnd = new int[sw];
+            for (int q = 0; q < sw; q++) {
+                // element m of phase q holds input column m·sw + q − padLeft
+                phaseStart[q] = Math.min(phaseLength, Math.max(0, Math.floorDiv(padLeft - q + sw - 1, sw)));
+                phaseEnd[q] = Math.max(phaseStart[q], Math.min(phaseLength, Math.floorDiv(inW - 1 + padLeft - q, sw) + 1));
+            }
             firstRowTaps = new int[kh * kw];
             for (int ky = 0; ky < kh; ky++) {
                 for (int kx = 0; kx < kw; kx++) {
@@ -111,17 +120,14 @@ final class DepthwiseKernel implements ConvKernel {
                 }
                 int src = plane + iy * inW;
                 for (int q = 0; q < sw; q++) {
-                    int dst = rowOff + q * phaseLength;
-                    // phase q, element m holds input column m·sw + q − padLeft; the in-image elements form [mLo, mHi)
-                    int mLo = Math.min(phaseLength, Math.max(0, Math.floorDiv(padLeft - q + sw - 1, sw)));
-                    int mHi = Math.max(mLo, Math.min(phaseLength, Math.floorDiv(inW - 1 + padLeft - q, sw) + 1));
-                    Arrays.fill(scratch, dst, dst + mLo, 0f);
+                    int dst = rowOff + q * phaseLength, lo = phaseStart[q], hi = phaseEnd[q];
+                    for (int m = 0; m < lo; m++) scratch[dst + m] = 0f;
                     if (sw == 1) {
-                        System.arraycopy(in, src + mLo - padLeft, scratch, dst + mLo, mHi - mLo);
+                        System.arraycopy(in, src + lo - padLeft, scratch, dst + lo, hi - lo);
                     } else {
-                        for (int m = mLo; m < mHi; m++) scratch[dst + m] = in[src + m * sw + q - padLeft];
+                        for (int m = lo; m < hi; m++) scratch[dst + m] = in[src + m * sw + q - padLeft];
                     }
-                    Arrays.fill(scratch, dst + mHi, dst + phaseLength, 0f);
+                    for (int m = hi; m < phaseLength; m++) scratch[dst + m] = 0f;
                 }
             }
         }

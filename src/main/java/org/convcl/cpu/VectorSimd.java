@@ -124,6 +124,14 @@ final class VectorSimd extends Simd {
     }
 
     /**
+     * Lanes that pair (row, x) may store: the row's remaining {@code width − x}, or a whole vector when the block's
+     * rows are contiguous and its excess falls on later rows of the block, which later stores of the call rewrite.
+     */
+    private static int runOn(int row, int x, int rows, int width, int outRowStride) {
+        return outRowStride == width && (rows - row) * width - x >= L ? L : width - x;
+    }
+
+    /**
      * Walks the (row, vector) pairs of the block four at a time, so that narrow rows share the four accumulators
      * (a 7- or 14-wide row is one vector, four rows go together) and wide rows use them along x. A short last
      * group repeats its last pair and stores it once.
@@ -165,10 +173,10 @@ final class VectorSimd extends Simd {
             a1.intoArray(acc, L);
             a2.intoArray(acc, 2 * L);
             a3.intoArray(acc, 3 * L);
-            store(acc, 0, out, outOff + r0 * outRowStride + x0, width - x0, bias, activation);
-            if (count > 1) store(acc, L, out, outOff + r1 * outRowStride + x1, width - x1, bias, activation);
-            if (count > 2) store(acc, 2 * L, out, outOff + r2 * outRowStride + x2, width - x2, bias, activation);
-            if (count > 3) store(acc, 3 * L, out, outOff + r3 * outRowStride + x3, width - x3, bias, activation);
+            store(acc, 0, out, outOff + r0 * outRowStride + x0, runOn(r0, x0, rows, width, outRowStride), bias, activation);
+            if (count > 1) store(acc, L, out, outOff + r1 * outRowStride + x1, runOn(r1, x1, rows, width, outRowStride), bias, activation);
+            if (count > 2) store(acc, 2 * L, out, outOff + r2 * outRowStride + x2, runOn(r2, x2, rows, width, outRowStride), bias, activation);
+            if (count > 3) store(acc, 3 * L, out, outOff + r3 * outRowStride + x3, runOn(r3, x3, rows, width, outRowStride), bias, activation);
         }
     }
 }
