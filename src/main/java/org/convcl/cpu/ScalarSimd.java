@@ -5,8 +5,9 @@ import org.convcl.Activation;
 
 /**
  * The SIMD primitives as plain loops over contiguous arrays, which the JIT auto-vectorizes: the GEMM
- * micro-tile accumulates in a {@value #ROWS}×{@value #COLS} scratch tile that stays in L1, one row-times-panel
- * update per (k, row); a depthwise row accumulates tap by tap over the whole row.
+ * micro-tile accumulates {@value #ROWS} rows of {@value #COLS} columns in L1-resident row arrays, each input
+ * value feeding the four rows; a depthwise row accumulates tap by tap over the whole row. The {@code tile}
+ * scratch of {@link #gemmTile} is not used.
  */
 final class ScalarSimd extends Simd {
     static final ScalarSimd INSTANCE = new ScalarSimd();

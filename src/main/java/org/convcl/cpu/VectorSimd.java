@@ -8,8 +8,9 @@ import org.convcl.Activation;
 /**
  * The SIMD primitives on the Vector API ({@link FloatVector#SPECIES_PREFERRED}): the GEMM micro-tile keeps
  * {@value #ROWS}×2 vector accumulators in registers (one broadcast weight times two input vectors per row and
- * k step); depthwise rows keep four vector accumulators, along x or over several narrow rows. The epilogue is applied to the registers
- * as they are stored.
+ * k step); depthwise rows keep four vector accumulators, along x or over several narrow rows. Accumulators go
+ * through a scratch array before the epilogue: a vector passed to a call C2 does not inline is boxed (that cost
+ * the GEMM tile 10× in a first version).
  *
  * <p>Loaded only by {@link Simd#preferred()} after it found {@code jdk.incubator.vector} in the boot layer.
  */
@@ -18,7 +19,7 @@ final class VectorSimd extends Simd {
     private static final int L = S.length();
     /** GEMM micro-tile rows; the columns are two vectors. */
     static final int ROWS = 8;
-    /** Vectors per depthwise chunk along x. */
+    /** Vector accumulators of one depthwise pass. */
     static final int DW_VECTORS = 4;
 
     /** Public for the reflective load in {@link Simd}. */
