@@ -1,5 +1,6 @@
 # Sourced by scripts/convcl, scripts/bench.sh and scripts/bench_blocks.sh: the one place that builds the tool and
-# sets up the JVM's environment for it. Defines $root (the checkout), $jar (target/convcl-cli.jar) and ensure_jar.
+# sets up the JVM's environment for it. Defines $root (the checkout), $jar (target/convcl-cli.jar), $jvm_flags and
+# ensure_jar.
 # Builds with plain `mvn package` (never offline): a fresh machine downloads the pom's plugins and dependencies.
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 jar="$root/target/convcl-cli.jar"
@@ -26,3 +27,7 @@ fi
 # often puts both on one core for a short kernel (a 0.1 ms layer then takes twice as long, run after run).
 # POCL_AFFINITY=1 pins worker i to core i. Set it to 0 to compare.
 export POCL_AFFINITY="${POCL_AFFINITY:-1}"
+
+# The Java CPU backend's Vector API kernels need the incubator module (without it: auto-vectorized loops, slower).
+# The JDK prints one "Using incubator modules" line on stderr for it.
+jvm_flags=(--add-modules jdk.incubator.vector)

@@ -118,7 +118,15 @@ class CpuBackendTest {
              PreparedConv full = cpu.prepare(ConvSpec.full(4, 4, 3).stride(2).build(), new float[144], Epilogue.none())) {
             assertTrue(pw.plan().startsWith("pointwise"), pw.plan());
             assertTrue(dw.plan().startsWith("depthwise γ=2"), dw.plan());
-            assertTrue(full.plan().startsWith("direct full"), full.plan());
+            assertTrue(full.plan().startsWith("implicit GEMM"), full.plan());
+        }
+        float[] infinite = new float[36];
+        infinite[4] = Float.POSITIVE_INFINITY;
+        try (PreparedConv padded = cpu.prepare(ConvSpec.depthwise(4, 1, 3).padding(1).build(), infinite, Epilogue.none());
+             PreparedConv unpadded = cpu.prepare(ConvSpec.depthwise(4, 1, 3).build(), infinite, Epilogue.none())) {
+            assertTrue(padded.plan().startsWith("depthwise γ=1") && padded.plan().contains("row-wise tap accumulation"),
+                    padded.plan());
+            assertTrue(unpadded.plan().contains("SIMD along x"), unpadded.plan());
         }
     }
 

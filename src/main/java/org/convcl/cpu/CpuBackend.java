@@ -16,8 +16,10 @@ import org.convcl.plan.BlockPlanner;
 
 /**
  * The pure-Java CPU backend: "device" tensors are Java arrays and convolutions run on a shared pool of
- * daemon threads (one per available processor), split over batch × output channels (and pixel tiles for
- * pointwise layers). Work runs synchronously, so {@link #finish()} has nothing to wait for.
+ * daemon threads (one per available processor), each layer split into several tasks per thread. The kernels
+ * use the Vector API when the JVM has {@code jdk.incubator.vector} and auto-vectorized loops otherwise
+ * ({@link Simd}; the device's platform name says which). Work runs synchronously, so {@link #finish()} has
+ * nothing to wait for.
  *
  * <p>Thread safety: a backend, its tensors and its prepared convolutions may be used from many threads at
  * once. Prepared convolutions are immutable after {@link #prepare}; each call to {@code forward} uses its
@@ -25,10 +27,12 @@ import org.convcl.plan.BlockPlanner;
  */
 public final class CpuBackend implements Backend {
     private final DeviceInfo device;
+    private final Simd simd;
     private volatile boolean closed;
 
-    CpuBackend(DeviceInfo device) {
+    CpuBackend(DeviceInfo device, Simd simd) {
         this.device = device;
+        this.simd = simd;
     }
 
     @Override
@@ -60,8 +64,9 @@ public final class CpuBackend implements Backend {
 
     /**
      * Validates the spec, weights and epilogue, folds batch-norm into the weights and bias
-     * ({@link Epilogue#fold}) and picks the algorithm: a blocked matrix product for pointwise layers,
-     * row-wise direct accumulation for the rest.
+     * ({@link Epilogue#fold}) and picks the algorithm: {@link DepthwiseKernel} for depthwise layers, the
+     * register-blocked matrix product {@link GemmKernel} (weights packed here) for pointwise, full and grouped ones;
+     * {@link DirectKernel} when a padded layer's folded weights hold NaN or ±Inf.
      */
     @Override
     public PreparedConv prepare(ConvSpec spec, float[] weights, Epilogue epilogue) {
@@ -69,9 +74,14 @@ public final class CpuBackend implements Backend {
         if (spec == null) throw new IllegalArgumentException("spec must not be null");
         if (epilogue == null) throw new IllegalArgumentException("epilogue must not be null");
         Epilogue.Folded folded = epilogue.fold(spec, weights);
-        ConvKernel kernel = spec.kind() == ConvSpec.Kind.POINTWISE
-                ? new PointwiseKernel(spec, folded)
-                : new DirectKernel(spec, folded);
+        ConvKernel kernel;
+        if (isPadded(spec) && !allFinite(folded.weights())) {
+            kernel = new DirectKernel(spec, folded);
+        } else if (spec.kind() == ConvSpec.Kind.DEPTHWISE) {
+            kernel = new DepthwiseKernel(spec, folded, simd);
+        } else {
+            kernel = new GemmKernel(spec, folded, simd);
+        }
         return new CpuPreparedConv(this, spec, kernel);
     }
 
@@ -90,6 +100,15 @@ public final class CpuBackend implements Backend {
         return choice.mode() == BlockMode.FUSED
                 ? new CpuFusedBlock(this, block, depthwiseWeights, pointwiseWeights, choice.reason())
                 : UnfusedBlock.prepare(this, block, depthwiseWeights, pointwiseWeights, choice.reason(), expectedInput);
+    }
+
+    private static boolean isPadded(ConvSpec spec) {
+        return spec.padTop() > 0 || spec.padLeft() > 0 || spec.padBottom() > 0 || spec.padRight() > 0;
+    }
+
+    private static boolean allFinite(float[] values) {
+        for (float v : values) if (!Float.isFinite(v)) return false;
+        return true;
     }
 
     /** Nothing to wait for: every operation of this backend completes before it returns. */

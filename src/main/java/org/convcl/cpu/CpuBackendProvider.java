@@ -22,7 +22,7 @@ public final class CpuBackendProvider implements BackendProvider {
         return DeviceInfo.BackendKind.CPU;
     }
 
-    /** The single device, describing the shared thread pool and the JVM's memory limits. */
+    /** The single device, describing the shared thread pool, the SIMD path and the JVM's memory limits. */
     @Override
     public List<DeviceInfo> devices() {
         return List.of(device());
@@ -36,13 +36,19 @@ public final class CpuBackendProvider implements BackendProvider {
             throw new IllegalArgumentException("the CPU provider opens only device '" + DEVICE_ID + "', got "
                     + device.backend() + " '" + device.id() + "'");
         }
-        return new CpuBackend(device);
+        return new CpuBackend(device, Simd.preferred());
     }
 
+    /** The device as seen with the preferred SIMD path. */
     static DeviceInfo device() {
+        return device(Simd.preferred());
+    }
+
+    /** The device; its platform name says which SIMD path the kernels take, e.g. {@code "Java, Vector API 512-bit"}. */
+    static DeviceInfo device(Simd simd) {
         int threads = CpuPool.parallelism();
         long maxMemory = Runtime.getRuntime().maxMemory();
-        return new DeviceInfo(DeviceInfo.BackendKind.CPU, DEVICE_ID, "Java", "Java CPU (" + threads + " threads)",
+        return new DeviceInfo(DeviceInfo.BackendKind.CPU, DEVICE_ID, "Java, " + simd.describe(), "Java CPU (" + threads + " threads)",
                 "CPU", System.getProperty("java.vendor", "unknown"), System.getProperty("java.version", "unknown"),
                 "none", threads, 0, 1, maxMemory, Math.min(maxMemory, 4L * (Integer.MAX_VALUE - 8)), 0);
     }

@@ -35,6 +35,27 @@ final class CpuPool {
         POOL.invoke(new Range(0, count, body));
     }
 
+    /**
+     * Runs {@code body} on {@code tasks} contiguous ranges that together cover {@code [0, count)} (sizes differing by
+     * at most one), in parallel; a task may reuse scratch memory across the units of its range.
+     */
+    static void parallelRanges(int count, int tasks, RangeBody body) {
+        if (count <= 0) return;
+        int t = Math.max(1, Math.min(tasks, count));
+        parallelFor(t, i -> body.run((int) ((long) count * i / t), (int) ((long) count * (i + 1) / t)));
+    }
+
+    /** Tasks worth creating for {@code units} equal units of work: enough for every worker to steal, at most the units. */
+    static int tasksFor(int units) {
+        return Math.max(1, Math.min(units, 4 * parallelism()));
+    }
+
+    /** The work of one range of {@link #parallelRanges}. */
+    @FunctionalInterface
+    interface RangeBody {
+        void run(int from, int to);
+    }
+
     /** Splits an index range in halves until single tasks remain. */
     private static final class Range extends RecursiveAction {
         private final int from, to;

@@ -7,7 +7,10 @@ import org.convcl.Epilogue;
 import org.convcl.Shape;
 
 /**
- * Direct convolution for full, grouped and depthwise layers (any kernel, stride, dilation, padding, γ).
+ * Direct convolution for full, grouped and depthwise layers (any kernel, stride, dilation, padding, γ), used for
+ * weights that hold NaN or ±Inf: it never multiplies a weight by the zero padding (∞·0 would be NaN where the
+ * reference, which skips the padded taps, gives a finite value). {@link GemmKernel} and {@link DepthwiseKernel}
+ * read the padding as zeros and take every finite layer.
  *
  * <p>One task owns an image, a group and a block of up to {@value #CHANNEL_BLOCK} output channels of that
  * group (for depthwise, the γ outputs of one input channel). Each output row is accumulated tap by tap:

@@ -1,0 +1,98 @@
+package org.convcl.cpu;
+
+import org.convcl.Activation;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The SIMD primitives the CPU kernels are built from, in two implementations: {@link VectorSimd} (the Vector
+ * API, {@code jdk.incubator.vector}) and {@link ScalarSimd} (plain loops that the JIT auto-vectorizes).
+ * {@link #preferred()} probes once whether the JVM was started with the incubator module and picks the path.
+ * Every reference to the Vector API lives in {@link VectorSimd}, which is loaded only after the probe
+ * succeeded, so the library runs in a JVM started without {@code --add-modules}.
+ *
+ * <p>Implementations are stateless and thread-safe. Scratch arrays are passed in by the callers.
+ */
+abstract class Simd {
+    /** The JVM option that enables the Vector API path. */
+    static final String VECTOR_FLAG = "--add-modules jdk.incubator.vector";
+    static final String VECTOR_MODULE = "jdk.incubator.vector";
+
+    private static final Logger LOG = LoggerFactory.getLogger(Simd.class);
+
+    /** Rows (output channels) of one GEMM micro-tile. */
+    abstract int tileRows();
+
+    /** Columns (output pixels) of one GEMM micro-tile. */
+    abstract int tileCols();
+
+    /** Floats a kernel may read past the last element it uses in a depthwise source row (zero padding needed). */
+    abstract int rowOverrun();
+
+    /** Floats of the {@code acc} scratch that {@link #depthwiseRows} needs for a row of {@code width} outputs. */
+    abstract int rowScratch(int width);
+
+    /** One line for plans and the device description, e.g. {@code "Vector API 512-bit"}. */
+    abstract String describe();
+
+    /**
+     * One GEMM micro-tile: {@code acc[r][j] = Σ_k a[aOff + k·R + r] · b[bOff + k·C + j]} for the
+     * {@link #tileRows() R} × {@link #tileCols() C} tile, then stores rows {@code r < rows} and columns
+     * {@code j < cols} as {@code activation(acc + bias[biasOff + r])} to {@code out[outOff + r·outStride + j]}.
+     * {@code a} is a packed weight panel ({@code [depth][R]}), {@code b} a packed input panel ({@code [depth][C]});
+     * {@code tile} is scratch of at least R·C floats.
+     */
+    abstract void gemmTile(float[] a, int aOff, float[] b, int bOff, int depth, float[] out, int outOff, int outStride,
+                           int rows, int cols, float[] bias, int biasOff, Activation activation, float[] tile);
+
+    /**
+     * Output rows {@code r < rows} of a depthwise channel: {@code out[outOff + r·outRowStride + x] = activation(bias +
+     * Σ_t w[wOff + t] · src[taps[t] + r·rowStep + x])} for {@code x < width}. {@code src} holds at least
+     * {@link #rowOverrun()} readable floats past every tap's last used element. {@code acc} is scratch of
+     * {@link #rowScratch} floats.
+     */
+    abstract void depthwiseRows(float[] src, int[] taps, int rowStep, int rows, float[] w, int wOff, int width,
+                                float[] out, int outOff, int outRowStride, float bias, Activation activation, float[] acc);
+
+    /** The plain-loop implementation, always available. */
+    static Simd scalar() {
+        return ScalarSimd.INSTANCE;
+    }
+
+    /** The fastest available implementation, probed once; logs at INFO which one and how to enable the faster one. */
+    static Simd preferred() {
+        return Probe.PREFERRED;
+    }
+
+    /** The Vector API implementation, or {@code null} when the module is not in the boot layer or fails to load. */
+    static Simd vectorOrNull() {
+        return Probe.VECTOR;
+    }
+
+    /** Holds the probe result; initialised on first use. */
+    private static final class Probe {
+        static final Simd VECTOR = loadVector();
+        static final Simd PREFERRED = pick();
+
+        private static Simd loadVector() {
+            if (ModuleLayer.boot().findModule(VECTOR_MODULE).isEmpty()) return null;
+            try {
+                return (Simd) Class.forName("org.convcl.cpu.VectorSimd").getDeclaredConstructor().newInstance();
+            } catch (ReflectiveOperationException | LinkageError e) {
+                LOG.warn("Java CPU backend: {} is present but the Vector API path failed to load ({}); using {}",
+                        VECTOR_MODULE, e, ScalarSimd.INSTANCE.describe());
+                return null;
+            }
+        }
+
+        private static Simd pick() {
+            if (VECTOR != null) {
+                LOG.info("Java CPU backend: {} kernels", VECTOR.describe());
+                return VECTOR;
+            }
+            LOG.info("Java CPU backend: {} kernels; start the JVM with {} for the faster Vector API path",
+                    ScalarSimd.INSTANCE.describe(), VECTOR_FLAG);
+            return ScalarSimd.INSTANCE;
+        }
+    }
+}

@@ -1,0 +1,179 @@
+package org.convcl.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+import org.convcl.Activation;
+
+/**
+ * The SIMD primitives on the Vector API ({@link FloatVector#SPECIES_PREFERRED}): the GEMM micro-tile keeps
+ * {@value #ROWS}×2 vector accumulators in registers (one broadcast weight times two input vectors per row and
+ * k step); depthwise rows keep four vector accumulators, along x or over several narrow rows. Accumulators go
+ * through a scratch array before the epilogue: a vector passed to a call C2 does not inline is boxed (that cost
+ * the GEMM tile 10× in a first version).
+ *
+ * <p>Loaded only by {@link Simd#preferred()} after it found {@code jdk.incubator.vector} in the boot layer.
+ */
+final class VectorSimd extends Simd {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+    /** GEMM micro-tile rows; the columns are two vectors. */
+    static final int ROWS = 8;
+    /** Vector accumulators of one depthwise pass. */
+    static final int DW_VECTORS = 4;
+
+    /** Public for the reflective load in {@link Simd}. */
+    public VectorSimd() {}
+
+    @Override
+    int tileRows() {
+        return ROWS;
+    }
+
+    @Override
+    int tileCols() {
+        return 2 * L;
+    }
+
+    @Override
+    int rowScratch(int width) {
+        return DW_VECTORS * L;
+    }
+
+    @Override
+    int rowOverrun() {
+        return L;
+    }
+
+    @Override
+    String describe() {
+        return "Vector API " + S.vectorBitSize() + "-bit";
+    }
+
+    @Override
+    void gemmTile(float[] a, int aOff, float[] b, int bOff, int depth, float[] out, int outOff, int outStride,
+                  int rows, int cols, float[] bias, int biasOff, Activation activation, float[] tile) {
+        FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+        FloatVector c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
+        int ak = aOff, bk = bOff;
+        for (int k = 0; k < depth; k++, ak += ROWS, bk += 2 * L) {
+            FloatVector b0 = FloatVector.fromArray(S, b, bk), b1 = FloatVector.fromArray(S, b, bk + L);
+            FloatVector w = FloatVector.broadcast(S, a[ak]);
+            c00 = b0.fma(w, c00);
+            c01 = b1.fma(w, c01);
+            w = FloatVector.broadcast(S, a[ak + 1]);
+            c10 = b0.fma(w, c10);
+            c11 = b1.fma(w, c11);
+            w = FloatVector.broadcast(S, a[ak + 2]);
+            c20 = b0.fma(w, c20);
+            c21 = b1.fma(w, c21);
+            w = FloatVector.broadcast(S, a[ak + 3]);
+            c30 = b0.fma(w, c30);
+            c31 = b1.fma(w, c31);
+            w = FloatVector.broadcast(S, a[ak + 4]);
+            c40 = b0.fma(w, c40);
+            c41 = b1.fma(w, c41);
+            w = FloatVector.broadcast(S, a[ak + 5]);
+            c50 = b0.fma(w, c50);
+            c51 = b1.fma(w, c51);
+            w = FloatVector.broadcast(S, a[ak + 6]);
+            c60 = b0.fma(w, c60);
+            c61 = b1.fma(w, c61);
+            w = FloatVector.broadcast(S, a[ak + 7]);
+            c70 = b0.fma(w, c70);
+            c71 = b1.fma(w, c71);
+        }
+        // Spill the registers to the scratch tile once, then store through the epilogue row by row: passing the
+        // accumulators to a call instead would box them.
+        int t = 0;
+        c00.intoArray(tile, t); c01.intoArray(tile, t + L); t += 2 * L;
+        c10.intoArray(tile, t); c11.intoArray(tile, t + L); t += 2 * L;
+        c20.intoArray(tile, t); c21.intoArray(tile, t + L); t += 2 * L;
+        c30.intoArray(tile, t); c31.intoArray(tile, t + L); t += 2 * L;
+        c40.intoArray(tile, t); c41.intoArray(tile, t + L); t += 2 * L;
+        c50.intoArray(tile, t); c51.intoArray(tile, t + L); t += 2 * L;
+        c60.intoArray(tile, t); c61.intoArray(tile, t + L); t += 2 * L;
+        c70.intoArray(tile, t); c71.intoArray(tile, t + L);
+        for (int r = 0; r < rows; r++) {
+            int off = outOff + r * outStride;
+            float rowBias = bias[biasOff + r];
+            store(tile, r * 2 * L, out, off, cols, rowBias, activation);
+            if (cols > L) store(tile, r * 2 * L + L, out, off + L, cols - L, rowBias, activation);
+        }
+    }
+
+    /**
+     * Stores the first {@code min(count, L)} lanes of {@code activation(src[srcOff..] + bias)} at {@code out[off..]}:
+     * a whole vector through the registers, a partial one through {@link EpilogueWriter} (Java 17 has no fast masked
+     * store). Vectors never cross a call that may not be inlined: C2 would box them.
+     */
+    private static void store(float[] src, int srcOff, float[] out, int off, int count, float bias, Activation activation) {
+        if (count < L) {
+            EpilogueWriter.write(src, srcOff, out, off, count, bias, activation);
+            return;
+        }
+        FloatVector r = FloatVector.fromArray(S, src, srcOff).add(bias);
+        if (activation != Activation.NONE) { // Activation.clamp on every lane: comparisons, so NaN passes
+            r = r.blend(activation.lower(), r.lt(activation.lower()));
+            r = r.blend(activation.upper(), r.compare(VectorOperators.GT, activation.upper()));
+        }
+        r.intoArray(out, off);
+    }
+
+    /**
+     * Lanes that pair (row, x) may store: the row's remaining {@code width − x}, or a whole vector when the block's
+     * rows are contiguous and its excess falls on later rows of the block, which later stores of the call rewrite.
+     */
+    private static int runOn(int row, int x, int rows, int width, int outRowStride) {
+        return outRowStride == width && (rows - row) * width - x >= L ? L : width - x;
+    }
+
+    /**
+     * Walks the (row, vector) pairs of the block four at a time, so that narrow rows share the four accumulators
+     * (a 7- or 14-wide row is one vector, four rows go together) and wide rows use them along x. A short last
+     * group repeats its last pair and stores it once.
+     */
+    @Override
+    void depthwiseRows(float[] src, int[] taps, int rowStep, int rows, float[] w, int wOff, int width, float[] out,
+                       int outOff, int outRowStride, float bias, Activation activation, float[] acc) {
+        int row = 0, x = 0; // the next pair
+        while (row < rows) {
+            int r0 = row, x0 = x, r1 = r0, x1 = x0, r2 = r0, x2 = x0, r3 = r0, x3 = x0, count = 1;
+            if ((x += L) >= width) { x = 0; row++; }
+            if (row < rows) {
+                r1 = row; x1 = x; count = 2;
+                if ((x += L) >= width) { x = 0; row++; }
+            }
+            if (row < rows) {
+                r2 = row; x2 = x; count = 3;
+                if ((x += L) >= width) { x = 0; row++; }
+            } else {
+                r2 = r1; x2 = x1;
+            }
+            if (row < rows) {
+                r3 = row; x3 = x; count = 4;
+                if ((x += L) >= width) { x = 0; row++; }
+            } else {
+                r3 = r2; x3 = x2;
+            }
+            int s0 = r0 * rowStep + x0, s1 = r1 * rowStep + x1, s2 = r2 * rowStep + x2, s3 = r3 * rowStep + x3;
+            FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+            for (int t = 0; t < taps.length; t++) {
+                FloatVector wt = FloatVector.broadcast(S, w[wOff + t]);
+                int tap = taps[t];
+                a0 = FloatVector.fromArray(S, src, tap + s0).fma(wt, a0);
+                a1 = FloatVector.fromArray(S, src, tap + s1).fma(wt, a1);
+                a2 = FloatVector.fromArray(S, src, tap + s2).fma(wt, a2);
+                a3 = FloatVector.fromArray(S, src, tap + s3).fma(wt, a3);
+            }
+            a0.intoArray(acc, 0);
+            a1.intoArray(acc, L);
+            a2.intoArray(acc, 2 * L);
+            a3.intoArray(acc, 3 * L);
+            store(acc, 0, out, outOff + r0 * outRowStride + x0, runOn(r0, x0, rows, width, outRowStride), bias, activation);
+            if (count > 1) store(acc, L, out, outOff + r1 * outRowStride + x1, runOn(r1, x1, rows, width, outRowStride), bias, activation);
+            if (count > 2) store(acc, 2 * L, out, outOff + r2 * outRowStride + x2, runOn(r2, x2, rows, width, outRowStride), bias, activation);
+            if (count > 3) store(acc, 3 * L, out, outOff + r3 * outRowStride + x3, runOn(r3, x3, rows, width, outRowStride), bias, activation);
+        }
+    }
+}

@@ -1,0 +1,119 @@
+package org.convcl;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.convcl.cpu.CpuTestAccess;
+import org.convcl.cpu.CpuTestAccess.Path;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
+
+/**
+ * The Java CPU backend's kernels forced onto each SIMD path (the Vector API and the auto-vectorized loops),
+ * each checked against the naive reference on the parity sweep, the PyTorch golden cases and shapes placed on
+ * the kernels' own tile and task boundaries.
+ *
+ * <p>The main test JVM runs with {@code --add-modules jdk.incubator.vector} and checks both paths. A second
+ * surefire execution runs this class without the flag and with {@code -Dconvcl.test.simd=auto-vectorized}: there
+ * the Vector API must be absent and the backend must take the auto-vectorized path on its own.
+ */
+class CpuKernelPathsTest {
+    private static final boolean FLAGLESS_JVM = "auto-vectorized".equals(System.getProperty("convcl.test.simd"));
+    private static final List<Backend> OPENED = new ArrayList<>();
+
+    private static synchronized List<Backend> backends() {
+        if (OPENED.isEmpty()) {
+            OPENED.add(CpuTestAccess.open(Path.AUTO_VECTORIZED));
+            if (!FLAGLESS_JVM) OPENED.add(CpuTestAccess.open(Path.VECTOR_API));
+        }
+        return OPENED;
+    }
+
+    @AfterAll
+    static synchronized void closeBackends() {
+        OPENED.forEach(Backend::close);
+        OPENED.clear();
+    }
+
+    @Test
+    void theProbePicksThePathThisJvmAllows() {
+        String described = TestBackends.cpu().device().describe();
+        if (FLAGLESS_JVM) {
+            assertFalse(CpuTestAccess.vectorApiAvailable(), "this JVM was meant to run without jdk.incubator.vector");
+            assertFalse(CpuTestAccess.preferredIsVectorApi());
+            assertTrue(described.contains("auto-vectorized loops"), described);
+        } else {
+            assertTrue(CpuTestAccess.vectorApiAvailable(),
+                    "the test JVM should run with --add-modules jdk.incubator.vector (surefire argLine)");
+            assertTrue(CpuTestAccess.preferredIsVectorApi());
+            assertTrue(described.contains("Vector API"), described);
+        }
+        for (Backend b : backends()) {
+            try (PreparedConv pw = b.prepare(ConvSpec.pointwise(4, 4), new float[16], Epilogue.none());
+                 PreparedConv dw = b.prepare(ConvSpec.depthwise(4, 1, 3).padding(1).build(), new float[36], Epilogue.none())) {
+                String path = b.device().platformName().substring("Java, ".length());
+                assertTrue(pw.plan().contains("(" + path + ")"), pw.plan());
+                assertTrue(dw.plan().contains("(" + path + ")"), dw.plan());
+            }
+        }
+        assertEquals(FLAGLESS_JVM ? 1 : 2, backends().stream().map(b -> b.device().platformName()).distinct().count());
+    }
+
+    @TestFactory
+    Stream<DynamicTest> paritySweep() {
+        List<ParitySweepTest.Case> cases = new ArrayList<>(ParitySweepTest.fastCases());
+        cases.addAll(boundaryCases());
+        return backends().stream().flatMap(b -> cases.stream().map(c -> DynamicTest.dynamicTest(
+                b.device().platformName() + " " + c.name(), () -> ParitySweepTest.check(b, c))));
+    }
+
+    @TestFactory
+    Stream<DynamicTest> goldenCases() {
+        return backends().stream().flatMap(b -> GoldenTest.cases().stream().map(c -> DynamicTest.dynamicTest(
+                b.device().platformName() + " " + c.name(), () -> {
+                    Tensor actual = b.conv2d(c.input(), c.spec(), c.weights(), c.epilogue());
+                    TensorAssert.assertClose(c.expected(), actual, c.spec().reductionLength(),
+                            "golden " + c.name() + " " + c.spec() + " on " + b.device().describe());
+                })));
+    }
+
+    /**
+     * Shapes on the kernels' boundaries: output channels around the 4- and 8-row weight panels, pixel counts around
+     * the 32- and 256-column panels and spanning images at batch > 1, a reduction longer than a packed block holds,
+     * depthwise rows around four 16-lane vectors, row bands (few channels, tall images), stride 2 with dilation and
+     * asymmetric padding.
+     */
+    static List<ParitySweepTest.Case> boundaryCases() {
+        List<ParitySweepTest.Case> cases = new ArrayList<>();
+        ParitySweepTest.Ep[] eps = ParitySweepTest.Ep.values();
+        long seed = 20261207L;
+        Object[][] specs = {
+            {ConvSpec.pointwise(24, 9), 3, 7, 7},
+            {ConvSpec.pointwise(16, 17), 2, 5, 13},
+            {ConvSpec.pointwise(64, 33), 1, 16, 17},
+            {ConvSpec.pointwise(2100, 5), 2, 3, 4},
+            {ConvSpec.pointwise(8, 8), 1, 23, 23},
+            {ConvSpec.full(3, 32, 3).stride(2).padding(1).build(), 2, 23, 21},
+            {ConvSpec.full(16, 12, 3).padding(0, 2, 1, 0).dilation(1, 2).build(), 3, 9, 11},
+            {ConvSpec.full(12, 18, 1).groups(3).build(), 2, 11, 3},
+            {ConvSpec.full(6, 6, 3).groups(3).stride(2, 1).padding(2, 0, 0, 1).build(), 1, 12, 70},
+            {ConvSpec.depthwise(3, 1, 3).padding(1).build(), 2, 5, 63},
+            {ConvSpec.depthwise(3, 1, 3).padding(1).build(), 1, 4, 65},
+            {ConvSpec.depthwise(2, 3, 3).stride(2).dilation(2).padding(1, 0, 2, 3).build(), 1, 41, 70},
+            {ConvSpec.depthwise(5, 2, 5).stride(2, 1).padding(2, 3, 1, 0).build(), 3, 17, 129},
+            {ConvSpec.depthwise(8, 1, 3).stride(2).padding(0, 1, 1, 0).build(), 2, 14, 14},
+            {ConvSpec.builder(4, 4, 1, 7).groups(4).padding(0, 3).build(), 1, 6, 33},
+        };
+        for (int i = 0; i < specs.length; i++) {
+            cases.add(new ParitySweepTest.Case((ConvSpec) specs[i][0], (int) specs[i][1], (int) specs[i][2],
+                    (int) specs[i][3], eps[i % eps.length], i % 5 == 3, seed + i));
+        }
+        return cases;
+    }
+}
