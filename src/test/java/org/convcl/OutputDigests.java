@@ -21,7 +21,7 @@ import org.convcl.plan.Algorithm;
 
 /**
  * The SHA-256 of the float bits of every OpenCL output over a fixed, seeded workload: each algorithm forced on
- * each case of {@code scripts/suites/*.json} and of {@link ParitySweepTest#fastCases()}, and each depthwise case
+ * each case of the tool's suites ({@value #SUITES}) and of {@link ParitySweepTest#fastCases()}, and each depthwise case
  * as a separable block, fused and unfused. A kernel change that must not change results (a refactoring of the
  * kernel sources) is checked by writing the digests before it and comparing after:
  *
@@ -34,6 +34,8 @@ import org.convcl.plan.Algorithm;
  * an algorithm that stops (or starts) accepting a case is a difference.
  */
 public final class OutputDigests {
+    /** The suites the tool ships, in the checkout. */
+    static final String SUITES = "src/main/resources/org/convcl/cli/suites";
     private static final long SEED = 20261207L;
     private static final Activation[] ACTIVATIONS = Activation.values();
 
@@ -86,10 +88,11 @@ public final class OutputDigests {
     private static void suiteCases(OpenClBackend cl, Map<String, String> digests) throws IOException {
         ObjectMapper json = new ObjectMapper();
         List<Path> files;
-        try (Stream<Path> s = Files.list(Path.of("scripts/suites"))) {
+        Path dir = Path.of(SUITES);
+        try (Stream<Path> s = Files.list(dir)) {
             files = s.filter(p -> p.toString().endsWith(".json")).sorted().toList();
         }
-        if (files.isEmpty()) throw new IllegalStateException("no suites under scripts/suites (run from the checkout)");
+        if (files.isEmpty()) throw new IllegalStateException("no suites under " + dir + " (run from the checkout)");
         int index = 0;
         for (Path file : files) {
             JsonNode cases = json.readTree(file.toFile()).get("cases");
