@@ -53,6 +53,9 @@ class MemoryCheckTest {
                 Arguments.of(Algorithm.IMPLICIT_GEMM, ConvSpec.full(4, 8, 3).stride(2).padding(0, 1, 2, 1).build(), new Shape(2, 4, 9, 10), Post.NONE),
                 Arguments.of(Algorithm.IMPLICIT_GEMM, ConvSpec.full(4, 5, 1).stride(2).build(), new Shape(2, 4, 6, 17), Post.BIAS_RELU),
                 Arguments.of(Algorithm.IMPLICIT_GEMM, ConvSpec.full(3, 9, 3).dilation(2).padding(2).build(), new Shape(1, 3, 4, 17), Post.BIAS_RELU),
+                // output rows of 17 (a whole vector and a shifted-back last block) whose taps end at the tensor's end
+                Arguments.of(Algorithm.IMPLICIT_GEMM, ConvSpec.full(8, 10, 1).stride(2).build(), new Shape(1, 8, 5, 33), Post.NONE),
+                Arguments.of(Algorithm.IMPLICIT_GEMM, ConvSpec.full(3, 4, 3).stride(2).build(), new Shape(1, 3, 5, 35), Post.BIAS_RELU),
                 Arguments.of(Algorithm.IMPLICIT_GEMM, ConvSpec.builder(4, 6, 1, 3).stride(2, 2).padding(0, 1).groups(2).build(),
                         new Shape(1, 4, 5, 15), Post.BIAS_RELU6),
                 Arguments.of(Algorithm.WINOGRAD, ConvSpec.full(4, 4, 3).padding(1).build(), new Shape(2, 4, 6, 7), Post.BIAS_RELU),
@@ -65,7 +68,8 @@ class MemoryCheckTest {
                 Arguments.of(Algorithm.DEPTHWISE, ConvSpec.builder(2, 6, 1, 3).groups(2).stride(2, 2).padding(0, 1).build(),
                         new Shape(1, 2, 5, 33), Post.BIAS_RELU6),
                 Arguments.of(Algorithm.DEPTHWISE, ConvSpec.depthwise(2, 3, 3).dilation(2).padding(2).build(), new Shape(1, 2, 7, 9), Post.BATCH_NORM),
-                Arguments.of(Algorithm.DEPTHWISE, ConvSpec.depthwise(3, 1, 5).padding(2).build(), new Shape(2, 3, 7, 17), Post.NONE));
+                Arguments.of(Algorithm.DEPTHWISE, ConvSpec.depthwise(3, 1, 5).padding(2).build(), new Shape(2, 3, 7, 17), Post.NONE),
+                Arguments.of(Algorithm.DEPTHWISE, ConvSpec.depthwise(2, 1, 3).stride(2).padding(1).build(), new Shape(1, 2, 5, 33), Post.NONE));
     }
 
     @ParameterizedTest(name = "{0} {1} on {2}")
