@@ -6,10 +6,10 @@
  * times VEC consecutive outputs along x (a vector register each). It walks the input rows those outputs
  * need once; each input row's tap vectors feed every (m, output row, ky, kx) that reads them, so neither
  * γ nor overlapping kernel rows re-read the input. Taps for stride 1 are unaligned vector loads, for
- * stride 2 the even lanes of a double-width load, otherwise gathered; at the image's edges the loads run
+ * stride 2 the even and odd lanes of two loads, otherwise gathered; at the image's edges the loads run
  * into the neighbouring rows (or, at the buffer's ends, come from a private copy of the span) and lanes
  * outside the row are skipped, never multiplied by a padded zero, so non-finite weights propagate. The block of the last columns is shifted back
- * to end at the last output (rewriting a few outputs with identical values) unless the row is narrower
+ * to end at the last output (storing only the outputs its neighbour does not) unless the row is narrower
  * than VEC (7x7, 14x14 planes): then a row is stored as a whole vector when its extra lanes fall into later
  * rows of the same work-item (stored after it, so overwritten), and the tile's last row in a few vector
  * stores; rows past h_out are computed on clamped input and not stored. TILE_Y 7 divides the
@@ -107,7 +107,10 @@ __kernel void conv2d_depthwise(__global const real *CONVCL_RESTRICT src, __globa
     const int z = (int)get_global_id(2);
     if (ox0 >= w_out || oy0 >= h_out || z >= n_batch * c_in) return;
     const bool whole = w_out >= VEC;
-    if (whole) ox0 = min(ox0, w_out - VEC);
+    /* the row's last block, shifted back to end at the last output, stores only the lanes from `fresh` on: the
+     * ones before belong to its neighbour, and two work-items never write one output */
+    const int fresh = whole ? max(0, ox0 - (w_out - VEC)) : 0;
+    if (whole) ox0 -= fresh;
     const int n = z / c_in;
     const int ci = z - n * c_in;
 
@@ -143,8 +146,10 @@ __kernel void conv2d_depthwise(__global const real *CONVCL_RESTRICT src, __globa
             const int oy = oy0 + t;
             if (oy >= h_out) break;
             const realv v = convcl_epilogue_v(acc[m][t], bia, o);
-            if (whole) {
+            if (whole && fresh == 0) {
                 VSTORE(v, 0, out + oy * w_out);
+            } else if (whole) {
+                convcl_store_lanes(v, out + oy * w_out, fresh, VEC);
             } else if ((oy + 1) * w_out + VEC - w_out <= min(oy0 + TILE_Y, h_out) * w_out) {
                 /* narrow row (w_out < VEC, ox0 == 0): the extra lanes land in later rows of this tile,
                  * which are stored after this one and overwrite them */

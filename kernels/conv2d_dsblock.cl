@@ -376,10 +376,13 @@ void gemm_strip(__local const real *CONVCL_RESTRICT tile, __global const real *C
     const int pf_step = (lines + chunks * oc_blocks - 1) / (chunks * oc_blocks);
     int pf_next = 0;
     for (int t = 0; t < chunks * oc_blocks; t++) {
+        /* the remainders as t − q·d, not t % d: LLVM's freeze for a div/rem pair stops Oclgrind's checks */
 #if OC_OUTER
-        const int v0 = (t % chunks) * PIX_VECS, o0 = oc_first + (t / chunks) * OC_TILE;
+        const int q = t / chunks;
+        const int v0 = (t - q * chunks) * PIX_VECS, o0 = oc_first + q * OC_TILE;
 #else
-        const int v0 = (t / oc_blocks) * PIX_VECS, o0 = oc_first + (t % oc_blocks) * OC_TILE;
+        const int q = t / oc_blocks;
+        const int v0 = q * PIX_VECS, o0 = oc_first + (t - q * oc_blocks) * OC_TILE;
 #endif
         const int2 pf = (int2)(pf_next, min(lines, pf_next + pf_step));
         pf_next = pf.y;

@@ -11,7 +11,7 @@
  * neighbouring rows, and only where that load would leave the buffer (or for strides above 2) is it taken
  * from a private copy of the span. Edge lanes outside the row are skipped (the accumulator is kept), never
  * multiplied by a padded zero, so non-finite weights propagate as in the reference. The last block of a row is shifted back to end at the last
- * output (rewriting a few outputs with identical values) unless the row is narrower than VEC; channels past
+ * output (storing only the outputs its neighbour does not) unless the row is narrower than VEC; channels past
  * the group's end are computed on a clamped channel and not stored.
  * Grid: dim0 = ceil(w_out / VEC), dim1 = h_out, dim2 = n_batch · groups · ceil((c_out/groups) / TILE_OC);
  * padded to the local size.
@@ -71,7 +71,9 @@ __kernel void conv2d_igemm(__global const real *CONVCL_RESTRICT src, __global co
     const int blocks = (out_per_group + TILE_OC - 1) / TILE_OC;
     if (ox0 >= w_out || oy >= h_out || z >= n_batch * groups * blocks) return;
     const bool whole = w_out >= VEC;
-    if (whole) ox0 = min(ox0, w_out - VEC);
+    /* the row's last block, shifted back to end at the last output, stores only the lanes from `fresh` on */
+    const int fresh = whole ? max(0, ox0 - (w_out - VEC)) : 0;
+    if (whole) ox0 -= fresh;
     const convcl_group_block blk = convcl_decode_group_block(z, groups, blocks, TILE_OC);
     const int n = blk.n, g = blk.g, first = blk.first; /* first: first channel of this block within the group */
 
@@ -110,7 +112,7 @@ __kernel void conv2d_igemm(__global const real *CONVCL_RESTRICT src, __global co
         const int o = g * out_per_group + first + i;
         __global real *out = dst + ((size_t)(n * c_out + o) * h_out + oy) * w_out + ox0;
         const realv v = convcl_epilogue_v(acc[i], bia, o);
-        if (whole) VSTORE(v, 0, out);
-        else convcl_store_lanes(v, out, 0, w_out - ox0);
+        if (whole && fresh == 0) VSTORE(v, 0, out);
+        else convcl_store_lanes(v, out, fresh, whole ? VEC : w_out - ox0);
     }
 }

@@ -8,7 +8,7 @@
  * weight broadcast straight from memory (an FMA memory operand on AVX-512, a load port rather than a
  * shuffle: extracting the lanes of a loaded weight vector instead competes with the FMAs for their port and
  * measured 15-20% slower on PoCL). Every block uses vector loads and stores: the image's last, partial block is
- * shifted back to end at the last pixel (it rewrites a few outputs of its neighbour with identical values);
+ * shifted back to end at the last pixel (and stores only the outputs its neighbour does not);
  * images smaller than VEC pixels take a guarded path whose lanes run over the columns of the GEMM over
  * the whole batch (image, pixel), so a 1x1 layer such as a classifier multiplies W by all its images at
  * once and reads W once, not once per image (not with WEI_BATCH, whose images have weights of their own). Output channels past c_out are
@@ -52,7 +52,9 @@ __kernel void conv2d_pointwise(__global const real *CONVCL_RESTRICT src, __globa
     const int columns = whole ? pixels : n_batch * pixels; /* small images: lanes run across the batch */
 #endif
     if (p0 >= columns || o0 >= c_out || n >= n_batch) return;
-    if (whole) p0 = min(p0, pixels - VEC);
+    /* the image's last block, shifted back to end at the last pixel, stores only the lanes from `fresh` on */
+    const int fresh = whole ? max(0, p0 - (pixels - VEC)) : 0;
+    if (whole) p0 -= fresh;
 #ifdef WEI_BATCH
     wei += (size_t)(n % WEI_BATCH) * c_out * c_in;
 #endif
@@ -91,7 +93,7 @@ __kernel void conv2d_pointwise(__global const real *CONVCL_RESTRICT src, __globa
         for (int j = 0; j < VEC; j++) {
             const int q = min(p0 + j, columns - 1);
             img[j] = q / pixels;
-            pix[j] = q % pixels;
+            pix[j] = q - img[j] * pixels; /* not q % pixels: LLVM's freeze for a div/rem pair stops Oclgrind */
         }
         for (int c = 0; c < c_in; c++) {
             real xs[VEC];
@@ -109,8 +111,10 @@ __kernel void conv2d_pointwise(__global const real *CONVCL_RESTRICT src, __globa
         const int o = o0 + i;
         if (o >= c_out) break;
         const realv v = convcl_epilogue_v(acc[i], bia, o);
-        if (whole) {
+        if (whole && fresh == 0) {
             VSTORE(v, 0, out + (size_t)o * pixels);
+        } else if (whole) {
+            convcl_store_lanes(v, out + (size_t)o * pixels, fresh, VEC);
         } else {
             real vs[VEC];
             VSTORE(v, 0, vs);

@@ -56,6 +56,7 @@ __kernel void conv2d_winograd_input(__global const real *CONVCL_RESTRICT src, __
     const int ix0 = ox0 - pad_left;
     __global const real *plane = src + ((size_t)n * c_in + c) * h_in * w_in;
 
+    /* every input read at a clamped position, then zeroed outside the image: no load depends on a branch */
     real d[4][4];
 #pragma unroll
     for (int i = 0; i < 4; i++) {
@@ -64,7 +65,8 @@ __kernel void conv2d_winograd_input(__global const real *CONVCL_RESTRICT src, __
 #pragma unroll
         for (int j = 0; j < 4; j++) {
             const int ix = ix0 + j;
-            d[i][j] = row_in && ix >= 0 && ix < w_in ? plane[iy * w_in + ix] : (real)(0);
+            const real x = plane[clamp(iy, 0, h_in - 1) * w_in + clamp(ix, 0, w_in - 1)];
+            d[i][j] = row_in && ix >= 0 && ix < w_in ? x : (real)(0);
         }
     }
     real e[4][4]; /* Bᵀ d */

@@ -5,8 +5,9 @@
  *
  * Required defines: KW, SW, DW (convcl_window.h) and VEC (convcl_vector.h).
  * The VEC taps of kernel column kx for outputs x0 … x0 + VEC − 1 are the inputs row[ix0 + kx·DW + t·SW]
- * (ix0 = x0·SW − pad_left): an unaligned vector load for stride 1, the even lanes of two loads for stride 2,
- * gathered otherwise. Inside the row they are read straight from global memory; at the image's edges from a load
+ * (ix0 = x0·SW − pad_left): an unaligned vector load for stride 1, for stride 2 the even lanes of one load and the
+ * odd lanes of a second one starting an element early (so the two end at the last tap, never past it), gathered
+ * otherwise. Every form reads exactly the CONVCL_SPAN inputs from the first tap to the last. Inside the row they are read straight from global memory; at the image's edges from a load
  * that runs into the neighbouring rows (convcl_maskable says when that load stays inside the buffer), from a
  * private span (zeros outside the row) or from clamped reads. Padding lanes are then skipped by selecting the old
  * accumulator (convcl_fma_lanes), never multiplied, so an infinite weight times a padded zero cannot turn into NaN.
@@ -18,12 +19,12 @@
 #error "VEC must be defined (include convcl_vector.h) before including convcl_taps.h"
 #endif
 
-/* Inputs along x that feed VEC outputs, and the size of a private span holding them (room for the two
- * vector loads of stride 2 at the last tap). */
+/* Inputs along x that feed VEC outputs, and the size of a private span holding them (room past the span for the
+ * whole-vector loads of the last taps). */
 #define CONVCL_SPAN ((VEC - 1) * SW + (KW - 1) * DW + 1)
 #define CONVCL_SPAN_ALLOC (CONVCL_SPAN + 2 * VEC)
-/* Elements convcl_taps_global reads from row + 0 for all KW taps (stride 2 reads two whole vectors). */
-#define CONVCL_READ ((KW - 1) * DW + (SW == 2 ? 2 * VEC : (VEC - 1) * SW + 1))
+/* Elements convcl_taps_global reads from row + 0 for all KW taps: the span, nothing past it. */
+#define CONVCL_READ CONVCL_SPAN
 
 /* Defines `realv name(AS const real *row, int off)`: the VEC taps row[off + t·SW], t = 0 … VEC − 1, read from
  * address space AS (the caller knows they lie inside the memory it reads). */
@@ -31,7 +32,8 @@
     inline realv name(AS const real *row, int off) {                                   \
         AS const convcl_realv_unaligned *v = (AS const convcl_realv_unaligned *)(row + off); \
         if (SW == 1) return v[0];                                                      \
-        if (SW == 2) return (realv)(v[0].even, v[1].even);                             \
+        if (SW == 2) return (realv)(v[0].even,                                         \
+                                    ((AS const convcl_realv_unaligned *)(row + off + VEC - 1))[0].odd); \
         real t[VEC];                                                                   \
         _Pragma("unroll")                                                              \
         for (int i = 0; i < VEC; i++) t[i] = row[off + i * SW];                        \

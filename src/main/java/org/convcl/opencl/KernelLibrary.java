@@ -33,6 +33,11 @@ import org.slf4j.LoggerFactory;
  * first created from a stored binary (same device, driver, source and options); only when there is none, or
  * it is unusable, is the source compiled, and the new binary stored.
  *
+ * <p>The setting {@code convcl.noRestrict} (system property) or {@code CONVCL_NO_RESTRICT} (environment), when
+ * {@code true}, appends {@code -D CONVCL_RESTRICT=} to every build: kernel pointers lose their {@code restrict}
+ * qualifier. The memory-checker tier sets it, because Oclgrind's LLVM cannot create kernels whose inlined
+ * {@code restrict} pointers leave {@code llvm.experimental.noalias.scope.decl} in the IR.
+ *
  * <p>A successful build's log (compiler warnings) goes to this class's logger at DEBUG, never to the terminal; the
  * kernels compile without warnings on PoCL ({@code KernelDialectTest} checks it).
  *
@@ -43,6 +48,10 @@ final class KernelLibrary implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(KernelLibrary.class);
     /** The header prepended to every kernel source. */
     static final String COMMON_HEADER = "convcl_common.h";
+    /** The build option that empties the {@code restrict} qualifier of kernel pointers. */
+    static final String NO_RESTRICT_OPTION = "-D CONVCL_RESTRICT=";
+    /** Whether {@code convcl.noRestrict} / {@code CONVCL_NO_RESTRICT} asks for {@link #NO_RESTRICT_OPTION}. */
+    private static final boolean NO_RESTRICT = noRestrict(System.getProperty("convcl.noRestrict"), System.getenv("CONVCL_NO_RESTRICT"));
     private static final Pattern DEFINE_NAME = Pattern.compile("[A-Z][A-Z0-9_]*");
 
     /** What identifies a compiled program. */
@@ -81,7 +90,7 @@ final class KernelLibrary implements AutoCloseable {
      */
     synchronized cl_program program(String file, Map<String, Integer> defines) {
         if (closed) throw new IllegalStateException("kernel library is closed");
-        String options = options(defines);
+        String options = options(defines) + (NO_RESTRICT ? " " + NO_RESTRICT_OPTION : "");
         Key key = new Key(file, options, deviceId, driverVersion);
         cl_program cached = programs.get(key);
         if (cached != null) return cached;
@@ -151,6 +160,21 @@ final class KernelLibrary implements AutoCloseable {
     /** How many programs are cached and not yet released. */
     synchronized int liveProgramCount() {
         return programs.size();
+    }
+
+    /**
+     * Whether the {@code convcl.noRestrict} setting (the property, else the environment variable) is on.
+     *
+     * @throws IllegalArgumentException naming the value when it is neither {@code true} nor {@code false}
+     */
+    static boolean noRestrict(String property, String environment) {
+        String value = property != null && !property.isBlank() ? property : environment;
+        if (value == null || value.isBlank()) return false;
+        return switch (value.trim().toLowerCase(java.util.Locale.ROOT)) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw new IllegalArgumentException("convcl.noRestrict must be true or false, got '" + value + "'");
+        };
     }
 
     /** The canonical build options: {@code -D NAME=value} for each define, sorted by name. */

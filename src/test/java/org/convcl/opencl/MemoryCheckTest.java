@@ -1,0 +1,132 @@
+package org.convcl.opencl;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Random;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+import org.convcl.Activation;
+import org.convcl.BlockMode;
+import org.convcl.ConvSpec;
+import org.convcl.Epilogue;
+import org.convcl.PreparedBlock;
+import org.convcl.PreparedConv;
+import org.convcl.Reference;
+import org.convcl.SeparableBlock;
+import org.convcl.Shape;
+import org.convcl.Tensor;
+import org.convcl.TensorAssert;
+import org.convcl.TestBackends;
+import org.convcl.opencl.OpenClConvCorrectnessTest.Post;
+import org.convcl.plan.Algorithm;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The memory-checker tier (DESIGN §5): every algorithm, forced, and the fused block on small shapes that reach each
+ * edge path of the kernels (stride 2, 1×1 stride 2, dilation, asymmetric padding, γ 2–3, widths around the vector,
+ * the tensor's last rows, batch 2), against the reference. On PoCL it is one more parity test; {@code .ci/run} also
+ * runs it on the Oclgrind simulator with its access, race, uninitialised-value and API checks on, where
+ * {@link OclgrindLogCheck} fails a case on any diagnostic. The shapes stay tiny: Oclgrind is 100–1000× slower.
+ */
+@Tag("oclgrind")
+@ExtendWith(OclgrindLogCheck.class)
+class MemoryCheckTest {
+
+    @BeforeAll
+    static void namesTheDevice() {
+        System.out.println("[MemoryCheckTest] on " + TestBackends.opencl().device());
+    }
+
+    static Stream<Arguments> convolutions() {
+        return Stream.of(
+                Arguments.of(Algorithm.DIRECT, ConvSpec.full(2, 3, 3).dilation(2).padding(2).build(), new Shape(2, 2, 6, 7), Post.BIAS_RELU6),
+                Arguments.of(Algorithm.DIRECT, ConvSpec.full(3, 3, 3).stride(2).padding(0, 1, 2, 1).build(), new Shape(1, 3, 7, 9), Post.NONE),
+                Arguments.of(Algorithm.IMPLICIT_GEMM, ConvSpec.full(4, 8, 3).stride(2).padding(0, 1, 2, 1).build(), new Shape(2, 4, 9, 10), Post.NONE),
+                Arguments.of(Algorithm.IMPLICIT_GEMM, ConvSpec.full(4, 5, 1).stride(2).build(), new Shape(2, 4, 6, 17), Post.BIAS_RELU),
+                Arguments.of(Algorithm.IMPLICIT_GEMM, ConvSpec.full(3, 9, 3).dilation(2).padding(2).build(), new Shape(1, 3, 4, 17), Post.BIAS_RELU),
+                // output rows of 17 (a whole vector and a shifted-back last block) whose taps end at the tensor's end
+                Arguments.of(Algorithm.IMPLICIT_GEMM, ConvSpec.full(8, 10, 1).stride(2).build(), new Shape(1, 8, 5, 33), Post.NONE),
+                Arguments.of(Algorithm.IMPLICIT_GEMM, ConvSpec.full(3, 4, 3).stride(2).build(), new Shape(1, 3, 5, 35), Post.BIAS_RELU),
+                Arguments.of(Algorithm.IMPLICIT_GEMM, ConvSpec.builder(4, 6, 1, 3).stride(2, 2).padding(0, 1).groups(2).build(),
+                        new Shape(1, 4, 5, 15), Post.BIAS_RELU6),
+                Arguments.of(Algorithm.WINOGRAD, ConvSpec.full(4, 4, 3).padding(1).build(), new Shape(2, 4, 6, 7), Post.BIAS_RELU),
+                Arguments.of(Algorithm.WINOGRAD, ConvSpec.full(3, 5, 3).padding(0, 1, 2, 0).build(), new Shape(1, 3, 9, 5), Post.NONE),
+                Arguments.of(Algorithm.POINTWISE, ConvSpec.pointwise(7, 10), new Shape(3, 7, 5, 7), Post.BIAS_RELU6),
+                Arguments.of(Algorithm.POINTWISE, ConvSpec.pointwise(9, 9), new Shape(2, 9, 1, 17), Post.NONE),
+                Arguments.of(Algorithm.POINTWISE, ConvSpec.pointwise(7, 3), new Shape(3, 7, 3, 5), Post.NONE),
+                Arguments.of(Algorithm.DEPTHWISE, ConvSpec.depthwise(3, 1, 3).stride(2).padding(1).build(), new Shape(2, 3, 9, 18), Post.BIAS_RELU),
+                Arguments.of(Algorithm.DEPTHWISE, ConvSpec.depthwise(2, 2, 3).stride(2).padding(0, 0, 1, 1).build(), new Shape(2, 2, 9, 8), Post.NONE),
+                Arguments.of(Algorithm.DEPTHWISE, ConvSpec.builder(2, 6, 1, 3).groups(2).stride(2, 2).padding(0, 1).build(),
+                        new Shape(1, 2, 5, 33), Post.BIAS_RELU6),
+                Arguments.of(Algorithm.DEPTHWISE, ConvSpec.depthwise(2, 3, 3).dilation(2).padding(2).build(), new Shape(1, 2, 7, 9), Post.BATCH_NORM),
+                Arguments.of(Algorithm.DEPTHWISE, ConvSpec.depthwise(3, 1, 5).padding(2).build(), new Shape(2, 3, 7, 17), Post.NONE),
+                Arguments.of(Algorithm.DEPTHWISE, ConvSpec.depthwise(2, 1, 3).stride(2).padding(1).build(), new Shape(1, 2, 5, 33), Post.NONE));
+    }
+
+    @ParameterizedTest(name = "{0} {1} on {2}")
+    @MethodSource("convolutions")
+    void convolutionMatchesTheReference(Algorithm algorithm, ConvSpec spec, Shape input, Post post) {
+        OpenClBackend backend = (OpenClBackend) TestBackends.opencl();
+        long seed = 31L * spec.hashCode() + input.hashCode();
+        Random random = new Random(seed);
+        Tensor x = Tensor.of(OpenClConvCorrectnessTest.uniform(random, input.count()), input);
+        float[] w = OpenClConvCorrectnessTest.uniform(random, spec.weightCount());
+        Epilogue epilogue = OpenClConvCorrectnessTest.epilogue(post, spec.outChannels(), random);
+        try (PreparedConv conv = backend.prepare(spec, w, epilogue, algorithm)) {
+            assertEquals(algorithm, ((OpenClConv) conv).preparedPlan().algorithm(), conv.plan());
+            TensorAssert.assertClose(Reference.conv2d(x, spec, w, epilogue), conv.forward(x), spec.reductionLength(),
+                    algorithm + " " + spec + ", input " + input + ", seed " + seed + ", plan " + conv.plan());
+        }
+    }
+
+    static Stream<Arguments> blocks() {
+        return Stream.of(
+                Arguments.of(SeparableBlock.mobilenet(6, 10, 2), new Shape(2, 6, 13, 11)),
+                Arguments.of(SeparableBlock.mobilenet(3, 5, 2), new Shape(1, 3, 4, 37)),
+                Arguments.of(SeparableBlock.mobilenet(13, 11, 1), new Shape(1, 13, 6, 37)),
+                Arguments.of(SeparableBlock.builder(5, 9).depthMultiplier(2).kernel(5, 3).dilation(2, 1).padding(3, 0, 1, 2)
+                        .depthwiseEpilogue(Epilogue.activation(Activation.RELU6)).build(), new Shape(1, 5, 12, 10)),
+                Arguments.of(SeparableBlock.builder(2, 7).depthMultiplier(3).stride(2).padding(1).build(), new Shape(2, 2, 5, 9)));
+    }
+
+    @ParameterizedTest(name = "fused {0} on {1}")
+    @MethodSource("blocks")
+    void fusedBlockMatchesTheReference(SeparableBlock block, Shape input) {
+        OpenClBackend backend = (OpenClBackend) TestBackends.opencl();
+        SplittableRandom random = new SplittableRandom(block.hashCode() * 31L + input.hashCode());
+        float[] dw = uniform(random, block.depthwise().weightCount());
+        float[] pw = uniform(random, block.pointwise().weightCount());
+        Tensor x = Tensor.of(uniform(random, input.count()), input);
+        Tensor mid = Reference.conv2d(x, block.depthwise(), dw, block.depthwiseEpilogue());
+        Tensor expected = Reference.conv2d(mid, block.pointwise(), pw, block.pointwiseEpilogue());
+        try (PreparedBlock prepared = backend.prepareBlock(block, dw, pw, BlockMode.FUSED)) {
+            assertEquals(BlockMode.FUSED, prepared.mode(), prepared.plan());
+            int reduction = block.midChannels() * block.depthwise().kernelH() * block.depthwise().kernelW();
+            TensorAssert.assertClose(expected, prepared.forward(x), reduction, block + ", input " + input + ", " + prepared.plan());
+        }
+    }
+
+    @Test
+    void noRestrictSettingIsParsedAndBadValuesNamed() {
+        assertFalse(KernelLibrary.noRestrict(null, null));
+        assertTrue(KernelLibrary.noRestrict(null, "true"));
+        assertFalse(KernelLibrary.noRestrict("false", "true"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> KernelLibrary.noRestrict("yes", null));
+        assertTrue(e.getMessage().contains("convcl.noRestrict") && e.getMessage().contains("'yes'"), e.getMessage());
+    }
+
+    private static float[] uniform(SplittableRandom random, int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float) (random.nextDouble() * 2 - 1);
+        return a;
+    }
+}
