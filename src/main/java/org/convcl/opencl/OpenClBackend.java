@@ -24,6 +24,7 @@ import org.convcl.UnfusedBlock;
 import org.convcl.plan.Algorithm;
 import org.convcl.plan.BlockPlanner;
 import org.convcl.plan.DeviceFacts;
+import org.convcl.plan.KernelFamily;
 import org.convcl.plan.Plan;
 import org.convcl.plan.Planner;
 import org.convcl.plan.TuningTable;
@@ -82,8 +83,10 @@ public final class OpenClBackend implements Backend {
             long[] itemSizes = Arrays.copyOf(ClInfo.deviceSizes(device, CL_DEVICE_MAX_WORK_ITEM_SIZES,
                     ClInfo.deviceUint(device, CL_DEVICE_MAX_WORK_ITEM_DIMENSIONS)), 3);
             for (int i = 0; i < 3; i++) if (itemSizes[i] <= 0) itemSizes[i] = 1;
-            this.facts = new DeviceFacts(info.type(), Math.max(1, info.computeUnits()), info.maxWorkGroupSize(), itemSizes,
-                    info.localMemBytes(), DeviceFacts.deviceKey(info.name(), info.driverVersion()));
+            String vendor = info.vendor() == null || info.vendor().isBlank() ? DeviceFacts.UNKNOWN_VENDOR : info.vendor().strip();
+            this.facts = new DeviceFacts(info.type(), vendor, KernelFamily.forDeviceType(info.type()), Math.max(1, info.computeUnits()),
+                    info.maxWorkGroupSize(), itemSizes, info.localMemBytes(), DeviceFacts.deviceKey(info.name(), info.driverVersion()))
+                    .withFamily(forcedFamily(System.getProperty("convcl.kernels"), System.getenv("CONVCL_KERNELS")));
             this.tuning = TuningFiles.forDevice(facts.deviceKey());
             this.forcedAlgorithm = forcedAlgorithm(System.getProperty("convcl.algorithm"), System.getenv("CONVCL_ALGORITHM"));
             this.library = new KernelLibrary(context, device, info.id() + " " + info.name(), info.driverVersion());
@@ -206,6 +209,19 @@ public final class OpenClBackend implements Backend {
         String value = property != null && !property.isBlank() ? property : environment;
         if (value == null || value.isBlank()) return null;
         return Algorithm.parseOrAuto(value.trim(), "convcl.algorithm");
+    }
+
+    /**
+     * The kernel family named by the system property {@code convcl.kernels} or the environment variable
+     * {@code CONVCL_KERNELS} ({@code auto}, {@code cpu} or {@code gpu}); null (the device type decides) when neither is
+     * set or the value is {@code auto}.
+     *
+     * @throws IllegalArgumentException naming the value when it is none of those
+     */
+    static KernelFamily forcedFamily(String property, String environment) {
+        String value = property != null && !property.isBlank() ? property : environment;
+        if (value == null || value.isBlank()) return null;
+        return KernelFamily.parseOrAuto(value, property != null && !property.isBlank() ? "convcl.kernels" : "CONVCL_KERNELS");
     }
 
     /**

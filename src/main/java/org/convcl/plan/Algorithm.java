@@ -4,7 +4,7 @@ package org.convcl.plan;
  * The names of the convolution algorithms the OpenCL backend can run, each with its {@link AlgorithmDescriptor},
  * which says everything else about it (what it runs, kernel file, defines, work sizes, launches). The names are what
  * tuning files, {@code convcl plan --algorithm} and the {@code convcl.algorithm} setting use; which algorithm runs
- * is the {@link Planner}'s choice, in the order of {@link Planner#REGISTRY}.
+ * is the {@link Planner}'s choice, in the order of {@link Planner#registry}.
  */
 public enum Algorithm {
     /** Direct convolution for any spec ({@link DirectDescriptor}). */

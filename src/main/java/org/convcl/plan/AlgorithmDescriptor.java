@@ -12,7 +12,7 @@ import org.convcl.Shape;
  * planner picks it for ({@link #passesOver}), its tunable parameters with their defaults and the tuner's candidates,
  * the shape class a tuning entry serves, its kernels and their defines, its work sizes, the buffers it uploads and
  * the scratch it needs, and the arguments of each launch. Pure: no OpenCL; {@link Planner} chooses among the
- * descriptors of {@link Planner#REGISTRY} and the OpenCL backend builds and launches what the chosen one describes.
+ * descriptors of {@link Planner#registry} and the OpenCL backend builds and launches what the chosen one describes.
  *
  * <p>Tunable parameters are the kernel {@code -D}s ({@code TILE_OC}, {@code VEC}, ...) and preferred local sizes
  * ({@code L0}, {@code L1}, ...); their allowed values are {@link Tunables}'s.

@@ -9,7 +9,7 @@ import org.convcl.Shape;
 /**
  * A fused kernel for a whole {@link SeparableBlock} (depthwise then pointwise in one launch): which blocks it runs
  * ({@link #declines}) and which the planner picks it for ({@link #passesOver}), its defines, the buffers it uploads
- * and its launch. {@link BlockPlanner#REGISTRY} lists them; a block none takes runs unfused, as two convolutions.
+ * and its launch. {@link BlockPlanner#registry} lists them; a block none takes runs unfused, as two convolutions.
  */
 public interface BlockDescriptor extends KernelDescriptor<SeparableBlock> {
     /** The {@code __kernel} function in {@link #kernelFile()}. */

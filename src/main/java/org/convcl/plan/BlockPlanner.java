@@ -7,12 +7,19 @@ import org.convcl.SeparableBlock;
 
 /**
  * Chooses how a {@link SeparableBlock} runs, fused or unfused: pure functions with a one-line reason. The OpenCL
- * choice walks {@link #REGISTRY}, the fused kernels, in order of preference; a block none of them takes runs unfused,
+ * choice walks the {@link #registry} of the device's kernel family, its fused kernels, in order of preference; a block none of them takes runs unfused,
  * as two planned convolutions.
  */
 public final class BlockPlanner {
-    /** The fused block kernels, most preferred first. */
-    public static final List<BlockDescriptor> REGISTRY = List.of(new DsBlockDescriptor());
+    /** The CPU family's fused block kernels, most preferred first. */
+    public static final List<BlockDescriptor> CPU_REGISTRY = List.of(new DsBlockDescriptor());
+    /** The GPU family's fused block kernels, most preferred first. */
+    public static final List<BlockDescriptor> GPU_REGISTRY = CPU_REGISTRY;
+
+    /** The registry of {@code family}. */
+    public static List<BlockDescriptor> registry(KernelFamily family) {
+        return family == KernelFamily.GPU ? GPU_REGISTRY : CPU_REGISTRY;
+    }
 
     private BlockPlanner() {}
 
@@ -29,7 +36,7 @@ public final class BlockPlanner {
 
     /**
      * Picks the OpenCL path for {@code block} on {@code device}: UNFUSED is honoured; FUSED takes the first fused
-     * kernel of {@link #REGISTRY} that runs the block; AUTO the first that runs it and does not pass it over (the
+     * kernel of the device family's {@link #registry} that runs the block; AUTO the first that runs it and does not pass it over (the
      * dsblock kernel: at most {@link DsBlockDescriptor#FUSED_MAX_MID} intermediate channels, where it measured faster
      * on PoCL), else UNFUSED with the first reason given.
      *
@@ -39,7 +46,7 @@ public final class BlockPlanner {
         check(block, requested);
         if (requested == BlockMode.UNFUSED) return new Choice(BlockMode.UNFUSED, "requested", null);
         String why = null;
-        for (BlockDescriptor d : REGISTRY) {
+        for (BlockDescriptor d : registry(device.family())) {
             Optional<String> no = d.declines(block, device);
             if (no.isEmpty() && requested == BlockMode.FUSED) return new Choice(BlockMode.FUSED, "requested", d);
             if (no.isEmpty()) no = d.passesOver(block, device);

@@ -10,10 +10,10 @@ import org.convcl.Shape;
 
 /**
  * Chooses how to run a convolution: one pure function ({@link #plan(ConvSpec, Shape, DeviceFacts, TuningTable, Algorithm)})
- * of the spec, the input shape, the device facts and a {@link TuningTable}, over the descriptors of {@link #REGISTRY}
+ * of the spec, the input shape, the device facts and a {@link TuningTable}, over the descriptors of the registry of the device's {@link KernelFamily} ({@link #registry})
  * (no OpenCL calls, no I/O, no state).
  *
- * <p>The algorithm is the first of {@link #REGISTRY} whose descriptor neither declines the spec nor passes it over
+ * <p>The algorithm is the first of that registry whose descriptor neither declines the spec nor passes it over
  * (pointwise, depthwise, Winograd from {@link WinogradDescriptor#MIN_CHANNELS} channels, the implicit GEMM from
  * {@link ImplicitGemmDescriptor#MIN_OUT_PER_GROUP} output channels per group, else the direct kernel), or the one a
  * caller forces when its descriptor does not decline. Its parameters are the descriptor's defaults, or a tuning
@@ -22,9 +22,20 @@ import org.convcl.Shape;
  * small images, then to the device limits). The defaults are tuned for PoCL on a 2-core AVX-512 CPU (docs/algorithms.md).
  */
 public final class Planner {
-    /** The convolution algorithms, most preferred first: the planner takes the first that runs a spec and is not passed over. */
-    public static final List<Algorithm> REGISTRY = List.of(Algorithm.POINTWISE, Algorithm.DEPTHWISE, Algorithm.WINOGRAD,
+    /**
+     * The CPU family's convolution algorithms, most preferred first: the planner takes the first that runs a spec and
+     * is not passed over.
+     */
+    public static final List<Algorithm> CPU_REGISTRY = List.of(Algorithm.POINTWISE, Algorithm.DEPTHWISE, Algorithm.WINOGRAD,
             Algorithm.IMPLICIT_GEMM, Algorithm.DIRECT);
+    /** The GPU family's convolution algorithms, most preferred first (the direct kernel runs what no other takes). */
+    public static final List<Algorithm> GPU_REGISTRY = List.of(Algorithm.POINTWISE, Algorithm.DEPTHWISE, Algorithm.WINOGRAD,
+            Algorithm.IMPLICIT_GEMM, Algorithm.DIRECT);
+
+    /** The registry of {@code family}. */
+    public static List<Algorithm> registry(KernelFamily family) {
+        return family == KernelFamily.GPU ? GPU_REGISTRY : CPU_REGISTRY;
+    }
 
     private Planner() {}
 
@@ -81,10 +92,14 @@ public final class Planner {
                 (forced == null ? "" : "forced ") + source + ": " + d.describe(spec, params, forced != null));
     }
 
-    /** The planner's own choice for {@code spec} on {@code device}: the first of {@link #REGISTRY} that runs it and does not pass it over. */
+    /**
+     * The planner's own choice for {@code spec} on {@code device}: the first of the registry of the device's
+     * {@link DeviceFacts#family() family} that runs it and does not pass it over.
+     */
     public static Algorithm algorithm(ConvSpec spec, DeviceFacts device) {
-        return KernelDescriptor.firstChoice(REGISTRY, Algorithm::descriptor, spec, device)
-                .orElseThrow(() -> new IllegalStateException("no algorithm of " + REGISTRY + " takes " + spec));
+        List<Algorithm> registry = registry(device.family());
+        return KernelDescriptor.firstChoice(registry, Algorithm::descriptor, spec, device)
+                .orElseThrow(() -> new IllegalStateException("no algorithm of " + registry + " takes " + spec));
     }
 
     /** Whether {@code algorithm} can run {@code spec} on {@code device} (its descriptor does not decline it). */

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 /** The fused-vs-unfused rule ({@link BlockPlanner}) and the dsblock kernel's tiling and grid ({@link DsBlockDescriptor}), as a table of cases. */
 class BlockPlannerTest {
     /** The fused kernel a FUSED OpenCL choice names. */
-    private static final BlockDescriptor DSBLOCK = BlockPlanner.REGISTRY.get(0);
+    private static final BlockDescriptor DSBLOCK = BlockPlanner.CPU_REGISTRY.get(0);
     private static final DeviceFacts POCL = new DeviceFacts("CPU", 2, 4096, new long[] {4096, 4096, 4096}, 1 << 20);
 
     @Test

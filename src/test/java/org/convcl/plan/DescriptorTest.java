@@ -18,15 +18,33 @@ class DescriptorTest {
     private static final DeviceFacts GPU = new DeviceFacts("GPU", 8, 256, new long[] {256, 256, 64}, 32 * 1024);
 
     @Test
-    void theRegistryListsEveryAlgorithmOnceAndEndsWithOneThatTakesEverySpec() {
-        assertEquals(EnumSet.allOf(Algorithm.class), EnumSet.copyOf(Planner.REGISTRY));
-        assertEquals(Algorithm.values().length, Planner.REGISTRY.size());
-        AlgorithmDescriptor last = Planner.REGISTRY.get(Planner.REGISTRY.size() - 1).descriptor();
-        for (ConvSpec spec : List.of(ConvSpec.pointwise(3, 5), ConvSpec.depthwise(4, 3, 5).stride(2).build(),
-                ConvSpec.full(6, 2, 3).groups(2).dilation(2).build())) {
-            assertEquals(Optional.empty(), last.declines(spec, GPU), spec::toString);
-            assertEquals(Optional.empty(), last.passesOver(spec, GPU), spec::toString);
+    void eachRegistryListsItsAlgorithmsOnceAndTogetherEveryOneAndEndsWithOneThatTakesEverySpec() {
+        EnumSet<Algorithm> listed = EnumSet.noneOf(Algorithm.class);
+        for (KernelFamily family : KernelFamily.values()) {
+            List<Algorithm> registry = Planner.registry(family);
+            assertEquals(registry.size(), EnumSet.copyOf(registry).size(), family + " registry lists an algorithm twice: " + registry);
+            listed.addAll(registry);
+            AlgorithmDescriptor last = registry.get(registry.size() - 1).descriptor();
+            for (ConvSpec spec : List.of(ConvSpec.pointwise(3, 5), ConvSpec.depthwise(4, 3, 5).stride(2).build(),
+                    ConvSpec.full(6, 2, 3).groups(2).dilation(2).build())) {
+                assertEquals(Optional.empty(), last.declines(spec, GPU), spec::toString);
+                assertEquals(Optional.empty(), last.passesOver(spec, GPU), spec::toString);
+            }
         }
+        assertEquals(EnumSet.allOf(Algorithm.class), listed, "algorithms in no registry");
+    }
+
+    @Test
+    void theFamilyComesFromTheDeviceTypeUnlessForced() {
+        assertEquals(KernelFamily.CPU, CPU.family());
+        assertEquals(KernelFamily.GPU, GPU.family());
+        assertEquals(KernelFamily.GPU, KernelFamily.forDeviceType("ACCELERATOR"));
+        assertEquals(KernelFamily.GPU, CPU.withFamily(KernelFamily.GPU).family());
+        assertEquals(CPU, CPU.withFamily(null));
+        assertNull(KernelFamily.parseOrAuto("AUTO", "convcl.kernels"));
+        assertEquals(KernelFamily.GPU, KernelFamily.parseOrAuto(" gpu", "convcl.kernels"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> KernelFamily.parseOrAuto("fpga", "convcl.kernels"));
+        assertTrue(e.getMessage().contains("convcl.kernels") && e.getMessage().contains("'fpga'"), e.getMessage());
     }
 
     @Test
@@ -118,7 +136,7 @@ class DescriptorTest {
     @Test
     void theDsblockDescriptorLaunchesItsGridWithTheStripArguments() {
         var block = org.convcl.SeparableBlock.mobilenet(32, 64, 1);
-        BlockDescriptor d = BlockPlanner.REGISTRY.get(0);
+        BlockDescriptor d = BlockPlanner.CPU_REGISTRY.get(0);
         Shape input = new Shape(1, 32, 56, 56);
         DsBlockDescriptor.Grid grid = DsBlockDescriptor.tiling(block, CPU).grid(block.outputShape(input), CPU.computeUnits());
         Launch l = d.launch(block, CPU, input);
