@@ -3,6 +3,7 @@ package org.convcl.plan;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.SortedMap;
 import org.convcl.ConvSpec;
 import org.convcl.Shape;
@@ -41,6 +42,15 @@ public interface AlgorithmDescriptor extends KernelDescriptor<ConvSpec> {
      */
     default String shapeClassKey(ConvSpec spec, Shape input) {
         throw new IllegalArgumentException(getClass().getSimpleName() + " is not tuned: it has no shape class");
+    }
+
+    /**
+     * Why a plan of {@code spec} with {@code params} does not fit {@code device} (its local memory, its work-group
+     * limits); empty when it fits. A plan that does not fit is never launched: the planner falls back (tuned
+     * parameters to the defaults, then to the next algorithm of the registry) and says why in the plan's reason.
+     */
+    default Optional<String> misfit(ConvSpec spec, Map<String, Integer> params, DeviceFacts device) {
+        return Optional.empty();
     }
 
     /** The kernel defines for {@code spec} and {@code params} (without the epilogue's, which the backend adds). */
