@@ -30,6 +30,7 @@ import org.convcl.cli.bench.Report;
 import org.convcl.cli.bench.ReportWriter;
 import org.convcl.cli.bench.StackResult;
 import org.convcl.cli.bench.Suite;
+import org.convcl.cpu.CpuPeak;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -120,6 +121,11 @@ public final class BenchCommand implements Callable<Integer> {
         }
         ZonedDateTime started = ZonedDateTime.now();
         double loadBefore = ReportWriter.loadAverage();
+        CpuPeak cpuPeak = measuresHostCpu(plan) ? CpuPeak.measure() : null;
+        if (cpuPeak != null) {
+            stderr.printf(Locale.ROOT, "convcl bench: this machine's FMA peak, %s on %d threads: %.0f GFLOP/s%n",
+                    cpuPeak.simd(), cpuPeak.threads(), cpuPeak.gflops());
+        }
         long t0 = System.nanoTime();
         if (plan.clblastNote != null) stderr.println("convcl bench: " + plan.clblastNote);
         BenchRunner.Outcome outcome;
@@ -141,7 +147,7 @@ public final class BenchCommand implements Callable<Integer> {
         String command = spec.root().name() + " " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
         Report report = Report.of(started, command, plan.allDevices(), plan.suites, plan.options, rows, stacks,
                 BlockResult.mergeRounds(outcome.blocks()), outcome.failures(),
-                compare == null ? null : compare.toAbsolutePath().toString(), wall, loadBefore);
+                compare == null ? null : compare.toAbsolutePath().toString(), wall, loadBefore, cpuPeak);
         Path dir = reportDir(plan.outParent, started, plan.allDevices());
         ReportWriter.write(report, dir);
         List<String> firstCalls = firstCalls(plan.devices, stderr);
@@ -256,6 +262,11 @@ public final class BenchCommand implements Callable<Integer> {
      * Everything validated before anything runs. {@code devices} run convcl, {@code clblastDevices} CLBlast;
      * {@code clblastNote} says why CLBlast was left out, when it was asked for and cannot load.
      */
+    /** Whether a row of the run will be on this host's CPU (a CPU-typed device, or imported CPU rows): then the FMA peak is measured. */
+    private static boolean measuresHostCpu(Plan plan) {
+        return plan.allDevices().stream().anyMatch(d -> d.type().equalsIgnoreCase("CPU")) || !plan.compared.rows().isEmpty();
+    }
+
     private record Plan(List<DeviceInfo> devices, List<DeviceInfo> clblastDevices, String clblastNote,
                         List<Suite> suites, BenchRunner.Options options, Compared compared, Path outParent) {
         List<DeviceInfo> allDevices() {

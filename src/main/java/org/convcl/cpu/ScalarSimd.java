@@ -23,6 +23,26 @@ final class ScalarSimd extends Simd {
 
     private ScalarSimd() {}
 
+    /** Floats the FMA probe updates per step: long enough a loop for C2 to vectorize, short enough for L1. */
+    private static final int FMA_SPAN = 256;
+
+    @Override
+    int fmasPerStep() {
+        return FMA_SPAN;
+    }
+
+    /** The loop the JIT vectorizes, each element a chain; it loads and stores its accumulators, so it measures this path, not the FMA units. */
+    @Override
+    float fmaBurst(long steps) {
+        float[] c = new float[FMA_SPAN];
+        for (long i = 0; i < steps; i++) {
+            for (int j = 0; j < FMA_SPAN; j++) c[j] = Math.fma(c[j], 0.999f, 0.001f);
+        }
+        float sum = 0;
+        for (float v : c) sum += v;
+        return sum;
+    }
+
     @Override
     int tileRows() {
         return ROWS;

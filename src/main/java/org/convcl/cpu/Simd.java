@@ -54,6 +54,15 @@ abstract class Simd {
     abstract void depthwiseRows(float[] src, int[] taps, int rowStep, int rows, float[] w, int wOff, int width,
                                 float[] out, int outOff, int outRowStride, float bias, Activation activation, float[] acc);
 
+    /** Fused multiply-adds of one {@link #fmaBurst} step (independent chains × lanes). */
+    abstract int fmasPerStep();
+
+    /**
+     * The FMA-peak probe's loop ({@link CpuPeak}): {@code steps} steps of {@link #fmasPerStep()} fused multiply-adds
+     * in independent chains, enough of them to hide the FMA latency; returns their sum so the work is not dead.
+     */
+    abstract float fmaBurst(long steps);
+
     /** The plain-loop implementation, always available. */
     static Simd scalar() {
         return ScalarSimd.INSTANCE;

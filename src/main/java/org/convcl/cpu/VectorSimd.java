@@ -25,6 +25,28 @@ final class VectorSimd extends Simd {
     /** Public for the reflective load in {@link Simd}. */
     public VectorSimd() {}
 
+    /** Independent accumulator vectors of the FMA probe: two FMA ports × a latency of 4–6 cycles need at least 12. */
+    private static final int FMA_CHAINS = 12;
+
+    @Override
+    int fmasPerStep() {
+        return FMA_CHAINS * L;
+    }
+
+    @Override
+    float fmaBurst(long steps) {
+        FloatVector a = FloatVector.broadcast(S, 0.999f), b = FloatVector.broadcast(S, 0.001f);
+        FloatVector c0 = FloatVector.broadcast(S, 0f), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
+        FloatVector c6 = c0, c7 = c0, c8 = c0, c9 = c0, c10 = c0, c11 = c0;
+        for (long i = 0; i < steps; i++) { // c = c·0.999 + 0.001 converges to 1: no overflow, no denormals
+            c0 = c0.fma(a, b); c1 = c1.fma(a, b); c2 = c2.fma(a, b); c3 = c3.fma(a, b);
+            c4 = c4.fma(a, b); c5 = c5.fma(a, b); c6 = c6.fma(a, b); c7 = c7.fma(a, b);
+            c8 = c8.fma(a, b); c9 = c9.fma(a, b); c10 = c10.fma(a, b); c11 = c11.fma(a, b);
+        }
+        return c0.add(c1).add(c2).add(c3).add(c4).add(c5).add(c6).add(c7).add(c8).add(c9).add(c10).add(c11)
+                .reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+    }
+
     @Override
     int tileRows() {
         return ROWS;

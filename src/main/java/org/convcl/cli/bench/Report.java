@@ -8,17 +8,20 @@ import java.util.Locale;
 import java.util.Set;
 import org.convcl.BlockMode;
 import org.convcl.DeviceInfo;
+import org.convcl.cpu.CpuPeak;
 
 /**
  * Everything a benchmark run produced, ready for the writers: measured rows plus imported comparison rows,
  * the back-to-back stacks (measured and imported; never among {@code results}), the fused and unfused block
  * paths, the failures, the pair results and how the run was made. {@code loadAverageBefore} is the system's one-minute
  * load average when the run started (negative where unknown): other work on the machine shows up as noise.
+ * {@code cpuPeak} is this machine's FMA peak measured in the same run ({@link CpuPeak}), or null when the run measured
+ * no CPU: rows that ran on this host's CPU give their GFLOP/s as a fraction of it ({@link #peakFraction}).
  */
 public record Report(ZonedDateTime started, String command, List<DeviceInfo> devices, List<Suite> suites,
                      BenchRunner.Options options, List<BenchResult> results, List<StackResult> stacks,
                      List<BlockResult> blocks, List<BenchRunner.Failure> failures, List<PairResult> pairs,
-                     String compareSource, double wallSeconds, double loadAverageBefore) {
+                     String compareSource, double wallSeconds, double loadAverageBefore, CpuPeak cpuPeak) {
 
     public Report {
         results = List.copyOf(results);
@@ -32,10 +35,25 @@ public record Report(ZonedDateTime started, String command, List<DeviceInfo> dev
     public static Report of(ZonedDateTime started, String command, List<DeviceInfo> devices, List<Suite> suites,
                             BenchRunner.Options options, List<BenchResult> results, List<StackResult> stacks,
                             List<BlockResult> blocks, List<BenchRunner.Failure> failures, String compareSource,
-                            double wallSeconds, double loadAverageBefore) {
+                            double wallSeconds, double loadAverageBefore, CpuPeak cpuPeak) {
         return new Report(started, command, devices, suites, options, results, stacks, blocks, failures,
                 PairResult.of(suites, results, options.quick(), options.batch()), compareSource, wallSeconds,
-                loadAverageBefore);
+                loadAverageBefore, cpuPeak);
+    }
+
+    /**
+     * Whether {@code r} ran on this host's CPU: the Java CPU backend, an OpenCL device of type CPU among
+     * {@link #devices()} (PoCL), or an imported CPU series (e.g. {@code pytorch-cpu}).
+     */
+    public boolean onHostCpu(BenchResult r) {
+        if (r.backend().equals("cpu") || r.backend().endsWith("-cpu")) return true;
+        return devices.stream().anyMatch(d -> BenchRunner.backendName(d).equals(r.backend()) && d.name().equals(r.device())
+                && d.type().equalsIgnoreCase("CPU"));
+    }
+
+    /** {@code r}'s GFLOP/s over the run's {@link #cpuPeak}, or NaN when it did not run on this host's CPU or no peak was measured. */
+    public double peakFraction(BenchResult r) {
+        return cpuPeak == null || !onHostCpu(r) ? Double.NaN : r.gflops() / cpuPeak.gflops();
     }
 
     /** Series labels ({@code backend:device}) of the per-layer rows, in the order they first appear. */
@@ -51,13 +69,13 @@ public record Report(ZonedDateTime started, String command, List<DeviceInfo> dev
     /** The per-case table: one row per case and series. */
     public TextTable resultsTable() {
         TextTable t = new TextTable("suite", "case", "kind", "backend:device", "input", ">MMAC",
-                ">kernel ms", ">min", ">max", ">e2e ms", ">min", ">max", ">GFLOP/s", ">GB/s");
+                ">kernel ms", ">min", ">max", ">e2e ms", ">min", ">max", ">GFLOP/s", ">% peak", ">GB/s");
         for (BenchResult r : results) {
             t.row(r.suite(), r.caseName(), r.kind(), r.series(),
                     r.input().n() + "x" + r.input().c() + "x" + r.input().h() + "x" + r.input().w(),
                     fmt(r.cost().macs() / 1e6), ms(r.kernel().medianMs()), ms(r.kernel().minMs()), ms(r.kernel().maxMs()),
                     ms(r.endToEnd().medianMs()), ms(r.endToEnd().minMs()), ms(r.endToEnd().maxMs()),
-                    fmt(r.gflops()), fmt(r.gbps()));
+                    fmt(r.gflops()), percent(peakFraction(r)), fmt(r.gbps()));
         }
         return t;
     }
@@ -152,6 +170,11 @@ public record Report(ZonedDateTime started, String command, List<DeviceInfo> dev
     static String fmt(double v) {
         return v >= 100 ? String.format(Locale.ROOT, "%.0f", v) : v >= 10 ? String.format(Locale.ROOT, "%.1f", v)
                 : String.format(Locale.ROOT, "%.2f", v);
+    }
+
+    /** A fraction as a whole percentage, {@code -} for NaN (not applicable). */
+    static String percent(double v) {
+        return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%.0f%%", 100 * v);
     }
 
     static String ratio(double v) {

@@ -32,7 +32,12 @@ public final class ReportWriter {
      */
     public static String jsonLines(Report report) {
         List<Map<String, Object>> records = new ArrayList<>();
-        report.results().forEach(r -> records.add(r.toMap()));
+        report.results().forEach(r -> {
+            Map<String, Object> m = r.toMap();
+            double fraction = report.peakFraction(r);
+            if (!Double.isNaN(fraction)) m.put("peak_fraction", fraction);
+            records.add(m);
+        });
         report.stacks().forEach(r -> records.add(r.toMap()));
         report.blocks().forEach(r -> records.add(r.toMap()));
         StringBuilder sb = new StringBuilder();
@@ -120,6 +125,10 @@ public final class ReportWriter {
         options.put("compare", report.compareSource());
         env.put("options", options);
         env.put("settings", settings(System.getenv(), System.getProperties()));
+        if (report.cpuPeak() != null) {
+            env.put("cpu_fma_peak", Map.of("gflops", Math.round(report.cpuPeak().gflops() * 10) / 10.0,
+                    "threads", report.cpuPeak().threads(), "simd", report.cpuPeak().simd()));
+        }
         env.put("wall_seconds", Math.round(report.wallSeconds() * 10) / 10.0);
         env.put("load_average_before", report.loadAverageBefore());
         env.put("load_average_after", loadAverage());
@@ -254,7 +263,7 @@ public final class ReportWriter {
             sb.append("\n## Suite ").append(suite.name()).append("\n\n").append(suite.description()).append("\n\n");
             Report part = new Report(report.started(), report.command(), report.devices(), List.of(suite),
                     report.options(), rows, List.of(), List.of(), List.of(), List.of(), report.compareSource(), report.wallSeconds(),
-                    report.loadAverageBefore());
+                    report.loadAverageBefore(), report.cpuPeak());
             sb.append(part.resultsTable().markdown());
         }
         if (!report.failures().isEmpty()) {

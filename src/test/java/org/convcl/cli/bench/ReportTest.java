@@ -17,6 +17,7 @@ import java.util.List;
 import org.convcl.Cost;
 import org.convcl.DeviceInfo;
 import org.convcl.SeedFormula;
+import org.convcl.cpu.CpuPeak;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -39,7 +40,33 @@ class ReportTest {
     private static Report report(List<BenchResult> rows) {
         return Report.of(ZonedDateTime.parse("2026-11-22T10:00:00Z"), "convcl bench --test", List.of(DEVICE),
                 List.of(SuitesTest.repoSuites().get("seed-pairs")), new BenchRunner.Options(1, 10, 2, true), rows,
-                List.of(), List.of(), List.of(), null, 1.0, 0.25);
+                List.of(), List.of(), List.of(), null, 1.0, 0.25, null);
+    }
+
+    @Test
+    void rowsOnThisHostsCpuGiveTheirShareOfTheMeasuredPeakAndGpuRowsDoNot() {
+        DeviceInfo gpu = new DeviceInfo(DeviceInfo.BackendKind.OPENCL, "opencl:0:0", "Test", "gpu0", "GPU",
+                "test", "1.0", "OpenCL 3.0", 8, 0, 1, 1L << 30, 1L << 30, 0);
+        BenchCase c = SuitesTest.repoSuites().get("seed-pairs").cases(true).get(0);
+        BenchResult cpuRow = row(c, "cpu", 1.0);
+        BenchResult torchRow = row(c, "pytorch-cpu", 2.0);
+        BenchResult gpuRow = new BenchResult(c.suite(), c.name(), c.kindName(), "opencl", "gpu0", c.spec(), c.input(1), 10, 2,
+                cpuRow.endToEnd(), cpuRow.kernel(), cpuRow.call(), "test plan");
+        double peak = 4 * cpuRow.gflops(); // the CPU row runs at 25 % of it, PyTorch's (twice as slow) at 12.5 %
+        Report r = Report.of(ZonedDateTime.parse("2026-11-22T10:00:00Z"), "convcl bench --test", List.of(DEVICE, gpu),
+                List.of(SuitesTest.repoSuites().get("seed-pairs")), new BenchRunner.Options(1, 10, 2, true),
+                List.of(cpuRow, torchRow, gpuRow), List.of(), List.of(), List.of(), null, 1.0, 0.25,
+                new CpuPeak(peak, 2, "test SIMD"));
+        assertEquals(0.25, r.peakFraction(cpuRow), 1e-12);
+        assertEquals(0.125, r.peakFraction(torchRow), 1e-12);
+        assertTrue(Double.isNaN(r.peakFraction(gpuRow)));
+        List<String> lines = r.resultsTable().plain().lines().toList();
+        assertTrue(lines.get(0).contains("% peak"), lines.get(0));
+        assertTrue(lines.stream().anyMatch(l -> l.contains("cpu:dev") && !l.contains("pytorch") && l.contains(" 25% ")), String.join("\n", lines));
+        assertTrue(lines.stream().anyMatch(l -> l.contains("opencl:gpu0") && l.contains(" - ")), String.join("\n", lines));
+        String jsonl = ReportWriter.jsonLines(r);
+        assertEquals(2, jsonl.lines().filter(l -> l.contains("\"peak_fraction\"")).count(), jsonl);
+        assertTrue(Double.isNaN(report(List.of(cpuRow)).peakFraction(cpuRow)), "no peak measured: no fraction");
     }
 
     private static List<BenchResult> pairRows(SeedPair pair, String backend, double stdMs, double dwMs, double pwMs) {
@@ -80,7 +107,7 @@ class ReportTest {
         rows.add(row(cases.get(0), "pytorch-cpu", 4.0));
         Report r = Report.of(ZonedDateTime.parse("2026-11-22T10:00:00Z"), "convcl bench --test", List.of(DEVICE),
                 List.of(mobilenet), new BenchRunner.Options(8, 10, 2, false), rows, List.of(), List.of(), List.of(),
-                null, 1.0, 0.25);
+                null, 1.0, 0.25, null);
         String totals = r.stackTotals();
         int n = cases.size();
         assertEquals(28, n, "MobileNet-V1 has 28 convolution layers");
@@ -107,7 +134,7 @@ class ReportTest {
         List<StackResult> stacks = List.of(stack("cpu", 300.0), stack("pytorch-cpu", 120.0));
         Report r = Report.of(ZonedDateTime.parse("2026-11-22T10:00:00Z"), "convcl bench --test", List.of(DEVICE),
                 List.of(mobilenet), new BenchRunner.Options(8, 10, 2, false), rows, stacks, List.of(), List.of(), null, 1.0,
-                0.25);
+                0.25, null);
         String totals = r.stackTotals();
         assertTrue(totals.contains("back-to-back ms") && totals.contains("vs PyTorch"), totals);
         String cpu = totals.lines().filter(l -> l.startsWith("cpu:dev")).findFirst().orElseThrow();
@@ -241,7 +268,7 @@ class ReportTest {
         List<BlockResult> blocks = List.of(blockPath(pair, org.convcl.BlockMode.UNFUSED, 3.0),
                 blockPath(pair, org.convcl.BlockMode.FUSED, 2.0));
         Report r = Report.of(ZonedDateTime.parse("2026-11-22T10:00:00Z"), "convcl bench --test", List.of(DEVICE),
-                List.of(s), new BenchRunner.Options(1, 10, 2, true), List.of(), List.of(), blocks, List.of(), null, 1.0, 0.25);
+                List.of(s), new BenchRunner.Options(1, 10, 2, true), List.of(), List.of(), blocks, List.of(), null, 1.0, 0.25, null);
         String row = r.blocksTable().plain().lines().filter(l -> l.startsWith("mobilenet 32-64@112")).findFirst().orElseThrow();
         assertTrue(row.contains("1x32x112x112") && row.contains("3.00") && row.contains("2.00") && row.endsWith("1.50x"), row);
 
