@@ -8,19 +8,21 @@ import java.util.concurrent.CountDownLatch;
  * The fused multiply-add throughput this JVM reaches on all cores: the yardstick the benchmark divides the CPU
  * backends' GFLOP/s by. Every core runs independent FMA chains in registers through the Java CPU backend's SIMD path
  * (the Vector API when the JVM has {@code jdk.incubator.vector}, else auto-vectorized loops, which load and store
- * their accumulators and so measure that path rather than the FMA units); the best of a few short trials counts.
+ * their accumulators and so measure that path rather than the FMA units); the best of a few short trials counts, once the rate stopped rising (the JIT is done).
  *
  * @param gflops  2 · FMAs per second / 10⁹, all threads together
  * @param threads the threads that ran at once (one per available processor)
  * @param simd    the SIMD path that ran, e.g. {@code "Vector API 512-bit"}
  */
 public record CpuPeak(double gflops, int threads, String simd) {
-    /** Timed trials; the fastest counts (the others met interference). */
+    /** Timed trials after the last gain of more than 5 %; the fastest counts (the others met interference). */
     private static final int TRIALS = 5;
+    /** Most timed trials. */
+    private static final int MAX_TRIALS = 20;
     /** Target length of one trial. */
     private static final double TRIAL_SECONDS = 0.05;
 
-    /** Measures on every available processor with the SIMD path the Java CPU backend uses (about half a second). */
+    /** Measures on every available processor with the SIMD path the Java CPU backend uses (one to a few seconds). */
     public static CpuPeak measure() {
         return measure(Runtime.getRuntime().availableProcessors(), Simd.preferred());
     }
@@ -29,14 +31,19 @@ public record CpuPeak(double gflops, int threads, String simd) {
         if (threads <= 0) throw new IllegalArgumentException("threads must be positive, got " + threads);
         long steps = warmUp(simd);
         double best = 0;
-        for (int t = 0; t < TRIALS; t++) best = Math.max(best, trial(threads, simd, steps));
+        int sinceGain = 0;
+        for (int t = 0; t < MAX_TRIALS && sinceGain < TRIALS; t++) { // a rate still rising means the JIT was not done
+            double g = trial(threads, simd, steps);
+            sinceGain = g > best * 1.05 ? 0 : sinceGain + 1;
+            best = Math.max(best, g);
+        }
         return new CpuPeak(best, threads, simd.describe());
     }
 
     /** Least time the warm-up takes: compiling the Vector API loop with C2 takes a few hundred milliseconds. */
-    private static final double MIN_WARM_UP_SECONDS = 0.5;
+    private static final double MIN_WARM_UP_SECONDS = 1;
     /** Most time the warm-up may take before the trials run anyway. */
-    private static final double WARM_UP_SECONDS = 3;
+    private static final double WARM_UP_SECONDS = 5;
 
     /**
      * Runs short bursts until the JIT has compiled the loop (the rate stopped rising for a while: the Vector API is fast only once
