@@ -110,12 +110,13 @@ public final class Planner {
      */
     static Plan planWith(Algorithm algorithm, ConvSpec spec, Shape input, DeviceFacts device) {
         requireRuns(algorithm, spec, device);
-        return fitting(algorithm, spec, input, device, TuningTable.EMPTY, "", List.of());
+        return fitting(algorithm, spec, input, device, null, "", List.of());
     }
 
     /**
      * The plan of {@code algorithm}, whose defaults must fit: a fitting tuned entry's parameters, else the defaults.
      *
+     * @param tuning   the table, or null for a kernel that is never tuned (its reason then says just {@code default})
      * @param label    {@code "forced "} or empty, the reason's start
      * @param misfits  the algorithms passed over before it because they did not fit, for the reason
      * @throws IllegalArgumentException when the defaults do not fit the device (only a forced algorithm gets here so)
@@ -128,7 +129,7 @@ public final class Planner {
             throw new IllegalArgumentException("algorithm " + algorithm + " does not fit the device for " + spec + ": " + why);
         });
         String source = "default";
-        if (input != null && ShapeClass.tunable(algorithm)) {
+        if (input != null && tuning != null && ShapeClass.tunable(algorithm)) {
             ShapeClass shapeClass = ShapeClass.of(algorithm, spec, input);
             Optional<TuningTable.Entry> hit = tuning.lookup(device, shapeClass);
             if (hit.isPresent()) {
