@@ -169,12 +169,11 @@ public final class Planner {
 
     /**
      * The planner's own choice for {@code spec} on {@code device}: the first of the registry of the device's
-     * {@link DeviceFacts#family() family} that runs it and does not pass it over.
+     * {@link DeviceFacts#family() family} that runs it, does not pass it over and whose defaults fit the device (the
+     * algorithm of {@link #plan(ConvSpec, Shape, DeviceFacts) the shapeless plan}).
      */
     public static Algorithm algorithm(ConvSpec spec, DeviceFacts device) {
-        List<Algorithm> registry = registry(device.family());
-        return KernelDescriptor.firstChoice(registry, Algorithm::descriptor, spec, device)
-                .orElseThrow(() -> new IllegalStateException("no algorithm of " + registry + " takes " + spec));
+        return plan(spec, null, device, TuningTable.EMPTY, null).algorithm();
     }
 
     /** Whether {@code algorithm} can run {@code spec} on {@code device} (its descriptor does not decline it). */
