@@ -91,7 +91,7 @@ void conv2d_pointwise_gpu(__global const real *CONVCL_RESTRICT src, __global con
 #pragma unroll
         for (int r = 0; r < TILE_K * TILE_N / WG_ITEMS; r++) {
             const int e = item + r * WG_ITEMS;
-            const int kk = e / TILE_N, pp = e % TILE_N;
+            const int kk = e / TILE_N, pp = e - kk * TILE_N; /* not e % TILE_N: LLVM's freeze for a div/rem pair stops Oclgrind */
             const int k = k0 + kk, p = p0 + pp;
             real v = (real)(0);
             if (k < c_in && p < pixels) v = x[(size_t)k * pixels + p];
@@ -100,7 +100,7 @@ void conv2d_pointwise_gpu(__global const real *CONVCL_RESTRICT src, __global con
 #pragma unroll
         for (int r = 0; r < TILE_K * TILE_M / WG_ITEMS; r++) {
             const int e = item + r * WG_ITEMS;
-            const int mm = e / TILE_K, kk = e % TILE_K;
+            const int mm = e / TILE_K, kk = e - mm * TILE_K;
             const int m = m0 + mm, k = k0 + kk;
             real v = (real)(0);
             if (m < c_out && k < c_in) v = w[(size_t)m * c_in + k];
