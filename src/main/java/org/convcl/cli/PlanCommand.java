@@ -1,12 +1,17 @@
 package org.convcl.cli;
 
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.concurrent.Callable;
 import org.convcl.ConvSpec;
 import org.convcl.Shape;
+import org.convcl.opencl.TuningFiles;
 import org.convcl.plan.Algorithm;
 import org.convcl.plan.DeviceFacts;
+import org.convcl.plan.KernelFamily;
 import org.convcl.plan.Plan;
 import org.convcl.plan.Planner;
 import org.convcl.plan.TuningTable;
@@ -43,8 +48,28 @@ public final class PlanCommand implements Callable<Integer> {
             description = "Largest work-group size (default ${DEFAULT-VALUE}).")
     private long maxWorkGroup;
 
+    @Option(names = "--vendor", paramLabel = "NAME",
+            description = "Device vendor as OpenCL reports it (the vendor + type tuning key); default unknown.")
+    private String vendor;
+
+    @Option(names = "--local-mem", paramLabel = "BYTES",
+            description = "Local memory per work-group (default 524288, PoCL's, for a CPU; 32768 for a GPU or accelerator).")
+    private Long localMem;
+
+    @Option(names = "--device-key", paramLabel = "KEY",
+            description = "The device's tuning key, '<device name> | <driver version>' (default: unknown device).")
+    private String deviceKey;
+
+    @Option(names = "--kernels", defaultValue = "auto", paramLabel = "auto|cpu|gpu",
+            description = "Force a kernel family as the convcl.kernels setting does; auto: from the device type (default ${DEFAULT-VALUE}).")
+    private String kernels;
+
+    @Option(names = "--tuning-file", paramLabel = "FILE",
+            description = "Plan with this tuning file's entries (the device's, its vendor and type's, its type's); default: none.")
+    private Path tuningFile;
+
     @Option(names = "--algorithm", defaultValue = "auto", paramLabel = "auto|ALGORITHM",
-            description = "Force an algorithm (direct, implicit_gemm, depthwise, pointwise, winograd) as tests and "
+            description = "Force an algorithm (direct, implicit_gemm, depthwise, pointwise, winograd, pointwise_gpu, winograd_gpu) as tests and "
                     + "benchmarks do; auto is the planner's choice (default ${DEFAULT-VALUE}).")
     private String algorithm;
 
@@ -57,9 +82,8 @@ public final class PlanCommand implements Callable<Integer> {
         try {
             conv = layer.spec();
             input = layer.input();
-            facts = new DeviceFacts(deviceType, computeUnits, maxWorkGroup,
-                    new long[] {maxWorkGroup, maxWorkGroup, maxWorkGroup}, 0);
-            plan = Planner.plan(conv, input, facts, TuningTable.EMPTY, Algorithm.parseOrAuto(algorithm, "--algorithm"));
+            facts = facts();
+            plan = Planner.plan(conv, input, facts, tuning(), Algorithm.parseOrAuto(algorithm, "--algorithm"));
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
@@ -71,8 +95,8 @@ public final class PlanCommand implements Callable<Integer> {
         out.println("local:     " + Arrays.toString(plan.local()));
         out.println("global:    " + Arrays.toString(plan.globalSize(conv, output)) + " (before rounding up to the local size)");
         out.println("reason:    " + plan.reason());
-        if (plan.algorithm() == Algorithm.WINOGRAD) {
-            Plan gemm = WinogradDescriptor.gemmPlan(conv, output, facts);
+        if (plan.descriptor() instanceof WinogradDescriptor winograd) {
+            Plan gemm = winograd.gemmPlanOf(conv, output, facts);
             out.println("gemm:      kernels/" + gemm.algorithm().kernelFile() + " " + gemm.defines() + " local "
                     + Arrays.toString(gemm.local()) + " global "
                     + Arrays.toString(gemm.globalSize(Winograd.gemmSpec(conv), Winograd.gemmInput(conv, output))));
@@ -80,4 +104,31 @@ public final class PlanCommand implements Callable<Integer> {
         out.flush();
         return 0;
     }
+
+    /** The device the flags describe; throws {@link IllegalArgumentException} naming a bad flag. */
+    private DeviceFacts facts() {
+        if (localMem != null && localMem < 0) throw new IllegalArgumentException("--local-mem must be non-negative, got " + localMem);
+        if (vendor != null && vendor.isBlank()) throw new IllegalArgumentException("--vendor must not be blank");
+        KernelFamily typeFamily = KernelFamily.forDeviceType(deviceType);
+        long localBytes = localMem != null ? localMem : typeFamily == KernelFamily.GPU ? GPU_LOCAL_MEM : CPU_LOCAL_MEM;
+        return new DeviceFacts(deviceType, vendor == null ? DeviceFacts.UNKNOWN_VENDOR : vendor.strip(), typeFamily, computeUnits,
+                maxWorkGroup, new long[] {maxWorkGroup, maxWorkGroup, maxWorkGroup}, localBytes,
+                deviceKey == null ? DeviceFacts.UNKNOWN_DEVICE : deviceKey)
+                .withFamily(KernelFamily.parseOrAuto(kernels, "--kernels"));
+    }
+
+    /** The table of {@code --tuning-file}, or none. */
+    private TuningTable tuning() {
+        if (tuningFile == null) return TuningTable.EMPTY;
+        try {
+            return TuningFiles.load(tuningFile);
+        } catch (IOException | UncheckedIOException e) {
+            throw new IllegalArgumentException("--tuning-file " + tuningFile + " cannot be read: " + e.getMessage(), e);
+        }
+    }
+
+    /** PoCL's local memory per work-group, the default for a CPU. */
+    static final long CPU_LOCAL_MEM = 512 * 1024;
+    /** A common GPU's (and Oclgrind's) local memory per work-group, the default for a GPU or accelerator. */
+    static final long GPU_LOCAL_MEM = 32 * 1024;
 }

@@ -19,6 +19,8 @@ import org.convcl.cli.bench.Suite;
 import org.convcl.cli.bench.TextTable;
 import org.convcl.opencl.Tuner;
 import org.convcl.opencl.TuningFiles;
+import org.convcl.plan.DeviceFacts;
+import org.convcl.plan.KernelFamily;
 import org.convcl.plan.Tunables;
 import org.convcl.plan.TuningTable;
 import picocli.CommandLine.Command;
@@ -68,6 +70,15 @@ public final class TuneCommand implements Callable<Integer> {
             description = "At most this many candidates per shape class (default: ${DEFAULT-VALUE}).")
     private int maxCandidates;
 
+    @Option(names = "--kernels", defaultValue = "auto", paramLabel = "auto|cpu|gpu",
+            description = "The kernel family to tune (as the convcl.kernels setting); auto: the device type's (default ${DEFAULT-VALUE}).")
+    private String kernels;
+
+    @Option(names = "--store-as", defaultValue = "device", paramLabel = "device|vendor|type",
+            description = "Store the winners under the device's own key, its vendor and type's ('vendor:<vendor> <type>') or its "
+                    + "type's ('type:<type>'), which serve every device of that class without an entry of its own (default ${DEFAULT-VALUE}).")
+    private String storeAs;
+
     @Option(names = "--out", paramLabel = "FILE",
             description = "Tuning file to update (default: the device's user tuning file, see docs/tuning.md).")
     private Path out;
@@ -79,6 +90,7 @@ public final class TuneCommand implements Callable<Integer> {
         List<Tuner.Layer> layers = new ArrayList<>();
         Tuner.Options options;
         DeviceInfo info;
+        KernelFamily family;
         try {
             if (batch <= 0) throw new IllegalArgumentException("--batch must be at least 1, got " + batch);
             options = new Tuner.Options(warmup, runs, marginPercent / 100, maxCandidates);
@@ -86,14 +98,19 @@ public final class TuneCommand implements Callable<Integer> {
                 for (BenchCase c : s.cases(quick)) layers.add(new Tuner.Layer(s.name() + "/" + c.name(), c.spec(), c.input(batch)));
             }
             if (layers.isEmpty()) throw new IllegalArgumentException("the selected suites have no " + (quick ? "quick " : "") + "layers");
+            family = KernelFamily.parseOrAuto(kernels, "--kernels");
+            if (!List.of("device", "vendor", "type").contains(storeAs)) {
+                throw new IllegalArgumentException("--store-as must be device, vendor or type, got '" + storeAs + "'");
+            }
             info = selectDevice();
         } catch (IllegalArgumentException | BackendUnavailableException e) {
             stderr.println("convcl tune: " + e.getMessage());
             stderr.flush();
             return Main.EXIT_USAGE;
         }
-        try (Backend backend = Backends.open(info)) {
+        try (Backend backend = openWithFamily(info, family)) {
             Tuner tuner = new Tuner(backend, options);
+            String key = storeKey(tuner.facts());
             Path file = out != null ? out : TuningFiles.userFile(tuner.deviceKey());
             TuningTable existing;
             try {
@@ -111,7 +128,7 @@ public final class TuneCommand implements Callable<Integer> {
                 stderr.flush();
             });
             String note = String.format(Locale.ROOT, "convcl tune %s, %d runs, load %.2f", LocalDate.now(), runs, loadBefore);
-            TuningTable updated = Tuner.apply(existing, tuner.deviceKey(), results, note);
+            TuningTable updated = Tuner.apply(existing, key, results, note);
             TuningFiles.store(file, updated);
             stdout.print(table(results).plain());
             long winners = results.stream().filter(Tuner.ClassResult::winner).count();
@@ -120,6 +137,30 @@ public final class TuneCommand implements Callable<Integer> {
             stdout.flush();
             return 0;
         }
+    }
+
+    /**
+     * Opens the OpenCL backend of {@code info} with the kernel family {@code family} forced (null: the device type's), by
+     * setting {@code convcl.kernels} while the backend reads it and restoring it afterwards.
+     */
+    private static Backend openWithFamily(DeviceInfo info, KernelFamily family) {
+        if (family == null) return Backends.open(info);
+        String before = System.getProperty("convcl.kernels");
+        System.setProperty("convcl.kernels", family.name().toLowerCase(Locale.ROOT));
+        try {
+            return Backends.open(info);
+        } finally {
+            if (before == null) System.clearProperty("convcl.kernels"); else System.setProperty("convcl.kernels", before);
+        }
+    }
+
+    /** The key the winners are stored under, as {@code --store-as} says. */
+    private String storeKey(DeviceFacts facts) {
+        return switch (storeAs) {
+            case "vendor" -> TuningTable.vendorKey(facts.vendor(), facts.type());
+            case "type" -> TuningTable.typeKey(facts.type());
+            default -> facts.deviceKey();
+        };
     }
 
     /** One row per layer: its class's default and best times on it, the best parameters, whether they were stored. */

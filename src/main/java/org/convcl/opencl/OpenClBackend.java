@@ -188,7 +188,7 @@ public final class OpenClBackend implements Backend {
     }
 
     /** Plans once (refusing a forced algorithm that cannot run {@code spec}), folds the epilogue and prepares what the plan describes. */
-    private PreparedConv prepare(ConvSpec spec, float[] weights, Epilogue epilogue, TuningTable table, Algorithm forced,
+    PreparedConv prepare(ConvSpec spec, float[] weights, Epilogue epilogue, TuningTable table, Algorithm forced,
                                  Shape expectedInput) {
         Plan plan = Planner.plan(spec, expectedInput, facts, table, forced);
         checkAllocation(4L * spec.weightCount(), "weights of " + spec); // before folding copies them

@@ -18,6 +18,7 @@ import org.convcl.PreparedConv;
 import org.convcl.Shape;
 import org.convcl.Tensor;
 import org.convcl.plan.Algorithm;
+import org.convcl.plan.DeviceFacts;
 import org.convcl.plan.Planner;
 import org.convcl.plan.ShapeClass;
 import org.convcl.plan.TuningTable;
@@ -101,6 +102,9 @@ public final class Tuner {
 
     /** The device key entries are stored under. */
     public String deviceKey() { return backend.facts().deviceKey(); }
+
+    /** The facts of the device tuned: its keys, and the kernel family whose kernels are tuned. */
+    public DeviceFacts facts() { return backend.facts(); }
 
     /**
      * Groups {@code layers} by shape class (layers the direct kernel runs are not tunable and are skipped;

@@ -16,7 +16,11 @@ public enum Algorithm {
     /** 1×1, stride 1, unpadded, groups 1: a matrix product per image ({@link PointwiseDescriptor}). */
     POINTWISE(new PointwiseDescriptor()),
     /** Winograd F(2×2, 3×3) for 3×3 stride-1 dilation-1 groups-1 specs ({@link WinogradDescriptor}). */
-    WINOGRAD(new WinogradDescriptor());
+    WINOGRAD(new WinogradDescriptor()),
+    /** The GPU family's pointwise GEMM: work-groups staging tiles in local memory ({@link PointwiseGpuDescriptor}). */
+    POINTWISE_GPU(new PointwiseGpuDescriptor()),
+    /** Winograd F(2×2, 3×3) whose batched GEMMs run on the GPU family's pointwise kernel ({@link WinogradDescriptor#onGpuGemm}). */
+    WINOGRAD_GPU(WinogradDescriptor.onGpuGemm());
 
     private final AlgorithmDescriptor descriptor;
 

@@ -1,7 +1,9 @@
 package org.convcl.plan;
 
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.SortedMap;
@@ -16,8 +18,10 @@ import org.convcl.Shape;
  * <p>The algorithm is the first of that registry whose descriptor neither declines the spec nor passes it over
  * (pointwise, depthwise, Winograd from {@link WinogradDescriptor#MIN_CHANNELS} channels, the implicit GEMM from
  * {@link ImplicitGemmDescriptor#MIN_OUT_PER_GROUP} output channels per group, else the direct kernel), or the one a
- * caller forces when its descriptor does not decline. Its parameters are the descriptor's defaults, or a tuning
- * entry's for the layer's {@link ShapeClass} on this device when one fits. Without a tuning hit the defines depend only
+ * caller forces when its descriptor does not decline; an algorithm whose defaults do not fit the device's local memory
+ * or work-group limits ({@link AlgorithmDescriptor#misfit}) gives way to the next. Its parameters are the descriptor's
+ * defaults, or a tuning entry's for the layer's {@link ShapeClass} on this device, its vendor and type, or its type
+ * when one fits. Without a tuning hit the defines depend only
  * on the spec, so one compiled program serves every image size; the input shape only shapes the local size (trimmed for
  * small images, then to the device limits). The defaults are tuned for PoCL on a 2-core AVX-512 CPU (docs/algorithms.md).
  */
@@ -28,8 +32,12 @@ public final class Planner {
      */
     public static final List<Algorithm> CPU_REGISTRY = List.of(Algorithm.POINTWISE, Algorithm.DEPTHWISE, Algorithm.WINOGRAD,
             Algorithm.IMPLICIT_GEMM, Algorithm.DIRECT);
-    /** The GPU family's convolution algorithms, most preferred first (the direct kernel runs what no other takes). */
-    public static final List<Algorithm> GPU_REGISTRY = List.of(Algorithm.POINTWISE, Algorithm.DEPTHWISE, Algorithm.WINOGRAD,
+    /**
+     * The GPU family's convolution algorithms, most preferred first: its own kernels, each followed by the CPU family's
+     * kernel of the same kind, which runs what has no GPU kernel yet or what the GPU kernel does not fit (the direct
+     * kernel runs what no other takes).
+     */
+    public static final List<Algorithm> GPU_REGISTRY = List.of(Algorithm.POINTWISE_GPU, Algorithm.POINTWISE, Algorithm.DEPTHWISE, Algorithm.WINOGRAD_GPU, Algorithm.WINOGRAD,
             Algorithm.IMPLICIT_GEMM, Algorithm.DIRECT);
 
     /** The registry of {@code family}. */
@@ -52,54 +60,120 @@ public final class Planner {
     /**
      * Plans {@code spec} for {@code input} on a device: the algorithm (the planner's choice, or {@code forced}), its
      * defines, local size and a one-line reason. The parameters come from {@code tuning} when the table has an entry
-     * for (algorithm, {@link ShapeClass} of the layer, {@link DeviceFacts#deviceKey()}) that fits the spec (the reason
-     * then starts with {@code tuned}), else from the descriptor's defaults ({@code default}); {@code forced } comes
-     * first when the algorithm was forced.
+     * for (algorithm, {@link ShapeClass} of the layer) under the device's key, else its vendor and type, else its type
+     * ({@link TuningTable#lookup(DeviceFacts, ShapeClass)}) that fits the spec and the device (the reason then starts
+     * with {@code tuned}), else from the descriptor's defaults ({@code default}); {@code forced } comes first when the
+     * algorithm was forced.
+     *
+     * <p>Every plan fits the device ({@link AlgorithmDescriptor#misfit}): a tuned entry that does not fit gives way to
+     * the defaults, and an algorithm whose defaults do not fit gives way to the next of the family's registry, the
+     * reason saying what did not fit and what the plan fell back to.
      *
      * @param spec   the convolution
      * @param input  the input shape, or {@code null} when not yet known (prepare time): the defaults are used (a shape
      *               class needs the image size) and the local size assumes a large image
-     * @param device the device limits and tuning key
+     * @param device the device limits and tuning keys
      * @param tuning the tuning table ({@link TuningTable#EMPTY} for defaults only)
      * @param forced the algorithm to use (tests, benchmarks, {@link #settingFor the convcl.algorithm setting}); null:
      *               the planner's choice
-     * @throws IllegalArgumentException when {@code forced} cannot run {@code spec} ({@link #requireRuns})
+     * @throws IllegalArgumentException when {@code forced} cannot run {@code spec} ({@link #requireRuns}) or its
+     *                                  defaults do not fit the device
      */
     public static Plan plan(ConvSpec spec, Shape input, DeviceFacts device, TuningTable tuning, Algorithm forced) {
         if (spec == null) throw new IllegalArgumentException("spec must not be null");
         if (device == null) throw new IllegalArgumentException("device facts must not be null");
         if (tuning == null) throw new IllegalArgumentException("tuning table must not be null (use TuningTable.EMPTY)");
-        Shape output = input == null ? null : spec.outputShape(input);
-        if (forced != null) requireRuns(forced, spec, device);
-        Algorithm algorithm = forced == null ? algorithm(spec, device) : forced;
+        if (forced != null) {
+            requireRuns(forced, spec, device);
+            return fitting(forced, spec, input, device, tuning, "forced ", List.of());
+        }
+        List<String> misfits = new ArrayList<>();
+        for (Algorithm algorithm : registry(device.family())) {
+            AlgorithmDescriptor d = algorithm.descriptor();
+            if (d.declines(spec, device).isPresent() || d.passesOver(spec, device).isPresent()) continue;
+            Optional<String> misfit = d.misfit(spec, d.defaults(spec), device);
+            if (misfit.isPresent()) {
+                misfits.add(algorithm + " does not fit: " + misfit.get());
+                continue;
+            }
+            return fitting(algorithm, spec, input, device, tuning, "", misfits);
+        }
+        throw new IllegalStateException("no algorithm of " + registry(device.family()) + " takes " + spec
+                + (misfits.isEmpty() ? "" : " on this device (" + String.join("; ", misfits) + ")"));
+    }
+
+    /**
+     * The plan of {@code algorithm} with its defaults, as if the planner had chosen it (no {@code forced} in the
+     * reason): the plan of a kernel another algorithm launches (Winograd's GEMMs).
+     *
+     * @throws IllegalArgumentException when it cannot run {@code spec} or does not fit {@code device}
+     */
+    static Plan planWith(Algorithm algorithm, ConvSpec spec, Shape input, DeviceFacts device) {
+        requireRuns(algorithm, spec, device);
+        return fitting(algorithm, spec, input, device, null, "", List.of());
+    }
+
+    /**
+     * The plan of {@code algorithm}, whose defaults must fit: a fitting tuned entry's parameters, else the defaults.
+     *
+     * @param tuning   the table, or null for a kernel that is never tuned (its reason then says just {@code default})
+     * @param label    {@code "forced "} or empty, the reason's start
+     * @param misfits  the algorithms passed over before it because they did not fit, for the reason
+     * @throws IllegalArgumentException when the defaults do not fit the device (only a forced algorithm gets here so)
+     */
+    private static Plan fitting(Algorithm algorithm, ConvSpec spec, Shape input, DeviceFacts device, TuningTable tuning,
+                                String label, List<String> misfits) {
         AlgorithmDescriptor d = algorithm.descriptor();
         SortedMap<String, Integer> params = d.defaults(spec);
+        d.misfit(spec, params, device).ifPresent(why -> {
+            throw new IllegalArgumentException("algorithm " + algorithm + " does not fit the device for " + spec + ": " + why);
+        });
         String source = "default";
-        if (input != null && ShapeClass.tunable(algorithm)) {
+        if (input != null && tuning != null && ShapeClass.tunable(algorithm)) {
             ShapeClass shapeClass = ShapeClass.of(algorithm, spec, input);
-            Optional<TuningTable.Entry> hit = tuning.lookup(device.deviceKey(), shapeClass);
+            Optional<TuningTable.Entry> hit = tuning.lookup(device, shapeClass);
             if (hit.isPresent()) {
+                String where = tuningLabel(device, hit.get().key().deviceKey(), shapeClass);
                 String misfit = Tunables.misfit(spec, hit.get().params());
+                if (misfit == null) misfit = d.misfit(spec, hit.get().params(), device).orElse(null);
                 if (misfit == null) {
                     params = hit.get().params();
-                    source = "tuned [" + shapeClass.key() + "]";
+                    source = "tuned [" + where + "]";
                 } else {
-                    source = "default [tuned entry for " + shapeClass.key() + " does not fit: " + misfit + "]";
+                    source = "default [tuned entry for " + where + " does not fit: " + misfit + "]";
                 }
+            } else if (device.family() == KernelFamily.GPU) {
+                source = "default [no tuning for " + String.join(", ", TuningTable.lookupKeys(device)) + " | "
+                        + shapeClassLabel(shapeClass) + "]";
             }
         }
-        return new Plan(algorithm, d.defines(spec, params), clamp(d.local(spec, output, params), device),
-                (forced == null ? "" : "forced ") + source + ": " + d.describe(spec, params, forced != null));
+        String fellBack = misfits.isEmpty() ? "" : " [" + String.join("; ", misfits) + "; fell back to " + algorithm + "]";
+        return new Plan(algorithm, d.defines(spec, params), clamp(d.local(spec, input == null ? null : spec.outputShape(input), params), device),
+                label + source + fellBack + ": " + d.describe(spec, params, !label.isEmpty()));
+    }
+
+    /**
+     * Where a tuning entry came from, for the reason: the shape class alone for an entry of the device's own key on the
+     * CPU family (as before device classes), else {@code <key served> | <algorithm> <class>}, e.g.
+     * {@code vendor:NVIDIA Corporation GPU | pointwise_gpu cin<=128,hw<=4096,n1}.
+     */
+    private static String tuningLabel(DeviceFacts device, String servedKey, ShapeClass shapeClass) {
+        if (device.family() == KernelFamily.CPU && servedKey.equals(device.deviceKey())) return shapeClass.key();
+        return servedKey + " | " + shapeClassLabel(shapeClass);
+    }
+
+    /** {@code pointwise_gpu cin<=128,hw<=4096,n1}: the kernel and the class of a tuning entry. */
+    private static String shapeClassLabel(ShapeClass shapeClass) {
+        return shapeClass.algorithm().name().toLowerCase(Locale.ROOT) + " " + shapeClass.key();
     }
 
     /**
      * The planner's own choice for {@code spec} on {@code device}: the first of the registry of the device's
-     * {@link DeviceFacts#family() family} that runs it and does not pass it over.
+     * {@link DeviceFacts#family() family} that runs it, does not pass it over and whose defaults fit the device (the
+     * algorithm of {@link #plan(ConvSpec, Shape, DeviceFacts) the shapeless plan}).
      */
     public static Algorithm algorithm(ConvSpec spec, DeviceFacts device) {
-        List<Algorithm> registry = registry(device.family());
-        return KernelDescriptor.firstChoice(registry, Algorithm::descriptor, spec, device)
-                .orElseThrow(() -> new IllegalStateException("no algorithm of " + registry + " takes " + spec));
+        return plan(spec, null, device, TuningTable.EMPTY, null).algorithm();
     }
 
     /** Whether {@code algorithm} can run {@code spec} on {@code device} (its descriptor does not decline it). */

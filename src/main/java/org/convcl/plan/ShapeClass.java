@@ -8,7 +8,8 @@ import org.convcl.Shape;
  * tile parameters closely enough that tuning one stands for all. Buckets are upper bounds, written into the
  * key ({@code <=} inclusive, {@code >} above the last bound):
  * <ul>
- *   <li>pointwise: {@code cin<=B,hw<=B,nB} — input channels, output pixels per image, batch</li>
+ *   <li>pointwise (the CPU family's and the GPU family's kernel alike): {@code cin<=B,hw<=B,nB} — input channels,
+ *       output pixels per image, batch</li>
  *   <li>depthwise: {@code kKHxKW,sSHxSW,hw<=B,nB} — kernel, stride, output pixels per image, batch</li>
  *   <li>implicit GEMM: {@code kKHxKW,sSHxSW,cin<=B,hw<=B,nB} — kernel, stride, input channels per group,
  *       output pixels per image, batch</li>

@@ -5,6 +5,7 @@ import java.util.Collection;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.SortedMap;
@@ -30,7 +31,8 @@ public final class TuningTable {
     /**
      * What an entry is for.
      *
-     * @param deviceKey  {@link DeviceFacts#deviceKey()} of the device it was measured on
+     * @param deviceKey  {@link DeviceFacts#deviceKey()} of the device it was measured on, or a device-class key
+     *                   ({@link #vendorKey}, {@link #typeKey}) for every device of that class
      * @param algorithm  the kernel
      * @param shapeClass the {@link ShapeClass#key()} of the layers it serves
      */
@@ -78,7 +80,55 @@ public final class TuningTable {
         return new TuningTable(map);
     }
 
-    /** The entry for a layer of {@code shapeClass} on the device {@code deviceKey}, if any. */
+    /** Prefix of a device-class key that holds for every device of one vendor and type: {@link #vendorKey}. */
+    public static final String VENDOR_PREFIX = "vendor:";
+    /** Prefix of a device-class key that holds for every device of one type: {@link #typeKey}. */
+    public static final String TYPE_PREFIX = "type:";
+
+    /**
+     * The device-class key of every device of {@code vendor} and {@code type}, e.g. {@code vendor:NVIDIA Corporation GPU}:
+     * what a tuning file writes in an entry's {@code device} field to serve them all.
+     */
+    public static String vendorKey(String vendor, String type) {
+        return VENDOR_PREFIX + vendor.strip() + " " + type.strip().toUpperCase(Locale.ROOT);
+    }
+
+    /** The device-class key of every device of {@code type}, e.g. {@code type:GPU}. */
+    public static String typeKey(String type) {
+        return TYPE_PREFIX + type.strip().toUpperCase(Locale.ROOT);
+    }
+
+    /**
+     * The keys a lookup for {@code device} tries, in order: its own ({@link DeviceFacts#deviceKey()}), its vendor and
+     * type ({@link #vendorKey}, left out when the vendor is unknown), its type ({@link #typeKey}).
+     */
+    public static List<String> lookupKeys(DeviceFacts device) {
+        List<String> keys = new ArrayList<>();
+        keys.add(device.deviceKey());
+        if (!device.vendor().equals(DeviceFacts.UNKNOWN_VENDOR)) keys.add(vendorKey(device.vendor(), device.type()));
+        keys.add(typeKey(device.type()));
+        return List.copyOf(keys);
+    }
+
+    /**
+     * The entry serving a layer of {@code shapeClass} on {@code device}: the first of {@link #lookupKeys} that has one
+     * (the exact device, then its vendor and type, then its type); empty when none has. The entry's
+     * {@link Key#deviceKey()} says which key served.
+     */
+    public Optional<Entry> lookup(DeviceFacts device, ShapeClass shapeClass) {
+        for (String key : lookupKeys(device)) {
+            Optional<Entry> hit = lookup(key, shapeClass);
+            if (hit.isPresent()) return hit;
+        }
+        return Optional.empty();
+    }
+
+    /** Whether {@code key} is a device-class key ({@link #vendorKey}, {@link #typeKey}) rather than one device's. */
+    public static boolean isClassKey(String key) {
+        return key.startsWith(VENDOR_PREFIX) || key.startsWith(TYPE_PREFIX);
+    }
+
+    /** The entry for a layer of {@code shapeClass} under exactly the key {@code deviceKey}, if any. */
     public Optional<Entry> lookup(String deviceKey, ShapeClass shapeClass) {
         return Optional.ofNullable(entries.get(new Key(deviceKey, shapeClass.algorithm(), shapeClass.key())));
     }
@@ -105,10 +155,13 @@ public final class TuningTable {
         return new TuningTable(map);
     }
 
-    /** Only the entries of one device. */
+    /**
+     * Only the entries a device of key {@code deviceKey} may use: its own and every device-class entry
+     * ({@link #isClassKey}; {@link #lookup(DeviceFacts, ShapeClass)} picks those of its vendor and type).
+     */
     public TuningTable forDevice(String deviceKey) {
         SortedMap<Key, Entry> map = new TreeMap<>(KEY_ORDER);
-        entries.forEach((k, e) -> { if (k.deviceKey().equals(deviceKey)) map.put(k, e); });
+        entries.forEach((k, e) -> { if (k.deviceKey().equals(deviceKey) || isClassKey(k.deviceKey())) map.put(k, e); });
         return new TuningTable(map);
     }
 

@@ -6,17 +6,19 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import java.util.function.Supplier;
 import org.convcl.ConvSpec;
 import org.convcl.DataType;
 import org.convcl.Shape;
 
 /**
  * Winograd F(2×2, 3×3) ({@code kernels/conv2d_winograd.cl}) for 3×3 stride-1 dilation-1 groups-1 specs (any
- * padding): four launches per forward — the input transform into scratch {@code V}, 16 batched GEMMs on the pointwise
- * kernel into scratch {@code M}, the output transform with the epilogue, and the fixup that recomputes directly the
- * tiles whose {@code M} held NaN or ±Inf. The filters are transformed once at prepare time ({@link Winograd}); the
- * untransformed ones are uploaded too, for the fixup. Its error bound is its own (docs/algorithms.md). Not tuned: the
- * GEMMs run the pointwise defaults.
+ * padding): four launches per forward — the input transform into scratch {@code V}, 16 batched GEMMs into scratch
+ * {@code M}, the output transform with the epilogue, and the fixup that recomputes directly the tiles whose {@code M}
+ * held NaN or ±Inf. The GEMMs run on a pointwise kernel: the CPU family's ({@link Algorithm#WINOGRAD}) or the GPU
+ * family's ({@link Algorithm#WINOGRAD_GPU}, {@link #onGpuGemm}); the transforms are the same for both. The filters are
+ * transformed once at prepare time ({@link Winograd}); the untransformed ones are uploaded too, for the fixup. Its
+ * error bound is its own (docs/algorithms.md). Not tuned: the GEMMs run their kernel's defaults.
  */
 public final class WinogradDescriptor implements AlgorithmDescriptor {
     /**
@@ -37,9 +39,25 @@ public final class WinogradDescriptor implements AlgorithmDescriptor {
     /** Indices into {@link #kernels}. */
     static final int INPUT = 0, OUTPUT = 1, FIXUP = 2, GEMM = 3;
 
-    private static final PointwiseDescriptor POINTWISE = new PointwiseDescriptor();
+    /** The pointwise algorithm the batched GEMMs run on (resolved lazily: the enum constants refer to each other). */
+    private final Supplier<Algorithm> gemm;
 
-    WinogradDescriptor() {}
+    /** Winograd with its GEMMs on the CPU family's pointwise kernel ({@link Algorithm#POINTWISE}). */
+    WinogradDescriptor() {
+        this(() -> Algorithm.POINTWISE);
+    }
+
+    private WinogradDescriptor(Supplier<Algorithm> gemm) {
+        this.gemm = gemm;
+    }
+
+    /** Winograd with its GEMMs on the GPU family's pointwise kernel ({@link Algorithm#POINTWISE_GPU}). */
+    static WinogradDescriptor onGpuGemm() {
+        return new WinogradDescriptor(() -> Algorithm.POINTWISE_GPU);
+    }
+
+    /** The pointwise algorithm the 16 batched GEMMs run on. */
+    public Algorithm gemmAlgorithm() { return gemm.get(); }
 
     @Override
     public Optional<String> declines(ConvSpec spec, DeviceFacts device) {
@@ -73,10 +91,17 @@ public final class WinogradDescriptor implements AlgorithmDescriptor {
 
     @Override
     public String describe(ConvSpec spec, Map<String, Integer> params, boolean forced) {
-        SortedMap<String, Integer> gemm = POINTWISE.defaults(spec);
+        AlgorithmDescriptor g = gemmAlgorithm().descriptor();
+        ConvSpec gemmSpec = Winograd.gemmSpec(spec);
+        SortedMap<String, Integer> gemmParams = g.defaults(gemmSpec);
+        String gemmText = g instanceof PointwiseDescriptor
+                ? "pointwise kernel, " + Math.min(gemmParams.get(Plan.TILE_OC), spec.outChannels()) + " channels x "
+                        + gemmParams.get(Plan.VEC) + " tiles per work-item"
+                : gemmAlgorithm() + ", " + gemmParams.get(PointwiseGpuDescriptor.TILE_M) + " channels x "
+                        + gemmParams.get(PointwiseGpuDescriptor.TILE_N) + " tiles per work-group of "
+                        + gemmParams.get(PointwiseGpuDescriptor.L0) * gemmParams.get(PointwiseGpuDescriptor.L1) + " items";
         return "winograd F(2x2,3x3): " + (forced ? "" : "3x3 stride 1 groups 1 with cin, cout >= " + MIN_CHANNELS + ", ")
-                + "input transform, 16 batched GEMMs (pointwise kernel, " + Math.min(gemm.get(Plan.TILE_OC), spec.outChannels())
-                + " channels x " + gemm.get(Plan.VEC) + " tiles per work-item), output transform + epilogue";
+                + "input transform, 16 batched GEMMs (" + gemmText + "), output transform + epilogue";
     }
 
     /** The output transform's: {@code (ceil(OH / 2) · ceil(OW / 2), outChannels, N)}. */
@@ -91,7 +116,7 @@ public final class WinogradDescriptor implements AlgorithmDescriptor {
         return List.of(new Launch.Kernel(kernelFile(), INPUT_ENTRY, plan.defines(), true),
                 new Launch.Kernel(kernelFile(), entryPoint(), plan.defines(), true),
                 new Launch.Kernel(kernelFile(), FIXUP_ENTRY, plan.defines(), true),
-                new Launch.Kernel(POINTWISE.kernelFile(), POINTWISE.entryPoint(), gemmDefines(spec), false));
+                new Launch.Kernel(gemmAlgorithm().kernelFile(), gemmAlgorithm().entryPoint(), gemmDefines(spec), false));
     }
 
     /**
@@ -106,7 +131,7 @@ public final class WinogradDescriptor implements AlgorithmDescriptor {
         while (local[0] * local[1] > Math.min(kernelLimits[INPUT], kernelLimits[OUTPUT])) {
             if (local[1] > 1) local[1] /= 2; else local[0] = Math.max(1, local[0] / 2);
         }
-        Plan gemm = gemmPlan(spec, out, device.withMaxWorkGroupSize(kernelLimits[GEMM]));
+        Plan gemm = gemmPlanOf(spec, out, device.withMaxWorkGroupSize(kernelLimits[GEMM]));
         Shape gemmIn = Winograd.gemmInput(spec, out);
         Shape gemmOut = new Shape(gemmIn.n(), spec.outChannels(), 1, gemmIn.w());
         return List.of(
@@ -143,21 +168,41 @@ public final class WinogradDescriptor implements AlgorithmDescriptor {
                         (long) Integer.BYTES * output.n() * Winograd.tilesY(output) * Winograd.tilesX(output), true));
     }
 
-    /** The GEMM kernel's defines: the pointwise defaults on {@link Winograd#gemmSpec} with {@link PointwiseDescriptor#WEI_BATCH} = 16. */
-    static SortedMap<String, Integer> gemmDefines(ConvSpec spec) {
+    /**
+     * Why the GEMMs' kernel does not fit {@code device} with its defaults (the transforms' local size shrinks to any
+     * device, the GPU GEMM's does not); empty when it fits.
+     */
+    @Override
+    public Optional<String> misfit(ConvSpec spec, Map<String, Integer> params, DeviceFacts device) {
         ConvSpec gemmSpec = Winograd.gemmSpec(spec);
-        TreeMap<String, Integer> defines = new TreeMap<>(POINTWISE.defines(gemmSpec, POINTWISE.defaults(gemmSpec)));
+        AlgorithmDescriptor g = gemmAlgorithm().descriptor();
+        return g.misfit(gemmSpec, g.defaults(gemmSpec), device).map(why -> "its GEMM kernel " + gemmAlgorithm() + ": " + why);
+    }
+
+    /** The GEMM kernel's defines: its defaults on {@link Winograd#gemmSpec} with {@link PointwiseDescriptor#WEI_BATCH} = 16. */
+    SortedMap<String, Integer> gemmDefines(ConvSpec spec) {
+        ConvSpec gemmSpec = Winograd.gemmSpec(spec);
+        AlgorithmDescriptor g = gemmAlgorithm().descriptor();
+        TreeMap<String, Integer> defines = new TreeMap<>(g.defines(gemmSpec, g.defaults(gemmSpec)));
         defines.put(PointwiseDescriptor.WEI_BATCH, Winograd.POSITIONS);
         return defines;
     }
 
     /**
-     * The plan of a Winograd layer's 16 batched GEMMs for {@code output}: the pointwise kernel's defaults on
+     * The plan of a {@link Algorithm#WINOGRAD} layer's 16 batched GEMMs for {@code output}: {@link #gemmPlanOf} of the
+     * CPU family's Winograd.
+     */
+    public static Plan gemmPlan(ConvSpec spec, Shape output, DeviceFacts device) {
+        return ((WinogradDescriptor) Algorithm.WINOGRAD.descriptor()).gemmPlanOf(spec, output, device);
+    }
+
+    /**
+     * The plan of this Winograd's 16 batched GEMMs for {@code output}: its GEMM kernel's defaults on
      * {@link Winograd#gemmSpec} and {@link Winograd#gemmInput}, with {@link PointwiseDescriptor#WEI_BATCH} = 16 so that
      * GEMM batch index b multiplies weight matrix b mod 16.
      */
-    public static Plan gemmPlan(ConvSpec spec, Shape output, DeviceFacts device) {
-        Plan p = Planner.plan(Winograd.gemmSpec(spec), Winograd.gemmInput(spec, output), device, TuningTable.EMPTY, null);
+    public Plan gemmPlanOf(ConvSpec spec, Shape output, DeviceFacts device) {
+        Plan p = Planner.planWith(gemmAlgorithm(), Winograd.gemmSpec(spec), Winograd.gemmInput(spec, output), device);
         return new Plan(p.algorithm(), gemmDefines(spec), p.local(), "winograd GEMM: " + p.reason());
     }
 }

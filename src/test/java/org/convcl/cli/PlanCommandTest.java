@@ -3,9 +3,14 @@ package org.convcl.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class PlanCommandTest {
+    @TempDir
+    Path dir;
 
     @Test
     void printsAlgorithmDefinesSizesAndReasonForEachKind() {
@@ -69,5 +74,66 @@ class PlanCommandTest {
         CliTest.Result big = CliTest.convcl("plan", "--cin", "3", "--cout", "4", "--kernel", "5",
                 "--padding", "0", "--size", "2");
         assertEquals(Main.EXIT_USAGE, big.exitCode());
+    }
+
+    /** MobileNet-V1's nine pointwise layers: input channels, output channels, image size. */
+    private static final int[][] MOBILENET_POINTWISE = {
+            {32, 64, 112}, {64, 128, 56}, {128, 128, 56}, {128, 256, 28}, {256, 256, 28}, {256, 512, 14}, {512, 512, 14},
+            {512, 1024, 7}, {1024, 1024, 7}};
+
+    @Test
+    void onAGpuMobileNetPointwiseLayersRunTheGpuKernelInGroupsOfAtLeast64NamingTheDeviceClassAndTuningKeys() {
+        for (int[] l : MOBILENET_POINTWISE) {
+            CliTest.Result r = CliTest.convcl("plan", "--cin", "" + l[0], "--cout", "" + l[1], "--kernel", "1", "--size", "" + l[2],
+                    "--device-type", "GPU", "--vendor", "NVIDIA Corporation", "--max-work-group", "1024");
+            assertEquals(0, r.exitCode(), r.err());
+            assertTrue(r.out().contains("algorithm: POINTWISE_GPU (kernels/conv2d_pointwise_gpu.cl)"), r.out());
+            assertTrue(r.out().contains("local:     [16, 16, 1]"), r.out()); // 256 work-items
+            assertTrue(r.out().contains("reason:    default [no tuning for unknown device, vendor:NVIDIA Corporation GPU, type:GPU | pointwise_gpu "
+                    + ShapeClassKeys.pointwise(l[0], l[2] * l[2]) + ",n1]: pointwise GPU: GEMM per image, work-groups of 256 items"), r.out());
+        }
+    }
+
+    @Test
+    void aTuningFileServesAGpuThroughItsVendorAndTypeKeyAndTooLittleLocalMemoryFallsBack() throws Exception {
+        Path file = dir.resolve("tuning.json");
+        Files.writeString(file, """
+                {"format": "convcl-tuning-1", "entries": [
+                  {"device": "vendor:NVIDIA Corporation GPU", "algorithm": "POINTWISE_GPU", "class": "cin<=128,hw<=4096,n1",
+                   "params": {"TILE_M": 128, "TILE_N": 64, "TILE_K": 8, "L0": 16, "L1": 16}, "note": "test"}]}
+                """);
+        CliTest.Result tuned = CliTest.convcl("plan", "--cin", "128", "--cout", "128", "--kernel", "1", "--size", "56",
+                "--device-type", "GPU", "--vendor", "NVIDIA Corporation", "--device-key", "NVIDIA H200 | 570.00",
+                "--tuning-file", file.toString());
+        assertEquals(0, tuned.exitCode(), tuned.err());
+        assertTrue(tuned.out().contains("TILE_M=128") && tuned.out().contains("global:    [784, 16, 1]"), tuned.out());
+        assertTrue(tuned.out().contains("reason:    tuned [vendor:NVIDIA Corporation GPU | pointwise_gpu cin<=128,hw<=4096,n1]: "), tuned.out());
+        CliTest.Result small = CliTest.convcl("plan", "--cin", "128", "--cout", "128", "--kernel", "1", "--size", "56",
+                "--device-type", "GPU", "--local-mem", "4096");
+        assertEquals(0, small.exitCode(), small.err());
+        assertTrue(small.out().contains("algorithm: POINTWISE (") && small.out().contains(
+                "[POINTWISE_GPU does not fit: local memory 8256 bytes exceeds the device's 4096; fell back to POINTWISE]"), small.out());
+        CliTest.Result forcedCpu = CliTest.convcl("plan", "--cin", "128", "--cout", "128", "--kernel", "1", "--size", "56",
+                "--device-type", "GPU", "--kernels", "cpu");
+        assertTrue(forcedCpu.out().contains("algorithm: POINTWISE ("), forcedCpu.out());
+        CliTest.Result missing = CliTest.convcl("plan", "--cin", "8", "--cout", "8", "--kernel", "1", "--size", "8",
+                "--tuning-file", dir.resolve("none.json").toString());
+        assertEquals(Main.EXIT_USAGE, missing.exitCode());
+        assertTrue(missing.err().contains("--tuning-file"), missing.err());
+        CliTest.Result badFamily = CliTest.convcl("plan", "--cin", "8", "--cout", "8", "--size", "8", "--kernels", "fpga");
+        assertEquals(Main.EXIT_USAGE, badFamily.exitCode());
+        assertTrue(badFamily.err().contains("--kernels") && badFamily.err().contains("fpga"), badFamily.err());
+    }
+
+    /** The pointwise shape-class key's channel and pixel parts, computed here independently of ShapeClass. */
+    private static final class ShapeClassKeys {
+        static String pointwise(int cin, int pixels) {
+            return bucket("cin", cin, new int[] {16, 32, 64, 128, 256, 512}) + "," + bucket("hw", pixels, new int[] {64, 256, 1024, 4096, 16384});
+        }
+
+        private static String bucket(String name, int value, int[] bounds) {
+            for (int b : bounds) if (value <= b) return name + "<=" + b;
+            return name + ">" + bounds[bounds.length - 1];
+        }
     }
 }

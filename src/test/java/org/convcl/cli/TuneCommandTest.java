@@ -5,8 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
 import org.convcl.TestBackends;
+import org.convcl.opencl.OpenClBackend;
 import org.convcl.opencl.TuningFiles;
+import org.convcl.plan.Algorithm;
+import org.convcl.plan.DeviceFacts;
+import org.convcl.plan.ShapeClass;
 import org.convcl.plan.TuningTable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -57,5 +63,36 @@ class TuneCommandTest {
         assertEquals(Main.EXIT_USAGE, bad.exitCode(), bad.out());
         assertTrue(bad.err().contains("cannot read the existing tuning file") && bad.err().contains(corrupt.toString()), bad.err());
         assertEquals("{\"format\": ", Files.readString(corrupt)); // left as it was
+    }
+
+    @Test
+    void theGpuFamilyIsTunedWhenForcedAndItsWinnersCanBeStoredUnderTheVendorAndTypeKey() throws Exception {
+        DeviceFacts facts = ((OpenClBackend) TestBackends.opencl()).facts();
+        Path suites = Files.createDirectories(dir.resolve("gpu-suites"));
+        Files.writeString(suites.resolve("pw.json"), """
+                {"suite": "pw", "cases": [
+                  {"name": "pw", "kind": "pointwise", "cin": 16, "h": 9, "w": 11, "cout": 24, "kh": 1, "kw": 1}
+                ]}""");
+        ShapeClass pwClass = new ShapeClass(Algorithm.POINTWISE_GPU, "cin<=16,hw<=256,n1");
+        TuningTable.Entry own = new TuningTable.Entry(facts.deviceKey(), pwClass,
+                Map.of("TILE_M", 32, "TILE_N", 32, "TILE_K", 16, "L0", 8, "L1", 8), "the device's own, kept");
+        Path out = dir.resolve("gpu-tuning.json");
+        TuningFiles.store(out, TuningTable.of(List.of(own)));
+        CliTest.Result r = CliTest.convcl("tune", "--suites-dir", suites.toString(), "--suite", "pw", "--runs", "1", "--warmup", "0",
+                "--max-candidates", "2", "--margin", "0", "--kernels", "gpu", "--store-as", "vendor", "--out", out.toString());
+        assertEquals(0, r.exitCode(), r.err());
+        assertTrue(r.err().contains("POINTWISE_GPU[cin<=16,hw<=256,n1]: default"), r.err()); // the GPU kernel was tuned
+        TuningTable table = TuningFiles.load(out);
+        assertEquals(own, table.lookup(facts.deviceKey(), pwClass).orElseThrow(), "the device's own entry is left alone");
+        String vendorKey = TuningTable.vendorKey(facts.vendor(), facts.type());
+        for (TuningTable.Entry e : table.entries()) {
+            assertTrue(e.equals(own) || e.key().deviceKey().equals(vendorKey), e + " is neither the device's entry nor under " + vendorKey);
+        }
+        CliTest.Result bad = CliTest.convcl("tune", "--suites-dir", suites.toString(), "--store-as", "planet");
+        assertEquals(Main.EXIT_USAGE, bad.exitCode());
+        assertTrue(bad.err().contains("--store-as") && bad.err().contains("'planet'"), bad.err());
+        CliTest.Result family = CliTest.convcl("tune", "--suites-dir", suites.toString(), "--kernels", "fpga");
+        assertEquals(Main.EXIT_USAGE, family.exitCode());
+        assertTrue(family.err().contains("--kernels") && family.err().contains("'fpga'"), family.err());
     }
 }

@@ -38,6 +38,8 @@ class ExpectedInputBuildTest {
     private static final ConvSpec LAYER = ConvSpec.pointwise(16, 8);
     private static final Shape INPUT = new Shape(1, 16, 6, 6);
     private static final Map<String, Integer> TUNED = Map.of(Plan.TILE_OC, 4, Plan.VEC, 8, Plan.KSTEP, 4, "L0", 4, "L1", 2);
+    /** The same for the GPU family's pointwise kernel, which plans LAYER under convcl.kernels=gpu. */
+    private static final Map<String, Integer> TUNED_GPU = Map.of("TILE_M", 32, "TILE_N", 32, "TILE_K", 8, "L0", 8, "L1", 8);
 
     private static OpenClBackend shared() {
         return (OpenClBackend) TestBackends.opencl();
@@ -48,7 +50,8 @@ class ExpectedInputBuildTest {
         String deviceKey = shared().facts().deviceKey();
         Path file = dir.resolve("tuning.json");
         TuningFiles.store(file, TuningTable.of(List.of(new TuningTable.Entry(deviceKey,
-                ShapeClass.of(Algorithm.POINTWISE, LAYER, INPUT), TUNED, "ExpectedInputBuildTest"))));
+                ShapeClass.of(Algorithm.POINTWISE, LAYER, INPUT), TUNED, "ExpectedInputBuildTest"),
+                new TuningTable.Entry(deviceKey, ShapeClass.of(Algorithm.POINTWISE_GPU, LAYER, INPUT), TUNED_GPU, "ExpectedInputBuildTest"))));
         String old = System.getProperty("convcl.tuningFile");
         System.setProperty("convcl.tuningFile", file.toString());
         try {

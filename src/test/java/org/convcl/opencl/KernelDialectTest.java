@@ -60,6 +60,9 @@ class KernelDialectTest {
         m.put("conv2d_pointwise.cl", List.of(
                 defines(1, Activation.RELU, Map.of("TILE_OC", 8, "VEC", 16, "KSTEP", 4)),
                 defines(0, Activation.NONE, Map.of("TILE_OC", 4, "VEC", 8, "WEI_BATCH", 16))));
+        m.put("conv2d_pointwise_gpu.cl", List.of(
+                defines(1, Activation.RELU6, Map.of("TILE_M", 64, "TILE_N", 64, "TILE_K", 16, "L0", 16, "L1", 16)),
+                defines(0, Activation.NONE, Map.of("TILE_M", 32, "TILE_N", 128, "TILE_K", 8, "L0", 16, "L1", 8, "WEI_BATCH", 16))));
         m.put("conv2d_winograd.cl", List.of(defines(1, Activation.RELU6), defines(0, Activation.NONE)));
         Map<String, Integer> block = Map.of("DEPTH_MULT", 1, "MID", 32, "STRIP", 64);
         m.put("conv2d_dsblock.cl", List.of(

@@ -22,9 +22,10 @@ import org.convcl.TensorAssert;
 import org.convcl.TestBackends;
 import org.convcl.cpu.CpuBackendProvider;
 import org.convcl.plan.Algorithm;
-import org.convcl.plan.DsBlockDescriptor;
 import org.convcl.plan.DeviceFacts;
+import org.convcl.plan.DsBlockDescriptor;
 import org.convcl.plan.Planner;
+import org.convcl.plan.TuningTable;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
@@ -191,7 +192,7 @@ class LimitsTest {
 
     private static ClKernel pointwiseKernel(OpenClBackend backend, ConvSpec spec) {
         var program = backend.library().program(Algorithm.POINTWISE.kernelFile(),
-                KernelLibrary.merge(Planner.plan(spec, null, backend.facts()).defines(),
+                KernelLibrary.merge(Planner.plan(spec, null, backend.facts(), TuningTable.EMPTY, Algorithm.POINTWISE).defines(),
                         OpenClConv.epilogueDefines(Epilogue.none().fold(spec, new float[spec.weightCount()]))));
         return new ClKernel(program, Algorithm.POINTWISE.entryPoint(), backend.deviceId(), backend.kernelCounter());
     }

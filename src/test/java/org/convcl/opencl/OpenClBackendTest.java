@@ -27,6 +27,7 @@ import org.convcl.TensorAssert;
 import org.convcl.TestBackends;
 import org.convcl.plan.Algorithm;
 import org.convcl.plan.Planner;
+import org.convcl.plan.TuningTable;
 import org.junit.jupiter.api.Test;
 
 class OpenClBackendTest {
@@ -134,7 +135,7 @@ class OpenClBackendTest {
         OpenClBackend backend = shared();
         assertArrayEquals(new long[] {16, 8, 3}, Launcher.roundUp(new long[] {13, 8, 3}, new long[] {8, 4, 1}));
         var program = backend.library().program(Algorithm.POINTWISE.kernelFile(),
-                KernelLibrary.merge(Planner.plan(POINTWISE, null, backend.facts()).defines(),
+                KernelLibrary.merge(Planner.plan(POINTWISE, null, backend.facts(), TuningTable.EMPTY, Algorithm.POINTWISE).defines(),
                         OpenClConv.epilogueDefines(Epilogue.none().fold(POINTWISE, new float[15]))));
         try (ClKernel kernel = new ClKernel(program, "conv2d_pointwise", backend.deviceId(), backend.kernelCounter())) {
             long max = backend.device().maxWorkGroupSize();

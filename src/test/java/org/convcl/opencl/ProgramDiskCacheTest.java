@@ -14,6 +14,7 @@ import org.convcl.TestBackends;
 import org.convcl.plan.Algorithm;
 import org.convcl.plan.Plan;
 import org.convcl.plan.Planner;
+import org.convcl.plan.TuningTable;
 import org.jocl.cl_program;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -25,7 +26,7 @@ class ProgramDiskCacheTest {
     }
 
     private static TreeMap<String, Integer> pointwiseDefines(OpenClBackend backend) {
-        Plan plan = Planner.plan(ConvSpec.pointwise(8, 8), null, backend.facts());
+        Plan plan = Planner.plan(ConvSpec.pointwise(8, 8), null, backend.facts(), TuningTable.EMPTY, Algorithm.POINTWISE); // either family
         TreeMap<String, Integer> d = new TreeMap<>(plan.defines());
         d.put("HAS_BIAS", 1);
         d.put("ACTIVATION", 1);

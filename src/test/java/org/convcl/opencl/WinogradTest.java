@@ -21,6 +21,8 @@ import org.convcl.plan.Algorithm;
 import org.convcl.plan.Planner;
 import org.convcl.plan.WinogradDescriptor;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Winograd F(2×2, 3×3) on OpenCL against the double-precision reference, under its own tolerance
@@ -63,9 +65,9 @@ class WinogradTest {
     }
 
     /** Runs {@code spec} forced to Winograd on {@code input} and checks it against the reference. */
-    private static void check(ConvSpec spec, Shape input, Epilogue epilogue, float[] weights, Tensor x, String what) {
-        try (PreparedConv conv = backend().prepare(spec, weights, epilogue, Algorithm.WINOGRAD)) {
-            assertEquals(Algorithm.WINOGRAD, ((OpenClConv) conv).preparedPlan().algorithm(), conv.toString());
+    private static void check(Algorithm algorithm, ConvSpec spec, Shape input, Epilogue epilogue, float[] weights, Tensor x, String what) {
+        try (PreparedConv conv = backend().prepare(spec, weights, epilogue, algorithm)) {
+            assertEquals(algorithm, ((OpenClConv) conv).preparedPlan().algorithm(), conv.toString());
             assertTrue(conv.plan().contains("winograd"), conv.plan());
             Tensor expected = Reference.conv2d(x, spec, weights, epilogue);
             TensorAssert.assertClose(expected, conv.forward(x), atol(spec.reductionLength()), TensorAssert.RTOL,
@@ -73,27 +75,29 @@ class WinogradTest {
         }
     }
 
-    private static void check(ConvSpec spec, Shape input, Epilogue epilogue, long seed) {
+    private static void check(Algorithm algorithm, ConvSpec spec, Shape input, Epilogue epilogue, long seed) {
         Random rnd = new Random(seed);
-        check(spec, input, epilogue, random(rnd, spec.weightCount(), -1, 1), Tensor.of(random(rnd, input.count(), -1, 1), input),
+        check(algorithm, spec, input, epilogue, random(rnd, spec.weightCount(), -1, 1), Tensor.of(random(rnd, input.count(), -1, 1), input),
                 "seed " + seed);
     }
 
-    @Test
-    void raggedEdgesOddSizesAndBatchesMatchTheReference() {
+    /** Both families' Winograd: the transforms are shared, the batched GEMMs run on each family's pointwise kernel. */
+    @ParameterizedTest
+    @EnumSource(value = Algorithm.class, names = {"WINOGRAD", "WINOGRAD_GPU"})
+    void raggedEdgesOddSizesAndBatchesMatchTheReference(Algorithm algorithm) {
         Random rnd = new Random(1);
         // odd H and W (last tile half outside), batch 2, channels off the 8-channel GEMM tile
-        check(ConvSpec.full(5, 11, 3).padding(1).build(), new Shape(2, 5, 7, 9), biasRelu(rnd, 11), 11);
+        check(algorithm, ConvSpec.full(5, 11, 3).padding(1).build(), new Shape(2, 5, 7, 9), biasRelu(rnd, 11), 11);
         // unpadded: a 1x3 output, smaller than one tile in height
-        check(ConvSpec.full(3, 9, 3).build(), new Shape(1, 3, 3, 5), Epilogue.none(), 12);
+        check(algorithm, ConvSpec.full(3, 9, 3).build(), new Shape(1, 3, 3, 5), Epilogue.none(), 12);
         // asymmetric padding (top 2, left 0, bottom 1, right 1), batch 3, batch-norm + ReLU6
-        check(ConvSpec.full(6, 10, 3).padding(2, 0, 1, 1).build(), new Shape(3, 6, 4, 3), batchNormRelu6(rnd, 10), 13);
+        check(algorithm, ConvSpec.full(6, 10, 3).padding(2, 0, 1, 1).build(), new Shape(3, 6, 4, 3), batchNormRelu6(rnd, 10), 13);
         // a 1x1 image: a single tile, three quarters of it outside
-        check(ConvSpec.full(17, 8, 3).padding(1).build(), new Shape(1, 17, 1, 1), biasRelu(rnd, 8), 14);
+        check(algorithm, ConvSpec.full(17, 8, 3).padding(1).build(), new Shape(1, 17, 1, 1), biasRelu(rnd, 8), 14);
         // more channels than the GEMM's K step and tile, and more tiles than one 16-wide vector
-        check(ConvSpec.full(40, 24, 3).padding(1).build(), new Shape(2, 40, 13, 10), Epilogue.none(), 15);
+        check(algorithm, ConvSpec.full(40, 24, 3).padding(1).build(), new Shape(2, 40, 13, 10), Epilogue.none(), 15);
         // the largest padding: pad 2 all round grows the output past the input
-        check(ConvSpec.full(4, 8, 3).padding(2).build(), new Shape(1, 4, 5, 6), batchNormRelu6(rnd, 8), 16);
+        check(algorithm, ConvSpec.full(4, 8, 3).padding(2).build(), new Shape(1, 4, 5, 6), batchNormRelu6(rnd, 8), 16);
     }
 
     /**
@@ -124,8 +128,9 @@ class WinogradTest {
         assertTrue(worstPerSqrtK < ATOL_PER_SQRT_K, "worst |error|/sqrt(K) " + worstPerSqrtK);
     }
 
-    @Test
-    void nanAndInfinityLandWhereTheReferencePutsThem() {
+    @ParameterizedTest
+    @EnumSource(value = Algorithm.class, names = {"WINOGRAD", "WINOGRAD_GPU"})
+    void nanAndInfinityLandWhereTheReferencePutsThem(Algorithm algorithm) {
         ConvSpec spec = ConvSpec.full(5, 11, 3).padding(1).build();
         Shape input = new Shape(2, 5, 7, 9);
         Random rnd = new Random(7);
@@ -134,16 +139,17 @@ class WinogradTest {
         xs[0] = Float.NaN;                                   // corner of image 0: only its own neighbourhood
         xs[input.index(0, 2, 4, 5)] = Float.POSITIVE_INFINITY;
         xs[input.index(1, 4, 6, 8)] = Float.NEGATIVE_INFINITY; // last pixel of image 1, inside a ragged tile
-        check(spec, input, biasRelu(rnd, 11), w, Tensor.of(xs, input), "non-finite input");
+        check(algorithm, spec, input, biasRelu(rnd, 11), w, Tensor.of(xs, input), "non-finite input");
         float[] wPoisoned = w.clone();
         wPoisoned[3] = Float.POSITIVE_INFINITY;             // output channel 0 only: every other channel stays finite
-        check(spec, input, Epilogue.none(), wPoisoned, Tensor.of(random(rnd, input.count(), -1, 1), input), "non-finite weight");
+        check(algorithm, spec, input, Epilogue.none(), wPoisoned, Tensor.of(random(rnd, input.count(), -1, 1), input), "non-finite weight");
     }
 
     @Test
     void plannerPicksWinogradOnlyForWideStrideOne3x3AndRefusesToForceItElsewhere() {
         int c = WinogradDescriptor.MIN_CHANNELS;
-        assertEquals(Algorithm.WINOGRAD, Planner.algorithm(ConvSpec.full(c, c, 3).padding(1).build(), backend().facts()));
+        assertEquals(OpenClConvCorrectnessTest.onFamily(Algorithm.WINOGRAD, backend().facts()),
+                Planner.algorithm(ConvSpec.full(c, c, 3).padding(1).build(), backend().facts()));
         assertEquals(Algorithm.IMPLICIT_GEMM, Planner.algorithm(ConvSpec.full(c - 1, c, 3).padding(1).build(), backend().facts()));
         assertEquals(Algorithm.IMPLICIT_GEMM, Planner.algorithm(ConvSpec.full(c, c, 3).stride(2).padding(1).build(), backend().facts()));
         assertEquals(Algorithm.IMPLICIT_GEMM, Planner.algorithm(ConvSpec.full(2 * c, 2 * c, 3).groups(2).padding(1).build(), backend().facts()));

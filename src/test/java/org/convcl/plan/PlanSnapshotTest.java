@@ -123,6 +123,10 @@ class PlanSnapshotTest {
                 out.append(d.getKey()).append(" winograd-gemm: ").append(describe(gemm))
                         .append(" global=").append(Arrays.toString(gemm.globalSize(Winograd.gemmSpec(spec),
                                 Winograd.gemmInput(spec, output)))).append('\n');
+                Plan gpuGemm = ((WinogradDescriptor) Algorithm.WINOGRAD_GPU.descriptor()).gemmPlanOf(spec, output, facts);
+                out.append(d.getKey()).append(" winograd-gpu-gemm: ").append(describe(gpuGemm))
+                        .append(" global=").append(Arrays.toString(gpuGemm.globalSize(Winograd.gemmSpec(spec),
+                                Winograd.gemmInput(spec, output)))).append('\n');
             }
         }
     }

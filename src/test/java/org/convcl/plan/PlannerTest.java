@@ -187,4 +187,128 @@ class PlannerTest {
         assertTrue(p.reason().startsWith("default [tuned entry for k3x3,s2x2,hw<=1024,n1 does not fit: VEC 16"), p.reason());
         assertThrows(IllegalArgumentException.class, () -> Planner.plan(dw, in, TUNED_CPU, null));
     }
+
+    // ---- the GPU family: its kernels first, every plan checked against the device's limits, tuning by device class
+
+    private static final String NVIDIA = "NVIDIA Corporation";
+    private static final String H200 = DeviceFacts.deviceKey("NVIDIA H200", "570.00");
+
+    /** A GPU with {@code localMem} bytes of local memory and {@code maxGroup} items per work-group. */
+    private static DeviceFacts gpu(long localMem, long maxGroup) {
+        return new DeviceFacts("GPU", NVIDIA, KernelFamily.GPU, 132, maxGroup, new long[] {maxGroup, maxGroup, 64}, localMem, H200);
+    }
+
+    private static final ConvSpec PW = ConvSpec.pointwise(128, 128);
+    private static final Shape PW_IN = new Shape(1, 128, 56, 56);
+
+    @Test
+    void theGpuFamilyPlansPointwiseLayersOnItsKernelWithWorkGroupsOfAtLeast64Items() {
+        Plan plan = Planner.plan(PW, PW_IN, gpu(48 * 1024, 1024));
+        assertEquals(Algorithm.POINTWISE_GPU, plan.algorithm());
+        assertArrayEquals(new long[] {16, 16, 1}, plan.local());
+        assertArrayEquals(new long[] {49 * 16, 2 * 16, 1}, plan.globalSize(PW, PW.outputShape(PW_IN))); // 3136 / 64, 128 / 64
+        assertEquals("default [no tuning for " + H200 + ", vendor:NVIDIA Corporation GPU, type:GPU | pointwise_gpu cin<=128,hw<=4096,n1]: "
+                + "pointwise GPU: GEMM per image, work-groups of 256 items each computing 64 channels x 64 pixels (4x4 per item), "
+                + "K slices of 16 staged in 8256 bytes of local memory", plan.reason());
+        // the same device with the CPU family forced keeps the CPU kernel
+        assertEquals(Algorithm.POINTWISE, Planner.plan(PW, PW_IN, gpu(48 * 1024, 1024).withFamily(KernelFamily.CPU)).algorithm());
+        // Winograd's GEMMs run on the GPU kernel too
+        ConvSpec full = ConvSpec.full(128, 128, 3).padding(1).build();
+        Plan winograd = Planner.plan(full, PW_IN, gpu(48 * 1024, 1024));
+        assertEquals(Algorithm.WINOGRAD_GPU, winograd.algorithm());
+        assertEquals("conv2d_pointwise_gpu", winograd.kernels(full).get(3).entryPoint());
+        assertEquals(16, winograd.kernels(full).get(3).defines().get(PointwiseDescriptor.WEI_BATCH));
+    }
+
+    @Test
+    void aGpuKernelThatDoesNotFitTheLocalMemoryFallsBackToTheNextKernelOfTheRegistryAndSaysWhy() {
+        DeviceFacts small = gpu(4096, 1024);
+        Plan plan = Planner.plan(PW, PW_IN, small);
+        assertEquals(Algorithm.POINTWISE, plan.algorithm());
+        assertTrue(plan.reason().contains("[POINTWISE_GPU does not fit: local memory 8256 bytes exceeds the device's 4096; "
+                + "fell back to POINTWISE]: pointwise: GEMM"), plan.reason());
+        Plan winograd = Planner.plan(ConvSpec.full(128, 128, 3).padding(1).build(), PW_IN, small);
+        assertEquals(Algorithm.WINOGRAD, winograd.algorithm());
+        assertTrue(winograd.reason().contains("WINOGRAD_GPU does not fit: its GEMM kernel POINTWISE_GPU: local memory 8256 bytes"),
+                winograd.reason());
+        // forcing a kernel that does not fit is an error naming what does not fit
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Planner.plan(PW, PW_IN, small, TuningTable.EMPTY, Algorithm.POINTWISE_GPU));
+        assertTrue(e.getMessage().contains("POINTWISE_GPU does not fit") && e.getMessage().contains("local memory 8256 bytes"), e.getMessage());
+    }
+
+    @Test
+    void aGpuKernelWhoseWorkGroupExceedsTheDeviceLimitFallsBackInsteadOfBeingShrunk() {
+        Plan plan = Planner.plan(PW, PW_IN, gpu(48 * 1024, 128));
+        assertEquals(Algorithm.POINTWISE, plan.algorithm());
+        assertTrue(plan.reason().contains("POINTWISE_GPU does not fit: work-group of 256 items exceeds the device's limit of 128"), plan.reason());
+        DeviceFacts narrow = new DeviceFacts("GPU", NVIDIA, KernelFamily.GPU, 132, 1024, new long[] {8, 1024, 64}, 48 * 1024, H200);
+        Plan perDim = Planner.plan(PW, PW_IN, narrow);
+        assertEquals(Algorithm.POINTWISE, perDim.algorithm());
+        assertTrue(perDim.reason().contains("local size 16x16 exceeds the device's per-dimension limits 8x1024"), perDim.reason());
+    }
+
+    @Test
+    void aTunedGpuEntryThatDoesNotFitTheDeviceGivesWayToTheDefaults() {
+        DeviceFacts device = gpu(16 * 1024, 1024);
+        ShapeClass c = ShapeClass.of(Algorithm.POINTWISE_GPU, PW, PW_IN);
+        Map<String, Integer> big = Map.of("TILE_M", 64, "TILE_N", 64, "TILE_K", 32, "L0", 16, "L1", 16); // 16 512 bytes
+        Plan plan = Planner.plan(PW, PW_IN, device, TuningTable.of(List.of(new TuningTable.Entry(H200, c, big, "too big"))));
+        assertEquals(Algorithm.POINTWISE_GPU, plan.algorithm());
+        assertEquals(16, plan.define("TILE_K"));
+        assertTrue(plan.reason().startsWith("default [tuned entry for " + H200 + " | pointwise_gpu cin<=128,hw<=4096,n1 does not fit: "
+                + "local memory 16512 bytes exceeds the device's 16384]"), plan.reason());
+        Map<String, Integer> ragged = Map.of("TILE_M", 64, "TILE_N", 32, "TILE_K", 16, "L0", 16, "L1", 16); // 2 pixels per item: fits
+        Map<String, Integer> uneven = Map.of("TILE_M", 64, "TILE_N", 64, "TILE_K", 1, "L0", 16, "L1", 16); // 64 elements for 256 items
+        assertTrue(Algorithm.POINTWISE_GPU.descriptor().misfit(PW, ragged, device).isEmpty());
+        assertTrue(Algorithm.POINTWISE_GPU.descriptor().misfit(PW, uneven, device).orElseThrow().contains("do not divide the tiles"));
+    }
+
+    @Test
+    void tuningFallsBackFromTheDeviceToItsVendorAndTypeToItsTypeToTheDefaults() {
+        DeviceFacts device = gpu(48 * 1024, 1024);
+        ShapeClass c = ShapeClass.of(Algorithm.POINTWISE_GPU, PW, PW_IN);
+        assertEquals(List.of(H200, "vendor:NVIDIA Corporation GPU", "type:GPU"), TuningTable.lookupKeys(device));
+        TuningTable.Entry exact = new TuningTable.Entry(H200, c, Map.of("TILE_M", 128, "TILE_N", 64, "TILE_K", 16, "L0", 16, "L1", 16), "");
+        TuningTable.Entry vendor = new TuningTable.Entry(TuningTable.vendorKey(NVIDIA, "GPU"), c,
+                Map.of("TILE_M", 64, "TILE_N", 128, "TILE_K", 16, "L0", 16, "L1", 16), "");
+        TuningTable.Entry type = new TuningTable.Entry(TuningTable.typeKey("GPU"), c,
+                Map.of("TILE_M", 64, "TILE_N", 64, "TILE_K", 8, "L0", 16, "L1", 16), "");
+        TuningTable.Entry otherVendor = new TuningTable.Entry(TuningTable.vendorKey("Advanced Micro Devices, Inc.", "GPU"), c,
+                Map.of("TILE_M", 32, "TILE_N", 32, "TILE_K", 16, "L0", 8, "L1", 8), "");
+        TuningTable all = TuningTable.of(List.of(exact, vendor, type, otherVendor));
+        Plan p1 = Planner.plan(PW, PW_IN, device, all);
+        assertEquals(128, p1.define("TILE_M"));
+        assertTrue(p1.reason().startsWith("tuned [" + H200 + " | pointwise_gpu cin<=128,hw<=4096,n1]: "), p1.reason());
+        Plan p2 = Planner.plan(PW, PW_IN, device, all.without(exact.key()));
+        assertEquals(128, p2.define("TILE_N"));
+        assertTrue(p2.reason().startsWith("tuned [vendor:NVIDIA Corporation GPU | pointwise_gpu cin<=128,hw<=4096,n1]: "), p2.reason());
+        Plan p3 = Planner.plan(PW, PW_IN, device, all.without(exact.key()).without(vendor.key()));
+        assertEquals(8, p3.define("TILE_K"));
+        assertTrue(p3.reason().startsWith("tuned [type:GPU | pointwise_gpu cin<=128,hw<=4096,n1]: "), p3.reason());
+        Plan p4 = Planner.plan(PW, PW_IN, device, TuningTable.of(List.of(otherVendor)));
+        assertEquals(Tunables.defaults(Algorithm.POINTWISE_GPU, PW), p4.defines());
+        assertTrue(p4.reason().startsWith("default [no tuning for "), p4.reason());
+        // a device of unknown vendor skips the vendor key; a CPU's type key never serves a GPU
+        DeviceFacts anonymous = new DeviceFacts("GPU", 8, 256, new long[] {256, 256, 64}, 32 * 1024);
+        assertEquals(List.of(DeviceFacts.UNKNOWN_DEVICE, "type:GPU"), TuningTable.lookupKeys(anonymous));
+        assertEquals(8, Planner.plan(PW, PW_IN, anonymous, all).define("TILE_K"));
+        TuningTable.Entry cpuType = new TuningTable.Entry(TuningTable.typeKey("CPU"), c,
+                Map.of("TILE_M", 32, "TILE_N", 32, "TILE_K", 16, "L0", 8, "L1", 8), "");
+        assertEquals(16, Planner.plan(PW, PW_IN, anonymous, TuningTable.of(List.of(cpuType))).define("TILE_K"));
+        assertEquals(64, Planner.plan(PW, PW_IN, anonymous, TuningTable.of(List.of(cpuType))).define("TILE_M"));
+    }
+
+    @Test
+    void theCpuFamilyUsesDeviceClassEntriesTooAndNamesTheKeyOnlyWhenItIsNotTheDevicesOwn() {
+        ConvSpec pw = ConvSpec.pointwise(64, 128);
+        Shape input = new Shape(1, 64, 56, 56);
+        TuningTable table = TuningTable.of(List.of(new TuningTable.Entry(TuningTable.typeKey("CPU"),
+                ShapeClass.of(Algorithm.POINTWISE, pw, input), Map.of("TILE_OC", 16, "VEC", 8, "KSTEP", 4, "L0", 8, "L1", 2), "")));
+        Plan plan = Planner.plan(pw, input, TUNED_CPU, table);
+        assertEquals(16, plan.define("TILE_OC"));
+        assertTrue(plan.reason().startsWith("tuned [type:CPU | pointwise cin<=64,hw<=4096,n1]: pointwise:"), plan.reason());
+        assertTrue(TuningTable.isClassKey("vendor:x CPU") && TuningTable.isClassKey("type:CPU") && !TuningTable.isClassKey(POCL));
+        assertEquals(1, table.forDevice(POCL).size(), "a device's table keeps the device-class entries");
+    }
 }

@@ -127,4 +127,27 @@ class TuningTableTest {
                 text.replace("\"DEPTHWISE\"", "\"WINOGRAD\""), "a.json"));
         assertTrue(algo.getMessage().contains("algorithm") && algo.getMessage().contains("WINOGRAD"), algo.getMessage());
     }
+
+    @Test
+    void lookupFallsBackFromTheDeviceToItsVendorAndTypeToItsTypeAndFilesWithDeviceClassKeysRoundTrip() {
+        DeviceFacts gpu = new DeviceFacts("GPU", "ACME", KernelFamily.GPU, 4, 256, new long[] {256, 256, 64}, 32 * 1024, DEV);
+        ShapeClass c = new ShapeClass(Algorithm.POINTWISE_GPU, "cin<=64,hw<=4096,n1");
+        Map<String, Integer> params = Map.of("TILE_M", 64, "TILE_N", 64, "TILE_K", 16, "L0", 16, "L1", 16);
+        assertEquals("vendor:ACME GPU", TuningTable.vendorKey(" ACME ", "gpu"));
+        assertEquals("type:GPU", TuningTable.typeKey("GPU"));
+        TuningTable.Entry type = new TuningTable.Entry("type:GPU", c, params, "any GPU");
+        TuningTable.Entry vendor = new TuningTable.Entry("vendor:ACME GPU", c, params, "ACME GPUs");
+        TuningTable.Entry own = new TuningTable.Entry(DEV, c, params, "this one");
+        TuningTable.Entry otherType = new TuningTable.Entry("type:CPU", c, params, "CPUs");
+        TuningTable table = TuningTable.of(List.of(type, vendor, own, otherType));
+        assertEquals(own, table.lookup(gpu, c).orElseThrow());
+        assertEquals(vendor, table.without(own.key()).lookup(gpu, c).orElseThrow());
+        assertEquals(type, table.without(own.key()).without(vendor.key()).lookup(gpu, c).orElseThrow());
+        assertTrue(TuningTable.of(List.of(otherType)).lookup(gpu, c).isEmpty(), "a CPU's type entry never serves a GPU");
+        assertTrue(table.lookup(gpu, new ShapeClass(Algorithm.POINTWISE_GPU, "cin<=32,hw<=4096,n1")).isEmpty());
+        // a device keeps every device-class entry of a file, and such a file is the same format as before
+        assertEquals(4, table.forDevice(DEV).size());
+        assertEquals(3, table.forDevice("another | 1").size());
+        assertEquals(table, TuningJson.parse(TuningJson.format(table), "classes.json"));
+    }
 }
