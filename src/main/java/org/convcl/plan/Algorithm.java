@@ -16,7 +16,11 @@ public enum Algorithm {
     /** 1×1, stride 1, unpadded, groups 1: a matrix product per image ({@link PointwiseDescriptor}). */
     POINTWISE(new PointwiseDescriptor()),
     /** Winograd F(2×2, 3×3) for 3×3 stride-1 dilation-1 groups-1 specs ({@link WinogradDescriptor}). */
-    WINOGRAD(new WinogradDescriptor());
+    WINOGRAD(new WinogradDescriptor()),
+    /** GPU family: depthwise with γ, work-groups staging input tiles in local memory ({@link DepthwiseGpuDescriptor}). */
+    DEPTHWISE_GPU(new DepthwiseGpuDescriptor()),
+    /** GPU family: implicit GEMM for any spec, tiles of weights and gathered input in local memory ({@link ImplicitGemmGpuDescriptor}). */
+    IMPLICIT_GEMM_GPU(new ImplicitGemmGpuDescriptor());
 
     private final AlgorithmDescriptor descriptor;
 

@@ -29,7 +29,8 @@ public final class Planner {
     public static final List<Algorithm> CPU_REGISTRY = List.of(Algorithm.POINTWISE, Algorithm.DEPTHWISE, Algorithm.WINOGRAD,
             Algorithm.IMPLICIT_GEMM, Algorithm.DIRECT);
     /** The GPU family's convolution algorithms, most preferred first (the direct kernel runs what no other takes). */
-    public static final List<Algorithm> GPU_REGISTRY = List.of(Algorithm.POINTWISE, Algorithm.DEPTHWISE, Algorithm.WINOGRAD,
+    public static final List<Algorithm> GPU_REGISTRY = List.of(Algorithm.DEPTHWISE_GPU, Algorithm.IMPLICIT_GEMM_GPU,
+            Algorithm.POINTWISE, Algorithm.DEPTHWISE, Algorithm.WINOGRAD,
             Algorithm.IMPLICIT_GEMM, Algorithm.DIRECT);
 
     /** The registry of {@code family}. */

@@ -57,12 +57,16 @@ class KernelLibraryTest {
             case DEPTHWISE -> ConvSpec.depthwise(4, 2, 3).dilation(2).build();
             case POINTWISE -> ConvSpec.pointwise(8, 8);
             case WINOGRAD -> ConvSpec.full(WinogradDescriptor.MIN_CHANNELS, WinogradDescriptor.MIN_CHANNELS, 3).padding(1).build();
+            case DEPTHWISE_GPU -> ConvSpec.depthwise(4, 2, 3).stride(2).build();
+            case IMPLICIT_GEMM_GPU -> ConvSpec.full(4, 8, 3).dilation(2).padding(1).groups(2).build();
         };
     }
 
     private static TreeMap<String, Integer> definesFor(Algorithm algorithm) {
         OpenClBackend backend = shared();
-        Plan plan = Planner.plan(representative(algorithm), null, backend.facts());
+        // the planner's own pick, in the family whose registry picks it
+        KernelFamily family = Planner.CPU_REGISTRY.contains(algorithm) ? KernelFamily.CPU : KernelFamily.GPU;
+        Plan plan = Planner.plan(representative(algorithm), null, backend.facts().withFamily(family));
         assertEquals(algorithm, plan.algorithm());
         TreeMap<String, Integer> d = new TreeMap<>(plan.defines());
         d.put("HAS_BIAS", 1);
