@@ -18,6 +18,8 @@
  * Grid: dim0 = ceil(N / TN)·WG_N, dim1 = ceil(M / TM)·WG_M, dim2 = groups (multiples of the local size, which must
  * be exactly WG_N × WG_M × 1: reqd_work_group_size).
  * Local memory: TK·(TM + 1) + TK·TN reals and one int.
+ * Remainders are written x − (x / y)·y: a % beside a / of the same operands becomes a `freeze` instruction,
+ * which Oclgrind's uninitialised-value check cannot run.
  *
  * Required defines: KH, KW (kernel), SH, SW (stride), DH, DW (dilation), TM, TN, TK (tile: output channels,
  *   pixels, K slice), RM, RN (register block: output channels, pixels; TM % RM == 0, TN % RN == 0, and
@@ -66,7 +68,7 @@ __attribute__((always_inline)) inline void igemm_gpu_slice(real acc[RM][RN], __l
         for (int j = 0; j < RN; j++) b[j] = b_tile[kk * TN + tx + j * WG_N];
         if (masked) {
             const int k = k0 + kk;
-            const int tap = k % TAPS;
+            const int tap = k - (k / TAPS) * TAPS;
             const int ky = tap / KW, kx = tap - (tap / KW) * KW;
 #pragma unroll
             for (int j = 0; j < RN; j++) {
@@ -104,7 +106,8 @@ void conv2d_igemm_gpu(__global const real *CONVCL_RESTRICT src, __global const r
     const size_t plane = (size_t)h_in * w_in;
 
     /* the pixel column this work-item stages: its image's group planes and its window's first input row and column */
-    const int col = lid % TN;
+    const int kr0 = lid / TN; /* the first K row it stages; the column is the rest (no % beside a /: see the header) */
+    const int col = lid - kr0 * TN;
     const int p = n0 + col;
     const bool p_ok = p < pixels;
     const int p_img = p_ok ? p / hw_out : 0;
@@ -148,7 +151,7 @@ void conv2d_igemm_gpu(__global const real *CONVCL_RESTRICT src, __global const r
             a_tile[lk * A_PITCH + lm] = v;
         }
         /* input slice: this work-item's pixel column, rows lid / TN, + WG_ITEMS / TN, ... */
-        for (int kr = lid / TN; kr < TK; kr += WG_ITEMS / TN) {
+        for (int kr = kr0; kr < TK; kr += WG_ITEMS / TN) {
             const int k = k0 + kr;
             real v = (real)(0);
             if (p_ok && k < k_len) {
