@@ -100,8 +100,8 @@ public final class DepthwiseGpuDescriptor implements AlgorithmDescriptor {
     @Override
     public String describe(ConvSpec spec, Map<String, Integer> params, boolean forced) {
         return "depthwise (GPU family): γ=" + spec.depthMultiplier() + ", " + Planner.window(spec) + ", work-groups of "
-                + GpuWorkGroup.shape(local(spec, null, params)) + " items on " + params.get(WG_Y) * params.get(RY) + "x"
-                + params.get(WG_X) * params.get(RX) + " output tiles (" + localBytes(spec, params) + " B of local memory), "
+                + GpuWorkGroup.shape(local(spec, null, params)) + " items on output tiles of " + params.get(WG_Y) * params.get(RY) + " rows x "
+                + params.get(WG_X) * params.get(RX) + " columns (" + localBytes(spec, params) + " B of local memory), "
                 + params.get(RY) + "x" + params.get(RX) + " outputs per work-item";
     }
 
