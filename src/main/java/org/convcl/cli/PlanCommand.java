@@ -69,7 +69,7 @@ public final class PlanCommand implements Callable<Integer> {
     private Path tuningFile;
 
     @Option(names = "--algorithm", defaultValue = "auto", paramLabel = "auto|ALGORITHM",
-            description = "Force an algorithm (direct, implicit_gemm, depthwise, pointwise, winograd, pointwise_gpu, winograd_gpu) as tests and "
+            description = "Force an algorithm (direct, implicit_gemm, depthwise, pointwise, winograd, pointwise_gpu, winograd_gpu, depthwise_gpu, implicit_gemm_gpu) as tests and "
                     + "benchmarks do; auto is the planner's choice (default ${DEFAULT-VALUE}).")
     private String algorithm;
 

@@ -20,7 +20,11 @@ public enum Algorithm {
     /** The GPU family's pointwise GEMM: work-groups staging tiles in local memory ({@link PointwiseGpuDescriptor}). */
     POINTWISE_GPU(new PointwiseGpuDescriptor()),
     /** Winograd F(2×2, 3×3) whose batched GEMMs run on the GPU family's pointwise kernel ({@link WinogradDescriptor#onGpuGemm}). */
-    WINOGRAD_GPU(WinogradDescriptor.onGpuGemm());
+    WINOGRAD_GPU(WinogradDescriptor.onGpuGemm()),
+    /** GPU family: depthwise with γ, work-groups staging input tiles in local memory ({@link DepthwiseGpuDescriptor}). */
+    DEPTHWISE_GPU(new DepthwiseGpuDescriptor()),
+    /** GPU family: implicit GEMM for any spec, tiles of weights and gathered input in local memory ({@link ImplicitGemmGpuDescriptor}). */
+    IMPLICIT_GEMM_GPU(new ImplicitGemmGpuDescriptor());
 
     private final AlgorithmDescriptor descriptor;
 

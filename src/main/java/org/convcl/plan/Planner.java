@@ -37,7 +37,8 @@ public final class Planner {
      * kernel of the same kind, which runs what has no GPU kernel yet or what the GPU kernel does not fit (the direct
      * kernel runs what no other takes).
      */
-    public static final List<Algorithm> GPU_REGISTRY = List.of(Algorithm.POINTWISE_GPU, Algorithm.POINTWISE, Algorithm.DEPTHWISE, Algorithm.WINOGRAD_GPU, Algorithm.WINOGRAD,
+    public static final List<Algorithm> GPU_REGISTRY = List.of(Algorithm.POINTWISE_GPU, Algorithm.POINTWISE,
+            Algorithm.DEPTHWISE_GPU, Algorithm.DEPTHWISE, Algorithm.WINOGRAD_GPU, Algorithm.WINOGRAD, Algorithm.IMPLICIT_GEMM_GPU,
             Algorithm.IMPLICIT_GEMM, Algorithm.DIRECT);
 
     /** The registry of {@code family}. */

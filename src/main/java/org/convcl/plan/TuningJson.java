@@ -58,8 +58,8 @@ public final class TuningJson {
                 try {
                     algorithm = Algorithm.valueOf(string(e, "algorithm", where));
                 } catch (IllegalArgumentException bad) {
-                    throw new IllegalArgumentException(where + ": field 'algorithm' must be one of POINTWISE, DEPTHWISE, IMPLICIT_GEMM, got "
-                            + e.get("algorithm"));
+                    throw new IllegalArgumentException(where + ": field 'algorithm' must be one of "
+                            + java.util.Arrays.stream(Algorithm.values()).filter(ShapeClass::tunable).toList() + ", got " + e.get("algorithm"));
                 }
                 Map<String, Object> rawParams = object(e.get("params"), where + " field 'params'");
                 Map<String, Integer> params = new TreeMap<>();

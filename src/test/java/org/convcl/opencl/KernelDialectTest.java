@@ -57,6 +57,15 @@ class KernelDialectTest {
                 defines(1, Activation.RELU6, window(3, 1, 1), Map.of("DEPTH_MULT", 1, "VEC", 16, "TILE_Y", 7)),
                 defines(0, Activation.RELU, window(3, 2, 1), Map.of("DEPTH_MULT", 2, "VEC", 8)),
                 defines(1, Activation.NONE, window(3, 3, 2), Map.of("DEPTH_MULT", 3, "VEC", 2, "TILE_Y", 2))));
+        Map<String, Integer> dwTile = Map.of("WG_X", 16, "WG_Y", 8, "WG_C", 1, "RX", 2, "RY", 2);
+        m.put("conv2d_depthwise_gpu.cl", List.of(
+                defines(1, Activation.RELU6, window(3, 1, 1), dwTile, Map.of("DEPTH_MULT", 1)),
+                defines(0, Activation.RELU, window(3, 2, 1), Map.of("DEPTH_MULT", 2, "WG_X", 4, "WG_Y", 4, "WG_C", 8, "RX", 2, "RY", 1)),
+                defines(1, Activation.NONE, window(5, 1, 2), dwTile, Map.of("DEPTH_MULT", 3))));
+        m.put("conv2d_igemm_gpu.cl", List.of(
+                defines(1, Activation.RELU, window(3, 1, 1), Map.of("TM", 64, "TN", 64, "TK", 16, "RM", 4, "RN", 4)),
+                defines(0, Activation.RELU6, window(3, 2, 1), Map.of("TM", 16, "TN", 64, "TK", 16, "RM", 1, "RN", 4)),
+                defines(1, Activation.NONE, window(5, 3, 2), Map.of("TM", 32, "TN", 32, "TK", 8, "RM", 2, "RN", 2))));
         m.put("conv2d_pointwise.cl", List.of(
                 defines(1, Activation.RELU, Map.of("TILE_OC", 8, "VEC", 16, "KSTEP", 4)),
                 defines(0, Activation.NONE, Map.of("TILE_OC", 4, "VEC", 8, "WEI_BATCH", 16))));

@@ -58,6 +58,8 @@ class KernelLibraryTest {
             case DEPTHWISE -> ConvSpec.depthwise(4, 2, 3).dilation(2).build();
             case POINTWISE, POINTWISE_GPU -> ConvSpec.pointwise(8, 8);
             case WINOGRAD, WINOGRAD_GPU -> ConvSpec.full(WinogradDescriptor.MIN_CHANNELS, WinogradDescriptor.MIN_CHANNELS, 3).padding(1).build();
+            case DEPTHWISE_GPU -> ConvSpec.depthwise(4, 2, 3).stride(2).build();
+            case IMPLICIT_GEMM_GPU -> ConvSpec.full(4, 8, 3).dilation(2).padding(1).groups(2).build();
         };
     }
 

@@ -72,7 +72,18 @@ class MemoryCheckTest {
                         new Shape(1, 2, 5, 33), Post.BIAS_RELU6),
                 Arguments.of(Algorithm.DEPTHWISE, ConvSpec.depthwise(2, 3, 3).dilation(2).padding(2).build(), new Shape(1, 2, 7, 9), Post.BATCH_NORM),
                 Arguments.of(Algorithm.DEPTHWISE, ConvSpec.depthwise(3, 1, 5).padding(2).build(), new Shape(2, 3, 7, 17), Post.NONE),
-                Arguments.of(Algorithm.DEPTHWISE, ConvSpec.depthwise(2, 1, 3).stride(2).padding(1).build(), new Shape(1, 2, 5, 33), Post.NONE));
+                Arguments.of(Algorithm.DEPTHWISE, ConvSpec.depthwise(2, 1, 3).stride(2).padding(1).build(), new Shape(1, 2, 5, 33), Post.NONE),
+                // the GPU family: tiles straddling the image's edges and the tensor's last plane, stride 2, dilation, γ 2–3
+                Arguments.of(Algorithm.DEPTHWISE_GPU, ConvSpec.depthwise(3, 1, 3).stride(2).padding(1).build(), new Shape(2, 3, 9, 35), Post.BIAS_RELU),
+                Arguments.of(Algorithm.DEPTHWISE_GPU, ConvSpec.depthwise(2, 2, 3).stride(2).padding(0, 0, 1, 1).build(), new Shape(2, 2, 9, 8), Post.NONE),
+                Arguments.of(Algorithm.DEPTHWISE_GPU, ConvSpec.depthwise(2, 3, 3).dilation(2).padding(2).build(), new Shape(1, 2, 17, 9), Post.BATCH_NORM),
+                Arguments.of(Algorithm.DEPTHWISE_GPU, ConvSpec.builder(2, 6, 1, 3).groups(2).stride(2, 2).padding(0, 1).build(),
+                        new Shape(1, 2, 5, 33), Post.BIAS_RELU6),
+                Arguments.of(Algorithm.IMPLICIT_GEMM_GPU, ConvSpec.full(4, 8, 3).stride(2).padding(0, 1, 2, 1).build(), new Shape(2, 4, 9, 10), Post.NONE),
+                Arguments.of(Algorithm.IMPLICIT_GEMM_GPU, ConvSpec.full(8, 10, 1).stride(2).build(), new Shape(1, 8, 5, 33), Post.BIAS_RELU),
+                Arguments.of(Algorithm.IMPLICIT_GEMM_GPU, ConvSpec.full(3, 17, 3).dilation(2).padding(2).build(), new Shape(1, 3, 4, 17), Post.BIAS_RELU6),
+                Arguments.of(Algorithm.IMPLICIT_GEMM_GPU, ConvSpec.builder(4, 6, 1, 3).stride(2, 2).padding(0, 1).groups(2).build(),
+                        new Shape(1, 4, 5, 15), Post.BIAS_RELU6));
     }
 
     @ParameterizedTest(name = "{0} {1} on {2}")
@@ -89,6 +100,32 @@ class MemoryCheckTest {
             TensorAssert.assertClose(Reference.conv2d(x, spec, w, epilogue), conv.forward(x), spec.reductionLength(),
                     algorithm + " " + spec + ", input " + input + ", seed " + seed + ", plan " + conv.plan());
         }
+    }
+
+    /**
+     * The GPU family's masked path: non-finite weights (an infinity, a NaN) with padding, where a padded tap must be
+     * skipped rather than multiplied (the implicit GEMM's flag is set atomically by the work-items that stage them).
+     */
+    @ParameterizedTest(name = "{0} {1} with non-finite weights")
+    @MethodSource("nonFiniteCases")
+    void gpuFamilyNonFiniteWeightsSkipPaddingAsTheReference(Algorithm algorithm, ConvSpec spec, Shape input) {
+        OpenClBackend backend = (OpenClBackend) TestBackends.opencl();
+        Random random = new Random(spec.hashCode());
+        Tensor x = Tensor.of(OpenClConvCorrectnessTest.uniform(random, input.count()), input);
+        float[] w = OpenClConvCorrectnessTest.uniform(random, spec.weightCount());
+        w[0] = Float.POSITIVE_INFINITY; // first tap of output channel 0: meets the top-left padding
+        w[w.length - 1] = Float.NaN;    // last tap of the last output channel: meets the bottom-right padding
+        Epilogue epilogue = Epilogue.activation(Activation.RELU);
+        try (PreparedConv conv = backend.prepare(spec, w, epilogue, algorithm, input)) {
+            TensorAssert.assertClose(Reference.conv2d(x, spec, w, epilogue), conv.forward(x), spec.reductionLength(),
+                    algorithm + " " + spec + ", input " + input + ", plan " + conv.plan());
+        }
+    }
+
+    static Stream<Arguments> nonFiniteCases() {
+        return Stream.of(
+                Arguments.of(Algorithm.DEPTHWISE_GPU, ConvSpec.depthwise(3, 2, 3).stride(2).padding(1).build(), new Shape(2, 3, 7, 9)),
+                Arguments.of(Algorithm.IMPLICIT_GEMM_GPU, ConvSpec.full(3, 5, 3).padding(1, 2, 1, 0).groups(1).build(), new Shape(2, 3, 5, 6)));
     }
 
     static Stream<Arguments> blocks() {

@@ -21,8 +21,10 @@ import org.convcl.Tensor;
 import org.convcl.TensorAssert;
 import org.convcl.TestBackends;
 import org.convcl.plan.Algorithm;
+import org.convcl.plan.AlgorithmDescriptor;
 import org.convcl.plan.DeviceFacts;
 import org.convcl.plan.KernelFamily;
+import org.convcl.plan.Plan;
 import org.convcl.plan.ShapeClass;
 import org.convcl.plan.Tunables;
 import org.convcl.plan.TuningTable;
@@ -101,11 +103,110 @@ class OpenClConvCorrectnessTest {
 
     /** The GPU family's kernel of the same kind as a CPU-family algorithm, where it has one. */
     private static final Map<Algorithm, Algorithm> GPU_KERNELS = Map.of(Algorithm.POINTWISE, Algorithm.POINTWISE_GPU,
-            Algorithm.WINOGRAD, Algorithm.WINOGRAD_GPU);
+            Algorithm.WINOGRAD, Algorithm.WINOGRAD_GPU, Algorithm.DEPTHWISE, Algorithm.DEPTHWISE_GPU,
+            Algorithm.IMPLICIT_GEMM, Algorithm.IMPLICIT_GEMM_GPU);
 
     /** The algorithm the planner picks on {@code facts}' kernel family for a case written with the CPU family's {@code algorithm}. */
     static Algorithm onFamily(Algorithm algorithm, DeviceFacts facts) {
         return facts.family() == KernelFamily.GPU ? GPU_KERNELS.getOrDefault(algorithm, algorithm) : algorithm;
+    }
+
+    /**
+     * The GPU family's kernels, forced (so on every device and family): sizes at their default tiles (depthwise
+     * 32 × 16 outputs, implicit GEMM 64 pixels × 16, 32 or 64 channels, K slices of 16) and one off, primes, stride 2,
+     * dilation 2, asymmetric padding, γ 1–3, groups, batches whose planes or pixels straddle work-groups, 1×1 outputs,
+     * K×1 and 1×K, and each epilogue.
+     */
+    static Stream<Arguments> gpuFamilyCases() {
+        Algorithm dw = Algorithm.DEPTHWISE_GPU, ig = Algorithm.IMPLICIT_GEMM_GPU;
+        return Stream.of(
+                Arguments.of("dw γ=1 3x3 pad 1, 32x16 (one tile), batch 2", ConvSpec.depthwise(3, 1, 3).padding(1).build(),
+                        new Shape(2, 3, 16, 32), Post.BIAS_RELU, dw),
+                Arguments.of("dw γ=1 3x3 pad 1, 33x17 (tile + 1), relu6", ConvSpec.depthwise(2, 1, 3).padding(1).build(),
+                        new Shape(1, 2, 17, 33), Post.BIAS_RELU6, dw),
+                Arguments.of("dw γ=2 3x3, 31x15 (tile - 1), no padding", ConvSpec.depthwise(2, 2, 3).build(),
+                        new Shape(1, 2, 17, 33), Post.NONE, dw),
+                Arguments.of("dw γ=3 5x5 pad 2, primes 29x13, batch 3, batch-norm", ConvSpec.depthwise(5, 3, 5).padding(2).build(),
+                        new Shape(3, 5, 13, 29), Post.BATCH_NORM, dw),
+                Arguments.of("dw γ=2 stride 2, asymmetric pads, output 33x9", ConvSpec.depthwise(3, 2, 3).stride(2).padding(0, 1, 1, 0).build(),
+                        new Shape(2, 3, 18, 66), Post.BATCH_NORM_RELU, dw),
+                Arguments.of("dw γ=1 stride 2 dilation 2, pad 2", ConvSpec.depthwise(4, 1, 3).stride(2).dilation(2).padding(2).build(),
+                        new Shape(1, 4, 11, 37), Post.BIAS_RELU, dw),
+                Arguments.of("dw γ=3 1x1 output", ConvSpec.depthwise(2, 3, 3).build(), new Shape(2, 2, 3, 3), Post.BIAS_RELU6, dw),
+                Arguments.of("dw 5x1 kernel, pad 2x0", ConvSpec.builder(3, 3, 5, 1).groups(3).padding(2, 0).build(),
+                        new Shape(1, 3, 19, 7), Post.NONE, dw),
+                Arguments.of("dw γ=2 1x3 stride 1x2", ConvSpec.builder(2, 4, 1, 3).groups(2).stride(1, 2).padding(0, 1).build(),
+                        new Shape(2, 2, 5, 23), Post.BIAS_RELU, dw),
+                Arguments.of("igemm 3x3 pad 1, 5 channels (tile tail), batch 3", ConvSpec.full(3, 5, 3).padding(1).build(),
+                        new Shape(3, 3, 7, 6), Post.BIAS_RELU, ig),
+                Arguments.of("igemm 64 pixels (one tile), 16 channels, K 16 (2x2x4)", ConvSpec.full(4, 16, 2).build(),
+                        new Shape(1, 4, 9, 9), Post.NONE, ig),
+                Arguments.of("igemm 65 pixels, 17 channels, K 17 (17x1)", ConvSpec.builder(17, 17, 1, 1).padding(2, 0).build(),
+                        new Shape(1, 17, 9, 5), Post.BIAS_RELU6, ig),
+                Arguments.of("igemm 63 pixels, 33 channels, K 15 (5x3), batch 3", ConvSpec.builder(1, 33, 5, 3).padding(2, 1).build(),
+                        new Shape(3, 1, 3, 7), Post.BATCH_NORM_RELU, ig),
+                Arguments.of("igemm stride 2, asymmetric pads, 65 channels", ConvSpec.full(4, 65, 3).stride(2).padding(0, 1, 2, 1).build(),
+                        new Shape(2, 4, 9, 10), Post.BIAS_RELU, ig),
+                Arguments.of("igemm dilation 2, prime width 17", ConvSpec.full(3, 9, 3).dilation(2).padding(2).build(),
+                        new Shape(2, 3, 4, 17), Post.BIAS_RELU, ig),
+                Arguments.of("igemm groups 2, stride 2, 4 channels each", ConvSpec.full(4, 8, 3).stride(2).groups(2).padding(1).build(),
+                        new Shape(1, 4, 5, 17), Post.NONE, ig),
+                Arguments.of("igemm groups 3, 1x3 stride 1x2", ConvSpec.builder(6, 15, 1, 3).groups(3).stride(1, 2).padding(0, 1).build(),
+                        new Shape(2, 6, 4, 11), Post.BIAS_RELU6, ig),
+                Arguments.of("igemm 1x1 output, batch-norm relu", ConvSpec.full(3, 6, 3).build(), new Shape(2, 3, 3, 3),
+                        Post.BATCH_NORM_RELU, ig),
+                Arguments.of("igemm 1x1 stride 2 on the tensor's last rows", ConvSpec.full(8, 10, 1).stride(2).build(),
+                        new Shape(1, 8, 5, 33), Post.NONE, ig));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("gpuFamilyCases")
+    void gpuFamilyKernelsMatchTheReference(String name, ConvSpec spec, Shape input, Post post, Algorithm algorithm) {
+        OpenClBackend backend = (OpenClBackend) TestBackends.opencl();
+        long seed = 31L * spec.hashCode() + input.hashCode();
+        Random random = new Random(seed);
+        Tensor x = Tensor.of(uniform(random, input.count()), input);
+        float[] w = uniform(random, spec.weightCount());
+        Epilogue epilogue = epilogue(post, spec.outChannels(), random);
+        try (PreparedConv conv = backend.prepare(spec, w, epilogue, algorithm, input)) {
+            assertEquals(algorithm, ((OpenClConv) conv).preparedPlan().algorithm(), conv.plan());
+            TensorAssert.assertClose(Reference.conv2d(x, spec, w, epilogue), conv.forward(x), spec.reductionLength(),
+                    name + ": " + spec + ", input " + input + ", seed " + seed + ", plan " + conv.plan());
+        }
+    }
+
+    static Stream<Arguments> gpuFamilyParameterSets() {
+        List<Arguments> sets = new ArrayList<>();
+        for (Algorithm a : List.of(Algorithm.DEPTHWISE_GPU, Algorithm.IMPLICIT_GEMM_GPU)) {
+            ConvSpec spec = a == Algorithm.DEPTHWISE_GPU ? ConvSpec.depthwise(6, 2, 3).stride(2).padding(1, 1, 0, 0).build()
+                    : ConvSpec.full(6, 40, 3).groups(2).padding(1).build();
+            sets.add(Arguments.of(a, spec, Tunables.defaults(a, spec)));
+            for (SortedMap<String, Integer> c : Tunables.candidates(a, spec)) sets.add(Arguments.of(a, spec, c));
+        }
+        return sets.stream();
+    }
+
+    /**
+     * Every parameter set the tuner tries for the GPU family's kernels (a plan made from it, forced), on a 7×7 plane,
+     * a plane wider and taller than every tile, and a batch whose planes straddle work-groups.
+     */
+    @Tag("slow") // one program build per parameter set
+    @ParameterizedTest(name = "{0} {2}")
+    @MethodSource("gpuFamilyParameterSets")
+    void gpuFamilyParameterSetsMatchTheReference(Algorithm algorithm, ConvSpec spec, SortedMap<String, Integer> params) {
+        OpenClBackend backend = (OpenClBackend) TestBackends.opencl();
+        AlgorithmDescriptor d = algorithm.descriptor();
+        Plan plan = new Plan(algorithm, d.defines(spec, params), d.local(spec, null, params), "parameter set " + params);
+        Random random = new Random(params.hashCode());
+        float[] w = uniform(random, spec.weightCount());
+        Epilogue epilogue = epilogue(Post.BIAS_RELU6, spec.outChannels(), random);
+        for (Shape input : List.of(new Shape(1, 6, 7, 7), new Shape(1, 6, 37, 133), new Shape(3, 6, 9, 11))) {
+            Tensor x = Tensor.of(uniform(random, input.count()), input);
+            try (OpenClConv conv = new OpenClConv(backend, spec, epilogue.fold(spec, w), TuningTable.EMPTY, algorithm, plan, input)) {
+                TensorAssert.assertClose(Reference.conv2d(x, spec, w, epilogue), conv.forward(x), spec.reductionLength(),
+                        algorithm + " " + spec + ", input " + input + ", params " + params);
+            }
+        }
     }
 
     /** γ = 2, 3x3, pad 1: the spec whose depthwise parameter sets run on narrow planes below. */

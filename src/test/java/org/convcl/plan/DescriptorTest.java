@@ -107,6 +107,117 @@ class DescriptorTest {
         assertTrue(small[0] * small[1] * small[2] <= 2, java.util.Arrays.toString(small));
     }
 
+    /** Oclgrind's limits in the memory-checker tier: 256 work-items, 16 KiB of local memory. */
+    private static final DeviceFacts SMALL_GPU = new DeviceFacts("GPU", 1, 256, new long[] {256, 256, 256}, 16 * 1024);
+
+    @Test
+    void theGpuFamilyPicksItsOwnDepthwiseAndImplicitGemmAndTheCpuFamilyIsUnchanged() {
+        ConvSpec dw = ConvSpec.depthwise(32, 1, 3).stride(2).padding(1).build();
+        ConvSpec full = ConvSpec.full(32, 64, 3).padding(1).build();
+        ConvSpec narrow = ConvSpec.full(6, 6, 3).groups(2).build(); // 3 output channels per group
+        assertEquals(Algorithm.DEPTHWISE_GPU, Planner.algorithm(dw, GPU));
+        assertEquals(Algorithm.IMPLICIT_GEMM_GPU, Planner.algorithm(full, GPU));
+        assertEquals(Algorithm.DIRECT, Planner.algorithm(narrow, GPU));
+        assertEquals(Algorithm.DEPTHWISE, Planner.algorithm(dw, CPU));
+        assertEquals(Algorithm.WINOGRAD, Planner.algorithm(ConvSpec.full(128, 128, 3).padding(1).build(), CPU));
+        assertEquals(Algorithm.DEPTHWISE_GPU, Planner.algorithm(dw, CPU.withFamily(KernelFamily.GPU)));
+        assertEquals("the GPU depthwise kernel needs groups == inChannels",
+                Algorithm.DEPTHWISE_GPU.descriptor().declines(full, GPU).orElseThrow());
+        assertEquals(Optional.of("pointwise layers run on a pointwise kernel"),
+                Algorithm.IMPLICIT_GEMM_GPU.descriptor().passesOver(ConvSpec.pointwise(8, 8), GPU));
+        // forcing runs them on any device (a CPU one included), whatever its family
+        assertEquals(Algorithm.IMPLICIT_GEMM_GPU, Planner.plan(dw, null, CPU, TuningTable.EMPTY, Algorithm.IMPLICIT_GEMM_GPU).algorithm());
+    }
+
+    @Test
+    void gpuFamilyPlansKeepTheirWorkGroupAndLaunchWholeWorkGroups() {
+        ConvSpec dw = ConvSpec.depthwise(5, 3, 3).stride(2).padding(1).build();
+        Shape dwIn = new Shape(3, 5, 37, 70);
+        Plan p = Planner.plan(dw, dwIn, GPU);
+        assertEquals(List.of(16L, 8L, 1L), longs(p.local()), "the depthwise work-group is its defines', not trimmed for the image");
+        assertEquals(List.of(16L, 8L, 1L), longs(Planner.plan(dw, new Shape(1, 5, 3, 3), GPU).local()));
+        Shape out = dw.outputShape(dwIn); // 19 x 35: 2 tiles along x, 2 along y, 15 planes
+        assertEquals(List.of(2L * 16, 2L * 8, 15L), longs(p.globalSize(dw, out)));
+        Launch l = p.launches(dw, dwIn, GPU, new long[] {256}).get(0);
+        assertEquals(longs(p.local()), longs(l.local()));
+        for (int i = 0; i < 3; i++) assertEquals(0, l.global()[i] % l.local()[i], "dimension " + i + " of " + longs(l.global()));
+        // a compiled kernel that allows fewer work-items than the fixed work-group: refused, not shrunk
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> p.launches(dw, dwIn, GPU, new long[] {64}));
+        assertTrue(e.getMessage().contains("128 items (16x8x1) exceeds the compiled kernel's limit of 64"), e.getMessage());
+
+        ConvSpec full = ConvSpec.full(6, 40, 3).groups(2).stride(2).padding(1).build();
+        Shape in = new Shape(2, 6, 11, 13);
+        Plan g = Planner.plan(full, in, GPU);
+        assertEquals(Algorithm.IMPLICIT_GEMM_GPU, g.algorithm());
+        assertEquals(32, g.define("TM"), "20 output channels per group: a 32-channel tile");
+        assertEquals(List.of(16L, 16L, 1L), longs(g.local()));
+        Shape gOut = full.outputShape(in); // 6 x 7 pixels x 2 images = 84: 2 pixel tiles of 64
+        assertEquals(List.of(2L * 16, 16L, 2L), longs(g.globalSize(full, gOut)));
+    }
+
+    @Test
+    void gpuFamilyMisfitNamesTheLimitItExceeds() {
+        ConvSpec dw = ConvSpec.depthwise(8, 1, 3).stride(2).padding(1).build();
+        AlgorithmDescriptor d = Algorithm.DEPTHWISE_GPU.descriptor();
+        assertEquals(Optional.empty(), d.misfit(dw, d.defaults(dw), SMALL_GPU));
+        java.util.Map<String, Integer> wide = new java.util.TreeMap<>(d.defaults(dw));
+        wide.put("RX", 8); // 128 x 16 outputs at stride 2: 257 x 33 inputs
+        assertEquals(Optional.of((257L * 33 * 4) + " bytes of local memory exceed the device's 16384"), d.misfit(dw, wide, SMALL_GPU));
+        DeviceFacts narrow = new DeviceFacts("GPU", 1, 64, new long[] {64, 64, 64}, 48 * 1024);
+        assertEquals(Optional.of("a work-group of 128 items (16x8x1) exceeds the device's limit of 64"), d.misfit(dw, d.defaults(dw), narrow));
+        java.util.Map<String, Integer> planes = new java.util.TreeMap<>(d.defaults(dw));
+        planes.putAll(java.util.Map.of("WG_X", 4, "WG_Y", 4, "WG_C", 8));
+        DeviceFacts flat = new DeviceFacts("GPU", 1, 256, new long[] {256, 256, 4}, 48 * 1024);
+        assertTrue(d.misfit(dw, planes, flat).orElseThrow().contains("per-dimension limits [256, 256, 4] in dimension 2"));
+
+        ConvSpec full = ConvSpec.full(16, 64, 3).padding(1).build();
+        AlgorithmDescriptor g = Algorithm.IMPLICIT_GEMM_GPU.descriptor();
+        assertEquals(Optional.empty(), g.misfit(full, g.defaults(full), SMALL_GPU));
+        java.util.Map<String, Integer> deep = new java.util.TreeMap<>(g.defaults(full));
+        deep.put("TK", 32); // 32 x 65 + 32 x 64 floats and the flag
+        assertEquals(Optional.of((32L * 65 + 32 * 64) * 4 + 4 + " bytes of local memory exceed the device's 16384"),
+                g.misfit(full, deep, SMALL_GPU));
+        java.util.Map<String, Integer> uneven = new java.util.TreeMap<>(g.defaults(full));
+        uneven.put("RM", 3);
+        assertEquals(Optional.of("RM 3 must divide TM 64 and RN 4 must divide TN 64"), g.misfit(full, uneven, SMALL_GPU));
+        java.util.Map<String, Integer> few = new java.util.TreeMap<>(g.defaults(full));
+        few.putAll(java.util.Map.of("TM", 16, "RM", 4)); // 16 x 4 = 64 work-items for a 64-pixel tile: fits
+        assertEquals(Optional.empty(), g.misfit(full, few, SMALL_GPU));
+        few.putAll(java.util.Map.of("TM", 8, "RM", 4)); // 16 x 2 = 32 work-items cannot stage 64 pixel columns
+        assertEquals(Optional.of("the work-group of 32 items must be a multiple of TN 64"), g.misfit(full, few, SMALL_GPU));
+    }
+
+    @Test
+    void everyGpuFamilyParameterSetTheTunerTriesIsValidAndFitsTheMemoryCheckerTier() {
+        for (ConvSpec spec : List.of(ConvSpec.depthwise(8, 3, 3).stride(2).padding(1).build(), ConvSpec.full(8, 70, 3).stride(2).build(),
+                ConvSpec.full(8, 12, 3).groups(2).dilation(2).build())) {
+            for (Algorithm a : List.of(Algorithm.DEPTHWISE_GPU, Algorithm.IMPLICIT_GEMM_GPU)) {
+                if (!Planner.runs(a, spec, GPU) || (a == Algorithm.DEPTHWISE_GPU) != (spec.kind() == ConvSpec.Kind.DEPTHWISE)) continue;
+                List<java.util.SortedMap<String, Integer>> sets = new java.util.ArrayList<>(Tunables.candidates(a, spec));
+                sets.add(Tunables.defaults(a, spec));
+                assertTrue(sets.size() >= 7, a + " has " + sets.size() + " parameter sets");
+                for (java.util.SortedMap<String, Integer> params : sets) {
+                    Tunables.validate(a, params);
+                    assertEquals(Optional.empty(), a.descriptor().misfit(spec, params, SMALL_GPU), a + " " + spec + " " + params);
+                    long[] local = a.descriptor().local(spec, null, params);
+                    long items = local[0] * local[1] * local[2];
+                    assertTrue(items >= 64 && items <= 256, a + " " + params + ": " + items + " work-items");
+                }
+            }
+        }
+        // a tuning file entry for each parses and validates
+        String json = "{\"format\": \"convcl-tuning-1\", \"entries\": ["
+                + "{\"device\": \"d | 1\", \"algorithm\": \"DEPTHWISE_GPU\", \"class\": \"k3x3,s1x1,hw<=64,n1\", "
+                + "\"params\": {\"RX\": 2, \"RY\": 2, \"WG_C\": 8, \"WG_X\": 4, \"WG_Y\": 4}},"
+                + "{\"device\": \"d | 1\", \"algorithm\": \"IMPLICIT_GEMM_GPU\", \"class\": \"k3x3,s1x1,cin<=64,hw<=64,n1\", "
+                + "\"params\": {\"RM\": 4, \"RN\": 4, \"TK\": 8, \"TM\": 64, \"TN\": 64}}]}";
+        assertEquals(2, TuningJson.parse(json, "test").size());
+    }
+
+    private static List<Long> longs(long[] a) {
+        return java.util.Arrays.stream(a).boxed().toList();
+    }
+
     @Test
     void winogradDescribesItsFourLaunchesUploadsAndScratch() {
         ConvSpec spec = ConvSpec.full(128, 128, 3).padding(1).build();
