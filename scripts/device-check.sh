@@ -78,7 +78,10 @@ run_step() {
     124|137) status="TIMEOUT (${limit} s)"; failed=1 ;;
     *) status="FAIL (exit $rc)"; failed=1 ;;
   esac
-  rows+=("| $name | $status | $secs | ${log#"$out"/} | $(tail -n 1 "$log" | cut -c1-160 | tr '|' '/') |")
+  # The log's last line as a terminal would show it (after a progress bar's carriage returns), without colours.
+  local last
+  last="$(tail -n 1 "$log" | tr '\r' '\n' | sed 's/\x1b\[[0-9;]*[A-Za-z]//g' | grep -v '^[[:space:]]*$' | tail -n 1 | cut -c1-160 | tr '|' '/')"
+  rows+=("| $name | $status | $secs | ${log#"$out"/} | $last |")
   return $rc
 }
 

@@ -33,8 +33,9 @@ import picocli.CommandLine.Spec;
  * {@code convcl selftest}: on one OpenCL device, runs every algorithm the device's kernel family can run (each forced,
  * for every case its descriptor does not decline), every fused block kernel of the family and the planners' own
  * choices on the fixed cases of {@link SelftestSuite}, and compares each result with the Java CPU backend's under
- * {@link ParityTolerance#betweenFp32}. One line per check, then a summary. Exit codes: 0 every check passed, 1 a
- * mismatch or a failed check, 2 bad options or no OpenCL device.
+ * {@link ParityTolerance#betweenFp32}. One line per check, then a summary; a forced kernel the planner refuses at
+ * prepare (its plan does not fit the device) gets a {@code refused} line and is no failure. Exit codes: 0 every
+ * check passed, 1 a mismatch or a failed check, 2 bad options or no OpenCL device.
  */
 @Command(name = "selftest", mixinStandardHelpOptions = true,
         description = {"Check an OpenCL device: every algorithm it can run, the fused blocks and the planner's choices on "
@@ -94,9 +95,9 @@ public final class SelftestCommand implements Callable<Integer> {
             out.printf(ROW, "case", "algorithm", "family", "worst err", "tolerance", "result");
             for (SelftestSuite.Case c : cases) run.check(c);
             out.printf(Locale.ROOT, "selftest: %d checks of %d cases on %s, kernel family %s: %d pass, %d FAIL; "
-                            + "%d algorithm/case pairs declined by their descriptors; %.1f s%n",
-                    run.passed + run.failed, cases.size(), info.describe(), run.family, run.passed, run.failed, run.declined,
-                    (System.nanoTime() - start) / 1e9);
+                            + "%d forced kernels refused at prepare, %d algorithm/case pairs declined by their descriptors; %.1f s%n",
+                    run.passed + run.failed, cases.size(), info.describe(), run.family, run.passed, run.failed, run.refused,
+                    run.declined, (System.nanoTime() - start) / 1e9);
             out.flush();
             return run.failed == 0 ? 0 : Main.EXIT_FAILURE;
         }
@@ -116,7 +117,7 @@ public final class SelftestCommand implements Callable<Integer> {
         final PrintWriter out;
         final DeviceFacts facts;
         final String family;
-        int passed, failed, declined;
+        int passed, failed, declined, refused;
 
         Run(OpenClBackend opencl, Backend cpu, PrintWriter out) {
             this.opencl = opencl;
@@ -140,10 +141,10 @@ public final class SelftestCommand implements Callable<Integer> {
                         declined++;
                         continue;
                     }
-                    compare(c, a.name(), expected, tolerance, () -> run(opencl.prepare(c.spec(), weights, epilogue, a, c.input()), input));
+                    compare(c, a.name(), true, expected, tolerance, input, () -> opencl.prepare(c.spec(), weights, epilogue, a, c.input()));
                 }
-                compare(c, "auto(" + Planner.algorithm(c.spec(), facts) + ")", expected, tolerance,
-                        () -> run(opencl.prepare(c.spec(), weights, epilogue, (Algorithm) null, c.input()), input));
+                compare(c, "auto(" + Planner.algorithm(c.spec(), facts) + ")", false, expected, tolerance, input,
+                        () -> opencl.prepare(c.spec(), weights, epilogue, (Algorithm) null, c.input()));
             } else {
                 SeparableBlock block = c.block();
                 float[] dw = uniform(random, block.depthwise().weightCount());
@@ -154,30 +155,57 @@ public final class SelftestCommand implements Callable<Integer> {
                         declined++;
                         continue;
                     }
-                    compare(c, "fused:" + d.entryPoint(), expected, tolerance, () -> run(opencl.prepareBlock(block, dw, pw, d), input));
+                    compare(c, "fused:" + d.entryPoint(), true, expected, tolerance, input, () -> opencl.prepareBlock(block, dw, pw, d));
                 }
                 compare(c, "auto(" + BlockPlanner.chooseOpenCl(block, BlockMode.AUTO, facts).mode().name().toLowerCase(Locale.ROOT) + ")",
-                        expected, tolerance, () -> run(opencl.prepareBlock(block, dw, pw, BlockMode.AUTO, c.input()), input));
+                        false, expected, tolerance, input, () -> opencl.prepareBlock(block, dw, pw, BlockMode.AUTO, c.input()));
             }
         }
 
-        /** Runs one device check and prints its line; an exception is a failed check, with its message. */
-        private void compare(SelftestSuite.Case c, String algorithm, Tensor expected, ParityTolerance tolerance, Supplier<Tensor> device) {
+        /**
+         * Prepares one device check, runs it on {@code input} and prints its line. A forced kernel may be refused at
+         * prepare ({@code mayRefuse}: an {@link IllegalArgumentException}, e.g. a plan that does not fit the device's
+         * local memory), which is printed and counted as such; any other exception is a failed check, with its message.
+         */
+        private void compare(SelftestSuite.Case c, String algorithm, boolean mayRefuse, Tensor expected, ParityTolerance tolerance,
+                             Tensor input, Supplier<PreparedConv> prepare) {
+            PreparedConv prepared;
+            try {
+                prepared = prepare.get();
+            } catch (IllegalArgumentException e) {
+                if (!mayRefuse) {
+                    fail(c, algorithm, tolerance, e);
+                    return;
+                }
+                refused++;
+                out.printf(ROW, c.name(), algorithm, family, "-", "-", "refused: " + Main.oneLine(e.getMessage()));
+                out.flush();
+                return;
+            } catch (RuntimeException e) {
+                fail(c, algorithm, tolerance, e);
+                return;
+            }
             String error, allowed, result;
             try {
-                ParityTolerance.Verdict v = tolerance.compare(expected, deviceResults.apply(device.get()));
+                ParityTolerance.Verdict v = tolerance.compare(expected, deviceResults.apply(run(prepared, input)));
                 error = number(v.error());
                 allowed = number(v.allowed());
                 result = v.pass() ? "pass" : "FAIL at " + v.where() + ": expected " + v.expected() + ", got " + v.actual();
                 if (v.pass()) passed++;
                 else failed++;
             } catch (RuntimeException e) {
-                error = "-";
-                allowed = number(tolerance.atol());
-                result = "FAIL: " + Main.oneLine(e.getMessage() == null ? e.toString() : e.getMessage());
-                failed++;
+                fail(c, algorithm, tolerance, e);
+                return;
             }
             out.printf(ROW, c.name(), algorithm, family, error, allowed, result);
+            out.flush();
+        }
+
+        /** Prints and counts a check that threw. */
+        private void fail(SelftestSuite.Case c, String algorithm, ParityTolerance tolerance, RuntimeException e) {
+            failed++;
+            out.printf(ROW, c.name(), algorithm, family, "-", number(tolerance.atol()),
+                    "FAIL: " + Main.oneLine(e.getMessage() == null ? e.toString() : e.getMessage()));
             out.flush();
         }
     }

@@ -72,6 +72,10 @@ class SelftestCommandTest {
         assertEquals(expected, checks.stream().map(SelftestCommandTest::key).toList(), r.out());
         for (String line : checks) {
             String[] f = line.trim().split("\\s+");
+            if (line.contains(" refused: ")) { // a forced kernel whose plan does not fit the device: never the planner's own
+                assertTrue(!f[1].startsWith("auto("), line);
+                continue;
+            }
             assertEquals("pass", f[f.length - 1], line);
             double error = Double.parseDouble(f[f.length - 3]), tolerance = Double.parseDouble(f[f.length - 2]);
             assertTrue(error <= tolerance && tolerance > 0, line);
