@@ -76,19 +76,20 @@ public final class SelftestCommand implements Callable<Integer> {
     public Integer call() {
         List<SelftestSuite.Case> cases = SelftestSuite.load(quick);
         DeviceInfo info;
-        KernelFamily family;
+        OpenClBackend opencl;
+        long start = System.nanoTime();
         try {
             KernelFamily forced = kernels == null ? null : KernelFamily.parseOrAuto(kernels, "--kernels");
             info = selectDevice();
-            family = kernels == null ? null : forced != null ? forced : KernelFamily.forDeviceType(info.type());
+            OpenClBackendProvider provider = new OpenClBackendProvider();
+            // Without --kernels the convcl.kernels setting applies (a bad value is a usage error too).
+            opencl = kernels == null ? (OpenClBackend) provider.open(info)
+                    : provider.open(info, forced != null ? forced : KernelFamily.forDeviceType(info.type()));
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
         PrintWriter out = spec.commandLine().getOut();
-        long start = System.nanoTime();
-        OpenClBackendProvider provider = new OpenClBackendProvider();
-        try (OpenClBackend opencl = family == null ? (OpenClBackend) provider.open(info) : provider.open(info, family);
-             Backend cpu = Backends.cpu()) {
+        try (opencl; Backend cpu = Backends.cpu()) {
             Run run = new Run(opencl, cpu, out);
             out.printf("selftest on %s, kernel family %s (%s), %d cases%n", info.describe(), run.family,
                     kernels == null ? "convcl.kernels setting or device type" : "--kernels " + kernels, cases.size());
