@@ -1,6 +1,7 @@
 #!/usr/bin/python3
-"""Runs convcl benchmark suites through torch.nn.functional.conv2d on the CPU and writes JSON lines in the
-format of `convcl bench` (backend "pytorch-cpu"), for `convcl bench --compare FILE`.
+"""Runs convcl benchmark suites through torch.nn.functional.conv2d on the CPU (or, with --device cuda, on a CUDA GPU)
+and writes JSON lines in the format of `convcl bench` (backend "pytorch-cpu", "pytorch-cuda" or "pytorch-cuda-tf32"),
+for `convcl bench --compare FILE`.
 
 Same cases, same warm-up and statistics as convcl bench: per case, `warmup` untimed calls (continued until
 they have lasted 0.1 s) then `runs` timed
@@ -14,6 +15,12 @@ memory (MALLOC_* variables, see BASELINES.md), so PyTorch does not re-fault its 
 For the mobilenet-v1 suite it also writes one "stack" line (kind "network"): the wall time of one pass over all
 its selected layers as an eager loop of F.conv2d calls, the network time `convcl bench` puts next to its own
 back-to-back stack.
+
+On a GPU (--device cuda) the input and weights live on the GPU, each timed call ends with torch.cuda.synchronize()
+(kernel_ms: the wall time of conv2d + synchronize, the GPU's work included; ms: with the copies from and to the host),
+and cuDNN's algorithm search is on (torch.backends.cudnn.benchmark, its first calls fall in the warm-up). Plain fp32
+is the default (allow_tf32 = False for cuDNN and matmul, backend "pytorch-cuda"); --tf32 leaves PyTorch's TF32
+default for convolutions on (backend "pytorch-cuda-tf32": 10-bit mantissa products on Ampere and later).
 
 Run with Debian's python: /usr/bin/python3 scripts/compare_pytorch.py --quick --out torch.jsonl
 """
@@ -56,12 +63,18 @@ def parse_args():
     p.add_argument("--out", help="JSON-lines file to write (default: stdout)")
     p.add_argument("--append", action="store_true",
                    help="append to --out instead of replacing it (one round of `convcl bench --rounds`)")
+    p.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
+                   help="where PyTorch runs: cpu (default) or cuda (the first CUDA GPU, or CUDA_VISIBLE_DEVICES's)")
+    p.add_argument("--tf32", action="store_true",
+                   help="with --device cuda: keep PyTorch's TF32 default for convolutions instead of plain fp32")
     a = p.parse_args()
     for name in ("batch", "runs", "threads"):
         if getattr(a, name) < 1:
             p.error("--%s must be at least 1, got %d" % (name, getattr(a, name)))
     if a.warmup < 0:
         p.error("--warmup must be at least 0, got %d" % a.warmup)
+    if a.tf32 and a.device != "cuda":
+        p.error("--tf32 needs --device cuda")
     if not os.path.isdir(a.suites_dir):
         p.error("suites directory %s does not exist" % os.path.abspath(a.suites_dir))
     return p, a
@@ -146,12 +159,13 @@ def geometry(case, batch):
     return g
 
 
-def layer(torch, F, case, batch):
-    """A case's convolution as a function of its input, and its random input (numpy), seeded by the case name."""
+def layer(torch, F, case, batch, target):
+    """A case's convolution as a function of its input, and its random input (numpy), seeded by the case name; the
+    weights live on `target` (a Target)."""
     g = geometry(case, batch)
     gen = torch.Generator().manual_seed(zlib.crc32(case["name"].encode()))
     x_host = (torch.rand(g.n, g.cin, g.h, g.w, generator=gen) * 2 - 1).numpy()
-    weight = torch.rand(g.cout, g.cin // g.groups, g.kh, g.kw, generator=gen) * 2 - 1
+    weight = (torch.rand(g.cout, g.cin // g.groups, g.kh, g.kw, generator=gen) * 2 - 1).to(target.device)
 
     def conv(x):
         if g.symmetric:
@@ -161,24 +175,53 @@ def layer(torch, F, case, batch):
     return conv, x_host
 
 
-def measure(torch, F, case, batch, runs, warmup, device):
+class Target:
+    """Where the convolutions run: the CPU, or a CUDA GPU whose work each timed call waits for."""
+
+    def __init__(self, torch, name, tf32, threads):
+        self.device = torch.device(name)
+        self.sync = torch.cuda.synchronize if name == "cuda" else (lambda: None)
+        if name == "cuda":
+            torch.backends.cudnn.benchmark = True
+            torch.backends.cudnn.allow_tf32 = tf32
+            torch.backends.cuda.matmul.allow_tf32 = tf32
+            self.backend = "pytorch-cuda-tf32" if tf32 else "pytorch-cuda"
+            self.description = "%s (torch %s, CUDA %s, cuDNN %s, %s)" % (
+                torch.cuda.get_device_name(self.device), torch.__version__, torch.version.cuda,
+                torch.backends.cudnn.version(), "TF32 allowed" if tf32 else "fp32, TF32 off")
+        else:
+            self.backend = "pytorch-cpu"
+            self.description = "cpu (torch %s, %d threads)" % (torch.__version__, threads)
+
+    def call(self, conv, x):
+        """One convolution, finished."""
+        y = conv(x)
+        self.sync()
+        return y
+
+    def end_to_end(self, torch, conv, x_host):
+        """Copy the input in, convolve, copy the output out."""
+        return conv(torch.from_numpy(x_host.copy()).to(self.device)).cpu().numpy().copy()
+
+
+def measure(torch, F, case, batch, runs, warmup, target):
     g = geometry(case, batch)
     n, sh, sw, pt, pl, pb, pr, dh, dw = g.n, g.sh, g.sw, g.pt, g.pl, g.pb, g.pr, g.dh, g.dw
     groups, cin, cout, h, w, kh, kw = g.groups, g.cin, g.cout, g.h, g.w, g.kh, g.kw
-    conv, x_host = layer(torch, F, case, batch)
-    x = torch.from_numpy(x_host)
+    conv, x_host = layer(torch, F, case, batch, target)
+    x = torch.from_numpy(x_host).to(target.device)
     with torch.no_grad():
-        warm_up(warmup, lambda: conv(x))
+        warm_up(warmup, lambda: target.call(conv, x))
         kernel = []
         for _ in range(runs):
             t = time.perf_counter_ns()
-            conv(x)
+            target.call(conv, x)
             kernel.append(time.perf_counter_ns() - t)
-        warm_up(warmup, lambda: conv(torch.from_numpy(x_host.copy())).numpy().copy())
+        warm_up(warmup, lambda: target.end_to_end(torch, conv, x_host))
         e2e = []
         for _ in range(runs):
             t = time.perf_counter_ns()
-            conv(torch.from_numpy(x_host.copy())).numpy().copy()
+            target.end_to_end(torch, conv, x_host)
             e2e.append(time.perf_counter_ns() - t)
 
     oh, ow = out_size(h, pt, pb, kh, sh, dh), out_size(w, pl, pr, kw, sw, dw)
@@ -188,7 +231,7 @@ def measure(torch, F, case, batch, runs, warmup, device):
     k_med, k_min, k_max = summarise(kernel)
     e_med, e_min, e_max = summarise(e2e)
     return {
-        "suite": None, "case": case["name"], "kind": case["kind"], "backend": "pytorch-cpu", "device": device,
+        "suite": None, "case": case["name"], "kind": case["kind"], "backend": target.backend, "device": target.description,
         "n": n, "cin": cin, "h": h, "w": w, "cout": cout, "kh": kh, "kw": kw, "stride_h": sh, "stride_w": sw,
         "pad_t": pt, "pad_l": pl, "pad_b": pb, "pad_r": pr, "dil_h": dh, "dil_w": dw, "groups": groups,
         "oh": oh, "ow": ow, "macs": macs, "params": params, "bytes": nbytes, "runs": runs, "warmup": warmup,
@@ -202,16 +245,17 @@ def measure(torch, F, case, batch, runs, warmup, device):
     }
 
 
-def measure_stack(torch, F, suite, cases, batch, runs, warmup, device):
+def measure_stack(torch, F, suite, cases, batch, runs, warmup, target):
     """The suite's layers as an eager network: one pass = every F.conv2d call in order, each on its own
     preallocated input (the layers do not feed each other, as in convcl bench's back-to-back stack), timed per pass
     with the same warm-up rule; a stack line (kind "network") for `convcl bench --compare`."""
-    layers = [layer(torch, F, case, batch) for case in cases]
-    inputs = [(conv, torch.from_numpy(x_host)) for conv, x_host in layers]
+    layers = [layer(torch, F, case, batch, target) for case in cases]
+    inputs = [(conv, torch.from_numpy(x_host).to(target.device)) for conv, x_host in layers]
 
     def one_pass():
         for conv, x in inputs:
             conv(x)
+        target.sync()
 
     with torch.no_grad():
         warm_up(warmup, one_pass)
@@ -221,7 +265,7 @@ def measure_stack(torch, F, suite, cases, batch, runs, warmup, device):
             one_pass()
             passes.append(time.perf_counter_ns() - t)
     med, lo, hi = summarise(passes)
-    return {"suite": suite, "case": "stack", "kind": "network", "backend": "pytorch-cpu", "device": device,
+    return {"suite": suite, "case": "stack", "kind": "network", "backend": target.backend, "device": target.description,
             "n": batch, "layers": len(cases), "runs": runs, "warmup": warmup,
             "ms_median": med, "ms_min": lo, "ms_max": hi}
 
@@ -237,7 +281,9 @@ def main():
     import torch
     import torch.nn.functional as F
     torch.set_num_threads(args.threads)
-    device = "cpu (torch %s, %d threads)" % (torch.__version__, args.threads)
+    if args.device == "cuda" and not torch.cuda.is_available():
+        sys.exit("compare_pytorch.py: --device cuda, but torch %s sees no CUDA GPU" % torch.__version__)
+    target = Target(torch, args.device, args.tf32, args.threads)
     suites = load_suites(parser, args.suites_dir, args.suite)
     cases = [(s["suite"], c) for s in suites for c in s["cases"] if c.get("quick", False) or not args.quick]
     out = open(args.out, "a" if args.append else "w") if args.out else sys.stdout
@@ -245,7 +291,7 @@ def main():
         for i, (suite, case) in enumerate(cases):
             print("\r[pytorch %3d/%d] %-50s" % (i + 1, len(cases), suite + "/" + case["name"]), end="",
                   file=sys.stderr, flush=True)
-            row = measure(torch, F, case, args.batch, args.runs, args.warmup, device)
+            row = measure(torch, F, case, args.batch, args.runs, args.warmup, target)
             row["suite"] = suite
             out.write(json.dumps(row) + "\n")
             out.flush()
@@ -256,7 +302,7 @@ def main():
             if not stack_cases:
                 continue
             print("\r[pytorch] %-55s" % (STACK_SUITE + " back to back"), end="", file=sys.stderr, flush=True)
-            row = measure_stack(torch, F, STACK_SUITE, stack_cases, args.batch, args.runs, args.warmup, device)
+            row = measure_stack(torch, F, STACK_SUITE, stack_cases, args.batch, args.runs, args.warmup, target)
             out.write(json.dumps(row) + "\n")
             out.flush()
         print(file=sys.stderr)

@@ -22,6 +22,7 @@ import org.convcl.Shape;
 import org.convcl.Tensor;
 import org.convcl.UnfusedBlock;
 import org.convcl.plan.Algorithm;
+import org.convcl.plan.BlockDescriptor;
 import org.convcl.plan.BlockPlanner;
 import org.convcl.plan.DeviceFacts;
 import org.convcl.plan.KernelFamily;
@@ -65,8 +66,17 @@ public final class OpenClBackend implements Backend {
     private volatile FaultInjector faults = FaultInjector.NONE;
     private volatile boolean closed;
 
-    @SuppressWarnings("deprecation") // clCreateCommandQueue: available on OpenCL 1.2 and later alike
+    /** A backend whose kernel family is the {@code convcl.kernels} / {@code CONVCL_KERNELS} setting's, else the device type's. */
     OpenClBackend(cl_platform_id platform, cl_device_id device, DeviceInfo info) {
+        this(platform, device, info, forcedFamily(System.getProperty("convcl.kernels"), System.getenv("CONVCL_KERNELS")));
+    }
+
+    /**
+     * A backend whose planner uses the kernel family {@code family} whatever the device type and the setting; null:
+     * the device type decides.
+     */
+    @SuppressWarnings("deprecation") // clCreateCommandQueue: available on OpenCL 1.2 and later alike
+    OpenClBackend(cl_platform_id platform, cl_device_id device, DeviceInfo info, KernelFamily family) {
         this.info = info;
         this.device = device;
         int[] status = new int[1];
@@ -86,7 +96,7 @@ public final class OpenClBackend implements Backend {
             String vendor = info.vendor() == null || info.vendor().isBlank() ? DeviceFacts.UNKNOWN_VENDOR : info.vendor().strip();
             this.facts = new DeviceFacts(info.type(), vendor, KernelFamily.forDeviceType(info.type()), Math.max(1, info.computeUnits()),
                     info.maxWorkGroupSize(), itemSizes, info.localMemBytes(), DeviceFacts.deviceKey(info.name(), info.driverVersion()))
-                    .withFamily(forcedFamily(System.getProperty("convcl.kernels"), System.getenv("CONVCL_KERNELS")));
+                    .withFamily(family);
             this.tuning = TuningFiles.forDevice(facts.deviceKey());
             this.forcedAlgorithm = forcedAlgorithm(System.getProperty("convcl.algorithm"), System.getenv("CONVCL_ALGORITHM"));
             this.library = new KernelLibrary(context, device, info.id() + " " + info.name(), info.driverVersion());
@@ -239,6 +249,23 @@ public final class OpenClBackend implements Backend {
         return choice.mode() == BlockMode.FUSED
                 ? new OpenClFusedBlock(this, block, depthwiseWeights, pointwiseWeights, choice)
                 : UnfusedBlock.prepare(this, block, depthwiseWeights, pointwiseWeights, choice.reason(), expectedInput);
+    }
+
+    /**
+     * Prepares {@code block} with the fused kernel {@code fused} forced, whatever the block planner would pick (tests,
+     * {@code convcl selftest}: every entry of {@link BlockPlanner#registry}).
+     *
+     * @throws IllegalArgumentException naming the kernel and its reason when {@code fused} declines the block on this device
+     */
+    public PreparedBlock prepareBlock(SeparableBlock block, float[] depthwiseWeights, float[] pointwiseWeights, BlockDescriptor fused) {
+        if (block == null) throw new IllegalArgumentException("block must not be null");
+        if (fused == null) throw new IllegalArgumentException("fused kernel descriptor must not be null");
+        fused.declines(block, facts).ifPresent(why -> {
+            throw new IllegalArgumentException("fused kernel " + fused.entryPoint() + " cannot run " + block + " (" + why + ")");
+        });
+        checkOpen();
+        return new OpenClFusedBlock(this, block, depthwiseWeights, pointwiseWeights,
+                new BlockPlanner.Choice(BlockMode.FUSED, "forced", fused));
     }
 
     @Override

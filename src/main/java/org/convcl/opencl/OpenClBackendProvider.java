@@ -8,6 +8,7 @@ import org.convcl.Backend;
 import org.convcl.BackendProvider;
 import org.convcl.BackendUnavailableException;
 import org.convcl.DeviceInfo;
+import org.convcl.plan.KernelFamily;
 import org.jocl.cl_device_id;
 import org.jocl.cl_platform_id;
 
@@ -91,10 +92,26 @@ public final class OpenClBackendProvider implements BackendProvider {
     }
 
     /**
+     * Opens a backend on the device with {@code device.id()} whose planner uses the kernel family {@code family},
+     * whatever the device type and the {@code convcl.kernels} setting ({@code convcl selftest --kernels}).
+     *
+     * @throws IllegalArgumentException when {@code family} is null
+     */
+    public OpenClBackend open(DeviceInfo device, KernelFamily family) {
+        if (family == null) throw new IllegalArgumentException("kernel family must not be null");
+        return open(device, java.util.function.UnaryOperator.identity(), family);
+    }
+
+    /**
      * Test seam: {@link #open(DeviceInfo)} with the device's limits as {@code limits} makes them from the ones it
      * reports (lower ones exercise every refusal on any device: allocation, work-group and local memory sizes).
      */
     OpenClBackend open(DeviceInfo device, java.util.function.UnaryOperator<DeviceInfo> limits) {
+        return open(device, limits, null);
+    }
+
+    /** Opens the device; {@code family} null: the {@code convcl.kernels} setting, else the device type, decides. */
+    private OpenClBackend open(DeviceInfo device, java.util.function.UnaryOperator<DeviceInfo> limits, KernelFamily family) {
         if (device == null || device.backend() != DeviceInfo.BackendKind.OPENCL) {
             throw new IllegalArgumentException("device must be an OpenCL device, got " + (device == null ? "null" : device.describe()));
         }
@@ -120,7 +137,8 @@ public final class OpenClBackendProvider implements BackendProvider {
             throw new BackendUnavailableException("OpenCL device " + device.id() + " is now '" + found.name()
                     + "', not '" + device.name() + "'");
         }
-        return new OpenClBackend(platforms[p], devices[d], limits.apply(found));
+        return family == null ? new OpenClBackend(platforms[p], devices[d], limits.apply(found))
+                : new OpenClBackend(platforms[p], devices[d], limits.apply(found), family);
     }
 
     /** Loads JOCL's native library once; rethrows the remembered failure as {@link BackendUnavailableException}. */
