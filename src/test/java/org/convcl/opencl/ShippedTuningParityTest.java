@@ -15,13 +15,14 @@ import java.util.stream.Stream;
 import org.convcl.Activation;
 import org.convcl.ConvSpec;
 import org.convcl.Epilogue;
-import org.convcl.PreparedConv;
 import org.convcl.Reference;
 import org.convcl.Shape;
 import org.convcl.Tensor;
 import org.convcl.TensorAssert;
 import org.convcl.TestBackends;
 import org.convcl.plan.Algorithm;
+import org.convcl.plan.Plan;
+import org.convcl.plan.Planner;
 import org.convcl.plan.ShapeClass;
 import org.convcl.plan.TuningTable;
 import org.junit.jupiter.api.Tag;
@@ -82,9 +83,11 @@ class ShippedTuningParityTest {
             float[] weights = random(random, spec.weightCount());
             Epilogue epilogue = Epilogue.builder().bias(random(random, spec.outChannels())).activation(Activation.RELU).build();
             Tensor x = Tensor.of(random(random, input.count()), input);
-            try (PreparedConv conv = backend.prepare(spec, weights, epilogue, table)) {
-                String reason = ((OpenClConv) conv).launchPlan(input).reason();
-                assertTrue(reason.startsWith("tuned"), reason);
+            // the entry's algorithm forced, so its parameters run whichever kernel family the backend plans with
+            Plan plan = Planner.plan(spec, input, backend.facts(), table, algorithm);
+            try (OpenClConv conv = new OpenClConv(backend, spec, epilogue.fold(spec, weights), table, algorithm, plan, input)) {
+                String reason = conv.launchPlan(input).reason();
+                assertTrue(reason.startsWith("forced tuned"), reason);
                 TensorAssert.assertClose(Reference.conv2d(x, spec, weights, epilogue), conv.forward(x), spec.reductionLength(),
                         spec + " input " + input + " params " + params + ": " + reason);
             }
