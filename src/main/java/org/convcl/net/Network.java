@@ -120,6 +120,19 @@ public final class Network implements AutoCloseable {
         return m;
     }
 
+    /**
+     * The dimensions of each output for a single input of shape {@code input} (the rank the model gives them, e.g.
+     * {@code [N, 1000]}); throws an {@link InvalidModelException} when the shape does not fit the model.
+     */
+    public Map<String, int[]> outputDims(Shape input) {
+        requireSingle();
+        Graph.Input in = graph.inputs.get(0);
+        Map<String, int[]> dims = inferDims(graph, Map.of(in.name(), fit(in, input)));
+        Map<String, int[]> out = new LinkedHashMap<>();
+        for (String o : graph.outputs) out.put(o, dims.get(o).clone());
+        return out;
+    }
+
     /** Bytes of the convolution weights and biases the backend holds. */
     public long weightBytes() { return weightBytes; }
 

@@ -217,13 +217,11 @@ final class OnnxReader {
         long count = 1;
         for (int i = 0; i < dims.length; i++) {
             long d = t.getDims(i);
-            if (d < 0 || d > MAX_ELEMENTS) throw new InvalidModelException(what + ": dimension " + i + " is " + d);
-            dims[i] = (int) d;
-            try {
-                count = Math.multiplyExact(count, d);
-            } catch (ArithmeticException e) {
-                throw new InvalidModelException(what + ": the element count of dims " + t.getDimsList() + " overflows");
+            if (d < 0 || d > MAX_ELEMENTS) {
+                throw new InvalidModelException(what + ": dimension " + i + " is " + d + " (0 to " + MAX_ELEMENTS + " allowed)");
             }
+            dims[i] = (int) d;
+            count *= d; // both at most 2^31: no overflow, and checked against the limit at each step
             if (count > MAX_ELEMENTS) {
                 throw new InvalidModelException(what + ": dims " + t.getDimsList() + " declare " + count
                         + " elements, more than " + MAX_ELEMENTS);
