@@ -63,9 +63,12 @@ def build_models():
     }
 
 
-def export(model, example, path, opset=OPSET):
+def export(model, example, path, opset=OPSET, keep_batch_norm=False):
+    """In eval mode torch folds each batch-norm into the convolution before it; keep_batch_norm exports them as
+    BatchNormalization nodes (inference mode), so the fixtures test convcl's own folding."""
+    training = torch.onnx.TrainingMode.PRESERVE if keep_batch_norm else torch.onnx.TrainingMode.EVAL
     torch.onnx.export(model, example, path, opset_version=opset, input_names=["input"], output_names=["output"],
-                      dynamic_axes={"input": {0: "N"}, "output": {0: "N"}}, do_constant_folding=True)
+                      dynamic_axes={"input": {0: "N"}, "output": {0: "N"}}, do_constant_folding=True, training=training)
 
 
 def export_models(out):
@@ -97,12 +100,12 @@ class ConvKinds(nn.Module):
         self.pw = nn.Sequential(nn.Conv2d(8, 12, 1, bias=False), nn.BatchNorm2d(12))
         self.grouped = nn.Conv2d(12, 12, 3, 1, 2, dilation=2, groups=3)
         self.dw2 = nn.Conv2d(12, 24, (3, 1), 2, (1, 0), groups=12)
-        self.bn = nn.BatchNorm2d(24)
+        self.bn = nn.BatchNorm2d(12)
 
     def forward(self, x):
         y = self.pw(self.dw(self.full(x)))
-        y = self.grouped(y) + y
-        return self.bn(self.dw2(y))
+        y = self.bn(self.grouped(y) + y)
+        return self.dw2(y)
 
 
 class Elementwise(nn.Module):
@@ -182,7 +185,7 @@ def export_fixtures(out):
         model.eval()
         x = torch.randn(*shape, generator=generator)
         with torch.no_grad():
-            export(model, x, os.path.join(out, name + ".onnx"), opset)
+            export(model, x, os.path.join(out, name + ".onnx"), opset, keep_batch_norm=True)
             y = model(x)
         np.save(os.path.join(out, name + ".input.npy"), x.numpy())
         np.save(os.path.join(out, name + ".output.npy"), y.numpy())

@@ -89,6 +89,11 @@ public final class Network implements AutoCloseable {
         if (backend == null) throw new IllegalArgumentException("backend must not be null");
         Graph graph = OnnxReader.read(bytes, source);
         Passes.all(graph, options.separableBlocks());
+        return prepare(graph, source, backend);
+    }
+
+    /** Prepares a graph as it is (the passes already applied, or some of them: tests run each pass alone). */
+    static Network prepare(Graph graph, String source, Backend backend) {
         Map<String, int[]> dims = inferDims(graph, declaredDims(graph, 1));
         checkMemory(graph, dims, backend, source);
         Network net = new Network(source, backend, graph);

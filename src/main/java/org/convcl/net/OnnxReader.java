@@ -107,6 +107,13 @@ final class OnnxReader {
             }
             Node node = new Node(name, n.getOpType(), n.getInputList(), n.getOutputList(), attrs);
             checkAttributeValues(node);
+            if (node.op.equals("Constant")) { // an initializer written as a node
+                if (node.outputs.size() != 1 || constants.containsKey(node.outputs.get(0))) {
+                    throw new InvalidModelException(where + ": needs one output whose name no initializer has");
+                }
+                constants.put(node.outputs.get(0), attrs.get("value").t());
+                continue;
+            }
             nodes.add(node);
         }
         Graph graph = new Graph(sortTopologically(nodes, constants.keySet(), inputs, source), constants, inputs, outputs);

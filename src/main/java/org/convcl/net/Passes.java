@@ -25,15 +25,13 @@ final class Passes {
     }
 
     /**
-     * {@code Constant} nodes become constants, and every other node whose inputs are all constants (shape
-     * arithmetic, transposed weights) is evaluated once by {@link HostOps} and replaced by its result.
+     * Every node whose inputs are all constants (shape arithmetic, transposed weights) is evaluated once by
+     * {@link HostOps} and replaced by its result ({@code Constant} nodes became constants when the model was read).
      */
     static int foldConstants(Graph g) {
         int folded = 0;
         for (Node n : List.copyOf(g.nodes)) {
-            if (n.op.equals("Constant")) {
-                g.constants.put(n.outputs.get(0), n.attrs.get("value").t());
-            } else if (!n.op.equals("Conv") && n.outputs.size() == 1 && !n.inputs.isEmpty()
+            if (!n.op.equals("Conv") && n.outputs.size() == 1 && !n.inputs.isEmpty()
                     && n.inputs.stream().allMatch(in -> in.isEmpty() || g.constants.containsKey(in))) {
                 List<int[]> dims = new ArrayList<>();
                 List<HostTensor> values = new ArrayList<>();
