@@ -6,6 +6,9 @@
                                             batch-norm statistics made non-trivial; DIR/<model>.onnx, DIR/input.npy
                                             (4x3x224x224, seed 0) and DIR/<model>.logits.b1.npy / .b4.npy.
                                             DIR defaults to target/models.
+  scripts/export_models.py serve MODEL N    the PyTorch side of `convcl bench --model` (CONVCL_TORCH_BENCH): builds
+                                            MODEL as above (2 threads), prints "ready", then answers each line
+                                            "eager|frozen RUNS" with the RUNS times in ms of a batch-N forward.
   scripts/export_models.py fixtures [DIR]   the small test networks (every supported operator and fusion):
                                             DIR/<name>.onnx, <name>.input.npy, <name>.output.npy.
                                             DIR defaults to src/test/resources/org/convcl/net.
@@ -192,7 +195,31 @@ def export_fixtures(out):
         print(name, tuple(y.shape), "->", os.path.join(out, name + ".onnx"))
 
 
+def serve(name, batch):
+    import time
+    torch.set_num_threads(2)
+    model = build_models()[name]
+    randomize_batch_norm(model, torch.Generator().manual_seed(0))
+    model.eval()
+    x = torch.randn(batch, 3, 224, 224)
+    frozen = torch.jit.freeze(torch.jit.trace(model, x).eval())
+    runners = {"eager": model, "frozen": frozen}
+    print("ready", flush=True)
+    for line in sys.stdin:
+        mode, runs = line.split()
+        times = []
+        for _ in range(int(runs)):
+            start = time.perf_counter()
+            runners[mode](x)
+            times.append((time.perf_counter() - start) * 1e3)
+        print(" ".join("%.4f" % t for t in times), flush=True)
+
+
 def main(argv):
+    if len(argv) == 4 and argv[1] == "serve":
+        torch.set_grad_enabled(False)
+        serve(argv[2], int(argv[3]))
+        return 0
     if len(argv) < 2 or argv[1] not in ("models", "fixtures"):
         print(__doc__)
         return 2
