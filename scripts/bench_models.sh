@@ -23,7 +23,7 @@ if [[ ! -f target/models/resnet18.onnx ]]; then
   else echo "bench_models.sh: no target/models and no python3-torch/torchvision to export them" >&2; exit 2; fi
 fi
 [[ -d target/classes/org/convcl/cli ]] || mvn -B -q compile
-mvn -B -q dependency:build-classpath -Dmdep.outputFile=target/bench-models.classpath >/dev/null
+mvn -B -q dependency:build-classpath -Dmdep.includeScope=runtime -Dmdep.outputFile=target/bench-models.classpath >/dev/null
 mvn -B -q dependency:copy -Dartifact=com.microsoft.onnxruntime:onnxruntime:$ORT_VERSION -DoutputDirectory=target/onnxruntime >/dev/null
 cp="target/classes:$(cat target/bench-models.classpath):target/onnxruntime/onnxruntime-$ORT_VERSION.jar"
 export POCL_AFFINITY=1

@@ -137,9 +137,8 @@ class BadModelTest {
             InvalidModelException e = assertThrows(InvalidModelException.class,
                     () -> net.run(Tensor.zeros(new Shape(1, 4, 9, 9))));
             assertMentions(e.getMessage(), "input 'input'", "[1, 4, 9, 9]", "[?, 3, 9, 9]");
-            // a size the convolutions cannot take: the message names the node
-            e = assertThrows(InvalidModelException.class, () -> net.run(Tensor.zeros(new Shape(1, 3, 9, 9 * 1000))));
-            assertTrue(e.getMessage().contains("input"), e.getMessage());
+            e = assertThrows(InvalidModelException.class, () -> net.run(Tensor.zeros(new Shape(2, 3, 9, 10))));
+            assertMentions(e.getMessage(), "input 'input'", "[2, 3, 9, 10]");
         }
     }
 }
