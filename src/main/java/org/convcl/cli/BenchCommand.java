@@ -104,13 +104,18 @@ public final class BenchCommand implements Callable<Integer> {
                     + "the --compare file, so both sides are measured in the same minutes; the file is read after the last round.")
     private String compareCommand;
 
+    @Option(names = "--model", paramLabel = "M.onnx",
+            description = "Benchmark a whole ONNX network instead of the suites (with --backend, --batch, --runs, --rounds).")
+    private Path model;
+
     /** A picocli command; register it as a subcommand of the {@code convcl} command. */
     public BenchCommand() {}
 
     @Override
-    public Integer call() throws IOException {
+    public Integer call() throws Exception {
         PrintWriter stdout = spec.commandLine().getOut();
         PrintWriter stderr = spec.commandLine().getErr();
+        if (model != null) return ModelBench.run(model, batch, runs, rounds, backends, stdout, stderr);
         Plan plan;
         try {
             plan = plan();
