@@ -74,6 +74,19 @@ final class Flags {
         return values;
     }
 
+    /**
+     * The backend selection of {@code --backend} and {@code --device} over the environment's (null: not given); a
+     * device filter that matches no OpenCL device is bad input ({@link IllegalArgumentException}).
+     */
+    static Backends.Selection backendSelection(Backends.Mode mode, String device) {
+        Backends.Selection s = Backends.Selection.fromEnvironment();
+        if (mode != null) s = s.withMode(mode);
+        if (device != null && s.mode() != Backends.Mode.CPU && !Backends.openClDevices().isEmpty()) {
+            Backends.select(Backends.openClDevices(), java.util.List.of(device));
+        }
+        return device != null ? s.withDevice(device) : s;
+    }
+
     static final class PairConverter implements ITypeConverter<Pair> {
         @Override
         public Pair convert(String value) { return Pair.parse(value); }

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.Callable;
 import org.convcl.Backend;
 import org.convcl.BackendUnavailableException;
@@ -72,7 +71,7 @@ final class InferCommand implements Callable<Integer> {
         int[] s = {1, 1, 1, 1};
         System.arraycopy(x.shape(), 0, s, 0, x.rank());
         Tensor in = usage(() -> Tensor.of(x.data(), s[0], s[1], s[2], s[3]));
-        Backends.Selection selection = usage(() -> selection(backend, device));
+        Backends.Selection selection = usage(() -> Flags.backendSelection(backend, device));
         Npy.Array result;
         try (Backend opened = usage(() -> Backends.open(selection));
              Network net = usage(() -> Network.load(bytes, model.getFileName().toString(), opened, Network.Options.DEFAULT))) {
@@ -92,16 +91,6 @@ final class InferCommand implements Callable<Integer> {
             throw new Main.CliFailure("cannot write --output " + output + ": " + e, e);
         }
         return 0;
-    }
-
-    /** The backend selection of {@code --backend} and {@code --device} over the environment's; a device matching nothing is bad input. */
-    static Backends.Selection selection(Backends.Mode mode, String device) {
-        Backends.Selection s = Backends.Selection.fromEnvironment();
-        if (mode != null) s = s.withMode(mode);
-        if (device != null && s.mode() != Backends.Mode.CPU && !Backends.openClDevices().isEmpty()) {
-            Backends.select(Backends.openClDevices(), List.of(device));
-        }
-        return device != null ? s.withDevice(device) : s;
     }
 
     private <T> T usage(java.util.function.Supplier<T> check) {

@@ -54,7 +54,7 @@ final class ModelBench {
             boolean all = backends.contains("all");
             for (String kind : List.of("opencl", "cpu")) {
                 if (!all && !backends.contains(kind)) continue;
-                Backend b = Backends.open(InferCommand.selection(Backends.Mode.valueOf(kind.toUpperCase()), null));
+                Backend b = Backends.open(Flags.backendSelection(Backends.Mode.valueOf(kind.toUpperCase()), null));
                 opened.add(b);
                 Network net = Network.load(bytes, name, b, Network.Options.DEFAULT);
                 networks.add(net);

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.Callable;
 import org.convcl.Activation;
 import org.convcl.Backend;
@@ -94,14 +93,7 @@ final class RunCommand implements Callable<Integer> {
             });
             epilogue.bias(b.data());
         }
-        Backends.Selection selection = usage(() -> {
-            Backends.Selection s = Backends.Selection.fromEnvironment();
-            if (backend != null) s = s.withMode(backend);
-            if (device != null && s.mode() != Backends.Mode.CPU && !Backends.openClDevices().isEmpty()) {
-                Backends.select(Backends.openClDevices(), List.of(device)); // a filter matching no device is bad input
-            }
-            return device != null ? s.withDevice(device) : s;
-        });
+        Backends.Selection selection = usage(() -> Flags.backendSelection(backend, device));
         Tensor out;
         try (Backend opened = usage(() -> Backends.open(selection));
              PreparedConv prepared = opened.prepare(conv, w.data(), epilogue.build(), in.shape())) {
