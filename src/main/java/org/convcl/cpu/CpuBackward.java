@@ -1,0 +1,274 @@
+package org.convcl.cpu;
+
+import java.util.Arrays;
+import org.convcl.Activation;
+import org.convcl.ConvGradients;
+import org.convcl.ConvSpec;
+import org.convcl.Epilogue;
+import org.convcl.Shape;
+
+/**
+ * The backward passes of one convolution on the CPU backend, immutable and thread-safe; every result is the same bits
+ * whatever the number of threads (each output element is reduced by one task, in a fixed order).
+ *
+ * <ul>
+ *   <li><b>Data, stride 1</b> (and {@code dilation·(K−1) ≥ pad} on each side): the gradient of the input is the forward
+ *       convolution of {@code dz} with the transposed, flipped weights ({@code w'[i][o'][KH−1−ky][KW−1−kx] =
+ *       w[o][i'][ky][kx]}, groups kept, pads {@code dilation·(K−1) − pad}), run by the forward kernels of this backend
+ *       ({@link GemmKernel}, {@link DepthwiseKernel}, {@link DirectKernel} for non-finite padded weights).</li>
+ *   <li><b>Data, other strides</b>: one task per input plane adds, output channel by output channel and tap by tap,
+ *       each row of {@code dz} times the weight into the input rows it came from (the plane is the task's own, so no
+ *       two tasks write one element).</li>
+ *   <li><b>Filter, full/grouped/pointwise</b>: one task per block of output channels walks the images and chunks of
+ *       output pixels, unfolds the chunk's input windows ({@code col[p][j]}, {@code j} over (channel, ky, kx)) and adds
+ *       {@code dz[o][p]·col[p][·]} to float partial sums along {@code j}, folding each chunk into double sums.</li>
+ *   <li><b>Filter, depthwise</b>: one task per output channel keeps one row of float partial sums per tap, added
+ *       row by row, reduced in double at the end.</li>
+ *   <li><b>Bias</b>: per output channel, the double sum over images and pixels.</li>
+ * </ul>
+ */
+final class CpuBackward {
+    /** Output pixels unfolded at once by a filter task. */
+    static final int PIXEL_CHUNK = 256;
+    /** Output channels a filter task accumulates together (they share each unfolded chunk). */
+    static final int CHANNEL_BLOCK = 8;
+
+    private final ConvSpec spec;
+    private final float[] weights; // OIHW, as given to prepare
+    private final ConvKernel transposed; // null: the strided path
+    private final int kh, kw, sh, sw, dh, dw, padTop, padLeft, cinG, coutG;
+
+    CpuBackward(ConvSpec spec, float[] weights, Simd simd) {
+        this.spec = spec;
+        this.weights = weights;
+        kh = spec.kernelH();
+        kw = spec.kernelW();
+        sh = spec.strideH();
+        sw = spec.strideW();
+        dh = spec.dilationH();
+        dw = spec.dilationW();
+        padTop = spec.padTop();
+        padLeft = spec.padLeft();
+        cinG = spec.inChannelsPerGroup();
+        coutG = spec.outChannelsPerGroup();
+        ConvSpec t = transposedSpec(spec);
+        if (t == null) {
+            transposed = null;
+        } else {
+            Epilogue.Folded folded = new Epilogue.Folded(transposedWeights(spec, weights), null, Activation.NONE);
+            boolean padded = t.padTop() > 0 || t.padLeft() > 0 || t.padBottom() > 0 || t.padRight() > 0;
+            boolean finite = true;
+            for (float v : weights) finite &= Float.isFinite(v);
+            transposed = padded && !finite ? new DirectKernel(t, folded)
+                    : t.kind() == ConvSpec.Kind.DEPTHWISE ? new DepthwiseKernel(t, folded, simd) : new GemmKernel(t, folded, simd);
+        }
+    }
+
+    /**
+     * The stride-1 convolution whose forward is the input gradient of {@code spec} (channels swapped, groups kept, pads
+     * {@code dilation·(K−1) − pad}), or null when {@code spec} has a stride above 1 or a pad larger than that.
+     */
+    static ConvSpec transposedSpec(ConvSpec spec) {
+        if (spec.strideH() != 1 || spec.strideW() != 1) return null;
+        int eh = spec.dilationH() * (spec.kernelH() - 1), ew = spec.dilationW() * (spec.kernelW() - 1);
+        int t = eh - spec.padTop(), b = eh - spec.padBottom(), l = ew - spec.padLeft(), r = ew - spec.padRight();
+        if (t < 0 || b < 0 || l < 0 || r < 0) return null;
+        return ConvSpec.builder(spec.outChannels(), spec.inChannels(), spec.kernelH(), spec.kernelW())
+                .groups(spec.groups()).dilation(spec.dilationH(), spec.dilationW()).padding(t, l, b, r).build();
+    }
+
+    /** {@code w'[g·Cin/g + i'][o'][KH−1−ky][KW−1−kx] = w[g·Cout/g + o'][i'][ky][kx]}. */
+    static float[] transposedWeights(ConvSpec spec, float[] w) {
+        int kh = spec.kernelH(), kw = spec.kernelW(), k = kh * kw;
+        int cinG = spec.inChannelsPerGroup(), coutG = spec.outChannelsPerGroup();
+        float[] t = new float[w.length];
+        for (int o = 0; o < spec.outChannels(); o++) {
+            int g = o / coutG, oi = o - g * coutG;
+            for (int ii = 0; ii < cinG; ii++) {
+                int i = g * cinG + ii;
+                for (int ky = 0; ky < kh; ky++) {
+                    for (int kx = 0; kx < kw; kx++) {
+                        t[(i * coutG + oi) * k + (kh - 1 - ky) * kw + (kw - 1 - kx)] = w[(o * cinG + ii) * k + ky * kw + kx];
+                    }
+                }
+            }
+        }
+        return t;
+    }
+
+    /** What runs, for messages and plans. */
+    String describe() {
+        return "backward data: " + (transposed == null ? "strided scatter per input plane" : "forward of the transposed weights, " + transposed.plan())
+                + "; backward filter: " + (spec.kind() == ConvSpec.Kind.DEPTHWISE ? "per-tap row sums" : "unfolded pixel chunks x channel blocks");
+    }
+
+    /** {@code dx} (shape {@code inShape}) from {@code dz} (shape {@code outShape}); added to {@code dx} with {@code accumulate}. */
+    void data(float[] dz, Shape outShape, float[] dx, Shape inShape, boolean accumulate) {
+        if (transposed != null) {
+            if (!accumulate) {
+                transposed.run(dz, outShape, dx, inShape);
+                return;
+            }
+            float[] tmp = new float[dx.length];
+            transposed.run(dz, outShape, tmp, inShape);
+            CpuPool.parallelRanges(dx.length, CpuPool.tasksFor(Math.max(1, dx.length >> 14)), (from, to) -> {
+                for (int i = from; i < to; i++) dx[i] += tmp[i];
+            });
+            return;
+        }
+        int planes = inShape.n() * inShape.c();
+        CpuPool.parallelRanges(planes, CpuPool.tasksFor(planes), (from, to) -> {
+            for (int plane = from; plane < to; plane++) scatterPlane(dz, outShape, dx, inShape, plane, accumulate);
+        });
+    }
+
+    /** Input plane {@code plane} ({@code n·C + i}) of the strided data gradient. */
+    private void scatterPlane(float[] dz, Shape out, float[] dx, Shape in, int plane, boolean accumulate) {
+        int n = plane / in.c(), i = plane - n * in.c();
+        int g = i / cinG, ii = i - g * cinG;
+        int h = in.h(), w = in.w(), oh = out.h(), ow = out.w();
+        int base = plane * h * w;
+        if (!accumulate) Arrays.fill(dx, base, base + h * w, 0f);
+        for (int oi = 0; oi < coutG; oi++) {
+            int o = g * coutG + oi;
+            int dzPlane = (n * out.c() + o) * oh * ow;
+            for (int ky = 0; ky < kh; ky++) {
+                for (int kx = 0; kx < kw; kx++) {
+                    float wv = weights[((o * cinG + ii) * kh + ky) * kw + kx];
+                    int offX = kx * dw - padLeft;
+                    // output columns whose input column offX + ox·sw lies in [0, w)
+                    int x0 = offX >= 0 ? 0 : (-offX + sw - 1) / sw;
+                    int x1 = Math.min(ow, offX >= w ? 0 : (w - 1 - offX) / sw + 1);
+                    if (x0 >= x1) continue;
+                    for (int oy = 0; oy < oh; oy++) {
+                        int iy = oy * sh - padTop + ky * dh;
+                        if (iy < 0 || iy >= h) continue;
+                        int src = dzPlane + oy * ow, dst = base + iy * w + offX;
+                        if (sw == 1) {
+                            for (int ox = x0; ox < x1; ox++) dx[dst + ox] += wv * dz[src + ox];
+                        } else {
+                            for (int ox = x0; ox < x1; ox++) dx[dst + ox * sw] += wv * dz[src + ox];
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * {@code dw} (OIHW) and, when not null, {@code db} from the forward input {@code x} and {@code dz}; added to them with
+     * {@code accumulate}.
+     */
+    void filter(float[] x, Shape in, float[] dz, Shape out, float[] dwOut, float[] db, boolean accumulate) {
+        if (spec.kind() == ConvSpec.Kind.DEPTHWISE) {
+            CpuPool.parallelFor(spec.outChannels(), o -> depthwiseFilter(x, in, dz, out, o, dwOut, accumulate));
+        } else {
+            int blocksPerGroup = (coutG + CHANNEL_BLOCK - 1) / CHANNEL_BLOCK;
+            int units = spec.groups() * blocksPerGroup;
+            CpuPool.parallelFor(units, u -> gemmFilter(x, in, dz, out, u / blocksPerGroup, (u % blocksPerGroup) * CHANNEL_BLOCK,
+                    dwOut, accumulate));
+        }
+        if (db != null) {
+            int p = out.h() * out.w();
+            CpuPool.parallelFor(spec.outChannels(), o -> {
+                double sum = 0;
+                for (int n = 0; n < out.n(); n++) {
+                    int base = (n * out.c() + o) * p;
+                    for (int q = 0; q < p; q++) sum += dz[base + q];
+                }
+                db[o] = accumulate ? (float) (db[o] + sum) : (float) sum;
+            });
+        }
+    }
+
+    /** Output channels {@code [first, first + CHANNEL_BLOCK)} of group {@code g}. */
+    private void gemmFilter(float[] x, Shape in, float[] dz, Shape out, int g, int first, float[] dwOut, boolean accumulate) {
+        int count = Math.min(CHANNEL_BLOCK, coutG - first);
+        int j = cinG * kh * kw;
+        int pixels = out.h() * out.w(), ow = out.w();
+        float[] col = new float[PIXEL_CHUNK * j];
+        float[] partial = new float[count * j];
+        double[] sum = new double[count * j];
+        for (int n = 0; n < out.n(); n++) {
+            for (int p0 = 0; p0 < pixels; p0 += PIXEL_CHUNK) {
+                int rows = Math.min(PIXEL_CHUNK, pixels - p0);
+                unfold(x, in, n, g, p0, rows, ow, col, j);
+                Arrays.fill(partial, 0f);
+                for (int r = 0; r < rows; r++) {
+                    int rowBase = r * j;
+                    for (int b = 0; b < count; b++) {
+                        float a = dz[(n * out.c() + g * coutG + first + b) * pixels + p0 + r];
+                        int pb = b * j;
+                        for (int q = 0; q < j; q++) partial[pb + q] += a * col[rowBase + q];
+                    }
+                }
+                for (int q = 0; q < partial.length; q++) sum[q] += partial[q];
+            }
+        }
+        int base = (g * coutG + first) * j;
+        for (int q = 0; q < sum.length; q++) dwOut[base + q] = accumulate ? (float) (dwOut[base + q] + sum[q]) : (float) sum[q];
+    }
+
+    /** {@code col[r][(ci·KH + ky)·KW + kx]}: the input under tap (ky, kx) of channel ci of group g for output pixel p0 + r. */
+    private void unfold(float[] x, Shape in, int n, int g, int p0, int rows, int ow, float[] col, int j) {
+        int h = in.h(), w = in.w();
+        for (int r = 0; r < rows; r++) {
+            int p = p0 + r, oy = p / ow, ox = p - oy * ow;
+            int q = r * j;
+            for (int ci = 0; ci < cinG; ci++) {
+                int plane = (n * in.c() + g * cinG + ci) * h * w;
+                for (int ky = 0; ky < kh; ky++) {
+                    int iy = oy * sh - padTop + ky * dh;
+                    boolean rowIn = iy >= 0 && iy < h;
+                    for (int kx = 0; kx < kw; kx++, q++) {
+                        int ix = ox * sw - padLeft + kx * dw;
+                        col[q] = rowIn && ix >= 0 && ix < w ? x[plane + iy * w + ix] : 0f;
+                    }
+                }
+            }
+        }
+    }
+
+    /** Output channel {@code o} of a depthwise layer: per-tap float row sums, reduced in double. */
+    private void depthwiseFilter(float[] x, Shape in, float[] dz, Shape out, int o, float[] dwOut, boolean accumulate) {
+        int c = o / coutG; // γ = coutG outputs per input channel
+        int h = in.h(), w = in.w(), oh = out.h(), ow = out.w();
+        int taps = kh * kw;
+        float[] rowSums = new float[taps * ow];
+        for (int n = 0; n < out.n(); n++) {
+            int src = (n * in.c() + c) * h * w, grad = (n * out.c() + o) * oh * ow;
+            for (int ky = 0; ky < kh; ky++) {
+                for (int kx = 0; kx < kw; kx++) {
+                    int offX = kx * dw - padLeft;
+                    int x0 = offX >= 0 ? 0 : (-offX + sw - 1) / sw;
+                    int x1 = Math.min(ow, offX >= w ? 0 : (w - 1 - offX) / sw + 1);
+                    int t = (ky * kw + kx) * ow;
+                    for (int oy = 0; oy < oh; oy++) {
+                        int iy = oy * sh - padTop + ky * dh;
+                        if (iy < 0 || iy >= h) continue;
+                        int xr = src + iy * w + offX, gr = grad + oy * ow;
+                        if (sw == 1) {
+                            for (int ox = x0; ox < x1; ox++) rowSums[t + ox] += dz[gr + ox] * x[xr + ox];
+                        } else {
+                            for (int ox = x0; ox < x1; ox++) rowSums[t + ox] += dz[gr + ox] * x[xr + ox * sw];
+                        }
+                    }
+                }
+            }
+        }
+        for (int tap = 0; tap < taps; tap++) {
+            double sum = 0;
+            for (int ox = 0; ox < ow; ox++) sum += rowSums[tap * ow + ox];
+            int idx = o * taps + tap;
+            dwOut[idx] = accumulate ? (float) (dwOut[idx] + sum) : (float) sum;
+        }
+    }
+
+    /** The activation backward of {@link ConvGradients#activationBackward}: {@code dst} may be {@code dy}. */
+    static void activation(Activation activation, float[] y, float[] dy, float[] dst) {
+        float lower = activation.lower(), upper = activation.upper();
+        CpuPool.parallelRanges(dst.length, CpuPool.tasksFor(Math.max(1, dst.length >> 14)), (from, to) -> {
+            for (int i = from; i < to; i++) dst[i] = ConvGradients.passes(y[i], lower, upper) ? dy[i] : 0f;
+        });
+    }
+}
