@@ -64,4 +64,41 @@ public final class ConvGradients {
     public static boolean passes(float y, float lower, float upper) {
         return (lower == Float.NEGATIVE_INFINITY || !(y <= lower)) && (upper == Float.POSITIVE_INFINITY || !(y >= upper));
     }
+
+    /** The refusal of backward passes on a layer prepared with batch-norm (its weights are no longer the caller's). */
+    public static String noBackwardWithBatchNorm(ConvSpec spec) {
+        return "backward passes need the weights given to prepare, but " + spec + " was prepared with batch-norm folded "
+                + "into them; prepare it without batch-norm and apply batch-norm as a layer of its own";
+    }
+
+    /**
+     * Throws {@link IllegalArgumentException} unless {@code gradOutput} is the output shape of {@code spec} for
+     * {@code input} ({@code what} names the tensor whose shape is the input's, e.g. {@code "gradInput"}).
+     */
+    public static void checkGradOutput(ConvSpec spec, Shape gradOutput, Shape input, String what) {
+        Shape expected;
+        try {
+            expected = spec.outputShape(input);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(what + " shape " + input + " does not fit " + spec + ": " + e.getMessage(), e);
+        }
+        if (!expected.equals(gradOutput)) {
+            throw new IllegalArgumentException("gradOutput shape " + gradOutput + " does not match " + expected + ", the output of "
+                    + spec + " for " + what + " shape " + input);
+        }
+    }
+
+    /** Throws {@link IllegalArgumentException} naming {@code field} unless {@code actual} is {@code expected}. */
+    public static void checkShape(Shape actual, Shape expected, String field) {
+        if (!actual.equals(expected)) throw new IllegalArgumentException(field + " shape " + actual + " does not match " + expected);
+    }
+
+    /** Throws {@link IllegalArgumentException} unless the gradient tensors of a filter pass are distinct from each other and the inputs. */
+    public static void checkDistinct(Object input, Object gradOutput, Object gradWeights, Object gradBias) {
+        if (input == gradOutput) throw new IllegalArgumentException("input and gradOutput must be different tensors");
+        if (gradWeights == input || gradWeights == gradOutput || gradBias == input || gradBias == gradOutput || gradBias == gradWeights) {
+            throw new IllegalArgumentException("gradWeights and gradBias must be tensors of their own, distinct from input, "
+                    + "gradOutput and each other");
+        }
+    }
 }

@@ -58,7 +58,7 @@ class BackwardTest {
 
     /** The backends under test. */
     static List<Backend> backends() {
-        return List.of(TestBackends.cpu());
+        return TestBackends.all();
     }
 
     private static Stream<DynamicTest> perBackend(List<Case> cases, PerBackend.CaseCheck<Case> check) {

@@ -97,7 +97,7 @@ final class CpuPreparedConv implements PreparedConv {
         CpuTensor dz = backend.owned(gradOutput, "gradOutput");
         CpuTensor dx = backend.owned(gradInput, "gradInput");
         if (dz == dx) throw new IllegalArgumentException("gradOutput and gradInput must be different tensors, got " + dz + " twice");
-        checkGradOutput(dz.shape(), dx.shape(), "gradInput");
+        ConvGradients.checkGradOutput(spec, dz.shape(), dx.shape(), "gradInput");
         b.data(dz.data(), dz.shape(), dx.data(), dx.shape(), accumulate);
     }
 
@@ -110,13 +110,10 @@ final class CpuPreparedConv implements PreparedConv {
         CpuTensor dz = backend.owned(gradOutput, "gradOutput");
         CpuTensor dw = backend.owned(gradWeights, "gradWeights");
         CpuTensor db = gradBias == null ? null : backend.owned(gradBias, "gradBias");
-        checkGradOutput(dz.shape(), x.shape(), "input");
-        checkShape(dw.shape(), ConvGradients.weightShape(spec), "gradWeights");
-        if (db != null) checkShape(db.shape(), ConvGradients.biasShape(spec), "gradBias");
-        if (dw == x || dw == dz || db == x || db == dz || db == dw) {
-            throw new IllegalArgumentException("gradWeights and gradBias must be tensors of their own, distinct from input and "
-                    + "gradOutput");
-        }
+        ConvGradients.checkGradOutput(spec, dz.shape(), x.shape(), "input");
+        ConvGradients.checkShape(dw.shape(), ConvGradients.weightShape(spec), "gradWeights");
+        if (db != null) ConvGradients.checkShape(db.shape(), ConvGradients.biasShape(spec), "gradBias");
+        ConvGradients.checkDistinct(x, dz, dw, db);
         b.filter(x.data(), x.shape(), dz.data(), dz.shape(), dw.data(), db == null ? null : db.data(), accumulate);
     }
 
@@ -128,9 +125,9 @@ final class CpuPreparedConv implements PreparedConv {
         CpuTensor y = backend.owned(output, "output");
         CpuTensor dy = backend.owned(gradOutput, "gradOutput");
         CpuTensor dz = backend.owned(gradPreActivation, "gradPreActivation");
-        checkShape(dy.shape(), y.shape(), "gradOutput");
-        checkShape(dz.shape(), y.shape(), "gradPreActivation");
-        if (dz == y && folded.activation() != Activation.NONE) {
+        ConvGradients.checkShape(dy.shape(), y.shape(), "gradOutput");
+        ConvGradients.checkShape(dz.shape(), y.shape(), "gradPreActivation");
+        if (dz == y) {
             throw new IllegalArgumentException("gradPreActivation must not be the output tensor " + y);
         }
         CpuBackward.activation(folded.activation(), y.data(), dy.data(), dz.data());
@@ -140,7 +137,7 @@ final class CpuPreparedConv implements PreparedConv {
     private CpuBackward backward() {
         checkOpen();
         if (folded == null) throw new UnsupportedOperationException(kernel.plan() + " offers no backward pass");
-        if (batchNormFolded) throw new IllegalStateException(noBackwardWithBatchNorm(spec));
+        if (batchNormFolded) throw new IllegalStateException(ConvGradients.noBackwardWithBatchNorm(spec));
         CpuBackward b = backward;
         if (b == null) {
             synchronized (this) {
@@ -149,30 +146,6 @@ final class CpuPreparedConv implements PreparedConv {
             }
         }
         return b;
-    }
-
-    /** The refusal of backward passes on a layer prepared with batch-norm (its weights are no longer the caller's). */
-    static String noBackwardWithBatchNorm(ConvSpec spec) {
-        return "backward passes need the weights given to prepare, but " + spec + " was prepared with batch-norm folded "
-                + "into them; prepare it without batch-norm and apply batch-norm as a layer of its own";
-    }
-
-    /** {@code gradOutput} must be the output shape of {@code input} ({@code what} names the tensor giving the input shape). */
-    private void checkGradOutput(Shape gradOutput, Shape input, String what) {
-        Shape expected;
-        try {
-            expected = spec.outputShape(input);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(what + " shape " + input + " does not fit " + spec + ": " + e.getMessage(), e);
-        }
-        if (!expected.equals(gradOutput)) {
-            throw new IllegalArgumentException("gradOutput shape " + gradOutput + " does not match " + expected + ", the output of "
-                    + spec + " for " + what + " shape " + input);
-        }
-    }
-
-    private static void checkShape(Shape actual, Shape expected, String field) {
-        if (!actual.equals(expected)) throw new IllegalArgumentException(field + " shape " + actual + " does not match " + expected);
     }
 
     private void checkOpen() {
