@@ -6,6 +6,7 @@ import org.convcl.ConvGradients;
 import org.convcl.ConvSpec;
 import org.convcl.Epilogue;
 import org.convcl.Shape;
+import org.convcl.plan.TransposedConv;
 
 /**
  * The backward passes of one convolution on the CPU backend, immutable and thread-safe; every result is the same bits
@@ -13,8 +14,8 @@ import org.convcl.Shape;
  *
  * <ul>
  *   <li><b>Data, stride 1</b> (and {@code dilation·(K−1) ≥ pad} on each side): the gradient of the input is the forward
- *       convolution of {@code dz} with the transposed, flipped weights ({@code w'[i][o'][KH−1−ky][KW−1−kx] =
- *       w[o][i'][ky][kx]}, groups kept, pads {@code dilation·(K−1) − pad}), run by the forward kernels of this backend
+ *       convolution of {@code dz} with the transposed, flipped weights ({@link TransposedConv}), run by the forward
+ *       kernels of this backend
  *       ({@link GemmKernel}, {@link DepthwiseKernel}, {@link DirectKernel} for non-finite padded weights).</li>
  *   <li><b>Data, other strides</b>: one task per input plane adds, output channel by output channel and tap by tap,
  *       each row of {@code dz} times the weight into the input rows it came from (the plane is the task's own, so no
@@ -51,49 +52,17 @@ final class CpuBackward {
         padLeft = spec.padLeft();
         cinG = spec.inChannelsPerGroup();
         coutG = spec.outChannelsPerGroup();
-        ConvSpec t = transposedSpec(spec);
+        ConvSpec t = TransposedConv.spec(spec);
         if (t == null) {
             transposed = null;
         } else {
-            Epilogue.Folded folded = new Epilogue.Folded(transposedWeights(spec, weights), null, Activation.NONE);
+            Epilogue.Folded folded = new Epilogue.Folded(TransposedConv.weights(spec, weights), null, Activation.NONE);
             boolean padded = t.padTop() > 0 || t.padLeft() > 0 || t.padBottom() > 0 || t.padRight() > 0;
             boolean finite = true;
             for (float v : weights) finite &= Float.isFinite(v);
             transposed = padded && !finite ? new DirectKernel(t, folded)
                     : t.kind() == ConvSpec.Kind.DEPTHWISE ? new DepthwiseKernel(t, folded, simd) : new GemmKernel(t, folded, simd);
         }
-    }
-
-    /**
-     * The stride-1 convolution whose forward is the input gradient of {@code spec} (channels swapped, groups kept, pads
-     * {@code dilation·(K−1) − pad}), or null when {@code spec} has a stride above 1 or a pad larger than that.
-     */
-    static ConvSpec transposedSpec(ConvSpec spec) {
-        if (spec.strideH() != 1 || spec.strideW() != 1) return null;
-        int eh = spec.dilationH() * (spec.kernelH() - 1), ew = spec.dilationW() * (spec.kernelW() - 1);
-        int t = eh - spec.padTop(), b = eh - spec.padBottom(), l = ew - spec.padLeft(), r = ew - spec.padRight();
-        if (t < 0 || b < 0 || l < 0 || r < 0) return null;
-        return ConvSpec.builder(spec.outChannels(), spec.inChannels(), spec.kernelH(), spec.kernelW())
-                .groups(spec.groups()).dilation(spec.dilationH(), spec.dilationW()).padding(t, l, b, r).build();
-    }
-
-    /** {@code w'[g·Cin/g + i'][o'][KH−1−ky][KW−1−kx] = w[g·Cout/g + o'][i'][ky][kx]}. */
-    static float[] transposedWeights(ConvSpec spec, float[] w) {
-        int kh = spec.kernelH(), kw = spec.kernelW(), k = kh * kw;
-        int cinG = spec.inChannelsPerGroup(), coutG = spec.outChannelsPerGroup();
-        float[] t = new float[w.length];
-        for (int o = 0; o < spec.outChannels(); o++) {
-            int g = o / coutG, oi = o - g * coutG;
-            for (int ii = 0; ii < cinG; ii++) {
-                int i = g * cinG + ii;
-                for (int ky = 0; ky < kh; ky++) {
-                    for (int kx = 0; kx < kw; kx++) {
-                        t[(i * coutG + oi) * k + (kh - 1 - ky) * kw + (kw - 1 - kx)] = w[(o * cinG + ii) * k + ky * kw + kx];
-                    }
-                }
-            }
-        }
-        return t;
     }
 
     /** What runs, for messages and plans. */

@@ -7,10 +7,14 @@ import java.util.function.Function;
 import org.convcl.Activation;
 import org.convcl.Closer;
 import org.convcl.ConvSpec;
+import org.convcl.DeviceTensor;
+import org.convcl.Epilogue;
+import org.convcl.PreparedConv;
 import org.convcl.Shape;
 import org.convcl.plan.BackwardDescriptor;
 import org.convcl.plan.BackwardPass;
 import org.convcl.plan.BackwardPlanner;
+import org.convcl.plan.TransposedConv;
 import org.jocl.cl_mem;
 
 /**
@@ -26,6 +30,7 @@ final class OpenClBackward {
     private final Activation activation;
     private final Map<KernelKey, ClKernel> kernels = new HashMap<>();
     private ClBuffer weightBuffer;
+    private PreparedConv transposedForward; // the stride-1 data pass, made at its first call
 
     private record KernelKey(String file, String entryPoint, SortedMap<String, Integer> defines) {}
 
@@ -36,8 +41,33 @@ final class OpenClBackward {
         this.activation = activation;
     }
 
-    /** Enqueues {@code dx} from {@code dz}. */
+    /**
+     * Enqueues {@code dx} from {@code dz}: for a stride-1 layer the forward of the transposed, flipped weights
+     * ({@link TransposedConv}, planned by the forward planner and prepared at the first call), else the
+     * {@link BackwardPass#DATA} kernel. With {@code accumulate} the forward's result goes to a temporary first and is
+     * added to {@code dx}.
+     */
     void data(ClTensor dz, ClTensor dx, boolean accumulate) {
+        ConvSpec transposed = TransposedConv.spec(spec);
+        if (transposed != null) {
+            if (transposedForward == null) {
+                transposedForward = backend.prepare(transposed, TransposedConv.weights(spec, weights), Epilogue.none(), dz.shape());
+            }
+            if (!accumulate) {
+                transposedForward.forward(dz, dx);
+                return;
+            }
+            try (DeviceTensor partial = backend.allocate(dx.shape())) {
+                transposedForward.forward(dz, partial);
+                ClTensor p = backend.own(partial, "partial");
+                run(BackwardPass.ACCUMULATE, dx.shape(), true, op -> switch (op) {
+                    case PARTIAL -> p.mem();
+                    case GRAD_INPUT -> dx.mem();
+                    default -> throw unbound(op, BackwardPass.ACCUMULATE);
+                });
+            }
+            return;
+        }
         if (weightBuffer == null) weightBuffer = backend.createBuffer(weights, "weights for the backward passes of " + spec);
         run(BackwardPass.DATA, dx.shape(), accumulate, op -> switch (op) {
             case GRAD_OUTPUT -> dz.mem();
@@ -77,7 +107,9 @@ final class OpenClBackward {
     /** The chosen kernel of each pass, for messages. */
     String describe() {
         StringBuilder s = new StringBuilder();
+        if (TransposedConv.spec(spec) != null) s.append("backward data: the forward of the transposed flipped weights");
         for (BackwardPass pass : BackwardPass.values()) {
+            if (pass == BackwardPass.DATA && s.length() > 0) continue;
             BackwardDescriptor d = BackwardPlanner.choose(pass, spec, backend.facts());
             s.append(s.length() == 0 ? "" : "; ").append(d.describe(spec, d.defaults(spec)));
         }
@@ -130,6 +162,8 @@ final class OpenClBackward {
 
     /** Releases the kernels and the weight buffer, all of them even when one release fails (the first failure thrown). */
     void release(Closer closer) {
+        closer.close(transposedForward);
+        transposedForward = null;
         closer.closeAll(kernels.values());
         kernels.clear();
         if (weightBuffer != null) {

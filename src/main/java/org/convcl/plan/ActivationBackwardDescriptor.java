@@ -9,14 +9,20 @@ import org.convcl.ConvSpec;
 import org.convcl.Shape;
 
 /**
- * The backward of a layer's activation from its forward output ({@code kernels/conv2d_bwd_activation.cl}): one
- * work-item per element, the layer's activation as the {@code ACTIVATION} define.
+ * The element-wise backward steps ({@code kernels/conv2d_bwd_activation.cl}), one work-item per element: the
+ * activation's backward from the layer's forward output (the layer's activation as the {@code ACTIVATION} define), or,
+ * as the {@link BackwardPass#ACCUMULATE} descriptor, the addition of a gradient computed apart.
  */
 public final class ActivationBackwardDescriptor implements BackwardDescriptor {
     /** Work-items per work-group. */
     static final int LOCAL = 64;
 
-    ActivationBackwardDescriptor() {}
+    private final boolean accumulate;
+
+    /** {@code accumulate}: the {@link BackwardPass#ACCUMULATE} descriptor, else the {@link BackwardPass#ACTIVATION} one. */
+    ActivationBackwardDescriptor(boolean accumulate) {
+        this.accumulate = accumulate;
+    }
 
     @Override
     public Optional<String> declines(ConvSpec spec, DeviceFacts device) { return Optional.empty(); }
@@ -25,10 +31,10 @@ public final class ActivationBackwardDescriptor implements BackwardDescriptor {
     public String kernelFile() { return "conv2d_bwd_activation.cl"; }
 
     @Override
-    public BackwardPass pass() { return BackwardPass.ACTIVATION; }
+    public BackwardPass pass() { return accumulate ? BackwardPass.ACCUMULATE : BackwardPass.ACTIVATION; }
 
     @Override
-    public List<String> entryPoints() { return List.of("conv2d_bwd_activation"); }
+    public List<String> entryPoints() { return List.of(accumulate ? "conv2d_bwd_accumulate" : "conv2d_bwd_activation"); }
 
     @Override
     public SortedMap<String, Integer> defaults(ConvSpec spec) { return new TreeMap<>(); }
@@ -37,20 +43,24 @@ public final class ActivationBackwardDescriptor implements BackwardDescriptor {
     public SortedMap<String, Integer> defines(ConvSpec spec, SortedMap<String, Integer> params, Activation activation) {
         TreeMap<String, Integer> d = new TreeMap<>(params);
         d.put("HAS_BIAS", 0);
-        d.put("ACTIVATION", activation.code());
+        d.put("ACTIVATION", accumulate ? Activation.NONE.code() : activation.code());
         return d;
     }
 
-    /** {@code input}: the shape of the forward output (all three tensors share it). */
+    /** {@code input}: the shape every tensor of the step has (the forward output's, or the gradient's for accumulation). */
     @Override
-    public List<Launch> launches(ConvSpec spec, Shape input, SortedMap<String, Integer> params, boolean accumulate, DeviceFacts device) {
-        return List.of(new Launch("conv2d_bwd_activation", new long[] {input.count(), 1, 1},
-                BackwardDescriptor.local(device, Planner.fit(input.count(), LOCAL), 1, 1),
-                BackwardDescriptor.args(List.of(Operand.OUTPUT, Operand.GRAD_OUTPUT, Operand.GRAD_PRE_ACTIVATION), input.count())));
+    public List<Launch> launches(ConvSpec spec, Shape input, SortedMap<String, Integer> params, boolean unused, DeviceFacts device) {
+        long[] global = {input.count(), 1, 1};
+        long[] local = BackwardDescriptor.local(device, Planner.fit(input.count(), LOCAL), 1, 1);
+        return List.of(accumulate
+                ? new Launch("conv2d_bwd_accumulate", global, local,
+                        BackwardDescriptor.args(List.of(Operand.PARTIAL, Operand.GRAD_INPUT), input.count()))
+                : new Launch("conv2d_bwd_activation", global, local,
+                        BackwardDescriptor.args(List.of(Operand.OUTPUT, Operand.GRAD_OUTPUT, Operand.GRAD_PRE_ACTIVATION), input.count())));
     }
 
     @Override
     public String describe(ConvSpec spec, SortedMap<String, Integer> params) {
-        return "activation backward: one element per work-item";
+        return (accumulate ? "accumulate" : "activation backward") + ": one element per work-item";
     }
 }

@@ -34,7 +34,7 @@ public final class BackwardDataDescriptor implements BackwardDescriptor {
 
     @Override
     public SortedMap<String, Integer> defaults(ConvSpec spec) {
-        return Tunables.params(List.of("TILE_IC", Plan.VEC), Math.min(TILE_IC, spec.inChannelsPerGroup()), VEC);
+        return Tunables.params(List.of("TILE_IC", Plan.VEC), TILE_IC, VEC);
     }
 
     @Override

@@ -32,7 +32,9 @@ public interface BackwardDescriptor extends KernelDescriptor<ConvSpec> {
         /** The bias gradient {@code db}. */
         GRAD_BIAS,
         /** The activation's result {@code dz}. */
-        GRAD_PRE_ACTIVATION
+        GRAD_PRE_ACTIVATION,
+        /** A gradient computed apart, to be added ({@link BackwardPass#ACCUMULATE}). */
+        PARTIAL
     }
 
     /**

@@ -36,8 +36,7 @@ public final class BackwardFilterDescriptor implements BackwardDescriptor {
 
     @Override
     public SortedMap<String, Integer> defaults(ConvSpec spec) {
-        return Tunables.params(List.of("TILE_OC", "TILE_IC", Plan.VEC), Math.min(TILE_OC, spec.outChannelsPerGroup()),
-                Math.min(TILE_IC, spec.inChannelsPerGroup()), VEC);
+        return Tunables.params(List.of("TILE_OC", "TILE_IC", Plan.VEC), TILE_OC, TILE_IC, VEC);
     }
 
     @Override

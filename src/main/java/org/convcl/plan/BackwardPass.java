@@ -9,5 +9,7 @@ public enum BackwardPass {
     /** The bias gradient {@code db} from {@code dz}. */
     BIAS,
     /** The activation's backward {@code dz} from the forward output and {@code dy}. */
-    ACTIVATION
+    ACTIVATION,
+    /** Adds a gradient computed apart to the one given (accumulation after a pass that only overwrites). */
+    ACCUMULATE
 }

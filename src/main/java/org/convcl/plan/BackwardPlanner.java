@@ -7,7 +7,9 @@ import org.convcl.ConvSpec;
 /**
  * Chooses the backward kernels of a convolution: per {@link BackwardPass}, the first descriptor of that pass's
  * registry that runs the spec ({@link KernelDescriptor#firstChoice}). Kept apart from the forward {@link Planner}'s
- * registries: a forward plan never picks a backward kernel. Both device families use these registries until the GPU
+ * registries: a forward plan never picks a backward kernel. The input gradient of a stride-1 layer is a forward
+ * convolution ({@link TransposedConv}), which the backends plan with the forward planner; the {@link #DATA_REGISTRY}
+ * kernels run the others. Both device families use these registries until the GPU
  * family has backward kernels of its own. Pure: no OpenCL.
  */
 public final class BackwardPlanner {
@@ -20,7 +22,9 @@ public final class BackwardPlanner {
     /** The bias-gradient kernel. */
     public static final List<BackwardDescriptor> BIAS_REGISTRY = List.of(new BackwardBiasDescriptor(FILTER));
     /** The activation-backward kernel. */
-    public static final List<BackwardDescriptor> ACTIVATION_REGISTRY = List.of(new ActivationBackwardDescriptor());
+    public static final List<BackwardDescriptor> ACTIVATION_REGISTRY = List.of(new ActivationBackwardDescriptor(false));
+    /** The kernel that adds a gradient computed apart. */
+    public static final List<BackwardDescriptor> ACCUMULATE_REGISTRY = List.of(new ActivationBackwardDescriptor(true));
 
     private BackwardPlanner() {}
 
@@ -31,6 +35,7 @@ public final class BackwardPlanner {
             case FILTER -> FILTER_REGISTRY;
             case BIAS -> BIAS_REGISTRY;
             case ACTIVATION -> ACTIVATION_REGISTRY;
+            case ACCUMULATE -> ACCUMULATE_REGISTRY;
         };
     }
 
