@@ -10,7 +10,7 @@ ensure_jar bench_backward
 out="$root/bench-results/backward-$(date -u +%Y%m%dT%H%M%SZ)"
 mkdir -p "$out"
 for b in ${backends//,/ }; do
-  java "${jvm_flags[@]}" -cp "$jar" "$root/scripts/BenchBackward.java" "$suite" "$batch" "$b" "$runs" > "$out/$b.tsv"
+  java "${jvm_flags[@]}" -cp "$jar" "$root/scripts/BenchBackward.java" "$suite" "$batch" "$b" "$runs" | grep -v DEBUG > "$out/$b.tsv"
 done
 MALLOC_MMAP_THRESHOLD_=4294967296 MALLOC_TRIM_THRESHOLD_=68719476736 MALLOC_TOP_PAD_=536870912 OPENBLAS_NUM_THREADS=2 \
   /usr/bin/python3 "$root/scripts/bench_backward_torch.py" "$root/src/main/resources/org/convcl/cli/suites/$suite.json" \
@@ -19,7 +19,8 @@ MALLOC_MMAP_THRESHOLD_=4294967296 MALLOC_TRIM_THRESHOLD_=68719476736 MALLOC_TOP_
 import collections, sys
 out, backends = sys.argv[1], sys.argv[2:]
 def load(name):
-    return {(r[0], r[2]): (r[1], float(r[3])) for r in (l.split("\t") for l in open(f"{out}/{name}.tsv").read().split("\n") if l)}
+    rows = (l.split("\t") for l in open(f"{out}/{name}.tsv").read().split("\n"))
+    return {(r[0], r[2]): (r[1].lower(), float(r[3])) for r in rows if len(r) == 4 and r[2] in ("data", "filter")}
 torch = load("pytorch")
 for b in backends:
     mine = load(b)

@@ -20,9 +20,11 @@ import org.convcl.plan.TransposedConv;
  *   <li><b>Data, other strides</b>: one task per input plane adds, output channel by output channel and tap by tap,
  *       each row of {@code dz} times the weight into the input rows it came from (the plane is the task's own, so no
  *       two tasks write one element).</li>
- *   <li><b>Filter, full/grouped/pointwise</b>: one task per block of output channels walks the images and chunks of
- *       output pixels, unfolds the chunk's input windows ({@code col[p][j]}, {@code j} over (channel, ky, kx)) and adds
- *       {@code dz[o][p]·col[p][·]} to float partial sums along {@code j}, folding each chunk into double sums.</li>
+ *   <li><b>Filter, full/grouped/pointwise</b>: one task per block of output channels × unfolded columns ({@code j} over
+ *       (channel, ky, kx)) walks the images and chunks of output pixels, unfolds the chunk's input windows, and multiplies
+ *       the packed panels with {@link Simd#gemmTile} (the chunk's pixels as the depth), folding each tile into double
+ *       sums. Each element's order (images, chunks of {@link #PIXEL_CHUNK} pixels, the pixels of a chunk) is the same
+ *       whatever the blocks and the threads.</li>
  *   <li><b>Filter, depthwise</b>: one task per output channel keeps one row of float partial sums per tap, added
  *       row by row, reduced in double at the end.</li>
  *   <li><b>Bias</b>: per output channel, the double sum over images and pixels.</li>
@@ -31,16 +33,20 @@ import org.convcl.plan.TransposedConv;
 final class CpuBackward {
     /** Output pixels unfolded at once by a filter task. */
     static final int PIXEL_CHUNK = 256;
-    /** Output channels a filter task accumulates together (they share each unfolded chunk). */
-    static final int CHANNEL_BLOCK = 8;
+    /** Output channels a filter task accumulates together (they share each unfolded chunk); fewer when work is scarce. */
+    static final int CHANNEL_BLOCK = 64;
+    /** Unfolded columns (input channel × tap) a filter task covers; fewer when work is scarce. */
+    static final int COLUMN_BLOCK = 256;
 
     private final ConvSpec spec;
+    private final Simd simd;
     private final float[] weights; // OIHW, as given to prepare
     private final ConvKernel transposed; // null: the strided path
     private final int kh, kw, sh, sw, dh, dw, padTop, padLeft, cinG, coutG;
 
     CpuBackward(ConvSpec spec, float[] weights, Simd simd) {
         this.spec = spec;
+        this.simd = simd;
         this.weights = weights;
         kh = spec.kernelH();
         kw = spec.kernelW();
@@ -132,10 +138,19 @@ final class CpuBackward {
         if (spec.kind() == ConvSpec.Kind.DEPTHWISE) {
             CpuPool.parallelFor(spec.outChannels(), o -> depthwiseFilter(x, in, dz, out, o, dwOut, accumulate));
         } else {
-            int blocksPerGroup = (coutG + CHANNEL_BLOCK - 1) / CHANNEL_BLOCK;
-            int units = spec.groups() * blocksPerGroup;
-            CpuPool.parallelFor(units, u -> gemmFilter(x, in, dz, out, u / blocksPerGroup, (u % blocksPerGroup) * CHANNEL_BLOCK,
-                    dwOut, accumulate));
+            int j = cinG * kh * kw, rTile = simd.tileRows();
+            int oBlock = Math.max(rTile, CHANNEL_BLOCK / rTile * rTile), jBlock = COLUMN_BLOCK;
+            // smaller blocks until every worker has units (blocks choose which elements a task owns, not their order)
+            while (spec.groups() * ceilDiv(coutG, oBlock) * ceilDiv(j, jBlock) < 2 * CpuPool.parallelism()
+                    && (oBlock > rTile || jBlock > simd.tileCols())) {
+                if (oBlock > rTile) oBlock = Math.max(rTile, oBlock / 2 / rTile * rTile);
+                else jBlock = Math.max(simd.tileCols(), jBlock / 2);
+            }
+            int ob = oBlock, jb = jBlock, oBlocks = ceilDiv(coutG, ob), jBlocks = ceilDiv(j, jb);
+            CpuPool.parallelFor(spec.groups() * oBlocks * jBlocks, u -> {
+                int g = u / (oBlocks * jBlocks), rest = u % (oBlocks * jBlocks), o0 = rest / jBlocks * ob, j0 = rest % jBlocks * jb;
+                gemmFilter(x, in, dz, out, g, o0, Math.min(ob, coutG - o0), j0, Math.min(jb, j - j0), dwOut, accumulate);
+            });
         }
         if (db != null) {
             int p = out.h() * out.w();
@@ -150,50 +165,77 @@ final class CpuBackward {
         }
     }
 
-    /** Output channels {@code [first, first + CHANNEL_BLOCK)} of group {@code g}. */
-    private void gemmFilter(float[] x, Shape in, float[] dz, Shape out, int g, int first, float[] dwOut, boolean accumulate) {
-        int count = Math.min(CHANNEL_BLOCK, coutG - first);
+    /**
+     * Output channels {@code [o0, o0 + oCount)} × unfolded columns {@code [j0, j0 + jCount)} of group {@code g}: per image
+     * and pixel chunk, the chunk's dz rows and unfolded input columns are packed into panels and multiplied by
+     * {@link Simd#gemmTile} (depth: the chunk's pixels), each tile folded into double sums.
+     */
+    private void gemmFilter(float[] x, Shape in, float[] dz, Shape out, int g, int o0, int oCount, int j0, int jCount,
+                            float[] dwOut, boolean accumulate) {
+        int rTile = simd.tileRows(), cTile = simd.tileCols();
         int j = cinG * kh * kw;
         int pixels = out.h() * out.w(), ow = out.w();
-        float[] col = new float[PIXEL_CHUNK * j];
-        float[] partial = new float[count * j];
-        double[] sum = new double[count * j];
+        int oPanels = (oCount + rTile - 1) / rTile, jPanels = (jCount + cTile - 1) / cTile;
+        float[] col = new float[PIXEL_CHUNK * jCount];
+        float[] aPack = new float[oPanels * PIXEL_CHUNK * rTile];
+        float[] bPack = new float[jPanels * PIXEL_CHUNK * cTile];
+        float[] part = new float[rTile * cTile], tile = new float[rTile * cTile], zeros = new float[rTile];
+        double[] sum = new double[oCount * jCount];
         for (int n = 0; n < out.n(); n++) {
             for (int p0 = 0; p0 < pixels; p0 += PIXEL_CHUNK) {
                 int rows = Math.min(PIXEL_CHUNK, pixels - p0);
-                unfold(x, in, n, g, p0, rows, ow, col, j);
-                Arrays.fill(partial, 0f);
-                for (int r = 0; r < rows; r++) {
-                    int rowBase = r * j;
-                    for (int b = 0; b < count; b++) {
-                        float a = dz[(n * out.c() + g * coutG + first + b) * pixels + p0 + r];
-                        int pb = b * j;
-                        for (int q = 0; q < j; q++) partial[pb + q] += a * col[rowBase + q];
+                unfold(x, in, n, g, p0, rows, ow, col, j0, jCount);
+                for (int op = 0; op < oPanels; op++) {
+                    for (int r = 0; r < rTile; r++) {
+                        int o = op * rTile + r;
+                        int src = (n * out.c() + g * coutG + o0 + o) * pixels + p0;
+                        int dst = op * PIXEL_CHUNK * rTile + r;
+                        for (int k = 0; k < rows; k++) aPack[dst + k * rTile] = o < oCount ? dz[src + k] : 0f;
                     }
                 }
-                for (int q = 0; q < partial.length; q++) sum[q] += partial[q];
+                for (int jp = 0; jp < jPanels; jp++) {
+                    int cols = Math.min(cTile, jCount - jp * cTile);
+                    for (int k = 0; k < rows; k++) {
+                        int dst = (jp * PIXEL_CHUNK + k) * cTile;
+                        System.arraycopy(col, k * jCount + jp * cTile, bPack, dst, cols);
+                        if (cols < cTile) Arrays.fill(bPack, dst + cols, dst + cTile, 0f);
+                    }
+                }
+                for (int op = 0; op < oPanels; op++) {
+                    int oRows = Math.min(rTile, oCount - op * rTile);
+                    for (int jp = 0; jp < jPanels; jp++) {
+                        int cols = Math.min(cTile, jCount - jp * cTile);
+                        simd.gemmTile(aPack, op * PIXEL_CHUNK * rTile, bPack, jp * PIXEL_CHUNK * cTile, rows, part, 0, cTile,
+                                rTile, cTile, zeros, 0, Activation.NONE, tile);
+                        for (int r = 0; r < oRows; r++) {
+                            int base = (op * rTile + r) * jCount + jp * cTile;
+                            for (int c = 0; c < cols; c++) sum[base + c] += part[r * cTile + c];
+                        }
+                    }
+                }
             }
         }
-        int base = (g * coutG + first) * j;
-        for (int q = 0; q < sum.length; q++) dwOut[base + q] = accumulate ? (float) (dwOut[base + q] + sum[q]) : (float) sum[q];
+        for (int o = 0; o < oCount; o++) {
+            for (int c = 0; c < jCount; c++) {
+                int idx = (g * coutG + o0 + o) * j + j0 + c;
+                dwOut[idx] = accumulate ? (float) (dwOut[idx] + sum[o * jCount + c]) : (float) sum[o * jCount + c];
+            }
+        }
     }
 
-    /** {@code col[r][(ci·KH + ky)·KW + kx]}: the input under tap (ky, kx) of channel ci of group g for output pixel p0 + r. */
-    private void unfold(float[] x, Shape in, int n, int g, int p0, int rows, int ow, float[] col, int j) {
-        int h = in.h(), w = in.w();
-        for (int r = 0; r < rows; r++) {
-            int p = p0 + r, oy = p / ow, ox = p - oy * ow;
-            int q = r * j;
-            for (int ci = 0; ci < cinG; ci++) {
-                int plane = (n * in.c() + g * cinG + ci) * h * w;
-                for (int ky = 0; ky < kh; ky++) {
-                    int iy = oy * sh - padTop + ky * dh;
-                    boolean rowIn = iy >= 0 && iy < h;
-                    for (int kx = 0; kx < kw; kx++, q++) {
-                        int ix = ox * sw - padLeft + kx * dw;
-                        col[q] = rowIn && ix >= 0 && ix < w ? x[plane + iy * w + ix] : 0f;
-                    }
-                }
+    /**
+     * {@code col[r·jCount + q]}: for output pixel {@code p0 + r}, unfolded column {@code j0 + q} (columns in (ci, ky, kx)
+     * order) of group {@code g}: the input under that tap, 0 outside the image.
+     */
+    private void unfold(float[] x, Shape in, int n, int g, int p0, int rows, int ow, float[] col, int j0, int jCount) {
+        int h = in.h(), w = in.w(), taps = kh * kw;
+        for (int q = 0; q < jCount; q++) {
+            int jj = j0 + q, ci = jj / taps, ky = (jj % taps) / kw, kx = jj % kw;
+            int plane = (n * in.c() + g * cinG + ci) * h * w;
+            for (int r = 0; r < rows; r++) {
+                int p = p0 + r, oy = p / ow, ox = p - oy * ow;
+                int iy = oy * sh - padTop + ky * dh, ix = ox * sw - padLeft + kx * dw;
+                col[r * jCount + q] = iy >= 0 && iy < h && ix >= 0 && ix < w ? x[plane + iy * w + ix] : 0f;
             }
         }
     }
@@ -231,6 +273,10 @@ final class CpuBackward {
             int idx = o * taps + tap;
             dwOut[idx] = accumulate ? (float) (dwOut[idx] + sum) : (float) sum;
         }
+    }
+
+    private static int ceilDiv(int a, int b) {
+        return (a + b - 1) / b;
     }
 
     /** The activation backward of {@link ConvGradients#activationBackward}: {@code dst} may be {@code dy}. */
