@@ -17,7 +17,7 @@ import org.convcl.cli.bench.SuiteLoader;
  * Times convcl's backward passes (data, filter) per layer of a built-in suite: median wall time of RUNS calls after
  * WARMUP, each call followed by finish(). Prints one tab-separated row per layer and pass. Run by
  * scripts/bench_backward.sh, which times PyTorch's autograd on the same layers in the same run.
- * Arguments: suite batch backend(cpu|opencl) runs.
+ * Arguments: suite batch backend(cpu|opencl) runs [layer names, comma-separated: only those].
  */
 public class BenchBackward {
     public static void main(String[] args) {
@@ -26,6 +26,10 @@ public class BenchBackward {
         Backends.Mode mode = Backends.Mode.valueOf(args[2].toUpperCase());
         int runs = Integer.parseInt(args[3]);
         List<BenchCase> cases = SuiteLoader.builtIn().load(List.of(suite)).get(0).cases(false);
+        if (args.length > 4) {
+            List<String> only = List.of(args[4].split(","));
+            cases = cases.stream().filter(c -> only.contains(c.name())).toList();
+        }
         Random r = new Random(1);
         try (Backend backend = Backends.open(new Backends.Selection(mode, null, true))) {
             System.err.println("convcl backward on " + backend.device().describe());

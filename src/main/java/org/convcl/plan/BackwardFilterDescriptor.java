@@ -17,8 +17,10 @@ public final class BackwardFilterDescriptor implements BackwardDescriptor {
     public static final int TILE_OC = 4;
     /** Input channels per work-item. */
     public static final int TILE_IC = 4;
-    /** Columns per step (partial sums per gradient element). */
-    public static final int VEC = 8;
+    /** Columns per step (partial sums per gradient element) of pointwise layers, whose planes are one long row. */
+    public static final int VEC = 16;
+    /** Columns per step of windowed layers (rows of 7 to 112 outputs, strided loads lane by lane). */
+    public static final int VEC_WINDOWED = 8;
 
     BackwardFilterDescriptor() {}
 
@@ -36,7 +38,8 @@ public final class BackwardFilterDescriptor implements BackwardDescriptor {
 
     @Override
     public SortedMap<String, Integer> defaults(ConvSpec spec) {
-        return Tunables.params(List.of("TILE_OC", "TILE_IC", Plan.VEC), TILE_OC, TILE_IC, VEC);
+        return Tunables.params(List.of("TILE_OC", "TILE_IC", Plan.VEC), TILE_OC, TILE_IC,
+                spec.kind() == ConvSpec.Kind.POINTWISE ? VEC : VEC_WINDOWED);
     }
 
     @Override
@@ -49,12 +52,16 @@ public final class BackwardFilterDescriptor implements BackwardDescriptor {
         Shape out = spec.outputShape(input);
         long inBlocks = Plan.ceilDiv(spec.inChannelsPerGroup(), params.get("TILE_IC"));
         long outBlocks = Plan.ceilDiv(spec.outChannelsPerGroup(), params.get("TILE_OC"));
+        // a pointwise layer's planes are one long row each: whole vectors instead of a masked step per short row
+        boolean flat = spec.kind() == ConvSpec.Kind.POINTWISE;
+        int h = flat ? 1 : input.h(), w = flat ? input.h() * input.w() : input.w();
+        int oh = flat ? 1 : out.h(), ow = flat ? out.h() * out.w() : out.w();
         return List.of(new Launch("conv2d_bwd_filter",
                 new long[] {inBlocks, (long) spec.kernelH() * spec.kernelW(), spec.groups() * outBlocks},
-                BackwardDescriptor.local(device, Planner.fit(inBlocks, 8), 1, 1),
+                BackwardDescriptor.local(device, 1, 1, 1), // one work-item alone: its realv accumulators are the SIMD
                 BackwardDescriptor.args(List.of(Operand.INPUT, Operand.GRAD_OUTPUT, Operand.GRAD_WEIGHTS),
-                        input.n(), input.c(), input.h(), input.w(), out.c(), out.h(), out.w(), spec.groups(), spec.padTop(),
-                        spec.padLeft(), accumulate ? 1 : 0)));
+                        input.n(), input.c(), h, w, out.c(), oh, ow, spec.groups(), spec.padTop(), spec.padLeft(),
+                        accumulate ? 1 : 0)));
     }
 
     @Override
