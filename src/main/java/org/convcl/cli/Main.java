@@ -18,8 +18,8 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "convcl", mixinStandardHelpOptions = true, version = "convcl 0.1.0",
         description = "2D convolutions on OpenCL or the Java CPU backend.",
-        subcommands = {DevicesCommand.class, RunCommand.class, InferCommand.class, BenchCommand.class, CostCommand.class,
-                PlanCommand.class, TuneCommand.class, SelftestCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {DevicesCommand.class, RunCommand.class, GradCommand.class, InferCommand.class, BenchCommand.class,
+                CostCommand.class, PlanCommand.class, TuneCommand.class, SelftestCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     /** Exit code for usage errors and bad input files. */
     public static final int EXIT_USAGE = 2;

@@ -82,7 +82,7 @@ public final class CpuBackend implements Backend {
         } else {
             kernel = new GemmKernel(spec, folded, simd);
         }
-        return new CpuPreparedConv(this, spec, kernel);
+        return new CpuPreparedConv(this, spec, kernel, folded, epilogue.batchNorm() != null, simd);
     }
 
     /**

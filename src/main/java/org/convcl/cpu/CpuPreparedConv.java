@@ -1,8 +1,11 @@
 package org.convcl.cpu;
 
+import org.convcl.Activation;
 import org.convcl.Backend;
+import org.convcl.ConvGradients;
 import org.convcl.ConvSpec;
 import org.convcl.DeviceTensor;
+import org.convcl.Epilogue;
 import org.convcl.PreparedConv;
 import org.convcl.Shape;
 import org.convcl.Tensor;
@@ -15,12 +18,29 @@ final class CpuPreparedConv implements PreparedConv {
     private final CpuBackend backend;
     private final ConvSpec spec;
     private final ConvKernel kernel;
+    private final Epilogue.Folded folded;
+    private final boolean batchNormFolded;
+    private final Simd simd;
+    private volatile CpuBackward backward; // made at the first backward pass
     private volatile boolean closed;
 
+    /** A kernel without backward passes (the fused block's). */
     CpuPreparedConv(CpuBackend backend, ConvSpec spec, ConvKernel kernel) {
+        this(backend, spec, kernel, null, false, null);
+    }
+
+    /**
+     * {@code folded}: the weights the layer runs with (they are the caller's own when {@code batchNormFolded} is false,
+     * and only then are backward passes offered).
+     */
+    CpuPreparedConv(CpuBackend backend, ConvSpec spec, ConvKernel kernel, Epilogue.Folded folded, boolean batchNormFolded,
+                    Simd simd) {
         this.backend = backend;
         this.spec = spec;
         this.kernel = kernel;
+        this.folded = folded;
+        this.batchNormFolded = batchNormFolded;
+        this.simd = simd;
     }
 
     @Override
@@ -68,6 +88,64 @@ final class CpuPreparedConv implements PreparedConv {
         float[] dst = new float[outShape.count()];
         kernel.run(input.data(), input.shape(), dst, outShape);
         return Tensor.of(dst, outShape);
+    }
+
+    /** Runs synchronously. */
+    @Override
+    public void backwardData(DeviceTensor gradOutput, DeviceTensor gradInput, boolean accumulate) {
+        CpuBackward b = backward();
+        CpuTensor dz = backend.owned(gradOutput, "gradOutput");
+        CpuTensor dx = backend.owned(gradInput, "gradInput");
+        if (dz == dx) throw new IllegalArgumentException("gradOutput and gradInput must be different tensors, got " + dz + " twice");
+        ConvGradients.checkGradOutput(spec, dz.shape(), dx.shape(), "gradInput");
+        b.data(dz.data(), dz.shape(), dx.data(), dx.shape(), accumulate);
+    }
+
+    /** Runs synchronously. */
+    @Override
+    public void backwardFilter(DeviceTensor input, DeviceTensor gradOutput, DeviceTensor gradWeights, DeviceTensor gradBias,
+                               boolean accumulate) {
+        CpuBackward b = backward();
+        CpuTensor x = backend.owned(input, "input");
+        CpuTensor dz = backend.owned(gradOutput, "gradOutput");
+        CpuTensor dw = backend.owned(gradWeights, "gradWeights");
+        CpuTensor db = gradBias == null ? null : backend.owned(gradBias, "gradBias");
+        ConvGradients.checkGradOutput(spec, dz.shape(), x.shape(), "input");
+        ConvGradients.checkShape(dw.shape(), ConvGradients.weightShape(spec), "gradWeights");
+        if (db != null) ConvGradients.checkShape(db.shape(), ConvGradients.biasShape(spec), "gradBias");
+        ConvGradients.checkDistinct(x, dz, dw, db);
+        b.filter(x.data(), x.shape(), dz.data(), dz.shape(), dw.data(), db == null ? null : db.data(), accumulate);
+    }
+
+    /** Runs synchronously; {@code gradPreActivation} may be {@code gradOutput}. */
+    @Override
+    public void activationBackward(DeviceTensor output, DeviceTensor gradOutput, DeviceTensor gradPreActivation) {
+        checkOpen();
+        if (folded == null) throw new UnsupportedOperationException(kernel.plan() + " offers no backward pass");
+        CpuTensor y = backend.owned(output, "output");
+        CpuTensor dy = backend.owned(gradOutput, "gradOutput");
+        CpuTensor dz = backend.owned(gradPreActivation, "gradPreActivation");
+        ConvGradients.checkShape(dy.shape(), y.shape(), "gradOutput");
+        ConvGradients.checkShape(dz.shape(), y.shape(), "gradPreActivation");
+        if (dz == y) {
+            throw new IllegalArgumentException("gradPreActivation must not be the output tensor " + y);
+        }
+        CpuBackward.activation(folded.activation(), y.data(), dy.data(), dz.data());
+    }
+
+    /** The backward passes, made once; refused for a layer whose weights had batch-norm folded in. */
+    private CpuBackward backward() {
+        checkOpen();
+        if (folded == null) throw new UnsupportedOperationException(kernel.plan() + " offers no backward pass");
+        if (batchNormFolded) throw new IllegalStateException(ConvGradients.noBackwardWithBatchNorm(spec));
+        CpuBackward b = backward;
+        if (b == null) {
+            synchronized (this) {
+                b = backward;
+                if (b == null) backward = b = new CpuBackward(spec, folded.weights(), simd);
+            }
+        }
+        return b;
     }
 
     private void checkOpen() {

@@ -203,7 +203,7 @@ public final class OpenClBackend implements Backend {
         Plan plan = Planner.plan(spec, expectedInput, facts, table, forced);
         checkAllocation(4L * spec.weightCount(), "weights of " + spec); // before folding copies them
         Epilogue.Folded folded = epilogue.fold(spec, weights);
-        PreparedConv conv = new OpenClConv(this, spec, folded, table, forced, plan, expectedInput);
+        PreparedConv conv = new OpenClConv(this, spec, folded, epilogue.batchNorm() != null, table, forced, plan, expectedInput);
         track(conv);
         return conv;
     }

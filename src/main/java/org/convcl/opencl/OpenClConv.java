@@ -9,8 +9,11 @@ import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import org.convcl.Activation;
+import org.convcl.Closer;
+import org.convcl.ConvGradients;
 import org.convcl.ConvSpec;
 import org.convcl.DataType;
+import org.convcl.DeviceTensor;
 import org.convcl.Epilogue;
 import org.convcl.Shape;
 import org.convcl.plan.Algorithm;
@@ -38,6 +41,9 @@ final class OpenClConv extends OpenClPrepared {
     private final Algorithm forced;
     private final Map<KernelKey, ClKernel> kernels = new HashMap<>(); // guarded by this
     private final Map<Shape, Prepared> launches = new ConcurrentHashMap<>();
+    private final Epilogue.Folded folded;
+    private final boolean batchNormFolded;
+    private OpenClBackward backward; // guarded by this; made at the first backward pass
 
     /** A kernel object is one entry point of one program (file and defines). */
     private record KernelKey(String file, String entryPoint, SortedMap<String, Integer> defines) {}
@@ -53,9 +59,11 @@ final class OpenClConv extends OpenClPrepared {
      * which later input shapes are planned with too). {@code expectedInput}: the input shape whose kernels are built
      * and scratch allocated now (its first forward builds nothing); null builds the shapeless plan's kernels only.
      */
-    OpenClConv(OpenClBackend backend, ConvSpec spec, Epilogue.Folded folded, TuningTable tuning, Algorithm forced, Plan plan,
-               Shape expectedInput) {
+    OpenClConv(OpenClBackend backend, ConvSpec spec, Epilogue.Folded folded, boolean batchNormFolded, TuningTable tuning,
+               Algorithm forced, Plan plan, Shape expectedInput) {
         super(backend, spec);
+        this.folded = folded;
+        this.batchNormFolded = batchNormFolded;
         this.tuning = tuning;
         this.forced = forced;
         this.preparedPlan = plan;
@@ -178,14 +186,70 @@ final class OpenClConv extends OpenClPrepared {
         }
     }
 
-    /** Releases the kernels and every buffer (uploads, bias, scratch). */
+    /** Releases the kernels and every buffer (uploads, bias, scratch), and those of the backward passes. */
     @Override
     void releaseResources() {
-        try {
-            releaseAll(kernels.values());
-        } finally {
-            kernels.clear();
+        Closer closer = new Closer();
+        closer.run(() -> releaseAll(kernels.values()));
+        kernels.clear();
+        if (backward != null) backward.release(closer);
+        backward = null;
+        closer.finish();
+    }
+
+    // ---- backward passes: checked here, run by OpenClBackward under this object's lock ----
+
+    @Override
+    public void backwardData(DeviceTensor gradOutput, DeviceTensor gradInput, boolean accumulate) {
+        ClTensor dz = backend.own(gradOutput, "gradOutput");
+        ClTensor dx = backend.own(gradInput, "gradInput");
+        if (dz == dx) throw new IllegalArgumentException("gradOutput and gradInput must be different tensors, got " + dz.name() + " twice");
+        ConvGradients.checkGradOutput(spec(), dz.shape(), dx.shape(), "gradInput");
+        synchronized (this) {
+            backward().data(dz, dx, accumulate);
         }
+    }
+
+    @Override
+    public void backwardFilter(DeviceTensor input, DeviceTensor gradOutput, DeviceTensor gradWeights, DeviceTensor gradBias,
+                               boolean accumulate) {
+        ClTensor x = backend.own(input, "input");
+        ClTensor dz = backend.own(gradOutput, "gradOutput");
+        ClTensor dw = backend.own(gradWeights, "gradWeights");
+        ClTensor db = gradBias == null ? null : backend.own(gradBias, "gradBias");
+        ConvGradients.checkGradOutput(spec(), dz.shape(), x.shape(), "input");
+        ConvGradients.checkShape(dw.shape(), ConvGradients.weightShape(spec()), "gradWeights");
+        if (db != null) ConvGradients.checkShape(db.shape(), ConvGradients.biasShape(spec()), "gradBias");
+        ConvGradients.checkDistinct(x, dz, dw, db);
+        synchronized (this) {
+            backward().filter(x, dz, dw, db, accumulate);
+        }
+    }
+
+    @Override
+    public void activationBackward(DeviceTensor output, DeviceTensor gradOutput, DeviceTensor gradPreActivation) {
+        ClTensor y = backend.own(output, "output");
+        ClTensor dy = backend.own(gradOutput, "gradOutput");
+        ClTensor dz = backend.own(gradPreActivation, "gradPreActivation");
+        ConvGradients.checkShape(dy.shape(), y.shape(), "gradOutput");
+        ConvGradients.checkShape(dz.shape(), y.shape(), "gradPreActivation");
+        if (dz == y) throw new IllegalArgumentException("gradPreActivation must not be the output tensor " + y.name());
+        synchronized (this) {
+            checkOpen();
+            backwardKernels().activation(y, dy, dz);
+        }
+    }
+
+    /** The backward passes; refused for a layer whose weights had batch-norm folded in. Call under this object's lock. */
+    private OpenClBackward backward() {
+        checkOpen();
+        if (batchNormFolded) throw new IllegalStateException(ConvGradients.noBackwardWithBatchNorm(spec()));
+        return backwardKernels();
+    }
+
+    private OpenClBackward backwardKernels() {
+        if (backward == null) backward = new OpenClBackward(backend, spec(), folded.weights(), folded.activation());
+        return backward;
     }
 
     @Override

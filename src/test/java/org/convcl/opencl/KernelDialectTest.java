@@ -80,6 +80,21 @@ class KernelDialectTest {
                 defines(0, Activation.NONE, window(3, 2, 1), block, Map.of("DW_ACTIVATION", 0, "OC_OUTER", 1, "VEC", 8)),
                 defines(1, Activation.RELU, window(5, 3, 2), Map.of("DEPTH_MULT", 2, "MID", 6, "STRIP", 32),
                         Map.of("DW_ACTIVATION", 1, "DW_ROWS", 3))));
+        m.put("conv2d_bwd_data.cl", List.of(
+                defines(0, Activation.NONE, window(3, 2, 1), Map.of("TILE_IC", 4, "VEC", 8)),
+                defines(0, Activation.NONE, window(1, 1, 1), Map.of("TILE_IC", 1, "VEC", 16))));
+        m.put("conv2d_bwd_data_depthwise.cl", List.of(
+                defines(0, Activation.NONE, window(3, 1, 1), Map.of("DEPTH_MULT", 1, "VEC", 8)),
+                defines(0, Activation.NONE, window(5, 2, 2), Map.of("DEPTH_MULT", 3, "VEC", 4))));
+        m.put("conv2d_bwd_filter.cl", List.of(
+                defines(0, Activation.NONE, window(3, 2, 1), Map.of("TILE_OC", 4, "TILE_IC", 4, "VEC", 8)),
+                defines(0, Activation.NONE, window(1, 1, 1), Map.of("TILE_OC", 1, "TILE_IC", 2, "VEC", 16)),
+                defines(0, Activation.NONE, window(3, 1, 2), Map.of("TILE_OC", 4, "TILE_IC", 4, "VEC", 4))));
+        m.put("conv2d_bwd_filter_depthwise.cl", List.of(
+                defines(0, Activation.NONE, window(3, 1, 1), Map.of("DEPTH_MULT", 1, "VEC", 8)),
+                defines(0, Activation.NONE, window(3, 2, 2), Map.of("DEPTH_MULT", 2, "VEC", 4))));
+        m.put("conv2d_bwd_activation.cl", List.of(
+                defines(0, Activation.NONE), defines(0, Activation.RELU), defines(0, Activation.RELU6)));
         return m;
     }
 

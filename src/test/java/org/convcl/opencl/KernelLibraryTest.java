@@ -27,6 +27,8 @@ import org.convcl.PreparedConv;
 import org.convcl.SeparableBlock;
 import org.convcl.TestBackends;
 import org.convcl.plan.Algorithm;
+import org.convcl.plan.BackwardDescriptor;
+import org.convcl.plan.BackwardPlanner;
 import org.convcl.plan.BlockDescriptor;
 import org.convcl.plan.BlockPlanner;
 import org.convcl.plan.KernelFamily;
@@ -86,6 +88,12 @@ class KernelLibraryTest {
             Epilogue.Folded pw = block.pointwiseEpilogue().fold(block.pointwise(), new float[block.pointwise().weightCount()]);
             return OpenClFusedBlock.programDefines(d, block, shared().facts(), dw, pw);
         }
+        for (BackwardDescriptor d : BackwardPlanner.all()) {
+            if (!d.kernelFile().equals(file)) continue;
+            ConvSpec full = ConvSpec.full(4, 8, 3).stride(2).padding(1).groups(2).build();
+            ConvSpec spec = d.declines(full, shared().facts()).isEmpty() ? full : ConvSpec.depthwise(4, 2, 3).dilation(2).build();
+            return d.defines(spec, d.defaults(spec), Activation.RELU6);
+        }
         return fail("kernels/" + file + " is built by no planner this test knows: add its default plan to definesFor");
     }
 
@@ -119,6 +127,7 @@ class KernelLibraryTest {
         assertEquals(folder, classpath, "kernels/ and the packaged /kernels");
         for (Algorithm a : Algorithm.values()) assertTrue(folder.contains(a.kernelFile()), a + ": " + a.kernelFile());
         for (BlockDescriptor d : allBlockDescriptors()) assertTrue(folder.contains(d.kernelFile()), d.kernelFile());
+        for (BackwardDescriptor d : BackwardPlanner.all()) assertTrue(folder.contains(d.kernelFile()), d.kernelFile());
         for (String file : folder) {
             assertEquals(Files.readString(Path.of("kernels", file)), KernelLibrary.resource(file), file);
         }
@@ -134,6 +143,9 @@ class KernelLibraryTest {
         assertFalse(entries.isEmpty(), file + " defines no __kernel");
         for (Algorithm a : Algorithm.values()) {
             if (a.kernelFile().equals(file)) assertTrue(entries.contains(a.entryPoint()), a + ": " + a.entryPoint() + " in " + entries);
+        }
+        for (BackwardDescriptor d : BackwardPlanner.all()) {
+            if (d.kernelFile().equals(file)) assertTrue(entries.containsAll(d.entryPoints()), d.entryPoints() + " in " + entries);
         }
         cl_program program = backend.library().program(file, definesFor(file));
         AtomicInteger live = new AtomicInteger();

@@ -10,11 +10,13 @@ import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.convcl.Activation;
 import org.convcl.BlockMode;
+import org.convcl.ConvGradients;
 import org.convcl.ConvSpec;
 import org.convcl.Epilogue;
 import org.convcl.PreparedBlock;
 import org.convcl.PreparedConv;
 import org.convcl.Reference;
+import org.convcl.ReferenceGradients;
 import org.convcl.SeparableBlock;
 import org.convcl.Shape;
 import org.convcl.Tensor;
@@ -126,6 +128,40 @@ class MemoryCheckTest {
         return Stream.of(
                 Arguments.of(Algorithm.DEPTHWISE_GPU, ConvSpec.depthwise(3, 2, 3).stride(2).padding(1).build(), new Shape(2, 3, 7, 9)),
                 Arguments.of(Algorithm.IMPLICIT_GEMM_GPU, ConvSpec.full(3, 5, 3).padding(1, 2, 1, 0).groups(1).build(), new Shape(2, 3, 5, 6)));
+    }
+
+    /** Backward passes: each strided data kernel and filter kernel, the stride-1 path with accumulation, ReLU6's mask. */
+    static Stream<Arguments> backward() {
+        return Stream.of(
+                Arguments.of(ConvSpec.full(3, 5, 3).stride(2).padding(0, 1, 2, 1).build(), new Shape(2, 3, 7, 9)),
+                Arguments.of(ConvSpec.full(4, 6, 1).stride(2).groups(2).build(), new Shape(1, 4, 5, 17)),
+                Arguments.of(ConvSpec.depthwise(3, 2, 3).stride(2).padding(1).build(), new Shape(2, 3, 7, 17)),
+                Arguments.of(ConvSpec.depthwise(2, 3, 3).dilation(2).padding(1, 2, 2, 0).build(), new Shape(1, 2, 6, 9)),
+                Arguments.of(ConvSpec.full(3, 4, 3).padding(1).build(), new Shape(1, 3, 5, 9)));
+    }
+
+    @ParameterizedTest(name = "backward {0} on {1}")
+    @MethodSource("backward")
+    void backwardPassesMatchTheReference(ConvSpec spec, Shape input) {
+        OpenClBackend backend = (OpenClBackend) TestBackends.opencl();
+        Random random = new Random(31L * spec.hashCode() + input.hashCode());
+        Shape out = spec.outputShape(input);
+        Tensor x = Tensor.of(OpenClConvCorrectnessTest.uniform(random, input.count()), input);
+        float[] w = OpenClConvCorrectnessTest.uniform(random, spec.weightCount());
+        Tensor dy = Tensor.of(OpenClConvCorrectnessTest.uniform(random, out.count()), out);
+        float[] dx0 = OpenClConvCorrectnessTest.uniform(random, input.count());
+        try (PreparedConv conv = backend.prepare(spec, w, Epilogue.activation(Activation.RELU6))) {
+            Tensor dz = conv.activationBackward(conv.forward(x), dy);
+            ReferenceGradients.Grads g = ReferenceGradients.gradients(x, spec, w, dz);
+            Tensor dx = Tensor.of(dx0.clone(), input);
+            conv.backwardData(dz, dx, true);
+            double[] expected = g.dx().clone();
+            for (int i = 0; i < expected.length; i++) expected[i] += dx0[i];
+            ReferenceGradients.assertClose(expected, dx.data(), input, 1e-4, "accumulated dx " + spec + " on " + input);
+            ConvGradients.Filter f = conv.backwardFilter(x, dz, true);
+            ReferenceGradients.assertClose(g.dw(), f.weights(), ConvGradients.weightShape(spec), 1e-4, "dw " + spec);
+            ReferenceGradients.assertClose(g.db(), f.bias(), ConvGradients.biasShape(spec), 1e-4, "db " + spec);
+        }
     }
 
     static Stream<Arguments> blocks() {

@@ -202,7 +202,7 @@ class OpenClConvCorrectnessTest {
         Epilogue epilogue = epilogue(Post.BIAS_RELU6, spec.outChannels(), random);
         for (Shape input : List.of(new Shape(1, 6, 7, 7), new Shape(1, 6, 37, 133), new Shape(3, 6, 9, 11))) {
             Tensor x = Tensor.of(uniform(random, input.count()), input);
-            try (OpenClConv conv = new OpenClConv(backend, spec, epilogue.fold(spec, w), TuningTable.EMPTY, algorithm, plan, input)) {
+            try (OpenClConv conv = new OpenClConv(backend, spec, epilogue.fold(spec, w), epilogue.batchNorm() != null, TuningTable.EMPTY, algorithm, plan, input)) {
                 TensorAssert.assertClose(Reference.conv2d(x, spec, w, epilogue), conv.forward(x), spec.reductionLength(),
                         algorithm + " " + spec + ", input " + input + ", params " + params);
             }

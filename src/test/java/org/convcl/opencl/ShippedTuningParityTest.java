@@ -85,7 +85,7 @@ class ShippedTuningParityTest {
             Tensor x = Tensor.of(random(random, input.count()), input);
             // the entry's algorithm forced, so its parameters run whichever kernel family the backend plans with
             Plan plan = Planner.plan(spec, input, backend.facts(), table, algorithm);
-            try (OpenClConv conv = new OpenClConv(backend, spec, epilogue.fold(spec, weights), table, algorithm, plan, input)) {
+            try (OpenClConv conv = new OpenClConv(backend, spec, epilogue.fold(spec, weights), epilogue.batchNorm() != null, table, algorithm, plan, input)) {
                 String reason = conv.launchPlan(input).reason();
                 assertTrue(reason.startsWith("forced tuned"), reason);
                 TensorAssert.assertClose(Reference.conv2d(x, spec, weights, epilogue), conv.forward(x), spec.reductionLength(),

@@ -1,0 +1,63 @@
+package org.convcl.plan;
+
+import java.util.List;
+import java.util.Optional;
+import java.util.SortedMap;
+import org.convcl.Activation;
+import org.convcl.ConvSpec;
+import org.convcl.Shape;
+
+/**
+ * The input gradient of full, grouped and pointwise convolutions ({@code kernels/conv2d_bwd_data.cl}): an implicit GEMM
+ * over the transposed, flipped weights, one work-item per {@code TILE_IC} input channels × {@code VEC} input columns
+ * of one row.
+ */
+public final class BackwardDataDescriptor implements BackwardDescriptor {
+    /** Input channels per work-item: each dz value loaded feeds this many products. */
+    public static final int TILE_IC = 4;
+    /** Input columns per work-item. */
+    public static final int VEC = 8;
+
+    BackwardDataDescriptor() {}
+
+    @Override
+    public Optional<String> declines(ConvSpec spec, DeviceFacts device) { return Optional.empty(); }
+
+    @Override
+    public String kernelFile() { return "conv2d_bwd_data.cl"; }
+
+    @Override
+    public BackwardPass pass() { return BackwardPass.DATA; }
+
+    @Override
+    public List<String> entryPoints() { return List.of("conv2d_bwd_data"); }
+
+    @Override
+    public SortedMap<String, Integer> defaults(ConvSpec spec) {
+        return Tunables.params(List.of("TILE_IC", Plan.VEC), TILE_IC, VEC);
+    }
+
+    @Override
+    public SortedMap<String, Integer> defines(ConvSpec spec, SortedMap<String, Integer> params, Activation activation) {
+        return BackwardDescriptor.windowDefines(spec, params);
+    }
+
+    @Override
+    public List<Launch> launches(ConvSpec spec, Shape input, SortedMap<String, Integer> params, boolean accumulate, DeviceFacts device) {
+        Shape out = spec.outputShape(input);
+        long blocksX = Plan.ceilDiv(input.w(), params.get(Plan.VEC));
+        long channelBlocks = Plan.ceilDiv(spec.inChannelsPerGroup(), params.get("TILE_IC"));
+        return List.of(new Launch("conv2d_bwd_data",
+                new long[] {blocksX, input.h(), input.n() * spec.groups() * channelBlocks},
+                BackwardDescriptor.local(device, Planner.fit(blocksX, 8), 1, 1),
+                BackwardDescriptor.args(List.of(Operand.GRAD_OUTPUT, Operand.WEIGHTS, Operand.GRAD_INPUT),
+                        input.n(), input.c(), input.h(), input.w(), out.c(), out.h(), out.w(), spec.groups(), spec.padTop(),
+                        spec.padLeft(), accumulate ? 1 : 0)));
+    }
+
+    @Override
+    public String describe(ConvSpec spec, SortedMap<String, Integer> params) {
+        return "backward data: implicit GEMM over the transposed flipped weights, " + params.get("TILE_IC") + " input channels x "
+                + params.get(Plan.VEC) + " columns per work-item";
+    }
+}

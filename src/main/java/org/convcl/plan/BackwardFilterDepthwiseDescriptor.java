@@ -1,0 +1,61 @@
+package org.convcl.plan;
+
+import java.util.List;
+import java.util.Optional;
+import java.util.SortedMap;
+import org.convcl.Activation;
+import org.convcl.ConvSpec;
+import org.convcl.Shape;
+
+/**
+ * The weight gradient of depthwise convolutions, any γ ({@code kernels/conv2d_bwd_filter_depthwise.cl}): one work-item
+ * per kernel row of one output channel, its KW taps sharing each dz value, reduced in a fixed order.
+ */
+public final class BackwardFilterDepthwiseDescriptor implements BackwardDescriptor {
+    /** Columns per step (partial sums per tap). */
+    public static final int VEC = 8;
+
+    BackwardFilterDepthwiseDescriptor() {}
+
+    @Override
+    public Optional<String> declines(ConvSpec spec, DeviceFacts device) {
+        return spec.kind() == ConvSpec.Kind.DEPTHWISE ? Optional.empty() : Optional.of("needs groups == inChannels");
+    }
+
+    @Override
+    public String kernelFile() { return "conv2d_bwd_filter_depthwise.cl"; }
+
+    @Override
+    public BackwardPass pass() { return BackwardPass.FILTER; }
+
+    @Override
+    public List<String> entryPoints() { return List.of("conv2d_bwd_filter_depthwise"); }
+
+    @Override
+    public SortedMap<String, Integer> defaults(ConvSpec spec) {
+        return Tunables.params(List.of(Plan.VEC), VEC);
+    }
+
+    @Override
+    public SortedMap<String, Integer> defines(ConvSpec spec, SortedMap<String, Integer> params, Activation activation) {
+        SortedMap<String, Integer> d = BackwardDescriptor.windowDefines(spec, params);
+        d.put("DEPTH_MULT", spec.depthMultiplier());
+        return d;
+    }
+
+    @Override
+    public List<Launch> launches(ConvSpec spec, Shape input, SortedMap<String, Integer> params, boolean accumulate, DeviceFacts device) {
+        Shape out = spec.outputShape(input);
+        return List.of(new Launch("conv2d_bwd_filter_depthwise", new long[] {spec.kernelH(), out.c(), 1},
+                BackwardDescriptor.local(device, 1, Planner.fit(out.c(), 8), 1),
+                BackwardDescriptor.args(List.of(Operand.INPUT, Operand.GRAD_OUTPUT, Operand.GRAD_WEIGHTS),
+                        input.n(), input.c(), input.h(), input.w(), out.h(), out.w(), spec.padTop(), spec.padLeft(),
+                        accumulate ? 1 : 0)));
+    }
+
+    @Override
+    public String describe(ConvSpec spec, SortedMap<String, Integer> params) {
+        return "backward filter depthwise: γ=" + spec.depthMultiplier() + ", one kernel row per work-item, "
+                + params.get(Plan.VEC) + " lanes, fixed order";
+    }
+}
