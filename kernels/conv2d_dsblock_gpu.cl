@@ -92,7 +92,8 @@ void conv2d_dsblock_gpu(__global const real *CONVCL_RESTRICT src, __global const
     const int o0 = (int)get_group_id(1) * OC_BLOCK;
     const int n = (int)get_global_id(2);
     const bool image = n < n_batch; /* uniform across the work-group */
-    const int tx = lid % PIX_THREADS, ty = lid / PIX_THREADS;
+    const int ty = lid / PIX_THREADS;
+    const int tx = lid - ty * PIX_THREADS; /* not lid % PIX_THREADS: LLVM's freeze for a div/rem pair stops Oclgrind */
 
     real acc[OC_PER_ITEM][PIX_PER_ITEM];
 #pragma unroll
