@@ -6,9 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HashSet;
-import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
@@ -42,7 +40,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The memory-checker tier (DESIGN §5): every algorithm of every kernel family ({@link Algorithm#values()}, each on the
+ * The memory-checker tier (DESIGN §5): every algorithm of every kernel family ({@link Algorithm#values()}, on each
  * family whose {@link Planner#registry} lists it) and every fused block kernel of every family
  * ({@link BlockPlanner#registry}), forced, on small shapes that reach each edge path of the kernels (stride 2, 1×1
  * stride 2, dilation, asymmetric padding, γ 2–3, widths around the vector, the tensor's last rows, images smaller than
@@ -121,34 +119,35 @@ class MemoryCheckTest {
     }
 
     /**
-     * The family each algorithm is checked on: the first whose registry lists it, else the device's own (an algorithm
-     * no registry lists still runs when forced).
+     * The families each algorithm is checked on: every family whose registry lists it (its plans may differ by family),
+     * else the device's own (an algorithm no registry lists still runs when forced).
      */
-    static KernelFamily familyOf(Algorithm algorithm) {
-        for (KernelFamily f : KernelFamily.values()) if (Planner.registry(f).contains(algorithm)) return f;
-        return ((OpenClBackend) TestBackends.opencl()).facts().family();
+    static List<KernelFamily> familiesOf(Algorithm algorithm) {
+        List<KernelFamily> families = new ArrayList<>();
+        for (KernelFamily f : KernelFamily.values()) if (Planner.registry(f).contains(algorithm)) families.add(f);
+        if (families.isEmpty()) families.add(((OpenClBackend) TestBackends.opencl()).facts().family());
+        return families;
     }
 
     static Stream<Arguments> convolutions() {
         List<Arguments> cases = new ArrayList<>();
         for (Algorithm a : Algorithm.values()) {
-            KernelFamily family = familyOf(a);
-            DeviceFacts device = facts(family);
-            for (ConvCase c : SHAPES) {
-                if (a.descriptor().declines(c.spec(), device).isEmpty()) cases.add(Arguments.of(family, a, c));
+            for (KernelFamily family : familiesOf(a)) {
+                DeviceFacts device = facts(family);
+                for (ConvCase c : SHAPES) {
+                    if (a.descriptor().declines(c.spec(), device).isEmpty()) cases.add(Arguments.of(family, a, c));
+                }
             }
         }
         return cases.stream();
     }
 
-    /** Every fused block kernel of every family, each once (on the first family that lists it), with the blocks it runs. */
+    /** Every fused block kernel of every family's registry, with the blocks it runs. */
     static Stream<Arguments> blocks() {
         List<Arguments> cases = new ArrayList<>();
-        Set<BlockDescriptor> seen = Collections.newSetFromMap(new IdentityHashMap<>());
         for (KernelFamily family : KernelFamily.values()) {
             DeviceFacts device = facts(family);
             for (BlockDescriptor d : BlockPlanner.registry(family)) {
-                if (!seen.add(d)) continue;
                 for (BlockCase b : BLOCKS) {
                     if (d.declines(b.block(), device).isEmpty()) cases.add(Arguments.of(family, d.entryPoint(), b));
                 }
@@ -159,15 +158,19 @@ class MemoryCheckTest {
 
     @Test
     void everyAlgorithmAndBlockKernelOfEveryFamilyHasACase() {
-        Set<Object> covered = new HashSet<>();
-        convolutions().forEach(a -> covered.add(a.get()[1]));
-        blocks().forEach(a -> covered.add(a.get()[1]));
+        Set<List<Object>> covered = new HashSet<>();
+        convolutions().forEach(a -> covered.add(List.of(a.get()[0], a.get()[1])));
+        blocks().forEach(a -> covered.add(List.of(a.get()[0], a.get()[1])));
         for (Algorithm a : Algorithm.values()) {
-            assertTrue(covered.contains(a), a + " runs none of the memory-checker shapes on " + familyOf(a) + ": add one it accepts");
+            for (KernelFamily f : familiesOf(a)) {
+                assertTrue(covered.contains(List.of(f, a)), a + " runs none of the memory-checker shapes on the " + f
+                        + " family: add one it accepts");
+            }
         }
         for (KernelFamily f : KernelFamily.values()) {
             for (BlockDescriptor d : BlockPlanner.registry(f)) {
-                assertTrue(covered.contains(d.entryPoint()), d.entryPoint() + " runs none of the memory-checker blocks: add one it takes");
+                assertTrue(covered.contains(List.of(f, d.entryPoint())), d.entryPoint() + " runs none of the memory-checker "
+                        + "blocks on the " + f + " family: add one it takes");
             }
         }
     }
