@@ -28,7 +28,8 @@
  *      During the register tiles, one line per K step, it prefetches (PREFETCH builds) the input rows its next
  *      strip reads and this one did not, so the depthwise step of the next strip finds them in cache; a work-item's first strip is left
  *      to the hardware prefetcher (prefetching its planes a few ahead measured 0–9% slower).
- * An image of fewer than VEC pixels is one partial strip, stored lane by lane.
+ * An image of fewer than VEC pixels is one partial strip (its tile zeroed past it, as the GEMM reads whole vectors),
+ * stored lane by lane.
  * Grid: dim0 = ceil(ceil(h_out·w_out / strip_len) / strips_per_item) rounded up to LOCAL_X, dim1 =
  *       ceil(c_out / oc_per_item) channel groups (each recomputes the depthwise tile; the host uses more than one
  *       only when a batch has too few strips to keep every compute unit busy), dim2 = n_batch; local size
@@ -275,6 +276,11 @@ void dw_strip(__local real *CONVCL_RESTRICT tile, __global const real *CONVCL_RE
         dw_planes(tile, src, dw_wei, dw_bia, n, p0, len, c_in, h_in, w_in, w_out, pad_top, pad_left, src_len, true);
     else
         dw_planes(tile, src, dw_wei, dw_bia, n, p0, len, c_in, h_in, w_in, w_out, pad_top, pad_left, src_len, false);
+    /* an image of fewer than VEC pixels (p0 = 0): the GEMM reads whole vectors, so the lanes past it are zeroed, never
+     * read unwritten */
+    if (len < VEC)
+        for (int c = 0; c < MID; c++)
+            for (int p = len; p < VEC; p++) tile[c * STRIP + p] = (real)(0);
 }
 
 /* `ks` (≤ KSTEP, a constant after inlining) channels of a register tile's K loop: their `pv` tile vectors at[0 … pv − 1]

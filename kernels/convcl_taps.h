@@ -26,14 +26,25 @@
 /* Elements convcl_taps_global reads from row + 0 for all KW taps: the span, nothing past it. */
 #define CONVCL_READ CONVCL_SPAN
 
+/* The even lanes of a then the odd lanes of b: (a.even, b.odd). For 16 lanes it is one two-source shuffle
+ * (a[0], a[2], …, a[14], b[1], …, b[15]) where the compiler supports it: the swizzles would compile to shuffles whose
+ * masks hold the index 11, and Oclgrind 21.10 built on LLVM 14 (the memory-checker tier) compares each mask index
+ * with LLVM's Value kind UndefValueVal, which is 11 there, so it would report lane 11 of them uninitialised. */
+inline realv convcl_even_odd(realv a, realv b) {
+#if VEC == 16 && defined(__clang__)
+    return __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14, 17, 19, 21, 23, 25, 27, 29, 31);
+#else
+    return (realv)(a.even, b.odd);
+#endif
+}
+
 /* Defines `realv name(AS const real *row, int off)`: the VEC taps row[off + t·SW], t = 0 … VEC − 1, read from
  * address space AS (the caller knows they lie inside the memory it reads). */
 #define CONVCL_DEFINE_TAPS(AS, name)                                                    \
     inline realv name(AS const real *row, int off) {                                   \
         AS const convcl_realv_unaligned *v = (AS const convcl_realv_unaligned *)(row + off); \
         if (SW == 1) return v[0];                                                      \
-        if (SW == 2) return (realv)(v[0].even,                                         \
-                                    ((AS const convcl_realv_unaligned *)(row + off + VEC - 1))[0].odd); \
+        if (SW == 2) return convcl_even_odd(v[0], ((AS const convcl_realv_unaligned *)(row + off + VEC - 1))[0]); \
         real t[VEC];                                                                   \
         _Pragma("unroll")                                                              \
         for (int i = 0; i < VEC; i++) t[i] = row[off + i * SW];                        \

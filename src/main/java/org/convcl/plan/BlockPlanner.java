@@ -13,8 +13,11 @@ import org.convcl.SeparableBlock;
 public final class BlockPlanner {
     /** The CPU family's fused block kernels, most preferred first. */
     public static final List<BlockDescriptor> CPU_REGISTRY = List.of(new DsBlockDescriptor());
-    /** The GPU family's fused block kernels, most preferred first. */
-    public static final List<BlockDescriptor> GPU_REGISTRY = CPU_REGISTRY;
+    /**
+     * The GPU family's fused block kernels, most preferred first: the work-group kernel; a block it declines (a device
+     * whose local memory or work-group limits it does not fit) runs unfused, as two GPU-family convolutions.
+     */
+    public static final List<BlockDescriptor> GPU_REGISTRY = List.of(new DsBlockGpuDescriptor());
 
     /** The registry of {@code family}. */
     public static List<BlockDescriptor> registry(KernelFamily family) {

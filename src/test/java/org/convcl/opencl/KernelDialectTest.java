@@ -79,7 +79,14 @@ class KernelDialectTest {
                         Map.of("DW_ACTIVATION", 2, "PREFETCH", 1, "NT_STORE", 1, "LOCAL_X", 2)),
                 defines(0, Activation.NONE, window(3, 2, 1), block, Map.of("DW_ACTIVATION", 0, "OC_OUTER", 1, "VEC", 8)),
                 defines(1, Activation.RELU, window(5, 3, 2), Map.of("DEPTH_MULT", 2, "MID", 6, "STRIP", 32),
-                        Map.of("DW_ACTIVATION", 1, "DW_ROWS", 3))));
+                        Map.of("DW_ACTIVATION", 1, "DW_ROWS", 3)),
+                // stride 2 at 16 lanes: the two-source shuffle of convcl_even_odd
+                defines(1, Activation.RELU, window(3, 2, 1), block, Map.of("DW_ACTIVATION", 1))));
+        m.put("conv2d_dsblock_gpu.cl", List.of(
+                defines(1, Activation.RELU6, window(3, 1, 1), Map.of("DEPTH_MULT", 1, "MID", 32, "DW_ACTIVATION", 2),
+                        Map.of("TILE_PIX", 64, "OC_BLOCK", 64, "MID_CHUNK", 16, "OC_PER_ITEM", 4, "PIX_PER_ITEM", 4, "LOCAL_SIZE", 256)),
+                defines(0, Activation.NONE, window(5, 2, 2), Map.of("DEPTH_MULT", 3, "MID", 9, "DW_ACTIVATION", 0),
+                        Map.of("TILE_PIX", 64, "OC_BLOCK", 16, "MID_CHUNK", 16, "OC_PER_ITEM", 4, "PIX_PER_ITEM", 4, "LOCAL_SIZE", 64))));
         m.put("conv2d_bwd_data.cl", List.of(
                 defines(0, Activation.NONE, window(3, 2, 1), Map.of("TILE_IC", 4, "VEC", 8)),
                 defines(0, Activation.NONE, window(1, 1, 1), Map.of("TILE_IC", 1, "VEC", 16))));

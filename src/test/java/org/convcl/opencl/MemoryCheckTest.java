@@ -5,7 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Random;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.convcl.Activation;
@@ -24,6 +28,11 @@ import org.convcl.TensorAssert;
 import org.convcl.TestBackends;
 import org.convcl.opencl.OpenClConvCorrectnessTest.Post;
 import org.convcl.plan.Algorithm;
+import org.convcl.plan.BlockDescriptor;
+import org.convcl.plan.BlockPlanner;
+import org.convcl.plan.DeviceFacts;
+import org.convcl.plan.KernelFamily;
+import org.convcl.plan.Planner;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -33,11 +42,20 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The memory-checker tier (DESIGN §5): every algorithm, forced, and the fused block on small shapes that reach each
- * edge path of the kernels (stride 2, 1×1 stride 2, dilation, asymmetric padding, γ 2–3, widths around the vector,
- * the tensor's last rows, batch 2), against the reference. On PoCL it is one more parity test; {@code .ci/run} also
- * runs it on the Oclgrind simulator with its access, race, uninitialised-value and API checks on, where
- * {@link OclgrindLogCheck} fails a case on any diagnostic. The shapes stay tiny: Oclgrind is 100–1000× slower.
+ * The memory-checker tier (DESIGN §5): every algorithm of every kernel family ({@link Algorithm#values()}, on each
+ * family whose {@link Planner#registry} lists it) and every fused block kernel of every family
+ * ({@link BlockPlanner#registry}), forced, on small shapes that reach each edge path of the kernels (stride 2, 1×1
+ * stride 2, dilation, asymmetric padding, γ 2–3, widths around the vector, the tensor's last rows, images smaller than
+ * a vector, batch 2), against the reference. Each algorithm runs every shape of {@link #SHAPES} it accepts. On PoCL it
+ * is one more parity test; {@code .ci/run} also runs it on the Oclgrind simulator with its access, race,
+ * uninitialised-value and API checks on, where {@link OclgrindLogCheck} fails a case on any diagnostic. The shapes stay
+ * tiny: Oclgrind is 100–1000× slower.
+ *
+ * <p>Each case runs on a backend of its own (its own OpenCL context, {@link FamilyBackends}), opened with the family
+ * forced and closed after it. Oclgrind 21.10 keeps a released buffer's shadow (its record of
+ * which bytes were written) for the next buffer that reuses its number, with the old size, so in a shared context a
+ * kernel writing a new scratch buffer past the old size looked like it read unwritten memory; a fresh context starts
+ * every buffer's record anew.
  */
 @Tag("oclgrind")
 @ExtendWith(OclgrindLogCheck.class)
@@ -48,59 +66,161 @@ class MemoryCheckTest {
         System.out.println("[MemoryCheckTest] on " + TestBackends.opencl().device());
     }
 
-    static Stream<Arguments> convolutions() {
-        return Stream.of(
-                Arguments.of(Algorithm.DIRECT, ConvSpec.full(2, 3, 3).dilation(2).padding(2).build(), new Shape(2, 2, 6, 7), Post.BIAS_RELU6),
-                Arguments.of(Algorithm.DIRECT, ConvSpec.full(3, 3, 3).stride(2).padding(0, 1, 2, 1).build(), new Shape(1, 3, 7, 9), Post.NONE),
-                Arguments.of(Algorithm.IMPLICIT_GEMM, ConvSpec.full(4, 8, 3).stride(2).padding(0, 1, 2, 1).build(), new Shape(2, 4, 9, 10), Post.NONE),
-                Arguments.of(Algorithm.IMPLICIT_GEMM, ConvSpec.full(4, 5, 1).stride(2).build(), new Shape(2, 4, 6, 17), Post.BIAS_RELU),
-                Arguments.of(Algorithm.IMPLICIT_GEMM, ConvSpec.full(3, 9, 3).dilation(2).padding(2).build(), new Shape(1, 3, 4, 17), Post.BIAS_RELU),
-                // output rows of 17 (a whole vector and a shifted-back last block) whose taps end at the tensor's end
-                Arguments.of(Algorithm.IMPLICIT_GEMM, ConvSpec.full(8, 10, 1).stride(2).build(), new Shape(1, 8, 5, 33), Post.NONE),
-                Arguments.of(Algorithm.IMPLICIT_GEMM, ConvSpec.full(3, 4, 3).stride(2).build(), new Shape(1, 3, 5, 35), Post.BIAS_RELU),
-                Arguments.of(Algorithm.IMPLICIT_GEMM, ConvSpec.builder(4, 6, 1, 3).stride(2, 2).padding(0, 1).groups(2).build(),
-                        new Shape(1, 4, 5, 15), Post.BIAS_RELU6),
-                Arguments.of(Algorithm.WINOGRAD, ConvSpec.full(4, 4, 3).padding(1).build(), new Shape(2, 4, 6, 7), Post.BIAS_RELU),
-                Arguments.of(Algorithm.WINOGRAD, ConvSpec.full(3, 5, 3).padding(0, 1, 2, 0).build(), new Shape(1, 3, 9, 5), Post.NONE),
-                Arguments.of(Algorithm.POINTWISE, ConvSpec.pointwise(7, 10), new Shape(3, 7, 5, 7), Post.BIAS_RELU6),
-                Arguments.of(Algorithm.POINTWISE, ConvSpec.pointwise(9, 9), new Shape(2, 9, 1, 17), Post.NONE),
-                Arguments.of(Algorithm.POINTWISE, ConvSpec.pointwise(7, 3), new Shape(3, 7, 3, 5), Post.NONE),
-                Arguments.of(Algorithm.POINTWISE_GPU, ConvSpec.pointwise(17, 65), new Shape(2, 17, 5, 13), Post.BIAS_RELU6),
-                Arguments.of(Algorithm.POINTWISE_GPU, ConvSpec.pointwise(7, 3), new Shape(3, 7, 1, 1), Post.BIAS_RELU),
-                Arguments.of(Algorithm.WINOGRAD_GPU, ConvSpec.full(5, 7, 3).padding(1).build(), new Shape(2, 5, 5, 7), Post.BIAS_RELU),
-                Arguments.of(Algorithm.DEPTHWISE, ConvSpec.depthwise(3, 1, 3).stride(2).padding(1).build(), new Shape(2, 3, 9, 18), Post.BIAS_RELU),
-                Arguments.of(Algorithm.DEPTHWISE, ConvSpec.depthwise(2, 2, 3).stride(2).padding(0, 0, 1, 1).build(), new Shape(2, 2, 9, 8), Post.NONE),
-                Arguments.of(Algorithm.DEPTHWISE, ConvSpec.builder(2, 6, 1, 3).groups(2).stride(2, 2).padding(0, 1).build(),
-                        new Shape(1, 2, 5, 33), Post.BIAS_RELU6),
-                Arguments.of(Algorithm.DEPTHWISE, ConvSpec.depthwise(2, 3, 3).dilation(2).padding(2).build(), new Shape(1, 2, 7, 9), Post.BATCH_NORM),
-                Arguments.of(Algorithm.DEPTHWISE, ConvSpec.depthwise(3, 1, 5).padding(2).build(), new Shape(2, 3, 7, 17), Post.NONE),
-                Arguments.of(Algorithm.DEPTHWISE, ConvSpec.depthwise(2, 1, 3).stride(2).padding(1).build(), new Shape(1, 2, 5, 33), Post.NONE),
-                // the GPU family: tiles straddling the image's edges and the tensor's last plane, stride 2, dilation, γ 2–3
-                Arguments.of(Algorithm.DEPTHWISE_GPU, ConvSpec.depthwise(3, 1, 3).stride(2).padding(1).build(), new Shape(2, 3, 9, 35), Post.BIAS_RELU),
-                Arguments.of(Algorithm.DEPTHWISE_GPU, ConvSpec.depthwise(2, 2, 3).stride(2).padding(0, 0, 1, 1).build(), new Shape(2, 2, 9, 8), Post.NONE),
-                Arguments.of(Algorithm.DEPTHWISE_GPU, ConvSpec.depthwise(2, 3, 3).dilation(2).padding(2).build(), new Shape(1, 2, 17, 9), Post.BATCH_NORM),
-                Arguments.of(Algorithm.DEPTHWISE_GPU, ConvSpec.builder(2, 6, 1, 3).groups(2).stride(2, 2).padding(0, 1).build(),
-                        new Shape(1, 2, 5, 33), Post.BIAS_RELU6),
-                Arguments.of(Algorithm.IMPLICIT_GEMM_GPU, ConvSpec.full(4, 8, 3).stride(2).padding(0, 1, 2, 1).build(), new Shape(2, 4, 9, 10), Post.NONE),
-                Arguments.of(Algorithm.IMPLICIT_GEMM_GPU, ConvSpec.full(8, 10, 1).stride(2).build(), new Shape(1, 8, 5, 33), Post.BIAS_RELU),
-                Arguments.of(Algorithm.IMPLICIT_GEMM_GPU, ConvSpec.full(3, 17, 3).dilation(2).padding(2).build(), new Shape(1, 3, 4, 17), Post.BIAS_RELU6),
-                Arguments.of(Algorithm.IMPLICIT_GEMM_GPU, ConvSpec.builder(4, 6, 1, 3).stride(2, 2).padding(0, 1).groups(2).build(),
-                        new Shape(1, 4, 5, 15), Post.BIAS_RELU6));
+    /** A convolution shape of the pool: the spec, its input, its epilogue. */
+    record ConvCase(ConvSpec spec, Shape input, Post post) {
+        @Override
+        public String toString() {
+            return spec + " on " + input + " " + post;
+        }
     }
 
-    @ParameterizedTest(name = "{0} {1} on {2}")
+    /** The pool of convolution shapes; each algorithm runs those it accepts. */
+    static final List<ConvCase> SHAPES = List.of(
+            new ConvCase(ConvSpec.full(2, 3, 3).dilation(2).padding(2).build(), new Shape(2, 2, 6, 7), Post.BIAS_RELU6),
+            new ConvCase(ConvSpec.full(3, 3, 3).stride(2).padding(0, 1, 2, 1).build(), new Shape(1, 3, 7, 9), Post.NONE),
+            new ConvCase(ConvSpec.full(4, 8, 3).stride(2).padding(0, 1, 2, 1).build(), new Shape(2, 4, 9, 10), Post.NONE),
+            new ConvCase(ConvSpec.full(4, 5, 1).stride(2).build(), new Shape(2, 4, 6, 17), Post.BIAS_RELU),
+            new ConvCase(ConvSpec.full(3, 9, 3).dilation(2).padding(2).build(), new Shape(1, 3, 4, 17), Post.BIAS_RELU),
+            // output rows of 17 (a whole vector and a shifted-back last block) whose taps end at the tensor's end
+            new ConvCase(ConvSpec.full(8, 10, 1).stride(2).build(), new Shape(1, 8, 5, 33), Post.NONE),
+            new ConvCase(ConvSpec.full(3, 4, 3).stride(2).build(), new Shape(1, 3, 5, 35), Post.BIAS_RELU),
+            new ConvCase(ConvSpec.builder(4, 6, 1, 3).stride(2, 2).padding(0, 1).groups(2).build(), new Shape(1, 4, 5, 15), Post.BIAS_RELU6),
+            new ConvCase(ConvSpec.full(4, 4, 3).padding(1).build(), new Shape(2, 4, 6, 7), Post.BIAS_RELU),
+            new ConvCase(ConvSpec.full(3, 5, 3).padding(0, 1, 2, 0).build(), new Shape(1, 3, 9, 5), Post.NONE),
+            new ConvCase(ConvSpec.pointwise(7, 10), new Shape(3, 7, 5, 7), Post.BIAS_RELU6),
+            new ConvCase(ConvSpec.pointwise(9, 9), new Shape(2, 9, 1, 17), Post.NONE),
+            new ConvCase(ConvSpec.pointwise(7, 3), new Shape(3, 7, 3, 5), Post.NONE),
+            // the GPU family's tiles: channels and pixels one past a tile, 1x1 images, a plane wider than a tile,
+            // a plane taller than a tile at dilation 2
+            new ConvCase(ConvSpec.pointwise(17, 65), new Shape(2, 17, 5, 13), Post.BIAS_RELU6),
+            new ConvCase(ConvSpec.pointwise(7, 3), new Shape(3, 7, 1, 1), Post.BIAS_RELU),
+            new ConvCase(ConvSpec.full(5, 7, 3).padding(1).build(), new Shape(2, 5, 5, 7), Post.BIAS_RELU),
+            new ConvCase(ConvSpec.full(3, 17, 3).dilation(2).padding(2).build(), new Shape(1, 3, 4, 17), Post.BIAS_RELU6),
+            new ConvCase(ConvSpec.depthwise(3, 1, 3).stride(2).padding(1).build(), new Shape(2, 3, 9, 35), Post.BIAS_RELU),
+            new ConvCase(ConvSpec.depthwise(2, 3, 3).dilation(2).padding(2).build(), new Shape(1, 2, 17, 9), Post.BATCH_NORM),
+            new ConvCase(ConvSpec.depthwise(3, 1, 3).stride(2).padding(1).build(), new Shape(2, 3, 9, 18), Post.BIAS_RELU),
+            new ConvCase(ConvSpec.depthwise(2, 2, 3).stride(2).padding(0, 0, 1, 1).build(), new Shape(2, 2, 9, 8), Post.NONE),
+            new ConvCase(ConvSpec.builder(2, 6, 1, 3).groups(2).stride(2, 2).padding(0, 1).build(), new Shape(1, 2, 5, 33), Post.BIAS_RELU6),
+            new ConvCase(ConvSpec.depthwise(2, 3, 3).dilation(2).padding(2).build(), new Shape(1, 2, 7, 9), Post.BATCH_NORM),
+            new ConvCase(ConvSpec.depthwise(3, 1, 5).padding(2).build(), new Shape(2, 3, 7, 17), Post.NONE),
+            new ConvCase(ConvSpec.depthwise(2, 1, 3).stride(2).padding(1).build(), new Shape(1, 2, 5, 33), Post.NONE));
+
+    /** A block shape of the pool: the block and its input. */
+    record BlockCase(SeparableBlock block, Shape input) {
+        @Override
+        public String toString() {
+            return block + " on " + input;
+        }
+    }
+
+    /** The pool of block shapes; each fused kernel runs those it does not decline. */
+    static final List<BlockCase> BLOCKS = List.of(
+            new BlockCase(SeparableBlock.mobilenet(6, 10, 2), new Shape(2, 6, 13, 11)),
+            new BlockCase(SeparableBlock.mobilenet(3, 5, 2), new Shape(1, 3, 4, 37)),
+            new BlockCase(SeparableBlock.mobilenet(13, 11, 1), new Shape(1, 13, 6, 37)),
+            new BlockCase(SeparableBlock.builder(5, 9).depthMultiplier(2).kernel(5, 3).dilation(2, 1).padding(3, 0, 1, 2)
+                    .depthwiseEpilogue(Epilogue.activation(Activation.RELU6)).build(), new Shape(1, 5, 12, 10)),
+            // an output of 3×5 pixels: smaller than one vector
+            new BlockCase(SeparableBlock.builder(2, 7).depthMultiplier(3).stride(2).padding(1).build(), new Shape(2, 2, 5, 9)));
+
+    /** The device's facts as the planner sees them with {@code family} forced. */
+    private static DeviceFacts facts(KernelFamily family) {
+        return ((OpenClBackend) TestBackends.opencl()).facts().withFamily(family);
+    }
+
+    /**
+     * The families each algorithm is checked on: every family whose registry lists it (its plans may differ by family),
+     * else the device's own (an algorithm no registry lists still runs when forced).
+     */
+    static List<KernelFamily> familiesOf(Algorithm algorithm) {
+        List<KernelFamily> families = new ArrayList<>();
+        for (KernelFamily f : KernelFamily.values()) if (Planner.registry(f).contains(algorithm)) families.add(f);
+        if (families.isEmpty()) families.add(((OpenClBackend) TestBackends.opencl()).facts().family());
+        return families;
+    }
+
+    static Stream<Arguments> convolutions() {
+        List<Arguments> cases = new ArrayList<>();
+        for (Algorithm a : Algorithm.values()) {
+            for (KernelFamily family : familiesOf(a)) {
+                DeviceFacts device = facts(family);
+                for (ConvCase c : SHAPES) {
+                    if (a.descriptor().declines(c.spec(), device).isEmpty()) cases.add(Arguments.of(family, a, c));
+                }
+            }
+        }
+        return cases.stream();
+    }
+
+    /** Every fused block kernel of every family's registry, with the blocks it runs. */
+    static Stream<Arguments> blocks() {
+        List<Arguments> cases = new ArrayList<>();
+        for (KernelFamily family : KernelFamily.values()) {
+            DeviceFacts device = facts(family);
+            for (BlockDescriptor d : BlockPlanner.registry(family)) {
+                for (BlockCase b : BLOCKS) {
+                    if (d.declines(b.block(), device).isEmpty()) cases.add(Arguments.of(family, d.entryPoint(), b));
+                }
+            }
+        }
+        return cases.stream();
+    }
+
+    @Test
+    void everyAlgorithmAndBlockKernelOfEveryFamilyHasACase() {
+        Set<List<Object>> covered = new HashSet<>();
+        convolutions().forEach(a -> covered.add(List.of(a.get()[0], a.get()[1])));
+        blocks().forEach(a -> covered.add(List.of(a.get()[0], a.get()[1])));
+        for (Algorithm a : Algorithm.values()) {
+            for (KernelFamily f : familiesOf(a)) {
+                assertTrue(covered.contains(List.of(f, a)), a + " runs none of the memory-checker shapes on the " + f
+                        + " family: add one it accepts");
+            }
+        }
+        for (KernelFamily f : KernelFamily.values()) {
+            for (BlockDescriptor d : BlockPlanner.registry(f)) {
+                assertTrue(covered.contains(List.of(f, d.entryPoint())), d.entryPoint() + " runs none of the memory-checker "
+                        + "blocks on the " + f + " family: add one it takes");
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0} {1} {2}")
     @MethodSource("convolutions")
-    void convolutionMatchesTheReference(Algorithm algorithm, ConvSpec spec, Shape input, Post post) {
-        OpenClBackend backend = (OpenClBackend) TestBackends.opencl();
+    void convolutionMatchesTheReference(KernelFamily family, Algorithm algorithm, ConvCase c) {
+        ConvSpec spec = c.spec();
+        Shape input = c.input();
         long seed = 31L * spec.hashCode() + input.hashCode();
         Random random = new Random(seed);
         Tensor x = Tensor.of(OpenClConvCorrectnessTest.uniform(random, input.count()), input);
         float[] w = OpenClConvCorrectnessTest.uniform(random, spec.weightCount());
-        Epilogue epilogue = OpenClConvCorrectnessTest.epilogue(post, spec.outChannels(), random);
-        try (PreparedConv conv = backend.prepare(spec, w, epilogue, algorithm)) {
+        Epilogue epilogue = OpenClConvCorrectnessTest.epilogue(c.post(), spec.outChannels(), random);
+        try (OpenClBackend backend = FamilyBackends.open(family); PreparedConv conv = backend.prepare(spec, w, epilogue, algorithm)) {
             assertEquals(algorithm, ((OpenClConv) conv).preparedPlan().algorithm(), conv.plan());
             TensorAssert.assertClose(Reference.conv2d(x, spec, w, epilogue), conv.forward(x), spec.reductionLength(),
-                    algorithm + " " + spec + ", input " + input + ", seed " + seed + ", plan " + conv.plan());
+                    family + " " + algorithm + " " + spec + ", input " + input + ", seed " + seed + ", plan " + conv.plan());
+        }
+    }
+
+    @ParameterizedTest(name = "{0} {1} {2}")
+    @MethodSource("blocks")
+    void fusedBlockMatchesTheReference(KernelFamily family, String entryPoint, BlockCase c) {
+        SeparableBlock block = c.block();
+        Shape input = c.input();
+        SplittableRandom random = new SplittableRandom(block.hashCode() * 31L + input.hashCode());
+        float[] dw = uniform(random, block.depthwise().weightCount());
+        float[] pw = uniform(random, block.pointwise().weightCount());
+        Tensor x = Tensor.of(uniform(random, input.count()), input);
+        Tensor mid = Reference.conv2d(x, block.depthwise(), dw, block.depthwiseEpilogue());
+        Tensor expected = Reference.conv2d(mid, block.pointwise(), pw, block.pointwiseEpilogue());
+        BlockDescriptor kernel = BlockPlanner.registry(family).stream().filter(d -> d.entryPoint().equals(entryPoint)).findFirst()
+                .orElseThrow();
+        try (OpenClBackend backend = FamilyBackends.open(family);
+             PreparedBlock prepared = new OpenClFusedBlock(backend, block, dw, pw,
+                     new BlockPlanner.Choice(BlockMode.FUSED, "forced by the memory-checker tier", kernel))) {
+            int reduction = block.midChannels() * block.depthwise().kernelH() * block.depthwise().kernelW();
+            TensorAssert.assertClose(expected, prepared.forward(x), reduction, family + " " + block + ", input " + input + ", "
+                    + prepared.plan());
         }
     }
 
@@ -111,14 +231,14 @@ class MemoryCheckTest {
     @ParameterizedTest(name = "{0} {1} with non-finite weights")
     @MethodSource("nonFiniteCases")
     void gpuFamilyNonFiniteWeightsSkipPaddingAsTheReference(Algorithm algorithm, ConvSpec spec, Shape input) {
-        OpenClBackend backend = (OpenClBackend) TestBackends.opencl();
         Random random = new Random(spec.hashCode());
         Tensor x = Tensor.of(OpenClConvCorrectnessTest.uniform(random, input.count()), input);
         float[] w = OpenClConvCorrectnessTest.uniform(random, spec.weightCount());
         w[0] = Float.POSITIVE_INFINITY; // first tap of output channel 0: meets the top-left padding
         w[w.length - 1] = Float.NaN;    // last tap of the last output channel: meets the bottom-right padding
         Epilogue epilogue = Epilogue.activation(Activation.RELU);
-        try (PreparedConv conv = backend.prepare(spec, w, epilogue, algorithm, input)) {
+        try (OpenClBackend backend = FamilyBackends.open(KernelFamily.GPU);
+             PreparedConv conv = backend.prepare(spec, w, epilogue, algorithm, input)) {
             TensorAssert.assertClose(Reference.conv2d(x, spec, w, epilogue), conv.forward(x), spec.reductionLength(),
                     algorithm + " " + spec + ", input " + input + ", plan " + conv.plan());
         }
@@ -143,14 +263,14 @@ class MemoryCheckTest {
     @ParameterizedTest(name = "backward {0} on {1}")
     @MethodSource("backward")
     void backwardPassesMatchTheReference(ConvSpec spec, Shape input) {
-        OpenClBackend backend = (OpenClBackend) TestBackends.opencl();
         Random random = new Random(31L * spec.hashCode() + input.hashCode());
         Shape out = spec.outputShape(input);
         Tensor x = Tensor.of(OpenClConvCorrectnessTest.uniform(random, input.count()), input);
         float[] w = OpenClConvCorrectnessTest.uniform(random, spec.weightCount());
         Tensor dy = Tensor.of(OpenClConvCorrectnessTest.uniform(random, out.count()), out);
         float[] dx0 = OpenClConvCorrectnessTest.uniform(random, input.count());
-        try (PreparedConv conv = backend.prepare(spec, w, Epilogue.activation(Activation.RELU6))) {
+        try (OpenClBackend backend = FamilyBackends.open(((OpenClBackend) TestBackends.opencl()).facts().family());
+             PreparedConv conv = backend.prepare(spec, w, Epilogue.activation(Activation.RELU6))) {
             Tensor dz = conv.activationBackward(conv.forward(x), dy);
             ReferenceGradients.Grads g = ReferenceGradients.gradients(x, spec, w, dz);
             Tensor dx = Tensor.of(dx0.clone(), input);
@@ -161,33 +281,6 @@ class MemoryCheckTest {
             ConvGradients.Filter f = conv.backwardFilter(x, dz, true);
             ReferenceGradients.assertClose(g.dw(), f.weights(), ConvGradients.weightShape(spec), 1e-4, "dw " + spec);
             ReferenceGradients.assertClose(g.db(), f.bias(), ConvGradients.biasShape(spec), 1e-4, "db " + spec);
-        }
-    }
-
-    static Stream<Arguments> blocks() {
-        return Stream.of(
-                Arguments.of(SeparableBlock.mobilenet(6, 10, 2), new Shape(2, 6, 13, 11)),
-                Arguments.of(SeparableBlock.mobilenet(3, 5, 2), new Shape(1, 3, 4, 37)),
-                Arguments.of(SeparableBlock.mobilenet(13, 11, 1), new Shape(1, 13, 6, 37)),
-                Arguments.of(SeparableBlock.builder(5, 9).depthMultiplier(2).kernel(5, 3).dilation(2, 1).padding(3, 0, 1, 2)
-                        .depthwiseEpilogue(Epilogue.activation(Activation.RELU6)).build(), new Shape(1, 5, 12, 10)),
-                Arguments.of(SeparableBlock.builder(2, 7).depthMultiplier(3).stride(2).padding(1).build(), new Shape(2, 2, 5, 9)));
-    }
-
-    @ParameterizedTest(name = "fused {0} on {1}")
-    @MethodSource("blocks")
-    void fusedBlockMatchesTheReference(SeparableBlock block, Shape input) {
-        OpenClBackend backend = (OpenClBackend) TestBackends.opencl();
-        SplittableRandom random = new SplittableRandom(block.hashCode() * 31L + input.hashCode());
-        float[] dw = uniform(random, block.depthwise().weightCount());
-        float[] pw = uniform(random, block.pointwise().weightCount());
-        Tensor x = Tensor.of(uniform(random, input.count()), input);
-        Tensor mid = Reference.conv2d(x, block.depthwise(), dw, block.depthwiseEpilogue());
-        Tensor expected = Reference.conv2d(mid, block.pointwise(), pw, block.pointwiseEpilogue());
-        try (PreparedBlock prepared = backend.prepareBlock(block, dw, pw, BlockMode.FUSED)) {
-            assertEquals(BlockMode.FUSED, prepared.mode(), prepared.plan());
-            int reduction = block.midChannels() * block.depthwise().kernelH() * block.depthwise().kernelW();
-            TensorAssert.assertClose(expected, prepared.forward(x), reduction, block + ", input " + input + ", " + prepared.plan());
         }
     }
 

@@ -37,11 +37,42 @@ class BlockPlannerTest {
         assertEquals(new BlockPlanner.Choice(BlockMode.UNFUSED, BlockPlanner.CPU_FUSED_SLOWER, null), BlockPlanner.chooseCpu(small, BlockMode.AUTO));
         assertEquals(new BlockPlanner.Choice(BlockMode.FUSED, "requested", null), BlockPlanner.chooseCpu(small, BlockMode.FUSED));
         // A device whose local memory cannot hold a 16-pixel strip of 32 channels (2 KiB) has no fused path.
-        DeviceFacts tiny = new DeviceFacts("GPU", 1, 1024, new long[] {1024, 1024, 64}, 1024);
+        DeviceFacts tiny = new DeviceFacts("CPU", 1, 1024, new long[] {1024, 1024, 64}, 1024);
         assertEquals(new BlockPlanner.Choice(BlockMode.UNFUSED, "the fused kernel's tile does not fit the device", null),
                 BlockPlanner.chooseOpenCl(small, BlockMode.AUTO, tiny));
         assertEquals("mode FUSED requested but the fused kernel's tile does not fit the device",
                 assertThrows(IllegalArgumentException.class, () -> BlockPlanner.chooseOpenCl(small, BlockMode.FUSED, tiny)).getMessage());
+    }
+
+    @Test
+    void theGpuFamilyTakesTheWorkGroupKernelWhenItsTilesFit() {
+        BlockDescriptor gpuKernel = BlockPlanner.GPU_REGISTRY.get(0);
+        assertEquals("conv2d_dsblock_gpu", gpuKernel.entryPoint());
+        SeparableBlock block = SeparableBlock.mobilenet(32, 64, 1);
+        // Oclgrind's 16 KiB: 16 channels x (64 pixels + 64 output channels) floats = 8 KiB fit, 256 work-items
+        DeviceFacts oclgrind = new DeviceFacts("GPU", 1, 256, new long[] {256, 256, 256}, 16384);
+        assertEquals(new BlockPlanner.Choice(BlockMode.FUSED, gpuKernel.chosenBecause(block), gpuKernel),
+                BlockPlanner.chooseOpenCl(block, BlockMode.AUTO, oclgrind));
+        assertEquals(new DsBlockGpuDescriptor.Tiling(64, 256), DsBlockGpuDescriptor.tiling(block));
+        assertEquals(new DsBlockGpuDescriptor.Tiling(16, 64), DsBlockGpuDescriptor.tiling(SeparableBlock.mobilenet(8, 13, 2)));
+        assertEquals(new DsBlockGpuDescriptor.Tiling(64, 256), DsBlockGpuDescriptor.tiling(SeparableBlock.mobilenet(512, 1024, 1)));
+        var defines = gpuKernel.defines(block, oclgrind);
+        assertEquals(256, defines.get("LOCAL_SIZE"));
+        assertEquals(64, defines.get("OC_BLOCK"));
+        Launch launch = gpuKernel.launch(block, oclgrind, new Shape(2, 32, 15, 15));
+        assertArrayEquals(new long[] {4 * 256, 1, 2}, launch.global()); // ceil(225 / 64) = 4 tiles
+        assertArrayEquals(new long[] {256, 1, 1}, launch.local());
+        // too little local memory, or too small a work-group limit: unfused, with the reason
+        DeviceFacts smallLocal = new DeviceFacts("GPU", 1, 256, new long[] {256, 256, 256}, 4096);
+        assertEquals(new BlockPlanner.Choice(BlockMode.UNFUSED, "the GPU block kernel's tiles need 8192 bytes of local memory, "
+                + "the device has 4096", null), BlockPlanner.chooseOpenCl(block, BlockMode.AUTO, smallLocal));
+        DeviceFacts smallGroups = new DeviceFacts("GPU", 1, 128, new long[] {128, 128, 64}, 16384);
+        assertEquals(new BlockPlanner.Choice(BlockMode.UNFUSED, "the GPU block kernel's work-groups of 256 items exceed the "
+                + "device's limit of 128", null), BlockPlanner.chooseOpenCl(block, BlockMode.AUTO, smallGroups));
+        assertEquals(BlockMode.FUSED, BlockPlanner.chooseOpenCl(SeparableBlock.mobilenet(32, 32, 1), BlockMode.AUTO, smallGroups).mode());
+        assertThrows(IllegalArgumentException.class, () -> gpuKernel.launch(block, smallGroups, new Shape(1, 32, 8, 8)));
+        // the CPU family keeps the CPU kernel on the same GPU
+        assertEquals(DSBLOCK, BlockPlanner.chooseOpenCl(block, BlockMode.FUSED, oclgrind.withFamily(KernelFamily.CPU)).fused());
     }
 
     @Test
