@@ -8,6 +8,8 @@
 #   scripts/bench.sh --no-torch      skip the PyTorch comparison
 #   scripts/bench.sh --full --backend opencl,clblast   convcl next to CLBlast (JOCLBlast) on each OpenCL device
 #   scripts/bench.sh --full --rounds 5   five alternating rounds of PyTorch and convcl (--full default: 3)
+#   scripts/bench.sh --full --batch 8 --suite mobilenet-v1 --pass all   backward data and filter too, PyTorch's
+#                                    torch.autograd.grad on the same layers in the same rounds
 #   scripts/bench.sh --help          the options of `convcl bench`
 #
 # Builds target/convcl-cli.jar when it is missing or older than the sources (scripts/tool.sh). When /usr/bin/python3 has
@@ -57,15 +59,15 @@ run_bench() {
   done
 
   if [[ $want_torch == yes ]] && "$torch_python" -c 'import torch' >/dev/null 2>&1; then
-    # The PyTorch run takes the same suite, batch, runs and warm-up options.
+    # The PyTorch run takes the same suite, batch, runs, warm-up and pass options.
     py_args=()
     i=0
     while (( i < ${#args[@]} )); do
       a="${args[$i]}"
       case "$a" in
-        --suite|--batch|--runs|--warmup|--suites-dir)
+        --suite|--batch|--runs|--warmup|--suites-dir|--pass)
           (( i + 1 < ${#args[@]} )) && py_args+=("$a" "${args[$((i + 1))]}"); i=$((i + 1)) ;;
-        --suite=*|--batch=*|--runs=*|--warmup=*|--suites-dir=*) py_args+=("$a") ;;
+        --suite=*|--batch=*|--runs=*|--warmup=*|--suites-dir=*|--pass=*) py_args+=("$a") ;;
       esac
       i=$((i + 1))
     done

@@ -22,6 +22,12 @@ and cuDNN's algorithm search is on (torch.backends.cudnn.benchmark, its first ca
 is the default (allow_tf32 = False for cuDNN and matmul, backend "pytorch-cuda"); --tf32 leaves PyTorch's TF32
 default for convolutions on (backend "pytorch-cuda-tf32": 10-bit mantissa products on Ampere and later).
 
+--pass backward-data / backward-filter / all (comma-separated, default forward) also times the backward passes:
+torch.autograd.grad of the layer's output with respect to its input (backward-data) or its weight (backward-filter),
+with a fixed random grad_output seeded by the case, the graph built once and kept (retain_graph); same warm-up and
+runs, ms_* then adds copying grad_output (and the input, for the filter pass) in and the gradient out. Each record
+carries its "pass"; the mobilenet-v1 stack line is forward only.
+
 Run with Debian's python: /usr/bin/python3 scripts/compare_pytorch.py --quick --out torch.jsonl
 """
 import argparse
@@ -42,6 +48,8 @@ MIN_WARMUP_NANOS = 100_000_000
 # The suite convcl bench also times back to back as a network (Report.STACK_SUITE).
 STACK_SUITE = "mobilenet-v1"
 MAX_WARMUP_CALLS = 1000
+# The passes of `convcl bench --pass`, in its order.
+PASSES = ("forward", "backward-data", "backward-filter")
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # The suites packaged with the tool (SuiteLoader.BUILT_IN).
 BUILT_IN_SUITES = os.path.join(REPO, "src", "main", "resources", "org", "convcl", "cli", "suites")
@@ -67,7 +75,22 @@ def parse_args():
                    help="where PyTorch runs: cpu (default) or cuda (the first CUDA GPU, or CUDA_VISIBLE_DEVICES's)")
     p.add_argument("--tf32", action="store_true",
                    help="with --device cuda: keep PyTorch's TF32 default for convolutions instead of plain fp32")
+    p.add_argument("--pass", dest="passes", action="append", default=[],
+                   help="forward, backward-data, backward-filter or all; repeatable or comma-separated (default: "
+                        "forward), as in `convcl bench --pass`")
     a = p.parse_args()
+    chosen = set()
+    for entry in a.passes or ["forward"]:
+        for name in entry.split(","):
+            name = name.strip().lower()
+            if name == "all":
+                chosen.update(PASSES)
+            elif name in PASSES:
+                chosen.add(name)
+            else:
+                p.error("--pass must be forward, backward-data, backward-filter or all (comma-separated), got '%s'"
+                        % name)
+    a.passes = [name for name in PASSES if name in chosen]
     for name in ("batch", "runs", "threads"):
         if getattr(a, name) < 1:
             p.error("--%s must be at least 1, got %d" % (name, getattr(a, name)))
@@ -159,9 +182,9 @@ def geometry(case, batch):
     return g
 
 
-def layer(torch, F, case, batch, target):
+def layer(torch, F, case, batch, target, with_weight=False):
     """A case's convolution as a function of its input, and its random input (numpy), seeded by the case name; the
-    weights live on `target` (a Target)."""
+    weights live on `target` (a Target). With with_weight, also the weight tensor the function reads."""
     g = geometry(case, batch)
     gen = torch.Generator().manual_seed(zlib.crc32(case["name"].encode()))
     x_host = (torch.rand(g.n, g.cin, g.h, g.w, generator=gen) * 2 - 1).numpy()
@@ -172,7 +195,7 @@ def layer(torch, F, case, batch, target):
             return F.conv2d(x, weight, None, (g.sh, g.sw), (g.pt, g.pl), (g.dh, g.dw), g.groups)
         return F.conv2d(F.pad(x, (g.pl, g.pr, g.pt, g.pb)), weight, None, (g.sh, g.sw), 0, (g.dh, g.dw), g.groups)
 
-    return conv, x_host
+    return (conv, x_host, weight) if with_weight else (conv, x_host)
 
 
 class Target:
@@ -204,25 +227,66 @@ class Target:
         return conv(torch.from_numpy(x_host.copy()).to(self.device)).cpu().numpy().copy()
 
 
-def measure(torch, F, case, batch, runs, warmup, target):
-    g = geometry(case, batch)
-    n, sh, sw, pt, pl, pb, pr, dh, dw = g.n, g.sh, g.sw, g.pt, g.pl, g.pb, g.pr, g.dh, g.dw
-    groups, cin, cout, h, w, kh, kw = g.groups, g.cin, g.cout, g.h, g.w, g.kh, g.kw
+def timed(runs, warmup, call):
+    """`warmup` calls (warm_up's rule), then the wall time of `runs` calls, in nanoseconds."""
+    warm_up(warmup, call)
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter_ns()
+        call()
+        times.append(time.perf_counter_ns() - t)
+    return times
+
+
+def forward_times(torch, F, case, batch, runs, warmup, target):
+    """Kernel and end-to-end times of the forward pass, and the plan."""
     conv, x_host = layer(torch, F, case, batch, target)
     x = torch.from_numpy(x_host).to(target.device)
     with torch.no_grad():
-        warm_up(warmup, lambda: target.call(conv, x))
-        kernel = []
-        for _ in range(runs):
-            t = time.perf_counter_ns()
-            target.call(conv, x)
-            kernel.append(time.perf_counter_ns() - t)
-        warm_up(warmup, lambda: target.end_to_end(torch, conv, x_host))
-        e2e = []
-        for _ in range(runs):
-            t = time.perf_counter_ns()
-            target.end_to_end(torch, conv, x_host)
-            e2e.append(time.perf_counter_ns() - t)
+        kernel = timed(runs, warmup, lambda: target.call(conv, x))
+        e2e = timed(runs, warmup, lambda: target.end_to_end(torch, conv, x_host))
+    return kernel, e2e, "torch.nn.functional.conv2d"
+
+
+def backward_times(torch, F, case, batch, runs, warmup, target, pass_name):
+    """Kernel and end-to-end times of torch.autograd.grad of the layer's output w.r.t. its input (backward-data) or
+    its weight (backward-filter), with a fixed grad_output seeded by the case. The forward graph is built once and
+    kept (retain_graph), so a timed call is the backward pass alone. End to end copies grad_output (and, for the filter
+    pass, the input, as convcl uploads it) in and the gradient out; the kept graph holds the same input values."""
+    conv, x_host, weight = layer(torch, F, case, batch, target, with_weight=True)
+    data = pass_name == "backward-data"
+    x = torch.from_numpy(x_host).to(target.device).requires_grad_(data)
+    weight.requires_grad_(not data)  # conv reads this tensor, so autograd tracks the one it differentiates
+    y = conv(x)
+    gen = torch.Generator().manual_seed(zlib.crc32(case["name"].encode()) ^ 0xFFFFFFFF)
+    dy_host = (torch.rand(y.shape, generator=gen) * 2 - 1).numpy()
+    dy = torch.from_numpy(dy_host).to(target.device)
+    wrt = x if data else weight
+
+    def on_device():
+        grad = torch.autograd.grad(y, wrt, dy, retain_graph=True)[0]
+        target.sync()
+        return grad
+
+    def end_to_end():
+        dy_in = torch.from_numpy(dy_host.copy()).to(target.device)
+        if not data:
+            torch.from_numpy(x_host.copy()).to(target.device)
+        return torch.autograd.grad(y, wrt, dy_in, retain_graph=True)[0].cpu().numpy().copy()
+
+    kernel = timed(runs, warmup, on_device)
+    e2e = timed(runs, warmup, end_to_end)
+    return kernel, e2e, "torch.autograd.grad w.r.t. " + ("input" if data else "weight")
+
+
+def measure(torch, F, case, batch, runs, warmup, target, pass_name="forward"):
+    g = geometry(case, batch)
+    n, sh, sw, pt, pl, pb, pr, dh, dw = g.n, g.sh, g.sw, g.pt, g.pl, g.pb, g.pr, g.dh, g.dw
+    groups, cin, cout, h, w, kh, kw = g.groups, g.cin, g.cout, g.h, g.w, g.kh, g.kw
+    if pass_name == "forward":
+        kernel, e2e, plan = forward_times(torch, F, case, batch, runs, warmup, target)
+    else:
+        kernel, e2e, plan = backward_times(torch, F, case, batch, runs, warmup, target, pass_name)
 
     oh, ow = out_size(h, pt, pb, kh, sh, dh), out_size(w, pl, pr, kw, sw, dw)
     macs = n * cout * oh * ow * (cin // groups) * kh * kw
@@ -241,7 +305,7 @@ def measure(torch, F, case, batch, runs, warmup, target):
         # the wall time of enqueue + run + wait): the same numbers under both names.
         "call_ms_median": k_med, "call_ms_min": k_min, "call_ms_max": k_max,
         "gflops": 2 * macs / (k_med * 1e6), "gbps": nbytes / (k_med * 1e6),
-        "plan": "torch.nn.functional.conv2d" + ("" if g.symmetric else " after F.pad"),
+        "plan": plan + ("" if g.symmetric else " after F.pad"), "pass": pass_name,
     }
 
 
@@ -291,12 +355,13 @@ def main():
         for i, (suite, case) in enumerate(cases):
             print("\r[pytorch %3d/%d] %-50s" % (i + 1, len(cases), suite + "/" + case["name"]), end="",
                   file=sys.stderr, flush=True)
-            row = measure(torch, F, case, args.batch, args.runs, args.warmup, target)
-            row["suite"] = suite
-            out.write(json.dumps(row) + "\n")
-            out.flush()
+            for pass_name in args.passes:
+                row = measure(torch, F, case, args.batch, args.runs, args.warmup, target, pass_name)
+                row["suite"] = suite
+                out.write(json.dumps(row) + "\n")
+                out.flush()
         for s in suites:
-            if s["suite"] != STACK_SUITE:
+            if s["suite"] != STACK_SUITE or "forward" not in args.passes:
                 continue
             stack_cases = [c for c in s["cases"] if c.get("quick", False) or not args.quick]
             if not stack_cases:

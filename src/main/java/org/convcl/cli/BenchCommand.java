@@ -25,6 +25,7 @@ import org.convcl.cli.bench.BenchRunner;
 import org.convcl.cli.bench.BlockResult;
 import org.convcl.cli.bench.ClBlast;
 import org.convcl.cli.bench.FirstCall;
+import org.convcl.cli.bench.Pass;
 import org.convcl.cli.bench.ProgressBar;
 import org.convcl.cli.bench.Report;
 import org.convcl.cli.bench.ReportWriter;
@@ -78,6 +79,12 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--warmup", description = "Untimed runs before each measurement, continued until they last 0.1 s (default: ${DEFAULT-VALUE}; 0: none).",
             defaultValue = "3")
     private int warmup;
+
+    @Option(names = "--pass", paramLabel = "forward|backward-data|backward-filter|all", split = ",",
+            description = "Which passes to time per case, comma-separated (default: forward). The backward passes are "
+                    + "PreparedConv.backwardData and backwardFilter; the back-to-back stack, the fused/unfused blocks, "
+                    + "the seed pairs and CLBlast are forward-only.")
+    private List<String> passNames = new ArrayList<>(List.of(Pass.FORWARD.label()));
 
     @Option(names = "--quick", description = "Run only the representative subset marked quick in the suite files.")
     private boolean quick;
@@ -133,6 +140,10 @@ public final class BenchCommand implements Callable<Integer> {
         }
         long t0 = System.nanoTime();
         if (plan.clblastNote != null) stderr.println("convcl bench: " + plan.clblastNote);
+        if (!plan.options.forward()) {
+            stderr.println("convcl bench: --pass " + String.join(",", passNames) + " leaves out the forward-only "
+                    + "measurements: back-to-back stack, fused/unfused blocks, seed pairs, CLBlast");
+        }
         BenchRunner.Outcome outcome;
         Compared compared;
         try {
@@ -183,8 +194,8 @@ public final class BenchCommand implements Callable<Integer> {
             }
         }
         if (!format.equals("jsonl")) {
-            String totals = report.stackTotals();
-            if (!totals.isEmpty()) {
+            for (String totals : List.of(report.stackTotals(), report.passTotals())) {
+                if (totals.isEmpty()) continue;
                 stdout.println();
                 stdout.print(totals);
             }
@@ -292,7 +303,7 @@ public final class BenchCommand implements Callable<Integer> {
         if (compareCommand != null && compare == null) {
             throw new IllegalArgumentException("--compare-command needs --compare FILE (the file it appends to)");
         }
-        BenchRunner.Options options = new BenchRunner.Options(batch, runs, warmup, quick);
+        BenchRunner.Options options = new BenchRunner.Options(batch, runs, warmup, quick, Pass.parse(passNames));
         List<Suite> loaded = suites.load();
         if (loaded.stream().allMatch(s -> s.cases(quick).isEmpty())) {
             throw new IllegalArgumentException("the selected suites have no " + (quick ? "quick " : "") + "cases");
@@ -351,7 +362,9 @@ public final class BenchCommand implements Callable<Integer> {
         }
         Set<String> wanted = new HashSet<>();
         for (Suite s : loaded) {
-            for (BenchCase c : s.cases(options.quick())) wanted.add(s.name() + "/" + c.name() + "/" + c.input(options.batch()));
+            for (BenchCase c : s.cases(options.quick())) {
+                for (Pass p : options.passes()) wanted.add(s.name() + "/" + c.name() + "/" + c.input(options.batch()) + "/" + p);
+            }
             wanted.add(stackKey(s.name(), options.batch(), s.cases(options.quick()).size()));
         }
         ObjectMapper json = new ObjectMapper();
@@ -372,14 +385,15 @@ public final class BenchCommand implements Callable<Integer> {
                     continue;
                 }
                 BenchResult r = BenchResult.fromJson(node);
-                if (wanted.contains(r.suite() + "/" + r.caseName() + "/" + r.input())) rows.add(r); else ignored++;
+                if (wanted.contains(r.suite() + "/" + r.caseName() + "/" + r.input() + "/" + r.pass())) rows.add(r);
+                else ignored++;
             } catch (IOException | IllegalArgumentException e) {
                 throw new IllegalArgumentException("--compare file " + file + " line " + (i + 1) + ": " + e.getMessage());
             }
         }
         if (ignored > 0) {
             spec.commandLine().getErr().println("convcl bench: " + ignored + " rows of " + file
-                    + " are for cases, batch sizes or kinds (block) not compared in this run and are left out");
+                    + " are for cases, batch sizes, passes or kinds (block) not compared in this run and are left out");
         }
         return new Compared(rows, stacks);
     }

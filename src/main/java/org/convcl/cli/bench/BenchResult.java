@@ -18,17 +18,29 @@ import org.convcl.Shape;
  * @param backend {@code opencl}, {@code cpu} or, for imported rows, e.g. {@code pytorch-cpu}
  * @param device  the device name
  * @param plan    what the backend chose to run (may be empty)
+ * @param pass    which direction was timed; for a backward pass {@code endToEnd} uploads what the pass reads
+ *                (∂L/∂y, and x for the filter pass) and downloads the gradient it writes
  */
 public record BenchResult(String suite, String caseName, String kind, String backend, String device,
                           ConvSpec spec, Shape input, int runs, int warmup, Stats endToEnd, Stats kernel, Stats call,
-                          String plan) {
+                          String plan, Pass pass) {
+
+    public BenchResult {
+        if (pass == null) throw new IllegalArgumentException("pass must not be null");
+    }
+
+    /** A forward-pass row. */
+    public BenchResult(String suite, String caseName, String kind, String backend, String device, ConvSpec spec,
+                       Shape input, int runs, int warmup, Stats endToEnd, Stats kernel, Stats call, String plan) {
+        this(suite, caseName, kind, backend, device, spec, input, runs, warmup, endToEnd, kernel, call, plan, Pass.FORWARD);
+    }
 
     /** Cost of the measured layer. */
     public Cost cost() {
         return Cost.of(spec, input);
     }
 
-    /** {@code 2·MACs / median kernel time}, in 10⁹ per second. */
+    /** {@code 2·MACs / median kernel time}, in 10⁹ per second (each backward pass has the forward's MACs). */
     public double gflops() {
         return cost().flops() / (kernel.medianMs() * 1e6);
     }
@@ -44,18 +56,18 @@ public record BenchResult(String suite, String caseName, String kind, String bac
     }
 
     /**
-     * One row per (suite, case, backend, device, input) of {@code rows}, in the order each first appears: rows of
+     * One row per (suite, case, backend, device, input, pass) of {@code rows}, in the order each first appears: rows of
      * the same measurement taken in several rounds become one whose statistics are {@link Stats#ofRounds} and
      * whose {@code runs} is the total number of timed runs.
      */
     public static List<BenchResult> mergeRounds(List<BenchResult> rows) {
-        return Stats.mergeRounds(rows, r -> r.suite + "/" + r.caseName + "/" + r.series() + "/" + r.input, same -> {
+        return Stats.mergeRounds(rows, r -> r.suite + "/" + r.caseName + "/" + r.series() + "/" + r.input + "/" + r.pass, same -> {
             BenchResult first = same.get(0);
             return new BenchResult(first.suite, first.caseName, first.kind, first.backend, first.device, first.spec,
                     first.input, same.stream().mapToInt(BenchResult::runs).sum(), first.warmup,
                     Stats.ofRounds(same.stream().map(BenchResult::endToEnd).toList()),
                     Stats.ofRounds(same.stream().map(BenchResult::kernel).toList()),
-                    Stats.ofRounds(same.stream().map(BenchResult::call).toList()), first.plan);
+                    Stats.ofRounds(same.stream().map(BenchResult::call).toList()), first.plan, first.pass);
         });
     }
 
@@ -88,12 +100,13 @@ public record BenchResult(String suite, String caseName, String kind, String bac
         m.put("gflops", gflops());
         m.put("gbps", gbps());
         m.put("plan", plan);
+        m.put("pass", pass.label());
         return m;
     }
 
     /**
-     * Reads a record written by {@link #toMap()} or by {@code scripts/compare_pytorch.py}. Throws naming the
-     * missing or malformed field.
+     * Reads a record written by {@link #toMap()} or by {@code scripts/compare_pytorch.py} (a record without
+     * {@code pass}, from before the field existed, is a forward row). Throws naming the missing or malformed field.
      */
     public static BenchResult fromJson(JsonNode o) {
         ConvSpec spec = LayerJson.readSpec(o);
@@ -103,7 +116,16 @@ public record BenchResult(String suite, String caseName, String kind, String bac
         // Rows without call times (older files, PyTorch: its kernel time is already the call's wall time) reuse kernel.
         Stats call = o.has("call_ms_median") ? Stats.readFrom(o, "call_") : kernel;
         return new BenchResult(text(o, "suite"), text(o, "case"), text(o, "kind"), text(o, "backend"), text(o, "device"),
-                spec, input, integer(o, "runs"), integer(o, "warmup"), e2e, kernel, call, o.path("plan").asText(""));
+                spec, input, integer(o, "runs"), integer(o, "warmup"), e2e, kernel, call, o.path("plan").asText(""),
+                o.has("pass") ? readPass(o) : Pass.FORWARD);
+    }
+
+    private static Pass readPass(JsonNode o) {
+        try {
+            return Pass.of(o.path("pass").asText());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("field 'pass': " + e.getMessage());
+        }
     }
 
     private static int integer(JsonNode o, String name) {

@@ -7,6 +7,7 @@ import java.util.SplittableRandom;
 import org.convcl.Backend;
 import org.convcl.Backends;
 import org.convcl.BlockMode;
+import org.convcl.ConvGradients;
 import org.convcl.DeviceInfo;
 import org.convcl.DeviceTensor;
 import org.convcl.Epilogue;
@@ -42,12 +43,26 @@ public final class BenchRunner {
      * @param runs   timed runs per measurement, at least 1
      * @param warmup untimed runs before each measurement, at least 0
      * @param quick  run only the cases marked {@code quick}
+     * @param passes the passes timed per case, at least one; the back-to-back stack, the blocks and CLBlast are
+     *               forward-only and run only when {@link Pass#FORWARD} is among them
      */
-    public record Options(int batch, int runs, int warmup, boolean quick) {
+    public record Options(int batch, int runs, int warmup, boolean quick, List<Pass> passes) {
         public Options {
             if (batch <= 0) throw new IllegalArgumentException("batch must be positive, got " + batch);
             if (runs <= 0) throw new IllegalArgumentException("runs must be positive, got " + runs);
             if (warmup < 0) throw new IllegalArgumentException("warmup must be non-negative, got " + warmup);
+            passes = List.copyOf(passes);
+            if (passes.isEmpty()) throw new IllegalArgumentException("passes must name at least one pass");
+        }
+
+        /** Forward only. */
+        public Options(int batch, int runs, int warmup, boolean quick) {
+            this(batch, runs, warmup, quick, List.of(Pass.FORWARD));
+        }
+
+        /** Whether the forward pass is timed, and with it the forward-only measurements. */
+        public boolean forward() {
+            return passes.contains(Pass.FORWARD);
         }
     }
 
@@ -68,7 +83,7 @@ public final class BenchRunner {
 
     private BenchRunner() {}
 
-    /** Number of (case, device) measurements a run will make. */
+    /** Number of (case, device) pairs a run will measure (each in every selected pass). */
     public static int count(List<DeviceInfo> devices, List<Suite> suites, boolean quick) {
         return devices.size() * suites.stream().mapToInt(s -> s.cases(quick).size()).sum();
     }
@@ -95,6 +110,7 @@ public final class BenchRunner {
         List<BlockResult> blocks = new ArrayList<>();
         List<Failure> failures = new ArrayList<>();
         List<NotApplicable> notApplicable = new ArrayList<>();
+        if (!options.forward()) clblastDevices = List.of(); // CLBlast is a forward yardstick
         int total = count(devices, suites, options.quick()) + count(clblastDevices, suites, options.quick());
         int done = 0;
         for (DeviceInfo device : devices) {
@@ -117,13 +133,17 @@ public final class BenchRunner {
                     int failedBefore = failures.size();
                     for (BenchCase c : suite.cases(options.quick())) {
                         progress.step(done, total, suite.name() + "/" + c.name() + " on " + series);
-                        try {
-                            results.add(measure(backend, c, options));
-                        } catch (RuntimeException e) {
-                            failures.add(new Failure(suite.name(), c.name(), series, String.valueOf(e)));
+                        for (Pass pass : options.passes()) {
+                            try {
+                                results.add(measure(backend, c, options, pass));
+                            } catch (RuntimeException e) {
+                                String what = pass == Pass.FORWARD ? c.name() : c.name() + " (" + pass.label() + ")";
+                                failures.add(new Failure(suite.name(), what, series, String.valueOf(e)));
+                            }
                         }
                         done++;
                     }
+                    if (!options.forward()) continue; // blocks and the stack are forward measurements
                     // The fused and the unfused path of each seed pair's block, timed in alternation.
                     for (SeedPair pair : blockPairs(suite, options.quick())) {
                         progress.step(done, total, suite.name() + "/" + pair.name() + " fused vs unfused on " + series);
@@ -191,8 +211,17 @@ public final class BenchRunner {
         return device.backend().name().toLowerCase(Locale.ROOT);
     }
 
-    /** Measures one case on an open backend. */
+    /** Measures one case's forward pass on an open backend. */
     public static BenchResult measure(Backend backend, BenchCase c, Options options) {
+        return measure(backend, c, options, Pass.FORWARD);
+    }
+
+    /** Measures one pass of one case on an open backend. */
+    public static BenchResult measure(Backend backend, BenchCase c, Options options, Pass pass) {
+        return pass == Pass.FORWARD ? measureForward(backend, c, options) : measureBackward(backend, c, options, pass);
+    }
+
+    private static BenchResult measureForward(Backend backend, BenchCase c, Options options) {
         Shape inShape = c.input(options.batch());
         LayerData data = LayerData.of(c, inShape);
         Tensor input = data.input();
@@ -215,6 +244,58 @@ public final class BenchRunner {
             return new BenchResult(c.suite(), c.name(), c.kindName(), backendName(d), d.name(), c.spec(), inShape,
                     options.runs(), options.warmup(), Stats.ofNanos(e2eNs), Stats.ofNanos(kernelNs), Stats.ofNanos(callNs),
                     conv.plan());
+        }
+    }
+
+    /**
+     * A backward pass of one case, timed like the forward: after the warm-up, {@code runs} calls of the pass on
+     * preallocated device tensors, each followed by {@link Backend#finish()} (wall time, kernel and call alike: the
+     * backward passes have no profiled variant), then {@code runs} end-to-end calls that upload what the pass reads
+     * (∂L/∂y, and x for the filter pass), run it and download the gradient. ∂L/∂y is random, seeded by the case.
+     */
+    private static BenchResult measureBackward(Backend backend, BenchCase c, Options options, Pass pass) {
+        Shape inShape = c.input(options.batch());
+        LayerData data = LayerData.of(c, inShape);
+        Shape outShape = c.spec().outputShape(inShape);
+        Tensor gradOut = Tensor.of(randomValues(new SplittableRandom(~c.name().hashCode()), outShape.count()), outShape);
+        boolean filter = pass == Pass.BACKWARD_FILTER;
+        Shape gradShape = filter ? ConvGradients.weightShape(c.spec()) : inShape;
+        try (PreparedConv conv = backend.prepare(c.spec(), data.weights(), Epilogue.none(), inShape);
+             DeviceTensor x = backend.upload(data.input());
+             DeviceTensor dy = backend.upload(gradOut);
+             DeviceTensor grad = backend.allocate(gradShape)) {
+            Runnable onDevice = () -> {
+                if (filter) conv.backwardFilter(x, dy, grad, null, false);
+                else conv.backwardData(dy, grad, false);
+                backend.finish();
+            };
+            warmUp(options.warmup(), onDevice);
+            long[] callNs = new long[options.runs()];
+            for (int i = 0; i < callNs.length; i++) {
+                long start = System.nanoTime();
+                onDevice.run();
+                callNs[i] = System.nanoTime() - start;
+            }
+            Runnable endToEnd = () -> {
+                try (DeviceTensor dyIn = backend.upload(gradOut);
+                     DeviceTensor xIn = filter ? backend.upload(data.input()) : null) {
+                    if (filter) conv.backwardFilter(xIn, dyIn, grad, null, false);
+                    else conv.backwardData(dyIn, grad, false);
+                    backend.download(grad);
+                }
+            };
+            warmUp(options.warmup(), endToEnd);
+            long[] e2eNs = new long[options.runs()];
+            for (int i = 0; i < e2eNs.length; i++) {
+                long start = System.nanoTime();
+                endToEnd.run();
+                e2eNs[i] = System.nanoTime() - start;
+            }
+            DeviceInfo d = backend.device();
+            Stats calls = Stats.ofNanos(callNs);
+            return new BenchResult(c.suite(), c.name(), c.kindName(), backendName(d), d.name(), c.spec(), inShape,
+                    options.runs(), options.warmup(), Stats.ofNanos(e2eNs), calls, calls,
+                    filter ? "PreparedConv.backwardFilter" : "PreparedConv.backwardData", pass);
         }
     }
 

@@ -22,14 +22,15 @@ public final class Charts {
     private Charts() {}
 
     /**
-     * Writes {@code gflops-<suite>.png} for each suite with rows, {@code speedup-pairs.png}, {@code blocks.png} when
+     * Writes {@code gflops-<suite>.png} for each suite with forward rows, {@code speedup-pairs.png}, {@code blocks.png} when
      * blocks ran and, when CLBlast ran, {@code ratio-clblast.png}; returns the files.
      */
     public static List<Path> write(Report report, Path dir) throws IOException {
         System.setProperty("java.awt.headless", "true");
         List<Path> files = new ArrayList<>();
         for (Suite suite : report.suites()) {
-            List<BenchResult> rows = report.results().stream().filter(r -> r.suite().equals(suite.name())).toList();
+            List<BenchResult> rows = Report.forwardOnly(report.results()).stream()
+                    .filter(r -> r.suite().equals(suite.name())).toList();
             if (rows.isEmpty()) continue;
             Path file = dir.resolve("gflops-" + suite.name() + ".png");
             save(gflopsChart(suite.name(), rows), file);

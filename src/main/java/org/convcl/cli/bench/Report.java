@@ -37,7 +37,7 @@ public record Report(ZonedDateTime started, String command, List<DeviceInfo> dev
                             List<BlockResult> blocks, List<BenchRunner.Failure> failures, String compareSource,
                             double wallSeconds, double loadAverageBefore, CpuPeak cpuPeak) {
         return new Report(started, command, devices, suites, options, results, stacks, blocks, failures,
-                PairResult.of(suites, results, options.quick(), options.batch()), compareSource, wallSeconds,
+                PairResult.of(suites, forwardOnly(results), options.quick(), options.batch()), compareSource, wallSeconds,
                 loadAverageBefore, cpuPeak);
     }
 
@@ -56,6 +56,16 @@ public record Report(ZonedDateTime started, String command, List<DeviceInfo> dev
         return cpuPeak == null || !onHostCpu(r) ? Double.NaN : r.gflops() / cpuPeak.gflops();
     }
 
+    /** The forward rows of {@code rows}: what the seed pairs, CLBlast, the charts and the stack totals use. */
+    static List<BenchResult> forwardOnly(List<BenchResult> rows) {
+        return rows.stream().filter(r -> r.pass() == Pass.FORWARD).toList();
+    }
+
+    /** Whether some row times a backward pass: then the tables show each row's pass. */
+    public boolean hasBackward() {
+        return results.stream().anyMatch(r -> r.pass() != Pass.FORWARD);
+    }
+
     /** Series labels ({@code backend:device}) of the per-layer rows, in the order they first appear. */
     public List<String> series() {
         Set<String> s = new LinkedHashSet<>();
@@ -66,18 +76,56 @@ public record Report(ZonedDateTime started, String command, List<DeviceInfo> dev
     /** The backend prefix of PyTorch's series, the yardstick of the back-to-back ratio. */
     static final String PYTORCH_PREFIX = "pytorch";
 
-    /** The per-case table: one row per case and series. */
+    /** The per-case table: one row per case, series and pass (a pass column when some row is a backward pass). */
     public TextTable resultsTable() {
-        TextTable t = new TextTable("suite", "case", "kind", "backend:device", "input", ">MMAC",
-                ">kernel ms", ">min", ">max", ">e2e ms", ">min", ">max", ">GFLOP/s", ">% peak", ">GB/s");
+        boolean passes = hasBackward();
+        List<String> header = new ArrayList<>(List.of("suite", "case", "kind", "backend:device", "input", ">MMAC",
+                ">kernel ms", ">min", ">max", ">e2e ms", ">min", ">max", ">GFLOP/s", ">% peak", ">GB/s"));
+        if (passes) header.add(3, "pass");
+        TextTable t = new TextTable(header.toArray(String[]::new));
         for (BenchResult r : results) {
-            t.row(r.suite(), r.caseName(), r.kind(), r.series(),
+            List<String> cells = new ArrayList<>(List.of(r.suite(), r.caseName(), r.kind(), r.series(),
                     r.input().n() + "x" + r.input().c() + "x" + r.input().h() + "x" + r.input().w(),
                     fmt(r.cost().macs() / 1e6), ms(r.kernel().medianMs()), ms(r.kernel().minMs()), ms(r.kernel().maxMs()),
                     ms(r.endToEnd().medianMs()), ms(r.endToEnd().minMs()), ms(r.endToEnd().maxMs()),
-                    fmt(r.gflops()), percent(peakFraction(r)), fmt(r.gbps()));
+                    fmt(r.gflops()), percent(peakFraction(r)), fmt(r.gbps())));
+            if (passes) cells.add(3, r.pass().label());
+            t.row(cells.toArray(String[]::new));
         }
         return t;
+    }
+
+    /**
+     * Per pass and series, the sums of kernel, call and end-to-end medians over the {@value #STACK_SUITE} layers it
+     * ran, and PyTorch's summed kernel median over this sum ({@code vs PyTorch} above 1: faster than PyTorch on the
+     * same layers; only when both ran every selected layer). Empty when no backward row of that suite exists: the
+     * forward sums are in {@link #stackTotals()}.
+     */
+    public String passTotals() {
+        int layers = suites.stream().filter(s -> s.name().equals(STACK_SUITE))
+                .mapToInt(s -> s.cases(options.quick()).size()).sum();
+        List<BenchResult> suiteRows = results.stream().filter(r -> r.suite().equals(STACK_SUITE)).toList();
+        if (layers == 0 || suiteRows.stream().allMatch(r -> r.pass() == Pass.FORWARD)) return "";
+        TextTable t = new TextTable("pass", "backend:device", ">layers", ">Σ kernel ms", ">Σ call ms", ">Σ e2e ms",
+                ">vs PyTorch");
+        for (Pass pass : Pass.values()) {
+            List<BenchResult> passRows = suiteRows.stream().filter(r -> r.pass() == pass).toList();
+            List<BenchResult> pytorch = passRows.stream().filter(r -> r.backend().startsWith(PYTORCH_PREFIX)).toList();
+            Set<String> seriesOfPass = new LinkedHashSet<>();
+            passRows.forEach(r -> seriesOfPass.add(r.series()));
+            for (String series : seriesOfPass) {
+                List<BenchResult> rows = passRows.stream().filter(r -> r.series().equals(series)).toList();
+                double kernel = rows.stream().mapToDouble(r -> r.kernel().medianMs()).sum();
+                boolean comparable = rows.size() == layers && pytorch.size() == layers
+                        && !rows.get(0).backend().startsWith(PYTORCH_PREFIX);
+                t.row(pass.label(), series, rows.size() + " of " + layers, ms(kernel),
+                        ms(rows.stream().mapToDouble(r -> r.call().medianMs()).sum()),
+                        ms(rows.stream().mapToDouble(r -> r.endToEnd().medianMs()).sum()),
+                        comparable ? ratio(pytorch.stream().mapToDouble(r -> r.kernel().medianMs()).sum() / kernel) : "-");
+            }
+        }
+        return "MobileNet-V1 convolutions at batch " + options.batch() + (options.quick() ? " (quick subset)" : "")
+                + " per pass: sums of per-layer medians; vs PyTorch = PyTorch's Σ kernel / this Σ kernel\n" + t.plain();
     }
 
     /** The seed-pair table: predicted (Cost), seed formula and achieved speedups per series. */
@@ -130,7 +178,7 @@ public record Report(ZonedDateTime started, String command, List<DeviceInfo> dev
     public String stackTotals() {
         int layers = suites.stream().filter(s -> s.name().equals(STACK_SUITE))
                 .mapToInt(s -> s.cases(options.quick()).size()).sum();
-        if (layers == 0) return "";
+        if (layers == 0 || !options.forward()) return "";
         List<StackResult> stackRows = stacks.stream().filter(r -> r.suite().equals(STACK_SUITE)).toList();
         StackResult pytorch = stackRows.stream().filter(r -> r.backend().startsWith(PYTORCH_PREFIX)).findFirst()
                 .orElse(null);
@@ -139,7 +187,7 @@ public record Report(ZonedDateTime started, String command, List<DeviceInfo> dev
         TextTable t = new TextTable("backend:device", ">layers", ">Σ kernel ms", ">Σ call ms", ">Σ e2e ms",
                 ">back-to-back ms", ">min", ">max", ">vs PyTorch");
         for (String series : all) {
-            List<BenchResult> rows = results.stream()
+            List<BenchResult> rows = forwardOnly(results).stream()
                     .filter(r -> r.series().equals(series) && r.suite().equals(STACK_SUITE)).toList();
             StackResult stack = stackRows.stream().filter(r -> r.series().equals(series)).findFirst().orElse(null);
             if (rows.isEmpty() && stack == null) continue;
@@ -158,7 +206,7 @@ public record Report(ZonedDateTime started, String command, List<DeviceInfo> dev
 
     /** convcl's OpenCL rows next to CLBlast's on the same devices (empty when the run had no CLBlast rows). */
     public ClBlastComparison clblast() {
-        return ClBlastComparison.of(results);
+        return ClBlastComparison.of(forwardOnly(results));
     }
 
     /** Milliseconds with three significant decimals for small values. */

@@ -122,6 +122,7 @@ public final class ReportWriter {
         options.put("runs", report.options().runs());
         options.put("warmup", report.options().warmup());
         options.put("quick", report.options().quick());
+        options.put("passes", report.options().passes().stream().map(Pass::label).toList());
         options.put("compare", report.compareSource());
         env.put("options", options);
         env.put("settings", settings(System.getenv(), System.getProperties()));
@@ -223,7 +224,10 @@ public final class ReportWriter {
         sb.append("\nTimes are medians (min and max alongside). *kernel* is the device's compute time (OpenCL profiling "
                 + "events; wall time of the call on the CPU backend and in PyTorch); *e2e* adds upload and download. "
                 + "GFLOP/s = 2·MACs / kernel median. GB/s uses a minimum-traffic model (input, weights and output "
-                + "moved once), so it is a lower bound on the traffic served.\n");
+                + "moved once), so it is a lower bound on the traffic served."
+                + (report.hasBackward() ? " Backward passes (column *pass*) have the forward's MACs; their kernel time is "
+                        + "the wall time of the call and its wait (no profiled variant), their *e2e* uploads what the "
+                        + "pass reads and downloads the gradient." : "") + "\n");
         if (!report.pairs().isEmpty()) {
             sb.append("\n## Seed pairs: predicted vs achieved speedup\n\n");
             sb.append("*predicted* = MACs(standard) / Σ MACs(separable) from `Cost`; *seed formula* = the seed's closed "
@@ -240,8 +244,8 @@ public final class ReportWriter {
                     + "fusing wins.\n\n");
             sb.append(report.blocksTable().markdown());
         }
-        String totals = report.stackTotals();
-        if (!totals.isEmpty()) {
+        for (String totals : List.of(report.stackTotals(), report.passTotals())) {
+            if (totals.isEmpty()) continue;
             sb.append("\n## ").append(totals.lines().findFirst().orElseThrow()).append("\n\n```\n")
                     .append(totals.substring(totals.indexOf('\n') + 1)).append("```\n");
         }

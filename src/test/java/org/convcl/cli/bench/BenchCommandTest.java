@@ -46,6 +46,8 @@ class BenchCommandTest {
         "--compare /nonexistent/torch.jsonl|--compare file /nonexistent/torch.jsonl cannot be read",
         "--rounds 0|--rounds must be at least 1, got 0",
         "--compare-command true|--compare-command needs --compare FILE",
+        "--pass sideways|--pass must be forward, backward-data, backward-filter or all (comma-separated), got 'sideways'",
+        "--pass forward,all,Back|--pass must be forward, backward-data, backward-filter or all (comma-separated), got 'Back'",
     })
     void badOptionsExitTwoWithOneLine(String args, String expected) {
         Run r = bench(args.split(" "));
@@ -279,5 +281,54 @@ class BenchCommandTest {
                 throw new java.io.UncheckedIOException(e);
             }
         }).toList());
+    }
+
+    @Test
+    void passAllTimesEveryPassOfEveryCaseAndLeavesOutNoForwardMeasurement(@TempDir Path dir) throws IOException {
+        Path suites = tinySuite(dir);
+        // A PyTorch backward-data row for "std" is merged; its forward row would be too, its pass is not asked for below.
+        Path torch = Files.writeString(dir.resolve("torch.jsonl"),
+                torchRow(0.02).replace("}\n", ",\"pass\":\"backward-data\"}\n"));
+        Path out = dir.resolve("results");
+        Run r = bench("--backend", "cpu", "--suites-dir", suites.toString(), "--suite", "tiny", "--quick", "--runs", "2",
+                "--warmup", "1", "--out", out.toString(), "--pass", "all", "--compare", torch.toString());
+        assertEquals(0, r.exit(), r.err());
+        List<Path> folders;
+        try (Stream<Path> s = Files.list(out)) {
+            folders = s.toList();
+        }
+        Path report = folders.get(0);
+        ObjectMapper json = new ObjectMapper();
+        List<String> rows = new ArrayList<>();
+        int blockLines = 0;
+        for (String line : Files.readAllLines(report.resolve("results.jsonl"))) {
+            JsonNode o = json.readTree(line);
+            if (BlockResult.isBlockLine(o)) {
+                blockLines++;
+                continue;
+            }
+            for (String key : ReportTest.REQUIRED_KEYS) assertTrue(o.has(key), "missing " + key + " in " + line);
+            assertTrue(o.get("kernel_ms_median").asDouble() > 0 && o.get("gflops").asDouble() > 0, line);
+            rows.add(o.get("case").asText() + " " + o.get("pass").asText() + " " + o.get("backend").asText());
+        }
+        assertEquals(List.of("std forward cpu", "std backward-data cpu", "std backward-filter cpu",
+                "dw forward cpu", "dw backward-data cpu", "dw backward-filter cpu",
+                "pw forward cpu", "pw backward-data cpu", "pw backward-filter cpu",
+                "std backward-data pytorch-cpu"), rows, "each pass of each case, then the compared row");
+        assertEquals(2, blockLines, "with forward among the passes the pair's block is timed fused and unfused");
+        List<String> csv = Files.readAllLines(report.resolve("results.csv"));
+        assertTrue(csv.get(0).endsWith(",pass") && csv.get(2).endsWith(",backward-data"), csv.get(0) + "\n" + csv.get(2));
+        String header = r.out().lines().findFirst().orElseThrow();
+        assertTrue(header.contains("pass"), header);
+        assertTrue(r.out().contains("backward-filter"), r.out());
+
+        // Without forward: backward rows only, no block, and a note saying what was left out.
+        Run back = bench("--backend", "cpu", "--suites-dir", suites.toString(), "--suite", "tiny", "--quick", "--runs", "2",
+                "--warmup", "0", "--out", dir.resolve("o2").toString(), "--pass", "backward-filter", "--format", "jsonl");
+        assertEquals(0, back.exit(), back.err());
+        List<String> lines = back.out().lines().toList();
+        assertEquals(3, lines.size(), back.out());
+        for (String line : lines) assertEquals("backward-filter", json.readTree(line).get("pass").asText(), line);
+        assertTrue(back.err().contains("--pass backward-filter leaves out the forward-only measurements"), back.err());
     }
 }

@@ -328,4 +328,57 @@ class ReportTest {
         assertEquals("1", settings.get("POCL_AFFINITY"));
         assertEquals("winograd", settings.get("-Dconvcl.algorithm"));
     }
+
+    @Test
+    void passTotalsSumEachBackwardPassPerSeriesAgainstPyTorch(@TempDir Path dir) throws IOException {
+        Suite mobilenet = SuitesTest.repoSuites().get("mobilenet-v1");
+        List<BenchCase> cases = mobilenet.cases(false);
+        List<BenchResult> rows = new ArrayList<>();
+        for (BenchCase c : cases) {
+            rows.add(row(c, "cpu", 1.0)); // forward: Σ 28 ms
+            rows.add(withPass(row(c, "cpu", 2.0), Pass.BACKWARD_DATA)); // Σ 56 ms
+            rows.add(withPass(row(c, "pytorch-cpu", 4.0), Pass.BACKWARD_DATA)); // Σ 112 ms: 2.00x slower than cpu
+            rows.add(withPass(row(c, "cpu", 3.0), Pass.BACKWARD_FILTER)); // Σ 84 ms, no PyTorch rows
+        }
+        Report r = Report.of(ZonedDateTime.parse("2026-11-22T10:00:00Z"), "convcl bench --test", List.of(DEVICE),
+                List.of(mobilenet), new BenchRunner.Options(8, 10, 2, false, List.of(Pass.values())), rows, List.of(),
+                List.of(), List.of(), null, 1.0, 0.25, null);
+        String totals = r.passTotals();
+        assertTrue(totals.startsWith("MobileNet-V1 convolutions at batch 8 per pass"), totals);
+        String data = totals.lines().filter(l -> l.startsWith("backward-data") && l.contains("cpu:dev")
+                && !l.contains("pytorch")).findFirst().orElseThrow();
+        assertTrue(data.contains("28 of 28") && data.contains("56.0") && data.endsWith("2.00x"), data);
+        String filter = totals.lines().filter(l -> l.startsWith("backward-filter")).findFirst().orElseThrow();
+        assertTrue(filter.contains("84.0") && filter.endsWith("-"), filter);
+        // The forward sums stay in the stack table, which counts forward rows only.
+        String cpu = r.stackTotals().lines().filter(l -> l.startsWith("cpu:dev")).findFirst().orElseThrow();
+        assertTrue(cpu.contains("28 of 28") && cpu.contains("28.0"), cpu);
+        assertTrue(r.resultsTable().plain().lines().findFirst().orElseThrow().contains("pass"));
+        assertEquals("", report(List.of()).passTotals(), "no pass totals without backward rows");
+        assertTrue(!report(List.of()).resultsTable().plain().contains("pass"), "the forward-only table has no pass column");
+
+        // Rows round-trip with their pass; a row without "pass" reads as forward; a bad pass is named.
+        ReportWriter.write(r, dir);
+        ObjectMapper json = new ObjectMapper();
+        List<String> lines = Files.readAllLines(dir.resolve("results.jsonl"));
+        for (int i = 0; i < lines.size(); i++) {
+            BenchResult back = BenchResult.fromJson(json.readTree(lines.get(i)));
+            assertEquals(rows.get(i).pass(), back.pass(), lines.get(i));
+            assertEquals(lines.get(i), json.writeValueAsString(back.toMap()), "round trip");
+        }
+        com.fasterxml.jackson.databind.node.ObjectNode old =
+                (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(lines.get(1));
+        old.remove("pass");
+        assertEquals(Pass.FORWARD, BenchResult.fromJson(old).pass());
+        old.put("pass", "sideways");
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> BenchResult.fromJson(old));
+        assertTrue(e.getMessage().contains("'pass'") && e.getMessage().contains("'sideways'"), e.getMessage());
+        assertTrue(Files.readString(dir.resolve("summary.md")).contains("per pass"), "the summary carries the pass sums");
+    }
+
+    private static BenchResult withPass(BenchResult r, Pass pass) {
+        return new BenchResult(r.suite(), r.caseName(), r.kind(), r.backend(), r.device(), r.spec(), r.input(), r.runs(),
+                r.warmup(), r.endToEnd(), r.kernel(), r.call(), r.plan(), pass);
+    }
 }
