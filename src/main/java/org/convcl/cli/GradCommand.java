@@ -2,7 +2,6 @@ package org.convcl.cli;
 
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,9 +17,9 @@ import org.convcl.PreparedConv;
 import org.convcl.Shape;
 import org.convcl.Tensor;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
@@ -36,6 +35,9 @@ final class GradCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
 
+    @Mixin
+    private WindowFlags window;
+
     @Option(names = "--input", required = true, paramLabel = "x.npy", description = "Forward input, rank 4 NCHW.")
     private Path input;
 
@@ -50,20 +52,9 @@ final class GradCommand implements Callable<Integer> {
             description = "Gradient of the layer's output (after the activation), rank 4, the output's shape.")
     private Path gradOutput;
 
-    @Option(names = "--stride", defaultValue = "1", paramLabel = "S|SH,SW", converter = Flags.PairConverter.class,
-            description = "Stride (default ${DEFAULT-VALUE}).")
-    private Flags.Pair stride;
 
-    @Option(names = "--padding", defaultValue = Flags.Padding.DEFAULT, paramLabel = "P|T,L,B,R|same",
-            converter = Flags.PaddingConverter.class, description = Flags.Padding.DESCRIPTION)
-    private Flags.Padding padding;
 
-    @Option(names = "--dilation", defaultValue = "1", paramLabel = "D|DH,DW", converter = Flags.PairConverter.class,
-            description = "Dilation (default ${DEFAULT-VALUE}).")
-    private Flags.Pair dilation;
 
-    @Option(names = "--groups", defaultValue = "1", paramLabel = "G", description = "Groups (default ${DEFAULT-VALUE}).")
-    private int groups;
 
     @Option(names = "--activation", defaultValue = "none", paramLabel = "none|relu|relu6",
             converter = Flags.ActivationConverter.class, description = "Activation (default ${DEFAULT-VALUE}).")
@@ -88,17 +79,21 @@ final class GradCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        List<String> options = new ArrayList<>(List.of("--grad-input", "--grad-weight"));
         List<Path> outputs = new ArrayList<>(List.of(gradInput, gradWeight));
-        if (gradBias != null) outputs.add(gradBias);
-        checkOutputPaths(outputs);
-        Npy.Array x = readNpy("--input", input);
-        Npy.Array w = readNpy("--weight", weight);
-        Npy.Array b = bias == null ? null : readNpy("--bias", bias);
-        Npy.Array dyArray = readNpy("--grad-output", gradOutput);
-        Tensor in = usage(() -> x.toTensor("--input " + input));
-        ConvSpec conv = usage(() -> specFor(x, w));
-        Shape outShape = usage(() -> conv.outputShape(in.shape()));
-        Tensor dy = usage(() -> {
+        if (gradBias != null) {
+            options.add("--grad-bias");
+            outputs.add(gradBias);
+        }
+        errors().checkOutputs(options, outputs);
+        Npy.Array x = errors().readNpy("--input", input);
+        Npy.Array w = errors().readNpy("--weight", weight);
+        Npy.Array b = bias == null ? null : errors().readNpy("--bias", bias);
+        Npy.Array dyArray = errors().readNpy("--grad-output", gradOutput);
+        Tensor in = errors().check(() -> x.toTensor("--input " + input));
+        ConvSpec conv = errors().check(() -> window.specFor(x, w, "--weight " + weight));
+        Shape outShape = errors().check(() -> conv.outputShape(in.shape()));
+        Tensor dy = errors().check(() -> {
             Tensor t = dyArray.toTensor("--grad-output " + gradOutput);
             if (!t.shape().equals(outShape)) {
                 throw new IllegalArgumentException("--grad-output " + gradOutput + " has shape " + dyArray.shapeText()
@@ -108,7 +103,7 @@ final class GradCommand implements Callable<Integer> {
         });
         Epilogue.Builder epilogue = Epilogue.builder().activation(activation);
         if (b != null) {
-            usage(() -> {
+            errors().check(() -> {
                 b.requireRank("--bias " + bias, 1);
                 if (b.dim(0) != conv.outChannels()) {
                     throw new IllegalArgumentException("--bias " + bias + " has " + b.dim(0)
@@ -118,17 +113,10 @@ final class GradCommand implements Callable<Integer> {
             });
             epilogue.bias(b.data());
         }
-        Backends.Selection selection = usage(() -> {
-            Backends.Selection s = Backends.Selection.fromEnvironment();
-            if (backend != null) s = s.withMode(backend);
-            if (device != null && s.mode() != Backends.Mode.CPU && !Backends.openClDevices().isEmpty()) {
-                Backends.select(Backends.openClDevices(), List.of(device)); // a filter matching no device is bad input
-            }
-            return device != null ? s.withDevice(device) : s;
-        });
+        Backends.Selection selection = errors().check(() -> Flags.backendSelection(backend, device));
         Tensor dx;
         ConvGradients.Filter filter;
-        try (Backend opened = usage(() -> Backends.open(selection));
+        try (Backend opened = errors().check(() -> Backends.open(selection));
              PreparedConv prepared = opened.prepare(conv, w.data(), epilogue.build(), in.shape())) {
             spec.commandLine().getErr().println("convcl grad: " + conv + " on " + opened.device().describe());
             Tensor dz = activation == Activation.NONE ? dy : prepared.activationBackward(prepared.forward(in), dy);
@@ -167,68 +155,8 @@ final class GradCommand implements Callable<Integer> {
         }
     }
 
-    /** The spec implied by the weight shape and the flags; throws naming the mismatch. */
-    private ConvSpec specFor(Npy.Array x, Npy.Array w) {
-        w.requireRank("--weight " + weight, 4);
-        if (groups <= 0) throw new IllegalArgumentException("--groups must be positive, got " + groups);
-        int cout = w.dim(0);
-        int cin = Math.multiplyExact(w.dim(1), groups);
-        if (cout % groups != 0) {
-            throw new IllegalArgumentException("--groups " + groups + " does not divide the weight's " + cout
-                    + " output channels (weight shape " + w.shapeText() + ")");
-        }
-        if (x.dim(1) != cin) {
-            throw new IllegalArgumentException("--input has " + x.dim(1) + " channels (shape " + x.shapeText()
-                    + ") but weight dim 1 x groups = " + w.dim(1) + " x " + groups + " = " + cin);
-        }
-        ConvSpec.Builder builder = ConvSpec.builder(cin, cout, w.dim(2), w.dim(3))
-                .stride(stride.h(), stride.w()).dilation(dilation.h(), dilation.w()).groups(groups);
-        return padding.applyTo(builder, x.dim(2), x.dim(3)).build();
-    }
 
-    /** Each output's directory exists, no output is a directory, and no two outputs are one file. */
-    private void checkOutputPaths(List<Path> outputs) {
-        for (Path out : outputs) {
-            Path dir = out.toAbsolutePath().getParent();
-            if (dir == null || !Files.isDirectory(dir)) throw usageError(out + ": directory " + dir + " does not exist");
-            if (Files.isDirectory(out)) throw usageError(out + " is a directory");
-        }
-        for (int i = 0; i < outputs.size(); i++) {
-            for (int j = i + 1; j < outputs.size(); j++) {
-                if (outputs.get(i).toAbsolutePath().normalize().equals(outputs.get(j).toAbsolutePath().normalize())) {
-                    throw usageError("the gradient outputs must be different files, got " + outputs.get(i) + " twice");
-                }
-            }
-        }
-    }
-
-    private Npy.Array readNpy(String option, Path file) {
-        try {
-            return Npy.read(file);
-        } catch (NoSuchFileException e) {
-            throw usageError(option + " " + file + ": no such file");
-        } catch (IOException e) {
-            throw usageError(option + " " + file + ": cannot read: " + e);
-        } catch (IllegalArgumentException e) {
-            throw usageError(option + " " + e.getMessage());
-        }
-    }
-
-    /** Runs {@code check}, turning an {@link IllegalArgumentException} into a usage error (exit 2). */
-    private <T> T usage(Check<T> check) {
-        try {
-            return check.get();
-        } catch (IllegalArgumentException | ArithmeticException e) {
-            throw usageError(e.getMessage());
-        }
-    }
-
-    private ParameterException usageError(String message) {
-        return new ParameterException(spec.commandLine(), message);
-    }
-
-    @FunctionalInterface
-    private interface Check<T> {
-        T get();
+    private UsageErrors errors() {
+        return new UsageErrors(spec);
     }
 }

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import org.convcl.Backend;
 import org.convcl.BackendUnavailableException;
@@ -13,7 +14,6 @@ import org.convcl.net.Network;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
@@ -46,40 +46,29 @@ final class InferCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Path dir = output.toAbsolutePath().getParent();
-        if (dir == null || !Files.isDirectory(dir)) throw usageError("--output " + output + ": directory " + dir + " does not exist");
-        if (Files.isDirectory(output)) throw usageError("--output " + output + " is a directory");
+        errors().checkOutputs(List.of("--output"), List.of(output));
         byte[] bytes;
         try {
             bytes = Files.readAllBytes(model);
         } catch (NoSuchFileException e) {
-            throw usageError("--model " + model + ": no such file");
+            throw errors().error("--model " + model + ": no such file");
         } catch (IOException | OutOfMemoryError e) {
-            throw usageError("--model " + model + ": cannot read: " + e);
+            throw errors().error("--model " + model + ": cannot read: " + e);
         }
-        Npy.Array x;
-        try {
-            x = Npy.read(input);
-        } catch (NoSuchFileException e) {
-            throw usageError("--input " + input + ": no such file");
-        } catch (IOException e) {
-            throw usageError("--input " + input + ": cannot read: " + e);
-        } catch (IllegalArgumentException e) {
-            throw usageError("--input " + e.getMessage());
-        }
-        if (x.rank() < 1 || x.rank() > 4) throw usageError("--input " + input + " has rank " + x.rank() + " (1 to 4 expected)");
+        Npy.Array x = errors().readNpy("--input", input);
+        if (x.rank() < 1 || x.rank() > 4) throw errors().error("--input " + input + " has rank " + x.rank() + " (1 to 4 expected)");
         int[] s = {1, 1, 1, 1};
         System.arraycopy(x.shape(), 0, s, 0, x.rank());
-        Tensor in = usage(() -> Tensor.of(x.data(), s[0], s[1], s[2], s[3]));
-        Backends.Selection selection = usage(() -> Flags.backendSelection(backend, device));
+        Tensor in = errors().check(() -> Tensor.of(x.data(), s[0], s[1], s[2], s[3]));
+        Backends.Selection selection = errors().check(() -> Flags.backendSelection(backend, device));
         Npy.Array result;
-        try (Backend opened = usage(() -> Backends.open(selection));
-             Network net = usage(() -> Network.load(bytes, model.getFileName().toString(), opened, Network.Options.DEFAULT))) {
+        try (Backend opened = errors().check(() -> Backends.open(selection));
+             Network net = errors().check(() -> Network.load(bytes, model.getFileName().toString(), opened, Network.Options.DEFAULT))) {
             if (net.inputDims().values().iterator().next().length != x.rank()) {
-                throw usageError("--input " + input + " has rank " + x.rank() + " but the model's input has rank "
+                throw errors().error("--input " + input + " has rank " + x.rank() + " but the model's input has rank "
                         + net.inputDims().values().iterator().next().length);
             }
-            int[] outDims = usage(() -> net.outputDims(in.shape())).values().iterator().next();
+            int[] outDims = errors().check(() -> net.outputDims(in.shape())).values().iterator().next();
             spec.commandLine().getErr().println("convcl infer: " + model.getFileName() + " on " + opened.device().describe());
             result = new Npy.Array(outDims, net.run(in).data());
         } catch (BackendUnavailableException e) {
@@ -93,15 +82,7 @@ final class InferCommand implements Callable<Integer> {
         return 0;
     }
 
-    private <T> T usage(java.util.function.Supplier<T> check) {
-        try {
-            return check.get();
-        } catch (IllegalArgumentException | ArithmeticException e) {
-            throw usageError(e.getMessage());
-        }
-    }
-
-    private ParameterException usageError(String message) {
-        return new ParameterException(spec.commandLine(), message);
+    private UsageErrors errors() {
+        return new UsageErrors(spec);
     }
 }
