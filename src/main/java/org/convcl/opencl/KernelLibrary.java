@@ -168,9 +168,9 @@ final class KernelLibrary implements AutoCloseable {
      * @throws IllegalArgumentException naming the value when it is neither {@code true} nor {@code false}
      */
     static boolean noRestrict(String property, String environment) {
-        String value = property != null && !property.isBlank() ? property : environment;
-        if (value == null || value.isBlank()) return false;
-        return switch (value.trim().toLowerCase(java.util.Locale.ROOT)) {
+        String value = Settings.value(property, environment);
+        if (value == null) return false;
+        return switch (value.toLowerCase(java.util.Locale.ROOT)) {
             case "true" -> true;
             case "false" -> false;
             default -> throw new IllegalArgumentException("convcl.noRestrict must be true or false, got '" + value + "'");

@@ -216,9 +216,8 @@ public final class OpenClBackend implements Backend {
      * @throws IllegalArgumentException naming the value when it is no {@link Algorithm}
      */
     static Algorithm forcedAlgorithm(String property, String environment) {
-        String value = property != null && !property.isBlank() ? property : environment;
-        if (value == null || value.isBlank()) return null;
-        return Algorithm.parseOrAuto(value.trim(), "convcl.algorithm");
+        String value = Settings.value(property, environment);
+        return value == null ? null : Algorithm.parseOrAuto(value, "convcl.algorithm");
     }
 
     /**
@@ -229,8 +228,8 @@ public final class OpenClBackend implements Backend {
      * @throws IllegalArgumentException naming the value when it is none of those
      */
     static KernelFamily forcedFamily(String property, String environment) {
-        String value = property != null && !property.isBlank() ? property : environment;
-        if (value == null || value.isBlank()) return null;
+        String value = Settings.value(property, environment);
+        if (value == null) return null;
         return KernelFamily.parseOrAuto(value, property != null && !property.isBlank() ? "convcl.kernels" : "CONVCL_KERNELS");
     }
 
