@@ -12,7 +12,6 @@ import org.convcl.BackendUnavailableException;
 import org.convcl.Backends;
 import org.convcl.ConvGradients;
 import org.convcl.ConvSpec;
-import org.convcl.Epilogue;
 import org.convcl.PreparedConv;
 import org.convcl.Shape;
 import org.convcl.Tensor;
@@ -36,29 +35,11 @@ final class GradCommand implements Callable<Integer> {
     private CommandSpec spec;
 
     @Mixin
-    private WindowFlags window;
-
-    @Option(names = "--input", required = true, paramLabel = "x.npy", description = "Forward input, rank 4 NCHW.")
-    private Path input;
-
-    @Option(names = "--weight", required = true, paramLabel = "w.npy",
-            description = "Weight, rank 4 OIHW: [Cout][Cin/groups][KH][KW].")
-    private Path weight;
-
-    @Option(names = "--bias", paramLabel = "b.npy", description = "Bias, rank 1 [Cout] (it shapes the activation's mask).")
-    private Path bias;
+    private LayerFiles layerFiles;
 
     @Option(names = "--grad-output", required = true, paramLabel = "dy.npy",
             description = "Gradient of the layer's output (after the activation), rank 4, the output's shape.")
     private Path gradOutput;
-
-
-
-
-
-    @Option(names = "--activation", defaultValue = "none", paramLabel = "none|relu|relu6",
-            converter = Flags.ActivationConverter.class, description = "Activation (default ${DEFAULT-VALUE}).")
-    private Activation activation;
 
     @Option(names = "--grad-input", required = true, paramLabel = "dx.npy", description = "Output: gradient of the input, NCHW.")
     private Path gradInput;
@@ -69,14 +50,6 @@ final class GradCommand implements Callable<Integer> {
     @Option(names = "--grad-bias", paramLabel = "db.npy", description = "Output: gradient of the bias, rank 1 [Cout].")
     private Path gradBias;
 
-    @Option(names = "--backend", paramLabel = "auto|cpu|opencl", converter = Flags.ModeConverter.class,
-            description = "Backend (default: convcl.backend / CONVCL_BACKEND, else auto).")
-    private Backends.Mode backend;
-
-    @Option(names = "--device", paramLabel = "D",
-            description = "OpenCL device: its id 'platform:device', or a part of its name or platform (see 'convcl devices').")
-    private String device;
-
     @Override
     public Integer call() {
         List<String> options = new ArrayList<>(List.of("--grad-input", "--grad-weight"));
@@ -86,40 +59,25 @@ final class GradCommand implements Callable<Integer> {
             outputs.add(gradBias);
         }
         errors().checkOutputs(options, outputs);
-        Npy.Array x = errors().readNpy("--input", input);
-        Npy.Array w = errors().readNpy("--weight", weight);
-        Npy.Array b = bias == null ? null : errors().readNpy("--bias", bias);
+        LayerFiles.Layer layer = layerFiles.read(errors());
         Npy.Array dyArray = errors().readNpy("--grad-output", gradOutput);
-        Tensor in = errors().check(() -> x.toTensor("--input " + input));
-        ConvSpec conv = errors().check(() -> window.specFor(x, w, "--weight " + weight));
-        Shape outShape = errors().check(() -> conv.outputShape(in.shape()));
         Tensor dy = errors().check(() -> {
             Tensor t = dyArray.toTensor("--grad-output " + gradOutput);
-            if (!t.shape().equals(outShape)) {
+            if (!t.shape().equals(layer.output())) {
                 throw new IllegalArgumentException("--grad-output " + gradOutput + " has shape " + dyArray.shapeText()
-                        + " but the layer's output for --input " + in.shape() + " is " + outShape);
+                        + " but the layer's output for --input " + layer.input().shape() + " is " + layer.output());
             }
             return t;
         });
-        Epilogue.Builder epilogue = Epilogue.builder().activation(activation);
-        if (b != null) {
-            errors().check(() -> {
-                b.requireRank("--bias " + bias, 1);
-                if (b.dim(0) != conv.outChannels()) {
-                    throw new IllegalArgumentException("--bias " + bias + " has " + b.dim(0)
-                            + " values but the weight has " + conv.outChannels() + " output channels");
-                }
-                return null;
-            });
-            epilogue.bias(b.data());
-        }
-        Backends.Selection selection = errors().check(() -> Flags.backendSelection(backend, device));
         Tensor dx;
         ConvGradients.Filter filter;
-        try (Backend opened = errors().check(() -> Backends.open(selection));
-             PreparedConv prepared = opened.prepare(conv, w.data(), epilogue.build(), in.shape())) {
+        ConvSpec conv = layer.conv();
+        Tensor in = layer.input();
+        try (Backend opened = errors().check(() -> Backends.open(layer.backend()));
+             PreparedConv prepared = opened.prepare(conv, layer.weights(), layer.epilogue(), in.shape())) {
             spec.commandLine().getErr().println("convcl grad: " + conv + " on " + opened.device().describe());
-            Tensor dz = activation == Activation.NONE ? dy : prepared.activationBackward(prepared.forward(in), dy);
+            boolean activated = layer.epilogue().activationKind() != Activation.NONE;
+            Tensor dz = activated ? prepared.activationBackward(prepared.forward(in), dy) : dy;
             dx = prepared.backwardData(dz, in.shape());
             filter = prepared.backwardFilter(in, dz, gradBias != null);
         } catch (BackendUnavailableException e) {
@@ -154,7 +112,6 @@ final class GradCommand implements Callable<Integer> {
             }
         }
     }
-
 
     private UsageErrors errors() {
         return new UsageErrors(spec);

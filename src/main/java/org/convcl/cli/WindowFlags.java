@@ -4,8 +4,9 @@ import org.convcl.ConvSpec;
 import picocli.CommandLine.Option;
 
 /**
- * The window flags of a layer whose channels and kernel come from a weight file ({@code convcl run}, {@code convcl
- * grad}): stride, padding, dilation, groups. A picocli mixin, so both commands spell and check them alike.
+ * The window flags of a layer: stride, padding, dilation, groups. A picocli mixin of {@link LayerFiles} (channels and
+ * kernel from a weight file) and {@link LayerFlags} (channels and kernel as flags), so every command spells and checks
+ * them alike.
  */
 final class WindowFlags {
     @Option(names = "--stride", defaultValue = "1", paramLabel = "S|SH,SW", converter = Flags.PairConverter.class,
@@ -42,8 +43,14 @@ final class WindowFlags {
             throw new IllegalArgumentException("--input has " + x.dim(1) + " channels (shape " + x.shapeText()
                     + ") but weight dim 1 x groups = " + w.dim(1) + " x " + groups + " = " + cin);
         }
-        ConvSpec.Builder builder = ConvSpec.builder(cin, cout, w.dim(2), w.dim(3))
+        return spec(cin, cout, w.dim(2), w.dim(3), x.dim(2), x.dim(3));
+    }
+
+    /** The spec of a layer with these channels and kernel on an {@code h × w} input, windowed by the flags. */
+    ConvSpec spec(int cin, int cout, int kh, int kw, int h, int w) {
+        if (groups <= 0) throw new IllegalArgumentException("--groups must be positive, got " + groups);
+        ConvSpec.Builder builder = ConvSpec.builder(cin, cout, kh, kw)
                 .stride(stride.h(), stride.w()).dilation(dilation.h(), dilation.w()).groups(groups);
-        return padding.applyTo(builder, x.dim(2), x.dim(3)).build();
+        return padding.applyTo(builder, h, w).build();
     }
 }
