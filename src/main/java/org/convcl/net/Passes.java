@@ -119,7 +119,8 @@ final class Passes {
 
     /**
      * {@code Conv → Relu} and {@code Conv → Clip(0, 6)} (constant bounds), where the convolution's output is read by
-     * the activation only: the activation becomes the convolution's epilogue. Other clips stay separate nodes.
+     * the activation only: the activation becomes the convolution's epilogue. The same for {@code Add → Relu} (a
+     * residual): the Add applies it to each sum, in the same kernel on the device. Other clips stay separate nodes.
      */
     static int fuseActivations(Graph g) {
         int fused = 0;
@@ -127,7 +128,8 @@ final class Passes {
             Activation a = activationOf(g, act);
             if (a == null) continue;
             Node conv = g.producer(act.input(0));
-            if (conv == null || !conv.op.equals("Conv") || conv.activation != Activation.NONE || !g.singleUse(act.input(0))) continue;
+            if (conv == null || !(conv.op.equals("Conv") || conv.op.equals("Add")) || conv.activation != Activation.NONE
+                    || !g.singleUse(act.input(0))) continue;
             conv.activation = a;
             conv.outputs.set(0, act.outputs.get(0));
             g.nodes.remove(act);
@@ -147,7 +149,7 @@ final class Passes {
     }
 
     /** A Clip bound when it is known now (constant input, attribute or absent), else null. */
-    private static Float clipBound(Graph g, Node n, int index, String attr) {
+    static Float clipBound(Graph g, Node n, int index, String attr) {
         String in = n.input(index);
         if (!in.isEmpty()) {
             Const c = g.constants.get(in);
