@@ -58,10 +58,11 @@ __kernel void net_binary(__global const real *a, __global const real *b, __globa
                          int b_sn, int b_sc, int b_sh, int b_sw, int op, int fn, real fa, real fb) {
     const int i = get_global_id(0);
     if (i >= count) return;
-    const int x = i % w;
-    const int y = (i / w) % h;
-    const int ch = (i / (w * h)) % c;
-    const int n = i / (w * h * c);
+    /* quotients and remainders as q, i − q·d: no `%`, whose div/rem pairs LLVM rewrites with a freeze that
+     * Oclgrind's uninitialised-value checker cannot run */
+    const int row = i / w, x = i - row * w;
+    const int plane = row / h, y = row - plane * h;
+    const int n = plane / c, ch = plane - n * c;
     const real va = a[n * a_sn + ch * a_sc + y * a_sh + x * a_sw];
     const real vb = b[n * b_sn + ch * b_sc + y * b_sh + x * b_sw];
     dst[i] = net_apply(op == 0 ? va + vb : va * vb, fn, fa, fb);
@@ -72,9 +73,8 @@ __kernel void net_pool(__global const real *CONVCL_RESTRICT src, __global real *
                        int pad_top, int pad_left, int pad_bottom, int pad_right, int dh, int dw, int count_include_pad) {
     const int i = get_global_id(0);
     if (i >= count) return;
-    const int ox = i % w_out;
-    const int oy = (i / w_out) % h_out;
-    const int plane = i / (w_out * h_out);
+    const int row = i / w_out, ox = i - row * w_out; /* no `%`: see net_binary */
+    const int plane = row / h_out, oy = row - plane * h_out;
     __global const real *in = src + plane * h_in * w_in;
     const int y0 = oy * sh - pad_top, x0 = ox * sw - pad_left;
     real acc = kind == 0 ? -INFINITY : (real)0;
