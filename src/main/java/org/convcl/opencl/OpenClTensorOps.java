@@ -53,13 +53,22 @@ final class OpenClTensorOps implements TensorOps, AutoCloseable {
         ClTensor x = backend.own(a, "first input"), y = backend.own(b, "second input"), dst = output(out, List.of(a, b));
         ArrayOps.checkBinary(op, x.shape(), y.shape(), then, dst.shape());
         Shape s = dst.shape();
+        int hw = s.h() * s.w(), planes = s.n() * s.c();
         synchronized (this) {
             ClKernel k = kernel(Entry.net_binary);
-            KernelArgs.on(k.handle()).buffer(x.mem()).buffer(y.mem()).buffer(dst.mem()).int32(s.count(), s.c(), s.h(), s.w())
-                    .int32(ArrayOps.strides(x.shape())).int32(ArrayOps.strides(y.shape()))
+            KernelArgs.on(k.handle()).buffer(x.mem()).buffer(y.mem()).buffer(dst.mem()).int32(hw, s.w(), planes, s.c())
+                    .int32(operandMode(x.shape(), s)).int32(ArrayOps.strides(x.shape()))
+                    .int32(operandMode(y.shape(), s)).int32(ArrayOps.strides(y.shape()))
                     .int32(op.code(), then.kind().code()).float32(then.a()).float32(then.b());
-            launch(k, s.count());
+            launch(k, hw, planes);
         }
+    }
+
+    /** How net_binary indexes an operand of shape {@code s} broadcast to {@code out}: its NET_* layout mode. */
+    private static int operandMode(Shape s, Shape out) {
+        if (s.equals(out)) return 0; // NET_FULL
+        if (s.n() == out.n() && s.c() == out.c() && s.h() == 1 && s.w() == 1) return 1; // NET_PER_PLANE
+        return 2; // NET_STRIDED
     }
 
     @Override
@@ -67,13 +76,14 @@ final class OpenClTensorOps implements TensorOps, AutoCloseable {
         ClTensor src = backend.own(x, "input"), dst = output(out, List.of(x));
         ArrayOps.checkPool(p, src.shape(), dst.shape());
         Shape in = src.shape(), o = dst.shape();
+        int planes = o.n() * o.c();
         synchronized (this) {
             ClKernel k = kernel(Entry.net_pool);
-            KernelArgs.on(k.handle()).buffer(src.mem()).buffer(dst.mem()).int32(o.count(), in.h(), in.w(), o.h(), o.w())
+            KernelArgs.on(k.handle()).buffer(src.mem()).buffer(dst.mem()).int32(planes, in.h(), in.w(), o.h(), o.w())
                     .int32(p.kind().code(), p.kernelH(), p.kernelW(), p.strideH(), p.strideW())
                     .int32(p.padTop(), p.padLeft(), p.padBottom(), p.padRight(), p.dilationH(), p.dilationW())
                     .int32(p.countIncludePad() ? 1 : 0);
-            launch(k, o.count());
+            launch(k, o.h() * o.w(), planes);
         }
     }
 
@@ -124,6 +134,16 @@ final class OpenClTensorOps implements TensorOps, AutoCloseable {
     private void launch(ClKernel k, int count) {
         long local = Math.min(LOCAL_SIZE, k.workGroupSize());
         backend.launcher().launch(k, new long[] {count}, new long[] {local}, false);
+    }
+
+    /**
+     * A 2-D launch: {@code inner} elements of each of {@code planes} planes; a work-group spans up to 64 inner elements
+     * and, when a plane has fewer (a global pool's single output), several planes.
+     */
+    private void launch(ClKernel k, int inner, int planes) {
+        long size = Math.min(LOCAL_SIZE, k.workGroupSize());
+        long local0 = Math.min(size, inner), local1 = Math.min(size / local0, planes);
+        backend.launcher().launch(k, new long[] {inner, planes}, new long[] {local0, local1}, false);
     }
 
     /** The kernel object of {@code entry}, made at first use; the caller holds this object's lock. */
