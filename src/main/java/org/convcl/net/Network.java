@@ -33,9 +33,11 @@ import org.convcl.TensorOps;
  * operator, attribute or shape, before anything is allocated), applies the graph passes (constant folding,
  * batch-norm folded into convolutions, ReLU / ReLU6 fused as epilogues, the classifier lowered to a pointwise
  * convolution, depthwise → pointwise pairs handed to the block planner) and prepares every convolution on the
- * backend. Convolutions run on the backend; the other operators run in Java on the host (values move between host
- * and device only where the operator's side changes). Device buffers are reused by liveness: a buffer returns to
- * the network's pool after its last reader and is reused by a later value of the same shape.
+ * backend. Convolutions run on the backend, and so do the other operators the backend's {@link TensorOps} has
+ * (elementwise functions, Add / Mul with broadcasting, pooling, channel concat, reshapes); the rest (Softmax, a few
+ * uncommon operand forms) run in Java on the host, and values move between host and device only where the operator's
+ * side changes. Device buffers are reused by liveness: a buffer returns to the network's pool after its last reader
+ * and is reused by a later value of the same shape.
  *
  * <p>Values of rank below 4 are 4-D tensors with trailing 1s ({@code [N, 1000]} logits are {@code [N, 1000, 1, 1]}).
  * Decoding needs {@code com.google.protobuf:protobuf-java} on the class path (an optional dependency of convcl).
