@@ -5,7 +5,8 @@
 #   scripts/bench.sh                 the quick subset (under 2 minutes on a 2-core machine with PoCL)
 #   scripts/bench.sh --full          every case of every suite, at batch 1 and then at batch 8
 #   scripts/bench.sh --full --batch 8 --suite mobilenet-v1,seed-pairs
-#   scripts/bench.sh --no-torch      skip the PyTorch comparison
+#   scripts/bench.sh --no-torch      skip the PyTorch comparison (and the whole-model step, which needs PyTorch)
+#   scripts/bench.sh --no-models     skip the whole-model step
 #   scripts/bench.sh --full --backend opencl,clblast   convcl next to CLBlast (JOCLBlast) on each OpenCL device
 #   scripts/bench.sh --full --rounds 5   five alternating rounds of PyTorch and convcl (--full default: 3)
 #   scripts/bench.sh --full --batch 8 --suite mobilenet-v1 --pass all   backward data and filter too, PyTorch's
@@ -18,6 +19,10 @@
 # median of its rounds' medians. Alternating keeps both sides on the same machine state: on this shared 2-core
 # machine the load changes within minutes and moves sub-millisecond layers by up to 2x (docs/benchmarks.md).
 # The report also holds the fused vs unfused time of the seed pairs' blocks (rows of kind "block", blocks.png).
+# Then, when /usr/bin/python3 has PyTorch and torchvision, the whole-model step: scripts/bench_models.sh on the four
+# exported CNNs (convcl on each backend, ONNX Runtime Java, PyTorch eager and frozen, alternating rounds, then the
+# per-node breakdown: share of time, GFLOP/s), written to bench-results/models-<timestamp>.txt; batch 1 and one round
+# in the quick run (budget 10 minutes), batch 1 and 4 and three rounds with --full (budget 30 minutes).
 # Other arguments go to `convcl bench` unchanged. JAVA_OPTS goes to the JVM.
 set -euo pipefail
 # shellcheck source=scripts/tool.sh
@@ -26,12 +31,14 @@ torch_python=/usr/bin/python3
 
 quick=(--quick)
 torch=yes
+models=yes
 args=()
 for a in "$@"; do
   case "$a" in
     --full) quick=() ;;
     --quick) quick=(--quick) ;;
     --no-torch) torch=no ;;
+    --no-models) models=no ;;
     *) args+=("$a") ;;
   esac
 done
@@ -96,16 +103,50 @@ run_bench() {
     "${quick[@]+"${quick[@]}"}" "${rounds[@]+"${rounds[@]}"}" "${compare[@]+"${compare[@]}"}" "${args[@]+"${args[@]}"}"
 }
 
+# The whole-model step: scripts/bench_models.sh within a time budget, its output kept in bench-results/.
+run_models() {
+  if [[ $models == no ]]; then
+    echo "bench.sh: --no-models: the whole-model step is skipped" >&2; return 0
+  fi
+  for a in "${args[@]+"${args[@]}"}"; do
+    case "$a" in -h|--help|-V|--version) return 0 ;; esac
+  done
+  if [[ $torch == no ]]; then
+    echo "bench.sh: --no-torch: the whole-model step (scripts/bench_models.sh) is skipped: it exports the models with PyTorch" >&2
+    return 0
+  fi
+  if ! "$torch_python" -c 'import torch, torchvision' >/dev/null 2>&1; then
+    echo "bench.sh: $torch_python has no PyTorch and torchvision (apt-get install python3-torchvision): the whole-model" \
+        "step (scripts/bench_models.sh) is skipped" >&2
+    return 0
+  fi
+  local model_args=(--batch 1 --rounds 1) budget=600
+  [[ ${#quick[@]} -eq 0 ]] && model_args=(--batch 1,4 --rounds 3) && budget=1800
+  mkdir -p "$root/bench-results"
+  local out
+  out="$root/bench-results/models-$(date +%Y%m%d-%H%M%S).txt"
+  echo "bench.sh: whole models (scripts/bench_models.sh ${model_args[*]}, budget ${budget} s) -> $out" >&2
+  local status=0
+  # pipefail: the status is bench_models.sh's (124 when the budget stopped it), not tee's
+  timeout --foreground "$budget" "$root/scripts/bench_models.sh" "${model_args[@]}" 2>&1 | tee "$out" || status=$?
+  if [[ $status == 124 ]]; then
+    echo "bench.sh: the whole-model step ran past its budget of $budget s and was stopped; what it measured is in $out" >&2
+  fi
+  return "$status"
+}
+
 # --full without --batch measures batch 1 and then batch 8 (two report folders); otherwise one run.
 explicit_batch=no
 for a in "${args[@]+"${args[@]}"}"; do
   case "$a" in --batch|--batch=*) explicit_batch=yes ;; esac
 done
+status=0
 if [[ ${#quick[@]} -eq 0 && $explicit_batch == no ]]; then
-  status=0
   for batch in 1 8; do
     run_bench "${args[@]+"${args[@]}"}" --batch "$batch" || status=$?
   done
-  exit "$status"
+else
+  run_bench "${args[@]+"${args[@]}"}" || status=$?
 fi
-run_bench "${args[@]+"${args[@]}"}"
+run_models || status=$?
+exit "$status"

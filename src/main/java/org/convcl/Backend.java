@@ -91,6 +91,14 @@ public interface Backend extends AutoCloseable {
                 mode == BlockMode.UNFUSED ? "requested" : "no fused block path on this backend", expectedInput);
     }
 
+    /**
+     * The operators of a network besides convolutions ({@link TensorOps}) on this backend's tensors, or empty when
+     * this backend has none (a network then runs them in Java on the host). Both built-in backends have them.
+     */
+    default java.util.Optional<TensorOps> tensorOps() {
+        return java.util.Optional.empty();
+    }
+
     /** Waits until all queued work has finished. */
     void finish();
 

@@ -111,6 +111,12 @@ public final class CpuBackend implements Backend {
         return true;
     }
 
+    /** The network operators, in Java on the calling thread ({@link org.convcl.ArrayOps}). */
+    @Override
+    public java.util.Optional<org.convcl.TensorOps> tensorOps() {
+        return java.util.Optional.of(new CpuTensorOps(this));
+    }
+
     /** Nothing to wait for: every operation of this backend completes before it returns. */
     @Override
     public void finish() {

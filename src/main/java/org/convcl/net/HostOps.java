@@ -2,11 +2,18 @@ package org.convcl.net;
 
 import java.util.List;
 import java.util.Map;
+import org.convcl.ArrayOps;
+import org.convcl.PoolSpec;
+import org.convcl.Pointwise;
+import org.convcl.Shape;
+import org.convcl.TensorOps;
 
 /**
  * The Java implementation of every operator except convolutions (those run through a backend), on
- * {@link HostTensor}s. Also what constant folding evaluates. Semantics are ONNX's, as PyTorch exports them
- * (pooling's ceil mode and average divisor follow PyTorch).
+ * {@link HostTensor}s, and the translation of a node into the {@link org.convcl.TensorOps} operator it computes (the
+ * elementwise, broadcasting and pooling math is {@link ArrayOps}', shared with the backends). Also what constant
+ * folding evaluates. Semantics are ONNX's, as PyTorch exports them (pooling's ceil mode and average divisor follow
+ * PyTorch).
  */
 final class HostOps {
     private HostOps() {}
@@ -16,29 +23,14 @@ final class HostOps {
         HostTensor x = in.get(0);
         float[] o = new float[Dims.count(outDims)];
         switch (n.op) {
-            case "Relu" -> { for (int i = 0; i < o.length; i++) o[i] = x.data()[i] > 0f ? x.data()[i] : (x.data()[i] < 0f ? 0f : x.data()[i]); }
-            case "Clip" -> {
-                float lo = bound(n, in, 1, "min", Float.NEGATIVE_INFINITY), hi = bound(n, in, 2, "max", Float.POSITIVE_INFINITY);
-                for (int i = 0; i < o.length; i++) { float v = x.data()[i]; o[i] = v < lo ? lo : (v > hi ? hi : v); }
-            }
-            case "HardSigmoid" -> {
-                float alpha = n.floatAttr("alpha", 0.2f), beta = n.floatAttr("beta", 0.5f);
-                for (int i = 0; i < o.length; i++) o[i] = hardSigmoid(x.data()[i], alpha, beta);
-            }
-            case "HardSwish" -> { for (int i = 0; i < o.length; i++) o[i] = x.data()[i] * hardSigmoid(x.data()[i], 1f / 6, 0.5f); }
-            case "Sigmoid" -> { for (int i = 0; i < o.length; i++) o[i] = (float) (1.0 / (1.0 + Math.exp(-x.data()[i]))); }
+            case "Relu", "Clip", "HardSigmoid", "HardSwish", "Sigmoid" ->
+                    ArrayOps.pointwise(pointwise(n, bound(n, in, 1, "min", Float.NEGATIVE_INFINITY),
+                            bound(n, in, 2, "max", Float.POSITIVE_INFINITY)), x.data(), o);
             case "Identity", "Dropout", "Flatten", "Reshape" -> System.arraycopy(x.data(), 0, o, 0, o.length);
-            case "Add", "Mul" -> broadcastBinary(n.op.equals("Add"), x, in.get(1), outDims, o);
+            case "Add", "Mul" -> ArrayOps.binary(binary(n), x.data(), aligned(x.dims(), outDims.length), in.get(1).data(),
+                    aligned(in.get(1).dims(), outDims.length), Pointwise.of(n.activation), o, Dims.shape(outDims));
             case "BatchNormalization" -> batchNorm(n, in, o);
-            case "GlobalAveragePool" -> {
-                int plane = x.dims()[2] * x.dims()[3];
-                for (int c = 0; c < o.length; c++) {
-                    double sum = 0;
-                    for (int i = 0; i < plane; i++) sum += x.data()[c * plane + i];
-                    o[c] = (float) (sum / plane);
-                }
-            }
-            case "AveragePool", "MaxPool" -> pool(n, x, outDims, o);
+            case "GlobalAveragePool", "AveragePool", "MaxPool" -> ArrayOps.pool(pool(n, x.dims()), x.data(), x.shape(), o, Dims.shape(outDims));
             case "Concat" -> concat(n, in, outDims, o);
             case "Gemm" -> gemm(n, in, outDims, o);
             case "MatMul" -> matMul(x, in.get(1), outDims, o);
@@ -48,48 +40,60 @@ final class HostOps {
         return new HostTensor(outDims, o);
     }
 
-    static float hardSigmoid(float v, float alpha, float beta) {
-        float y = alpha * v + beta;
-        return y < 0f ? 0f : (y > 1f ? 1f : y);
+    /** Whether {@code n} is an elementwise function of one value ({@link #pointwise}). */
+    static boolean isPointwise(Node n) {
+        return switch (n.op) {
+            case "Relu", "Clip", "HardSigmoid", "HardSwish", "Sigmoid" -> true;
+            default -> false;
+        };
+    }
+
+    /** The function an elementwise node computes; {@code lower} and {@code upper} are a Clip's bounds. */
+    static Pointwise pointwise(Node n, float lower, float upper) {
+        return switch (n.op) {
+            case "Relu" -> Pointwise.relu();
+            case "Clip" -> Pointwise.clip(lower, upper);
+            case "HardSigmoid" -> Pointwise.hardSigmoid(n.floatAttr("alpha", 0.2f), n.floatAttr("beta", 0.5f));
+            case "HardSwish" -> Pointwise.hardSwish();
+            case "Sigmoid" -> Pointwise.sigmoid();
+            default -> throw new IllegalStateException(n.describe() + " is not an elementwise function");
+        };
+    }
+
+    /** The operator of an Add or Mul node. */
+    static TensorOps.Binary binary(Node n) {
+        return n.op.equals("Add") ? TensorOps.Binary.ADD : TensorOps.Binary.MUL;
+    }
+
+    /**
+     * The 4-D shape of an operand of dims {@code dims} broadcast against an output of rank {@code outRank}: NumPy
+     * aligns dimensions from the right, so the operand's dims get leading 1s up to {@code outRank}, then the trailing
+     * 1s every value of rank below 4 has ({@link Dims#shape}).
+     */
+    static Shape aligned(int[] dims, int outRank) {
+        int[] d = new int[outRank];
+        java.util.Arrays.fill(d, 1);
+        System.arraycopy(dims, 0, d, outRank - dims.length, dims.length);
+        return Dims.shape(d);
+    }
+
+    /** The window of a pooling node over an input of dims {@code x} (rank 4; GlobalAveragePool: the whole plane). */
+    static PoolSpec pool(Node n, int[] x) {
+        if (n.op.equals("GlobalAveragePool")) return PoolSpec.globalAverage(x[2], x[3]);
+        long[] k = n.intsAttr("kernel_shape");
+        long[] s = ShapeInference.orDefault(n.intsAttr("strides"), 1, 1);
+        long[] d = ShapeInference.orDefault(n.intsAttr("dilations"), 1, 1);
+        long[] p = "VALID".equals(n.stringAttr("auto_pad", "NOTSET")) ? new long[4]
+                : ShapeInference.orDefault(n.intsAttr("pads"), 0, 0, 0, 0);
+        return new PoolSpec(n.op.equals("MaxPool") ? PoolSpec.Kind.MAX : PoolSpec.Kind.AVERAGE, (int) k[0], (int) k[1],
+                (int) s[0], (int) s[1], (int) p[0], (int) p[1], (int) p[2], (int) p[3], (int) d[0], (int) d[1],
+                n.intAttr("ceil_mode", 0) != 0, n.intAttr("count_include_pad", 0) != 0);
     }
 
     /** Clip's bound: input {@code index} (opset 11+) when present, else the attribute (older opsets), else none. */
     static float bound(Node n, List<HostTensor> in, int index, String attr, float none) {
         if (index < in.size() && in.get(index) != null) return in.get(index).data()[0];
         return n.floatAttr(attr, none);
-    }
-
-    private static void broadcastBinary(boolean add, HostTensor a, HostTensor b, int[] outDims, float[] o) {
-        int rank = outDims.length;
-        int[] sa = broadcastStrides(a.dims(), rank, outDims), sb = broadcastStrides(b.dims(), rank, outDims);
-        int[] idx = new int[rank];
-        int ia = 0, ib = 0;
-        for (int i = 0; i < o.length; i++) {
-            float va = a.data()[ia], vb = b.data()[ib];
-            o[i] = add ? va + vb : va * vb;
-            for (int d = rank - 1; d >= 0; d--) { // odometer increment
-                idx[d]++;
-                ia += sa[d];
-                ib += sb[d];
-                if (idx[d] < outDims[d]) break;
-                ia -= sa[d] * outDims[d];
-                ib -= sb[d] * outDims[d];
-                idx[d] = 0;
-            }
-        }
-    }
-
-    /** Element strides of {@code dims} aligned right to a rank-{@code rank} output; 0 along broadcast axes. */
-    private static int[] broadcastStrides(int[] dims, int rank, int[] outDims) {
-        int[] s = new int[rank];
-        int stride = 1;
-        for (int d = rank - 1; d >= 0; d--) {
-            int src = d - (rank - dims.length);
-            int size = src >= 0 ? dims[src] : 1;
-            s[d] = size == 1 && outDims[d] != 1 ? 0 : stride;
-            stride *= size;
-        }
-        return s;
     }
 
     private static void batchNorm(Node n, List<HostTensor> in, float[] o) {
@@ -102,55 +106,6 @@ final class HostOps {
             int c = (i / plane) % channels;
             float scale = (float) (gamma[c] / Math.sqrt((double) var[c] + eps));
             o[i] = (x.data()[i] - mean[c]) * scale + beta[c];
-        }
-    }
-
-    private static void pool(Node n, HostTensor x, int[] outDims, float[] o) {
-        boolean max = n.op.equals("MaxPool");
-        long[] k = n.intsAttr("kernel_shape");
-        long[] s = ShapeInference.orDefault(n.intsAttr("strides"), 1, 1);
-        long[] d = ShapeInference.orDefault(n.intsAttr("dilations"), 1, 1);
-        long[] p = "VALID".equals(n.stringAttr("auto_pad", "NOTSET")) ? new long[4]
-                : ShapeInference.orDefault(n.intsAttr("pads"), 0, 0, 0, 0);
-        boolean includePad = n.intAttr("count_include_pad", 0) != 0;
-        int h = x.dims()[2], w = x.dims()[3], oh = outDims[2], ow = outDims[3];
-        int planes = outDims[0] * outDims[1];
-        for (int c = 0; c < planes; c++) {
-            int base = c * h * w;
-            for (int y = 0; y < oh; y++) {
-                for (int xx = 0; xx < ow; xx++) {
-                    int y0 = (int) (y * s[0] - p[0]), x0 = (int) (xx * s[1] - p[1]);
-                    float acc = max ? Float.NEGATIVE_INFINITY : 0f;
-                    boolean nan = false;
-                    int taps = 0;
-                    for (int ky = 0; ky < k[0]; ky++) {
-                        int iy = (int) (y0 + ky * d[0]);
-                        if (iy < 0 || iy >= h) continue;
-                        for (int kx = 0; kx < k[1]; kx++) {
-                            int ix = (int) (x0 + kx * d[1]);
-                            if (ix < 0 || ix >= w) continue;
-                            float v = x.data()[base + iy * w + ix];
-                            if (max) {
-                                if (v > acc) acc = v;
-                                nan |= Float.isNaN(v);
-                            } else {
-                                acc += v;
-                            }
-                            taps++;
-                        }
-                    }
-                    float value;
-                    if (max) {
-                        value = nan ? Float.NaN : acc;
-                    } else {
-                        // PyTorch's divisor: the window clipped to the padded input when padding counts, else the taps read
-                        int yEnd = (int) Math.min(y0 + k[0], h + p[2]), xEnd = (int) Math.min(x0 + k[1], w + p[3]);
-                        int divisor = includePad ? (yEnd - y0) * (xEnd - x0) : taps;
-                        value = acc / divisor;
-                    }
-                    o[(c * oh + y) * ow + xx] = value;
-                }
-            }
         }
     }
 
@@ -173,7 +128,8 @@ final class HostOps {
         float alpha = n.floatAttr("alpha", 1f), beta = n.floatAttr("beta", 1f);
         int m = outDims[0], cols = outDims[1], k = a.dims()[1];
         float[] bias = c == null ? null : new float[m * cols];
-        if (c != null) broadcastBinary(true, c, new HostTensor(new int[] {1}, new float[] {0f}), outDims, bias);
+        if (c != null) ArrayOps.binary(TensorOps.Binary.ADD, c.data(), aligned(c.dims(), 2), new float[] {0f}, aligned(new int[] {1}, 2),
+                Pointwise.identity(), bias, Dims.shape(outDims));
         for (int i = 0; i < m; i++) {
             for (int j = 0; j < cols; j++) {
                 double acc = 0;

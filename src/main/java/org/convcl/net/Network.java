@@ -18,10 +18,12 @@ import org.convcl.Closer;
 import org.convcl.ConvSpec;
 import org.convcl.DeviceTensor;
 import org.convcl.Epilogue;
+import org.convcl.Pointwise;
 import org.convcl.PreparedConv;
 import org.convcl.SeparableBlock;
 import org.convcl.Shape;
 import org.convcl.Tensor;
+import org.convcl.TensorOps;
 
 /**
  * A CNN loaded from an ONNX model and prepared on one {@link Backend}: load (file or bytes) → validate → prepare
@@ -31,9 +33,11 @@ import org.convcl.Tensor;
  * operator, attribute or shape, before anything is allocated), applies the graph passes (constant folding,
  * batch-norm folded into convolutions, ReLU / ReLU6 fused as epilogues, the classifier lowered to a pointwise
  * convolution, depthwise → pointwise pairs handed to the block planner) and prepares every convolution on the
- * backend. Convolutions run on the backend; the other operators run in Java on the host (values move between host
- * and device only where the operator's side changes). Device buffers are reused by liveness: a buffer returns to
- * the network's pool after its last reader and is reused by a later value of the same shape.
+ * backend. Convolutions run on the backend, and so do the other operators the backend's {@link TensorOps} has
+ * (elementwise functions, Add / Mul with broadcasting, pooling, channel concat, reshapes); the rest (Softmax, a few
+ * uncommon operand forms) run in Java on the host, and values move between host and device only where the operator's
+ * side changes. Device buffers are reused by liveness: a buffer returns to the network's pool after its last reader
+ * and is reused by a later value of the same shape.
  *
  * <p>Values of rank below 4 are 4-D tensors with trailing 1s ({@code [N, 1000]} logits are {@code [N, 1000, 1, 1]}).
  * Decoding needs {@code com.google.protobuf:protobuf-java} on the class path (an optional dependency of convcl).
@@ -46,6 +50,10 @@ public final class Network implements AutoCloseable {
     private final Backend backend;
     private final Graph graph;
     private final Map<Node, PreparedConv> prepared = new IdentityHashMap<>();
+    /** The backend's operators besides convolutions; null when it has none (they run in Java on the host). */
+    private final TensorOps ops;
+    /** The nodes besides convolutions that run on the backend, with their constant operands uploaded. */
+    private final Map<Node, DeviceOp> deviceOps = new IdentityHashMap<>();
     private final Map<List<Shape>, Plan> plans = new HashMap<>();
     private final Map<Shape, ArrayDeque<DeviceTensor>> free = new HashMap<>();
     private final List<DeviceTensor> pooled = new ArrayList<>();
@@ -63,6 +71,7 @@ public final class Network implements AutoCloseable {
         this.name = name;
         this.backend = backend;
         this.graph = graph;
+        this.ops = backend.tensorOps().orElse(null);
         long bytes = 0;
         for (Node n : graph.nodes) {
             if (!isConvolution(n)) continue;
@@ -99,6 +108,7 @@ public final class Network implements AutoCloseable {
         Network net = new Network(source, backend, graph);
         try {
             net.prepareConvolutions(dims);
+            net.prepareDeviceOps(dims);
             return net;
         } catch (RuntimeException | Error e) {
             net.close();
@@ -152,6 +162,7 @@ public final class Network implements AutoCloseable {
             if (n.activation != Activation.NONE) b.append(" +").append(n.activation.name().toLowerCase());
             PreparedConv p = prepared.get(n);
             if (p != null) b.append(": ").append(p.plan());
+            else b.append(deviceOps.containsKey(n) ? ": on the backend" : isAlias(n) ? ": a view, or a copy" : ": in Java on the host");
             b.append('\n');
         }
         return b.toString();
@@ -231,7 +242,9 @@ public final class Network implements AutoCloseable {
         Closer closer = new Closer();
         for (PreparedConv p : prepared.values()) closer.run(p::close);
         for (DeviceTensor t : pooled) closer.run(t::close);
+        for (DeviceOp op : deviceOps.values()) for (DeviceTensor t : op.constants()) if (t != null) closer.run(t::close);
         prepared.clear();
+        deviceOps.clear();
         pooled.clear();
         free.clear();
         plans.clear();
@@ -313,6 +326,58 @@ public final class Network implements AutoCloseable {
                 prepared.put(n, backend.prepareBlock(block, w.floats(), pw.floats(), BlockMode.AUTO, expected));
             }
         }
+    }
+
+    /**
+     * How a node besides convolutions runs on the backend: {@code constants} holds, per input, the uploaded constant
+     * (shaped as it broadcasts) or null for a value computed at run time; {@code fn} is an elementwise node's function
+     * or the activation after an Add / Mul.
+     */
+    private record DeviceOp(List<DeviceTensor> constants, Pointwise fn) {}
+
+    /**
+     * Decides which nodes besides convolutions run on the backend (every one {@link TensorOps} has, when the backend
+     * has them and their operands fit) and uploads their constant operands.
+     */
+    private void prepareDeviceOps(Map<String, int[]> dims) {
+        if (ops == null) return;
+        for (Node n : graph.nodes) {
+            if (isConvolution(n) || !runsOnDevice(n, dims)) continue;
+            int outRank = dims.get(n.outputs.get(0)).length;
+            List<DeviceTensor> constants = new ArrayList<>();
+            DeviceOp op = new DeviceOp(constants, HostOps.isPointwise(n)
+                    ? HostOps.pointwise(n, bound(n, 1, "min"), bound(n, 2, "max")) : Pointwise.of(n.activation));
+            deviceOps.put(n, op); // before uploading: close() releases what was uploaded
+            int operands = HostOps.isPointwise(n) ? 1 : n.inputs.size();
+            for (int i = 0; i < operands; i++) {
+                Const c = graph.constants.get(n.input(i));
+                constants.add(c == null ? null : backend.upload(Tensor.of(c.floats(),
+                        HostOps.aligned(c.dims().length == 0 ? new int[] {1} : c.dims(), outRank))));
+            }
+        }
+    }
+
+    /** A Clip bound known at prepare time (there are only such when {@link #runsOnDevice} holds). */
+    private float bound(Node n, int index, String attr) {
+        Float b = Passes.clipBound(graph, n, index, attr);
+        return b == null ? Float.NaN : b;
+    }
+
+    /** Whether {@code n} has a {@link TensorOps} operator and operands it takes. */
+    private boolean runsOnDevice(Node n, Map<String, int[]> dims) {
+        int outRank = dims.get(n.outputs.get(0)).length;
+        return switch (n.op) {
+            case "Relu", "HardSigmoid", "HardSwish", "Sigmoid" -> true;
+            case "Clip" -> Passes.clipBound(graph, n, 1, "min") != null && Passes.clipBound(graph, n, 2, "max") != null
+                    && !(Passes.clipBound(graph, n, 1, "min") > Passes.clipBound(graph, n, 2, "max"));
+            // a value computed at run time must have the output's rank: its 4-D shape is then the aligned one
+            case "Add", "Mul" -> n.inputs.size() == 2 && n.inputs.stream().allMatch(in -> graph.constants.containsKey(in)
+                    || dims.get(in).length == outRank);
+            case "GlobalAveragePool", "AveragePool", "MaxPool" -> outRank == 4;
+            case "Concat" -> outRank >= 2 && Dims.axis(n.intAttr("axis", 1), outRank) == 1
+                    && n.inputs.stream().noneMatch(in -> graph.constants.containsKey(in));
+            default -> false;
+        };
     }
 
     private static Epilogue epilogue(Const bias, Activation activation) {
@@ -424,12 +489,19 @@ public final class Network implements AutoCloseable {
                 out.kind = Kind.POOLED;
                 retain(out.device);
                 conv.forward(x, out.device);
+            } else if (deviceOps.containsKey(n)) {
+                runOnDevice(n, deviceOps.get(n), env, plan, out);
             } else if (isAlias(n)) {
                 Value x = env.get(n.input(0));
                 if (x.device != null && Dims.shape(x.dims).equals(Dims.shape(outDims)) && x.host == null) {
                     out.device = x.device;
                     out.kind = x.kind == Kind.CALLER ? Kind.CALLER : x.kind;
                     if (out.kind != Kind.CALLER) retain(out.device);
+                } else if (x.device != null && x.host == null && ops != null) { // a reshape that changes the 4-D shape
+                    out.device = allocate(Dims.shape(outDims));
+                    out.kind = Kind.POOLED;
+                    retain(out.device);
+                    ops.copy(x.device, out.device);
                 } else {
                     out.host = new HostTensor(outDims, host(x).data());
                 }
@@ -452,6 +524,24 @@ public final class Network implements AutoCloseable {
                     release(env.remove(s));
                 }
             }
+        }
+    }
+
+    /** Runs a node of {@link #deviceOps} into a pooled tensor. */
+    private void runOnDevice(Node n, DeviceOp op, Map<String, Value> env, Plan plan, Value out) {
+        List<DeviceTensor> in = new ArrayList<>();
+        for (int i = 0; i < op.constants().size(); i++) {
+            DeviceTensor c = op.constants().get(i);
+            in.add(c != null ? c : device(env.get(n.input(i))));
+        }
+        out.device = allocate(Dims.shape(out.dims));
+        out.kind = Kind.POOLED;
+        retain(out.device);
+        switch (n.op) {
+            case "Add", "Mul" -> ops.binary(HostOps.binary(n), in.get(0), in.get(1), op.fn(), out.device);
+            case "GlobalAveragePool", "AveragePool", "MaxPool" -> ops.pool(HostOps.pool(n, plan.dims().get(n.input(0))), in.get(0), out.device);
+            case "Concat" -> ops.concatChannels(in, out.device);
+            default -> ops.pointwise(op.fn(), in.get(0), out.device);
         }
     }
 

@@ -2,12 +2,13 @@ package org.convcl.net;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.convcl.Activation;
 
 /**
  * The graph passes, each a function of the graph alone (tested one by one): constant folding, removal of
- * inference no-ops, batch-norm folded into the preceding convolution, activations fused into convolutions as
- * epilogues, classifier and standalone batch-norm lowered to convolutions, depthwise → pointwise pairs handed to
+ * inference no-ops, batch-norm folded into the preceding convolution, {@code x · HardSigmoid(x)} recognised as
+ * HardSwish, activations fused into convolutions as epilogues, classifier and standalone batch-norm lowered to convolutions, depthwise → pointwise pairs handed to
  * the block planner. Each returns how many nodes it rewrote.
  */
 final class Passes {
@@ -18,6 +19,7 @@ final class Passes {
         foldConstants(g);
         removeNoOps(g);
         foldBatchNorm(g);
+        fuseHardSwish(g);
         fuseActivations(g);
         lowerToConvolutions(g);
         if (blocks) pairSeparableBlocks(g);
@@ -118,8 +120,32 @@ final class Passes {
     }
 
     /**
+     * {@code Mul(x, HardSigmoid(x))} with HardSigmoid's alpha 1/6 and beta 1/2 (how opset 13 writes PyTorch's
+     * hardswish) becomes one {@code HardSwish(x)} node, where the HardSigmoid is read by the Mul only: one kernel
+     * instead of two, and the same value ({@link org.convcl.Pointwise#hardSwish} is {@code v · hardSigmoid(v; 1/6, 1/2)}).
+     */
+    static int fuseHardSwish(Graph g) {
+        int fused = 0;
+        for (Node mul : List.copyOf(g.nodes)) {
+            if (!mul.op.equals("Mul") || mul.inputs.size() != 2) continue;
+            for (int side = 0; side < 2; side++) {
+                Node hs = g.producer(mul.input(side));
+                String x = mul.input(1 - side);
+                if (hs == null || !hs.op.equals("HardSigmoid") || !hs.input(0).equals(x) || !g.singleUse(mul.input(side))
+                        || hs.floatAttr("alpha", 0.2f) != 1f / 6 || hs.floatAttr("beta", 0.5f) != 0.5f) continue;
+                g.nodes.set(g.nodes.indexOf(mul), new Node(mul.name, "HardSwish", List.of(x), mul.outputs, Map.of()));
+                g.nodes.remove(hs);
+                fused++;
+                break;
+            }
+        }
+        return fused;
+    }
+
+    /**
      * {@code Conv → Relu} and {@code Conv → Clip(0, 6)} (constant bounds), where the convolution's output is read by
-     * the activation only: the activation becomes the convolution's epilogue. Other clips stay separate nodes.
+     * the activation only: the activation becomes the convolution's epilogue. The same for {@code Add → Relu} (a
+     * residual): the Add applies it to each sum, in the same kernel on the device. Other clips stay separate nodes.
      */
     static int fuseActivations(Graph g) {
         int fused = 0;
@@ -127,7 +153,8 @@ final class Passes {
             Activation a = activationOf(g, act);
             if (a == null) continue;
             Node conv = g.producer(act.input(0));
-            if (conv == null || !conv.op.equals("Conv") || conv.activation != Activation.NONE || !g.singleUse(act.input(0))) continue;
+            if (conv == null || !(conv.op.equals("Conv") || conv.op.equals("Add")) || conv.activation != Activation.NONE
+                    || !g.singleUse(act.input(0))) continue;
             conv.activation = a;
             conv.outputs.set(0, act.outputs.get(0));
             g.nodes.remove(act);
@@ -147,7 +174,7 @@ final class Passes {
     }
 
     /** A Clip bound when it is known now (constant input, attribute or absent), else null. */
-    private static Float clipBound(Graph g, Node n, int index, String attr) {
+    static Float clipBound(Graph g, Node n, int index, String attr) {
         String in = n.input(index);
         if (!in.isEmpty()) {
             Const c = g.constants.get(in);

@@ -4,6 +4,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.convcl.ConvSpec;
+import org.convcl.PoolSpec;
 
 /**
  * The output dimensions of each supported operator from its input dimensions (and, for {@code Reshape}, its
@@ -127,14 +128,11 @@ final class ShapeInference {
         return v != null ? v : fallback;
     }
 
-    /** Output size of a pooling window along one axis, PyTorch's rule for ceil mode included. */
+    /** Output size of a pooling window along one axis ({@link PoolSpec#outputSize}); −1 when it does not fit or a value exceeds an int. */
     static int poolSize(int in, long padBefore, long padAfter, long kernel, long stride, long dilation, boolean ceil) {
-        long span = dilation * (kernel - 1) + 1;
-        long num = in + padBefore + padAfter - span;
-        if (num < 0) return -1;
-        long out = (ceil ? Math.floorDiv(num + stride - 1, stride) : Math.floorDiv(num, stride)) + 1;
-        if (ceil && (out - 1) * stride >= in + padBefore) out--; // the last window must start inside the input
-        return (int) out;
+        for (long v : new long[] {padBefore, padAfter}) if (v < 0 || v > Integer.MAX_VALUE) return -1;
+        for (long v : new long[] {kernel, stride, dilation}) if (v < 1 || v > Integer.MAX_VALUE) return -1;
+        return PoolSpec.outputSize(in, (int) padBefore, (int) padAfter, (int) kernel, (int) stride, (int) dilation, ceil);
     }
 
     private static int[] pool(Node n, int[] x) {

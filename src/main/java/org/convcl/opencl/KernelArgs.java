@@ -46,6 +46,11 @@ final class KernelArgs {
         return set(Sizeof.cl_int, Pointer.to(new int[] {value}));
     }
 
+    /** Appends a {@code float} argument. */
+    KernelArgs float32(float value) {
+        return set(Sizeof.cl_float, Pointer.to(new float[] {value}));
+    }
+
     /** Appends several {@code int} arguments in order. */
     KernelArgs int32(int... values) {
         for (int v : values) int32(v);

@@ -64,6 +64,7 @@ public final class OpenClBackend implements Backend {
     private final AtomicLong nextId = new AtomicLong();
     private final ClBuffer noBias;
     private volatile FaultInjector faults = FaultInjector.NONE;
+    private OpenClTensorOps tensorOps; // made at first use, closed with the backend
     private volatile boolean closed;
 
     /** A backend whose kernel family is the {@code convcl.kernels} / {@code CONVCL_KERNELS} setting's, else the device type's. */
@@ -267,6 +268,14 @@ public final class OpenClBackend implements Backend {
                 new BlockPlanner.Choice(BlockMode.FUSED, "forced", fused));
     }
 
+    /** The network operators as OpenCL kernels ({@code kernels/net_ops.cl}), built at first use. */
+    @Override
+    public synchronized java.util.Optional<org.convcl.TensorOps> tensorOps() {
+        checkOpen();
+        if (tensorOps == null) tensorOps = new OpenClTensorOps(this);
+        return java.util.Optional.of(tensorOps);
+    }
+
     @Override
     public void finish() {
         checkOpen();
@@ -284,6 +293,7 @@ public final class OpenClBackend implements Backend {
         Closer closer = new Closer();
         closer.run(() -> ClStatus.check(clFinish(queue), "clFinish"));
         closer.closeAll(java.util.List.copyOf(livePrepared));
+        if (tensorOps != null) closer.close(tensorOps);
         for (ClBuffer b : java.util.List.copyOf(liveBuffers)) closer.run(() -> release(b));
         closer.close(library);
         closer.run(() -> ClStatus.check(faults.released("clReleaseCommandQueue", 0, clReleaseCommandQueue(queue)),

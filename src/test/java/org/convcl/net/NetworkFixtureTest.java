@@ -32,6 +32,24 @@ class NetworkFixtureTest {
         return tests.stream();
     }
 
+    /** On each backend every fixture operator runs through the backend's TensorOps, except Softmax (Java). */
+    @TestFactory
+    Stream<DynamicTest> operatorsBesidesConvolutionsRunOnTheBackend() {
+        List<DynamicTest> tests = new ArrayList<>();
+        for (Backend backend : TestBackends.all()) {
+            for (String name : Fixtures.NAMES) {
+                tests.add(DynamicTest.dynamicTest(name + " on " + backend.device().describe(), () -> {
+                    try (Network net = Network.load(Fixtures.model(name), name, backend, Network.Options.DEFAULT)) {
+                        List<String> host = net.describe().lines().filter(l -> l.endsWith(": in Java on the host")).toList();
+                        assertEquals(name.equals("head") ? List.of("Softmax") : List.of(),
+                                host.stream().map(l -> l.substring(0, l.indexOf(' '))).toList(), net.describe());
+                    }
+                }));
+            }
+        }
+        return tests.stream();
+    }
+
     static void check(Backend backend, String name) {
         Tensor x = Fixtures.tensor(name + ".input.npy");
         Tensor expected = Fixtures.tensor(name + ".output.npy");

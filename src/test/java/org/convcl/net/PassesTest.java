@@ -87,6 +87,15 @@ class PassesTest {
     }
 
     @Test
+    void hardSigmoidTimesItsInputBecomesHardSwish() {
+        Graph g = graph("elementwise"); // opset 13: hardswish is x * HardSigmoid(x); the SE block's HardSigmoid stays
+        long sigmoids = count(g, "HardSigmoid");
+        assertEquals(1, applied(g, "elementwise", Passes::fuseHardSwish));
+        assertEquals(1, count(g, "HardSwish"));
+        assertEquals(sigmoids - 1, count(g, "HardSigmoid"));
+    }
+
+    @Test
     void lowerClassifierAndStandaloneBatchNormToConvolutions() {
         Graph g = graph("head");
         assertEquals(2, applied(g, "head", Passes::lowerToConvolutions)); // Gemm and MatMul

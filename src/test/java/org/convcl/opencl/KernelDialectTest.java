@@ -102,6 +102,7 @@ class KernelDialectTest {
                 defines(0, Activation.NONE, window(3, 2, 2), Map.of("DEPTH_MULT", 2, "VEC", 4))));
         m.put("conv2d_bwd_activation.cl", List.of(
                 defines(0, Activation.NONE), defines(0, Activation.RELU), defines(0, Activation.RELU6)));
+        m.put(OpenClTensorOps.FILE, List.of(new TreeMap<>(OpenClTensorOps.DEFINES)));
         return m;
     }
 

@@ -26,6 +26,7 @@ import org.convcl.Shape;
 import org.convcl.Tensor;
 import org.convcl.TensorAssert;
 import org.convcl.TestBackends;
+import org.convcl.net.TensorOpsCases;
 import org.convcl.opencl.OpenClConvCorrectnessTest.Post;
 import org.convcl.plan.Algorithm;
 import org.convcl.plan.BlockDescriptor;
@@ -281,6 +282,19 @@ class MemoryCheckTest {
             ConvGradients.Filter f = conv.backwardFilter(x, dz, true);
             ReferenceGradients.assertClose(g.dw(), f.weights(), ConvGradients.weightShape(spec), 1e-4, "dw " + spec);
             ReferenceGradients.assertClose(g.db(), f.bias(), ConvGradients.biasShape(spec), 1e-4, "db " + spec);
+        }
+    }
+
+    static Stream<TensorOpsCases.OpCase> networkOperators() {
+        return TensorOpsCases.all().stream();
+    }
+
+    /** The network operators of {@code kernels/net_ops.cl}: every case of {@link TensorOpsCases}, each on a fresh context. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("networkOperators")
+    void networkOperatorMatchesTheJavaDefinition(TensorOpsCases.OpCase c) {
+        try (OpenClBackend backend = FamilyBackends.open(((OpenClBackend) TestBackends.opencl()).facts().family())) {
+            TensorOpsCases.check(backend, c);
         }
     }
 

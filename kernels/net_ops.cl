@@ -1,0 +1,122 @@
+/*
+ * net_ops.cl — the operators of a network besides convolutions (org.convcl.TensorOps), so that a network on OpenCL
+ * stays on the device from input to logits. One work-item computes one output element; the grid is padded up to the
+ * local size and a work-item past the output returns at once (no barriers in this file). Every read
+ * is of an element inside its buffer: indices come from the output index and the strides and sizes given, and a
+ * pooling tap outside the input is skipped before it is read.
+ *
+ * Required defines: HAS_BIAS, ACTIVATION (convcl_common.h; unused here, 0 and 0).
+ * Optional defines: none.
+ *
+ * The elementwise function fn (org.convcl.Pointwise.Kind codes, NET_FN_* below) with parameters fa, fb is applied
+ * by net_pointwise and after net_binary's operator; NaN passes through each (comparisons, not fmax / fmin).
+ *
+ * Kernels and arguments:
+ *   net_pointwise(src, dst, count, fn, fa, fb)                       dst[i] = fn(src[i])
+ *   net_binary(a, b, dst, hw, w, planes, c, a_mode, a_sn, a_sc, a_sh, a_sw, b_mode, b_sn, b_sc, b_sh, b_sw, op, fn,
+ *              fa, fb)                                           grid h·w × planes (planes = n·c of dst)
+ *       dst [planes / c][c][hw / w][w] = fn(a op b) with broadcasting: each operand read by its mode (NET_FULL,
+ *       NET_PER_PLANE, or NET_STRIDED at n·s_n + c·s_c + y·s_h + x·s_w, stride 0 along a dimension of size 1);
+ *       op 0 adds, 1 multiplies (TensorOps.Binary codes)
+ *   net_pool(src, dst, planes, h_in, w_in, h_out, w_out, kind, kh, kw, sh, sw, pad_top, pad_left, pad_bottom,
+ *            pad_right, dh, dw, count_include_pad)                grid h_out·w_out × planes
+ *       each plane pooled; kind 0 max (a NaN read makes the result NaN), 1 average with PyTorch's divisor (the
+ *       window clipped to the padded input when count_include_pad, else the taps read)
+ *   net_pointwise and net_copy_rows run on a 1-D grid of count work-items.
+ *   net_copy_rows(src, dst, count, row, dst_row, dst_offset)
+ *       src is count / row rows of row elements; row r goes to dst[r·dst_row + dst_offset …]: concatenation along
+ *       channels (row = c_in·h·w, dst_row = c_out·h·w) and a plain copy (row = dst_row = count, offset 0)
+ */
+#define NET_FN_IDENTITY 0
+#define NET_FN_RELU 1
+#define NET_FN_CLIP 2
+#define NET_FN_HARD_SIGMOID 3
+#define NET_FN_HARD_SWISH 4
+#define NET_FN_SIGMOID 5
+
+inline real net_clamp(real v, real lower, real upper) {
+    return v < lower ? lower : (v > upper ? upper : v);
+}
+
+inline real net_apply(real v, int fn, real fa, real fb) {
+    switch (fn) {
+        case NET_FN_RELU: return v < (real)0 ? (real)0 : v;
+        case NET_FN_CLIP: return net_clamp(v, fa, fb);
+        case NET_FN_HARD_SIGMOID: return net_clamp(fa * v + fb, (real)0, (real)1);
+        case NET_FN_HARD_SWISH: return v * net_clamp(v * ((real)1 / (real)6) + (real)0.5, (real)0, (real)1);
+        case NET_FN_SIGMOID: return (real)1 / ((real)1 + exp(-v));
+        default: return v;
+    }
+}
+
+__kernel void net_pointwise(__global const real *CONVCL_RESTRICT src, __global real *CONVCL_RESTRICT dst,
+                            int count, int fn, real fa, real fb) {
+    const int i = get_global_id(0);
+    if (i >= count) return;
+    dst[i] = net_apply(src[i], fn, fa, fb);
+}
+
+/* The flat index of operand element (n, ch, y, x), inner = y·w + x, by the operand's layout mode: NET_FULL (the
+ * output's shape), NET_PER_PLANE ([n][c][1][1] of the output's n and c) or NET_STRIDED (any broadcast; divisions). */
+#define NET_FULL 0
+#define NET_PER_PLANE 1
+#define NET_STRIDED 2
+inline int net_operand_index(int mode, int plane, int inner, int hw, int w, int c, int sn, int sc, int sh, int sw) {
+    if (mode == NET_FULL) return plane * hw + inner;
+    if (mode == NET_PER_PLANE) return plane;
+    const int n = plane / c, ch = plane - n * c; /* no `%`: see net_binary */
+    const int y = inner / w, x = inner - y * w;
+    return n * sn + ch * sc + y * sh + x * sw;
+}
+
+/* Grid: dim0 = h·w (inner), dim1 = n·c (planes). */
+__kernel void net_binary(__global const real *a, __global const real *b, __global real *CONVCL_RESTRICT dst,
+                         int hw, int w, int planes, int c, int a_mode, int a_sn, int a_sc, int a_sh, int a_sw,
+                         int b_mode, int b_sn, int b_sc, int b_sh, int b_sw, int op, int fn, real fa, real fb) {
+    const int inner = get_global_id(0), plane = get_global_id(1);
+    if (inner >= hw || plane >= planes) return;
+    /* quotients and remainders are written q, i − q·d: LLVM rewrites a `%` next to its `/` with a freeze, which
+     * Oclgrind's uninitialised-value checker cannot run */
+    const real va = a[net_operand_index(a_mode, plane, inner, hw, w, c, a_sn, a_sc, a_sh, a_sw)];
+    const real vb = b[net_operand_index(b_mode, plane, inner, hw, w, c, b_sn, b_sc, b_sh, b_sw)];
+    dst[plane * hw + inner] = net_apply(op == 0 ? va + vb : va * vb, fn, fa, fb);
+}
+
+/* Grid: dim0 = h_out·w_out (inner), dim1 = planes. */
+__kernel void net_pool(__global const real *CONVCL_RESTRICT src, __global real *CONVCL_RESTRICT dst,
+                       int planes, int h_in, int w_in, int h_out, int w_out, int kind, int kh, int kw, int sh, int sw,
+                       int pad_top, int pad_left, int pad_bottom, int pad_right, int dh, int dw, int count_include_pad) {
+    const int inner = get_global_id(0), plane = get_global_id(1);
+    if (inner >= h_out * w_out || plane >= planes) return;
+    const int oy = inner / w_out, ox = inner - oy * w_out;
+    __global const real *in = src + plane * h_in * w_in;
+    const int y0 = oy * sh - pad_top, x0 = ox * sw - pad_left;
+    real acc = kind == 0 ? -INFINITY : (real)0;
+    int taps = 0;
+    for (int ky = 0; ky < kh; ky++) {
+        const int iy = y0 + ky * dh;
+        if (iy < 0 || iy >= h_in) continue;
+        for (int kx = 0; kx < kw; kx++) {
+            const int ix = x0 + kx * dw;
+            if (ix < 0 || ix >= w_in) continue;
+            const real v = in[iy * w_in + ix];
+            if (kind == 0) acc = isnan(v) || v > acc ? v : acc; /* a NaN, once taken, stays */
+            else acc += v;
+            taps++;
+        }
+    }
+    if (kind != 0) {
+        int divisor = taps;
+        if (count_include_pad) divisor = (min(y0 + kh, h_in + pad_bottom) - y0) * (min(x0 + kw, w_in + pad_right) - x0);
+        acc /= (real)divisor;
+    }
+    dst[plane * h_out * w_out + inner] = acc;
+}
+
+__kernel void net_copy_rows(__global const real *CONVCL_RESTRICT src, __global real *CONVCL_RESTRICT dst,
+                            int count, int row, int dst_row, int dst_offset) {
+    const int i = get_global_id(0);
+    if (i >= count) return;
+    const int r = i / row;
+    dst[r * dst_row + dst_offset + (i - r * row)] = src[i];
+}

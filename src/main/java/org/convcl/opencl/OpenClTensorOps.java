@@ -1,0 +1,166 @@
+package org.convcl.opencl;
+
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import org.convcl.ArrayOps;
+import org.convcl.Closer;
+import org.convcl.DeviceTensor;
+import org.convcl.PoolSpec;
+import org.convcl.Pointwise;
+import org.convcl.Shape;
+import org.convcl.TensorOps;
+import org.jocl.cl_mem;
+
+/**
+ * {@link TensorOps} of the OpenCL backend: the kernels of {@code kernels/net_ops.cl}, one work-item per output
+ * element, enqueued on the backend's queue (not waited for). One program, its four kernel objects made at first use
+ * and released by {@link #close()} (the backend closes it). Thread-safe: setting arguments and enqueueing hold this
+ * object's lock ({@code clSetKernelArg} is not thread-safe).
+ */
+final class OpenClTensorOps implements TensorOps, AutoCloseable {
+    static final String FILE = "net_ops.cl";
+    /** The defines of the one build of {@link #FILE}: the common header's, unused by its kernels. */
+    static final Map<String, Integer> DEFINES = Map.of("HAS_BIAS", 0, "ACTIVATION", 0);
+    /** Work-items per work-group (less when a kernel allows fewer). */
+    private static final long LOCAL_SIZE = 64;
+
+    private enum Entry { net_pointwise, net_binary, net_pool, net_copy_rows }
+
+    private final OpenClBackend backend;
+    private final Map<Entry, ClKernel> kernels = new EnumMap<>(Entry.class);
+    private boolean closed;
+
+    OpenClTensorOps(OpenClBackend backend) {
+        this.backend = backend;
+    }
+
+    @Override
+    public void pointwise(Pointwise f, DeviceTensor x, DeviceTensor out) {
+        ClTensor src = backend.own(x, "input"), dst = output(out, List.of(x));
+        ArrayOps.checkPointwise(f, src.shape(), dst.shape());
+        synchronized (this) {
+            ClKernel k = kernel(Entry.net_pointwise);
+            KernelArgs.on(k.handle()).buffer(src.mem()).buffer(dst.mem()).int32(dst.shape().count(), f.kind().code())
+                    .float32(f.a()).float32(f.b());
+            launch(k, dst.shape().count());
+        }
+    }
+
+    @Override
+    public void binary(Binary op, DeviceTensor a, DeviceTensor b, Pointwise then, DeviceTensor out) {
+        ClTensor x = backend.own(a, "first input"), y = backend.own(b, "second input"), dst = output(out, List.of(a, b));
+        ArrayOps.checkBinary(op, x.shape(), y.shape(), then, dst.shape());
+        Shape s = dst.shape();
+        int hw = s.h() * s.w(), planes = s.n() * s.c();
+        synchronized (this) {
+            ClKernel k = kernel(Entry.net_binary);
+            KernelArgs.on(k.handle()).buffer(x.mem()).buffer(y.mem()).buffer(dst.mem()).int32(hw, s.w(), planes, s.c())
+                    .int32(operandMode(x.shape(), s)).int32(ArrayOps.strides(x.shape()))
+                    .int32(operandMode(y.shape(), s)).int32(ArrayOps.strides(y.shape()))
+                    .int32(op.code(), then.kind().code()).float32(then.a()).float32(then.b());
+            launch(k, hw, planes);
+        }
+    }
+
+    /** How net_binary indexes an operand of shape {@code s} broadcast to {@code out}: its NET_* layout mode. */
+    private static int operandMode(Shape s, Shape out) {
+        if (s.equals(out)) return 0; // NET_FULL
+        if (s.n() == out.n() && s.c() == out.c() && s.h() == 1 && s.w() == 1) return 1; // NET_PER_PLANE
+        return 2; // NET_STRIDED
+    }
+
+    @Override
+    public void pool(PoolSpec p, DeviceTensor x, DeviceTensor out) {
+        ClTensor src = backend.own(x, "input"), dst = output(out, List.of(x));
+        ArrayOps.checkPool(p, src.shape(), dst.shape());
+        Shape in = src.shape(), o = dst.shape();
+        int planes = o.n() * o.c();
+        synchronized (this) {
+            ClKernel k = kernel(Entry.net_pool);
+            KernelArgs.on(k.handle()).buffer(src.mem()).buffer(dst.mem()).int32(planes, in.h(), in.w(), o.h(), o.w())
+                    .int32(p.kind().code(), p.kernelH(), p.kernelW(), p.strideH(), p.strideW())
+                    .int32(p.padTop(), p.padLeft(), p.padBottom(), p.padRight(), p.dilationH(), p.dilationW())
+                    .int32(p.countIncludePad() ? 1 : 0);
+            launch(k, o.h() * o.w(), planes);
+        }
+    }
+
+    @Override
+    public void concatChannels(List<DeviceTensor> inputs, DeviceTensor out) {
+        if (inputs == null) throw new IllegalArgumentException("concat inputs must not be null");
+        List<ClTensor> srcs = new ArrayList<>();
+        List<Shape> shapes = new ArrayList<>();
+        for (DeviceTensor t : inputs) {
+            ClTensor c = backend.own(t, "concat input");
+            srcs.add(c);
+            shapes.add(c.shape());
+        }
+        ClTensor dst = output(out, inputs);
+        ArrayOps.requireShape(dst.shape(), ArrayOps.concatShape(shapes), "concat of " + shapes);
+        int plane = dst.shape().h() * dst.shape().w(), offset = 0;
+        synchronized (this) {
+            for (ClTensor src : srcs) {
+                int row = src.shape().c() * plane;
+                copyRows(src.mem(), dst.mem(), src.shape().count(), row, dst.shape().c() * plane, offset);
+                offset += row;
+            }
+        }
+    }
+
+    @Override
+    public void copy(DeviceTensor src, DeviceTensor dst) {
+        ClTensor from = backend.own(src, "source"), to = output(dst, List.of(src));
+        ArrayOps.checkCopy(from.shape(), to.shape());
+        int count = from.shape().count();
+        synchronized (this) {
+            copyRows(from.mem(), to.mem(), count, count, count, 0);
+        }
+    }
+
+    private void copyRows(cl_mem src, cl_mem dst, int count, int row, int dstRow, int offset) {
+        ClKernel k = kernel(Entry.net_copy_rows);
+        KernelArgs.on(k.handle()).buffer(src).buffer(dst).int32(count, row, dstRow, offset);
+        launch(k, count);
+    }
+
+    private ClTensor output(DeviceTensor out, List<DeviceTensor> inputs) {
+        ClTensor dst = backend.own(out, "output");
+        ArrayOps.requireDistinct(out, inputs);
+        return dst;
+    }
+
+    private void launch(ClKernel k, int count) {
+        long local = Math.min(LOCAL_SIZE, k.workGroupSize());
+        backend.launcher().launch(k, new long[] {count}, new long[] {local}, false);
+    }
+
+    /**
+     * A 2-D launch: {@code inner} elements of each of {@code planes} planes; a work-group spans up to 64 inner elements
+     * and, when a plane has fewer (a global pool's single output), several planes.
+     */
+    private void launch(ClKernel k, int inner, int planes) {
+        long size = Math.min(LOCAL_SIZE, k.workGroupSize());
+        long local0 = Math.min(size, inner), local1 = Math.min(size / local0, planes);
+        backend.launcher().launch(k, new long[] {inner, planes}, new long[] {local0, local1}, false);
+    }
+
+    /** The kernel object of {@code entry}, made at first use; the caller holds this object's lock. */
+    private ClKernel kernel(Entry entry) {
+        if (closed) throw new IllegalStateException("the network operators of " + backend + " are closed");
+        return kernels.computeIfAbsent(entry, e -> new ClKernel(backend.library().program(FILE, DEFINES), e.name(),
+                backend.deviceId(), backend.kernelCounter()));
+    }
+
+    /** Releases the kernel objects (idempotent); the program stays in the backend's library. */
+    @Override
+    public synchronized void close() {
+        if (closed) return;
+        closed = true;
+        Closer closer = new Closer();
+        closer.closeAll(List.copyOf(kernels.values()));
+        kernels.clear();
+        closer.finish();
+    }
+}
