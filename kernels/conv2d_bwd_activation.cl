@@ -25,8 +25,10 @@ __kernel void conv2d_bwd_activation(__global const real *CONVCL_RESTRICT src, __
     const bool passes = true;
 #elif ACTIVATION == CONVCL_ACT_RELU
     const bool passes = !(y <= (real)(0));
-#else
+#elif ACTIVATION == CONVCL_ACT_RELU6
     const bool passes = !(y <= (real)(0)) && !(y >= (real)(6));
+#else
+#error "conv2d_bwd_activation: the activation's backward needs its input (the host refuses it)"
 #endif
     dst[i] = passes ? grad[i] : (real)(0);
 }

@@ -63,8 +63,8 @@
 #ifndef DW_ACTIVATION
 #error "DW_ACTIVATION must be defined: 0 (none), 1 (relu) or 2 (relu6)"
 #endif
-#if DW_ACTIVATION != CONVCL_ACT_NONE && DW_ACTIVATION != CONVCL_ACT_RELU && DW_ACTIVATION != CONVCL_ACT_RELU6
-#error "DW_ACTIVATION must be 0 (none), 1 (relu) or 2 (relu6)"
+#if !CONVCL_ACT_VALID(DW_ACTIVATION)
+#error "DW_ACTIVATION must be 0 (none), 1 (relu), 2 (relu6) or 3 (hardswish)"
 #endif
 #ifndef VEC
 #define VEC 16

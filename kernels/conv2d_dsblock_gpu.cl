@@ -40,8 +40,8 @@
 #ifndef DW_ACTIVATION
 #error "DW_ACTIVATION must be defined: 0 (none), 1 (relu) or 2 (relu6)"
 #endif
-#if DW_ACTIVATION != CONVCL_ACT_NONE && DW_ACTIVATION != CONVCL_ACT_RELU && DW_ACTIVATION != CONVCL_ACT_RELU6
-#error "DW_ACTIVATION must be 0 (none), 1 (relu) or 2 (relu6)"
+#if !CONVCL_ACT_VALID(DW_ACTIVATION)
+#error "DW_ACTIVATION must be 0 (none), 1 (relu), 2 (relu6) or 3 (hardswish)"
 #endif
 #if !defined(TILE_PIX) || !defined(OC_BLOCK) || !defined(MID_CHUNK)
 #error "TILE_PIX, OC_BLOCK and MID_CHUNK (the work-group's tile) must be defined"

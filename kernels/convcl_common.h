@@ -34,27 +34,36 @@ typedef CONVCL_CAT(CONVCL_REAL, 8) real8;
 typedef CONVCL_CAT(CONVCL_REAL, 16) real16;
 
 /* The activations, one row each as org.convcl.Activation numbers them (the values of the ACTIVATION and
- * DW_ACTIVATION defines): a clamp of v to [lower, upper] by comparisons, so NaN passes through as in PyTorch
- * (fmax/fmin would drop it).
- *   code                 lower  upper
- *   CONVCL_ACT_NONE   0  -      -
- *   CONVCL_ACT_RELU   1  0      -
- *   CONVCL_ACT_RELU6  2  0      6      */
+ * DW_ACTIVATION defines). The clamps compare, so NaN passes through as in PyTorch (fmax/fmin would drop it).
+ *   code                     function
+ *   CONVCL_ACT_NONE       0  v
+ *   CONVCL_ACT_RELU       1  max(v, 0)
+ *   CONVCL_ACT_RELU6      2  min(max(v, 0), 6)
+ *   CONVCL_ACT_HARDSWISH  3  v · min(max(v · (1/6) + 1/2, 0), 1)  (ONNX's HardSwish)  */
 #define CONVCL_ACT_NONE 0
 #define CONVCL_ACT_RELU 1
 #define CONVCL_ACT_RELU6 2
-#if ACTIVATION != CONVCL_ACT_NONE && ACTIVATION != CONVCL_ACT_RELU && ACTIVATION != CONVCL_ACT_RELU6
-#error "ACTIVATION must be 0 (none), 1 (relu) or 2 (relu6)"
+#define CONVCL_ACT_HARDSWISH 3
+#define CONVCL_ACT_VALID(code) ((code) >= CONVCL_ACT_NONE && (code) <= CONVCL_ACT_HARDSWISH)
+#if !CONVCL_ACT_VALID(ACTIVATION)
+#error "ACTIVATION must be 0 (none), 1 (relu), 2 (relu6) or 3 (hardswish)"
 #endif
 
 /* Defines `T name(T v, const int code)`, the activation `code` (a constant after inlining) of the table above
  * applied to v, for a scalar or vector type T: one body for convcl_activate (real) and convcl_activate_v (realv,
  * convcl_vector.h). Not inline: a callee with a vector argument lets the compiler keep full-width vector
- * registers in the kernel. */
+ * registers in the kernel. The HardSwish gate is a multiply then an add, as in Java. */
 #define CONVCL_DEFINE_ACTIVATE(T, name)                                            \
     T name(T v, const int code) {                                                  \
         if (code == CONVCL_ACT_RELU || code == CONVCL_ACT_RELU6) v = v < (T)(0) ? (T)(0) : v; \
         if (code == CONVCL_ACT_RELU6) v = v > (T)(6) ? (T)(6) : v;                 \
+        if (code == CONVCL_ACT_HARDSWISH) {                                        \
+            T gate = v * (T)((real)1 / (real)6);                                   \
+            gate = gate + (T)(0.5f);                                               \
+            gate = gate < (T)(0) ? (T)(0) : gate;                                  \
+            gate = gate > (T)(1) ? (T)(1) : gate;                                  \
+            v = v * gate;                                                          \
+        }                                                                          \
         return v;                                                                  \
     }
 CONVCL_DEFINE_ACTIVATE(real, convcl_activate)

@@ -56,8 +56,21 @@ public final class ConvGradients {
 
     /** {@link #activationBackward(Activation, Tensor, Tensor)} on arrays of one length, into {@code dst}. */
     static void activationBackward(Activation activation, float[] y, float[] dy, float[] dst) {
+        requireOutputMask(activation);
         float lower = activation.lower(), upper = activation.upper();
         for (int i = 0; i < dst.length; i++) dst[i] = passes(y[i], lower, upper) ? dy[i] : 0f;
+    }
+
+    /**
+     * Throws {@link UnsupportedOperationException} unless the activation's backward follows from the forward output
+     * alone (a clamp: the gradient passes where the output is inside the bounds); HardSwish's needs its input.
+     */
+    public static void requireOutputMask(Activation activation) {
+        if (!activation.isClamp()) {
+            throw new UnsupportedOperationException("the backward of the " + activation.name().toLowerCase() + " activation "
+                    + "needs its input, which the layer's output does not determine; prepare the layer without the "
+                    + "activation and apply it (and its backward) as a step of its own");
+        }
     }
 
     /** Whether the activation with bounds {@code [lower, upper]} passed the gradient at output {@code y}. */

@@ -66,12 +66,13 @@ public record Pointwise(Kind kind, float a, float b) {
     /** {@code 1 / (1 + e^−v)}. */
     public static Pointwise sigmoid() { return new Pointwise(Kind.SIGMOID, 0f, 0f); }
 
-    /** The same function as a library {@link Activation} (ReLU, Clip(0, 6)). */
+    /** The same function as a library {@link Activation} (ReLU, Clip(0, 6), HardSwish). */
     public static Pointwise of(Activation activation) {
         return switch (activation) {
             case NONE -> identity();
             case RELU -> relu();
             case RELU6 -> clip(0f, 6f);
+            case HARDSWISH -> hardSwish();
         };
     }
 

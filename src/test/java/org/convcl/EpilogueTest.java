@@ -73,6 +73,14 @@ class EpilogueTest {
         assertEquals(Float.POSITIVE_INFINITY, Activation.RELU.apply(Float.POSITIVE_INFINITY));
         assertEquals(5.5f, Activation.RELU6.apply(5.5f));
         assertEquals(Activation.RELU6, Activation.parse(" ReLU6 "));
+        assertTrue(Float.isNaN(Activation.HARDSWISH.apply(Float.NaN)));
+        assertTrue(Float.isNaN(Activation.HARDSWISH.apply(Float.NEGATIVE_INFINITY))); // −∞ · 0, as in PyTorch
+        assertEquals(Float.POSITIVE_INFINITY, Activation.HARDSWISH.apply(Float.POSITIVE_INFINITY));
+        assertEquals(-0f, Activation.HARDSWISH.apply(-3f)); // −3 · 0, as in PyTorch
+        assertEquals(3f, Activation.HARDSWISH.apply(3f));
+        assertEquals(-1f / 3, Activation.HARDSWISH.apply(-1f), 1e-7f); // −1 · (−1/6 + 1/2)
+        assertEquals(Activation.HARDSWISH, Activation.parse("HardSwish"));
+        assertThrows(IllegalStateException.class, Activation.HARDSWISH::lower);
     }
 
     private static final float[] TWO = {1, 1}, FOUR = {1, 1, 1, 1};
@@ -99,7 +107,7 @@ class EpilogueTest {
             bad("NaN eps", () -> new Epilogue.BatchNorm(TWO, TWO, TWO, TWO, Float.NaN),
                     "batchNorm.eps must be finite and non-negative, got NaN"),
             bad("null activation", () -> Epilogue.builder().activation(null), "activation must not be null"),
-            bad("unknown activation", () -> Activation.parse("gelu"), "activation must be one of none, relu, relu6, got 'gelu'"));
+            bad("unknown activation", () -> Activation.parse("gelu"), "activation must be one of none, relu, relu6, hardswish, got 'gelu'"));
     }
 
     private static Arguments bad(String what, Executable build, String message) {

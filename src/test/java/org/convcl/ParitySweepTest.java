@@ -27,7 +27,7 @@ class ParitySweepTest {
     private static final Map<String, Double> WORST = new TreeMap<>();
 
     /** The epilogues swept, cycled over the cases. */
-    enum Ep { NONE, BIAS, BIAS_BN, RELU, BIAS_BN_RELU6 }
+    enum Ep { NONE, BIAS, BIAS_BN, RELU, BIAS_BN_RELU6, BIAS_HARDSWISH }
 
     /** One sweep case: a spec, an input size, an epilogue and whether the input holds NaN and ±Inf. */
     record Case(ConvSpec spec, int n, int h, int w, Ep epilogue, boolean specials, long seed) {
@@ -215,6 +215,7 @@ class ParitySweepTest {
         }
         if (kind == Ep.RELU) b.activation(Activation.RELU);
         if (kind == Ep.BIAS_BN_RELU6) b.activation(Activation.RELU6);
+        if (kind == Ep.BIAS_HARDSWISH) b.activation(Activation.HARDSWISH);
         return b.build();
     }
 

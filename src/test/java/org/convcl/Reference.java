@@ -32,13 +32,17 @@ public final class Reference {
                 outputSize(in.w(), s.padLeft(), s.padRight(), s.kernelW(), s.strideW(), s.dilationW()));
     }
 
-    /** PyTorch's activations: ReLU {@code max(v, 0)}, ReLU6 {@code min(max(v, 0), 6)}; NaN stays NaN. */
+    /**
+     * PyTorch's activations: ReLU {@code max(v, 0)}, ReLU6 {@code min(max(v, 0), 6)}, HardSwish
+     * {@code v · min(max(v + 3, 0), 6) / 6} (in double here); NaN stays NaN.
+     */
     public static float activate(Activation activation, float v) {
         if (Float.isNaN(v)) return v;
         return switch (activation) {
             case NONE -> v;
             case RELU -> v < 0 ? 0f : v;
             case RELU6 -> Math.min(v < 0 ? 0f : v, 6f);
+            case HARDSWISH -> (float) (v * Math.min(Math.max(v + 3.0, 0.0), 6.0) / 6.0);
         };
     }
 

@@ -60,6 +60,11 @@ final class GradCommand implements Callable<Integer> {
         }
         errors().checkOutputs(options, outputs);
         LayerFiles.Layer layer = layerFiles.read(errors());
+        Activation activation = layer.epilogue().activationKind();
+        if (!activation.isClamp()) {
+            throw errors().error("--activation " + activation.name().toLowerCase() + ": its backward needs the layer's "
+                    + "input to the activation, which grad does not compute; use none, relu or relu6");
+        }
         Npy.Array dyArray = errors().readNpy("--grad-output", gradOutput);
         Tensor dy = errors().check(() -> {
             Tensor t = dyArray.toTensor("--grad-output " + gradOutput);
@@ -76,8 +81,7 @@ final class GradCommand implements Callable<Integer> {
         try (Backend opened = errors().check(() -> Backends.open(layer.backend()));
              PreparedConv prepared = opened.prepare(conv, layer.weights(), layer.epilogue(), in.shape())) {
             spec.commandLine().getErr().println("convcl grad: " + conv + " on " + opened.device().describe());
-            boolean activated = layer.epilogue().activationKind() != Activation.NONE;
-            Tensor dz = activated ? prepared.activationBackward(prepared.forward(in), dy) : dy;
+            Tensor dz = activation != Activation.NONE ? prepared.activationBackward(prepared.forward(in), dy) : dy;
             dx = prepared.backwardData(dz, in.shape());
             filter = prepared.backwardFilter(in, dz, gradBias != null);
         } catch (BackendUnavailableException e) {

@@ -29,7 +29,7 @@ final class LayerFiles {
     @Mixin
     WindowFlags window;
 
-    @Option(names = "--activation", defaultValue = "none", paramLabel = "none|relu|relu6",
+    @Option(names = "--activation", defaultValue = "none", paramLabel = "none|relu|relu6|hardswish",
             converter = Flags.ActivationConverter.class, description = "Activation (default ${DEFAULT-VALUE}).")
     Activation activation;
 

@@ -122,6 +122,7 @@ final class CpuPreparedConv implements PreparedConv {
     public void activationBackward(DeviceTensor output, DeviceTensor gradOutput, DeviceTensor gradPreActivation) {
         checkOpen();
         if (folded == null) throw new UnsupportedOperationException(kernel.plan() + " offers no backward pass");
+        ConvGradients.requireOutputMask(folded.activation());
         CpuTensor y = backend.owned(output, "output");
         CpuTensor dy = backend.owned(gradOutput, "gradOutput");
         CpuTensor dz = backend.owned(gradPreActivation, "gradPreActivation");

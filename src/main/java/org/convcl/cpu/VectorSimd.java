@@ -135,7 +135,12 @@ final class VectorSimd extends Simd {
             return;
         }
         FloatVector r = FloatVector.fromArray(S, src, srcOff).add(bias);
-        if (activation != Activation.NONE) { // Activation.clamp on every lane: comparisons, so NaN passes
+        if (activation == Activation.HARDSWISH) { // Activation.hardSwish on every lane
+            FloatVector g = r.mul(1f / 6).add(0.5f);
+            g = g.blend(0f, g.lt(0f));
+            g = g.blend(1f, g.compare(VectorOperators.GT, 1f));
+            r = r.mul(g);
+        } else if (activation != Activation.NONE) { // Activation.clamp on every lane: comparisons, so NaN passes
             r = r.blend(activation.lower(), r.lt(activation.lower()));
             r = r.blend(activation.upper(), r.compare(VectorOperators.GT, activation.upper()));
         }

@@ -143,7 +143,7 @@ final class Passes {
     }
 
     /**
-     * {@code Conv → Relu} and {@code Conv → Clip(0, 6)} (constant bounds), where the convolution's output is read by
+     * {@code Conv → Relu}, {@code Conv → HardSwish} and {@code Conv → Clip(0, 6)} (constant bounds), where the convolution's output is read by
      * the activation only: the activation becomes the convolution's epilogue. The same for {@code Add → Relu} (a
      * residual): the Add applies it to each sum, in the same kernel on the device. Other clips stay separate nodes.
      */
@@ -163,9 +163,13 @@ final class Passes {
         return fused;
     }
 
-    /** The library activation a node computes, or null when it is not one (Relu, or Clip to [0, 6] or [0, +Inf)). */
+    /**
+     * The library activation a node computes, or null when it is not one (Relu, HardSwish, or Clip to [0, 6] or
+     * [0, +Inf)).
+     */
     static Activation activationOf(Graph g, Node n) {
         if (n.op.equals("Relu")) return Activation.RELU;
+        if (n.op.equals("HardSwish")) return Activation.HARDSWISH;
         if (!n.op.equals("Clip")) return null;
         Float lo = clipBound(g, n, 1, "min"), hi = clipBound(g, n, 2, "max");
         if (lo == null || hi == null || lo != 0f) return null;

@@ -234,6 +234,7 @@ final class OpenClConv extends OpenClPrepared {
         ConvGradients.checkShape(dy.shape(), y.shape(), "gradOutput");
         ConvGradients.checkShape(dz.shape(), y.shape(), "gradPreActivation");
         if (dz == y) throw new IllegalArgumentException("gradPreActivation must not be the output tensor " + y.name());
+        ConvGradients.requireOutputMask(folded.activation());
         synchronized (this) {
             checkOpen();
             backwardKernels().activation(y, dy, dz);

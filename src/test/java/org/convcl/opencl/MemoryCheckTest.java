@@ -93,7 +93,7 @@ class MemoryCheckTest {
             new ConvCase(ConvSpec.pointwise(7, 3), new Shape(3, 7, 3, 5), Post.NONE),
             // the GPU family's tiles: channels and pixels one past a tile, 1x1 images, a plane wider than a tile,
             // a plane taller than a tile at dilation 2
-            new ConvCase(ConvSpec.pointwise(17, 65), new Shape(2, 17, 5, 13), Post.BIAS_RELU6),
+            new ConvCase(ConvSpec.pointwise(17, 65), new Shape(2, 17, 5, 13), Post.BIAS_HARDSWISH),
             new ConvCase(ConvSpec.pointwise(7, 3), new Shape(3, 7, 1, 1), Post.BIAS_RELU),
             new ConvCase(ConvSpec.full(5, 7, 3).padding(1).build(), new Shape(2, 5, 5, 7), Post.BIAS_RELU),
             new ConvCase(ConvSpec.full(3, 17, 3).dilation(2).padding(2).build(), new Shape(1, 3, 4, 17), Post.BIAS_RELU6),
@@ -101,7 +101,7 @@ class MemoryCheckTest {
             new ConvCase(ConvSpec.depthwise(2, 3, 3).dilation(2).padding(2).build(), new Shape(1, 2, 17, 9), Post.BATCH_NORM),
             new ConvCase(ConvSpec.depthwise(3, 1, 3).stride(2).padding(1).build(), new Shape(2, 3, 9, 18), Post.BIAS_RELU),
             new ConvCase(ConvSpec.depthwise(2, 2, 3).stride(2).padding(0, 0, 1, 1).build(), new Shape(2, 2, 9, 8), Post.NONE),
-            new ConvCase(ConvSpec.builder(2, 6, 1, 3).groups(2).stride(2, 2).padding(0, 1).build(), new Shape(1, 2, 5, 33), Post.BIAS_RELU6),
+            new ConvCase(ConvSpec.builder(2, 6, 1, 3).groups(2).stride(2, 2).padding(0, 1).build(), new Shape(1, 2, 5, 33), Post.BIAS_HARDSWISH),
             new ConvCase(ConvSpec.depthwise(2, 3, 3).dilation(2).padding(2).build(), new Shape(1, 2, 7, 9), Post.BATCH_NORM),
             new ConvCase(ConvSpec.depthwise(3, 1, 5).padding(2).build(), new Shape(2, 3, 7, 17), Post.NONE),
             new ConvCase(ConvSpec.depthwise(2, 1, 3).stride(2).padding(1).build(), new Shape(1, 2, 5, 33), Post.NONE));

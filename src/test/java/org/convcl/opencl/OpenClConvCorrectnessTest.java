@@ -38,7 +38,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 class OpenClConvCorrectnessTest {
 
     /** Which epilogue a case uses; built per spec because lengths depend on the output channels. */
-    enum Post { NONE, BIAS_RELU, BIAS_RELU6, BATCH_NORM_RELU, BATCH_NORM }
+    enum Post { NONE, BIAS_RELU, BIAS_RELU6, BIAS_HARDSWISH, BATCH_NORM_RELU, BATCH_NORM }
 
     static Stream<Arguments> cases() {
         return Stream.of(
@@ -299,6 +299,7 @@ class OpenClConvCorrectnessTest {
             case NONE -> Epilogue.none();
             case BIAS_RELU -> Epilogue.builder().bias(uniform(random, channels)).activation(Activation.RELU).build();
             case BIAS_RELU6 -> Epilogue.builder().bias(scaled(uniform(random, channels), 4f)).activation(Activation.RELU6).build();
+            case BIAS_HARDSWISH -> Epilogue.builder().bias(scaled(uniform(random, channels), 4f)).activation(Activation.HARDSWISH).build();
             case BATCH_NORM, BATCH_NORM_RELU -> {
                 float[] variance = new float[channels];
                 float[] gamma = new float[channels];
