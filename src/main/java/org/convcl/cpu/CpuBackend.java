@@ -64,8 +64,9 @@ public final class CpuBackend implements Backend {
 
     /**
      * Validates the spec, weights and epilogue, folds batch-norm into the weights and bias
-     * ({@link Epilogue#fold}) and picks the algorithm: {@link DepthwiseKernel} for depthwise layers, the
-     * register-blocked matrix product {@link GemmKernel} (weights packed here) for pointwise, full and grouped ones;
+     * ({@link Epilogue#fold}) and picks the algorithm: {@link DepthwiseKernel} for depthwise layers,
+     * {@link RowGemmKernel} for full layers with a short reduction (few input channels), the register-blocked matrix
+     * product {@link GemmKernel} (weights packed here) for pointwise, other full and grouped ones;
      * {@link DirectKernel} when a padded layer's folded weights hold NaN or ±Inf.
      */
     @Override
@@ -79,6 +80,8 @@ public final class CpuBackend implements Backend {
             kernel = new DirectKernel(spec, folded);
         } else if (spec.kind() == ConvSpec.Kind.DEPTHWISE) {
             kernel = new DepthwiseKernel(spec, folded, simd);
+        } else if (RowGemmKernel.suits(spec)) {
+            kernel = new RowGemmKernel(spec, folded, simd);
         } else {
             kernel = new GemmKernel(spec, folded, simd);
         }

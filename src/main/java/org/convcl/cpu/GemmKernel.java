@@ -62,6 +62,11 @@ final class GemmKernel implements ConvKernel {
         activation = folded.activation();
     }
 
+    /** The packed weights ({@code [group][panel][k][mr]}); shared, do not write them. */
+    float[] packedWeights() {
+        return packed;
+    }
+
     /** OIHW weights (each output channel's row is its {@code K} values in (ci, ky, kx) order) into micro-panels. */
     private float[] pack(float[] weights) {
         float[] p = new float[groups * weightPanels * depth * mr];
