@@ -51,7 +51,9 @@ final class DepthwiseKernel implements ConvKernel {
         int bandsWanted = (CpuPool.tasksFor(channels * outH) + channels - 1) / channels;
         int bandRows = (outH + Math.min(outH, bandsWanted) - 1) / Math.min(outH, bandsWanted);
         int bands = (outH + bandRows - 1) / bandRows;
-        PhaseRows geo = new PhaseRows(spec, inShape, outShape, bandRows, simd.rowOverrun(), simd);
+        boolean wholeRows = sw == 2 && simd.stride2OnWholeRows();
+        PhaseRows geo = new PhaseRows(spec, inShape, outShape, bandRows, (wholeRows ? 2 : 1) * simd.rowOverrun(),
+                !wholeRows, simd);
         int units = channels * bands;
         CpuPool.parallelRanges(units, CpuPool.tasksFor(units), (from, to) -> {
             float[] scratch = new float[geo.planeFloats];
@@ -63,8 +65,14 @@ final class DepthwiseKernel implements ConvKernel {
                 int n = nc / inShape.c(), c = nc - n * inShape.c();
                 for (int j = 0; j < gamma; j++) {
                     int o = c * gamma + j;
-                    simd.depthwiseRows(scratch, geo.firstRowTaps, geo.rowStep, y1 - y0, weights, o * kh * kw, outW,
-                            out, ((n * outShape.c() + o) * outH + y0) * outW, outW, bias[o], activation, acc);
+                    int outOff = ((n * outShape.c() + o) * outH + y0) * outW;
+                    if (wholeRows) {
+                        simd.depthwiseRowsStride2(scratch, geo.firstRowTaps, geo.rowStep, y1 - y0, weights, o * kh * kw,
+                                outW, out, outOff, outW, bias[o], activation, acc);
+                    } else {
+                        simd.depthwiseRows(scratch, geo.firstRowTaps, geo.rowStep, y1 - y0, weights, o * kh * kw, outW,
+                                out, outOff, outW, bias[o], activation, acc);
+                    }
                 }
             }
         });

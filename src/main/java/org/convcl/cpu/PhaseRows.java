@@ -12,6 +12,8 @@ import org.convcl.Shape;
  * rows of {@code sw} phases of {@link #phaseLength} floats, each phase holding the output width, the taps' reach and
  * {@code overrun} floats that a SIMD kernel may read past its last output.
  *
+ * Rows may also be kept whole (one phase), for a kernel that applies the horizontal stride itself.
+ *
  * <p>{@link #fill} writes only the elements of each phase that map to input columns; the padding around them keeps
  * the zeros of a newly allocated scratch, so a scratch is reused across bands and planes without clearing it.
  */
@@ -20,7 +22,7 @@ final class PhaseRows {
     static final int MIN_SIMD_SPLIT = 16;
 
     private final Simd simd;
-    private final int kh, sh, sw, dh, padTop, padLeft, inH, inW;
+    private final int kh, sh, phases, dh, padTop, padLeft, inH, inW;
     final int phaseLength, rowsPerBand, planeFloats;
     /** Offsets of the taps of a band's first output row, in (ky, kx) order; each next row adds {@link #rowStep}. */
     final int[] firstRowTaps;
@@ -30,35 +32,41 @@ final class PhaseRows {
     /** Stride 2: the elements {@code [pairLo, pairHi)} that both phases hold inside the row. */
     private final int pairLo, pairHi;
 
-    PhaseRows(ConvSpec spec, Shape inShape, Shape outShape, int bandRows, int overrun, Simd simd) {
+    /**
+     * {@code split}: rows split into their {@code strideW} phases; otherwise kept whole (one phase holding every
+     * column, {@code strideW · OW + (KW − 1)·dw + overrun} floats), for a kernel that steps along x itself.
+     */
+    PhaseRows(ConvSpec spec, Shape inShape, Shape outShape, int bandRows, int overrun, boolean split, Simd simd) {
         this.simd = simd;
         kh = spec.kernelH();
         int kw = spec.kernelW(), dw = spec.dilationW();
         sh = spec.strideH();
-        sw = spec.strideW();
+        int sw = spec.strideW();
+        phases = split ? sw : 1;
         dh = spec.dilationH();
         padTop = spec.padTop();
         padLeft = spec.padLeft();
         inH = inShape.h();
         inW = inShape.w();
-        phaseLength = outShape.w() + (kw - 1) * dw / sw + overrun;
+        phaseLength = split ? outShape.w() + (kw - 1) * dw / sw + overrun : sw * outShape.w() + (kw - 1) * dw + overrun;
         rowsPerBand = (bandRows - 1) * sh + (kh - 1) * dh + 1;
-        planeFloats = rowsPerBand * sw * phaseLength;
-        rowStep = sh * sw * phaseLength;
-        phaseStart = new int[sw];
-        phaseEnd = new int[sw];
-        for (int q = 0; q < sw; q++) {
-            // element m of phase q holds input column m·sw + q − padLeft
-            phaseStart[q] = Math.min(phaseLength, Math.max(0, Math.floorDiv(padLeft - q + sw - 1, sw)));
-            phaseEnd[q] = Math.max(phaseStart[q], Math.min(phaseLength, Math.floorDiv(inW - 1 + padLeft - q, sw) + 1));
+        planeFloats = rowsPerBand * phases * phaseLength;
+        rowStep = sh * phases * phaseLength;
+        phaseStart = new int[phases];
+        phaseEnd = new int[phases];
+        for (int q = 0; q < phases; q++) {
+            // element m of phase q holds input column m·phases + q − padLeft
+            phaseStart[q] = Math.min(phaseLength, Math.max(0, Math.floorDiv(padLeft - q + phases - 1, phases)));
+            phaseEnd[q] = Math.max(phaseStart[q],
+                    Math.min(phaseLength, Math.floorDiv(inW - 1 + padLeft - q, phases) + 1));
         }
-        pairLo = sw == 2 ? Math.max(phaseStart[0], phaseStart[1]) : 0;
-        pairHi = sw == 2 ? Math.max(pairLo, Math.min(phaseEnd[0], phaseEnd[1])) : 0;
+        pairLo = phases == 2 ? Math.max(phaseStart[0], phaseStart[1]) : 0;
+        pairHi = phases == 2 ? Math.max(pairLo, Math.min(phaseEnd[0], phaseEnd[1])) : 0;
         firstRowTaps = new int[kh * kw];
         for (int ky = 0; ky < kh; ky++) {
             for (int kx = 0; kx < kw; kx++) {
                 int shift = kx * dw;
-                firstRowTaps[ky * kw + kx] = (ky * dh * sw + shift % sw) * phaseLength + shift / sw;
+                firstRowTaps[ky * kw + kx] = (ky * dh * phases + shift % phases) * phaseLength + shift / phases;
             }
         }
     }
@@ -72,16 +80,16 @@ final class PhaseRows {
         boolean simdSplit = pairHi - pairLo >= MIN_SIMD_SPLIT;
         for (int r = 0; r < rows; r++) {
             int iy = y0 * sh - padTop + r;
-            int rowOff = at + r * sw * phaseLength;
+            int rowOff = at + r * phases * phaseLength;
             if (iy < 0 || iy >= inH) {
-                for (int q = 0; q < sw; q++) {
+                for (int q = 0; q < phases; q++) {
                     int dst = rowOff + q * phaseLength;
                     Arrays.fill(scratch, dst + phaseStart[q], dst + phaseEnd[q], 0f);
                 }
                 continue;
             }
             int src = plane + iy * inW;
-            if (sw == 1) {
+            if (phases == 1) {
                 System.arraycopy(in, src + phaseStart[0] - padLeft, scratch, rowOff + phaseStart[0],
                         phaseEnd[0] - phaseStart[0]);
             } else if (simdSplit) {
@@ -93,7 +101,7 @@ final class PhaseRows {
                     copyPhase(in, src, q, pairHi, phaseEnd[q], scratch, rowOff + q * phaseLength);
                 }
             } else {
-                for (int q = 0; q < sw; q++) {
+                for (int q = 0; q < phases; q++) {
                     copyPhase(in, src, q, phaseStart[q], phaseEnd[q], scratch, rowOff + q * phaseLength);
                 }
             }
@@ -102,6 +110,6 @@ final class PhaseRows {
 
     /** Elements {@code [from, to)} of phase {@code q} of the input row at {@code src}, one by one. */
     private void copyPhase(float[] in, int src, int q, int from, int to, float[] scratch, int dst) {
-        for (int m = from; m < to; m++) scratch[dst + m] = in[src + m * sw + q - padLeft];
+        for (int m = from; m < to; m++) scratch[dst + m] = in[src + m * phases + q - padLeft];
     }
 }

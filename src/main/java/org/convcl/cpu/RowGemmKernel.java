@@ -69,7 +69,7 @@ final class RowGemmKernel implements ConvKernel {
         int bandsPerImage = Math.min(outH, (CpuPool.tasksFor(images * outH) + images - 1) / images);
         int bandRows = (outH + bandsPerImage - 1) / bandsPerImage;
         int bands = (outH + bandRows - 1) / bandRows;
-        PhaseRows rows = new PhaseRows(spec, inShape, outShape, bandRows, nr, simd);
+        PhaseRows rows = new PhaseRows(spec, inShape, outShape, bandRows, nr, true, simd);
         int[] bRows = new int[depth]; // row k = (ci, tap) of a tile: that tap's run in channel ci's rows
         for (int ci = 0; ci < cin; ci++) {
             for (int t = 0; t < taps; t++) bRows[ci * taps + t] = ci * rows.planeFloats + rows.firstRowTaps[t];

@@ -97,6 +97,27 @@ final class ScalarSimd extends Simd {
         }
     }
 
+    /** False: C2 does not vectorize the strided loads, and the phase-split rows are plain runs it does vectorize. */
+    @Override
+    boolean stride2OnWholeRows() {
+        return false;
+    }
+
+    @Override
+    void depthwiseRowsStride2(float[] src, int[] taps, int rowStep, int rows, float[] w, int wOff, int width,
+                              float[] out, int outOff, int outRowStride, float bias, Activation activation, float[] acc) {
+        for (int r = 0; r < rows; r++) {
+            int step = r * rowStep;
+            for (int x = 0; x < width; x++) acc[x] = 0f;
+            for (int t = 0; t < taps.length; t++) {
+                float wt = w[wOff + t];
+                int s = taps[t] + step;
+                for (int x = 0; x < width; x++) acc[x] += wt * src[s + 2 * x];
+            }
+            EpilogueWriter.write(acc, 0, out, outOff + r * outRowStride, width, bias, activation);
+        }
+    }
+
     @Override
     void splitPhases(float[] src, int srcOff, int count, float[] even, int evenOff, float[] odd, int oddOff) {
         for (int m = 0; m < count; m++) {

@@ -78,6 +78,21 @@ abstract class Simd {
                                 float[] out, int outOff, int outRowStride, float bias, Activation activation, float[] acc);
 
     /**
+     * Depthwise rows of horizontal stride 2 read from whole rows: as {@link #depthwiseRows}, but output column
+     * {@code x} reads {@code src[taps[t] + r·rowStep + 2x]}. {@code src} holds at least {@code 2·rowOverrun()}
+     * readable floats past {@code 2·width} after every tap.
+     */
+    abstract void depthwiseRowsStride2(float[] src, int[] taps, int rowStep, int rows, float[] w, int wOff, int width,
+                                       float[] out, int outOff, int outRowStride, float bias, Activation activation,
+                                       float[] acc);
+
+    /**
+     * Whether this path runs horizontal stride 2 faster on whole rows ({@link #depthwiseRowsStride2}) than on rows
+     * split into phases ({@link #splitPhases}, then {@link #depthwiseRows}).
+     */
+    abstract boolean stride2OnWholeRows();
+
+    /**
      * Splits a run of a row into its two stride-2 phases: {@code even[evenOff + m] = src[srcOff + 2m]} and
      * {@code odd[oddOff + m] = src[srcOff + 2m + 1]} for {@code m < count}; reads nothing past {@code srcOff + 2·count}.
      */

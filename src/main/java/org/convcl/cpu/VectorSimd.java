@@ -136,6 +136,44 @@ final class VectorSimd extends Simd {
         }
     }
 
+    /** True: two loads and FMAs per output vector and one shuffle cost less than splitting every input row. */
+    @Override
+    boolean stride2OnWholeRows() {
+        return true;
+    }
+
+    /**
+     * Computes every column at full resolution, two vectors per output vector, and keeps the even lanes with the
+     * phase-split shuffles; walks the (row, output vector) pairs two at a time, like {@link #depthwiseRows}.
+     */
+    @Override
+    void depthwiseRowsStride2(float[] src, int[] taps, int rowStep, int rows, float[] w, int wOff, int width,
+                              float[] out, int outOff, int outRowStride, float bias, Activation activation, float[] acc) {
+        int row = 0, x = 0; // the next pair
+        while (row < rows) {
+            int r0 = row, x0 = x, r1 = r0, x1 = x0, count = 1;
+            if ((x += L) >= width) { x = 0; row++; }
+            if (row < rows) {
+                r1 = row; x1 = x; count = 2;
+                if ((x += L) >= width) { x = 0; row++; }
+            }
+            int s0 = r0 * rowStep + 2 * x0, s1 = r1 * rowStep + 2 * x1;
+            FloatVector a0 = FloatVector.zero(S), a1 = a0, b0 = a0, b1 = a0;
+            for (int t = 0; t < taps.length; t++) {
+                FloatVector wt = FloatVector.broadcast(S, w[wOff + t]);
+                int tap = taps[t];
+                a0 = FloatVector.fromArray(S, src, tap + s0).fma(wt, a0);
+                a1 = FloatVector.fromArray(S, src, tap + s0 + L).fma(wt, a1);
+                b0 = FloatVector.fromArray(S, src, tap + s1).fma(wt, b0);
+                b1 = FloatVector.fromArray(S, src, tap + s1 + L).fma(wt, b1);
+            }
+            a0.rearrange(EVEN).blend(a1.rearrange(EVEN), UPPER_HALF).intoArray(acc, 0);
+            b0.rearrange(EVEN).blend(b1.rearrange(EVEN), UPPER_HALF).intoArray(acc, L);
+            store(acc, 0, out, outOff + r0 * outRowStride + x0, runOn(r0, x0, rows, width, outRowStride), bias, activation);
+            if (count > 1) store(acc, L, out, outOff + r1 * outRowStride + x1, runOn(r1, x1, rows, width, outRowStride), bias, activation);
+        }
+    }
+
     @Override
     void splitPhases(float[] src, int srcOff, int count, float[] even, int evenOff, float[] odd, int oddOff) {
         int m = 0;
