@@ -170,10 +170,7 @@ final class GemmKernel implements ConvKernel {
             int img = (c + done) / pixels, px = (c + done) - img * pixels;
             int len = Math.min(count - done, pixels - px);
             int src = (img * inShape.c() + g * cinPerGroup) * pixels + px;
-            for (int k = 0; k < depth; k++) {
-                int s = src + k * pixels, d = dstOff + k * nr + done;
-                for (int j = 0; j < len; j++) dst[d + j] = in[s + j];
-            }
+            for (int k = 0; k < depth; k++) System.arraycopy(in, src + k * pixels, dst, dstOff + k * nr + done, len);
             done += len;
         }
     }
