@@ -15,7 +15,8 @@ import org.convcl.Shape;
  * im2col panel costs {@code KH·KW} bounds-checked copies per output pixel, which cost more than the product itself
  * when the reduction is this short.
  *
- * <p>One unit is an image and a band of output rows; bands are cut so that every worker gets several units. Outputs
+ * <p>One unit is an image and a band of output rows; bands are cut so that every worker gets several units and the
+ * band's input rows stay within {@link GemmKernel#BLOCK_FLOATS} floats (a quarter of a core's L2). Outputs
  * narrower than {@link #MIN_WIDTH} columns, where most of a tile's columns would be wasted, take the im2col GEMM.
  */
 final class RowGemmKernel implements ConvKernel {
@@ -52,6 +53,13 @@ final class RowGemmKernel implements ConvKernel {
                 && (long) spec.inChannels() * spec.kernelH() * spec.kernelW() <= MAX_DEPTH;
     }
 
+    /** The most output rows whose phase-split input rows, of every input channel, fit {@link GemmKernel#BLOCK_FLOATS}. */
+    private int maxBandRows(Shape inShape, Shape outShape) {
+        PhaseRows oneRow = new PhaseRows(spec, inShape, outShape, 1, nr, true, simd); // each further row adds rowStep
+        int first = inShape.c() * oneRow.planeFloats, next = inShape.c() * oneRow.rowStep;
+        return Math.max(1, 1 + (GemmKernel.BLOCK_FLOATS - first) / next);
+    }
+
     @Override
     public String plan() {
         return "row GEMM (" + simd.describe() + "): " + cout + "x" + depth + " weights packed in " + mr
@@ -67,7 +75,7 @@ final class RowGemmKernel implements ConvKernel {
             return;
         }
         int bandsPerImage = Math.min(outH, (CpuPool.tasksFor(images * outH) + images - 1) / images);
-        int bandRows = (outH + bandsPerImage - 1) / bandsPerImage;
+        int bandRows = Math.min((outH + bandsPerImage - 1) / bandsPerImage, maxBandRows(inShape, outShape));
         int bands = (outH + bandRows - 1) / bandRows;
         PhaseRows rows = new PhaseRows(spec, inShape, outShape, bandRows, nr, true, simd);
         int[] bRows = new int[depth]; // row k = (ci, tap) of a tile: that tap's run in channel ci's rows
