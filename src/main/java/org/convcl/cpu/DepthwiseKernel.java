@@ -22,6 +22,8 @@ final class DepthwiseKernel implements ConvKernel {
     private final float[] weights; // [cout][kh][kw]
     private final float[] bias;
     private final Activation activation;
+    /** Horizontal stride 2 on whole rows ({@link Simd#stride2OnWholeRows}) instead of phase-split ones. */
+    private final boolean wholeRows;
 
     DepthwiseKernel(ConvSpec spec, Epilogue.Folded folded, Simd simd) {
         this.spec = spec;
@@ -36,6 +38,7 @@ final class DepthwiseKernel implements ConvKernel {
         weights = folded.weights();
         bias = folded.bias() == null ? new float[spec.outChannels()] : folded.bias();
         activation = folded.activation();
+        wholeRows = sw == 2 && simd.stride2OnWholeRows();
     }
 
     @Override
@@ -51,30 +54,44 @@ final class DepthwiseKernel implements ConvKernel {
         int bandsWanted = (CpuPool.tasksFor(channels * outH) + channels - 1) / channels;
         int bandRows = (outH + Math.min(outH, bandsWanted) - 1) / Math.min(outH, bandsWanted);
         int bands = (outH + bandRows - 1) / bandRows;
-        boolean wholeRows = sw == 2 && simd.stride2OnWholeRows();
-        PhaseRows geo = new PhaseRows(spec, inShape, outShape, bandRows, (wholeRows ? 2 : 1) * simd.rowOverrun(),
-                !wholeRows, simd);
+        PhaseRows rows = rows(inShape, outShape, bandRows);
         int units = channels * bands;
         CpuPool.parallelRanges(units, CpuPool.tasksFor(units), (from, to) -> {
-            float[] scratch = new float[geo.planeFloats];
+            float[] scratch = new float[rows.planeFloats];
             float[] acc = new float[simd.rowScratch(outW)];
             for (int u = from; u < to; u++) {
                 int band = u % bands, nc = u / bands;
                 int y0 = band * bandRows, y1 = Math.min(outH, y0 + bandRows);
-                geo.fill(in, nc * inShape.h() * inShape.w(), y0, y1, scratch, 0);
                 int n = nc / inShape.c(), c = nc - n * inShape.c();
-                for (int j = 0; j < gamma; j++) {
-                    int o = c * gamma + j;
-                    int outOff = ((n * outShape.c() + o) * outH + y0) * outW;
-                    if (wholeRows) {
-                        simd.depthwiseRowsStride2(scratch, geo.firstRowTaps, geo.rowStep, y1 - y0, weights, o * kh * kw,
-                                outW, out, outOff, outW, bias[o], activation, acc);
-                    } else {
-                        simd.depthwiseRows(scratch, geo.firstRowTaps, geo.rowStep, y1 - y0, weights, o * kh * kw, outW,
-                                out, outOff, outW, bias[o], activation, acc);
-                    }
-                }
+                channelBand(in, inShape, outW, rows, n, c, y0, y1, scratch, acc, out,
+                        ((n * outShape.c() + c * gamma) * outH + y0) * outW, outH * outW);
             }
         });
+    }
+
+    /** The scratch layout of one forward whose bands have {@code bandRows} output rows. */
+    PhaseRows rows(Shape inShape, Shape outShape, int bandRows) {
+        return new PhaseRows(spec, inShape, outShape, bandRows, (wholeRows ? 2 : 1) * simd.rowOverrun(), !wholeRows,
+                simd);
+    }
+
+    /**
+     * The γ outputs of input channel {@code c} of image {@code n} over output rows {@code [y0, y1)}: output {@code j}
+     * at {@code dst[dstOff + j·dstChannelStride + (y − y0)·OW + x]}. {@code scratch} holds {@code rows.planeFloats}
+     * floats (zeros when new, see {@link PhaseRows}), {@code acc} {@link Simd#rowScratch} floats.
+     */
+    void channelBand(float[] in, Shape inShape, int outW, PhaseRows rows, int n, int c, int y0, int y1, float[] scratch,
+                     float[] acc, float[] dst, int dstOff, int dstChannelStride) {
+        rows.fill(in, (n * inShape.c() + c) * inShape.h() * inShape.w(), y0, y1, scratch, 0);
+        for (int j = 0; j < gamma; j++) {
+            int o = c * gamma + j, off = dstOff + j * dstChannelStride;
+            if (wholeRows) {
+                simd.depthwiseRowsStride2(scratch, rows.firstRowTaps, rows.rowStep, y1 - y0, weights, o * kh * kw,
+                        outW, dst, off, outW, bias[o], activation, acc);
+            } else {
+                simd.depthwiseRows(scratch, rows.firstRowTaps, rows.rowStep, y1 - y0, weights, o * kh * kw, outW,
+                        dst, off, outW, bias[o], activation, acc);
+            }
+        }
     }
 }
