@@ -57,7 +57,7 @@ final class DepthwiseKernel implements ConvKernel {
         PhaseRows rows = rows(inShape, outShape, bandRows);
         int units = channels * bands;
         CpuPool.parallelRanges(units, CpuPool.tasksFor(units), (from, to) -> {
-            float[] scratch = new float[rows.planeFloats];
+            float[] scratch = rows.scratch();
             float[] acc = new float[simd.rowScratch(outW)];
             for (int u = from; u < to; u++) {
                 int band = u % bands, nc = u / bands;

@@ -63,8 +63,9 @@ final class FusedBlockKernel implements ConvKernel {
         PhaseRows rows = depthwise == null ? null : depthwise.rows(inShape, mid, bandRows);
         int outPlane = outH * outW, units = images * bands;
         CpuPool.parallelRanges(units, CpuPool.tasksFor(units), (from, to) -> {
-            float[] buffer = new float[cmid * bandRows * outW + nr]; // + the columns a tile may read past the end
-            float[] scratch = rows == null ? null : new float[rows.planeFloats];
+            // + the columns a tile may read past the end; every float a stored column reads is written first
+            float[] buffer = CpuPool.workerScratch(CpuPool.BLOCK_SCRATCH, cmid * bandRows * outW + nr);
+            float[] scratch = rows == null ? null : rows.scratch();
             float[] acc = new float[simd.rowScratch(outW)];
             float[] tile = new float[mr * nr];
             int[] bRows = new int[cmid];

@@ -102,7 +102,7 @@ final class GemmKernel implements ConvKernel {
         Im2col im2col = channelRows ? null : new Im2col(inShape, outShape);
         int units = groups * split.colBlocks * split.rowChunks;
         CpuPool.parallelRanges(units, units, (from, to) -> {
-            float[] block = new float[depth * split.panelsPerBlock * nr];
+            float[] block = CpuPool.workerScratch(CpuPool.BLOCK_SCRATCH, depth * split.panelsPerBlock * nr); // every float read is packed first
             float[] tile = new float[mr * nr], spanning = new float[mr * nr];
             int[] columnScratch = im2col == null ? null : new int[3 * nr];
             for (int u = from; u < to; u++) {

@@ -15,7 +15,8 @@ import org.convcl.Shape;
  * Rows may also be kept whole (one phase), for a kernel that applies the horizontal stride itself.
  *
  * <p>{@link #fill} writes only the elements of each phase that map to input columns; the padding around them keeps
- * the zeros of a newly allocated scratch, so a scratch is reused across bands and planes without clearing it.
+ * the zeros of a cleared scratch ({@link #scratch}), so a task reuses it across bands and planes without clearing it
+ * again.
  */
 final class PhaseRows {
     /** Stride-2 rows with fewer pairs than this are split one by one: the SIMD call would not pay for itself. */
@@ -69,6 +70,18 @@ final class PhaseRows {
                 firstRowTaps[ky * kw + kx] = (ky * dh * phases + shift % phases) * phaseLength + shift / phases;
             }
         }
+    }
+
+    /** A scratch for one plane's band: the worker's own, zeroed (see {@link #fill}). */
+    float[] scratch() {
+        return scratch(1);
+    }
+
+    /** A zeroed scratch for the bands of {@code planes} planes, at offsets {@code p·planeFloats}. */
+    float[] scratch(int planes) {
+        float[] s = CpuPool.workerScratch(CpuPool.ROWS_SCRATCH, planes * planeFloats);
+        Arrays.fill(s, 0, planes * planeFloats, 0f);
+        return s;
     }
 
     /**

@@ -86,7 +86,7 @@ final class RowGemmKernel implements ConvKernel {
         int panels = (cout + mr - 1) / mr, inPlane = inShape.h() * inShape.w(), outPlane = outH * outW;
         int units = images * bands;
         CpuPool.parallelRanges(units, CpuPool.tasksFor(units), (from, to) -> {
-            float[] scratch = new float[cin * rows.planeFloats];
+            float[] scratch = rows.scratch(cin);
             float[] tile = new float[mr * nr];
             for (int u = from; u < to; u++) {
                 int band = u % bands, img = u / bands;
