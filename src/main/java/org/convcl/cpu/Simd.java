@@ -48,7 +48,10 @@ abstract class Simd {
                            int outStride, int rows, int cols, float[] bias, int biasOff, Activation activation,
                            float[] tile);
 
-    /** {@link #gemmTile(float[], int, float[], int, int[], int, float[], int, int, int, int, float[], int, Activation, float[]) gemmTile} on a packed input panel: row {@code k} of {@code b} at {@code bOff + k·C}. */
+    /**
+     * {@link #gemmTile(float[], int, float[], int, int[], int, float[], int, int, int, int, float[], int, Activation,
+     * float[]) gemmTile} on a packed input panel: row {@code k} of {@code b} at {@code bOff + k·C}.
+     */
     final void gemmTile(float[] a, int aOff, float[] b, int bOff, int depth, float[] out, int outOff, int outStride,
                         int rows, int cols, float[] bias, int biasOff, Activation activation, float[] tile) {
         gemmTile(a, aOff, b, bOff, panelRows(depth), depth, out, outOff, outStride, rows, cols, bias, biasOff,

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import org.convcl.Activation;
@@ -36,8 +37,8 @@ class SimdPrimitivesTest {
             for (int count = 0; count <= 70; count++) {
                 float[] src = random(rnd, 2 * count + 5);
                 float[] even = new float[count + 6], odd = new float[count + 6];
-                java.util.Arrays.fill(even, GUARD);
-                java.util.Arrays.fill(odd, GUARD);
+                Arrays.fill(even, GUARD);
+                Arrays.fill(odd, GUARD);
                 simd.splitPhases(src, 3, count, even, 2, odd, 4);
                 for (int m = 0; m < even.length; m++) {
                     assertEquals(m >= 2 && m < 2 + count ? src[3 + 2 * (m - 2)] : GUARD, even[m], simd.describe() + " even " + m);
@@ -61,7 +62,7 @@ class SimdPrimitivesTest {
                     float[] w = random(rnd, 9 + 2);
                     int outOff = 3, outRowStride = width + 2;
                     float[] out = new float[outOff + rows * outRowStride + 2];
-                    java.util.Arrays.fill(out, GUARD);
+                    Arrays.fill(out, GUARD);
                     float[] expected = out.clone();
                     for (int r = 0; r < rows; r++) {
                         for (int x = 0; x < width; x++) {
@@ -89,7 +90,7 @@ class SimdPrimitivesTest {
             for (int cols : new int[] {1, nr / 2, nr - 1, nr}) {
                 int rows = mr - 1, outStride = nr + 3;
                 float[] out = new float[rows * outStride];
-                java.util.Arrays.fill(out, GUARD);
+                Arrays.fill(out, GUARD);
                 float[] expected = out.clone();
                 for (int r = 0; r < rows; r++) {
                     for (int j = 0; j < cols; j++) {
