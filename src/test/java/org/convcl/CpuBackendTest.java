@@ -115,10 +115,12 @@ class CpuBackendTest {
     void planNamesTheAlgorithm() {
         try (PreparedConv pw = cpu.prepare(ConvSpec.pointwise(4, 4), new float[16], Epilogue.none());
              PreparedConv dw = cpu.prepare(ConvSpec.depthwise(4, 2, 3).build(), new float[72], Epilogue.none());
-             PreparedConv full = cpu.prepare(ConvSpec.full(4, 4, 3).stride(2).build(), new float[144], Epilogue.none())) {
+             PreparedConv shortFull = cpu.prepare(ConvSpec.full(4, 4, 3).stride(2).build(), new float[144], Epilogue.none());
+             PreparedConv full = cpu.prepare(ConvSpec.full(8, 4, 3).stride(2).build(), new float[288], Epilogue.none())) {
             assertTrue(pw.plan().startsWith("pointwise"), pw.plan());
             assertTrue(dw.plan().startsWith("depthwise γ=2"), dw.plan());
-            assertTrue(full.plan().startsWith("implicit GEMM"), full.plan());
+            assertTrue(shortFull.plan().startsWith("row GEMM"), shortFull.plan()); // a 36-long reduction
+            assertTrue(full.plan().startsWith("implicit GEMM"), full.plan());      // 72 long
         }
         float[] infinite = new float[36];
         infinite[4] = Float.POSITIVE_INFINITY;

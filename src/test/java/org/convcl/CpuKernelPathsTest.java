@@ -84,10 +84,38 @@ class CpuKernelPathsTest {
     }
 
     /**
+     * The fused block on each path, against the two reference convolutions: SeparableBlockTest's cases, bands that
+     * hold fewer pixels than a tile, bands cut short by the buffer (many intermediate channels on wide rows) and by
+     * the image, γ 2 with stride 2, and infinite depthwise weights next to padding (the direct depthwise band).
+     */
+    @TestFactory
+    Stream<DynamicTest> fusedBlocks() {
+        List<SeparableBlockTest.Case> cases = new ArrayList<>(SeparableBlockTest.cases());
+        cases.add(SeparableBlockTest.makeCase("band buffer of 600 channels x 130 columns", SeparableBlock.mobilenet(600, 9, 1),
+                1, 5, 130, 31));
+        cases.add(SeparableBlockTest.makeCase("γ 2 stride 2, 3 images of 23 rows", SeparableBlock.builder(7, 12)
+                .depthMultiplier(2).stride(2).padding(1).build(), 3, 23, 41, 32));
+        cases.add(SeparableBlockTest.makeCase("narrow 1-row bands", SeparableBlock.mobilenet(16, 33, 1), 2, 9, 3, 33));
+        SeparableBlockTest.Case inf = SeparableBlockTest.makeCase("infinite weight next to padding",
+                SeparableBlock.builder(4, 10).padding(1).depthwiseEpilogue(Epilogue.activation(Activation.RELU6)).build(),
+                2, 11, 37, 34);
+        inf.dw()[0] = Float.POSITIVE_INFINITY;
+        cases.add(inf);
+        return backends().stream().flatMap(b -> cases.stream().map(c -> DynamicTest.dynamicTest(
+                b.device().platformName() + " fused " + c.name(), () -> {
+                    try (PreparedBlock block = b.prepareBlock(c.block(), c.dw(), c.pw(), BlockMode.FUSED)) {
+                        assertEquals(BlockMode.FUSED, block.mode());
+                        TensorAssert.assertClose(SeparableBlockTest.reference(c), block.forward(c.input()),
+                                SeparableBlockTest.reduction(c.block()), block.plan());
+                    }
+                })));
+    }
+
+    /**
      * Shapes on the kernels' boundaries: output channels around the 4- and 8-row weight panels, pixel counts around
      * the 32- and 256-column panels and spanning images at batch > 1, a reduction longer than a packed block holds,
      * depthwise rows around four 16-lane vectors, row bands (few channels, tall images), stride 2 with dilation and
-     * asymmetric padding.
+     * asymmetric padding (rows wide enough for the SIMD phase split and too narrow for it), the row GEMM's tiles.
      */
     static List<ParitySweepTest.Case> boundaryCases() {
         List<ParitySweepTest.Case> cases = new ArrayList<>();
@@ -109,6 +137,12 @@ class CpuKernelPathsTest {
             {ConvSpec.depthwise(5, 2, 5).stride(2, 1).padding(2, 3, 1, 0).build(), 3, 17, 129},
             {ConvSpec.depthwise(8, 1, 3).stride(2).padding(0, 1, 1, 0).build(), 2, 14, 14},
             {ConvSpec.builder(4, 4, 1, 7).groups(4).padding(0, 3).build(), 1, 6, 33},
+            // the row GEMM (Cin·KH·KW <= 64): several 32-column tiles per row and a partial one, a partial 8-row
+            // weight panel, bands across images, dilation and asymmetric padding, 1×1 stride 2, two 256-column tiles
+            {ConvSpec.full(3, 32, 3).stride(2).padding(1).build(), 3, 9, 141},
+            {ConvSpec.full(5, 12, 3).stride(2, 1).dilation(2, 1).padding(1, 0, 2, 3).build(), 2, 13, 37},
+            {ConvSpec.full(16, 8, 1).stride(2).build(), 1, 6, 40},
+            {ConvSpec.full(2, 9, 3).padding(1).build(), 1, 3, 300},
         };
         for (int i = 0; i < specs.length; i++) {
             cases.add(new ParitySweepTest.Case((ConvSpec) specs[i][0], (int) specs[i][1], (int) specs[i][2],

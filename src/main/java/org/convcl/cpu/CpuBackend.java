@@ -64,8 +64,9 @@ public final class CpuBackend implements Backend {
 
     /**
      * Validates the spec, weights and epilogue, folds batch-norm into the weights and bias
-     * ({@link Epilogue#fold}) and picks the algorithm: {@link DepthwiseKernel} for depthwise layers, the
-     * register-blocked matrix product {@link GemmKernel} (weights packed here) for pointwise, full and grouped ones;
+     * ({@link Epilogue#fold}) and picks the algorithm: {@link DepthwiseKernel} for depthwise layers,
+     * {@link RowGemmKernel} for full layers with a short reduction (few input channels), the register-blocked matrix
+     * product {@link GemmKernel} (weights packed here) for pointwise, other full and grouped ones;
      * {@link DirectKernel} when a padded layer's folded weights hold NaN or ±Inf.
      */
     @Override
@@ -79,6 +80,8 @@ public final class CpuBackend implements Backend {
             kernel = new DirectKernel(spec, folded);
         } else if (spec.kind() == ConvSpec.Kind.DEPTHWISE) {
             kernel = new DepthwiseKernel(spec, folded, simd);
+        } else if (RowGemmKernel.suits(spec)) {
+            kernel = new RowGemmKernel(spec, folded, simd);
         } else {
             kernel = new GemmKernel(spec, folded, simd);
         }
@@ -87,7 +90,7 @@ public final class CpuBackend implements Backend {
 
     /**
      * Prepares a depthwise-separable block: the fused path ({@link FusedBlockKernel}, the intermediate kept in a
-     * cache-resident tile) unless {@code mode} asks for the unfused one. {@code expectedInput} is validated; the
+     * per-thread band buffer) when {@code mode} asks for it, the unfused one otherwise (the planner's choice for AUTO). {@code expectedInput} is validated; the
      * unfused path allocates its intermediate tensor for it.
      */
     @Override
@@ -102,11 +105,12 @@ public final class CpuBackend implements Backend {
                 : UnfusedBlock.prepare(this, block, depthwiseWeights, pointwiseWeights, choice.reason(), expectedInput);
     }
 
-    private static boolean isPadded(ConvSpec spec) {
+    /** Whether the layer reads padding: its taps may then meet zeros that a NaN or ±Inf weight must not multiply. */
+    static boolean isPadded(ConvSpec spec) {
         return spec.padTop() > 0 || spec.padLeft() > 0 || spec.padBottom() > 0 || spec.padRight() > 0;
     }
 
-    private static boolean allFinite(float[] values) {
+    static boolean allFinite(float[] values) {
         for (float v : values) if (!Float.isFinite(v)) return false;
         return true;
     }
@@ -121,6 +125,11 @@ public final class CpuBackend implements Backend {
     @Override
     public void finish() {
         checkOpen();
+    }
+
+    /** The SIMD path every kernel of this backend takes. */
+    Simd simd() {
+        return simd;
     }
 
     /** Marks the backend closed (idempotent). The shared thread pool stays up for other backends. */

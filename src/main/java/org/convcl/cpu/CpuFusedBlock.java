@@ -24,7 +24,7 @@ final class CpuFusedBlock implements PreparedBlock {
         this.reason = reason;
         FusedBlockKernel kernel = new FusedBlockKernel(block,
                 block.depthwiseEpilogue().fold(block.depthwise(), depthwiseWeights),
-                block.pointwiseEpilogue().fold(block.pointwise(), pointwiseWeights));
+                block.pointwiseEpilogue().fold(block.pointwise(), pointwiseWeights), backend.simd());
         this.conv = new CpuPreparedConv(backend, block.standardEquivalent(), kernel);
     }
 

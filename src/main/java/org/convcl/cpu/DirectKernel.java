@@ -70,8 +70,21 @@ final class DirectKernel implements ConvKernel {
             int n = task / (blocksPerGroup * groups);
             int oStart = g * coutPerGroup + block * CHANNEL_BLOCK;
             int oEnd = Math.min(oStart + CHANNEL_BLOCK, (g + 1) * coutPerGroup);
-            runBlock(in, inShape, out, outShape, columns, n, g, oStart, oEnd);
+            runBlock(in, inShape, outShape, columns, n, g, oStart, oEnd, 0, outShape.h(), out,
+                    (n * outShape.c() + oStart) * outShape.h() * outShape.w(), outShape.h() * outShape.w());
         });
+    }
+
+    /**
+     * Depthwise only: the γ outputs of input channel {@code c} of image {@code n} over output rows {@code [y0, y1)},
+     * output {@code j} at {@code dst[dstOff + j·dstChannelStride + (y − y0)·OW + x]}.
+     */
+    void depthwiseBand(float[] in, Shape inShape, Shape outShape, int n, int c, int y0, int y1, float[] dst, int dstOff,
+                       int dstChannelStride) {
+        if (spec.kind() != ConvSpec.Kind.DEPTHWISE) throw new IllegalStateException("not depthwise: " + spec);
+        int gamma = spec.depthMultiplier();
+        runBlock(in, inShape, outShape, new Columns(inShape.w(), outShape.w()), n, c, c * gamma, (c + 1) * gamma, y0, y1,
+                dst, dstOff, dstChannelStride);
     }
 
     /** For each kx: the first and one-past-last output column whose input column is inside the image. */
@@ -88,15 +101,19 @@ final class DirectKernel implements ConvKernel {
         }
     }
 
-    private void runBlock(float[] in, Shape inShape, float[] out, Shape outShape, Columns cols,
-                          int n, int g, int oStart, int oEnd) {
-        int inH = inShape.h(), inW = inShape.w(), outH = outShape.h(), outW = outShape.w();
+    /**
+     * Output channels {@code [oStart, oEnd)} (of group {@code g}) of image {@code n}, rows {@code [y0, y1)}: output
+     * {@code o} at {@code dst[dstOff + (o − oStart)·dstChannelStride + (y − y0)·OW + x]}.
+     */
+    private void runBlock(float[] in, Shape inShape, Shape outShape, Columns cols, int n, int g, int oStart, int oEnd,
+                          int y0, int y1, float[] dst, int dstOff, int dstChannelStride) {
+        int inH = inShape.h(), inW = inShape.w(), outW = outShape.w();
         int count = oEnd - oStart;
         float[][] acc = new float[count][outW];
         float[] a0 = acc[0];
         float[] a1 = count > 1 ? acc[1] : null, a2 = count > 2 ? acc[2] : null, a3 = count > 3 ? acc[3] : null;
         int perOutput = cinPerGroup * kh * kw;
-        for (int y = 0; y < outH; y++) {
+        for (int y = y0; y < y1; y++) {
             for (float[] a : acc) Arrays.fill(a, 0f);
             for (int ig = 0; ig < cinPerGroup; ig++) {
                 int plane = (n * inShape.c() + g * cinPerGroup + ig) * inH;
@@ -120,7 +137,8 @@ final class DirectKernel implements ConvKernel {
             }
             for (int k = 0; k < count; k++) {
                 int o = oStart + k;
-                EpilogueWriter.write(acc[k], 0, out, ((n * outShape.c() + o) * outH + y) * outW, outW, bias[o], activation);
+                EpilogueWriter.write(acc[k], 0, dst, dstOff + k * dstChannelStride + (y - y0) * outW, outW, bias[o],
+                        activation);
             }
         }
     }

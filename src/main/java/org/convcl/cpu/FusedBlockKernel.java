@@ -1,163 +1,99 @@
 package org.convcl.cpu;
 
-import java.util.Arrays;
 import org.convcl.Activation;
-import org.convcl.ConvSpec;
 import org.convcl.Epilogue;
 import org.convcl.SeparableBlock;
 import org.convcl.Shape;
 
 /**
- * The fused depthwise-separable block on the CPU. One task owns an image, a tile of consecutive output pixels
- * (flattened {@code y·OW + x}) and a chunk of output channels. It computes the depthwise output of every
- * intermediate channel for its pixels into a scratch tile sized to stay in cache ({@value #SCRATCH_FLOATS}
- * floats at most), applies the depthwise epilogue in place, then accumulates the pointwise step from that tile
- * four output channels at a time. The intermediate tensor is never materialised. Output channels are split
- * into chunks (each recomputing its tile) only when there are too few pixel tiles to keep every thread busy.
+ * The fused depthwise-separable block on the CPU, built from the unfused kernels' pieces. One unit is an image and a
+ * band of output rows: the depthwise step writes every intermediate channel of the band into a per-task buffer of
+ * at most {@link GemmKernel#BLOCK_FLOATS} floats ({@link DepthwiseKernel#channelBand}; {@link DirectKernel}'s band
+ * when the depthwise weights hold NaN or ±Inf and the layer is padded), and the pointwise step consumes it at once:
+ * the GEMM micro-tile reads the buffer's channel rows in place ({@link Simd#gemmTile} with row offsets), weight panel
+ * by weight panel over the band's column panels, epilogue at the store. The intermediate tensor is never written
+ * whole; bands are cut so that every worker gets several units where the layer allows.
  */
 final class FusedBlockKernel implements ConvKernel {
-    /** Scratch tile limit: 64 Ki floats (256 KiB) stays within a core's L2. */
-    static final int SCRATCH_FLOATS = 1 << 16;
-    /** Pixel tile bounds; tiles are multiples of {@link #MIN_TILE}. */
-    static final int MIN_TILE = 16, MAX_TILE = 1024;
-    /** Output channels accumulated together, sharing each scratch load. */
-    static final int CHANNEL_BLOCK = 4;
+    private final SeparableBlock block;
+    private final Simd simd;
+    private final DepthwiseKernel depthwise; // null when the depthwise step takes the direct kernel
+    private final DirectKernel direct;       // null unless it does
+    private final float[] packed;            // the pointwise weights in micro-panels
+    private final float[] bias;
+    private final Activation activation;
+    private final int cmid, cout, mr, nr, panels;
 
-    private final ConvSpec dw;
-    private final int cmid, cout, kh, kw, sh, sw, dh, dwl, gamma;
-    private final float[] dwWeights, dwBias, pwWeights, pwBias;
-    private final Activation dwActivation, pwActivation;
-
-    FusedBlockKernel(SeparableBlock block, Epilogue.Folded depthwise, Epilogue.Folded pointwise) {
-        dw = block.depthwise();
+    FusedBlockKernel(SeparableBlock block, Epilogue.Folded dwFolded, Epilogue.Folded pwFolded, Simd simd) {
+        this.block = block;
+        this.simd = simd;
+        if (CpuBackend.isPadded(block.depthwise()) && !CpuBackend.allFinite(dwFolded.weights())) {
+            depthwise = null;
+            direct = new DirectKernel(block.depthwise(), dwFolded);
+        } else {
+            depthwise = new DepthwiseKernel(block.depthwise(), dwFolded, simd);
+            direct = null;
+        }
+        packed = new GemmKernel(block.pointwise(), pwFolded, simd).packedWeights();
         cmid = block.midChannels();
         cout = block.outChannels();
-        kh = dw.kernelH();
-        kw = dw.kernelW();
-        sh = dw.strideH();
-        sw = dw.strideW();
-        dh = dw.dilationH();
-        dwl = dw.dilationW();
-        gamma = dw.depthMultiplier();
-        dwWeights = depthwise.weights();
-        dwBias = depthwise.bias() == null ? new float[cmid] : depthwise.bias();
-        dwActivation = depthwise.activation();
-        pwWeights = pointwise.weights();
-        pwBias = pointwise.bias() == null ? new float[cout] : pointwise.bias();
-        pwActivation = pointwise.activation();
-    }
-
-    /** Pixels per tile: as many as fit the scratch limit for {@code cmid} channels, within the bounds. */
-    static int tilePixels(int cmid) {
-        int t = SCRATCH_FLOATS / Math.max(1, cmid) / MIN_TILE * MIN_TILE;
-        return Math.max(MIN_TILE, Math.min(MAX_TILE, t));
+        bias = pwFolded.bias() == null ? new float[cout] : pwFolded.bias();
+        activation = pwFolded.activation();
+        mr = simd.tileRows();
+        nr = simd.tileCols();
+        panels = (cout + mr - 1) / mr;
     }
 
     @Override
     public String plan() {
-        return tilePixels(cmid) + "-pixel tiles of all " + cmid + " depthwise channels in a cache-resident scratch, "
-                + "then the pointwise step " + CHANNEL_BLOCK + " output channels per pass";
+        return "bands of output rows: the depthwise step (" + (depthwise != null ? depthwise.plan() : direct.plan())
+                + ") into a per-thread buffer of all " + cmid + " channels (at most " + GemmKernel.BLOCK_FLOATS
+                + " floats), consumed at once by the pointwise " + mr + "x" + nr + " micro-tile (" + simd.describe()
+                + ") reading it in place";
     }
 
     @Override
     public void run(float[] in, Shape inShape, float[] out, Shape outShape) {
-        int pixels = outShape.h() * outShape.w();
-        int tile = tilePixels(cmid);
-        int tiles = (pixels + tile - 1) / tile;
-        int perImage = inShape.n() * tiles;
-        int wanted = 2 * CpuPool.parallelism();
-        int chunks = perImage >= wanted ? 1 : Math.min((cout + CHANNEL_BLOCK - 1) / CHANNEL_BLOCK, (wanted + perImage - 1) / perImage);
-        int chunkSize = ((cout + chunks - 1) / chunks + CHANNEL_BLOCK - 1) / CHANNEL_BLOCK * CHANNEL_BLOCK;
-        int realChunks = (cout + chunkSize - 1) / chunkSize;
-        int[][] columns = columns(inShape.w(), outShape.w());
-        CpuPool.parallelFor(perImage * realChunks, task -> {
-            int chunk = task % realChunks;
-            int t = task / realChunks % tiles;
-            int n = task / (realChunks * tiles);
-            int p0 = t * tile;
-            int len = Math.min(tile, pixels - p0);
-            float[] scratch = new float[cmid * len];
-            depthwiseTile(in, inShape, outShape.w(), columns, n, p0, len, scratch);
-            pointwiseTile(scratch, len, out, (n * cout) * pixels + p0, pixels, chunk * chunkSize,
-                    Math.min(cout, (chunk + 1) * chunkSize));
+        Shape mid = block.midShape(inShape);
+        int outH = outShape.h(), outW = outShape.w(), images = inShape.n(), cin = inShape.c(), gamma = cmid / cin;
+        int fit = Math.max(1, GemmKernel.BLOCK_FLOATS / (cmid * outW));
+        int bandsWanted = Math.min(outH, (CpuPool.tasksFor(images * outH) + images - 1) / images);
+        int bandRows = Math.min(fit, (outH + bandsWanted - 1) / bandsWanted);
+        int bands = (outH + bandRows - 1) / bandRows;
+        PhaseRows rows = depthwise == null ? null : depthwise.rows(inShape, mid, bandRows);
+        int outPlane = outH * outW, units = images * bands;
+        CpuPool.parallelRanges(units, CpuPool.tasksFor(units), (from, to) -> {
+            // + the columns a tile may read past the end; every float a stored column reads is written first
+            float[] buffer = CpuPool.workerScratch(CpuPool.BLOCK_SCRATCH, cmid * bandRows * outW + nr);
+            float[] scratch = rows == null ? null : rows.scratch();
+            float[] acc = new float[simd.rowScratch(outW)];
+            float[] tile = new float[mr * nr];
+            int[] bRows = new int[cmid];
+            int rowsOf = -1; // the band length that bRows was made for
+            for (int u = from; u < to; u++) {
+                int band = u % bands, img = u / bands;
+                int y0 = band * bandRows, y1 = Math.min(outH, y0 + bandRows), pixels = (y1 - y0) * outW;
+                if (pixels != rowsOf) {
+                    for (int k = 0; k < cmid; k++) bRows[k] = k * pixels;
+                    rowsOf = pixels;
+                }
+                for (int c = 0; c < cin; c++) {
+                    if (depthwise != null) {
+                        depthwise.channelBand(in, inShape, outW, rows, img, c, y0, y1, scratch, acc, buffer,
+                                c * gamma * pixels, pixels);
+                    } else {
+                        direct.depthwiseBand(in, inShape, mid, img, c, y0, y1, buffer, c * gamma * pixels, pixels);
+                    }
+                }
+                int outBase = img * cout * outPlane + y0 * outW;
+                for (int p = 0; p < panels; p++) {
+                    int o0 = p * mr, validRows = Math.min(mr, cout - o0);
+                    for (int x0 = 0; x0 < pixels; x0 += nr) {
+                        simd.gemmTile(packed, p * cmid * mr, buffer, x0, bRows, cmid, out, outBase + o0 * outPlane + x0,
+                                outPlane, validRows, Math.min(nr, pixels - x0), bias, o0, activation, tile);
+                    }
+                }
+            }
         });
-    }
-
-    /** For each kx: the first and one-past-last output column whose input column lies inside the image. */
-    private int[][] columns(int inW, int outW) {
-        int[] first = new int[kw], end = new int[kw];
-        for (int kx = 0; kx < kw; kx++) {
-            int off = kx * dwl - dw.padLeft();
-            first[kx] = Math.min(outW, Math.max(0, Math.floorDiv(-off + sw - 1, sw)));
-            end[kx] = Math.max(first[kx], Math.min(outW, Math.floorDiv(inW - 1 - off, sw) + 1));
-        }
-        return new int[][] {first, end};
-    }
-
-    /** The depthwise output (with its epilogue) of pixels {@code [p0, p0+len)} for every intermediate channel. */
-    private void depthwiseTile(float[] in, Shape inShape, int outW, int[][] columns, int n, int p0, int len,
-                               float[] scratch) {
-        int inH = inShape.h(), inW = inShape.w();
-        for (int c = 0; c < cmid; c++) {
-            int plane = (n * inShape.c() + c / gamma) * inH * inW;
-            int base = c * len;
-            for (int p = p0; p < p0 + len; ) { // one output row segment at a time
-                int y = p / outW, xa = p - y * outW, xb = Math.min(outW, xa + (p0 + len - p));
-                int seg = base + (p - p0) - xa; // scratch index of column x is seg + x
-                for (int ky = 0; ky < kh; ky++) {
-                    int iy = y * sh - dw.padTop() + ky * dh;
-                    if (iy < 0 || iy >= inH) continue;
-                    int row = plane + iy * inW;
-                    for (int kx = 0; kx < kw; kx++) {
-                        int x0 = Math.max(xa, columns[0][kx]), x1 = Math.min(xb, columns[1][kx]);
-                        float w = dwWeights[(c * kh + ky) * kw + kx];
-                        int off = row + kx * dwl - dw.padLeft();
-                        if (sw == 1) {
-                            for (int x = x0; x < x1; x++) scratch[seg + x] += w * in[off + x];
-                        } else {
-                            for (int x = x0; x < x1; x++) scratch[seg + x] += w * in[off + x * sw];
-                        }
-                    }
-                }
-                p += xb - xa;
-            }
-            EpilogueWriter.write(scratch, base, scratch, base, len, dwBias[c], dwActivation);
-        }
-    }
-
-    /** Output channels {@code [oStart, oEnd)} of the tile, from the scratch tile, through the pointwise epilogue. */
-    private void pointwiseTile(float[] scratch, int len, float[] out, int outBase, int pixels, int oStart, int oEnd) {
-        float[][] acc = new float[CHANNEL_BLOCK][len];
-        for (int o = oStart; o < oEnd; o += CHANNEL_BLOCK) {
-            int count = Math.min(CHANNEL_BLOCK, oEnd - o);
-            for (float[] a : acc) Arrays.fill(a, 0f);
-            if (count == CHANNEL_BLOCK) {
-                float[] a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
-                for (int c = 0; c < cmid; c++) {
-                    float w0 = pwWeights[o * cmid + c], w1 = pwWeights[(o + 1) * cmid + c];
-                    float w2 = pwWeights[(o + 2) * cmid + c], w3 = pwWeights[(o + 3) * cmid + c];
-                    int s = c * len;
-                    for (int p = 0; p < len; p++) {
-                        float v = scratch[s + p];
-                        a0[p] += w0 * v;
-                        a1[p] += w1 * v;
-                        a2[p] += w2 * v;
-                        a3[p] += w3 * v;
-                    }
-                }
-            } else {
-                for (int k = 0; k < count; k++) {
-                    float[] a = acc[k];
-                    for (int c = 0; c < cmid; c++) {
-                        float w = pwWeights[(o + k) * cmid + c];
-                        int s = c * len;
-                        for (int p = 0; p < len; p++) a[p] += w * scratch[s + p];
-                    }
-                }
-            }
-            for (int k = 0; k < count; k++) {
-                EpilogueWriter.write(acc[k], 0, out, outBase + (o + k) * pixels, len, pwBias[o + k], pwActivation);
-            }
-        }
     }
 }

@@ -62,6 +62,11 @@ final class GemmKernel implements ConvKernel {
         activation = folded.activation();
     }
 
+    /** The packed weights ({@code [group][panel][k][mr]}); shared, do not write them. */
+    float[] packedWeights() {
+        return packed;
+    }
+
     /** OIHW weights (each output channel's row is its {@code K} values in (ci, ky, kx) order) into micro-panels. */
     private float[] pack(float[] weights) {
         float[] p = new float[groups * weightPanels * depth * mr];
@@ -97,7 +102,7 @@ final class GemmKernel implements ConvKernel {
         Im2col im2col = channelRows ? null : new Im2col(inShape, outShape);
         int units = groups * split.colBlocks * split.rowChunks;
         CpuPool.parallelRanges(units, units, (from, to) -> {
-            float[] block = new float[depth * split.panelsPerBlock * nr];
+            float[] block = CpuPool.workerScratch(CpuPool.BLOCK_SCRATCH, depth * split.panelsPerBlock * nr); // every float read is packed first
             float[] tile = new float[mr * nr], spanning = new float[mr * nr];
             int[] columnScratch = im2col == null ? null : new int[3 * nr];
             for (int u = from; u < to; u++) {
@@ -165,10 +170,7 @@ final class GemmKernel implements ConvKernel {
             int img = (c + done) / pixels, px = (c + done) - img * pixels;
             int len = Math.min(count - done, pixels - px);
             int src = (img * inShape.c() + g * cinPerGroup) * pixels + px;
-            for (int k = 0; k < depth; k++) {
-                int s = src + k * pixels, d = dstOff + k * nr + done;
-                for (int j = 0; j < len; j++) dst[d + j] = in[s + j];
-            }
+            for (int k = 0; k < depth; k++) System.arraycopy(in, src + k * pixels, dst, dstOff + k * nr + done, len);
             done += len;
         }
     }

@@ -73,8 +73,8 @@ final class ScalarSimd extends Simd {
      * own: C2 (Java 17) vectorizes {@code acc[j] += w · b[off + j]} only when the stored array is indexed from 0.
      */
     @Override
-    void gemmTile(float[] a, int aOff, float[] b, int bOff, int depth, float[] out, int outOff, int outStride,
-                  int rows, int cols, float[] bias, int biasOff, Activation activation, float[] tile) {
+    void gemmTile(float[] a, int aOff, float[] b, int bOff, int[] bRows, int depth, float[] out, int outOff,
+                  int outStride, int rows, int cols, float[] bias, int biasOff, Activation activation, float[] tile) {
         float[][] acc = ROW_SCRATCH.get();
         float[] a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
         Arrays.fill(a0, 0, cols, 0f);
@@ -82,7 +82,7 @@ final class ScalarSimd extends Simd {
         Arrays.fill(a2, 0, cols, 0f);
         Arrays.fill(a3, 0, cols, 0f);
         for (int k = 0; k < depth; k++) {
-            int ak = aOff + k * ROWS, bk = bOff + k * COLS;
+            int ak = aOff + k * ROWS, bk = bOff + bRows[k];
             float w0 = a[ak], w1 = a[ak + 1], w2 = a[ak + 2], w3 = a[ak + 3];
             for (int j = 0; j < cols; j++) {
                 float v = b[bk + j];
@@ -94,6 +94,35 @@ final class ScalarSimd extends Simd {
         }
         for (int r = 0; r < rows; r++) {
             EpilogueWriter.write(acc[r], 0, out, outOff + r * outStride, cols, bias[biasOff + r], activation);
+        }
+    }
+
+    /** False: C2 does not vectorize the strided loads, and the phase-split rows are plain runs it does vectorize. */
+    @Override
+    boolean stride2OnWholeRows() {
+        return false;
+    }
+
+    @Override
+    void depthwiseRowsStride2(float[] src, int[] taps, int rowStep, int rows, float[] w, int wOff, int width,
+                              float[] out, int outOff, int outRowStride, float bias, Activation activation, float[] acc) {
+        for (int r = 0; r < rows; r++) {
+            int step = r * rowStep;
+            for (int x = 0; x < width; x++) acc[x] = 0f;
+            for (int t = 0; t < taps.length; t++) {
+                float wt = w[wOff + t];
+                int s = taps[t] + step;
+                for (int x = 0; x < width; x++) acc[x] += wt * src[s + 2 * x];
+            }
+            EpilogueWriter.write(acc, 0, out, outOff + r * outRowStride, width, bias, activation);
+        }
+    }
+
+    @Override
+    void splitPhases(float[] src, int srcOff, int count, float[] even, int evenOff, float[] odd, int oddOff) {
+        for (int m = 0; m < count; m++) {
+            even[evenOff + m] = src[srcOff + 2 * m];
+            odd[oddOff + m] = src[srcOff + 2 * m + 1];
         }
     }
 

@@ -36,14 +36,40 @@ abstract class Simd {
     abstract String describe();
 
     /**
-     * One GEMM micro-tile: {@code acc[r][j] = Σ_k a[aOff + k·R + r] · b[bOff + k·C + j]} for the
-     * {@link #tileRows() R} × {@link #tileCols() C} tile, then stores rows {@code r < rows} and columns
-     * {@code j < cols} as {@code activation(acc + bias[biasOff + r])} to {@code out[outOff + r·outStride + j]}.
-     * {@code a} is a packed weight panel ({@code [depth][R]}), {@code b} a packed input panel ({@code [depth][C]});
-     * {@code tile} is scratch of at least R·C floats.
+     * One GEMM micro-tile: {@code acc[r][j] = Σ_k a[aOff + k·R + r] · b[bOff + bRows[k] + j]} for the
+     * {@link #tileRows() R} × {@link #tileCols() C} tile, {@code k < depth}, then stores rows {@code r < rows} and
+     * columns {@code j < cols} as {@code activation(acc + bias[biasOff + r])} to {@code out[outOff + r·outStride + j]}.
+     * {@code a} is a packed weight panel ({@code [depth][R]}); row {@code k} of {@code b} is the C floats at
+     * {@code bOff + bRows[k]} (a packed input panel has {@code bRows[k] = k·C}; the phase-split rows of
+     * {@link RowGemmKernel} have one offset per tap). The Vector API path reads all C floats of a row, the loops only
+     * {@code cols}. {@code tile} is scratch of at least R·C floats.
      */
-    abstract void gemmTile(float[] a, int aOff, float[] b, int bOff, int depth, float[] out, int outOff, int outStride,
-                           int rows, int cols, float[] bias, int biasOff, Activation activation, float[] tile);
+    abstract void gemmTile(float[] a, int aOff, float[] b, int bOff, int[] bRows, int depth, float[] out, int outOff,
+                           int outStride, int rows, int cols, float[] bias, int biasOff, Activation activation,
+                           float[] tile);
+
+    /**
+     * {@link #gemmTile(float[], int, float[], int, int[], int, float[], int, int, int, int, float[], int, Activation,
+     * float[]) gemmTile} on a packed input panel: row {@code k} of {@code b} at {@code bOff + k·C}.
+     */
+    final void gemmTile(float[] a, int aOff, float[] b, int bOff, int depth, float[] out, int outOff, int outStride,
+                        int rows, int cols, float[] bias, int biasOff, Activation activation, float[] tile) {
+        gemmTile(a, aOff, b, bOff, panelRows(depth), depth, out, outOff, outStride, rows, cols, bias, biasOff,
+                activation, tile);
+    }
+
+    /** {@code k·C} for {@code k < depth} (a shared array, grown on demand; do not write it). */
+    final int[] panelRows(int depth) {
+        int[] r = panelRows;
+        if (r.length < depth) {
+            r = new int[Math.max(depth, 2 * r.length)];
+            for (int k = 0; k < r.length; k++) r[k] = k * tileCols();
+            panelRows = r; // a complete array, published through the volatile field
+        }
+        return r;
+    }
+
+    private volatile int[] panelRows = new int[0];
 
     /**
      * Output rows {@code r < rows} of a depthwise channel: {@code out[outOff + r·outRowStride + x] = activation(bias +
@@ -53,6 +79,27 @@ abstract class Simd {
      */
     abstract void depthwiseRows(float[] src, int[] taps, int rowStep, int rows, float[] w, int wOff, int width,
                                 float[] out, int outOff, int outRowStride, float bias, Activation activation, float[] acc);
+
+    /**
+     * Depthwise rows of horizontal stride 2 read from whole rows: as {@link #depthwiseRows}, but output column
+     * {@code x} reads {@code src[taps[t] + r·rowStep + 2x]}. {@code src} holds at least {@code 2·rowOverrun()}
+     * readable floats past {@code 2·width} after every tap.
+     */
+    abstract void depthwiseRowsStride2(float[] src, int[] taps, int rowStep, int rows, float[] w, int wOff, int width,
+                                       float[] out, int outOff, int outRowStride, float bias, Activation activation,
+                                       float[] acc);
+
+    /**
+     * Whether this path runs horizontal stride 2 faster on whole rows ({@link #depthwiseRowsStride2}) than on rows
+     * split into phases ({@link #splitPhases}, then {@link #depthwiseRows}).
+     */
+    abstract boolean stride2OnWholeRows();
+
+    /**
+     * Splits a run of a row into its two stride-2 phases: {@code even[evenOff + m] = src[srcOff + 2m]} and
+     * {@code odd[oddOff + m] = src[srcOff + 2m + 1]} for {@code m < count}; reads nothing past {@code srcOff + 2·count}.
+     */
+    abstract void splitPhases(float[] src, int srcOff, int count, float[] even, int evenOff, float[] odd, int oddOff);
 
     /** Fused multiply-adds of one {@link #fmaBurst} step (independent chains × lanes). */
     abstract int fmasPerStep();

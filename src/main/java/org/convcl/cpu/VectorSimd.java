@@ -1,7 +1,9 @@
 package org.convcl.cpu;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 import org.convcl.Activation;
 
@@ -21,6 +23,15 @@ final class VectorSimd extends Simd {
     static final int ROWS = 8;
     /** Vector accumulators of one depthwise pass. */
     static final int DW_VECTORS = 4;
+
+    /**
+     * Stride-2 phase split of a pair of vectors {@code (v0, v1)}: each vector's even (odd) lanes gathered into its
+     * lower half by a one-vector shuffle (source lane {@code 2i (+1) mod L}), then the two halves joined by a blend.
+     * Java 17 compiles this far better than the two-vector {@code rearrange(shuffle, v1)}.
+     */
+    private static final VectorShuffle<Float> EVEN = VectorShuffle.fromOp(S, i -> (2 * i) & (L - 1));
+    private static final VectorShuffle<Float> ODD = VectorShuffle.fromOp(S, i -> (2 * i + 1) & (L - 1));
+    private static final VectorMask<Float> UPPER_HALF = VectorMask.fromLong(S, ((1L << L) - 1) & -(1L << (L / 2)));
 
     /** Public for the reflective load in {@link Simd}. */
     public VectorSimd() {}
@@ -73,12 +84,13 @@ final class VectorSimd extends Simd {
     }
 
     @Override
-    void gemmTile(float[] a, int aOff, float[] b, int bOff, int depth, float[] out, int outOff, int outStride,
-                  int rows, int cols, float[] bias, int biasOff, Activation activation, float[] tile) {
+    void gemmTile(float[] a, int aOff, float[] b, int bOff, int[] bRows, int depth, float[] out, int outOff,
+                  int outStride, int rows, int cols, float[] bias, int biasOff, Activation activation, float[] tile) {
         FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
         FloatVector c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
-        int ak = aOff, bk = bOff;
-        for (int k = 0; k < depth; k++, ak += ROWS, bk += 2 * L) {
+        int ak = aOff;
+        for (int k = 0; k < depth; k++, ak += ROWS) {
+            int bk = bOff + bRows[k];
             FloatVector b0 = FloatVector.fromArray(S, b, bk), b1 = FloatVector.fromArray(S, b, bk + L);
             FloatVector w = FloatVector.broadcast(S, a[ak]);
             c00 = b0.fma(w, c00);
@@ -121,6 +133,59 @@ final class VectorSimd extends Simd {
             float rowBias = bias[biasOff + r];
             store(tile, r * 2 * L, out, off, cols, rowBias, activation);
             if (cols > L) store(tile, r * 2 * L + L, out, off + L, cols - L, rowBias, activation);
+        }
+    }
+
+    /** True: two loads and FMAs per output vector and one shuffle cost less than splitting every input row. */
+    @Override
+    boolean stride2OnWholeRows() {
+        return true;
+    }
+
+    /**
+     * Computes every column at full resolution, two vectors per output vector, and keeps the even lanes with the
+     * phase-split shuffles; walks the (row, output vector) pairs two at a time, like {@link #depthwiseRows}.
+     */
+    @Override
+    void depthwiseRowsStride2(float[] src, int[] taps, int rowStep, int rows, float[] w, int wOff, int width,
+                              float[] out, int outOff, int outRowStride, float bias, Activation activation, float[] acc) {
+        int row = 0, x = 0; // the next pair
+        while (row < rows) {
+            int r0 = row, x0 = x, r1 = r0, x1 = x0, count = 1;
+            if ((x += L) >= width) { x = 0; row++; }
+            if (row < rows) {
+                r1 = row; x1 = x; count = 2;
+                if ((x += L) >= width) { x = 0; row++; }
+            }
+            int s0 = r0 * rowStep + 2 * x0, s1 = r1 * rowStep + 2 * x1;
+            FloatVector a0 = FloatVector.zero(S), a1 = a0, b0 = a0, b1 = a0;
+            for (int t = 0; t < taps.length; t++) {
+                FloatVector wt = FloatVector.broadcast(S, w[wOff + t]);
+                int tap = taps[t];
+                a0 = FloatVector.fromArray(S, src, tap + s0).fma(wt, a0);
+                a1 = FloatVector.fromArray(S, src, tap + s0 + L).fma(wt, a1);
+                b0 = FloatVector.fromArray(S, src, tap + s1).fma(wt, b0);
+                b1 = FloatVector.fromArray(S, src, tap + s1 + L).fma(wt, b1);
+            }
+            a0.rearrange(EVEN).blend(a1.rearrange(EVEN), UPPER_HALF).intoArray(acc, 0);
+            b0.rearrange(EVEN).blend(b1.rearrange(EVEN), UPPER_HALF).intoArray(acc, L);
+            store(acc, 0, out, outOff + r0 * outRowStride + x0, runOn(r0, x0, rows, width, outRowStride), bias, activation);
+            if (count > 1) store(acc, L, out, outOff + r1 * outRowStride + x1, runOn(r1, x1, rows, width, outRowStride), bias, activation);
+        }
+    }
+
+    @Override
+    void splitPhases(float[] src, int srcOff, int count, float[] even, int evenOff, float[] odd, int oddOff) {
+        int m = 0;
+        for (; m <= count - L; m += L) {
+            FloatVector v0 = FloatVector.fromArray(S, src, srcOff + 2 * m);
+            FloatVector v1 = FloatVector.fromArray(S, src, srcOff + 2 * m + L);
+            v0.rearrange(EVEN).blend(v1.rearrange(EVEN), UPPER_HALF).intoArray(even, evenOff + m);
+            v0.rearrange(ODD).blend(v1.rearrange(ODD), UPPER_HALF).intoArray(odd, oddOff + m);
+        }
+        for (; m < count; m++) {
+            even[evenOff + m] = src[srcOff + 2 * m];
+            odd[oddOff + m] = src[srcOff + 2 * m + 1];
         }
     }
 

@@ -1,0 +1,108 @@
+package org.convcl.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import org.convcl.Activation;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The SIMD primitives of both paths against plain loops, on widths around the vector length (whole vectors, a
+ * partial last one, rows narrower than a vector) and with untouched guard values around what they may write: the
+ * kernels' parity tests reach each primitive only through the path a kernel picks for a shape.
+ */
+class SimdPrimitivesTest {
+    private static final float GUARD = -12345f;
+
+    private static List<Simd> paths() {
+        List<Simd> paths = new ArrayList<>(List.of(Simd.scalar()));
+        if (Simd.vectorOrNull() != null) paths.add(Simd.vectorOrNull());
+        return paths;
+    }
+
+    private static float[] random(Random rnd, int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = rnd.nextFloat() * 2 - 1;
+        return a;
+    }
+
+    @Test
+    void splitPhasesWritesExactlyTheEvenAndOddElements() {
+        Random rnd = new Random(7);
+        for (Simd simd : paths()) {
+            for (int count = 0; count <= 70; count++) {
+                float[] src = random(rnd, 2 * count + 5);
+                float[] even = new float[count + 6], odd = new float[count + 6];
+                Arrays.fill(even, GUARD);
+                Arrays.fill(odd, GUARD);
+                simd.splitPhases(src, 3, count, even, 2, odd, 4);
+                for (int m = 0; m < even.length; m++) {
+                    assertEquals(m >= 2 && m < 2 + count ? src[3 + 2 * (m - 2)] : GUARD, even[m], simd.describe() + " even " + m);
+                }
+                for (int m = 0; m < odd.length; m++) {
+                    assertEquals(m >= 4 && m < 4 + count ? src[4 + 2 * (m - 4)] : GUARD, odd[m], simd.describe() + " odd " + m);
+                }
+            }
+        }
+    }
+
+    @Test
+    void stride2RowsMatchAPlainLoopOnEveryWidth() {
+        Random rnd = new Random(11);
+        int[] taps = {0, 1, 2, 61, 62, 63, 122, 123, 124}; // 3×3 over rows of 61 floats
+        int rowStep = 2 * 61;
+        for (Simd simd : paths()) {
+            for (int width : new int[] {1, 5, 7, 8, 14, 16, 17, 28, 33}) {
+                for (int rows : new int[] {1, 3, 4}) {
+                    float[] src = random(rnd, 124 + (rows - 1) * rowStep + 2 * width + 2 * Math.max(32, simd.rowOverrun()));
+                    float[] w = random(rnd, 9 + 2);
+                    int outOff = 3, outRowStride = width + 2;
+                    float[] out = new float[outOff + rows * outRowStride + 2];
+                    Arrays.fill(out, GUARD);
+                    float[] expected = out.clone();
+                    for (int r = 0; r < rows; r++) {
+                        for (int x = 0; x < width; x++) {
+                            float acc = 0;
+                            for (int t = 0; t < 9; t++) acc += w[2 + t] * src[taps[t] + r * rowStep + 2 * x];
+                            expected[outOff + r * outRowStride + x] = Activation.clamp(acc + 0.25f, 0f, 6f);
+                        }
+                    }
+                    simd.depthwiseRowsStride2(src, taps, rowStep, rows, w, 2, width, out, outOff, outRowStride, 0.25f,
+                            Activation.RELU6, new float[simd.rowScratch(width)]);
+                    assertArrayEquals(expected, out, 1e-5f, simd.describe() + " width " + width + " rows " + rows);
+                }
+            }
+        }
+    }
+
+    @Test
+    void aGemmTileReadsItsInputRowsAtTheGivenOffsets() {
+        Random rnd = new Random(13);
+        for (Simd simd : paths()) {
+            int mr = simd.tileRows(), nr = simd.tileCols(), depth = 11;
+            int[] bRows = new int[depth];
+            for (int k = 0; k < depth; k++) bRows[k] = (depth - 1 - k) * (nr + 5) + k % 3; // reversed, uneven
+            float[] a = random(rnd, depth * mr), b = random(rnd, depth * (nr + 5) + nr + 3), bias = random(rnd, mr);
+            for (int cols : new int[] {1, nr / 2, nr - 1, nr}) {
+                int rows = mr - 1, outStride = nr + 3;
+                float[] out = new float[rows * outStride];
+                Arrays.fill(out, GUARD);
+                float[] expected = out.clone();
+                for (int r = 0; r < rows; r++) {
+                    for (int j = 0; j < cols; j++) {
+                        float acc = 0;
+                        for (int k = 0; k < depth; k++) acc += a[k * mr + r] * b[2 + bRows[k] + j];
+                        expected[r * outStride + j] = Math.max(0f, acc + bias[r]);
+                    }
+                }
+                simd.gemmTile(a, 0, b, 2, bRows, depth, out, 0, outStride, rows, cols, bias, 0, Activation.RELU,
+                        new float[mr * nr]);
+                assertArrayEquals(expected, out, 1e-5f, simd.describe() + " cols " + cols);
+            }
+        }
+    }
+}
