@@ -71,10 +71,12 @@ public final class BlockPlanner {
     }
 
     /**
-     * Why AUTO takes the unfused path on the Java CPU backend: with {@code scripts/bench_blocks.sh cpu 1,8 5} its
-     * fused tile ran at 0.5–1.8× the unfused speed, below 1 on 14 of the 18 MobileNet-V1 cases.
+     * Why AUTO takes the unfused path on the Java CPU backend: the fused block (a depthwise band of every intermediate
+     * channel in a per-thread buffer, read in place by the pointwise GEMM tile) took 0.89–1.19× the unfused time on
+     * the MobileNet-V1 blocks (faster at 112×112 and 56×56, slower from 28×28 down; measured on a loaded machine):
+     * no margin that would justify a rule.
      */
-    static final String CPU_FUSED_SLOWER = "unfused: the Java fused tile measured slower than the two kernels";
+    static final String CPU_FUSED_SLOWER = "unfused: the Java fused block measured no faster than the two kernels";
 
     private static void check(SeparableBlock block, BlockMode requested) {
         if (block == null) throw new IllegalArgumentException("block must not be null");

@@ -39,6 +39,12 @@ class RandomParityBackwardTest {
     @Provide
     Arbitrary<Integer> groupCounts() { return Arbitraries.of(2, 3); }
 
+    /** The activations whose backward follows from the output (HardSwish's is refused). */
+    @Provide
+    Arbitrary<Activation> clampActivations() {
+        return Arbitraries.of(java.util.Arrays.stream(Activation.values()).filter(Activation::isClamp).toList());
+    }
+
     @Property(tries = TRIES, seed = RandomParity.SEED)
     void everyBackendsGradientsMatchTheReference(
             @ForAll RandomParity.Kind kind,
@@ -56,7 +62,7 @@ class RandomParityBackwardTest {
             @ForAll @IntRange(min = 1, max = 3) int batch,
             @ForAll @IntRange(min = 0, max = 13) int extraH,
             @ForAll @IntRange(min = 0, max = 13) int extraW,
-            @ForAll Activation activation,
+            @ForAll("clampActivations") Activation activation,
             @ForAll long dataSeed) {
         ConvSpec spec = RandomParity.spec(kind, kernel, stride, dilation, gamma, outPerGroup, groupCount, inPerGroup,
                 padTop, padLeft, padBottom, padRight);
