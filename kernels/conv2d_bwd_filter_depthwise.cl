@@ -34,7 +34,9 @@ __kernel void conv2d_bwd_filter_depthwise(__global const real *CONVCL_RESTRICT s
     const int c = o / DEPTH_MULT;
 
     real acc[KW][VEC];
+#pragma unroll
     for (int kx = 0; kx < KW; kx++)
+#pragma unroll
         for (int v = 0; v < VEC; v++) acc[kx][v] = (real)(0);
     for (int n = 0; n < n_batch; n++) {
         for (int oy = 0; oy < h_out; oy++) {
@@ -44,8 +46,11 @@ __kernel void conv2d_bwd_filter_depthwise(__global const real *CONVCL_RESTRICT s
             __global const real *xrow = src + ((n * c_in + c) * h_in + iy) * w_in;
             for (int ox0 = 0; ox0 < w_out; ox0 += VEC) {
                 real d[VEC];
+#pragma unroll
                 for (int v = 0; v < VEC; v++) d[v] = ox0 + v < w_out ? drow[ox0 + v] : (real)(0);
+#pragma unroll
                 for (int kx = 0; kx < KW; kx++) {
+#pragma unroll
                     for (int v = 0; v < VEC; v++) {
                         const int ix = (ox0 + v) * SW - pad_left + kx * DW;
                         const bool inside = ox0 + v < w_out && ix >= 0 && ix < w_in;
@@ -55,8 +60,10 @@ __kernel void conv2d_bwd_filter_depthwise(__global const real *CONVCL_RESTRICT s
             }
         }
     }
+#pragma unroll
     for (int kx = 0; kx < KW; kx++) {
         real sum = (real)(0);
+#pragma unroll
         for (int v = 0; v < VEC; v++) sum += acc[kx][v];
         convcl_bwd_store(dst, (o * KH + ky) * KW + kx, sum, accumulate);
     }
