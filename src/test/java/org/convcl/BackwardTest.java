@@ -52,6 +52,8 @@ class BackwardTest {
         c.add(new Case("pointwise 2 chunks", ConvSpec.pointwise(130, 7), new Shape(2, 130, 23, 25)));
         c.add(new Case("pointwise 3x5 images, 2 chunks", ConvSpec.pointwise(129, 6), new Shape(70, 129, 3, 5)));
         c.add(new Case("pointwise 1x1 images", ConvSpec.pointwise(70, 9), new Shape(3, 70, 1, 1)));
+        // the depthwise data kernel (stride 1, pads past the kernel: not a transposed forward)
+        c.add(new Case("depthwise γ2 pad larger than the kernel", ConvSpec.depthwise(3, 2, 3).padding(3, 1, 2, 4).build(), new Shape(2, 3, 6, 7)));
         // the depthwise filter kernel's rows of several vectors whose last step overlaps the one before
         c.add(new Case("depthwise γ1 3x3 stride 2, rows of 22", ConvSpec.depthwise(3, 1, 3).stride(2).padding(1).build(), new Shape(2, 3, 6, 43)));
         return c;

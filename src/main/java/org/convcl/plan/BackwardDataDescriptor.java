@@ -17,6 +17,8 @@ public final class BackwardDataDescriptor implements BackwardDescriptor {
     public static final int TILE_IC = 4;
     /** Input columns per work-item. */
     public static final int VEC = 8;
+    /** Work-items per work-group (blocks of a row × rows): fewer, larger groups than one row's blocks each. */
+    static final int LOCAL_ITEMS = 32;
 
     BackwardDataDescriptor() {}
 
@@ -46,10 +48,11 @@ public final class BackwardDataDescriptor implements BackwardDescriptor {
     public List<Launch> launches(ConvSpec spec, Shape input, SortedMap<String, Integer> params, boolean accumulate, DeviceFacts device) {
         Shape out = spec.outputShape(input);
         long blocksX = Plan.ceilDiv(input.w(), (long) params.get(Plan.VEC) * spec.strideW());
+        long localX = Planner.fit(blocksX, 8);
         long channelBlocks = Plan.ceilDiv(spec.inChannelsPerGroup(), params.get("TILE_IC"));
         return List.of(new Launch("conv2d_bwd_data",
                 new long[] {blocksX, input.h(), input.n() * spec.groups() * channelBlocks},
-                BackwardDescriptor.local(device, Planner.fit(blocksX, 8), 1, 1),
+                BackwardDescriptor.local(device, localX, Planner.fit(input.h(), LOCAL_ITEMS / localX), 1),
                 BackwardDescriptor.args(List.of(Operand.GRAD_OUTPUT, Operand.WEIGHTS, Operand.GRAD_INPUT),
                         input.n(), input.c(), input.h(), input.w(), out.c(), out.h(), out.w(), spec.groups(), spec.padTop(),
                         spec.padLeft(), accumulate ? 1 : 0)));

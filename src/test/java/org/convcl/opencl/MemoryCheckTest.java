@@ -258,9 +258,11 @@ class MemoryCheckTest {
                 Arguments.of(ConvSpec.depthwise(3, 2, 3).stride(2).padding(1).build(), new Shape(2, 3, 7, 17)),
                 Arguments.of(ConvSpec.depthwise(2, 3, 3).dilation(2).padding(1, 2, 2, 0).build(), new Shape(1, 2, 6, 9)),
                 Arguments.of(ConvSpec.full(3, 4, 3).padding(1).build(), new Shape(1, 3, 5, 9)),
-                // the data kernel's three stride phases with asymmetric pads; the pointwise filter kernel's two chunks
-                // (the second inside an image), images shorter than a vector, and one pixel per image
+                // the data kernel's three stride phases with asymmetric pads; the depthwise data kernel (stride 1, pads
+                // past the kernel); the pointwise filter kernel's two chunks (the second inside an image), images
+                // shorter than a vector, and one pixel per image
                 Arguments.of(ConvSpec.full(2, 3, 3).stride(3).padding(1, 2, 0, 1).build(), new Shape(1, 2, 8, 20)),
+                Arguments.of(ConvSpec.depthwise(2, 2, 3).padding(3, 1, 1, 2).build(), new Shape(1, 2, 5, 9)),
                 Arguments.of(ConvSpec.pointwise(130, 3), new Shape(2, 130, 1, 520)),
                 Arguments.of(ConvSpec.pointwise(5, 6), new Shape(3, 5, 2, 3)),
                 Arguments.of(ConvSpec.pointwise(70, 9), new Shape(3, 70, 1, 1)));
