@@ -9,7 +9,8 @@
  * (a vector) and, per tap, the VEC inputs they meet (the taps of convcl_taps.h: one load at stride 1, two at stride
  * 2, else lane by lane), one vector FMA per tap into realv accumulators. A row's last step is its last VEC outputs,
  * the lanes summed by the step before keeping their accumulators. Where a tap's inputs leave the row they are read
- * lane by lane and the lanes outside keep their accumulators (never multiplied by a zero). Lanes are summed in lane
+ * with clamped indices (convcl_taps_clamped) and the lanes outside keep their accumulators (never multiplied by a
+ * zero). Lanes are summed in lane
  * order at the end.
  * Grid: dim0 = KH, dim1 = c_out; padded to the local size (the tail returns).
  *
@@ -70,14 +71,9 @@ __kernel void conv2d_bwd_filter_depthwise(__global const real *CONVCL_RESTRICT s
                         const realv sum = fma(d, convcl_taps_global(xrow, first), acc[kx]);
                         acc[kx] = skip == 0 && count == VEC ? sum : select(acc[kx], sum, keep);
                     } else {
-                        real lanes[VEC];
-                        int inside[VEC];
-                        for (int v = 0; v < VEC; v++) {
-                            const int ix = first + v * SW;
-                            inside[v] = v >= skip && v < count && ix >= 0 && ix < w_in ? -1 : 0;
-                            lanes[v] = inside[v] ? xrow[ix] : (real)(0);
-                        }
-                        acc[kx] = select(acc[kx], fma(d, VLOAD(0, lanes), acc[kx]), CONVCL_CAT(vload, VEC)(0, inside));
+                        const intv ix = (intv)(first) + CONVCL_IOTA * (intv)(SW);
+                        const intv inside = keep && ix >= (intv)(0) && ix < (intv)(w_in);
+                        acc[kx] = select(acc[kx], fma(d, convcl_taps_clamped(xrow, first, w_in), acc[kx]), inside);
                     }
                 }
             }
