@@ -8,8 +8,8 @@
  *
  * conv2d_bwd_filter: one work-item computes one tap (ky, kx) for TILE_OC consecutive output channels × TILE_IC
  *   consecutive input channels of one group (a register-blocked GEMM whose depth is the batch's output pixels, in
- *   realv accumulators): each step's TILE_OC vectors of dz and TILE_IC vectors of input (whole-vector loads where the
- *   stride is 1, else lane by lane; a row's last step masked) feed TILE_OC·TILE_IC vector products. Only the output
+ *   realv accumulators): each step's TILE_OC vectors of dz and TILE_IC vectors of input (the taps of convcl_taps.h:
+ *   one load at stride 1, two at stride 2, else lane by lane; a row's last step masked) feed TILE_OC·TILE_IC vector products. Only the output
  *   columns whose input column lies inside the row are visited. Channels past the group's end read a clamped channel
  *   and are not stored. A pointwise layer is launched with each plane as one row (h = 1, w = H·W).
  *   Grid: dim0 = ceil((c_in/groups) / TILE_IC), dim1 = KH·KW, dim2 = groups · ceil((c_out/groups) / TILE_OC).
@@ -32,12 +32,14 @@
 #error "VEC (columns per step: 2, 4, 8 or 16) must be defined"
 #endif
 #include "convcl_vector.h"
+#include "convcl_taps.h"
 
 /* VEC input values of one row for the output columns ox0 … ox0 + VEC − 1 (the first `count` of them real, the
- * rest 0) under tap kx: one vector load when the stride is 1 and the vector is whole, else lane by lane. */
+ * rest 0) under tap kx: for a whole vector the taps of convcl_taps.h (one load at stride 1, two at stride 2), else
+ * lane by lane. */
 inline realv convcl_bwd_input_lanes(__global const real *row, const int ox0, const int count, const int kx, const int pad_left) {
     const int ix0 = ox0 * SW - pad_left + kx * DW;
-    if (SW == 1 && count == VEC) return convcl_load_global(row + ix0);
+    if (count == VEC) return convcl_taps_global(row, ix0);
     real lanes[VEC];
     for (int v = 0; v < VEC; v++) lanes[v] = v < count ? row[ix0 + v * SW] : (real)(0);
     return VLOAD(0, lanes);
@@ -70,7 +72,9 @@ __kernel void conv2d_bwd_filter(__global const real *CONVCL_RESTRICT src, __glob
     const int2 cols = convcl_bwd_valid_range(w_in, pad_left, kx, DW, SW, w_out);
 
     realv acc[TILE_OC][TILE_IC];
+#pragma unroll
     for (int a = 0; a < TILE_OC; a++)
+#pragma unroll
         for (int b = 0; b < TILE_IC; b++) acc[a][b] = (realv)(0);
 
     for (int n = 0; n < n_batch; n++) {
@@ -80,15 +84,19 @@ __kernel void conv2d_bwd_filter(__global const real *CONVCL_RESTRICT src, __glob
             for (int ox0 = cols.x; ox0 < cols.y; ox0 += VEC) {
                 const int count = min(VEC, cols.y - ox0);
                 realv d[TILE_OC], xv[TILE_IC];
+#pragma unroll
                 for (int a = 0; a < TILE_OC; a++) {
                     d[a] = convcl_bwd_grad_lanes(grad + ((n * c_out + g * out_per_group + min(fo + a, out_per_group - 1)) * h_out + oy) * w_out,
                                                  ox0, count);
                 }
+#pragma unroll
                 for (int b = 0; b < TILE_IC; b++) {
                     xv[b] = convcl_bwd_input_lanes(src + ((n * c_in + g * in_per_group + min(fi + b, in_per_group - 1)) * h_in + iy) * w_in,
                                                    ox0, count, kx, pad_left);
                 }
+#pragma unroll
                 for (int a = 0; a < TILE_OC; a++)
+#pragma unroll
                     for (int b = 0; b < TILE_IC; b++) acc[a][b] += d[a] * xv[b];
             }
         }

@@ -47,6 +47,15 @@ class BackwardTest {
         c.add(new Case("depthwise γ1 5x5 stride 2 (odd input)", ConvSpec.depthwise(4, 1, 5).stride(2).padding(2).build(), new Shape(1, 4, 11, 10)));
         c.add(new Case("pointwise", ConvSpec.pointwise(6, 7), new Shape(2, 6, 5, 4)));
         c.add(new Case("1x1 stride 2", ConvSpec.full(5, 4, 1).stride(2).build(), new Shape(1, 5, 7, 6)));
+        // the pointwise filter kernel: depth cut into chunks (a chunk ends inside an image), channels not a multiple of
+        // its tiles, images shorter than a vector, and one pixel per image (its flat entry point)
+        c.add(new Case("pointwise 2 chunks", ConvSpec.pointwise(130, 7), new Shape(2, 130, 23, 25)));
+        c.add(new Case("pointwise 3x5 images, 2 chunks", ConvSpec.pointwise(129, 6), new Shape(70, 129, 3, 5)));
+        c.add(new Case("pointwise 1x1 images", ConvSpec.pointwise(70, 9), new Shape(3, 70, 1, 1)));
+        // the depthwise data kernel (stride 1, pads past the kernel: not a transposed forward)
+        c.add(new Case("depthwise γ2 pad larger than the kernel", ConvSpec.depthwise(3, 2, 3).padding(3, 1, 2, 4).build(), new Shape(2, 3, 6, 7)));
+        // the depthwise filter kernel's rows of several vectors whose last step overlaps the one before
+        c.add(new Case("depthwise γ1 3x3 stride 2, rows of 22", ConvSpec.depthwise(3, 1, 3).stride(2).padding(1).build(), new Shape(2, 3, 6, 43)));
         return c;
     }
 
@@ -213,7 +222,8 @@ class BackwardTest {
 
     @TestFactory
     Stream<DynamicTest> accumulateAddsToTheGradientsGiven() {
-        return perBackend(List.of(cases().get(0), cases().get(1), cases().get(8), cases().get(9), cases().get(12)), (backend, c) -> {
+        return perBackend(List.of(cases().get(0), cases().get(1), cases().get(8), cases().get(9), cases().get(12),
+                cases().get(14), cases().get(16)), (backend, c) -> {
             Random r = new Random(7);
             ConvSpec s = c.spec();
             Shape out = s.outputShape(c.input());
@@ -248,7 +258,8 @@ class BackwardTest {
         List<Case> big = List.of(
                 new Case("full 3x3 stride 2 batch 4", ConvSpec.full(16, 24, 3).stride(2).padding(1).build(), new Shape(4, 16, 23, 21)),
                 new Case("depthwise γ2 batch 4", ConvSpec.depthwise(16, 2, 3).padding(1).build(), new Shape(4, 16, 29, 31)),
-                new Case("pointwise batch 4", ConvSpec.pointwise(32, 48), new Shape(4, 32, 17, 19)));
+                new Case("pointwise batch 4", ConvSpec.pointwise(32, 48), new Shape(4, 32, 17, 19)),
+                new Case("pointwise batch 4, 3 chunks", ConvSpec.pointwise(128, 40), new Shape(4, 128, 20, 30)));
         return perBackend(big, (backend, c) -> {
             Random r = new Random(3);
             ConvSpec s = c.spec();

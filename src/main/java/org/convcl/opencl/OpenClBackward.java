@@ -7,6 +7,7 @@ import java.util.function.Function;
 import org.convcl.Activation;
 import org.convcl.Closer;
 import org.convcl.ConvSpec;
+import org.convcl.DataType;
 import org.convcl.DeviceTensor;
 import org.convcl.Epilogue;
 import org.convcl.PreparedConv;
@@ -30,6 +31,7 @@ final class OpenClBackward {
     private final Activation activation;
     private final Map<KernelKey, ClKernel> kernels = new HashMap<>();
     private ClBuffer weightBuffer;
+    private ClBuffer scratch; // the largest SCRATCH a launch has needed, kept for later calls
     private PreparedConv transposedForward; // the stride-1 data pass, made at its first call
 
     private record KernelKey(String file, String entryPoint, SortedMap<String, Integer> defines) {}
@@ -120,11 +122,17 @@ final class OpenClBackward {
         BackwardDescriptor d = BackwardPlanner.choose(pass, spec, backend.facts());
         SortedMap<String, Integer> params = d.defaults(spec);
         SortedMap<String, Integer> defines = d.defines(spec, params, activation);
+        long scratchBytes = DataType.FLOAT32.bytes(d.scratchFloats(spec, input, params));
+        if (scratchBytes > 0 && (scratch == null || scratch.bytes() < scratchBytes)) {
+            releaseScratch(null);
+            scratch = backend.createBuffer(scratchBytes, "scratch of the backward passes of " + spec);
+        }
         for (BackwardDescriptor.Launch l : d.launches(spec, input, params, accumulate, backend.facts())) {
             ClKernel kernel = kernel(new KernelKey(d.kernelFile(), l.entryPoint(), defines));
             KernelArgs args = KernelArgs.on(kernel.handle());
             for (Object a : l.args()) {
-                if (a instanceof BackwardDescriptor.Operand op) args.buffer(operands.apply(op));
+                if (a == BackwardDescriptor.Operand.SCRATCH) args.buffer(scratch.mem());
+                else if (a instanceof BackwardDescriptor.Operand op) args.buffer(operands.apply(op));
                 else args.int32((Integer) a);
             }
             backend.launcher().launch(kernel, l.global(), withinKernelLimit(l.local(), kernel.workGroupSize()), false);
@@ -160,7 +168,7 @@ final class OpenClBackward {
         return new IllegalStateException("the " + pass + " backward kernel names operand " + op + ", which that pass does not have");
     }
 
-    /** Releases the kernels and the weight buffer, all of them even when one release fails (the first failure thrown). */
+    /** Releases the kernels, the weight and scratch buffers, all of them even when one release fails (the first failure thrown). */
     void release(Closer closer) {
         closer.close(transposedForward);
         transposedForward = null;
@@ -171,5 +179,15 @@ final class OpenClBackward {
             weightBuffer = null;
             closer.run(() -> backend.release(b));
         }
+        releaseScratch(closer);
+    }
+
+    /** Releases the scratch buffer, if any, through {@code closer} (null: failures thrown). */
+    private void releaseScratch(Closer closer) {
+        if (scratch == null) return;
+        ClBuffer b = scratch;
+        scratch = null;
+        if (closer == null) backend.release(b);
+        else closer.run(() -> backend.release(b));
     }
 }

@@ -19,7 +19,9 @@ public final class BackwardDataDepthwiseDescriptor implements BackwardDescriptor
 
     @Override
     public Optional<String> declines(ConvSpec spec, DeviceFacts device) {
-        return spec.kind() == ConvSpec.Kind.DEPTHWISE ? Optional.empty() : Optional.of("needs groups == inChannels");
+        if (spec.kind() != ConvSpec.Kind.DEPTHWISE) return Optional.of("needs groups == inChannels");
+        // strided layers go to the phase-by-phase gather of BackwardDataDescriptor (vector steps, no division per lane)
+        return spec.strideW() == 1 ? Optional.empty() : Optional.of("needs stride 1 along x");
     }
 
     @Override

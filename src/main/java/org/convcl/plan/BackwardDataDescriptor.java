@@ -10,13 +10,15 @@ import org.convcl.Shape;
 /**
  * The input gradient of full, grouped and pointwise convolutions ({@code kernels/conv2d_bwd_data.cl}): an implicit GEMM
  * over the transposed, flipped weights, one work-item per {@code TILE_IC} input channels × {@code VEC} input columns
- * of one row.
+ * per stride phase (VEC·stride consecutive columns) of one row.
  */
 public final class BackwardDataDescriptor implements BackwardDescriptor {
     /** Input channels per work-item: each dz value loaded feeds this many products. */
     public static final int TILE_IC = 4;
     /** Input columns per work-item. */
     public static final int VEC = 8;
+    /** Work-items per work-group (blocks of a row × rows): fewer, larger groups than one row's blocks each. */
+    static final int LOCAL_ITEMS = 32;
 
     BackwardDataDescriptor() {}
 
@@ -34,7 +36,7 @@ public final class BackwardDataDescriptor implements BackwardDescriptor {
 
     @Override
     public SortedMap<String, Integer> defaults(ConvSpec spec) {
-        return Tunables.params(List.of("TILE_IC", Plan.VEC), TILE_IC, VEC);
+        return Tunables.params(List.of("TILE_IC", Plan.VEC), Math.min(TILE_IC, spec.inChannelsPerGroup()), VEC);
     }
 
     @Override
@@ -45,11 +47,12 @@ public final class BackwardDataDescriptor implements BackwardDescriptor {
     @Override
     public List<Launch> launches(ConvSpec spec, Shape input, SortedMap<String, Integer> params, boolean accumulate, DeviceFacts device) {
         Shape out = spec.outputShape(input);
-        long blocksX = Plan.ceilDiv(input.w(), params.get(Plan.VEC));
+        long blocksX = Plan.ceilDiv(input.w(), (long) params.get(Plan.VEC) * spec.strideW());
+        long localX = Planner.fit(blocksX, 8);
         long channelBlocks = Plan.ceilDiv(spec.inChannelsPerGroup(), params.get("TILE_IC"));
         return List.of(new Launch("conv2d_bwd_data",
                 new long[] {blocksX, input.h(), input.n() * spec.groups() * channelBlocks},
-                BackwardDescriptor.local(device, Planner.fit(blocksX, 8), 1, 1),
+                BackwardDescriptor.local(device, localX, Planner.fit(input.h(), LOCAL_ITEMS / localX), 1),
                 BackwardDescriptor.args(List.of(Operand.GRAD_OUTPUT, Operand.WEIGHTS, Operand.GRAD_INPUT),
                         input.n(), input.c(), input.h(), input.w(), out.c(), out.h(), out.w(), spec.groups(), spec.padTop(),
                         spec.padLeft(), accumulate ? 1 : 0)));

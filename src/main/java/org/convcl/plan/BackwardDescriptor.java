@@ -34,7 +34,9 @@ public interface BackwardDescriptor extends KernelDescriptor<ConvSpec> {
         /** The activation's result {@code dz}. */
         GRAD_PRE_ACTIVATION,
         /** A gradient computed apart, to be added ({@link BackwardPass#ACCUMULATE}). */
-        PARTIAL
+        PARTIAL,
+        /** Working memory of {@link #scratchFloats} elements, held by the backend between calls. */
+        SCRATCH
     }
 
     /**
@@ -79,6 +81,14 @@ public interface BackwardDescriptor extends KernelDescriptor<ConvSpec> {
      * output shape), with {@code params} and the {@code accumulate} flag, local sizes within {@code device}'s limits.
      */
     List<Launch> launches(ConvSpec spec, Shape input, SortedMap<String, Integer> params, boolean accumulate, DeviceFacts device);
+
+    /**
+     * The elements of {@link Operand#SCRATCH} the launches for a forward input of shape {@code input} need; 0 (the
+     * default) when they bind none.
+     */
+    default long scratchFloats(ConvSpec spec, Shape input, SortedMap<String, Integer> params) {
+        return 0;
+    }
 
     /** What the kernel does, for plans and messages. */
     String describe(ConvSpec spec, SortedMap<String, Integer> params);

@@ -38,7 +38,7 @@ public final class BackwardFilterDescriptor implements BackwardDescriptor {
 
     @Override
     public SortedMap<String, Integer> defaults(ConvSpec spec) {
-        return Tunables.params(List.of("TILE_OC", "TILE_IC", Plan.VEC), TILE_OC, TILE_IC,
+        return Tunables.params(List.of("TILE_OC", "TILE_IC", Plan.VEC), TILE_OC, Math.min(TILE_IC, spec.inChannelsPerGroup()),
                 spec.kind() == ConvSpec.Kind.POINTWISE ? VEC : VEC_WINDOWED);
     }
 

@@ -18,7 +18,8 @@ public final class BackwardPlanner {
     /** The input-gradient kernels, most preferred first. */
     public static final List<BackwardDescriptor> DATA_REGISTRY = List.of(new BackwardDataDepthwiseDescriptor(), new BackwardDataDescriptor());
     /** The weight-gradient kernels, most preferred first. */
-    public static final List<BackwardDescriptor> FILTER_REGISTRY = List.of(new BackwardFilterDepthwiseDescriptor(), FILTER);
+    public static final List<BackwardDescriptor> FILTER_REGISTRY = List.of(new BackwardFilterDepthwiseDescriptor(),
+            new BackwardFilterPointwiseDescriptor(), FILTER);
     /** The bias-gradient kernel. */
     public static final List<BackwardDescriptor> BIAS_REGISTRY = List.of(new BackwardBiasDescriptor(FILTER));
     /** The activation-backward kernel. */

@@ -251,14 +251,22 @@ class MemoryCheckTest {
                 Arguments.of(Algorithm.IMPLICIT_GEMM_GPU, ConvSpec.full(3, 5, 3).padding(1, 2, 1, 0).groups(1).build(), new Shape(2, 3, 5, 6)));
     }
 
-    /** Backward passes: each strided data kernel and filter kernel, the stride-1 path with accumulation, ReLU6's mask. */
+    /** Backward passes: each strided data kernel and filter kernel path, the stride-1 path with accumulation, ReLU6's mask. */
     static Stream<Arguments> backward() {
         return Stream.of(
                 Arguments.of(ConvSpec.full(3, 5, 3).stride(2).padding(0, 1, 2, 1).build(), new Shape(2, 3, 7, 9)),
                 Arguments.of(ConvSpec.full(4, 6, 1).stride(2).groups(2).build(), new Shape(1, 4, 5, 17)),
                 Arguments.of(ConvSpec.depthwise(3, 2, 3).stride(2).padding(1).build(), new Shape(2, 3, 7, 17)),
                 Arguments.of(ConvSpec.depthwise(2, 3, 3).dilation(2).padding(1, 2, 2, 0).build(), new Shape(1, 2, 6, 9)),
-                Arguments.of(ConvSpec.full(3, 4, 3).padding(1).build(), new Shape(1, 3, 5, 9)));
+                Arguments.of(ConvSpec.full(3, 4, 3).padding(1).build(), new Shape(1, 3, 5, 9)),
+                // the data kernel's three stride phases with asymmetric pads; the depthwise data kernel (stride 1, pads
+                // past the kernel); the pointwise filter kernel's two chunks (the second inside an image), images
+                // shorter than a vector, and one pixel per image
+                Arguments.of(ConvSpec.full(2, 3, 3).stride(3).padding(1, 2, 0, 1).build(), new Shape(1, 2, 8, 20)),
+                Arguments.of(ConvSpec.depthwise(2, 2, 3).padding(3, 1, 1, 2).build(), new Shape(1, 2, 5, 9)),
+                Arguments.of(ConvSpec.pointwise(130, 3), new Shape(2, 130, 1, 520)),
+                Arguments.of(ConvSpec.pointwise(5, 6), new Shape(3, 5, 2, 3)),
+                Arguments.of(ConvSpec.pointwise(70, 9), new Shape(3, 70, 1, 1)));
     }
 
     @ParameterizedTest(name = "backward {0} on {1}")
