@@ -61,14 +61,16 @@ class KernelDialectTest {
         m.put("conv2d_depthwise_gpu.cl", List.of(
                 defines(1, Activation.RELU6, window(3, 1, 1), dwTile, Map.of("DEPTH_MULT", 1)),
                 defines(0, Activation.RELU, window(3, 2, 1), Map.of("DEPTH_MULT", 2, "WG_X", 4, "WG_Y", 4, "WG_C", 8, "RX", 2, "RY", 1)),
-                defines(1, Activation.NONE, window(5, 1, 2), dwTile, Map.of("DEPTH_MULT", 3))));
+                defines(1, Activation.NONE, window(5, 1, 2), dwTile, Map.of("DEPTH_MULT", 3)),
+                defines(1, Activation.HARDSWISH, window(3, 1, 1), dwTile, Map.of("DEPTH_MULT", 1))));
         m.put("conv2d_igemm_gpu.cl", List.of(
                 defines(1, Activation.RELU, window(3, 1, 1), Map.of("TM", 64, "TN", 64, "TK", 16, "RM", 4, "RN", 4)),
                 defines(0, Activation.RELU6, window(3, 2, 1), Map.of("TM", 16, "TN", 64, "TK", 16, "RM", 1, "RN", 4)),
                 defines(1, Activation.NONE, window(5, 3, 2), Map.of("TM", 32, "TN", 32, "TK", 8, "RM", 2, "RN", 2))));
         m.put("conv2d_pointwise.cl", List.of(
                 defines(1, Activation.RELU, Map.of("TILE_OC", 8, "VEC", 16, "KSTEP", 4)),
-                defines(0, Activation.NONE, Map.of("TILE_OC", 4, "VEC", 8, "WEI_BATCH", 16))));
+                defines(0, Activation.NONE, Map.of("TILE_OC", 4, "VEC", 8, "WEI_BATCH", 16)),
+                defines(1, Activation.HARDSWISH, Map.of("TILE_OC", 8, "VEC", 16, "KSTEP", 4))));
         m.put("conv2d_pointwise_gpu.cl", List.of(
                 defines(1, Activation.RELU6, Map.of("TILE_M", 64, "TILE_N", 64, "TILE_K", 16, "L0", 16, "L1", 16)),
                 defines(0, Activation.NONE, Map.of("TILE_M", 32, "TILE_N", 128, "TILE_K", 8, "L0", 16, "L1", 8, "WEI_BATCH", 16))));
@@ -81,7 +83,8 @@ class KernelDialectTest {
                 defines(1, Activation.RELU, window(5, 3, 2), Map.of("DEPTH_MULT", 2, "MID", 6, "STRIP", 32),
                         Map.of("DW_ACTIVATION", 1, "DW_ROWS", 3)),
                 // stride 2 at 16 lanes: the two-source shuffle of convcl_even_odd
-                defines(1, Activation.RELU, window(3, 2, 1), block, Map.of("DW_ACTIVATION", 1))));
+                defines(1, Activation.RELU, window(3, 2, 1), block, Map.of("DW_ACTIVATION", 1)),
+                defines(1, Activation.HARDSWISH, window(3, 1, 1), block, Map.of("DW_ACTIVATION", 3))));
         m.put("conv2d_dsblock_gpu.cl", List.of(
                 defines(1, Activation.RELU6, window(3, 1, 1), Map.of("DEPTH_MULT", 1, "MID", 32, "DW_ACTIVATION", 2),
                         Map.of("TILE_PIX", 64, "OC_BLOCK", 64, "MID_CHUNK", 16, "OC_PER_ITEM", 4, "PIX_PER_ITEM", 4, "LOCAL_SIZE", 256)),
