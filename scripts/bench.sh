@@ -2,7 +2,7 @@
 # The main job: benchmark every device found (each OpenCL device and the Java CPU backend) on the suites built
 # into the tool (src/main/resources/org/convcl/cli/suites), and write the report to bench-results/<timestamp>-<device>/.
 #
-#   scripts/bench.sh                 the quick subset (under 2 minutes on a 2-core machine with PoCL)
+#   scripts/bench.sh                 the quick subset, then the whole-model step (about 3.5 minutes on 2 cores, compiled)
 #   scripts/bench.sh --full          every case of every suite, at batch 1 and then at batch 8
 #   scripts/bench.sh --full --batch 8 --suite mobilenet-v1,seed-pairs
 #   scripts/bench.sh --no-torch      skip the PyTorch comparison (and the whole-model step, which needs PyTorch)
