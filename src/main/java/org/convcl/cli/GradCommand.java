@@ -61,9 +61,10 @@ final class GradCommand implements Callable<Integer> {
         errors().checkOutputs(options, outputs);
         LayerFiles.Layer layer = layerFiles.read(errors());
         Activation activation = layer.epilogue().activationKind();
-        if (!activation.isClamp()) {
-            throw errors().error("--activation " + activation.name().toLowerCase() + ": its backward needs the layer's "
-                    + "input to the activation, which grad does not compute; use none, relu or relu6");
+        try {
+            ConvGradients.requireOutputMask(activation);
+        } catch (UnsupportedOperationException e) {
+            throw errors().error("--activation " + activation.name().toLowerCase() + ": " + e.getMessage());
         }
         Npy.Array dyArray = errors().readNpy("--grad-output", gradOutput);
         Tensor dy = errors().check(() -> {

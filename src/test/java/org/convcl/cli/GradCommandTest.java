@@ -130,6 +130,12 @@ class GradCommandTest {
     }
 
     @Test
+    void activationWhoseBackwardNeedsItsInput() throws Exception {
+        badInput("--activation hardswish: the backward of the hardswish activation needs its input",
+                a -> replace(a, "--activation", "hardswish"));
+    }
+
+    @Test
     void badGroups() throws Exception {
         badInput("--groups", a -> replace(a, "--groups", "0"));
     }
