@@ -2,14 +2,8 @@ package org.convcl;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import java.io.IOException;
-import java.io.Reader;
-import java.net.URISyntaxException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Properties;
 import java.util.stream.Stream;
 import org.convcl.cli.Npy;
 import org.junit.jupiter.api.DynamicTest;
@@ -23,42 +17,26 @@ class GoldenBlockTest {
 
     record Golden(String name, SeparableBlock block, float[] dw, float[] pw, Tensor input, Tensor expected) {}
 
-    static List<Golden> load() throws IOException, URISyntaxException {
-        Path root = Path.of(GoldenBlockTest.class.getResource("/golden-block").toURI());
-        try (Stream<Path> dirs = Files.list(root)) {
-            List<Golden> cases = dirs.filter(Files::isDirectory).sorted().map(GoldenBlockTest::read).toList();
-            assertEquals(5, cases.size(), "golden block cases under " + root);
-            return cases;
-        }
+    static List<Golden> load() {
+        List<Golden> cases = GoldenFolder.loadAll("/golden-block", GoldenBlockTest::read);
+        assertEquals(5, cases.size(), "golden block cases");
+        return cases;
     }
 
-    private static Golden read(Path dir) {
-        try {
-            Properties p = new Properties();
-            try (Reader r = Files.newBufferedReader(dir.resolve("case.properties"))) {
-                p.load(r);
-            }
-            int[] stride = ints(p, "stride"), pad = ints(p, "padding"), dilation = ints(p, "dilation");
-            float eps = Float.parseFloat(p.getProperty("eps"));
-            Npy.Array dw = Npy.read(dir.resolve("dw_weight.npy"));
-            Npy.Array pw = Npy.read(dir.resolve("pw_weight.npy"));
-            Tensor input = Npy.read(dir.resolve("input.npy")).toTensor("input");
-            SeparableBlock block = SeparableBlock.builder(input.shape().c(), pw.dim(0))
-                    .depthMultiplier(Integer.parseInt(p.getProperty("multiplier")))
-                    .kernel(dw.dim(2), dw.dim(3)).stride(stride[0], stride[1]).dilation(dilation[0], dilation[1])
-                    .padding(pad[0], pad[1], pad[2], pad[3])
-                    .depthwise(norm(Npy.read(dir.resolve("dw_bn.npy")), eps), Activation.parse(p.getProperty("dw_activation")))
-                    .pointwise(norm(Npy.read(dir.resolve("pw_bn.npy")), eps), Activation.parse(p.getProperty("pw_activation")))
-                    .build();
-            return new Golden(dir.getFileName().toString(), block, dw.data(), pw.data(), input,
-                    Npy.read(dir.resolve("expected.npy")).toTensor("expected"));
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
-    }
-
-    private static int[] ints(Properties p, String key) {
-        return Arrays.stream(p.getProperty(key).split(",")).mapToInt(Integer::parseInt).toArray();
+    private static Golden read(GoldenFolder f) {
+        int[] stride = f.ints("stride"), pad = f.ints("padding"), dilation = f.ints("dilation");
+        float eps = Float.parseFloat(f.get("eps"));
+        Npy.Array dw = f.array("dw_weight");
+        Npy.Array pw = f.array("pw_weight");
+        Tensor input = f.tensor("input");
+        SeparableBlock block = SeparableBlock.builder(input.shape().c(), pw.dim(0))
+                .depthMultiplier(Integer.parseInt(f.get("multiplier")))
+                .kernel(dw.dim(2), dw.dim(3)).stride(stride[0], stride[1]).dilation(dilation[0], dilation[1])
+                .padding(pad[0], pad[1], pad[2], pad[3])
+                .depthwise(norm(f.array("dw_bn"), eps), Activation.parse(f.get("dw_activation")))
+                .pointwise(norm(f.array("pw_bn"), eps), Activation.parse(f.get("pw_activation")))
+                .build();
+        return new Golden(f.name(), block, dw.data(), pw.data(), input, f.tensor("expected"));
     }
 
     /** Rows mean, var, weight, bias of a {@code [4, C]} array. */
@@ -71,7 +49,7 @@ class GoldenBlockTest {
     }
 
     @TestFactory
-    Stream<DynamicTest> pytorchBlocks() throws Exception {
+    Stream<DynamicTest> pytorchBlocks() {
         List<Golden> cases = load();
         return Stream.of(BlockMode.FUSED, BlockMode.UNFUSED).flatMap(mode -> PerBackend.tests(cases,
                 g -> mode + " " + g.name, (backend, g) -> {

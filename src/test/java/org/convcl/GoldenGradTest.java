@@ -2,17 +2,9 @@ package org.convcl;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.net.URISyntaxException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Properties;
 import java.util.stream.Stream;
-import org.convcl.cli.Npy;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
@@ -28,32 +20,10 @@ public class GoldenGradTest {
     public record GradCase(String name, Path dir, ConvSpec spec, Tensor input, float[] weights, float[] bias, Activation activation,
                            Tensor gradOutput, Tensor gradInput, float[] gradWeight, float[] gradBias) {
 
-        static GradCase load(Path dir) throws IOException {
-            Properties p = new Properties();
-            try (InputStream in = Files.newInputStream(dir.resolve("case.properties"))) {
-                p.load(in);
-            }
-            Npy.Array x = Npy.read(dir.resolve("input.npy"));
-            Npy.Array w = Npy.read(dir.resolve("weight.npy"));
-            int groups = Integer.parseInt(p.getProperty("groups"));
-            int[] stride = ints(p, "stride"), pad = ints(p, "padding"), dilation = ints(p, "dilation");
-            ConvSpec spec = ConvSpec.builder(w.dim(1) * groups, w.dim(0), w.dim(2), w.dim(3))
-                    .stride(stride[0], stride[1]).dilation(dilation[0], dilation[1]).groups(groups)
-                    .padding(pad[0], pad[1], pad[2], pad[3]).build();
-            boolean hasBias = Files.exists(dir.resolve("bias.npy"));
-            return new GradCase(dir.getFileName().toString(), dir, spec, x.toTensor("input"), w.data(),
-                    hasBias ? Npy.read(dir.resolve("bias.npy")).data() : null, Activation.parse(p.getProperty("activation")),
-                    Npy.read(dir.resolve("grad_output.npy")).toTensor("grad_output"),
-                    Npy.read(dir.resolve("grad_input.npy")).toTensor("grad_input"),
-                    Npy.read(dir.resolve("grad_weight.npy")).data(),
-                    hasBias ? Npy.read(dir.resolve("grad_bias.npy")).data() : null);
-        }
-
-        private static int[] ints(Properties p, String key) {
-            String[] parts = p.getProperty(key).split(",");
-            int[] v = new int[parts.length];
-            for (int i = 0; i < parts.length; i++) v[i] = Integer.parseInt(parts[i].trim());
-            return v;
+        static GradCase load(GoldenFolder f) {
+            return new GradCase(f.name(), f.dir(), f.layerSpec(), f.tensor("input"), f.array("weight").data(),
+                    f.dataOrNull("bias"), Activation.parse(f.get("activation")), f.tensor("grad_output"),
+                    f.tensor("grad_input"), f.array("grad_weight").data(), f.dataOrNull("grad_bias"));
         }
 
         /** The epilogue of the layer: its bias (if any) and activation. */
@@ -66,15 +36,7 @@ public class GoldenGradTest {
 
     /** Every case, sorted by name. */
     public static List<GradCase> cases() {
-        try (Stream<Path> dirs = Files.list(Path.of(GoldenGradTest.class.getResource("/golden-grad").toURI()))) {
-            List<GradCase> cases = new ArrayList<>();
-            for (Path dir : dirs.filter(Files::isDirectory).sorted().toList()) cases.add(GradCase.load(dir));
-            return cases;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (URISyntaxException e) {
-            throw new IllegalStateException(e);
-        }
+        return GoldenFolder.loadAll("/golden-grad", GradCase::load);
     }
 
     @Test
