@@ -58,20 +58,22 @@ public final class ArrayOps {
     /** Checks a {@link TensorOps#pointwise} call's shapes. */
     public static void checkPointwise(Pointwise f, Shape x, Shape out) {
         if (f == null) throw new IllegalArgumentException("pointwise function must not be null");
-        requireShape(out, x, f.kind() + " of " + x);
+        if (!out.equals(x)) requireShape(out, x, f.kind() + " of " + x); // messages built only on failure (run paths call these)
     }
 
     /** Checks a {@link TensorOps#binary} call's shapes. */
     public static void checkBinary(TensorOps.Binary op, Shape a, Shape b, Pointwise then, Shape out) {
         if (op == null) throw new IllegalArgumentException("binary operator must not be null");
         if (then == null) throw new IllegalArgumentException("pointwise function after " + op + " must not be null (identity: none)");
-        requireShape(out, broadcastShape(a, b), op + " of " + a + " and " + b);
+        Shape expected = broadcastShape(a, b);
+        if (!out.equals(expected)) requireShape(out, expected, op + " of " + a + " and " + b);
     }
 
     /** Checks a {@link TensorOps#pool} call's shapes. */
     public static void checkPool(PoolSpec spec, Shape x, Shape out) {
         if (spec == null) throw new IllegalArgumentException("pool spec must not be null");
-        requireShape(out, spec.outputShape(x), spec + " of " + x);
+        Shape expected = spec.outputShape(x);
+        if (!out.equals(expected)) requireShape(out, expected, spec + " of " + x);
     }
 
     /** Checks a {@link TensorOps#copy} call's shapes. */
