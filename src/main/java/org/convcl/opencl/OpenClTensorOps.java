@@ -26,7 +26,10 @@ final class OpenClTensorOps implements TensorOps, AutoCloseable {
     /** Work-items per work-group (less when a kernel allows fewer). */
     private static final long LOCAL_SIZE = 64;
 
-    private enum Entry { net_pointwise, net_binary, net_pool, net_copy_rows }
+    private enum Entry { net_pointwise, net_binary, net_pool, net_copy_rows, net_dense }
+
+    /** Rows (batch items) and adjacent outputs each work-item of net_dense computes: its NET_DENSE_ROWS, NET_DENSE_VEC. */
+    private static final int DENSE_ROWS = 4, DENSE_VEC = 8;
 
     private final OpenClBackend backend;
     private final Map<Entry, ClKernel> kernels = new EnumMap<>(Entry.class);
@@ -116,6 +119,22 @@ final class OpenClTensorOps implements TensorOps, AutoCloseable {
         int count = from.shape().count();
         synchronized (this) {
             copyRows(from.mem(), to.mem(), count, count, count, 0);
+        }
+    }
+
+    @Override
+    public void dense(DeviceTensor x, DeviceTensor weights, DeviceTensor bias, Pointwise then, DeviceTensor out) {
+        ClTensor in = backend.own(x, "input"), w = backend.own(weights, "weights");
+        ClTensor b = bias == null ? null : backend.own(bias, "bias");
+        ClTensor dst = output(out, bias == null ? List.of(x, weights) : List.of(x, weights, bias));
+        ArrayOps.checkDense(in.shape(), w.shape(), b == null ? null : b.shape(), then, dst.shape());
+        int rows = in.shape().n(), k = w.shape().n(), outputs = w.shape().c();
+        synchronized (this) {
+            ClKernel kernel = kernel(Entry.net_dense);
+            KernelArgs.on(kernel.handle()).buffer(in.mem()).buffer(w.mem()).buffer(b == null ? backend.noBias().mem() : b.mem())
+                    .buffer(dst.mem()).int32(rows, k, outputs, b == null ? 0 : 1, then.kind().code()).float32(then.a()).float32(then.b());
+            long local = Math.min(LOCAL_SIZE, kernel.workGroupSize());
+            backend.launcher().launch(kernel, new long[] {(outputs + DENSE_VEC - 1) / DENSE_VEC, (rows + DENSE_ROWS - 1) / DENSE_ROWS}, new long[] {local, 1}, false);
         }
     }
 

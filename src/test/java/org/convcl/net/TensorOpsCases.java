@@ -63,12 +63,32 @@ public final class TensorOpsCases {
 
             public void java(List<float[]> in, List<Shape> shapes, float[] out, Shape so) { ArrayOps.concatChannels(in, shapes, out, so); }
         }, false));
+        // dense: one row; two and three rows (a part group); five (a full group of four and one); outputs in groups of 8
+        // with and without a tail (70, 24), and only a tail (5)
+        cases.add(dense(new Shape(1, 37, 1, 1), 70, true, Pointwise.identity()));
+        cases.add(dense(new Shape(2, 9, 1, 1), 5, false, Pointwise.hardSwish()));
+        cases.add(dense(new Shape(3, 2, 3, 2), 70, true, Pointwise.relu()));
+        cases.add(dense(new Shape(5, 16, 1, 1), 24, true, Pointwise.clip(-1f, 1f)));
         cases.add(new OpCase("copy", List.of(new Shape(2, 3, 2, 5)), new Shape(2, 30, 1, 1), new Op() {
             public void device(TensorOps ops, List<DeviceTensor> in, DeviceTensor out) { ops.copy(in.get(0), out); }
 
             public void java(List<float[]> in, List<Shape> shapes, float[] out, Shape so) { System.arraycopy(in.get(0), 0, out, 0, out.length); }
         }, true));
         return cases;
+    }
+
+    private static OpCase dense(Shape x, int outputs, boolean bias, Pointwise then) {
+        int k = x.c() * x.h() * x.w();
+        List<Shape> in = bias ? List.of(x, new Shape(k, outputs, 1, 1), new Shape(1, outputs, 1, 1)) : List.of(x, new Shape(k, outputs, 1, 1));
+        return new OpCase("dense then " + then + (bias ? " with bias" : ""), in, new Shape(x.n(), outputs, 1, 1), new Op() {
+            public void device(TensorOps ops, List<DeviceTensor> t, DeviceTensor out) {
+                ops.dense(t.get(0), t.get(1), bias ? t.get(2) : null, then, out);
+            }
+
+            public void java(List<float[]> t, List<Shape> shapes, float[] out, Shape so) {
+                ArrayOps.dense(t.get(0), shapes.get(0), t.get(1), shapes.get(1), bias ? t.get(2) : null, then, out);
+            }
+        }, true);
     }
 
     private static OpCase pointwise(Pointwise f, Shape s) {
