@@ -56,6 +56,8 @@ public final class Network implements AutoCloseable {
     private final Map<Node, DeviceOp> deviceOps = new IdentityHashMap<>();
     /** The convolutions that run as {@link TensorOps#dense} (1×1 over a 1×1 image), with their weights uploaded. */
     private final Map<Node, DenseOp> denseOps = new IdentityHashMap<>();
+    /** Elementwise nodes computed by the dense operation before them ({@link DenseOp#fn}): at run time a view of its output. */
+    private final java.util.Set<Node> foldedIntoDense = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
     private final Map<List<Shape>, Plan> plans = new HashMap<>();
     private final Map<Shape, ArrayDeque<DeviceTensor>> free = new HashMap<>();
     private final List<DeviceTensor> pooled = new ArrayList<>();
@@ -165,6 +167,7 @@ public final class Network implements AutoCloseable {
             PreparedConv p = prepared.get(n);
             if (p != null) b.append(": ").append(p.plan());
             else if (denseOps.containsKey(n)) b.append(": dense (a 1x1 convolution over a 1x1 image) on the backend");
+            else if (foldedIntoDense.contains(n)) b.append(": computed by the dense operation before it");
             else b.append(deviceOps.containsKey(n) ? ": on the backend" : isAlias(n) ? ": a view, or a copy" : ": in Java on the host");
             b.append('\n');
         }
@@ -252,6 +255,7 @@ public final class Network implements AutoCloseable {
         }
         prepared.clear();
         denseOps.clear();
+        foldedIntoDense.clear();
         deviceOps.clear();
         pooled.clear();
         free.clear();
@@ -321,7 +325,7 @@ public final class Network implements AutoCloseable {
             ConvSpec spec = ShapeInference.convSpec(n, x, w.dims());
             Shape expected = Dims.shape(x);
             if (runsAsDense(n, x, ShapeInference.asNchw(dims.get(n.outputs.get(0))), w)) {
-                prepareDense(n, w, b);
+                prepareDense(n, w, b, dims);
                 continue;
             }
             Epilogue epilogue = epilogue(b, n.activation);
@@ -356,15 +360,25 @@ public final class Network implements AutoCloseable {
                 && out[3] == 1;
     }
 
-    /** Uploads the weights of a convolution {@link #runsAsDense} transposed to {@code [C, O]}, and its bias. */
-    private void prepareDense(Node n, Const w, Const bias) {
+    /**
+     * Uploads the weights of a convolution {@link #runsAsDense} transposed to {@code [C, O]}, and its bias. Without an
+     * activation of its own, an elementwise node that alone reads its output (the HardSigmoid of a squeeze-excitation)
+     * becomes its function: one kernel less.
+     */
+    private void prepareDense(Node n, Const w, Const bias, Map<String, int[]> dims) {
+        Pointwise fn = Pointwise.of(n.activation);
+        Node next = n.activation == Activation.NONE && graph.singleUse(n.outputs.get(0)) ? graph.consumers(n.outputs.get(0)).get(0) : null;
+        if (next != null && HostOps.isPointwise(next) && next.input(0).equals(n.outputs.get(0)) && runsOnDevice(next, dims)) {
+            fn = HostOps.pointwise(next, bound(next, 1, "min"), bound(next, 2, "max"));
+            foldedIntoDense.add(next);
+        }
         int outputs = w.dims()[0], k = w.dims()[1];
         float[] src = w.floats(), t = new float[src.length];
         for (int o = 0; o < outputs; o++) for (int i = 0; i < k; i++) t[i * outputs + o] = src[o * k + i];
         DeviceTensor weights = backend.upload(Tensor.of(t, new Shape(k, outputs, 1, 1)));
         try {
             DeviceTensor b = bias == null ? null : backend.upload(Tensor.of(bias.floats(), new Shape(1, outputs, 1, 1)));
-            denseOps.put(n, new DenseOp(weights, b, Pointwise.of(n.activation)));
+            denseOps.put(n, new DenseOp(weights, b, fn));
         } catch (RuntimeException | Error e) {
             weights.close();
             throw e;
@@ -385,7 +399,7 @@ public final class Network implements AutoCloseable {
     private void prepareDeviceOps(Map<String, int[]> dims) {
         if (ops == null) return;
         for (Node n : graph.nodes) {
-            if (isConvolution(n) || !runsOnDevice(n, dims)) continue;
+            if (isConvolution(n) || foldedIntoDense.contains(n) || !runsOnDevice(n, dims)) continue;
             int outRank = dims.get(n.outputs.get(0)).length;
             List<DeviceTensor> constants = new ArrayList<>();
             DeviceOp op = new DeviceOp(constants, HostOps.isPointwise(n)
@@ -541,7 +555,7 @@ public final class Network implements AutoCloseable {
                 conv.forward(x, out.device);
             } else if (deviceOps.containsKey(n)) {
                 runOnDevice(n, deviceOps.get(n), env, plan, out);
-            } else if (isAlias(n)) {
+            } else if (isAlias(n) || foldedIntoDense.contains(n)) {
                 Value x = env.get(n.input(0));
                 if (x.device != null && Dims.shape(x.dims).equals(Dims.shape(outDims)) && x.host == null) {
                     out.device = x.device;
