@@ -18,6 +18,8 @@
  *       dst [planes / c][c][hw / w][w] = fn(a op b) with broadcasting: each operand read by its mode (NET_FULL,
  *       NET_PER_PLANE, or NET_STRIDED at n·s_n + c·s_c + y·s_h + x·s_w, stride 0 along a dimension of size 1);
  *       op 0 adds, 1 multiplies (TensorOps.Binary codes)
+ *   net_binary4(a, b, dst, hw, planes, a_mode, b_mode, op, fn, fa, fb)   grid h·w / 4 × planes
+ *       net_binary when h·w is a multiple of 4 and neither operand is NET_STRIDED: 4 adjacent elements per work-item
  *   net_pool(src, dst, planes, h_in, w_in, h_out, w_out, kind, kh, kw, sh, sw, pad_top, pad_left, pad_bottom,
  *            pad_right, dh, dw, count_include_pad)                grid h_out·w_out × planes
  *       each plane pooled; kind 0 max (a NaN read makes the result NaN), 1 average with PyTorch's divisor (the
@@ -41,20 +43,23 @@
 #define NET_FN_HARD_SWISH 4
 #define NET_FN_SIGMOID 5
 
-inline real net_clamp(real v, real lower, real upper) {
-    return v < lower ? lower : (v > upper ? upper : v);
-}
-
-inline real net_apply(real v, int fn, real fa, real fb) {
-    switch (fn) {
-        case NET_FN_RELU: return v < (real)0 ? (real)0 : v;
-        case NET_FN_CLIP: return net_clamp(v, fa, fb);
-        case NET_FN_HARD_SIGMOID: return net_clamp(fa * v + fb, (real)0, (real)1);
-        case NET_FN_HARD_SWISH: return v * net_clamp(v * ((real)1 / (real)6) + (real)0.5, (real)0, (real)1);
-        case NET_FN_SIGMOID: return (real)1 / ((real)1 + exp(-v));
-        default: return v;
+/* net_clamp / net_apply on real, net_clamp4 / net_apply4 on real4 (lane by lane: ?: selects per component). */
+#define NET_DEFINE_APPLY(T, SUFFIX) \
+    inline T net_clamp##SUFFIX(T v, T lower, T upper) { \
+        return v < lower ? lower : (v > upper ? upper : v); \
+    } \
+    inline T net_apply##SUFFIX(T v, int fn, real fa, real fb) { \
+        switch (fn) { \
+            case NET_FN_RELU: return v < (T)0 ? (T)0 : v; \
+            case NET_FN_CLIP: return net_clamp##SUFFIX(v, (T)fa, (T)fb); \
+            case NET_FN_HARD_SIGMOID: return net_clamp##SUFFIX((T)fa * v + (T)fb, (T)0, (T)1); \
+            case NET_FN_HARD_SWISH: return v * net_clamp##SUFFIX(v * ((real)1 / (real)6) + (T)0.5, (T)0, (T)1); \
+            case NET_FN_SIGMOID: return (T)1 / ((T)1 + exp(-v)); \
+            default: return v; \
+        } \
     }
-}
+NET_DEFINE_APPLY(real, )
+NET_DEFINE_APPLY(real4, 4)
 
 __kernel void net_pointwise(__global const real *CONVCL_RESTRICT src, __global real *CONVCL_RESTRICT dst,
                             int count, int fn, real fa, real fb) {
@@ -87,6 +92,18 @@ __kernel void net_binary(__global const real *a, __global const real *b, __globa
     const real va = a[net_operand_index(a_mode, plane, inner, hw, w, c, a_sn, a_sc, a_sh, a_sw)];
     const real vb = b[net_operand_index(b_mode, plane, inner, hw, w, c, b_sn, b_sc, b_sh, b_sw)];
     dst[plane * hw + inner] = net_apply(op == 0 ? va + vb : va * vb, fn, fa, fb);
+}
+
+/* net_binary for h·w a multiple of 4 and both operands NET_FULL or NET_PER_PLANE: 4 adjacent elements per work-item
+ * (vector loads and stores). Grid: dim0 = h·w / 4, dim1 = planes. */
+__kernel void net_binary4(__global const real *a, __global const real *b, __global real *CONVCL_RESTRICT dst, int hw,
+                          int planes, int a_mode, int b_mode, int op, int fn, real fa, real fb) {
+    const int quad = get_global_id(0), plane = get_global_id(1);
+    if (quad * 4 >= hw || plane >= planes) return;
+    const int i = plane * hw + quad * 4;
+    const real4 va = a_mode == NET_FULL ? vload4(0, a + i) : (real4)a[plane];
+    const real4 vb = b_mode == NET_FULL ? vload4(0, b + i) : (real4)b[plane];
+    vstore4(net_apply4(op == 0 ? va + vb : va * vb, fn, fa, fb), 0, dst + i);
 }
 
 /* Grid: dim0 = h_out·w_out (inner), dim1 = planes. */

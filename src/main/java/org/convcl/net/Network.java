@@ -226,14 +226,22 @@ public final class Network implements AutoCloseable {
     public record NodeTime(String node, String op, long nanos, double flops) {}
 
     /**
-     * Runs like {@link #run(Tensor)} but waits after each node, and returns each node's wall time (transfers to and
-     * from the host included in the node that needs them). For breakdowns; a plain run is faster.
+     * Runs like {@link #run(Tensor)} but waits after each node, and returns each node's wall time (transfers between
+     * host and device included in the node that needs them, except the input's upload when a node on the backend reads
+     * it: that is the first entry, op {@code "Upload"}). For breakdowns; a plain run is faster.
      */
     public synchronized List<NodeTime> profile(Tensor input) {
         requireSingle();
         Map<String, Value> env = bindInputs(Map.of(graph.inputs.get(0).name(), input), null);
         List<NodeTime> times = new ArrayList<>();
         try {
+            String name = graph.inputs.get(0).name();
+            if (graph.consumers(name).stream().anyMatch(n -> prepared.containsKey(n) || denseOps.containsKey(n) || deviceOps.containsKey(n))) {
+                long start = System.nanoTime();
+                device(env.get(name));
+                backend.finish();
+                times.add(new NodeTime("input " + name, "Upload", System.nanoTime() - start, 0));
+            }
             execute(env, times);
         } finally {
             releaseAll(env);

@@ -45,7 +45,9 @@ public final class TensorOpsCases {
             cases.add(pointwise(f, s));
         }
         Shape full = new Shape(2, 3, 4, 5);
-        cases.add(binary(TensorOps.Binary.ADD, full, full, Pointwise.relu()));
+        cases.add(binary(TensorOps.Binary.ADD, full, full, Pointwise.relu())); // h·w = 20: 4 elements per work-item
+        cases.add(binary(TensorOps.Binary.ADD, s, s, Pointwise.hardSwish())); // h·w = 35: one element per work-item
+        cases.add(binary(TensorOps.Binary.MUL, s, new Shape(1, 2, 1, 1), Pointwise.sigmoid()));
         cases.add(binary(TensorOps.Binary.MUL, full, new Shape(2, 3, 1, 1), Pointwise.identity())); // squeeze-excitation
         cases.add(binary(TensorOps.Binary.MUL, new Shape(2, 3, 1, 1), full, Pointwise.identity()));
         cases.add(binary(TensorOps.Binary.ADD, new Shape(1, 3, 1, 5), new Shape(2, 1, 4, 1), Pointwise.clip(-0.5f, 0.5f)));
