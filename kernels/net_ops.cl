@@ -24,6 +24,8 @@
  *            pad_right, dh, dw, count_include_pad)                grid h_out·w_out × planes
  *       each plane pooled; kind 0 max (a NaN read makes the result NaN), 1 average with PyTorch's divisor (the
  *       window clipped to the padded input when count_include_pad, else the taps read)
+ *   net_pool4(same arguments as net_pool)                       grid h_out·ceil(w_out / 4) × planes
+ *       net_pool with 4 adjacent outputs along x per work-item (w_out >= 4)
  *   net_pointwise and net_copy_rows run on a 1-D grid of count work-items.
  *   net_dense(x, wt, bias, dst, rows, k, outputs, has_bias, fn, fa, fb)
  *       grid ceil(outputs / NET_DENSE_VEC) × ceil(rows / NET_DENSE_ROWS)
@@ -135,6 +137,54 @@ __kernel void net_pool(__global const real *CONVCL_RESTRICT src, __global real *
         acc /= (real)divisor;
     }
     dst[plane * h_out * w_out + inner] = acc;
+}
+
+/* net_pool with 4 adjacent outputs along x per work-item (vector compares and selects; the taps of the four read
+ * by one vector load where the stride along x is 1 or 2 and they lie inside the row, else one by one). Lanes past w_out read clamped elements and are not stored. Grid: dim0 = h_out·ceil(w_out / 4),
+ * dim1 = planes. */
+__kernel void net_pool4(__global const real *CONVCL_RESTRICT src, __global real *CONVCL_RESTRICT dst,
+                        int planes, int h_in, int w_in, int h_out, int w_out, int kind, int kh, int kw, int sh, int sw,
+                        int pad_top, int pad_left, int pad_bottom, int pad_right, int dh, int dw, int count_include_pad) {
+    const int quads = (w_out + 3) / 4, q = get_global_id(0), plane = get_global_id(1);
+    if (q >= h_out * quads || plane >= planes) return;
+    const int oy = q / quads, ox = (q - oy * quads) * 4;
+    __global const real *in = src + plane * h_in * w_in;
+    const int y0 = oy * sh - pad_top;
+    const int4 x0 = (int4)(ox, ox + 1, ox + 2, ox + 3) * sw - pad_left;
+    real4 acc = kind == 0 ? (real4)(-INFINITY) : (real4)0;
+    int4 taps = (int4)0;
+    /* stride 1 or 2, no dilation along x, every tap of the four inside the row (8 elements from the first for stride
+     * 2): each tap's four values are one vector load */
+    const int span = sw == 1 ? 4 : 8;
+    const bool vector_taps = dw == 1 && (sw == 1 || sw == 2) && x0.s0 >= 0 && x0.s0 + span - 1 + kw - 1 < w_in;
+    for (int ky = 0; ky < kh; ky++) {
+        const int iy = y0 + ky * dh;
+        if (iy < 0 || iy >= h_in) continue;
+        __global const real *row = in + iy * w_in;
+        for (int kx = 0; kx < kw; kx++) {
+            const int4 ix = x0 + kx * dw;
+            const int4 inside = ix >= 0 && ix < w_in; /* -1 where the tap is inside the input, else 0 */
+            const int4 at = clamp(ix, 0, w_in - 1);
+            const real4 v = !vector_taps ? (real4)(row[at.s0], row[at.s1], row[at.s2], row[at.s3])
+                          : sw == 1 ? vload4(0, row + at.s0) : vload8(0, row + at.s0).even;
+            if (kind == 0) acc = inside && (isnan(v) || v > acc) ? v : acc; /* a NaN, once taken, stays */
+            else acc += inside ? v : (real4)0;
+            taps -= inside;
+        }
+    }
+    if (kind != 0) {
+        int4 divisor = taps;
+        if (count_include_pad) divisor = (min(y0 + kh, h_in + pad_bottom) - y0) * (min(x0 + kw, w_in + pad_right) - x0);
+        acc /= (real4)((real)divisor.s0, (real)divisor.s1, (real)divisor.s2, (real)divisor.s3);
+    }
+    __global real *out = dst + (plane * h_out + oy) * w_out + ox;
+    if (ox + 4 <= w_out) {
+        vstore4(acc, 0, out);
+    } else {
+        real lanes[4];
+        vstore4(acc, 0, lanes);
+        for (int l = 0; ox + l < w_out; l++) out[l] = lanes[l];
+    }
 }
 
 __kernel void net_copy_rows(__global const real *CONVCL_RESTRICT src, __global real *CONVCL_RESTRICT dst,

@@ -26,7 +26,7 @@ final class OpenClTensorOps implements TensorOps, AutoCloseable {
     /** Work-items per work-group (less when a kernel allows fewer). */
     private static final long LOCAL_SIZE = 1024;
 
-    private enum Entry { net_pointwise, net_binary, net_binary4, net_pool, net_copy_rows, net_dense }
+    private enum Entry { net_pointwise, net_binary, net_binary4, net_pool, net_pool4, net_copy_rows, net_dense }
 
     /** Rows (batch items) and adjacent outputs each work-item of net_dense computes: its NET_DENSE_ROWS, NET_DENSE_VEC. */
     private static final int DENSE_ROWS = 4, DENSE_VEC = 8;
@@ -91,12 +91,13 @@ final class OpenClTensorOps implements TensorOps, AutoCloseable {
         Shape in = src.shape(), o = dst.shape();
         int planes = o.n() * o.c();
         synchronized (this) {
-            ClKernel k = kernel(Entry.net_pool);
+            boolean quads = o.w() >= 4; // 4 outputs along x per work-item
+            ClKernel k = kernel(quads ? Entry.net_pool4 : Entry.net_pool);
             KernelArgs.on(k.handle()).buffer(src.mem()).buffer(dst.mem()).int32(planes, in.h(), in.w(), o.h(), o.w())
                     .int32(p.kind().code(), p.kernelH(), p.kernelW(), p.strideH(), p.strideW())
                     .int32(p.padTop(), p.padLeft(), p.padBottom(), p.padRight(), p.dilationH(), p.dilationW())
                     .int32(p.countIncludePad() ? 1 : 0);
-            launch(k, o.h() * o.w(), planes);
+            launch(k, o.h() * (quads ? (o.w() + 3) / 4 : o.w()), planes);
         }
     }
 

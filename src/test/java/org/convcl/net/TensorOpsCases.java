@@ -54,6 +54,10 @@ public final class TensorOpsCases {
         cases.add(binary(TensorOps.Binary.MUL, full, new Shape(1, 1, 1, 1), Pointwise.hardSigmoid(0.2f, 0.5f)));
         cases.add(pool(new PoolSpec(PoolSpec.Kind.MAX, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, true, false), new Shape(2, 3, 9, 11), true));
         cases.add(pool(new PoolSpec(PoolSpec.Kind.MAX, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1, true, false), new Shape(1, 2, 9, 11), false));
+        // w_out 16, no tail; its middle quads read each tap's four values with one vector load (stride 2, then 1)
+        cases.add(pool(new PoolSpec(PoolSpec.Kind.MAX, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, false, false), new Shape(1, 3, 8, 32), true));
+        cases.add(pool(new PoolSpec(PoolSpec.Kind.AVERAGE, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, false, true), new Shape(1, 2, 5, 13), true));
+        cases.add(pool(new PoolSpec(PoolSpec.Kind.AVERAGE, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, false, true), new Shape(1, 2, 3, 3), false)); // w_out 3: one per work-item
         cases.add(pool(new PoolSpec(PoolSpec.Kind.MAX, 2, 3, 1, 2, 1, 0, 0, 2, 2, 2, false, false), new Shape(1, 2, 7, 9), false));
         cases.add(pool(new PoolSpec(PoolSpec.Kind.AVERAGE, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1, true, false), new Shape(1, 2, 9, 11), false));
         cases.add(pool(new PoolSpec(PoolSpec.Kind.AVERAGE, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, false, false), new Shape(1, 2, 7, 8), false));
