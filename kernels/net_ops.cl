@@ -163,18 +163,22 @@ __kernel void net_pool4(__global const real *CONVCL_RESTRICT src, __global real 
         __global const real *row = in + iy * w_in;
         for (int kx = 0; kx < kw; kx++) {
             const int4 ix = x0 + kx * dw;
-            const int4 inside = ix >= 0 && ix < w_in; /* -1 where the tap is inside the input, else 0 */
-            const int4 at = clamp(ix, 0, w_in - 1);
+            /* -1 where the tap is inside the input, else 0; vector operands throughout and select, not && and ?:
+             * with scalars mixed in (that form read outside the input on Oclgrind, not on PoCL) */
+            const int4 inside = (ix >= (int4)0) & (ix < (int4)w_in);
+            const int4 at = clamp(ix, (int4)0, (int4)(w_in - 1));
             const real4 v = !vector_taps ? (real4)(row[at.s0], row[at.s1], row[at.s2], row[at.s3])
                           : sw == 1 ? vload4(0, row + at.s0) : vload8(0, row + at.s0).even;
-            if (kind == 0) acc = inside && (isnan(v) || v > acc) ? v : acc; /* a NaN, once taken, stays */
-            else acc += inside ? v : (real4)0;
+            if (kind == 0) acc = select(acc, v, inside & (isnan(v) | (v > acc))); /* a NaN, once taken, stays */
+            else acc += select((real4)0, v, inside);
             taps -= inside;
         }
     }
     if (kind != 0) {
         int4 divisor = taps;
-        if (count_include_pad) divisor = (min(y0 + kh, h_in + pad_bottom) - y0) * (min(x0 + kw, w_in + pad_right) - x0);
+        if (count_include_pad) {
+            divisor = (int4)(min(y0 + kh, h_in + pad_bottom) - y0) * (min(x0 + (int4)kw, (int4)(w_in + pad_right)) - x0);
+        }
         acc /= (real4)((real)divisor.s0, (real)divisor.s1, (real)divisor.s2, (real)divisor.s3);
     }
     __global real *out = dst + (plane * h_out + oy) * w_out + ox;
