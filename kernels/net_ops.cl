@@ -18,11 +18,22 @@
  *       dst [planes / c][c][hw / w][w] = fn(a op b) with broadcasting: each operand read by its mode (NET_FULL,
  *       NET_PER_PLANE, or NET_STRIDED at n·s_n + c·s_c + y·s_h + x·s_w, stride 0 along a dimension of size 1);
  *       op 0 adds, 1 multiplies (TensorOps.Binary codes)
+ *   net_binary4(a, b, dst, hw, planes, a_mode, b_mode, op, fn, fa, fb)   grid h·w / 4 × planes
+ *       net_binary when h·w is a multiple of 4 and neither operand is NET_STRIDED: 4 adjacent elements per work-item
  *   net_pool(src, dst, planes, h_in, w_in, h_out, w_out, kind, kh, kw, sh, sw, pad_top, pad_left, pad_bottom,
  *            pad_right, dh, dw, count_include_pad)                grid h_out·w_out × planes
  *       each plane pooled; kind 0 max (a NaN read makes the result NaN), 1 average with PyTorch's divisor (the
  *       window clipped to the padded input when count_include_pad, else the taps read)
+ *   net_pool4(same arguments as net_pool)                       grid h_out·ceil(w_out / 4) × planes
+ *       net_pool with 4 adjacent outputs along x per work-item (w_out >= 4)
  *   net_pointwise and net_copy_rows run on a 1-D grid of count work-items.
+ *   net_dense(x, wt, bias, dst, rows, k, outputs, has_bias, fn, fa, fb)
+ *       grid ceil(outputs / NET_DENSE_VEC) × ceil(rows / NET_DENSE_ROWS)
+ *       dst[r][o] = fn(Σ_i x[r][i]·wt[i][o] + bias[o]) (bias[o] when has_bias, else +0 and bias unread), the sum over
+ *       i ascending with fma from +0 (ArrayOps.dense); each work-item computes NET_DENSE_VEC adjacent outputs (vector
+ *       loads of a weight row; the last group, when outputs is no multiple, one output at a time) for NET_DENSE_ROWS
+ *       rows (fewer in the last group: a row past the end is read as the last one and not stored), so the weights,
+ *       the large operand, are read once per group of rows
  *   net_copy_rows(src, dst, count, row, dst_row, dst_offset)
  *       src is count / row rows of row elements; row r goes to dst[r·dst_row + dst_offset …]: concatenation along
  *       channels (row = c_in·h·w, dst_row = c_out·h·w) and a plain copy (row = dst_row = count, offset 0)
@@ -34,20 +45,23 @@
 #define NET_FN_HARD_SWISH 4
 #define NET_FN_SIGMOID 5
 
-inline real net_clamp(real v, real lower, real upper) {
-    return v < lower ? lower : (v > upper ? upper : v);
-}
-
-inline real net_apply(real v, int fn, real fa, real fb) {
-    switch (fn) {
-        case NET_FN_RELU: return v < (real)0 ? (real)0 : v;
-        case NET_FN_CLIP: return net_clamp(v, fa, fb);
-        case NET_FN_HARD_SIGMOID: return net_clamp(fa * v + fb, (real)0, (real)1);
-        case NET_FN_HARD_SWISH: return v * net_clamp(v * ((real)1 / (real)6) + (real)0.5, (real)0, (real)1);
-        case NET_FN_SIGMOID: return (real)1 / ((real)1 + exp(-v));
-        default: return v;
+/* net_clamp / net_apply on real, net_clamp4 / net_apply4 on real4 (lane by lane: ?: selects per component). */
+#define NET_DEFINE_APPLY(T, SUFFIX) \
+    inline T net_clamp##SUFFIX(T v, T lower, T upper) { \
+        return v < lower ? lower : (v > upper ? upper : v); \
+    } \
+    inline T net_apply##SUFFIX(T v, int fn, real fa, real fb) { \
+        switch (fn) { \
+            case NET_FN_RELU: return v < (T)0 ? (T)0 : v; \
+            case NET_FN_CLIP: return net_clamp##SUFFIX(v, (T)fa, (T)fb); \
+            case NET_FN_HARD_SIGMOID: return net_clamp##SUFFIX((T)fa * v + (T)fb, (T)0, (T)1); \
+            case NET_FN_HARD_SWISH: return v * net_clamp##SUFFIX(v * ((real)1 / (real)6) + (T)0.5, (T)0, (T)1); \
+            case NET_FN_SIGMOID: return (T)1 / ((T)1 + exp(-v)); \
+            default: return v; \
+        } \
     }
-}
+NET_DEFINE_APPLY(real, )
+NET_DEFINE_APPLY(real4, 4)
 
 __kernel void net_pointwise(__global const real *CONVCL_RESTRICT src, __global real *CONVCL_RESTRICT dst,
                             int count, int fn, real fa, real fb) {
@@ -82,6 +96,18 @@ __kernel void net_binary(__global const real *a, __global const real *b, __globa
     dst[plane * hw + inner] = net_apply(op == 0 ? va + vb : va * vb, fn, fa, fb);
 }
 
+/* net_binary for h·w a multiple of 4 and both operands NET_FULL or NET_PER_PLANE: 4 adjacent elements per work-item
+ * (vector loads and stores). Grid: dim0 = h·w / 4, dim1 = planes. */
+__kernel void net_binary4(__global const real *a, __global const real *b, __global real *CONVCL_RESTRICT dst, int hw,
+                          int planes, int a_mode, int b_mode, int op, int fn, real fa, real fb) {
+    const int quad = get_global_id(0), plane = get_global_id(1);
+    if (quad * 4 >= hw || plane >= planes) return;
+    const int i = plane * hw + quad * 4;
+    const real4 va = a_mode == NET_FULL ? vload4(0, a + i) : (real4)a[plane];
+    const real4 vb = b_mode == NET_FULL ? vload4(0, b + i) : (real4)b[plane];
+    vstore4(net_apply4(op == 0 ? va + vb : va * vb, fn, fa, fb), 0, dst + i);
+}
+
 /* Grid: dim0 = h_out·w_out (inner), dim1 = planes. */
 __kernel void net_pool(__global const real *CONVCL_RESTRICT src, __global real *CONVCL_RESTRICT dst,
                        int planes, int h_in, int w_in, int h_out, int w_out, int kind, int kh, int kw, int sh, int sw,
@@ -113,10 +139,115 @@ __kernel void net_pool(__global const real *CONVCL_RESTRICT src, __global real *
     dst[plane * h_out * w_out + inner] = acc;
 }
 
+/* net_pool with 4 adjacent outputs along x per work-item (vector compares and selects; the taps of the four read
+ * by one vector load where the stride along x is 1 or 2 and they lie inside the row, else one by one). Lanes past w_out read clamped elements and are not stored. Grid: dim0 = h_out·ceil(w_out / 4),
+ * dim1 = planes. */
+__kernel void net_pool4(__global const real *CONVCL_RESTRICT src, __global real *CONVCL_RESTRICT dst,
+                        int planes, int h_in, int w_in, int h_out, int w_out, int kind, int kh, int kw, int sh, int sw,
+                        int pad_top, int pad_left, int pad_bottom, int pad_right, int dh, int dw, int count_include_pad) {
+    const int quads = (w_out + 3) / 4, q = get_global_id(0), plane = get_global_id(1);
+    if (q >= h_out * quads || plane >= planes) return;
+    const int oy = q / quads, ox = (q - oy * quads) * 4;
+    __global const real *in = src + plane * h_in * w_in;
+    const int y0 = oy * sh - pad_top;
+    const int4 x0 = (int4)(ox, ox + 1, ox + 2, ox + 3) * sw - pad_left;
+    real4 acc = kind == 0 ? (real4)(-INFINITY) : (real4)0;
+    int4 taps = (int4)0;
+    /* stride 1 or 2, no dilation along x, every tap of the four inside the row (8 elements from the first for stride
+     * 2): each tap's four values are one vector load */
+    const int span = sw == 1 ? 4 : 8;
+    const bool vector_taps = dw == 1 && (sw == 1 || sw == 2) && x0.s0 >= 0 && x0.s0 + span - 1 + kw - 1 < w_in;
+    for (int ky = 0; ky < kh; ky++) {
+        const int iy = y0 + ky * dh;
+        if (iy < 0 || iy >= h_in) continue;
+        __global const real *row = in + iy * w_in;
+        for (int kx = 0; kx < kw; kx++) {
+            const int4 ix = x0 + kx * dw;
+            /* -1 where the tap is inside the input, else 0; vector operands throughout and select, not && and ?:
+             * with scalars mixed in (that form read outside the input on Oclgrind, not on PoCL) */
+            const int4 inside = (ix >= (int4)0) & (ix < (int4)w_in);
+            const int4 at = clamp(ix, (int4)0, (int4)(w_in - 1));
+            const real4 v = !vector_taps ? (real4)(row[at.s0], row[at.s1], row[at.s2], row[at.s3])
+                          : sw == 1 ? vload4(0, row + at.s0) : vload8(0, row + at.s0).even;
+            if (kind == 0) acc = select(acc, v, inside & (isnan(v) | (v > acc))); /* a NaN, once taken, stays */
+            else acc += select((real4)0, v, inside);
+            taps -= inside;
+        }
+    }
+    if (kind != 0) {
+        int4 divisor = taps;
+        if (count_include_pad) {
+            divisor = (int4)(min(y0 + kh, h_in + pad_bottom) - y0) * (min(x0 + (int4)kw, (int4)(w_in + pad_right)) - x0);
+        }
+        acc /= (real4)((real)divisor.s0, (real)divisor.s1, (real)divisor.s2, (real)divisor.s3);
+    }
+    __global real *out = dst + (plane * h_out + oy) * w_out + ox;
+    if (ox + 4 <= w_out) {
+        vstore4(acc, 0, out);
+    } else {
+        real lanes[4];
+        vstore4(acc, 0, lanes);
+        for (int l = 0; ox + l < w_out; l++) out[l] = lanes[l];
+    }
+}
+
 __kernel void net_copy_rows(__global const real *CONVCL_RESTRICT src, __global real *CONVCL_RESTRICT dst,
                             int count, int row, int dst_row, int dst_offset) {
     const int i = get_global_id(0);
     if (i >= count) return;
     const int r = i / row;
     dst[r * dst_row + dst_offset + (i - r * row)] = src[i];
+}
+
+/* Stores fn of each lane of v at p[0..7]. */
+inline void net_store8(__global real *p, real8 v, int fn, real fa, real fb) {
+    real lanes[8];
+    vstore8(v, 0, lanes);
+    for (int l = 0; l < 8; l++) p[l] = net_apply(lanes[l], fn, fa, fb);
+}
+
+/* Grid: dim0 = groups of NET_DENSE_VEC outputs, dim1 = groups of NET_DENSE_ROWS rows (local size 1 along it, so the
+ * group's row count is uniform). */
+#define NET_DENSE_ROWS 4
+#define NET_DENSE_VEC 8
+__kernel void net_dense(__global const real *x, __global const real *wt, __global const real *bias,
+                        __global real *CONVCL_RESTRICT dst, int rows, int k, int outputs, int has_bias, int fn, real fa,
+                        real fb) {
+    const int o = get_global_id(0) * NET_DENSE_VEC, r0 = get_global_id(1) * NET_DENSE_ROWS;
+    if (o >= outputs || r0 >= rows) return;
+    const int count = min(rows - r0, NET_DENSE_ROWS);
+    if (o + NET_DENSE_VEC > outputs) { /* the last, partial group of outputs: one output and row at a time */
+        for (int j = o; j < outputs; j++) {
+            for (int r = r0; r < r0 + count; r++) {
+                real acc = (real)0;
+                for (int i = 0; i < k; i++) acc = fma(wt[i * outputs + j], x[r * k + i], acc);
+                dst[r * outputs + j] = net_apply(acc + (has_bias ? bias[j] : (real)0), fn, fa, fb);
+            }
+        }
+        return;
+    }
+    real8 b = (real8)0;
+    if (has_bias) b = vload8(0, bias + o);
+    __global const real *x0 = x + r0 * k;
+    if (count == 1) {
+        real8 a0 = (real8)0;
+        for (int i = 0; i < k; i++) a0 = fma(vload8(0, wt + i * outputs + o), (real8)x0[i], a0);
+        net_store8(dst + r0 * outputs + o, a0 + b, fn, fa, fb);
+        return;
+    }
+    __global const real *x1 = x + (r0 + 1) * k; /* count >= 2; rows past the last are read as the last, not stored */
+    __global const real *x2 = x + min(r0 + 2, rows - 1) * k;
+    __global const real *x3 = x + min(r0 + 3, rows - 1) * k;
+    real8 a0 = (real8)0, a1 = (real8)0, a2 = (real8)0, a3 = (real8)0;
+    for (int i = 0; i < k; i++) {
+        const real8 w = vload8(0, wt + i * outputs + o);
+        a0 = fma(w, (real8)x0[i], a0);
+        a1 = fma(w, (real8)x1[i], a1);
+        a2 = fma(w, (real8)x2[i], a2);
+        a3 = fma(w, (real8)x3[i], a3);
+    }
+    net_store8(dst + r0 * outputs + o, a0 + b, fn, fa, fb);
+    net_store8(dst + (r0 + 1) * outputs + o, a1 + b, fn, fa, fb);
+    if (count > 2) net_store8(dst + (r0 + 2) * outputs + o, a2 + b, fn, fa, fb);
+    if (count > 3) net_store8(dst + (r0 + 3) * outputs + o, a3 + b, fn, fa, fb);
 }

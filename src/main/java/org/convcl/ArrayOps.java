@@ -58,20 +58,55 @@ public final class ArrayOps {
     /** Checks a {@link TensorOps#pointwise} call's shapes. */
     public static void checkPointwise(Pointwise f, Shape x, Shape out) {
         if (f == null) throw new IllegalArgumentException("pointwise function must not be null");
-        requireShape(out, x, f.kind() + " of " + x);
+        if (!out.equals(x)) requireShape(out, x, f.kind() + " of " + x); // messages built only on failure (run paths call these)
     }
 
     /** Checks a {@link TensorOps#binary} call's shapes. */
     public static void checkBinary(TensorOps.Binary op, Shape a, Shape b, Pointwise then, Shape out) {
         if (op == null) throw new IllegalArgumentException("binary operator must not be null");
         if (then == null) throw new IllegalArgumentException("pointwise function after " + op + " must not be null (identity: none)");
-        requireShape(out, broadcastShape(a, b), op + " of " + a + " and " + b);
+        Shape expected = broadcastShape(a, b);
+        if (!out.equals(expected)) requireShape(out, expected, op + " of " + a + " and " + b);
     }
 
     /** Checks a {@link TensorOps#pool} call's shapes. */
     public static void checkPool(PoolSpec spec, Shape x, Shape out) {
         if (spec == null) throw new IllegalArgumentException("pool spec must not be null");
-        requireShape(out, spec.outputShape(x), spec + " of " + x);
+        Shape expected = spec.outputShape(x);
+        if (!out.equals(expected)) requireShape(out, expected, spec + " of " + x);
+    }
+
+    /** Checks a {@link TensorOps#dense} call's shapes ({@code bias} null when there is none). */
+    public static void checkDense(Shape x, Shape weights, Shape bias, Pointwise then, Shape out) {
+        if (then == null) throw new IllegalArgumentException("pointwise function after dense must not be null (identity: none)");
+        int k = x.c() * x.h() * x.w();
+        if (weights.n() != k || weights.h() != 1 || weights.w() != 1) {
+            throw new IllegalArgumentException("dense weights " + weights + " do not match input " + x + ": expected [" + k + ", O, 1, 1]");
+        }
+        if (bias != null && !bias.equals(new Shape(1, weights.c(), 1, 1))) {
+            throw new IllegalArgumentException("dense bias " + bias + " does not match weights " + weights + ": expected [1, "
+                    + weights.c() + ", 1, 1]");
+        }
+        Shape expected = new Shape(x.n(), weights.c(), 1, 1);
+        if (!out.equals(expected)) requireShape(out, expected, "dense of " + x + " and weights " + weights);
+    }
+
+    /**
+     * {@code out[n][o] = then(Σ_k x[n][k] · w[k][o] + bias[o])} ({@link TensorOps#dense}): for each output the sum runs
+     * over k in ascending order, each step one fused multiply-add, starting from +0; {@code bias} may be null.
+     */
+    public static void dense(float[] x, Shape xs, float[] w, Shape ws, float[] bias, Pointwise then, float[] out) {
+        int k = xs.c() * xs.h() * xs.w(), o = ws.c();
+        float[] acc = new float[o];
+        for (int n = 0; n < xs.n(); n++) {
+            java.util.Arrays.fill(acc, 0f);
+            for (int i = 0; i < k; i++) {
+                float v = x[n * k + i];
+                int row = i * o;
+                for (int j = 0; j < o; j++) acc[j] = Math.fma(w[row + j], v, acc[j]);
+            }
+            for (int j = 0; j < o; j++) out[n * o + j] = then.apply(bias == null ? acc[j] + 0f : acc[j] + bias[j]);
+        }
     }
 
     /** Checks a {@link TensorOps#copy} call's shapes. */

@@ -50,4 +50,13 @@ public interface TensorOps {
 
     /** Copies the elements of {@code src} into {@code dst} in order (a reshape): both hold the same number of elements. */
     void copy(DeviceTensor src, DeviceTensor dst);
+
+    /**
+     * A fully connected layer: {@code out[n][o] = then(Σ_k x[n][k] · weights[k][o] + bias[o])}, for {@code x} of shape
+     * {@code [N, C, H, W]} read as N rows of K = C·H·W values, {@code weights} {@code [K, O, 1, 1]} (input-major: row k
+     * holds input k's weight for each output), {@code bias} {@code [1, O, 1, 1]} or null for none, and {@code out}
+     * {@code [N, O, 1, 1]}. The sum runs over k in order with fused multiply-adds ({@link ArrayOps#dense}). A 1×1
+     * convolution over a 1×1 image (a lowered Gemm, a squeeze-excitation layer) is this with the weights transposed.
+     */
+    void dense(DeviceTensor x, DeviceTensor weights, DeviceTensor bias, Pointwise then, DeviceTensor out);
 }

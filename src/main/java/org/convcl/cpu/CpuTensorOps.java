@@ -60,6 +60,15 @@ final class CpuTensorOps implements TensorOps {
         System.arraycopy(from.data(), 0, to.data(), 0, from.shape().count());
     }
 
+    @Override
+    public void dense(DeviceTensor x, DeviceTensor weights, DeviceTensor bias, Pointwise then, DeviceTensor out) {
+        CpuTensor in = backend.owned(x, "input"), w = backend.owned(weights, "weights");
+        CpuTensor b = bias == null ? null : backend.owned(bias, "bias");
+        CpuTensor dst = output(out, bias == null ? List.of(x, weights) : List.of(x, weights, bias));
+        ArrayOps.checkDense(in.shape(), w.shape(), b == null ? null : b.shape(), then, dst.shape());
+        ArrayOps.dense(in.data(), in.shape(), w.data(), w.shape(), b == null ? null : b.data(), then, dst.data());
+    }
+
     private CpuTensor output(DeviceTensor out, List<DeviceTensor> inputs) {
         backend.checkOpen();
         CpuTensor dst = backend.owned(out, "output");

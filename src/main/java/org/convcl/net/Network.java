@@ -54,6 +54,10 @@ public final class Network implements AutoCloseable {
     private final TensorOps ops;
     /** The nodes besides convolutions that run on the backend, with their constant operands uploaded. */
     private final Map<Node, DeviceOp> deviceOps = new IdentityHashMap<>();
+    /** The convolutions that run as {@link TensorOps#dense} (1×1 over a 1×1 image), with their weights uploaded. */
+    private final Map<Node, DenseOp> denseOps = new IdentityHashMap<>();
+    /** Elementwise nodes computed by the dense operation before them ({@link DenseOp#fn}): at run time a view of its output. */
+    private final java.util.Set<Node> foldedIntoDense = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
     private final Map<List<Shape>, Plan> plans = new HashMap<>();
     private final Map<Shape, ArrayDeque<DeviceTensor>> free = new HashMap<>();
     private final List<DeviceTensor> pooled = new ArrayList<>();
@@ -162,6 +166,8 @@ public final class Network implements AutoCloseable {
             if (n.activation != Activation.NONE) b.append(" +").append(n.activation.name().toLowerCase());
             PreparedConv p = prepared.get(n);
             if (p != null) b.append(": ").append(p.plan());
+            else if (denseOps.containsKey(n)) b.append(": dense (a 1x1 convolution over a 1x1 image) on the backend");
+            else if (foldedIntoDense.contains(n)) b.append(": computed by the dense operation before it");
             else b.append(deviceOps.containsKey(n) ? ": on the backend" : isAlias(n) ? ": a view, or a copy" : ": in Java on the host");
             b.append('\n');
         }
@@ -220,14 +226,22 @@ public final class Network implements AutoCloseable {
     public record NodeTime(String node, String op, long nanos, double flops) {}
 
     /**
-     * Runs like {@link #run(Tensor)} but waits after each node, and returns each node's wall time (transfers to and
-     * from the host included in the node that needs them). For breakdowns; a plain run is faster.
+     * Runs like {@link #run(Tensor)} but waits after each node, and returns each node's wall time (transfers between
+     * host and device included in the node that needs them, except the input's upload when a node on the backend reads
+     * it: that is the first entry, op {@code "Upload"}). For breakdowns; a plain run is faster.
      */
     public synchronized List<NodeTime> profile(Tensor input) {
         requireSingle();
         Map<String, Value> env = bindInputs(Map.of(graph.inputs.get(0).name(), input), null);
         List<NodeTime> times = new ArrayList<>();
         try {
+            String name = graph.inputs.get(0).name();
+            if (graph.consumers(name).stream().anyMatch(n -> prepared.containsKey(n) || denseOps.containsKey(n) || deviceOps.containsKey(n))) {
+                long start = System.nanoTime();
+                device(env.get(name));
+                backend.finish();
+                times.add(new NodeTime("input " + name, "Upload", System.nanoTime() - start, 0));
+            }
             execute(env, times);
         } finally {
             releaseAll(env);
@@ -243,7 +257,13 @@ public final class Network implements AutoCloseable {
         for (PreparedConv p : prepared.values()) closer.run(p::close);
         for (DeviceTensor t : pooled) closer.run(t::close);
         for (DeviceOp op : deviceOps.values()) for (DeviceTensor t : op.constants()) if (t != null) closer.run(t::close);
+        for (DenseOp op : denseOps.values()) {
+            closer.run(op.weights()::close);
+            if (op.bias() != null) closer.run(op.bias()::close);
+        }
         prepared.clear();
+        denseOps.clear();
+        foldedIntoDense.clear();
         deviceOps.clear();
         pooled.clear();
         free.clear();
@@ -312,6 +332,10 @@ public final class Network implements AutoCloseable {
             if (!n.input(2).isEmpty() && b == null) throw new InvalidModelException(n.describe() + ": its bias must be a constant");
             ConvSpec spec = ShapeInference.convSpec(n, x, w.dims());
             Shape expected = Dims.shape(x);
+            if (runsAsDense(n, x, ShapeInference.asNchw(dims.get(n.outputs.get(0))), w)) {
+                prepareDense(n, w, b, dims);
+                continue;
+            }
             Epilogue epilogue = epilogue(b, n.activation);
             if (n.op.equals("Conv")) {
                 prepared.put(n, backend.prepare(spec, w.floats(), epilogue, expected));
@@ -325,6 +349,47 @@ public final class Network implements AutoCloseable {
                         .depthwiseEpilogue(epilogue).pointwiseEpilogue(epilogue(pb, n.pointwiseActivation)).build();
                 prepared.put(n, backend.prepareBlock(block, w.floats(), pw.floats(), BlockMode.AUTO, expected));
             }
+        }
+    }
+
+    /** A convolution run as {@link TensorOps#dense}: its weights transposed to {@code [K, O, 1, 1]}, its bias or null. */
+    private record DenseOp(DeviceTensor weights, DeviceTensor bias, Pointwise fn) {}
+
+    /**
+     * Whether convolution {@code n} is a fully connected layer {@link TensorOps#dense} computes for every input shape
+     * the network accepts: ungrouped, a 1×1 kernel, a 1×1 input and output, and the graph inputs fixed in every
+     * dimension but the batch (so the image stays 1×1).
+     */
+    private boolean runsAsDense(Node n, int[] x, int[] out, Const w) {
+        if (ops == null || !n.op.equals("Conv")) return false;
+        int[] wd = w.dims();
+        boolean fixed = graph.inputs.stream().allMatch(in -> Arrays.stream(in.dims()).skip(1).allMatch(d -> d >= 0));
+        return fixed && wd.length == 4 && wd[1] == x[1] && wd[2] == 1 && wd[3] == 1 && x[2] == 1 && x[3] == 1 && out[2] == 1
+                && out[3] == 1;
+    }
+
+    /**
+     * Uploads the weights of a convolution {@link #runsAsDense} transposed to {@code [C, O]}, and its bias. Without an
+     * activation of its own, an elementwise node that alone reads its output (the HardSigmoid of a squeeze-excitation)
+     * becomes its function: one kernel less.
+     */
+    private void prepareDense(Node n, Const w, Const bias, Map<String, int[]> dims) {
+        Pointwise fn = Pointwise.of(n.activation);
+        Node next = n.activation == Activation.NONE && graph.singleUse(n.outputs.get(0)) ? graph.consumers(n.outputs.get(0)).get(0) : null;
+        if (next != null && HostOps.isPointwise(next) && next.input(0).equals(n.outputs.get(0)) && runsOnDevice(next, dims)) {
+            fn = HostOps.pointwise(next, bound(next, 1, "min"), bound(next, 2, "max"));
+            foldedIntoDense.add(next);
+        }
+        int outputs = w.dims()[0], k = w.dims()[1];
+        float[] src = w.floats(), t = new float[src.length];
+        for (int o = 0; o < outputs; o++) for (int i = 0; i < k; i++) t[i * outputs + o] = src[o * k + i];
+        DeviceTensor weights = backend.upload(Tensor.of(t, new Shape(k, outputs, 1, 1)));
+        try {
+            DeviceTensor b = bias == null ? null : backend.upload(Tensor.of(bias.floats(), new Shape(1, outputs, 1, 1)));
+            denseOps.put(n, new DenseOp(weights, b, fn));
+        } catch (RuntimeException | Error e) {
+            weights.close();
+            throw e;
         }
     }
 
@@ -342,7 +407,7 @@ public final class Network implements AutoCloseable {
     private void prepareDeviceOps(Map<String, int[]> dims) {
         if (ops == null) return;
         for (Node n : graph.nodes) {
-            if (isConvolution(n) || !runsOnDevice(n, dims)) continue;
+            if (isConvolution(n) || foldedIntoDense.contains(n) || !runsOnDevice(n, dims)) continue;
             int outRank = dims.get(n.outputs.get(0)).length;
             List<DeviceTensor> constants = new ArrayList<>();
             DeviceOp op = new DeviceOp(constants, HostOps.isPointwise(n)
@@ -483,7 +548,14 @@ public final class Network implements AutoCloseable {
             int[] outDims = plan.dims().get(n.outputs.get(0));
             Value out = new Value(outDims);
             PreparedConv conv = prepared.get(n);
-            if (conv != null) {
+            DenseOp dense = conv == null ? denseOps.get(n) : null;
+            if (dense != null) {
+                DeviceTensor x = device(env.get(n.input(0)));
+                out.device = allocate(Dims.shape(outDims));
+                out.kind = Kind.POOLED;
+                retain(out.device);
+                ops.dense(x, dense.weights(), dense.bias(), dense.fn(), out.device);
+            } else if (conv != null) {
                 DeviceTensor x = device(env.get(n.input(0)));
                 out.device = allocate(Dims.shape(outDims));
                 out.kind = Kind.POOLED;
@@ -491,7 +563,7 @@ public final class Network implements AutoCloseable {
                 conv.forward(x, out.device);
             } else if (deviceOps.containsKey(n)) {
                 runOnDevice(n, deviceOps.get(n), env, plan, out);
-            } else if (isAlias(n)) {
+            } else if (isAlias(n) || foldedIntoDense.contains(n)) {
                 Value x = env.get(n.input(0));
                 if (x.device != null && Dims.shape(x.dims).equals(Dims.shape(outDims)) && x.host == null) {
                     out.device = x.device;

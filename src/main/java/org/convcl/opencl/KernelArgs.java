@@ -63,7 +63,8 @@ final class KernelArgs {
     }
 
     private KernelArgs set(long size, Pointer value) {
-        ClStatus.check(CL.clSetKernelArg(kernel, next, size, value), "clSetKernelArg(index " + next + ")");
+        int status = CL.clSetKernelArg(kernel, next, size, value);
+        if (status != 0) ClStatus.check(status, "clSetKernelArg(index " + next + ")"); // the message built only on failure
         next++;
         return this;
     }

@@ -84,9 +84,9 @@ final class Launcher {
         validate(kernel, global, local);
         long[] padded = roundUp(global, local);
         cl_event event = profile ? new cl_event() : null;
-        ClStatus.check(faults.statusFor("clEnqueueNDRangeKernel", 0), "clEnqueueNDRangeKernel(" + kernel.name() + ")");
-        ClStatus.check(clEnqueueNDRangeKernel(queue, kernel.handle(), global.length, null, padded, local, 0, null, event),
-                "clEnqueueNDRangeKernel(" + kernel.name() + ")");
+        int status = faults.statusFor("clEnqueueNDRangeKernel", 0);
+        if (status == 0) status = clEnqueueNDRangeKernel(queue, kernel.handle(), global.length, null, padded, local, 0, null, event);
+        if (status != 0) ClStatus.check(status, "clEnqueueNDRangeKernel(" + kernel.name() + ")"); // the message built only on failure
         if (!profile) return -1;
         try {
             ClStatus.check(clWaitForEvents(1, new cl_event[] {event}), "clWaitForEvents(" + kernel.name() + ")");

@@ -24,9 +24,12 @@ final class OpenClTensorOps implements TensorOps, AutoCloseable {
     /** The defines of the one build of {@link #FILE}: the common header's, unused by its kernels. */
     static final Map<String, Integer> DEFINES = Map.of("HAS_BIAS", 0, "ACTIVATION", 0);
     /** Work-items per work-group (less when a kernel allows fewer). */
-    private static final long LOCAL_SIZE = 64;
+    private static final long LOCAL_SIZE = 1024;
 
-    private enum Entry { net_pointwise, net_binary, net_pool, net_copy_rows }
+    private enum Entry { net_pointwise, net_binary, net_binary4, net_pool, net_pool4, net_copy_rows, net_dense }
+
+    /** Rows (batch items) and adjacent outputs each work-item of net_dense computes: its NET_DENSE_ROWS, NET_DENSE_VEC. */
+    private static final int DENSE_ROWS = 4, DENSE_VEC = 8;
 
     private final OpenClBackend backend;
     private final Map<Entry, ClKernel> kernels = new EnumMap<>(Entry.class);
@@ -53,22 +56,32 @@ final class OpenClTensorOps implements TensorOps, AutoCloseable {
         ClTensor x = backend.own(a, "first input"), y = backend.own(b, "second input"), dst = output(out, List.of(a, b));
         ArrayOps.checkBinary(op, x.shape(), y.shape(), then, dst.shape());
         Shape s = dst.shape();
-        int hw = s.h() * s.w(), planes = s.n() * s.c();
+        int hw = s.h() * s.w(), planes = s.n() * s.c(), modeA = operandMode(x.shape(), s), modeB = operandMode(y.shape(), s);
         synchronized (this) {
+            if (hw % 4 == 0 && modeA != NET_STRIDED && modeB != NET_STRIDED) { // the common forms, 4 elements per work-item
+                ClKernel k = kernel(Entry.net_binary4);
+                KernelArgs.on(k.handle()).buffer(x.mem()).buffer(y.mem()).buffer(dst.mem()).int32(hw, planes, modeA, modeB)
+                        .int32(op.code(), then.kind().code()).float32(then.a()).float32(then.b());
+                launch(k, hw / 4, planes);
+                return;
+            }
             ClKernel k = kernel(Entry.net_binary);
             KernelArgs.on(k.handle()).buffer(x.mem()).buffer(y.mem()).buffer(dst.mem()).int32(hw, s.w(), planes, s.c())
-                    .int32(operandMode(x.shape(), s)).int32(ArrayOps.strides(x.shape()))
-                    .int32(operandMode(y.shape(), s)).int32(ArrayOps.strides(y.shape()))
+                    .int32(modeA).int32(ArrayOps.strides(x.shape()))
+                    .int32(modeB).int32(ArrayOps.strides(y.shape()))
                     .int32(op.code(), then.kind().code()).float32(then.a()).float32(then.b());
             launch(k, hw, planes);
         }
     }
 
+    /** net_binary's operand layout modes (NET_FULL, NET_PER_PLANE, NET_STRIDED). */
+    private static final int NET_FULL = 0, NET_PER_PLANE = 1, NET_STRIDED = 2;
+
     /** How net_binary indexes an operand of shape {@code s} broadcast to {@code out}: its NET_* layout mode. */
     private static int operandMode(Shape s, Shape out) {
-        if (s.equals(out)) return 0; // NET_FULL
-        if (s.n() == out.n() && s.c() == out.c() && s.h() == 1 && s.w() == 1) return 1; // NET_PER_PLANE
-        return 2; // NET_STRIDED
+        if (s.equals(out)) return NET_FULL;
+        if (s.n() == out.n() && s.c() == out.c() && s.h() == 1 && s.w() == 1) return NET_PER_PLANE;
+        return NET_STRIDED;
     }
 
     @Override
@@ -78,12 +91,13 @@ final class OpenClTensorOps implements TensorOps, AutoCloseable {
         Shape in = src.shape(), o = dst.shape();
         int planes = o.n() * o.c();
         synchronized (this) {
-            ClKernel k = kernel(Entry.net_pool);
+            boolean quads = o.w() >= 4; // 4 outputs along x per work-item
+            ClKernel k = kernel(quads ? Entry.net_pool4 : Entry.net_pool);
             KernelArgs.on(k.handle()).buffer(src.mem()).buffer(dst.mem()).int32(planes, in.h(), in.w(), o.h(), o.w())
                     .int32(p.kind().code(), p.kernelH(), p.kernelW(), p.strideH(), p.strideW())
                     .int32(p.padTop(), p.padLeft(), p.padBottom(), p.padRight(), p.dilationH(), p.dilationW())
                     .int32(p.countIncludePad() ? 1 : 0);
-            launch(k, o.h() * o.w(), planes);
+            launch(k, o.h() * (quads ? (o.w() + 3) / 4 : o.w()), planes);
         }
     }
 
@@ -116,6 +130,22 @@ final class OpenClTensorOps implements TensorOps, AutoCloseable {
         int count = from.shape().count();
         synchronized (this) {
             copyRows(from.mem(), to.mem(), count, count, count, 0);
+        }
+    }
+
+    @Override
+    public void dense(DeviceTensor x, DeviceTensor weights, DeviceTensor bias, Pointwise then, DeviceTensor out) {
+        ClTensor in = backend.own(x, "input"), w = backend.own(weights, "weights");
+        ClTensor b = bias == null ? null : backend.own(bias, "bias");
+        ClTensor dst = output(out, bias == null ? List.of(x, weights) : List.of(x, weights, bias));
+        ArrayOps.checkDense(in.shape(), w.shape(), b == null ? null : b.shape(), then, dst.shape());
+        int rows = in.shape().n(), k = w.shape().n(), outputs = w.shape().c();
+        synchronized (this) {
+            ClKernel kernel = kernel(Entry.net_dense);
+            KernelArgs.on(kernel.handle()).buffer(in.mem()).buffer(w.mem()).buffer(b == null ? backend.noBias().mem() : b.mem())
+                    .buffer(dst.mem()).int32(rows, k, outputs, b == null ? 0 : 1, then.kind().code()).float32(then.a()).float32(then.b());
+            long local = Math.min(LOCAL_SIZE, kernel.workGroupSize());
+            backend.launcher().launch(kernel, new long[] {(outputs + DENSE_VEC - 1) / DENSE_VEC, (rows + DENSE_ROWS - 1) / DENSE_ROWS}, new long[] {local, 1}, false);
         }
     }
 

@@ -50,6 +50,31 @@ class NetworkFixtureTest {
         return tests.stream();
     }
 
+    /**
+     * The 1×1 convolutions over a 1×1 image (the squeeze-excitation layers of "elementwise", the Gemm and MatMul of
+     * "head") run as {@code TensorOps.dense}, and the SE block's HardSigmoid is the dense operation's function (the
+     * outputs' match with PyTorch is {@link #fixturesMatchPyTorch}).
+     */
+    @TestFactory
+    Stream<DynamicTest> fullyConnectedLayersRunAsDense() {
+        List<DynamicTest> tests = new ArrayList<>();
+        for (Backend backend : TestBackends.all()) {
+            tests.add(DynamicTest.dynamicTest("on " + backend.device().describe(), () -> {
+                for (String name : List.of("elementwise", "head")) {
+                    try (Network net = Network.load(Fixtures.model(name), name, backend, Network.Options.DEFAULT)) {
+                        List<String> lines = net.describe().lines().toList();
+                        long dense = lines.stream().filter(l -> l.endsWith(": dense (a 1x1 convolution over a 1x1 image) on the backend")).count();
+                        List<String> folded = lines.stream().filter(l -> l.endsWith(": computed by the dense operation before it"))
+                                .map(l -> l.substring(0, l.indexOf(' '))).toList();
+                        assertEquals(2, dense, net.describe());
+                        assertEquals(name.equals("elementwise") ? List.of("HardSigmoid") : List.of(), folded, net.describe());
+                    }
+                }
+            }));
+        }
+        return tests.stream();
+    }
+
     static void check(Backend backend, String name) {
         Tensor x = Fixtures.tensor(name + ".input.npy");
         Tensor expected = Fixtures.tensor(name + ".output.npy");

@@ -45,13 +45,19 @@ public final class TensorOpsCases {
             cases.add(pointwise(f, s));
         }
         Shape full = new Shape(2, 3, 4, 5);
-        cases.add(binary(TensorOps.Binary.ADD, full, full, Pointwise.relu()));
+        cases.add(binary(TensorOps.Binary.ADD, full, full, Pointwise.relu())); // h·w = 20: 4 elements per work-item
+        cases.add(binary(TensorOps.Binary.ADD, s, s, Pointwise.hardSwish())); // h·w = 35: one element per work-item
+        cases.add(binary(TensorOps.Binary.MUL, s, new Shape(1, 2, 1, 1), Pointwise.sigmoid()));
         cases.add(binary(TensorOps.Binary.MUL, full, new Shape(2, 3, 1, 1), Pointwise.identity())); // squeeze-excitation
         cases.add(binary(TensorOps.Binary.MUL, new Shape(2, 3, 1, 1), full, Pointwise.identity()));
         cases.add(binary(TensorOps.Binary.ADD, new Shape(1, 3, 1, 5), new Shape(2, 1, 4, 1), Pointwise.clip(-0.5f, 0.5f)));
         cases.add(binary(TensorOps.Binary.MUL, full, new Shape(1, 1, 1, 1), Pointwise.hardSigmoid(0.2f, 0.5f)));
         cases.add(pool(new PoolSpec(PoolSpec.Kind.MAX, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, true, false), new Shape(2, 3, 9, 11), true));
         cases.add(pool(new PoolSpec(PoolSpec.Kind.MAX, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1, true, false), new Shape(1, 2, 9, 11), false));
+        // w_out 16, no tail; its middle quads read each tap's four values with one vector load (stride 2, then 1)
+        cases.add(pool(new PoolSpec(PoolSpec.Kind.MAX, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, false, false), new Shape(1, 3, 8, 32), true));
+        cases.add(pool(new PoolSpec(PoolSpec.Kind.AVERAGE, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, false, true), new Shape(1, 2, 5, 13), true));
+        cases.add(pool(new PoolSpec(PoolSpec.Kind.AVERAGE, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, false, true), new Shape(1, 2, 3, 3), false)); // w_out 3: one per work-item
         cases.add(pool(new PoolSpec(PoolSpec.Kind.MAX, 2, 3, 1, 2, 1, 0, 0, 2, 2, 2, false, false), new Shape(1, 2, 7, 9), false));
         cases.add(pool(new PoolSpec(PoolSpec.Kind.AVERAGE, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1, true, false), new Shape(1, 2, 9, 11), false));
         cases.add(pool(new PoolSpec(PoolSpec.Kind.AVERAGE, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, false, false), new Shape(1, 2, 7, 8), false));
@@ -63,12 +69,32 @@ public final class TensorOpsCases {
 
             public void java(List<float[]> in, List<Shape> shapes, float[] out, Shape so) { ArrayOps.concatChannels(in, shapes, out, so); }
         }, false));
+        // dense: one row; two and three rows (a part group); five (a full group of four and one); outputs in groups of 8
+        // with and without a tail (70, 24), and only a tail (5)
+        cases.add(dense(new Shape(1, 37, 1, 1), 70, true, Pointwise.identity()));
+        cases.add(dense(new Shape(2, 9, 1, 1), 5, false, Pointwise.hardSwish()));
+        cases.add(dense(new Shape(3, 2, 3, 2), 70, true, Pointwise.relu()));
+        cases.add(dense(new Shape(5, 16, 1, 1), 24, true, Pointwise.clip(-1f, 1f)));
         cases.add(new OpCase("copy", List.of(new Shape(2, 3, 2, 5)), new Shape(2, 30, 1, 1), new Op() {
             public void device(TensorOps ops, List<DeviceTensor> in, DeviceTensor out) { ops.copy(in.get(0), out); }
 
             public void java(List<float[]> in, List<Shape> shapes, float[] out, Shape so) { System.arraycopy(in.get(0), 0, out, 0, out.length); }
         }, true));
         return cases;
+    }
+
+    private static OpCase dense(Shape x, int outputs, boolean bias, Pointwise then) {
+        int k = x.c() * x.h() * x.w();
+        List<Shape> in = bias ? List.of(x, new Shape(k, outputs, 1, 1), new Shape(1, outputs, 1, 1)) : List.of(x, new Shape(k, outputs, 1, 1));
+        return new OpCase("dense then " + then + (bias ? " with bias" : ""), in, new Shape(x.n(), outputs, 1, 1), new Op() {
+            public void device(TensorOps ops, List<DeviceTensor> t, DeviceTensor out) {
+                ops.dense(t.get(0), t.get(1), bias ? t.get(2) : null, then, out);
+            }
+
+            public void java(List<float[]> t, List<Shape> shapes, float[] out, Shape so) {
+                ArrayOps.dense(t.get(0), shapes.get(0), t.get(1), shapes.get(1), bias ? t.get(2) : null, then, out);
+            }
+        }, true);
     }
 
     private static OpCase pointwise(Pointwise f, Shape s) {

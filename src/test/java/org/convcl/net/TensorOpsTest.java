@@ -110,6 +110,16 @@ class TensorOpsTest {
                     assertTrue(m.contains("[1, 5, 3, 4]"), m);
                     m = assertThrows(IllegalArgumentException.class, () -> ops.copy(a, b)).getMessage();
                     assertTrue(m.contains("element counts differ"), m);
+                    try (DeviceTensor w = backend.upload(Tensor.zeros(new Shape(24, 5, 1, 1)));
+                         DeviceTensor bias = backend.upload(Tensor.zeros(new Shape(1, 4, 1, 1)));
+                         DeviceTensor y = backend.allocate(new Shape(1, 5, 1, 1))) {
+                        m = assertThrows(IllegalArgumentException.class, () -> ops.dense(a, b, null, Pointwise.identity(), y)).getMessage();
+                        assertTrue(m.contains("dense weights [1, 3, 3, 4]") && m.contains("[24, O, 1, 1]"), m);
+                        m = assertThrows(IllegalArgumentException.class, () -> ops.dense(a, w, bias, Pointwise.identity(), y)).getMessage();
+                        assertTrue(m.contains("dense bias [1, 4, 1, 1]") && m.contains("[1, 5, 1, 1]"), m);
+                        m = assertThrows(IllegalArgumentException.class, () -> ops.dense(a, w, null, Pointwise.identity(), out)).getMessage();
+                        assertTrue(m.contains("[1, 2, 3, 5]") && m.contains("[1, 5, 1, 1]"), m);
+                    }
                 }
             }));
         }
