@@ -148,6 +148,26 @@ class CpuKernelPathsTest {
             cases.add(new ParitySweepTest.Case((ConvSpec) specs[i][0], (int) specs[i][1], (int) specs[i][2],
                     (int) specs[i][3], eps[i % eps.length], i % 5 == 3, seed + i));
         }
+        // the flat-plane depthwise kernel (stride 1, output the size of the input): planes copied whole (7×7, 14×14),
+        // read in place between framed ends (20×20, 40×37), split into parts across workers (two planes), 1-row
+        // and 1×1 planes, dilation, asymmetric padding (left-shifted columns: the general loop), 5×5 and γ 2; the
+        // last flag puts NaN and ±Inf in the input, which the lanes a column drops must not spread
+        Object[][] flat = {
+            {ConvSpec.depthwise(3, 1, 3).padding(1).build(), 2, 7, 7, true},
+            {ConvSpec.depthwise(6, 1, 3).padding(1).build(), 2, 14, 14, true},
+            {ConvSpec.depthwise(5, 1, 3).padding(1).build(), 1, 20, 20, false},
+            {ConvSpec.depthwise(2, 2, 3).padding(1).build(), 1, 40, 37, true},
+            {ConvSpec.depthwise(4, 1, 3).padding(1).build(), 1, 1, 40, false},
+            {ConvSpec.depthwise(3, 1, 3).padding(1).build(), 2, 1, 1, false},
+            {ConvSpec.depthwise(3, 1, 3).dilation(2).padding(2).build(), 2, 9, 30, true},
+            {ConvSpec.depthwise(3, 1, 3).padding(0, 2, 2, 0).build(), 1, 11, 19, true},
+            {ConvSpec.depthwise(4, 1, 5).padding(2).build(), 1, 13, 33, false},
+            {ConvSpec.builder(4, 4, 1, 3).groups(4).padding(0, 1).build(), 3, 6, 17, true},
+        };
+        for (int i = 0; i < flat.length; i++) {
+            cases.add(new ParitySweepTest.Case((ConvSpec) flat[i][0], (int) flat[i][1], (int) flat[i][2],
+                    (int) flat[i][3], eps[(i + 1) % eps.length], (boolean) flat[i][4], seed + 100 + i));
+        }
         return cases;
     }
 }

@@ -14,6 +14,10 @@ import org.convcl.Shape;
  * scratch row serves every output row and every one of the γ outputs whose window covers it (the sliding window
  * along rows), and the padded border is read as zeros with no bounds checks. Units are grouped into tasks so that
  * every worker gets several.
+ *
+ * <p>Stride 1 with padding that keeps the plane's size takes the flat-plane kernel instead when the SIMD path runs
+ * it faster ({@link Simd#depthwiseFlatWins()}): a plane is one run of {@code H·W} outputs, so a vector spans rows
+ * (a 7×7 plane fills 49 of 64 lanes instead of 7 of 16 per row) and the input is read in place ({@link #runFlat}).
  */
 final class DepthwiseKernel implements ConvKernel {
     private final ConvSpec spec;
@@ -24,6 +28,8 @@ final class DepthwiseKernel implements ConvKernel {
     private final Activation activation;
     /** Horizontal stride 2 on whole rows ({@link Simd#stride2OnWholeRows}) instead of phase-split ones. */
     private final boolean wholeRows;
+    /** Each plane as one flat run of outputs ({@link #runFlat}) instead of rows. */
+    private final boolean flat;
 
     DepthwiseKernel(ConvSpec spec, Epilogue.Folded folded, Simd simd) {
         this.spec = spec;
@@ -39,16 +45,24 @@ final class DepthwiseKernel implements ConvKernel {
         bias = folded.bias() == null ? new float[spec.outChannels()] : folded.bias();
         activation = folded.activation();
         wholeRows = sw == 2 && simd.stride2OnWholeRows();
+        // stride 1 and padding that keeps the size: output planes the size of the input ones
+        flat = sh == 1 && sw == 1 && spec.padTop() + spec.padBottom() == (kh - 1) * dh
+                && spec.padLeft() + spec.padRight() == (kw - 1) * dw && simd.depthwiseFlatWins();
     }
 
     @Override
     public String plan() {
         return "depthwise γ=" + gamma + ", k" + kh + "x" + kw + " s" + sh + "x" + sw + " d" + dh + "x" + dw + " ("
-                + simd.describe() + "): zero-padded, stride-phased input rows per band, SIMD along x";
+                + simd.describe() + "): " + (flat ? "each plane one flat run of outputs, SIMD across rows, columns"
+                + " outside the plane masked" : "zero-padded, stride-phased input rows per band, SIMD along x");
     }
 
     @Override
     public void run(float[] in, Shape inShape, float[] out, Shape outShape) {
+        if (flat) {
+            runFlat(in, inShape, out, outShape);
+            return;
+        }
         int outH = outShape.h(), outW = outShape.w(), channels = inShape.n() * inShape.c();
         // Bands of rows only where there are too few channels to give every worker several units.
         int bandsWanted = (CpuPool.tasksFor(channels * outH) + channels - 1) / channels;
@@ -67,6 +81,109 @@ final class DepthwiseKernel implements ConvKernel {
                         ((n * outShape.c() + c * gamma) * outH + y0) * outW, outH * outW);
             }
         });
+    }
+
+
+    /** Planes with fewer granules than this whose taps stay inside the plane are copied whole. */
+    static final int MIN_IN_PLACE = 16;
+
+    /** The flat layout of the last plane size run (a forward builds its own when the size differs). */
+    private volatile FlatPlane lastFlat;
+
+    private FlatPlane flatPlane(int h, int w) {
+        FlatPlane f = lastFlat;
+        if (f == null || f.h != h || f.w != w) lastFlat = f = new FlatPlane(h, w);
+        return f;
+    }
+
+    /**
+     * Stride 1 with output planes the size of the input: every plane is one flat run of {@code H·W} outputs
+     * ({@link Simd#depthwiseFlat}), so vectors span rows and no lane idles on narrow planes. Vectors whose taps
+     * stay inside the plane read the input in place; the first and last ones, whose taps reach above or below it,
+     * read a copy of the plane's ends framed by zeros. Units are planes, or parts of planes when there are too few
+     * planes for every worker.
+     */
+    private void runFlat(float[] in, Shape inShape, float[] out, Shape outShape) {
+        FlatPlane f = flatPlane(inShape.h(), inShape.w());
+        int planes = inShape.n() * inShape.c(), step = simd.flatStep();
+        int granules = (f.count + step - 1) / step;
+        int partsWanted = (CpuPool.tasksFor(planes * granules) + planes - 1) / planes;
+        int granulesPerPart = (granules + Math.min(granules, partsWanted) - 1) / Math.min(granules, partsWanted);
+        int parts = (granules + granulesPerPart - 1) / granulesPerPart;
+        int units = planes * parts;
+        CpuPool.parallelRanges(units, CpuPool.tasksFor(units), (fromUnit, toUnit) -> {
+            float[] scratch = CpuPool.workerScratch(CpuPool.ROWS_SCRATCH, f.scratchFloats);
+            java.util.Arrays.fill(scratch, 0, f.scratchFloats, 0f);
+            float[] acc = new float[simd.rowScratch(f.w)];
+            for (int u = fromUnit; u < toUnit; u++) {
+                int part = u % parts, plane = u / parts;
+                int from = part * granulesPerPart * step, to = Math.min(f.count, from + granulesPerPart * step);
+                int n = plane / inShape.c(), c = plane - n * inShape.c(), planeOff = plane * f.count;
+                if (from < f.headEnd) System.arraycopy(in, planeOff, scratch, f.zeros, f.headCopy);
+                if (to > f.tailStart) {
+                    System.arraycopy(in, planeOff + f.tailCopyFrom, scratch, f.zeros + f.tailCopyFrom,
+                            f.count - f.tailCopyFrom);
+                }
+                for (int j = 0; j < gamma; j++) {
+                    int o = c * gamma + j, outOff = (n * outShape.c() + o) * f.count;
+                    int a = Math.min(to, f.headEnd), b = Math.max(a, Math.min(to, f.tailStart));
+                    if (from < a) flat(scratch, f.zeros, from, a, f, o, out, outOff, acc);
+                    if (Math.max(from, a) < b) flat(in, planeOff, Math.max(from, a), b, f, o, out, outOff, acc);
+                    if (Math.max(from, b) < to) flat(scratch, f.zeros, Math.max(from, b), to, f, o, out, outOff, acc);
+                }
+            }
+        });
+    }
+
+    private void flat(float[] src, int srcBase, int from, int to, FlatPlane f, int o, float[] out, int outOff,
+                      float[] acc) {
+        simd.depthwiseFlat(src, srcBase, from, to, f.taps, kw, f.colShift, f.cols, f.w, weights, o * kh * kw, out,
+                outOff, bias[o], activation, acc);
+    }
+
+    /**
+     * The flat-plane layout of {@code h × w} planes: the taps' offsets from their output, each kernel column's
+     * shift, the column of every output, and where the vectors that must read the framed copy begin and end.
+     */
+    private final class FlatPlane {
+        final int h, w, count;
+        final int[] taps = new int[kh * kw], colShift = new int[kw];
+        final float[] cols;
+        /** Outputs before {@code headEnd} and from {@code tailStart} on read the copy. */
+        final int headEnd, tailStart;
+        /** The copy: {@code zeros} zeros, then the plane's first {@code headCopy} floats ... its last from {@code tailCopyFrom}, then zeros. */
+        final int zeros, headCopy, tailCopyFrom, scratchFloats;
+
+        FlatPlane(int h, int w) {
+            this.h = h;
+            this.w = w;
+            count = h * w;
+            int step = simd.flatStep(), rounded = (count + step - 1) / step * step;
+            int lowest = 0, highest = 0;
+            for (int kx = 0; kx < kw; kx++) colShift[kx] = kx * dw - spec.padLeft();
+            for (int ky = 0; ky < kh; ky++) {
+                for (int kx = 0; kx < kw; kx++) {
+                    int t = (ky * dh - spec.padTop()) * w + colShift[kx];
+                    taps[ky * kw + kx] = t;
+                    lowest = Math.min(lowest, t);
+                    highest = Math.max(highest, t);
+                }
+            }
+            cols = new float[rounded];
+            for (int p = 0; p < rounded; p++) cols[p] = p % w;
+            zeros = -lowest;
+            int head = Math.min(rounded, (zeros + step - 1) / step * step);
+            // in place only while a whole granule and its highest tap stay inside the plane
+            int lastInPlace = count - step - highest;
+            int tail = Math.max(head, lastInPlace < 0 ? 0 : (lastInPlace / step + 1) * step);
+            // a plane with few granules in place is read from one whole copy, in one call
+            boolean whole = tail - head < MIN_IN_PLACE * step;
+            headEnd = whole ? rounded : head;
+            tailStart = whole ? rounded : tail;
+            headCopy = Math.min(count, headEnd + highest);
+            tailCopyFrom = Math.max(0, Math.min(count, tailStart + lowest));
+            scratchFloats = zeros + rounded + highest;
+        }
     }
 
     /** The scratch layout of one forward whose bands have {@code bandRows} output rows. */
