@@ -163,6 +163,15 @@ class CpuKernelPathsTest {
             {ConvSpec.depthwise(3, 1, 3).padding(0, 2, 2, 0).build(), 1, 11, 19, true},
             {ConvSpec.depthwise(4, 1, 5).padding(2).build(), 1, 13, 33, false},
             {ConvSpec.builder(4, 4, 1, 3).groups(4).padding(0, 1).build(), 3, 6, 17, true},
+            // stride 2 on output rows narrower than a vector: the planes split into their phases (odd and even
+            // sizes, whole-vector and exact row splits, taps reaching two phase rows down, dilation); wider rows and a
+            // size whose taps pass the phases' pitch take the row kernel
+            {ConvSpec.depthwise(4, 1, 3).stride(2).padding(1).build(), 2, 14, 14, true},
+            {ConvSpec.depthwise(3, 1, 3).stride(2).padding(1).build(), 1, 7, 9, true},
+            {ConvSpec.depthwise(2, 2, 3).stride(2).padding(1).build(), 1, 21, 70, false},
+            {ConvSpec.depthwise(3, 1, 5).stride(2).padding(2, 1, 3, 2).build(), 2, 15, 12, true},
+            {ConvSpec.depthwise(3, 1, 3).stride(2).dilation(2).padding(2).build(), 1, 17, 20, false},
+            {ConvSpec.depthwise(3, 1, 3).stride(2).padding(1, 0, 1, 0).build(), 2, 10, 14, true},
         };
         for (int i = 0; i < flat.length; i++) {
             cases.add(new ParitySweepTest.Case((ConvSpec) flat[i][0], (int) flat[i][1], (int) flat[i][2],
