@@ -1,5 +1,6 @@
 package org.convcl.cpu;
 
+import java.util.Arrays;
 import org.convcl.Activation;
 import org.convcl.ConvSpec;
 import org.convcl.Epilogue;
@@ -18,6 +19,7 @@ import org.convcl.Shape;
  * <p>Stride 1 with padding that keeps the plane's size takes the flat-plane kernel instead when the SIMD path runs
  * it faster ({@link Simd#depthwiseFlatWins()}): a plane is one run of {@code H·W} outputs, so a vector spans rows
  * (a 7×7 plane fills 49 of 64 lanes instead of 7 of 16 per row) and the input is read in place ({@link #runFlat}).
+ * Stride 2 with output rows narrower than a vector takes it too, over the plane split into its four stride phases.
  */
 final class DepthwiseKernel implements ConvKernel {
     private final ConvSpec spec;
@@ -86,7 +88,6 @@ final class DepthwiseKernel implements ConvKernel {
         });
     }
 
-
     private static final String FLAT_PLAN = "each plane one flat run of outputs, SIMD across rows, columns outside the"
             + " plane masked";
     private static final String ROWS_PLAN = "zero-padded, stride-phased input rows per band, SIMD along x";
@@ -110,8 +111,9 @@ final class DepthwiseKernel implements ConvKernel {
      * Stride 1 with output planes the size of the input: every plane is one flat run of {@code H·W} outputs
      * ({@link Simd#depthwiseFlat}), so vectors span rows and no lane idles on narrow planes. Vectors whose taps
      * stay inside the plane read the input in place; the first and last ones, whose taps reach above or below it,
-     * read a copy of the plane's ends framed by zeros. Units are planes, or parts of planes when there are too few
-     * planes for every worker.
+     * read a copy of the plane's ends framed by zeros. Stride 2: each plane is first split into its stride phases
+     * ({@link FlatPlane#split}), and every vector reads them. Units are planes, or parts of planes when there are too
+     * few planes for every worker.
      */
     private void runFlat(float[] in, Shape inShape, float[] out, Shape outShape, FlatPlane f) {
         int planes = inShape.n() * inShape.c(), step = simd.flatStep();
@@ -122,7 +124,7 @@ final class DepthwiseKernel implements ConvKernel {
         int units = planes * parts;
         CpuPool.parallelRanges(units, CpuPool.tasksFor(units), (fromUnit, toUnit) -> {
             float[] scratch = CpuPool.workerScratch(CpuPool.ROWS_SCRATCH, f.scratchFloats);
-            java.util.Arrays.fill(scratch, 0, f.scratchFloats, 0f);
+            Arrays.fill(scratch, 0, f.scratchFloats, 0f);
             float[] acc = new float[simd.rowScratch(f.outW)];
             for (int u = fromUnit; u < toUnit; u++) {
                 int part = u % parts, plane = u / parts;
