@@ -81,7 +81,8 @@ abstract class Simd {
                                 float[] out, int outOff, int outRowStride, float bias, Activation activation, float[] acc);
 
     /**
-     * Depthwise outputs of a plane taken as one flat run (stride 1, output the size of the input): output
+     * Depthwise outputs of a plane taken as one flat run (stride 1 over planes the size of the output: the input
+     * plane itself, or its stride phases, {@link DepthwiseKernel}): output
      * {@code p = y·width + x} is {@code activation(bias + Σ_t w[wOff + t] · src[srcBase + p + taps[t]])} over the taps
      * {@code t = ky·kw + kx} whose column {@code x + colShift[kx]} lies in {@code [0, width)}; the other taps read a
      * neighbouring row and are dropped (so a non-finite value there does no harm). Taps above or below the plane must
@@ -97,7 +98,7 @@ abstract class Simd {
     /** The granule of {@link #depthwiseFlat}: its ranges start at multiples of this and read whole granules. */
     abstract int flatStep();
 
-    /** Whether depthwise layers of stride 1 and output the size of the input run flat ({@link #depthwiseFlat}). */
+    /** Whether the depthwise layers that can run flat ({@link #depthwiseFlat}) run faster that way than on rows. */
     abstract boolean depthwiseFlatWins();
 
     /**
