@@ -148,7 +148,7 @@ final class GemmKernel implements ConvKernel {
         for (int k = 0; k < depth; k++) planeRows[k] = k * pixels;
         int units = groups * split.colBlocks * split.rowChunks;
         CpuPool.parallelRanges(units, units, (from, to) -> {
-            float[] panelScratch = new float[depth * nr];
+            float[] panelScratch = null; // the worker's own block scratch, taken at the first panel that needs packing
             float[] tile = new float[mr * nr], spanning = new float[mr * nr];
             for (int u = from; u < to; u++) {
                 int chunk = u % split.rowChunks;
@@ -161,7 +161,10 @@ final class GemmKernel implements ConvKernel {
                 for (int j = 0; j < panels; j++) {
                     int c = col0 + j * nr, n = c / pixels, px = c - n * pixels, width = Math.min(nr, cols - c);
                     boolean inPlace = px + nr <= pixels;
-                    if (!inPlace) packChannelRows(in, inShape, g, c, width, panelScratch, 0);
+                    if (!inPlace) {
+                        if (panelScratch == null) panelScratch = CpuPool.workerScratch(CpuPool.BLOCK_SCRATCH, depth * nr);
+                        packChannelRows(in, inShape, g, c, width, panelScratch, 0);
+                    }
                     int bOff = (n * inShape.c() + g * cinPerGroup) * pixels + px;
                     for (int panel = p0; panel < p1; panel++) {
                         int aOff = (g * weightPanels + panel) * depth * mr;
