@@ -163,9 +163,9 @@ class CpuKernelPathsTest {
             {ConvSpec.depthwise(3, 1, 3).padding(0, 2, 2, 0).build(), 1, 11, 19, true},
             {ConvSpec.depthwise(4, 1, 5).padding(2).build(), 1, 13, 33, false},
             {ConvSpec.builder(4, 4, 1, 3).groups(4).padding(0, 1).build(), 3, 6, 17, true},
-            // stride 2 on output rows narrower than a vector: the planes split into their phases (odd and even
-            // sizes, whole-vector and exact row splits, taps reaching two phase rows down, dilation); wider rows and a
-            // size whose taps pass the phases' pitch take the row kernel
+            // stride 2 on output rows of at most half a vector: the planes split into their phases (odd and even
+            // sizes, whole-vector and exact row splits, a 5×5 reaching a phase row down); wider rows (dilation, γ 2)
+            // and a size whose taps pass the phases' pitch take the row kernel
             {ConvSpec.depthwise(4, 1, 3).stride(2).padding(1).build(), 2, 14, 14, true},
             {ConvSpec.depthwise(3, 1, 3).stride(2).padding(1).build(), 1, 7, 9, true},
             {ConvSpec.depthwise(2, 2, 3).stride(2).padding(1).build(), 1, 21, 70, false},

@@ -19,7 +19,7 @@ import org.convcl.Shape;
  * <p>Stride 1 with padding that keeps the plane's size takes the flat-plane kernel instead when the SIMD path runs
  * it faster ({@link Simd#depthwiseFlatWins()}): a plane is one run of {@code H·W} outputs, so a vector spans rows
  * (a 7×7 plane fills 49 of 64 lanes instead of 7 of 16 per row) and the input is read in place ({@link #runFlat}).
- * Stride 2 with output rows narrower than a vector takes it too, over the plane split into its four stride phases.
+ * Stride 2 with output rows of at most half a vector takes it too, over the plane split into its four stride phases.
  */
 final class DepthwiseKernel implements ConvKernel {
     private final ConvSpec spec;
@@ -55,7 +55,7 @@ final class DepthwiseKernel implements ConvKernel {
     @Override
     public String plan() {
         return "depthwise γ=" + gamma + ", k" + kh + "x" + kw + " s" + sh + "x" + sw + " d" + dh + "x" + dw + " ("
-                + simd.describe() + "): " + (flat && sh == 1 ? FLAT_PLAN : flat ? "output rows narrower than a vector: "
+                + simd.describe() + "): " + (flat && sh == 1 ? FLAT_PLAN : flat ? "output rows of at most half a vector: "
                 + "each plane split into its 4 stride phases, then " + FLAT_PLAN + "; wider: " + ROWS_PLAN : ROWS_PLAN);
     }
 
@@ -222,7 +222,7 @@ final class DepthwiseKernel implements ConvKernel {
          * {@code 2(x + dj) + b}, that is element {@code (y + di, x + dj)} of phase {@code (a, b)}; each phase is a
          * plane of pitch {@code OW} framed by zero rows, so a tap is a flat offset again. Columns past {@code OW}
          * cannot be held: sizes whose taps read there (no padding on the right, say) take the row kernel, and so
-         * do output rows of a vector or more.
+         * do output rows wider than half a vector.
          */
         FlatPlane(int h, int w, int oh, int ow) {
             inH = h;
@@ -249,8 +249,9 @@ final class DepthwiseKernel implements ConvKernel {
                 // the last phase column an output reads must lie inside the pitch when it holds input
                 fits &= Math.min(ow - 1 + colShift[kx], Math.floorDiv(w - 1 - colPhase[kx], 2)) < ow;
             }
-            // wider output rows: the row kernel measured as fast (the split costs what the flat run saves)
-            usable = fits && ow < step;
+            // output rows of at most half a vector: the row kernel leaves most lanes idle there; on wider rows it
+            // measured as fast or faster (the split costs what the flat run saves)
+            usable = fits && 2 * ow <= step;
             phaseRows = oh + reachRows + 1;
             int frame = (reachRows + 1) * ow + reachCols + step;
             int region = frame + Math.max(rounded, phaseRows * ow) + frame;
