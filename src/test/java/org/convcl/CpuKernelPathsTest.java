@@ -148,6 +148,35 @@ class CpuKernelPathsTest {
             cases.add(new ParitySweepTest.Case((ConvSpec) specs[i][0], (int) specs[i][1], (int) specs[i][2],
                     (int) specs[i][3], eps[i % eps.length], i % 5 == 3, seed + i));
         }
+        // the flat-plane depthwise kernel (stride 1, output the size of the input): planes copied whole (7×7, 14×14),
+        // read in place between framed ends (20×20, 40×37), split into parts across workers (two planes), 1-row
+        // and 1×1 planes, dilation, asymmetric padding (left-shifted columns: the general loop), 5×5 and γ 2; the
+        // last flag puts NaN and ±Inf in the input, which the lanes a column drops must not spread
+        Object[][] flat = {
+            {ConvSpec.depthwise(3, 1, 3).padding(1).build(), 2, 7, 7, true},
+            {ConvSpec.depthwise(6, 1, 3).padding(1).build(), 2, 14, 14, true},
+            {ConvSpec.depthwise(5, 1, 3).padding(1).build(), 1, 20, 20, false},
+            {ConvSpec.depthwise(2, 2, 3).padding(1).build(), 1, 40, 37, true},
+            {ConvSpec.depthwise(4, 1, 3).padding(1).build(), 1, 1, 40, false},
+            {ConvSpec.depthwise(3, 1, 3).padding(1).build(), 2, 1, 1, false},
+            {ConvSpec.depthwise(3, 1, 3).dilation(2).padding(2).build(), 2, 9, 30, true},
+            {ConvSpec.depthwise(3, 1, 3).padding(0, 2, 2, 0).build(), 1, 11, 19, true},
+            {ConvSpec.depthwise(4, 1, 5).padding(2).build(), 1, 13, 33, false},
+            {ConvSpec.builder(4, 4, 1, 3).groups(4).padding(0, 1).build(), 3, 6, 17, true},
+            // stride 2 on output rows of at most half a vector: the planes split into their phases (odd and even
+            // sizes, whole-vector and exact row splits, a 5×5 reaching a phase row down); wider rows (dilation, γ 2)
+            // and a size whose taps pass the phases' pitch take the row kernel
+            {ConvSpec.depthwise(4, 1, 3).stride(2).padding(1).build(), 2, 14, 14, true},
+            {ConvSpec.depthwise(3, 1, 3).stride(2).padding(1).build(), 1, 7, 9, true},
+            {ConvSpec.depthwise(2, 2, 3).stride(2).padding(1).build(), 1, 21, 70, false},
+            {ConvSpec.depthwise(3, 1, 5).stride(2).padding(2, 1, 3, 2).build(), 2, 15, 12, true},
+            {ConvSpec.depthwise(3, 1, 3).stride(2).dilation(2).padding(2).build(), 1, 17, 20, false},
+            {ConvSpec.depthwise(3, 1, 3).stride(2).padding(1, 0, 1, 0).build(), 2, 10, 14, true},
+        };
+        for (int i = 0; i < flat.length; i++) {
+            cases.add(new ParitySweepTest.Case((ConvSpec) flat[i][0], (int) flat[i][1], (int) flat[i][2],
+                    (int) flat[i][3], eps[(i + 1) % eps.length], (boolean) flat[i][4], seed + 100 + i));
+        }
         return cases;
     }
 }

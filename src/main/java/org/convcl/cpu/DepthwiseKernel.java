@@ -1,5 +1,6 @@
 package org.convcl.cpu;
 
+import java.util.Arrays;
 import org.convcl.Activation;
 import org.convcl.ConvSpec;
 import org.convcl.Epilogue;
@@ -14,6 +15,11 @@ import org.convcl.Shape;
  * scratch row serves every output row and every one of the γ outputs whose window covers it (the sliding window
  * along rows), and the padded border is read as zeros with no bounds checks. Units are grouped into tasks so that
  * every worker gets several.
+ *
+ * <p>Stride 1 with padding that keeps the plane's size takes the flat-plane kernel instead when the SIMD path runs
+ * it faster ({@link Simd#depthwiseFlatWins()}): a plane is one run of {@code H·W} outputs, so a vector spans rows
+ * (a 7×7 plane fills 49 of 64 lanes instead of 7 of 16 per row) and the input is read in place ({@link #runFlat}).
+ * Stride 2 with output rows of at most half a vector takes it too, over the plane split into its four stride phases.
  */
 final class DepthwiseKernel implements ConvKernel {
     private final ConvSpec spec;
@@ -24,6 +30,8 @@ final class DepthwiseKernel implements ConvKernel {
     private final Activation activation;
     /** Horizontal stride 2 on whole rows ({@link Simd#stride2OnWholeRows}) instead of phase-split ones. */
     private final boolean wholeRows;
+    /** Each plane as one flat run of outputs ({@link #runFlat}) instead of rows. */
+    private final boolean flat;
 
     DepthwiseKernel(ConvSpec spec, Epilogue.Folded folded, Simd simd) {
         this.spec = spec;
@@ -39,16 +47,27 @@ final class DepthwiseKernel implements ConvKernel {
         bias = folded.bias() == null ? new float[spec.outChannels()] : folded.bias();
         activation = folded.activation();
         wholeRows = sw == 2 && simd.stride2OnWholeRows();
+        // stride 1 and padding that keeps the size: output planes the size of the input ones
+        flat = simd.depthwiseFlatWins() && ((sh == 1 && sw == 1 && spec.padTop() + spec.padBottom() == (kh - 1) * dh
+                && spec.padLeft() + spec.padRight() == (kw - 1) * dw) || (sh == 2 && sw == 2));
     }
 
     @Override
     public String plan() {
         return "depthwise γ=" + gamma + ", k" + kh + "x" + kw + " s" + sh + "x" + sw + " d" + dh + "x" + dw + " ("
-                + simd.describe() + "): zero-padded, stride-phased input rows per band, SIMD along x";
+                + simd.describe() + "): " + (flat && sh == 1 ? FLAT_PLAN : flat ? "output rows of at most half a vector: "
+                + "each plane split into its 4 stride phases, then " + FLAT_PLAN + "; wider: " + ROWS_PLAN : ROWS_PLAN);
     }
 
     @Override
     public void run(float[] in, Shape inShape, float[] out, Shape outShape) {
+        if (flat) {
+            FlatPlane f = flatPlane(inShape, outShape);
+            if (f.usable) {
+                runFlat(in, inShape, out, outShape, f);
+                return;
+            }
+        }
         int outH = outShape.h(), outW = outShape.w(), channels = inShape.n() * inShape.c();
         // Bands of rows only where there are too few channels to give every worker several units.
         int bandsWanted = (CpuPool.tasksFor(channels * outH) + channels - 1) / channels;
@@ -67,6 +86,208 @@ final class DepthwiseKernel implements ConvKernel {
                         ((n * outShape.c() + c * gamma) * outH + y0) * outW, outH * outW);
             }
         });
+    }
+
+    private static final String FLAT_PLAN = "each plane one flat run of outputs, SIMD across rows, columns outside the"
+            + " plane masked";
+    private static final String ROWS_PLAN = "zero-padded, stride-phased input rows per band, SIMD along x";
+
+    /** Planes with fewer granules than this whose taps stay inside the plane are copied whole. */
+    static final int MIN_IN_PLACE = 16;
+
+    /** The flat layout of the last plane size run (a forward builds its own when the size differs). */
+    private volatile FlatPlane lastFlat;
+
+    private FlatPlane flatPlane(Shape inShape, Shape outShape) {
+        FlatPlane f = lastFlat;
+        if (f == null || f.inH != inShape.h() || f.inW != inShape.w()) {
+            lastFlat = f = sh == 1 ? new FlatPlane(inShape.h(), inShape.w())
+                    : new FlatPlane(inShape.h(), inShape.w(), outShape.h(), outShape.w());
+        }
+        return f;
+    }
+
+    /**
+     * Stride 1 with output planes the size of the input: every plane is one flat run of {@code H·W} outputs
+     * ({@link Simd#depthwiseFlat}), so vectors span rows and no lane idles on narrow planes. Vectors whose taps
+     * stay inside the plane read the input in place; the first and last ones, whose taps reach above or below it,
+     * read a copy of the plane's ends framed by zeros. Stride 2: each plane is first split into its stride phases
+     * ({@link FlatPlane#split}), and every vector reads them. Units are planes, or parts of planes when there are too
+     * few planes for every worker.
+     */
+    private void runFlat(float[] in, Shape inShape, float[] out, Shape outShape, FlatPlane f) {
+        int planes = inShape.n() * inShape.c(), step = simd.flatStep();
+        int granules = (f.count + step - 1) / step;
+        int partsWanted = (CpuPool.tasksFor(planes * granules) + planes - 1) / planes;
+        int granulesPerPart = (granules + Math.min(granules, partsWanted) - 1) / Math.min(granules, partsWanted);
+        int parts = (granules + granulesPerPart - 1) / granulesPerPart;
+        int units = planes * parts;
+        CpuPool.parallelRanges(units, CpuPool.tasksFor(units), (fromUnit, toUnit) -> {
+            float[] scratch = CpuPool.workerScratch(CpuPool.ROWS_SCRATCH, f.scratchFloats);
+            Arrays.fill(scratch, 0, f.scratchFloats, 0f);
+            float[] acc = new float[simd.rowScratch(f.outW)];
+            for (int u = fromUnit; u < toUnit; u++) {
+                int part = u % parts, plane = u / parts;
+                int from = part * granulesPerPart * step, to = Math.min(f.count, from + granulesPerPart * step);
+                int n = plane / inShape.c(), c = plane - n * inShape.c();
+                if (f.phased) {
+                    f.split(in, plane * f.inH * f.inW, scratch);
+                    for (int j = 0; j < gamma; j++) {
+                        int o = c * gamma + j;
+                        flat(scratch, 0, from, to, f, o, out, (n * outShape.c() + o) * f.count, acc);
+                    }
+                    continue;
+                }
+                int planeOff = plane * f.count;
+                if (from < f.headEnd) System.arraycopy(in, planeOff, scratch, f.zeros, f.headCopy);
+                if (to > f.tailStart) {
+                    System.arraycopy(in, planeOff + f.tailCopyFrom, scratch, f.zeros + f.tailCopyFrom,
+                            f.count - f.tailCopyFrom);
+                }
+                for (int j = 0; j < gamma; j++) {
+                    int o = c * gamma + j, outOff = (n * outShape.c() + o) * f.count;
+                    int a = Math.min(to, f.headEnd), b = Math.max(a, Math.min(to, f.tailStart));
+                    if (from < a) flat(scratch, f.zeros, from, a, f, o, out, outOff, acc);
+                    if (Math.max(from, a) < b) flat(in, planeOff, Math.max(from, a), b, f, o, out, outOff, acc);
+                    if (Math.max(from, b) < to) flat(scratch, f.zeros, Math.max(from, b), to, f, o, out, outOff, acc);
+                }
+            }
+        });
+    }
+
+    private void flat(float[] src, int srcBase, int from, int to, FlatPlane f, int o, float[] out, int outOff,
+                      float[] acc) {
+        simd.depthwiseFlat(src, srcBase, from, to, f.taps, kw, f.colShift, f.cols, f.outW, weights, o * kh * kw, out,
+                outOff, bias[o], activation, acc);
+    }
+
+    /**
+     * The flat-plane layout of {@code h × w} planes: the taps' offsets from their output, each kernel column's
+     * shift, the column of every output, and where the vectors that must read the framed copy begin and end.
+     */
+    private final class FlatPlane {
+        final int inH, inW, outW, count;
+        final int[] taps = new int[kh * kw], colShift = new int[kw];
+        final float[] cols;
+        /** Stride 2: the plane is split into its four stride phases, each read as a plane of stride 1. */
+        final boolean phased;
+        /** Whether the flat kernel covers this size (stride 2: every input column a tap reads has its phase column). */
+        final boolean usable;
+        /** Outputs before {@code headEnd} and from {@code tailStart} on read the copy. */
+        final int headEnd, tailStart;
+        /** The copy: {@code zeros} zeros, then the plane's first {@code headCopy} floats ... its last from {@code tailCopyFrom}, then zeros. */
+        final int zeros, headCopy, tailCopyFrom, scratchFloats;
+        /** Stride 2: phase {@code (a, b)} (row, column parity) holds input {@code (2i + a, 2j + b)} at {@code phaseBase[2a + b] + i·OW + j}. */
+        private final int[] phaseBase = new int[4];
+        private final int phaseRows;
+
+        /** Stride 1, output planes the size of the input ones. */
+        FlatPlane(int h, int w) {
+            inH = h;
+            inW = w;
+            outW = w;
+            count = h * w;
+            phased = false;
+            usable = true;
+            phaseRows = 0;
+            int step = simd.flatStep(), rounded = (count + step - 1) / step * step;
+            int lowest = 0, highest = 0;
+            for (int kx = 0; kx < kw; kx++) colShift[kx] = kx * dw - spec.padLeft();
+            for (int ky = 0; ky < kh; ky++) {
+                for (int kx = 0; kx < kw; kx++) {
+                    int t = (ky * dh - spec.padTop()) * w + colShift[kx];
+                    taps[ky * kw + kx] = t;
+                    lowest = Math.min(lowest, t);
+                    highest = Math.max(highest, t);
+                }
+            }
+            cols = new float[rounded];
+            for (int p = 0; p < rounded; p++) cols[p] = p % w;
+            zeros = -lowest;
+            int head = Math.min(rounded, (zeros + step - 1) / step * step);
+            // in place only while a whole granule and its highest tap stay inside the plane
+            int lastInPlace = count - step - highest;
+            int tail = Math.max(head, lastInPlace < 0 ? 0 : (lastInPlace / step + 1) * step);
+            // a plane with few granules in place is read from one whole copy, in one call
+            boolean whole = tail - head < MIN_IN_PLACE * step;
+            headEnd = whole ? rounded : head;
+            tailStart = whole ? rounded : tail;
+            headCopy = Math.min(count, headEnd + highest);
+            tailCopyFrom = Math.max(0, Math.min(count, tailStart + lowest));
+            scratchFloats = zeros + rounded + highest;
+        }
+
+        /**
+         * Stride 2: output {@code (y, x)} and tap {@code (ky, kx)} read input row {@code 2(y + di) + a} and column
+         * {@code 2(x + dj) + b}, that is element {@code (y + di, x + dj)} of phase {@code (a, b)}; each phase is a
+         * plane of pitch {@code OW} framed by zero rows, so a tap is a flat offset again. Columns past {@code OW}
+         * cannot be held: sizes whose taps read there (no padding on the right, say) take the row kernel, and so
+         * do output rows wider than half a vector.
+         */
+        FlatPlane(int h, int w, int oh, int ow) {
+            inH = h;
+            inW = w;
+            outW = ow;
+            count = oh * ow;
+            phased = true;
+            headEnd = tailStart = headCopy = tailCopyFrom = zeros = 0;
+            int step = simd.flatStep(), rounded = (count + step - 1) / step * step;
+            int reachRows = 0, reachCols = 0;
+            boolean fits = true;
+            int[] rowPhase = new int[kh], rowShift = new int[kh], colPhase = new int[kw];
+            for (int ky = 0; ky < kh; ky++) {
+                int r = ky * dh - spec.padTop();
+                rowPhase[ky] = Math.floorMod(r, 2);
+                rowShift[ky] = Math.floorDiv(r, 2);
+                reachRows = Math.max(reachRows, Math.abs(rowShift[ky]));
+            }
+            for (int kx = 0; kx < kw; kx++) {
+                int c = kx * dw - spec.padLeft();
+                colPhase[kx] = Math.floorMod(c, 2);
+                colShift[kx] = Math.floorDiv(c, 2);
+                reachCols = Math.max(reachCols, Math.abs(colShift[kx]));
+                // the last phase column an output reads must lie inside the pitch when it holds input
+                fits &= Math.min(ow - 1 + colShift[kx], Math.floorDiv(w - 1 - colPhase[kx], 2)) < ow;
+            }
+            // output rows of at most half a vector: the row kernel leaves most lanes idle there; on wider rows it
+            // measured as fast or faster (the split costs what the flat run saves)
+            usable = fits && 2 * ow <= step;
+            phaseRows = oh + reachRows + 1;
+            int frame = (reachRows + 1) * ow + reachCols + step;
+            int region = frame + Math.max(rounded, phaseRows * ow) + frame;
+            for (int q = 0; q < 4; q++) phaseBase[q] = q * region + frame;
+            scratchFloats = 4 * region;
+            for (int ky = 0; ky < kh; ky++) {
+                for (int kx = 0; kx < kw; kx++) {
+                    taps[ky * kw + kx] = phaseBase[2 * rowPhase[ky] + colPhase[kx]] + rowShift[ky] * ow + colShift[kx];
+                }
+            }
+            cols = new float[rounded];
+            for (int p = 0; p < rounded; p++) cols[p] = p % ow;
+        }
+
+        /**
+         * Stride 2: writes the input plane at {@code in[plane..]} into its phases in {@code scratch}. Elements that
+         * hold no input are never written, so the zeros of a cleared scratch stay.
+         */
+        void split(float[] in, int plane, float[] scratch) {
+            int evens = Math.min(outW, (inW + 1) / 2), odds = Math.min(outW, inW / 2);
+            int pairs = Math.min(evens, odds), step = simd.flatStep();
+            // rows that fill their phase rows may split whole vectors: what they write past the row is rewritten
+            // by the phase's next rows, so only the last rows of each phase stop at the row's end
+            boolean fullRows = evens == outW && odds == outW;
+            int vectorPairs = (pairs + step - 1) / step * step;
+            for (int r = 0; r < inH; r++) {
+                int i = r >> 1, a = r & 1;
+                if (i >= phaseRows) break;
+                int src = plane + r * inW, even = phaseBase[2 * a] + i * outW, odd = phaseBase[2 * a + 1] + i * outW;
+                int storedRows = Math.min(phaseRows, (inH - a + 1) / 2);
+                boolean whole = fullRows && i * outW + vectorPairs <= storedRows * outW
+                        && src + 2 * vectorPairs <= in.length;
+                simd.splitPhases(in, src, whole ? vectorPairs : pairs, scratch, even, scratch, odd);
+                if (evens > pairs) scratch[even + pairs] = in[src + 2 * pairs];
+            }
+        }
     }
 
     /** The scratch layout of one forward whose bands have {@code bandRows} output rows. */

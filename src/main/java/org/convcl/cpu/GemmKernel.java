@@ -19,7 +19,8 @@ import org.convcl.Shape;
  * while every weight panel of the chunk passes over it; each weight panel is reused from L1 across the block),
  * then runs the micro-tile for each (weight panel, column panel) pair, the epilogue fused at its store.
  * Blocks and chunks are sized so that every worker gets work while keeping re-read weights and re-packed
- * inputs to a minimum.
+ * inputs to a minimum. 1×1 stride-1 layers pack nothing: the micro-tile reads the input planes in place
+ * ({@link #runOnPlanes}).
  */
 final class GemmKernel implements ConvKernel {
     /** Upper bound on a task's packed input block: 64 Ki floats (256 KiB), a quarter of a core's 1 MiB L2. */
@@ -90,8 +91,9 @@ final class GemmKernel implements ConvKernel {
             default -> "implicit GEMM";
         };
         return what + " (" + simd.describe() + "): " + rows + "x" + depth + " weights packed in " + mr + "-row panels"
-                + " times " + (channelRows ? "the input planes" : "im2col columns") + " in " + nr + "-column panels, "
-                + "blocks of up to " + BLOCK_FLOATS + " floats, epilogue at the store";
+                + " times " + (channelRows ? "the input planes read in place, " + nr + " columns per tile"
+                : "im2col columns in " + nr + "-column panels, blocks of up to " + BLOCK_FLOATS + " floats")
+                + ", epilogue at the store";
     }
 
     @Override
@@ -99,12 +101,16 @@ final class GemmKernel implements ConvKernel {
         int pixels = outShape.h() * outShape.w();
         int cols = outShape.n() * pixels;
         Split split = Split.of(groups, cols, nr, depth, weightPanels, mr);
-        Im2col im2col = channelRows ? null : new Im2col(inShape, outShape);
+        if (channelRows) {
+            runOnPlanes(in, inShape, out, outShape, split, pixels, cols);
+            return;
+        }
+        Im2col im2col = new Im2col(inShape, outShape);
         int units = groups * split.colBlocks * split.rowChunks;
         CpuPool.parallelRanges(units, units, (from, to) -> {
             float[] block = CpuPool.workerScratch(CpuPool.BLOCK_SCRATCH, depth * split.panelsPerBlock * nr); // every float read is packed first
             float[] tile = new float[mr * nr], spanning = new float[mr * nr];
-            int[] columnScratch = im2col == null ? null : new int[3 * nr];
+            int[] columnScratch = new int[3 * nr];
             for (int u = from; u < to; u++) {
                 int chunk = u % split.rowChunks;
                 int colBlock = u / split.rowChunks % split.colBlocks;
@@ -114,11 +120,7 @@ final class GemmKernel implements ConvKernel {
                 int panels = (count + nr - 1) / nr;
                 for (int j = 0; j < panels; j++) {
                     int c = col0 + j * nr;
-                    if (im2col == null) {
-                        packChannelRows(in, inShape, g, c, Math.min(nr, cols - c), block, j * depth * nr);
-                    } else {
-                        im2col.pack(in, g, c, Math.min(nr, cols - c), block, j * depth * nr, columnScratch);
-                    }
+                    im2col.pack(in, g, c, Math.min(nr, cols - c), block, j * depth * nr, columnScratch);
                 }
                 int p0 = chunk * split.panelsPerChunk, p1 = Math.min(weightPanels, p0 + split.panelsPerChunk);
                 for (int panel = p0; panel < p1; panel++) {
@@ -129,6 +131,53 @@ final class GemmKernel implements ConvKernel {
                         int c = col0 + j * nr;
                         store(block, j * depth * nr, aOff, validRows, o0, c, Math.min(nr, cols - c), pixels,
                                 outShape.c(), out, tile, spanning);
+                    }
+                }
+            }
+        });
+    }
+
+    /**
+     * 1×1 stride-1 layers: the micro-tile reads its input rows in place ({@code bRows[k] = k·H·W}: channel
+     * {@code k} of the column's image), so nothing is packed; for each column panel every weight panel of the
+     * task's chunk runs while the panel's {@code depth × nr} floats stay in L1. Panels that run past an image's
+     * last pixel are packed as before.
+     */
+    private void runOnPlanes(float[] in, Shape inShape, float[] out, Shape outShape, Split split, int pixels, int cols) {
+        int[] planeRows = new int[depth];
+        for (int k = 0; k < depth; k++) planeRows[k] = k * pixels;
+        int units = groups * split.colBlocks * split.rowChunks;
+        CpuPool.parallelRanges(units, units, (from, to) -> {
+            float[] panelScratch = null; // the worker's own block scratch, taken at the first panel that needs packing
+            float[] tile = new float[mr * nr], spanning = new float[mr * nr];
+            for (int u = from; u < to; u++) {
+                int chunk = u % split.rowChunks;
+                int colBlock = u / split.rowChunks % split.colBlocks;
+                int g = u / (split.rowChunks * split.colBlocks);
+                int col0 = colBlock * split.panelsPerBlock * nr;
+                int count = Math.min(cols - col0, split.panelsPerBlock * nr);
+                int panels = (count + nr - 1) / nr;
+                int p0 = chunk * split.panelsPerChunk, p1 = Math.min(weightPanels, p0 + split.panelsPerChunk);
+                for (int j = 0; j < panels; j++) {
+                    int c = col0 + j * nr, n = c / pixels, px = c - n * pixels, width = Math.min(nr, cols - c);
+                    boolean inPlace = px + nr <= pixels;
+                    if (!inPlace) {
+                        if (panelScratch == null) panelScratch = CpuPool.workerScratch(CpuPool.BLOCK_SCRATCH, depth * nr);
+                        packChannelRows(in, inShape, g, c, width, panelScratch, 0);
+                    }
+                    int bOff = (n * inShape.c() + g * cinPerGroup) * pixels + px;
+                    for (int panel = p0; panel < p1; panel++) {
+                        int aOff = (g * weightPanels + panel) * depth * mr;
+                        int validRows = Math.min(mr, rows - panel * mr);
+                        int o0 = g * rows + panel * mr;
+                        if (inPlace) {
+                            simd.gemmTile(packed, aOff, in, bOff, planeRows, depth, out,
+                                    (n * outShape.c() + o0) * pixels + px, pixels, validRows, width, bias, o0,
+                                    activation, tile);
+                        } else {
+                            store(panelScratch, 0, aOff, validRows, o0, c, width, pixels, outShape.c(), out, tile,
+                                    spanning);
+                        }
                     }
                 }
             }

@@ -119,6 +119,37 @@ final class ScalarSimd extends Simd {
     }
 
     @Override
+    int flatStep() {
+        return 1;
+    }
+
+    /** False: the auto-vectorized path keeps the measured row kernel ({@link #depthwiseRows}). */
+    @Override
+    boolean depthwiseFlatWins() {
+        return false;
+    }
+
+    /** Row by row: each tap runs over the columns it keeps, a plain loop C2 vectorizes. */
+    @Override
+    void depthwiseFlat(float[] src, int srcBase, int from, int to, int[] taps, int kw, int[] colShift, float[] cols,
+                       int width, float[] w, int wOff, float[] out, int outOff, float bias, Activation activation,
+                       float[] acc) {
+        for (int p = from; p < to; ) {
+            int x0 = p % width, run = Math.min(width - x0, to - p);
+            Arrays.fill(acc, 0, run, 0f);
+            for (int t = 0; t < taps.length; t++) {
+                int d = colShift[t % kw];
+                int lo = Math.max(0, -d - x0), hi = Math.min(run, width - d - x0);
+                float wt = w[wOff + t];
+                int s = srcBase + taps[t] + p;
+                for (int i = lo; i < hi; i++) acc[i] += wt * src[s + i];
+            }
+            EpilogueWriter.write(acc, 0, out, outOff + p, run, bias, activation);
+            p += run;
+        }
+    }
+
+    @Override
     void splitPhases(float[] src, int srcOff, int count, float[] even, int evenOff, float[] odd, int oddOff) {
         for (int m = 0; m < count; m++) {
             even[evenOff + m] = src[srcOff + 2 * m];

@@ -81,6 +81,27 @@ abstract class Simd {
                                 float[] out, int outOff, int outRowStride, float bias, Activation activation, float[] acc);
 
     /**
+     * Depthwise outputs of a plane taken as one flat run (stride 1 over planes the size of the output: the input
+     * plane itself, or its stride phases, {@link DepthwiseKernel}): output
+     * {@code p = y·width + x} is {@code activation(bias + Σ_t w[wOff + t] · src[srcBase + p + taps[t]])} over the taps
+     * {@code t = ky·kw + kx} whose column {@code x + colShift[kx]} lies in {@code [0, width)}; the other taps read a
+     * neighbouring row and are dropped (so a non-finite value there does no harm). Taps above or below the plane must
+     * find zeros in {@code src}. Computes {@code p} in {@code [from, to)} ({@code from} a multiple of
+     * {@link #flatStep()}) into {@code out[outOff + p]}. {@code cols[p] = p mod width} for {@code p} up to {@code to}
+     * rounded up to {@link #flatStep()}; {@code src} is read up to that bound plus the largest tap, exclusive.
+     * {@code acc} is scratch of {@link #rowScratch} floats.
+     */
+    abstract void depthwiseFlat(float[] src, int srcBase, int from, int to, int[] taps, int kw, int[] colShift,
+                                float[] cols, int width, float[] w, int wOff, float[] out, int outOff, float bias,
+                                Activation activation, float[] acc);
+
+    /** The granule of {@link #depthwiseFlat}: its ranges start at multiples of this and read whole granules. */
+    abstract int flatStep();
+
+    /** Whether the depthwise layers that can run flat ({@link #depthwiseFlat}) run faster that way than on rows. */
+    abstract boolean depthwiseFlatWins();
+
+    /**
      * Depthwise rows of horizontal stride 2 read from whole rows: as {@link #depthwiseRows}, but output column
      * {@code x} reads {@code src[taps[t] + r·rowStep + 2x]}. {@code src} holds at least {@code 2·rowOverrun()}
      * readable floats past {@code 2·width} after every tap.

@@ -175,6 +175,106 @@ final class VectorSimd extends Simd {
     }
 
     @Override
+    int flatStep() {
+        return L;
+    }
+
+    @Override
+    boolean depthwiseFlatWins() {
+        return true;
+    }
+
+    /**
+     * Two output vectors at a time; the taps of one kernel column are summed first and the sum added under the
+     * column's mask (a comparison of {@code cols}), so a dropped lane never reaches the result.
+     */
+    @Override
+    void depthwiseFlat(float[] src, int srcBase, int from, int to, int[] taps, int kw, int[] colShift, float[] cols,
+                       int width, float[] w, int wOff, float[] out, int outOff, float bias, Activation activation,
+                       float[] acc) {
+        if (taps.length == 9 && kw == 3 && colShift[0] <= 0 && colShift[1] == 0 && colShift[2] >= 0) {
+            depthwiseFlat3x3(src, srcBase, from, to, taps, colShift, cols, width, w, wOff, out, outOff, bias, activation, acc);
+            return;
+        }
+        for (int p = from; p < to; p += 2 * L) {
+            int p1 = p + L < to ? p + L : p;
+            FloatVector x0 = FloatVector.fromArray(S, cols, p), x1 = FloatVector.fromArray(S, cols, p1);
+            FloatVector t0 = FloatVector.zero(S), t1 = t0;
+            for (int kx = 0; kx < kw; kx++) {
+                FloatVector g0 = FloatVector.zero(S), g1 = g0;
+                for (int t = kx; t < taps.length; t += kw) {
+                    FloatVector wt = FloatVector.broadcast(S, w[wOff + t]);
+                    int s = srcBase + taps[t];
+                    g0 = FloatVector.fromArray(S, src, s + p).fma(wt, g0);
+                    g1 = FloatVector.fromArray(S, src, s + p1).fma(wt, g1);
+                }
+                int d = colShift[kx];
+                if (d == 0) {
+                    t0 = t0.add(g0);
+                    t1 = t1.add(g1);
+                } else if (d < 0) {
+                    t0 = t0.add(g0, x0.compare(VectorOperators.GE, -d));
+                    t1 = t1.add(g1, x1.compare(VectorOperators.GE, -d));
+                } else {
+                    t0 = t0.add(g0, x0.compare(VectorOperators.LT, width - d));
+                    t1 = t1.add(g1, x1.compare(VectorOperators.LT, width - d));
+                }
+            }
+            t0.intoArray(acc, 0);
+            t1.intoArray(acc, L);
+            store(acc, 0, out, outOff + p, Math.min(L, to - p), bias, activation);
+            if (p1 != p) store(acc, L, out, outOff + p1, Math.min(L, to - p1), bias, activation);
+        }
+    }
+
+    /**
+     * {@link #depthwiseFlat} of a 3×3 kernel whose middle column has no shift (left one ≤ 0, right one ≥ 0): one
+     * vector per step, the nine weights and offsets held across the run, the left and right columns' sums added
+     * under one comparison each, the epilogue applied in registers.
+     */
+    private void depthwiseFlat3x3(float[] src, int srcBase, int from, int to, int[] taps, int[] colShift, float[] cols,
+                                  int width, float[] w, int wOff, float[] out, int outOff, float bias,
+                                  Activation activation, float[] acc) {
+        FloatVector w0 = FloatVector.broadcast(S, w[wOff]), w1 = FloatVector.broadcast(S, w[wOff + 1]);
+        FloatVector w2 = FloatVector.broadcast(S, w[wOff + 2]), w3 = FloatVector.broadcast(S, w[wOff + 3]);
+        FloatVector w4 = FloatVector.broadcast(S, w[wOff + 4]), w5 = FloatVector.broadcast(S, w[wOff + 5]);
+        FloatVector w6 = FloatVector.broadcast(S, w[wOff + 6]), w7 = FloatVector.broadcast(S, w[wOff + 7]);
+        FloatVector w8 = FloatVector.broadcast(S, w[wOff + 8]);
+        int o0 = srcBase + taps[0], o1 = srcBase + taps[1], o2 = srcBase + taps[2];
+        int o3 = srcBase + taps[3], o4 = srcBase + taps[4], o5 = srcBase + taps[5];
+        int o6 = srcBase + taps[6], o7 = srcBase + taps[7], o8 = srcBase + taps[8];
+        float leftFrom = -colShift[0], rightTo = width - colShift[2]; // columns the left and right sums keep
+        boolean inRegisters = activation.isClamp(), clamp = inRegisters && activation != Activation.NONE;
+        float lower = clamp ? activation.lower() : 0f, upper = clamp ? activation.upper() : 0f;
+        int whole = from + Math.max(0, (to - from) / L * L);
+        for (int p = from; p < to; p += L) {
+            FloatVector l = FloatVector.fromArray(S, src, o0 + p).mul(w0);
+            l = FloatVector.fromArray(S, src, o3 + p).fma(w3, l);
+            l = FloatVector.fromArray(S, src, o6 + p).fma(w6, l);
+            FloatVector c = FloatVector.fromArray(S, src, o1 + p).mul(w1);
+            c = FloatVector.fromArray(S, src, o4 + p).fma(w4, c);
+            c = FloatVector.fromArray(S, src, o7 + p).fma(w7, c);
+            FloatVector r = FloatVector.fromArray(S, src, o2 + p).mul(w2);
+            r = FloatVector.fromArray(S, src, o5 + p).fma(w5, r);
+            r = FloatVector.fromArray(S, src, o8 + p).fma(w8, r);
+            FloatVector x = FloatVector.fromArray(S, cols, p);
+            c = c.add(l, x.compare(VectorOperators.GE, leftFrom));
+            c = c.add(r, x.compare(VectorOperators.LT, rightTo));
+            if (p < whole && inRegisters) {
+                c = c.add(bias);
+                if (clamp) { // Activation.clamp on every lane: comparisons, so NaN passes
+                    c = c.blend(lower, c.lt(lower));
+                    c = c.blend(upper, c.compare(VectorOperators.GT, upper));
+                }
+                c.intoArray(out, outOff + p);
+            } else {
+                c.intoArray(acc, 0);
+                store(acc, 0, out, outOff + p, Math.min(L, to - p), bias, activation);
+            }
+        }
+    }
+
+    @Override
     void splitPhases(float[] src, int srcOff, int count, float[] even, int evenOff, float[] odd, int oddOff) {
         int m = 0;
         for (; m <= count - L; m += L) {

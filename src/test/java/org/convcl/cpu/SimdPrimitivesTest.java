@@ -105,4 +105,68 @@ class SimdPrimitivesTest {
             }
         }
     }
+
+    /**
+     * The flat-plane depthwise run on planes narrower and wider than a vector, in one range and in two ranges cut at a
+     * granule, for a 3×3 kernel (its own loop on the Vector API path) and for kernels whose columns are shifted
+     * left only: infinities in every input make each lane a column drops visible, and nothing outside the range is
+     * written.
+     */
+    @Test
+    void flatDepthwiseMatchesAPlainLoopAndDropsTheColumnsOutsideThePlane() {
+        Random rnd = new Random(13);
+        int[][] shapes = {{3, 3, -1}, {3, 3, -2}, {1, 3, -1}, {2, 2, 0}}; // kh, kw, left shift of column 0
+        for (Simd simd : paths()) {
+            for (int[] k : shapes) {
+                int kh = k[0], kw = k[1];
+                for (int width : new int[] {1, 5, 7, 14, 16, 17, 33}) {
+                    for (int height : new int[] {1, 3, 6}) {
+                        int count = height * width, step = simd.flatStep(), rounded = (count + step - 1) / step * step;
+                        int top = kh / 2, zeros = top * width + 2 + width;
+                        int[] taps = new int[kh * kw], colShift = new int[kw];
+                        for (int kx = 0; kx < kw; kx++) colShift[kx] = k[2] + kx;
+                        for (int ky = 0; ky < kh; ky++) {
+                            for (int kx = 0; kx < kw; kx++) taps[ky * kw + kx] = (ky - top) * width + colShift[kx];
+                        }
+                        float[] plane = random(rnd, count);
+                        plane[rnd.nextInt(count)] = Float.POSITIVE_INFINITY;
+                        for (int y = 0; y < height; y++) plane[y * width + width - 1] = Float.NEGATIVE_INFINITY;
+                        float[] src = new float[zeros + rounded + 2 * width + 3 + step];
+                        System.arraycopy(plane, 0, src, zeros, count);
+                        float[] cols = new float[rounded];
+                        for (int p = 0; p < rounded; p++) cols[p] = p % width;
+                        float[] w = random(rnd, kh * kw + 1);
+                        int outOff = 2;
+                        float[] expected = new float[outOff + count + 3];
+                        Arrays.fill(expected, GUARD);
+                        for (int y = 0; y < height; y++) {
+                            for (int x = 0; x < width; x++) {
+                                float acc = 0;
+                                for (int ky = 0; ky < kh; ky++) {
+                                    for (int kx = 0; kx < kw; kx++) {
+                                        int iy = y + ky - top, ix = x + colShift[kx];
+                                        if (iy >= 0 && iy < height && ix >= 0 && ix < width) {
+                                            acc += w[1 + ky * kw + kx] * plane[iy * width + ix];
+                                        }
+                                    }
+                                }
+                                expected[outOff + y * width + x] = Activation.clamp(acc + 0.5f, 0f, 6f);
+                            }
+                        }
+                        int cut = Math.min(count, (count / 2 + step - 1) / step * step);
+                        for (int[] ranges : new int[][] {{0, count}, {0, cut, cut, count}}) {
+                            float[] out = new float[expected.length];
+                            Arrays.fill(out, GUARD);
+                            for (int r = 0; r < ranges.length; r += 2) {
+                                simd.depthwiseFlat(src, zeros, ranges[r], ranges[r + 1], taps, kw, colShift, cols, width,
+                                        w, 1, out, outOff, 0.5f, Activation.RELU6, new float[simd.rowScratch(width)]);
+                            }
+                            assertArrayEquals(expected, out, 1e-5f, simd.describe() + " kernel " + kh + "x" + kw
+                                    + " shift " + k[2] + " plane " + height + "x" + width + " ranges " + Arrays.toString(ranges));
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
