@@ -251,7 +251,10 @@ class MemoryCheckTest {
                 Arguments.of(Algorithm.IMPLICIT_GEMM_GPU, ConvSpec.full(3, 5, 3).padding(1, 2, 1, 0).groups(1).build(), new Shape(2, 3, 5, 6)));
     }
 
-    /** Backward passes: each strided data kernel and filter kernel path, the stride-1 path with accumulation, ReLU6's mask. */
+    /**
+     * Backward passes: each strided data kernel and filter kernel path (the stride-2 depthwise case's rows hold a whole
+     * block, stored interleaved), the stride-1 path with accumulation, ReLU6's mask.
+     */
     static Stream<Arguments> backward() {
         return Stream.of(
                 Arguments.of(ConvSpec.full(3, 5, 3).stride(2).padding(0, 1, 2, 1).build(), new Shape(2, 3, 7, 9)),
@@ -264,6 +267,8 @@ class MemoryCheckTest {
                 // one), gathered (planes smaller than the channels, a partial transpose block), and one pixel per image
                 Arguments.of(ConvSpec.full(2, 3, 3).stride(3).padding(1, 2, 0, 1).build(), new Shape(1, 2, 8, 20)),
                 Arguments.of(ConvSpec.depthwise(2, 2, 3).padding(3, 1, 1, 2).build(), new Shape(1, 2, 5, 9)),
+                // the data kernel's whole-vector stores at stride 1 (pads past the kernel) and a partial last block
+                Arguments.of(ConvSpec.full(2, 3, 2).padding(2, 3, 1, 2).build(), new Shape(1, 2, 4, 13)),
                 Arguments.of(ConvSpec.pointwise(130, 3), new Shape(2, 130, 1, 520)),
                 Arguments.of(ConvSpec.pointwise(5, 6), new Shape(3, 5, 2, 3)),
                 Arguments.of(ConvSpec.pointwise(37, 14), new Shape(3, 37, 5, 7)),
