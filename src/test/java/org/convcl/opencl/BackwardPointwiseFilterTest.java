@@ -27,7 +27,7 @@ import org.junit.jupiter.api.TestFactory;
 
 /**
  * The two pointwise weight-gradient kernels, each forced ({@code OpenClConv.forceBackward}) on shapes that reach their
- * edges: the GEMM through the forward pointwise kernel per image and over the gathered batch (channels off its 12 × 16
+ * edges: the GEMM through the forward pointwise kernel per image and over the gathered batch (channels off its 16 × 16
  * block, fewer input channels than a vector, 7×7 and 1×1 planes, one image), and the dot-product kernel the planner now
  * keeps for one pixel per image; written and accumulated, against the double reference.
  */
