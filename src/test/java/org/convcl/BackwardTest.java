@@ -61,6 +61,10 @@ class BackwardTest {
         c.add(new Case("full 3x3 stride 2, rows of 37", ConvSpec.full(5, 3, 3).stride(2).padding(1).build(), new Shape(2, 5, 5, 37)));
         c.add(new Case("full stride 1 pad larger than the kernel, rows of 19", ConvSpec.full(2, 3, 2).padding(2, 3, 1, 2).build(),
                 new Shape(2, 2, 5, 19)));
+        // the depthwise filter kernel with all kernel rows of a channel per work-item (128 output channels or more)
+        c.add(new Case("depthwise γ1 128 channels 3x3", ConvSpec.depthwise(128, 1, 3).padding(1).build(), new Shape(2, 128, 5, 11)));
+        c.add(new Case("depthwise γ2 stride 2 128 channels 3x5", ConvSpec.builder(64, 128, 3, 5).groups(64).stride(2).padding(1, 2, 0, 1).build(),
+                new Shape(1, 64, 7, 12)));
         return c;
     }
 

@@ -261,6 +261,8 @@ class MemoryCheckTest {
                 Arguments.of(ConvSpec.full(4, 6, 1).stride(2).groups(2).build(), new Shape(1, 4, 5, 17)),
                 Arguments.of(ConvSpec.depthwise(3, 2, 3).stride(2).padding(1).build(), new Shape(2, 3, 7, 17)),
                 Arguments.of(ConvSpec.depthwise(2, 3, 3).dilation(2).padding(1, 2, 2, 0).build(), new Shape(1, 2, 6, 9)),
+                // the depthwise filter kernel with a whole channel per work-item (128 output channels)
+                Arguments.of(ConvSpec.depthwise(64, 2, 3).stride(2).padding(1).build(), new Shape(1, 64, 5, 9)),
                 Arguments.of(ConvSpec.full(3, 4, 3).padding(1).build(), new Shape(1, 3, 5, 9)),
                 // the data kernel's three stride phases with asymmetric pads; the depthwise data kernel (stride 1, pads
                 // past the kernel); the pointwise filter GEMM per image (input channels past a vector, and fewer than
