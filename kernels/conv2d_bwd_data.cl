@@ -11,7 +11,9 @@
  * kx from the VEC consecutive dz columns ox0 + v, ox0 = (X0 + r + pad_left − kx·DW) / SW, when that division is exact
  * (the same for every lane), so each step is one VEC-wide dz load feeding TILE_IC vector FMAs (lane by lane, and the
  * lanes outside dz skipped, at the row's ends). Channels past the group's end read a clamped channel's weights and are
- * not stored; columns past the row's end are not stored.
+ * not stored. Stride 1 stores whole vectors, stride 2 its two phases interleaved in registers as two whole vectors; other
+ * strides, and a row's last block when it reaches past the row, store lane by lane (columns past the row's end are not
+ * stored).
  * Grid: dim0 = ceil(w_in / (VEC·SW)), dim1 = h_in, dim2 = n_batch · groups · ceil((c_in/groups) / TILE_IC); padded to
  * the local size (the tail returns).
  *
@@ -30,6 +32,21 @@
 #error "VEC (input columns per phase: 2, 4, 8 or 16) must be defined"
 #endif
 #include "convcl_vector.h"
+
+/* shuffle2 masks interleaving two vectors a, b into (a0, b0, a1, b1, …): the first VEC lanes, then the last VEC. */
+#if VEC == 2
+#define CONVCL_INTERLEAVE_LO ((uint2)(0, 2))
+#define CONVCL_INTERLEAVE_HI ((uint2)(1, 3))
+#elif VEC == 4
+#define CONVCL_INTERLEAVE_LO ((uint4)(0, 4, 1, 5))
+#define CONVCL_INTERLEAVE_HI ((uint4)(2, 6, 3, 7))
+#elif VEC == 8
+#define CONVCL_INTERLEAVE_LO ((uint8)(0, 8, 1, 9, 2, 10, 3, 11))
+#define CONVCL_INTERLEAVE_HI ((uint8)(4, 12, 5, 13, 6, 14, 7, 15))
+#else
+#define CONVCL_INTERLEAVE_LO ((uint16)(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23))
+#define CONVCL_INTERLEAVE_HI ((uint16)(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31))
+#endif
 
 /* Adds w[c] times the dz values row[ox0 + v] to acc[c] for the lanes v with ox0 + v inside [0, w_out): one vector load
  * when all are, else lane by lane with the other lanes' accumulators kept as they are (never multiplied by a zero). */
@@ -107,6 +124,20 @@ __kernel void conv2d_bwd_data(__global const real *CONVCL_RESTRICT src, __global
     for (int c = 0; c < TILE_IC; c++) {
         if (first + c < in_per_group) {
             __global real *out = dst + ((n * c_in + g * in_per_group + first + c) * h_in + iy) * w_in;
+#if SW == 1
+            if (x0 + VEC <= w_in) {
+                convcl_store_global(out + x0, accumulate ? convcl_load_global(out + x0) + acc[0][c] : acc[0][c]);
+                continue;
+            }
+#elif SW == 2
+            if (x0 + 2 * VEC <= w_in) { /* the two phases interleaved in registers, stored as two whole vectors */
+                const realv lo = shuffle2(acc[0][c], acc[1][c], CONVCL_INTERLEAVE_LO);
+                const realv hi = shuffle2(acc[0][c], acc[1][c], CONVCL_INTERLEAVE_HI);
+                convcl_store_global(out + x0, accumulate ? convcl_load_global(out + x0) + lo : lo);
+                convcl_store_global(out + x0 + VEC, accumulate ? convcl_load_global(out + x0 + VEC) + hi : hi);
+                continue;
+            }
+#endif
             for (int r = 0; r < SW; r++) {
                 real lanes[VEC];
                 VSTORE(acc[r][c], 0, lanes);

@@ -56,6 +56,15 @@ class BackwardTest {
         c.add(new Case("depthwise γ2 pad larger than the kernel", ConvSpec.depthwise(3, 2, 3).padding(3, 1, 2, 4).build(), new Shape(2, 3, 6, 7)));
         // the depthwise filter kernel's rows of several vectors whose last step overlaps the one before
         c.add(new Case("depthwise γ1 3x3 stride 2, rows of 22", ConvSpec.depthwise(3, 1, 3).stride(2).padding(1).build(), new Shape(2, 3, 6, 43)));
+        // the strided data kernel's whole-vector stores: stride 2's two phases interleaved (rows of several blocks, the
+        // last one partial), stride 1 (pads past the kernel: not a transposed forward)
+        c.add(new Case("full 3x3 stride 2, rows of 37", ConvSpec.full(5, 3, 3).stride(2).padding(1).build(), new Shape(2, 5, 5, 37)));
+        c.add(new Case("full stride 1 pad larger than the kernel, rows of 19", ConvSpec.full(2, 3, 2).padding(2, 3, 1, 2).build(),
+                new Shape(2, 2, 5, 19)));
+        // the depthwise filter kernel with all kernel rows of a channel per work-item (128 output channels or more)
+        c.add(new Case("depthwise γ1 128 channels 3x3", ConvSpec.depthwise(128, 1, 3).padding(1).build(), new Shape(2, 128, 5, 11)));
+        c.add(new Case("depthwise γ2 stride 2 128 channels 3x5", ConvSpec.builder(64, 128, 3, 5).groups(64).stride(2).padding(1, 2, 0, 1).build(),
+                new Shape(1, 64, 7, 12)));
         return c;
     }
 
@@ -223,7 +232,7 @@ class BackwardTest {
     @TestFactory
     Stream<DynamicTest> accumulateAddsToTheGradientsGiven() {
         return perBackend(List.of(cases().get(0), cases().get(1), cases().get(8), cases().get(9), cases().get(12),
-                cases().get(14), cases().get(16)), (backend, c) -> {
+                cases().get(14), cases().get(15), cases().get(16), cases().get(18), cases().get(19), cases().get(20)), (backend, c) -> {
             Random r = new Random(7);
             ConvSpec s = c.spec();
             Shape out = s.outputShape(c.input());

@@ -31,7 +31,8 @@ final class OpenClBackward {
     private final Activation activation;
     private final Map<KernelKey, ClKernel> kernels = new HashMap<>();
     private ClBuffer weightBuffer;
-    private ClBuffer scratch; // the largest SCRATCH a launch has needed, kept for later calls
+    private final Map<BackwardPass, BackwardDescriptor> forced = new HashMap<>(); // tests' choices, else the planner's
+    private final Map<BackwardDescriptor.Operand, ClBuffer> scratches = new HashMap<>(); // the largest of each a launch has needed
     private PreparedConv transposedForward; // the stride-1 data pass, made at its first call
 
     private record KernelKey(String file, String entryPoint, SortedMap<String, Integer> defines) {}
@@ -106,6 +107,19 @@ final class OpenClBackward {
         });
     }
 
+    /**
+     * Runs {@code descriptor}'s pass with {@code descriptor} from now on, whatever the planner would choose (its
+     * {@link BackwardDescriptor#declinesInput} still applies: an input it declines goes to the planner's choice).
+     *
+     * @throws IllegalArgumentException when it declines this layer's spec
+     */
+    void force(BackwardDescriptor descriptor) {
+        descriptor.declines(spec, backend.facts()).ifPresent(reason -> {
+            throw new IllegalArgumentException("descriptor " + descriptor.getClass().getSimpleName() + " declines " + spec + ": " + reason);
+        });
+        forced.put(descriptor.pass(), descriptor);
+    }
+
     /** The chosen kernel of each pass, for messages. */
     String describe() {
         StringBuilder s = new StringBuilder();
@@ -119,19 +133,25 @@ final class OpenClBackward {
     }
 
     private void run(BackwardPass pass, Shape input, boolean accumulate, Function<BackwardDescriptor.Operand, cl_mem> operands) {
-        BackwardDescriptor d = BackwardPlanner.choose(pass, spec, backend.facts());
+        BackwardDescriptor f = forced.get(pass);
+        BackwardDescriptor d = f != null && f.declinesInput(spec, input).isEmpty() ? f : BackwardPlanner.choose(pass, spec, input, backend.facts());
         SortedMap<String, Integer> params = d.defaults(spec);
         SortedMap<String, Integer> defines = d.defines(spec, params, activation);
-        long scratchBytes = DataType.FLOAT32.bytes(d.scratchFloats(spec, input, params));
-        if (scratchBytes > 0 && (scratch == null || scratch.bytes() < scratchBytes)) {
-            releaseScratch(null);
-            scratch = backend.createBuffer(scratchBytes, "scratch of the backward passes of " + spec);
+        for (BackwardDescriptor.Operand s : BackwardDescriptor.Operand.SCRATCHES) {
+            long bytes = DataType.FLOAT32.bytes(d.scratchFloats(spec, input, params, s));
+            ClBuffer held = scratches.get(s);
+            if (bytes > 0 && (held == null || held.bytes() < bytes)) {
+                scratches.remove(s);
+                if (held != null) backend.release(held);
+                scratches.put(s, backend.createBuffer(bytes, s + " of the backward passes of " + spec));
+            }
         }
         for (BackwardDescriptor.Launch l : d.launches(spec, input, params, accumulate, backend.facts())) {
-            ClKernel kernel = kernel(new KernelKey(d.kernelFile(), l.entryPoint(), defines));
+            ClKernel kernel = l.kernelFile() == null ? kernel(new KernelKey(d.kernelFile(), l.entryPoint(), defines))
+                    : kernel(new KernelKey(l.kernelFile(), l.entryPoint(), l.defines()));
             KernelArgs args = KernelArgs.on(kernel.handle());
             for (Object a : l.args()) {
-                if (a == BackwardDescriptor.Operand.SCRATCH) args.buffer(scratch.mem());
+                if (a instanceof BackwardDescriptor.Operand op && BackwardDescriptor.Operand.SCRATCHES.contains(op)) args.buffer(scratches.get(op).mem());
                 else if (a instanceof BackwardDescriptor.Operand op) args.buffer(operands.apply(op));
                 else args.int32((Integer) a);
             }
@@ -179,15 +199,7 @@ final class OpenClBackward {
             weightBuffer = null;
             closer.run(() -> backend.release(b));
         }
-        releaseScratch(closer);
-    }
-
-    /** Releases the scratch buffer, if any, through {@code closer} (null: failures thrown). */
-    private void releaseScratch(Closer closer) {
-        if (scratch == null) return;
-        ClBuffer b = scratch;
-        scratch = null;
-        if (closer == null) backend.release(b);
-        else closer.run(() -> backend.release(b));
+        for (ClBuffer b : scratches.values()) closer.run(() -> backend.release(b));
+        scratches.clear();
     }
 }

@@ -248,6 +248,12 @@ final class OpenClConv extends OpenClPrepared {
         return backwardKernels();
     }
 
+    /** Runs {@code descriptor}'s backward pass with it from now on (tests: a kernel the planner would not pick). */
+    synchronized void forceBackward(org.convcl.plan.BackwardDescriptor descriptor) {
+        checkOpen();
+        backwardKernels().force(descriptor);
+    }
+
     private OpenClBackward backwardKernels() {
         if (backward == null) backward = new OpenClBackward(backend, spec(), folded.weights(), folded.activation());
         return backward;

@@ -1,6 +1,10 @@
 package org.convcl.plan;
 
+import java.util.Collections;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Optional;
+import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import org.convcl.Activation;
@@ -36,22 +40,38 @@ public interface BackwardDescriptor extends KernelDescriptor<ConvSpec> {
         /** A gradient computed apart, to be added ({@link BackwardPass#ACCUMULATE}). */
         PARTIAL,
         /** Working memory of {@link #scratchFloats} elements, held by the backend between calls. */
-        SCRATCH
+        SCRATCH,
+        /** A second working buffer, for a copy of the input in another layout ({@link #scratchFloats(ConvSpec, Shape, SortedMap, Operand)}). */
+        SCRATCH_INPUT,
+        /** A third working buffer, for a copy of the output gradient in another layout. */
+        SCRATCH_GRAD_OUTPUT;
+
+        /** The working buffers, each held by the backend between calls. */
+        public static final Set<Operand> SCRATCHES = EnumSet.of(SCRATCH, SCRATCH_INPUT, SCRATCH_GRAD_OUTPUT);
     }
 
     /**
-     * One launch: an entry point of {@link #kernelFile()}, the global size (before rounding up to the local size), the
-     * local size, and the arguments in declaration order, each an {@link Operand} or an {@link Integer}.
+     * One launch: an entry point, the global size (before rounding up to the local size), the local size, the arguments
+     * in declaration order, each an {@link Operand} or an {@link Integer}, and the program: {@code kernelFile} built with
+     * {@code defines}, both null for the descriptor's own ({@link #kernelFile()}, {@link #defines}).
      */
-    record Launch(String entryPoint, long[] global, long[] local, List<Object> args) {
+    record Launch(String entryPoint, long[] global, long[] local, List<Object> args, String kernelFile,
+                  SortedMap<String, Integer> defines) {
         public Launch {
             if (global.length != local.length) throw new IllegalArgumentException("global and local sizes differ in rank");
             for (Object a : args) {
                 if (!(a instanceof Operand) && !(a instanceof Integer)) throw new IllegalArgumentException("argument " + a);
             }
+            if ((kernelFile == null) != (defines == null)) throw new IllegalArgumentException("a kernel file needs its defines");
             global = global.clone();
             local = local.clone();
             args = List.copyOf(args);
+            defines = defines == null ? null : Collections.unmodifiableSortedMap(new TreeMap<>(defines));
+        }
+
+        /** A launch of the descriptor's own program. */
+        public Launch(String entryPoint, long[] global, long[] local, List<Object> args) {
+            this(entryPoint, global, local, args, null, null);
         }
 
         @Override
@@ -88,6 +108,23 @@ public interface BackwardDescriptor extends KernelDescriptor<ConvSpec> {
      */
     default long scratchFloats(ConvSpec spec, Shape input, SortedMap<String, Integer> params) {
         return 0;
+    }
+
+    /**
+     * The elements of the working buffer {@code scratch} (one of {@link Operand#SCRATCHES}) the launches for a forward
+     * input of shape {@code input} need; by default {@link #scratchFloats(ConvSpec, Shape, SortedMap)} for
+     * {@link Operand#SCRATCH} and 0 for the others.
+     */
+    default long scratchFloats(ConvSpec spec, Shape input, SortedMap<String, Integer> params, Operand scratch) {
+        return scratch == Operand.SCRATCH ? scratchFloats(spec, input, params) : 0;
+    }
+
+    /**
+     * Why this kernel does not run {@code spec} on a forward input of shape {@code input}, though it takes the spec
+     * ({@link #declines(Object, DeviceFacts)} is empty); empty when it does (the default).
+     */
+    default Optional<String> declinesInput(ConvSpec spec, Shape input) {
+        return Optional.empty();
     }
 
     /** What the kernel does, for plans and messages. */

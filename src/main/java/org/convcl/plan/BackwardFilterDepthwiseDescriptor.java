@@ -9,11 +9,17 @@ import org.convcl.Shape;
 
 /**
  * The weight gradient of depthwise convolutions, any γ ({@code kernels/conv2d_bwd_filter_depthwise.cl}): one work-item
- * per kernel row of one output channel, its KW taps sharing each dz value, reduced in a fixed order.
+ * per kernel row of one output channel, or per channel (all its rows) when there are {@link #WHOLE_CHANNEL_FROM} output
+ * channels or more, its taps sharing each dz value, reduced in a fixed order.
  */
 public final class BackwardFilterDepthwiseDescriptor implements BackwardDescriptor {
     /** Columns per step (partial sums per tap). */
     public static final int VEC = 8;
+    /**
+     * The output channels from which one work-item takes all the kernel rows of a channel (each dz vector loaded once,
+     * not once per row); fewer channels keep a row per work-item, for enough work-items.
+     */
+    static final int WHOLE_CHANNEL_FROM = 128;
 
     BackwardFilterDepthwiseDescriptor() {}
 
@@ -40,22 +46,27 @@ public final class BackwardFilterDepthwiseDescriptor implements BackwardDescript
     public SortedMap<String, Integer> defines(ConvSpec spec, SortedMap<String, Integer> params, Activation activation) {
         SortedMap<String, Integer> d = BackwardDescriptor.windowDefines(spec, params);
         d.put("DEPTH_MULT", spec.depthMultiplier());
+        d.put("KROWS", kernelRows(spec));
         return d;
     }
 
     @Override
     public List<Launch> launches(ConvSpec spec, Shape input, SortedMap<String, Integer> params, boolean accumulate, DeviceFacts device) {
         Shape out = spec.outputShape(input);
-        return List.of(new Launch("conv2d_bwd_filter_depthwise", new long[] {spec.kernelH(), out.c(), 1},
+        return List.of(new Launch("conv2d_bwd_filter_depthwise", new long[] {spec.kernelH() / kernelRows(spec), out.c(), 1},
                 BackwardDescriptor.local(device, 1, Planner.fit(out.c(), 8), 1),
                 BackwardDescriptor.args(List.of(Operand.INPUT, Operand.GRAD_OUTPUT, Operand.GRAD_WEIGHTS),
                         input.n(), input.c(), input.h(), input.w(), out.h(), out.w(), spec.padTop(), spec.padLeft(),
                         accumulate ? 1 : 0)));
     }
 
+    private static int kernelRows(ConvSpec spec) {
+        return spec.outChannels() >= WHOLE_CHANNEL_FROM ? spec.kernelH() : 1;
+    }
+
     @Override
     public String describe(ConvSpec spec, SortedMap<String, Integer> params) {
-        return "backward filter depthwise: γ=" + spec.depthMultiplier() + ", one kernel row per work-item, "
+        return "backward filter depthwise: γ=" + spec.depthMultiplier() + ", " + (kernelRows(spec) == 1 ? "one kernel row" : "one channel") + " per work-item, "
                 + params.get(Plan.VEC) + " lanes, fixed order";
     }
 }

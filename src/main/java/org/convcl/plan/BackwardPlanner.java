@@ -3,6 +3,7 @@ package org.convcl.plan;
 import java.util.List;
 import java.util.stream.Stream;
 import org.convcl.ConvSpec;
+import org.convcl.Shape;
 
 /**
  * Chooses the backward kernels of a convolution: per {@link BackwardPass}, the first descriptor of that pass's
@@ -14,12 +15,13 @@ import org.convcl.ConvSpec;
  */
 public final class BackwardPlanner {
     static final BackwardFilterDescriptor FILTER = new BackwardFilterDescriptor();
+    static final BackwardFilterPointwiseDescriptor FILTER_POINTWISE = new BackwardFilterPointwiseDescriptor();
 
     /** The input-gradient kernels, most preferred first. */
     public static final List<BackwardDescriptor> DATA_REGISTRY = List.of(new BackwardDataDepthwiseDescriptor(), new BackwardDataDescriptor());
     /** The weight-gradient kernels, most preferred first. */
     public static final List<BackwardDescriptor> FILTER_REGISTRY = List.of(new BackwardFilterDepthwiseDescriptor(),
-            new BackwardFilterPointwiseDescriptor(), FILTER);
+            new BackwardFilterPointwiseGemmDescriptor(FILTER_POINTWISE), FILTER_POINTWISE, FILTER);
     /** The bias-gradient kernel. */
     public static final List<BackwardDescriptor> BIAS_REGISTRY = List.of(new BackwardBiasDescriptor(FILTER));
     /** The activation-backward kernel. */
@@ -46,11 +48,21 @@ public final class BackwardPlanner {
                 .distinct().toList();
     }
 
-    /** The descriptor that runs {@code pass} of {@code spec} on {@code device}. */
+    /** The descriptor that runs {@code pass} of {@code spec} on {@code device}, whatever the input's shape. */
     public static BackwardDescriptor choose(BackwardPass pass, ConvSpec spec, DeviceFacts device) {
+        return choose(pass, spec, null, device);
+    }
+
+    /**
+     * The descriptor that runs {@code pass} of {@code spec} on {@code device} for a forward input of shape {@code input}
+     * (null: any shape): the first of the registry that neither declines the spec nor its input
+     * ({@link BackwardDescriptor#declinesInput}).
+     */
+    public static BackwardDescriptor choose(BackwardPass pass, ConvSpec spec, Shape input, DeviceFacts device) {
         if (spec == null) throw new IllegalArgumentException("spec must not be null");
-        List<BackwardDescriptor> registry = registry(pass, device.family());
+        List<BackwardDescriptor> registry = registry(pass, device.family()).stream()
+                .filter(d -> input == null || d.declinesInput(spec, input).isEmpty()).toList();
         return KernelDescriptor.firstChoice(registry, d -> d, spec, device)
-                .orElseThrow(() -> new IllegalStateException("no " + pass + " backward kernel takes " + spec));
+                .orElseThrow(() -> new IllegalStateException("no " + pass + " backward kernel takes " + spec + (input == null ? "" : " on " + input)));
     }
 }

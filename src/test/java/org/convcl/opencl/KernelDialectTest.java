@@ -103,9 +103,12 @@ class KernelDialectTest {
         m.put("conv2d_bwd_filter_pointwise.cl", List.of(
                 defines(0, Activation.NONE, Map.of("TILE_OC", 4, "TILE_IC", 4, "VEC", 16)),
                 defines(0, Activation.NONE, Map.of("TILE_OC", 3, "TILE_IC", 2, "VEC", 8))));
+        m.put("conv2d_bwd_transpose.cl", List.of(
+                defines(0, Activation.NONE, Map.of("VEC", 16, "TRANSPOSE_BLOCKS", 8)),
+                defines(0, Activation.NONE, Map.of("VEC", 4, "TRANSPOSE_BLOCKS", 1))));
         m.put("conv2d_bwd_filter_depthwise.cl", List.of(
-                defines(0, Activation.NONE, window(3, 1, 1), Map.of("DEPTH_MULT", 1, "VEC", 8)),
-                defines(0, Activation.NONE, window(3, 2, 2), Map.of("DEPTH_MULT", 2, "VEC", 4))));
+                defines(0, Activation.NONE, window(3, 1, 1), Map.of("DEPTH_MULT", 1, "KROWS", 3, "VEC", 8)),
+                defines(0, Activation.NONE, window(3, 2, 2), Map.of("DEPTH_MULT", 2, "KROWS", 1, "VEC", 4))));
         m.put("conv2d_bwd_activation.cl", List.of(
                 defines(0, Activation.NONE), defines(0, Activation.RELU), defines(0, Activation.RELU6)));
         m.put(OpenClTensorOps.FILE, List.of(new TreeMap<>(OpenClTensorOps.DEFINES)));

@@ -251,22 +251,56 @@ class MemoryCheckTest {
                 Arguments.of(Algorithm.IMPLICIT_GEMM_GPU, ConvSpec.full(3, 5, 3).padding(1, 2, 1, 0).groups(1).build(), new Shape(2, 3, 5, 6)));
     }
 
-    /** Backward passes: each strided data kernel and filter kernel path, the stride-1 path with accumulation, ReLU6's mask. */
+    /**
+     * Backward passes: each strided data kernel and filter kernel path (the stride-2 depthwise case's rows hold a whole
+     * block, stored interleaved), the stride-1 path with accumulation, ReLU6's mask.
+     */
     static Stream<Arguments> backward() {
         return Stream.of(
                 Arguments.of(ConvSpec.full(3, 5, 3).stride(2).padding(0, 1, 2, 1).build(), new Shape(2, 3, 7, 9)),
                 Arguments.of(ConvSpec.full(4, 6, 1).stride(2).groups(2).build(), new Shape(1, 4, 5, 17)),
                 Arguments.of(ConvSpec.depthwise(3, 2, 3).stride(2).padding(1).build(), new Shape(2, 3, 7, 17)),
                 Arguments.of(ConvSpec.depthwise(2, 3, 3).dilation(2).padding(1, 2, 2, 0).build(), new Shape(1, 2, 6, 9)),
+                // the depthwise filter kernel with a whole channel per work-item (128 output channels)
+                Arguments.of(ConvSpec.depthwise(64, 2, 3).stride(2).padding(1).build(), new Shape(1, 64, 5, 9)),
                 Arguments.of(ConvSpec.full(3, 4, 3).padding(1).build(), new Shape(1, 3, 5, 9)),
                 // the data kernel's three stride phases with asymmetric pads; the depthwise data kernel (stride 1, pads
-                // past the kernel); the pointwise filter kernel's two chunks (the second inside an image), images
-                // shorter than a vector, and one pixel per image
+                // past the kernel); the pointwise filter GEMM per image (input channels past a vector, and fewer than
+                // one), gathered (planes smaller than the channels, a partial transpose block), and one pixel per image
                 Arguments.of(ConvSpec.full(2, 3, 3).stride(3).padding(1, 2, 0, 1).build(), new Shape(1, 2, 8, 20)),
                 Arguments.of(ConvSpec.depthwise(2, 2, 3).padding(3, 1, 1, 2).build(), new Shape(1, 2, 5, 9)),
+                // the data kernel's whole-vector stores at stride 1 (pads past the kernel) and a partial last block
+                Arguments.of(ConvSpec.full(2, 3, 2).padding(2, 3, 1, 2).build(), new Shape(1, 2, 4, 13)),
                 Arguments.of(ConvSpec.pointwise(130, 3), new Shape(2, 130, 1, 520)),
                 Arguments.of(ConvSpec.pointwise(5, 6), new Shape(3, 5, 2, 3)),
+                Arguments.of(ConvSpec.pointwise(37, 14), new Shape(3, 37, 5, 7)),
                 Arguments.of(ConvSpec.pointwise(70, 9), new Shape(3, 70, 1, 1)));
+    }
+
+    /**
+     * The pointwise filter's dot-product kernel, which the planner keeps for one pixel per image, forced on its chunked
+     * path: two chunks (the second inside an image), and images shorter than a vector.
+     */
+    static Stream<Arguments> pointwiseFilterDotProduct() {
+        return Stream.of(Arguments.of(ConvSpec.pointwise(130, 3), new Shape(2, 130, 1, 520)), Arguments.of(ConvSpec.pointwise(5, 6), new Shape(3, 5, 2, 3)));
+    }
+
+    @ParameterizedTest(name = "pointwise filter dot product {0} on {1}")
+    @MethodSource("pointwiseFilterDotProduct")
+    void thePointwiseFilterDotProductKernelMatchesTheReference(ConvSpec spec, Shape input) {
+        Random random = new Random(31L * spec.hashCode() + input.hashCode());
+        Shape out = spec.outputShape(input);
+        Tensor x = Tensor.of(OpenClConvCorrectnessTest.uniform(random, input.count()), input);
+        float[] w = OpenClConvCorrectnessTest.uniform(random, spec.weightCount());
+        Tensor dz = Tensor.of(OpenClConvCorrectnessTest.uniform(random, out.count()), out);
+        try (OpenClBackend backend = FamilyBackends.open(((OpenClBackend) TestBackends.opencl()).facts().family());
+             PreparedConv conv = backend.prepare(spec, w, Epilogue.none())) {
+            ((OpenClConv) conv).forceBackward(BackwardPointwiseFilterTest.DOT);
+            ConvGradients.Filter f = conv.backwardFilter(x, dz, true);
+            ReferenceGradients.Grads g = ReferenceGradients.gradients(x, spec, w, dz);
+            ReferenceGradients.assertClose(g.dw(), f.weights(), ConvGradients.weightShape(spec), 1e-4, "dw " + spec);
+            ReferenceGradients.assertClose(g.db(), f.bias(), ConvGradients.biasShape(spec), 1e-4, "db " + spec);
+        }
     }
 
     @ParameterizedTest(name = "backward {0} on {1}")

@@ -21,7 +21,9 @@ class BackwardFilterPointwiseDescriptorTest {
 
     @Test
     void pointwiseLayersTakeItAndOthersDoNot() {
-        assertInstanceOf(BackwardFilterPointwiseDescriptor.class, BackwardPlanner.choose(BackwardPass.FILTER, ConvSpec.pointwise(8, 4), CPU));
+        // one pixel per image: the GEMM declines the input and this kernel's flat entry point takes it
+        assertInstanceOf(BackwardFilterPointwiseDescriptor.class,
+                BackwardPlanner.choose(BackwardPass.FILTER, ConvSpec.pointwise(8, 4), new Shape(2, 8, 1, 1), CPU));
         assertTrue(D.declines(ConvSpec.full(8, 4, 1).stride(2).build(), CPU).isPresent());
         assertTrue(D.declines(ConvSpec.full(8, 4, 1).groups(2).build(), CPU).isPresent());
     }
