@@ -99,7 +99,7 @@ run_bench() {
   done
 
   # shellcheck disable=SC2086
-  java "${jvm_flags[@]}" ${JAVA_OPTS:-} -jar "$jar" bench "${defaults[@]+"${defaults[@]}"}" \
+  "$java" "${jvm_flags[@]}" ${JAVA_OPTS:-} -jar "$jar" bench "${defaults[@]+"${defaults[@]}"}" \
     "${quick[@]+"${quick[@]}"}" "${rounds[@]+"${rounds[@]}"}" "${compare[@]+"${compare[@]}"}" "${args[@]+"${args[@]}"}"
 }
 

@@ -9,4 +9,4 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/tool.sh"
 ensure_jar bench_blocks.sh
 # shellcheck disable=SC2086
-exec java "${jvm_flags[@]}" ${JAVA_OPTS:-} -cp "$jar" org.convcl.cli.BlockBench "${1:-opencl}" "${2:-1,8}" "${3:-31}"
+exec "$java" "${jvm_flags[@]}" ${JAVA_OPTS:-} -cp "$jar" org.convcl.cli.BlockBench "${1:-opencl}" "${2:-1,8}" "${3:-31}"

@@ -38,7 +38,7 @@ else echo "bench_models.sh: python3-torch/torchvision not found: PyTorch is not 
 echo "bench_models.sh: $(date -u '+%Y-%m-%d %H:%M UTC'), load average$(uptime | sed 's/.*load average//')"
 for batch in "${batches[@]}"; do
   for m in "${models[@]}"; do
-    java "${jvm_flags[@]}" -cp "$jar:$ort_jar" org.convcl.cli.Main bench --model "target/models/$m.onnx" --batch "$batch" \
+    "$java" "${jvm_flags[@]}" -cp "$jar:$ort_jar" org.convcl.cli.Main bench --model "target/models/$m.onnx" --batch "$batch" \
         "${args[@]+"${args[@]}"}"
     echo
   done

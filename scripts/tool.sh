@@ -1,6 +1,6 @@
 # Sourced by scripts/convcl, scripts/bench.sh and scripts/bench_blocks.sh: the one place that builds the tool and
-# sets up the JVM's environment for it. Defines $root (the checkout), $jar (target/convcl-cli.jar), $jvm_flags and
-# ensure_jar.
+# sets up the JVM's environment for it. Defines $root (the checkout), $jar (target/convcl-cli.jar), $java (the JVM),
+# $jvm_flags and ensure_jar.
 # Builds with plain `mvn package` (never offline): a fresh machine downloads the pom's plugins and dependencies.
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 jar="$root/target/convcl-cli.jar"
@@ -16,9 +16,26 @@ ensure_jar() {
   (cd "$root" && mvn -q -B -Dmaven.test.skip=true package >&2) || { echo "$who: build failed" >&2; exit 1; }
 }
 
+# The JVM the scripts run: $CONVCL_JAVA when set, else the newest JDK of release 21 or later under /usr/lib/jvm (its
+# JIT runs the Java CPU backend's Vector API kernels faster than 17's: docs/cpu-backend.md), else `java` on PATH.
+# The library and the tests stay on Java 17, the baseline.
+pick_java() {
+  if [[ -n "${CONVCL_JAVA:-}" ]]; then echo "$CONVCL_JAVA"; return; fi
+  local best="" best_major=20 release major
+  for release in /usr/lib/jvm/*/release; do
+    [[ -f "$release" ]] || continue
+    major="$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$release")"
+    if [[ -n "$major" && "$major" -gt "$best_major" && -x "$(dirname "$release")/bin/java" ]]; then
+      best="$(dirname "$release")/bin/java" best_major="$major"
+    fi
+  done
+  echo "${best:-java}"
+}
+java="$(pick_java)"
+
 # PoCL installs its own signal handlers, which can take signals the JVM relies on (it uses SIGSEGV and SIGFPE
 # internally) and kill it with no hs_err report. The JDK's signal-chaining library keeps the JVM's handlers first.
-java_home="$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")"
+java_home="$(dirname "$(dirname "$(readlink -f "$(command -v "$java")")")")"
 if [[ -f "$java_home/lib/libjsig.so" ]]; then
   export LD_PRELOAD="$java_home/lib/libjsig.so${LD_PRELOAD:+:$LD_PRELOAD}"
 fi
@@ -31,3 +48,5 @@ export POCL_AFFINITY="${POCL_AFFINITY:-1}"
 # The Java CPU backend's Vector API kernels need the incubator module (without it: auto-vectorized loops, slower).
 # The JDK prints one "Using incubator modules" line on stderr for it.
 jvm_flags=(--add-modules jdk.incubator.vector)
+# Java 22 and later warn when JOCL loads its native library unless native access is granted.
+"$java" --enable-native-access=ALL-UNNAMED -version >/dev/null 2>&1 && jvm_flags+=(--enable-native-access=ALL-UNNAMED)
