@@ -16,22 +16,9 @@ ensure_jar() {
   (cd "$root" && mvn -q -B -Dmaven.test.skip=true package >&2) || { echo "$who: build failed" >&2; exit 1; }
 }
 
-# The JVM the scripts run: $CONVCL_JAVA when set, else the newest JDK of release 21 or later under /usr/lib/jvm (its
-# JIT runs the Java CPU backend's Vector API kernels faster than 17's: docs/cpu-backend.md), else `java` on PATH.
-# The library and the tests stay on Java 17, the baseline.
-pick_java() {
-  if [[ -n "${CONVCL_JAVA:-}" ]]; then echo "$CONVCL_JAVA"; return; fi
-  local best="" best_major=20 release major
-  for release in /usr/lib/jvm/*/release; do
-    [[ -f "$release" ]] || continue
-    major="$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$release")"
-    if [[ -n "$major" && "$major" -gt "$best_major" && -x "$(dirname "$release")/bin/java" ]]; then
-      best="$(dirname "$release")/bin/java" best_major="$major"
-    fi
-  done
-  echo "${best:-java}"
-}
-java="$(pick_java)"
+# The JVM the scripts run: $CONVCL_JAVA when set, else `java` on PATH. Java 17 is the baseline; a Temurin 25 on this
+# machine ran the Java CPU backend no faster (MobileNet-V1 stack 0.95-1.2x Java 17's time, docs/benchmarks.md).
+java="${CONVCL_JAVA:-java}"
 
 # PoCL installs its own signal handlers, which can take signals the JVM relies on (it uses SIGSEGV and SIGFPE
 # internally) and kill it with no hs_err report. The JDK's signal-chaining library keeps the JVM's handlers first.
