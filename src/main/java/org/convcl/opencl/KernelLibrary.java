@@ -239,10 +239,8 @@ final class KernelLibrary implements AutoCloseable {
             throw new KernelBuildException(file, options, log, new ClStatus.ClException(result, "clBuildProgram"));
         }
         long ms = (System.nanoTime() - start) / 1_000_000;
-        String log = buildLog(program).strip();
-        if (log.contains("warning")) {
-            LOG.warn("built kernels/{} with '{}' with compiler warnings:\n{}", file, options, log);
-        } else if (LOG.isDebugEnabled()) {
+        if (LOG.isDebugEnabled()) {
+            String log = buildLog(program).strip();
             LOG.debug("built kernels/{} with '{}' in {} ms{}", file, options, ms, log.isEmpty() ? "" : "; build log:\n" + log);
         }
         return program;
