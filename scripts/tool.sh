@@ -17,7 +17,8 @@ ensure_jar() {
 }
 
 # The JVM the scripts run: $CONVCL_JAVA when set, else `java` on PATH. Java 17 is the baseline; a Temurin 25 on this
-# machine ran the Java CPU backend no faster (MobileNet-V1 stack 0.95-1.2x Java 17's time, docs/benchmarks.md).
+# machine ran the Java CPU backend no faster (MobileNet-V1 stack 0.95-1.2x Java 17's time:
+# docs/results/2026-12-07-java-cpu-mobilenet-v1-batch8.md).
 java="${CONVCL_JAVA:-java}"
 
 # PoCL installs its own signal handlers, which can take signals the JVM relies on (it uses SIGSEGV and SIGFPE
