@@ -106,24 +106,19 @@ final class GemmKernel implements ConvKernel {
             return;
         }
         Im2col im2col = new Im2col(inShape, outShape);
-        int units = groups * split.colBlocks * split.rowChunks;
+        int units = split.units(groups);
         CpuPool.parallelRanges(units, units, (from, to) -> {
             float[] block = CpuPool.workerScratch(CpuPool.BLOCK_SCRATCH, depth * split.panelsPerBlock * nr); // every float read is packed first
             float[] tile = new float[mr * nr], spanning = new float[mr * nr];
             int[] columnScratch = new int[3 * nr];
             for (int u = from; u < to; u++) {
-                int chunk = u % split.rowChunks;
-                int colBlock = u / split.rowChunks % split.colBlocks;
-                int g = u / (split.rowChunks * split.colBlocks);
-                int col0 = colBlock * split.panelsPerBlock * nr;
-                int count = Math.min(cols - col0, split.panelsPerBlock * nr);
-                int panels = (count + nr - 1) / nr;
+                Split.Unit unit = split.unit(u, cols, nr, weightPanels);
+                int g = unit.group(), col0 = unit.col0(), panels = unit.panels();
                 for (int j = 0; j < panels; j++) {
                     int c = col0 + j * nr;
                     im2col.pack(in, g, c, Math.min(nr, cols - c), block, j * depth * nr, columnScratch);
                 }
-                int p0 = chunk * split.panelsPerChunk, p1 = Math.min(weightPanels, p0 + split.panelsPerChunk);
-                for (int panel = p0; panel < p1; panel++) {
+                for (int panel = unit.firstPanel(); panel < unit.endPanel(); panel++) {
                     int aOff = (g * weightPanels + panel) * depth * mr;
                     int validRows = Math.min(mr, rows - panel * mr);
                     int o0 = g * rows + panel * mr;
@@ -146,18 +141,14 @@ final class GemmKernel implements ConvKernel {
     private void runOnPlanes(float[] in, Shape inShape, float[] out, Shape outShape, Split split, int pixels, int cols) {
         int[] planeRows = new int[depth];
         for (int k = 0; k < depth; k++) planeRows[k] = k * pixels;
-        int units = groups * split.colBlocks * split.rowChunks;
+        int units = split.units(groups);
         CpuPool.parallelRanges(units, units, (from, to) -> {
             float[] panelScratch = null; // the worker's own block scratch, taken at the first panel that needs packing
             float[] tile = new float[mr * nr], spanning = new float[mr * nr];
             for (int u = from; u < to; u++) {
-                int chunk = u % split.rowChunks;
-                int colBlock = u / split.rowChunks % split.colBlocks;
-                int g = u / (split.rowChunks * split.colBlocks);
-                int col0 = colBlock * split.panelsPerBlock * nr;
-                int count = Math.min(cols - col0, split.panelsPerBlock * nr);
-                int panels = (count + nr - 1) / nr;
-                int p0 = chunk * split.panelsPerChunk, p1 = Math.min(weightPanels, p0 + split.panelsPerChunk);
+                Split.Unit unit = split.unit(u, cols, nr, weightPanels);
+                int g = unit.group(), col0 = unit.col0(), panels = unit.panels();
+                int p0 = unit.firstPanel(), p1 = unit.endPanel();
                 for (int j = 0; j < panels; j++) {
                     int c = col0 + j * nr, n = c / pixels, px = c - n * pixels, width = Math.min(nr, cols - c);
                     boolean inPlace = px + nr <= pixels;
@@ -275,6 +266,25 @@ final class GemmKernel implements ConvKernel {
      * {@link #BLOCK_FLOATS} packed floats) times chunks of {@code panelsPerChunk} weight panels.
      */
     record Split(int colBlocks, int panelsPerBlock, int rowChunks, int panelsPerChunk) {
+
+        /** One task: group {@code group}, the column panels from column {@code col0}, weight panels {@code [firstPanel, endPanel)}. */
+        record Unit(int group, int col0, int panels, int firstPanel, int endPanel) {}
+
+        /** How many units a layer of {@code groups} groups splits into. */
+        int units(int groups) {
+            return groups * colBlocks * rowChunks;
+        }
+
+        /** Unit {@code u} (row chunks vary fastest, then column blocks, then groups) of a layer of {@code cols} columns. */
+        Unit unit(int u, int cols, int nr, int weightPanels) {
+            int chunk = u % rowChunks;
+            int colBlock = u / rowChunks % colBlocks;
+            int col0 = colBlock * panelsPerBlock * nr;
+            int count = Math.min(cols - col0, panelsPerBlock * nr);
+            int firstPanel = chunk * panelsPerChunk;
+            return new Unit(u / (rowChunks * colBlocks), col0, (count + nr - 1) / nr, firstPanel,
+                    Math.min(weightPanels, firstPanel + panelsPerChunk));
+        }
 
         /**
          * Among the splits that give {@link CpuPool#tasksFor} tasks (or as many as the layer allows), the one that
