@@ -6,11 +6,13 @@ import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.convcl.Activation;
 import org.convcl.Backend;
 import org.convcl.BlockMode;
@@ -57,7 +59,7 @@ public final class Network implements AutoCloseable {
     /** The convolutions that run as {@link TensorOps#dense} (1×1 over a 1×1 image), with their weights uploaded. */
     private final Map<Node, DenseOp> denseOps = new IdentityHashMap<>();
     /** Elementwise nodes computed by the dense operation before them ({@link DenseOp#fn}): at run time a view of its output. */
-    private final java.util.Set<Node> foldedIntoDense = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+    private final Set<Node> foldedIntoDense = Collections.newSetFromMap(new IdentityHashMap<>());
     private final Map<List<Shape>, Plan> plans = new HashMap<>();
     private final Map<Shape, ArrayDeque<DeviceTensor>> free = new HashMap<>();
     private final List<DeviceTensor> pooled = new ArrayList<>();
@@ -549,25 +551,20 @@ public final class Network implements AutoCloseable {
             Value out = new Value(outDims);
             PreparedConv conv = prepared.get(n);
             DenseOp dense = conv == null ? denseOps.get(n) : null;
-            if (dense != null) {
+            if (conv != null || dense != null) {
                 DeviceTensor x = device(env.get(n.input(0)));
                 out.device = allocate(Dims.shape(outDims));
                 out.kind = Kind.POOLED;
                 retain(out.device);
-                ops.dense(x, dense.weights(), dense.bias(), dense.fn(), out.device);
-            } else if (conv != null) {
-                DeviceTensor x = device(env.get(n.input(0)));
-                out.device = allocate(Dims.shape(outDims));
-                out.kind = Kind.POOLED;
-                retain(out.device);
-                conv.forward(x, out.device);
+                if (conv != null) conv.forward(x, out.device);
+                else ops.dense(x, dense.weights(), dense.bias(), dense.fn(), out.device);
             } else if (deviceOps.containsKey(n)) {
                 runOnDevice(n, deviceOps.get(n), env, plan, out);
             } else if (isAlias(n) || foldedIntoDense.contains(n)) {
                 Value x = env.get(n.input(0));
                 if (x.device != null && Dims.shape(x.dims).equals(Dims.shape(outDims)) && x.host == null) {
                     out.device = x.device;
-                    out.kind = x.kind == Kind.CALLER ? Kind.CALLER : x.kind;
+                    out.kind = x.kind;
                     if (out.kind != Kind.CALLER) retain(out.device);
                 } else if (x.device != null && x.host == null && ops != null) { // a reshape that changes the 4-D shape
                     out.device = allocate(Dims.shape(outDims));
