@@ -3,10 +3,12 @@ package org.convcl.opencl;
 import static org.jocl.CL.*;
 
 import java.util.Arrays;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import org.convcl.Backend;
 import org.convcl.BlockMode;
 import org.convcl.Closer;
@@ -383,6 +385,17 @@ public final class OpenClBackend implements Backend {
             release(b);
             throw e;
         }
+    }
+
+    /**
+     * Makes {@code buffers} hold at least {@code bytes} under {@code key}: a large enough buffer is kept, a smaller one is
+     * released first (so it is gone even if the new allocation fails) and replaced by {@code create}'s.
+     */
+    <K> void ensureBuffer(Map<K, ClBuffer> buffers, K key, long bytes, Supplier<ClBuffer> create) {
+        ClBuffer held = buffers.get(key);
+        if (held != null && held.bytes() >= bytes) return;
+        if (held != null) release(buffers.remove(key));
+        buffers.put(key, create.get());
     }
 
     /** Releases a buffer (idempotent) and stops tracking it, also when the release fails. */

@@ -139,12 +139,7 @@ final class OpenClBackward {
         SortedMap<String, Integer> defines = d.defines(spec, params, activation);
         for (BackwardDescriptor.Operand s : BackwardDescriptor.Operand.SCRATCHES) {
             long bytes = DataType.FLOAT32.bytes(d.scratchFloats(spec, input, params, s));
-            ClBuffer held = scratches.get(s);
-            if (bytes > 0 && (held == null || held.bytes() < bytes)) {
-                scratches.remove(s);
-                if (held != null) backend.release(held);
-                scratches.put(s, backend.createBuffer(bytes, s + " of the backward passes of " + spec));
-            }
+            if (bytes > 0) backend.ensureBuffer(scratches, s, bytes, () -> backend.createBuffer(bytes, s + " of the backward passes of " + spec));
         }
         for (BackwardDescriptor.Launch l : d.launches(spec, input, params, accumulate, backend.facts())) {
             ClKernel kernel = l.kernelFile() == null ? kernel(new KernelKey(d.kernelFile(), l.entryPoint(), defines))

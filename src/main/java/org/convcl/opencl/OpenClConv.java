@@ -177,11 +177,9 @@ final class OpenClConv extends OpenClPrepared {
      */
     private void ensureScratch(Prepared p) {
         for (Launch.Scratch s : p.scratch()) {
-            ClBuffer old = buffers.get(s.role());
-            if (old != null && old.bytes() >= s.bytes()) continue;
-            if (old != null) backend.release(buffers.remove(s.role()));
             String name = s.name() + " of " + spec();
-            buffers.put(s.role(), s.zeroed() ? backend.createBuffer(new float[Math.toIntExact(s.bytes() / DataType.FLOAT32.bytes())], name)
+            backend.ensureBuffer(buffers, s.role(), s.bytes(), () -> s.zeroed()
+                    ? backend.createBuffer(new float[Math.toIntExact(s.bytes() / DataType.FLOAT32.bytes())], name)
                     : backend.createBuffer(s.bytes(), name));
         }
     }
