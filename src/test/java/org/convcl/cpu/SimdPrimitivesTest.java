@@ -107,6 +107,46 @@ class SimdPrimitivesTest {
     }
 
     /**
+     * Every activation on whole tiles (the Vector API path's bias and clamp in registers) and on tiles one row or one
+     * column short (through the scratch tile): NaN and ±Inf inputs pass as {@link Activation#apply} says, values
+     * beyond 6 are clamped, and nothing outside the tile is written.
+     */
+    @Test
+    void aGemmTileAppliesEveryActivationOnWholeAndPartialTiles() {
+        Random rnd = new Random(17);
+        for (Simd simd : paths()) {
+            int mr = simd.tileRows(), nr = simd.tileCols(), depth = 9, outStride = nr + 3;
+            int[] bRows = new int[depth];
+            for (int k = 0; k < depth; k++) bRows[k] = k * nr;
+            float[] a = random(rnd, depth * mr), b = random(rnd, depth * nr), bias = random(rnd, mr + 1);
+            for (int i = 0; i < b.length; i++) b[i] *= 10; // sums beyond ±6
+            b[3 * nr + 1] = Float.NaN;
+            b[4 * nr + 2] = Float.POSITIVE_INFINITY;
+            b[5 * nr + nr - 1] = Float.NEGATIVE_INFINITY;
+            for (Activation activation : Activation.values()) {
+                for (int rows : new int[] {mr, mr - 1}) {
+                    for (int cols : new int[] {nr, nr - 1}) {
+                        float[] out = new float[2 + mr * outStride];
+                        Arrays.fill(out, GUARD);
+                        float[] expected = out.clone();
+                        for (int r = 0; r < rows; r++) {
+                            for (int j = 0; j < cols; j++) {
+                                float acc = 0;
+                                for (int k = 0; k < depth; k++) acc += a[k * mr + r] * b[k * nr + j];
+                                expected[2 + r * outStride + j] = activation.apply(acc + bias[1 + r]);
+                            }
+                        }
+                        simd.gemmTile(a, 0, b, 0, bRows, depth, out, 2, outStride, rows, cols, bias, 1, activation,
+                                new float[mr * nr]);
+                        assertArrayEquals(expected, out, 1e-4f,
+                                simd.describe() + " " + activation + " rows " + rows + " cols " + cols);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
      * The flat-plane depthwise run on planes narrower and wider than a vector, in one range and in two ranges cut at a
      * granule, for a 3×3 kernel (its own loop on the Vector API path) and for kernels whose columns are shifted
      * left only: infinities in every input make each lane a column drops visible, and nothing outside the range is
