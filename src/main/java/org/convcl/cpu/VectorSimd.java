@@ -10,9 +10,9 @@ import org.convcl.Activation;
 /**
  * The SIMD primitives on the Vector API ({@link FloatVector#SPECIES_PREFERRED}): the GEMM micro-tile keeps
  * {@value #ROWS}×2 vector accumulators in registers (one broadcast weight times two input vectors per row and
- * k step); depthwise rows keep four vector accumulators, along x or over several narrow rows. A whole GEMM tile
- * under a clamp gets its bias and clamp in registers; other accumulators go through a scratch array before the
- * epilogue. No vector is passed to a helper method: one that C2 does not inline boxes it (that cost the GEMM tile
+ * k step); depthwise rows keep four vector accumulators, along x or over several narrow rows. A whole GEMM tile,
+ * and a pair of whole stride-2 depthwise vectors, under a clamp get their bias and clamp in registers; other
+ * accumulators go through a scratch array before the epilogue. No vector is passed to a helper method: one that C2 does not inline boxes it (that cost the GEMM tile
  * 10× in a first version, and a clamp helper 2.4×).
  *
  * <p>Loaded only by {@link Simd#preferred()} after it found {@code jdk.incubator.vector} in the boot layer.
@@ -199,6 +199,8 @@ final class VectorSimd extends Simd {
     void depthwiseRowsStride2(float[] src, int[] taps, int rowStep, int rows, float[] w, int wOff, int width,
                               float[] out, int outOff, int outRowStride, float bias, Activation activation, float[] acc) {
         float lower = lowerOf(activation), upper = upperOf(activation);
+        boolean inRegisters = activation.isClamp();
+        FloatVector lo = FloatVector.broadcast(S, lower), hi = FloatVector.broadcast(S, upper);
         int row = 0, x = 0; // the next pair
         while (row < rows) {
             int r0 = row, x0 = x, r1 = r0, x1 = x0, count = 1;
@@ -217,10 +219,20 @@ final class VectorSimd extends Simd {
                 b0 = FloatVector.fromArray(S, src, tap + s1).fma(wt, b0);
                 b1 = FloatVector.fromArray(S, src, tap + s1 + L).fma(wt, b1);
             }
-            a0.rearrange(EVEN).blend(a1.rearrange(EVEN), UPPER_HALF).intoArray(acc, 0);
-            b0.rearrange(EVEN).blend(b1.rearrange(EVEN), UPPER_HALF).intoArray(acc, L);
-            store(acc, 0, out, outOff + r0 * outRowStride + x0, runOn(r0, x0, rows, width, outRowStride), bias, activation, lower, upper);
-            if (count > 1) store(acc, L, out, outOff + r1 * outRowStride + x1, runOn(r1, x1, rows, width, outRowStride), bias, activation, lower, upper);
+            FloatVector e0 = a0.rearrange(EVEN).blend(a1.rearrange(EVEN), UPPER_HALF);
+            FloatVector e1 = b0.rearrange(EVEN).blend(b1.rearrange(EVEN), UPPER_HALF);
+            int n0 = runOn(r0, x0, rows, width, outRowStride), n1 = count > 1 ? runOn(r1, x1, rows, width, outRowStride) : 0;
+            if (inRegisters && n0 >= L && n1 >= L) { // both whole: bias and clamp in registers, as in gemmTile
+                FloatVector v = e0.add(bias);
+                v.blend(lo, v.lt(lo)).blend(hi, v.compare(VectorOperators.GT, hi)).intoArray(out, outOff + r0 * outRowStride + x0);
+                v = e1.add(bias);
+                v.blend(lo, v.lt(lo)).blend(hi, v.compare(VectorOperators.GT, hi)).intoArray(out, outOff + r1 * outRowStride + x1);
+                continue;
+            }
+            e0.intoArray(acc, 0);
+            e1.intoArray(acc, L);
+            store(acc, 0, out, outOff + r0 * outRowStride + x0, n0, bias, activation, lower, upper);
+            if (count > 1) store(acc, L, out, outOff + r1 * outRowStride + x1, n1, bias, activation, lower, upper);
         }
     }
 
