@@ -16,7 +16,7 @@ public final class BackwardDataDepthwiseStridedDescriptor implements BackwardDes
     /** Input columns per stride phase and work-item. */
     public static final int VEC = 8;
     /** Input rows per work-item: the weights and the per-phase column set-up are shared by them. */
-    public static final int ROWS = 8;
+    public static final int ROWS = 32;
 
     BackwardDataDepthwiseStridedDescriptor() {}
 

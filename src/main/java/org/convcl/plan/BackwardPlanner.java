@@ -21,7 +21,8 @@ public final class BackwardPlanner {
     public static final List<BackwardDescriptor> DATA_REGISTRY = List.of(new BackwardDataDepthwiseDescriptor(),
             new BackwardDataDepthwiseStridedDescriptor(), new BackwardDataDescriptor());
     /** The weight-gradient kernels, most preferred first. */
-    public static final List<BackwardDescriptor> FILTER_REGISTRY = List.of(new BackwardFilterDepthwiseDescriptor(),
+    public static final List<BackwardDescriptor> FILTER_REGISTRY = List.of(new BackwardFilterDepthwiseFlatDescriptor(),
+            new BackwardFilterDepthwiseDescriptor(),
             new BackwardFilterPointwiseGemmDescriptor(FILTER_POINTWISE), FILTER_POINTWISE, FILTER);
     /** The bias-gradient kernel. */
     public static final List<BackwardDescriptor> BIAS_REGISTRY = List.of(new BackwardBiasDescriptor(FILTER));
