@@ -20,7 +20,7 @@ public final class BackwardDataDescriptor implements BackwardDescriptor {
     /**
      * Input columns per phase and work-item when a group has fewer input channels than {@link #TILE_IC} (a network's
      * first layer: few channels, wide images), so each weight loaded feeds more lanes: MobileNet-V1's conv1 (3 channels,
-     * 224 wide) ran 1.8× faster than with {@link #VEC} in one alternating run.
+     * 224 wide) ran 1.5–2× faster than with {@link #VEC} in three alternating runs under load.
      */
     public static final int VEC_FEW_CHANNELS = 16;
     /** Work-items per work-group (blocks of a row × rows): fewer, larger groups than one row's blocks each. */
