@@ -20,7 +20,7 @@ public final class BackwardDataDepthwiseDescriptor implements BackwardDescriptor
     @Override
     public Optional<String> declines(ConvSpec spec, DeviceFacts device) {
         if (spec.kind() != ConvSpec.Kind.DEPTHWISE) return Optional.of("needs groups == inChannels");
-        // strided layers go to the phase-by-phase gather of BackwardDataDescriptor (vector steps, no division per lane)
+        // layers strided along x go to BackwardDataDepthwiseStridedDescriptor (phase by phase, no division per lane)
         return spec.strideW() == 1 ? Optional.empty() : Optional.of("needs stride 1 along x");
     }
 

@@ -18,9 +18,11 @@ public final class BackwardPlanner {
     static final BackwardFilterPointwiseDescriptor FILTER_POINTWISE = new BackwardFilterPointwiseDescriptor();
 
     /** The input-gradient kernels, most preferred first. */
-    public static final List<BackwardDescriptor> DATA_REGISTRY = List.of(new BackwardDataDepthwiseDescriptor(), new BackwardDataDescriptor());
+    public static final List<BackwardDescriptor> DATA_REGISTRY = List.of(new BackwardDataDepthwiseDescriptor(),
+            new BackwardDataDepthwiseStridedDescriptor(), new BackwardDataDescriptor());
     /** The weight-gradient kernels, most preferred first. */
-    public static final List<BackwardDescriptor> FILTER_REGISTRY = List.of(new BackwardFilterDepthwiseDescriptor(),
+    public static final List<BackwardDescriptor> FILTER_REGISTRY = List.of(new BackwardFilterDepthwiseFlatDescriptor(),
+            new BackwardFilterDepthwiseDescriptor(),
             new BackwardFilterPointwiseGemmDescriptor(FILTER_POINTWISE), FILTER_POINTWISE, FILTER);
     /** The bias-gradient kernel. */
     public static final List<BackwardDescriptor> BIAS_REGISTRY = List.of(new BackwardBiasDescriptor(FILTER));

@@ -96,6 +96,12 @@ class KernelDialectTest {
         m.put("conv2d_bwd_data_depthwise.cl", List.of(
                 defines(0, Activation.NONE, window(3, 1, 1), Map.of("DEPTH_MULT", 1, "VEC", 8)),
                 defines(0, Activation.NONE, window(5, 2, 2), Map.of("DEPTH_MULT", 3, "VEC", 4))));
+        m.put("conv2d_bwd_data_depthwise_strided.cl", List.of(
+                defines(0, Activation.NONE, window(3, 2, 1), Map.of("DEPTH_MULT", 1, "VEC", 8, "ROWS", 32)),
+                defines(0, Activation.NONE, window(5, 3, 2), Map.of("DEPTH_MULT", 3, "VEC", 4, "ROWS", 1))));
+        m.put("conv2d_bwd_filter_depthwise_flat.cl", List.of(
+                defines(0, Activation.NONE, window(3, 1, 1), Map.of("DEPTH_MULT", 1, "VEC", 16)),
+                defines(0, Activation.NONE, window(5, 1, 2), Map.of("DEPTH_MULT", 2, "VEC", 8))));
         m.put("conv2d_bwd_filter.cl", List.of(
                 defines(0, Activation.NONE, window(3, 2, 1), Map.of("TILE_OC", 4, "TILE_IC", 4, "VEC", 8)),
                 defines(0, Activation.NONE, window(1, 1, 1), Map.of("TILE_OC", 1, "TILE_IC", 2, "VEC", 16)),

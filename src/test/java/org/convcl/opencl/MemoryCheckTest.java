@@ -274,7 +274,18 @@ class MemoryCheckTest {
                 Arguments.of(ConvSpec.pointwise(130, 3), new Shape(2, 130, 1, 520)),
                 Arguments.of(ConvSpec.pointwise(5, 6), new Shape(3, 5, 2, 3)),
                 Arguments.of(ConvSpec.pointwise(37, 14), new Shape(3, 37, 5, 7)),
-                Arguments.of(ConvSpec.pointwise(70, 9), new Shape(3, 70, 1, 1)));
+                Arguments.of(ConvSpec.pointwise(70, 9), new Shape(3, 70, 1, 1)),
+                // the strided depthwise data kernel: shifted vector loads at both row ends with a partial last block and
+                // two row blocks, rows narrower than a vector (lane by lane), stride 3 (lane stores); the flat-plane
+                // depthwise filter kernel: rows of 7, rows narrower than a step with γ 2, fewer output rows than input
+                // rows, dilation
+                Arguments.of(ConvSpec.depthwise(2, 1, 3).stride(2).padding(1).build(), new Shape(1, 2, 34, 37)),
+                Arguments.of(ConvSpec.depthwise(2, 2, 3).stride(2).padding(0, 1, 1, 0).build(), new Shape(2, 2, 3, 3)),
+                Arguments.of(ConvSpec.depthwise(2, 1, 3).stride(3).padding(1).build(), new Shape(1, 2, 5, 11)),
+                Arguments.of(ConvSpec.depthwise(3, 1, 3).padding(1).build(), new Shape(2, 3, 7, 7)),
+                Arguments.of(ConvSpec.depthwise(2, 2, 3).padding(1).build(), new Shape(1, 2, 9, 3)),
+                Arguments.of(ConvSpec.depthwise(2, 1, 3).padding(0, 1).build(), new Shape(1, 2, 6, 5)),
+                Arguments.of(ConvSpec.depthwise(2, 1, 3).dilation(2).padding(2).build(), new Shape(1, 2, 5, 6)));
     }
 
     /**
