@@ -25,7 +25,7 @@ __kernel void conv2d_full(__global const real *CONVCL_RESTRICT src, __global con
                           __global const real *CONVCL_RESTRICT bia, __global real *CONVCL_RESTRICT dst,
                           const int n_batch, const int c_in, const int h_in, const int w_in,
                           const int c_out, const int h_out, const int w_out,
-                          const int groups, const int pad_top, const int pad_left) {
+                          const int groups, const int pad_top, const int pad_left CONVCL_RESIDUAL_ARG) {
     const int ox = (int)get_global_id(0);
     const int oy = (int)get_global_id(1);
     const int z = (int)get_global_id(2);
@@ -70,7 +70,8 @@ __kernel void conv2d_full(__global const real *CONVCL_RESTRICT src, __global con
     for (int t = 0; t < TILE_OC; t++) {
         if (first + t < out_per_group) {
             const int o = g * out_per_group + first + t;
-            dst[((n * c_out + o) * h_out + oy) * w_out + ox] = convcl_epilogue(acc[t], bia, o);
+            const size_t at = (((size_t)n * c_out + o) * h_out + oy) * w_out + ox;
+            dst[at] = convcl_epilogue_at(acc[t], bia, o, at CONVCL_RESIDUAL_PASS);
         }
     }
 }

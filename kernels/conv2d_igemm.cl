@@ -62,7 +62,7 @@ __kernel void conv2d_igemm(__global const real *CONVCL_RESTRICT src, __global co
                            __global const real *CONVCL_RESTRICT bia, __global real *CONVCL_RESTRICT dst,
                            const int n_batch, const int c_in, const int h_in, const int w_in,
                            const int c_out, const int h_out, const int w_out,
-                           const int groups, const int pad_top, const int pad_left) {
+                           const int groups, const int pad_top, const int pad_left CONVCL_RESIDUAL_ARG) {
     int ox0 = (int)get_global_id(0) * VEC;
     const int oy = (int)get_global_id(1);
     const int z = (int)get_global_id(2);
@@ -110,8 +110,9 @@ __kernel void conv2d_igemm(__global const real *CONVCL_RESTRICT src, __global co
     for (int i = 0; i < TILE_OC; i++) {
         if (first + i >= out_per_group) continue; /* not break: a single-exit loop unrolls */
         const int o = g * out_per_group + first + i;
-        __global real *out = dst + ((size_t)(n * c_out + o) * h_out + oy) * w_out + ox0;
-        const realv v = convcl_epilogue_v(acc[i], bia, o);
+        const size_t out_at = ((size_t)(n * c_out + o) * h_out + oy) * w_out + ox0;
+        __global real *out = dst + out_at;
+        const realv v = convcl_epilogue_rv(acc[i], bia, o, CONVCL_RESIDUAL_V(out_at, 0, whole ? VEC : w_out - ox0));
         if (whole && fresh == 0) VSTORE(v, 0, out);
         else convcl_store_lanes(v, out, fresh, whole ? VEC : w_out - ox0);
     }

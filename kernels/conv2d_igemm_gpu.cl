@@ -91,7 +91,7 @@ void conv2d_igemm_gpu(__global const real *CONVCL_RESTRICT src, __global const r
                       __global const real *CONVCL_RESTRICT bia, __global real *CONVCL_RESTRICT dst,
                       const int n_batch, const int c_in, const int h_in, const int w_in,
                       const int c_out, const int h_out, const int w_out,
-                      const int groups, const int pad_top, const int pad_left) {
+                      const int groups, const int pad_top, const int pad_left CONVCL_RESIDUAL_ARG) {
     __local real a_tile[TK * A_PITCH];
     __local real b_tile[TK * TN];
     __local int nonfinite;
@@ -175,7 +175,8 @@ void conv2d_igemm_gpu(__global const real *CONVCL_RESTRICT src, __global const r
         const int o = g * out_per_group + m;
 #pragma unroll
         for (int j = 0; j < RN; j++) {
-            if (pixel_ok[j]) dst[((size_t)img[j] * c_out + o) * hw_out + pix[j]] = convcl_epilogue(acc[i][j], bia, o);
+            const size_t at = ((size_t)img[j] * c_out + o) * hw_out + pix[j];
+            if (pixel_ok[j]) dst[at] = convcl_epilogue_at(acc[i][j], bia, o, at CONVCL_RESIDUAL_PASS);
         }
     }
 }

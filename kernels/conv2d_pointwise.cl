@@ -12,7 +12,7 @@
  * images smaller than VEC pixels take a guarded path whose lanes run over the columns of the GEMM over
  * the whole batch (image, pixel), so a 1x1 layer such as a classifier multiplies W by all its images at
  * once and reads W once, not once per image (not with WEI_BATCH, whose images have weights of their own). Output channels past c_out are
- * computed on a clamped row and not stored. The epilogue (bias, activation) is applied before the store.
+ * computed on a clamped row and not stored. The epilogue (bias, residual, activation) is applied before the store.
  * Grid: dim0 = ceil(h·w / VEC), dim1 = ceil(c_out / TILE_OC), dim2 = n_batch; padded to the local size. For
  * images smaller than VEC pixels without WEI_BATCH: dim0 = ceil(n_batch·h·w / VEC), dim2 = 1 (Plan.globalSize).
  *
@@ -40,7 +40,7 @@ __kernel void conv2d_pointwise(__global const real *CONVCL_RESTRICT src, __globa
                                __global const real *CONVCL_RESTRICT bia, __global real *CONVCL_RESTRICT dst,
                                const int n_batch, const int c_in, const int h_in, const int w_in,
                                const int c_out, const int h_out, const int w_out,
-                               const int groups, const int pad_top, const int pad_left) {
+                               const int groups, const int pad_top, const int pad_left CONVCL_RESIDUAL_ARG) {
     const int pixels = h_in * w_in;
     int p0 = (int)get_global_id(0) * VEC;
     const int o0 = (int)get_global_id(1) * TILE_OC;
@@ -105,12 +105,22 @@ __kernel void conv2d_pointwise(__global const real *CONVCL_RESTRICT src, __globa
         }
     }
 
-    __global real *out = dst + (size_t)n * c_out * pixels + (whole ? p0 : 0);
+    const size_t out_at = (size_t)n * c_out * pixels + (whole ? p0 : 0);
+    __global real *out = dst + out_at;
 #pragma unroll
     for (int i = 0; i < TILE_OC; i++) {
         const int o = o0 + i;
         if (o >= c_out) break;
-        const realv v = convcl_epilogue_v(acc[i], bia, o);
+        realv r = CONVCL_RESIDUAL_V(out_at + (size_t)o * pixels, 0, VEC); /* whole: the shifted block is inside the image */
+#if HAS_RESIDUAL
+        if (!whole) {
+            real rs[VEC]; /* lanes past the last column repeat it (clamped), so every read is inside */
+#pragma unroll
+            for (int j = 0; j < VEC; j++) rs[j] = res[((size_t)img[j] * c_out + o) * pixels + pix[j]];
+            r = VLOAD(0, rs);
+        }
+#endif
+        const realv v = convcl_epilogue_rv(acc[i], bia, o, r);
         if (whole && fresh == 0) {
             VSTORE(v, 0, out + (size_t)o * pixels);
         } else if (whole) {

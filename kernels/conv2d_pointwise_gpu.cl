@@ -13,7 +13,7 @@
  * are set to zero instead.
  * One work-item (local ids tx < L0, ty < L1) keeps a WPT_M x WPT_N register block (WPT_M = TILE_M / L1,
  * WPT_N = TILE_N / L0): output channels ty + i·L1 and pixels tx + j·L0 of the group's block (strided, so that
- * neighbouring items store neighbouring pixels); it applies the epilogue (bias, activation) and stores the
+ * neighbouring items store neighbouring pixels); it applies the epilogue (bias, residual, activation) and stores the
  * outputs inside the tensor only.
  * Grid: dim0 = ceil(h·w / TILE_N)·L0, dim1 = ceil(c_out / TILE_M)·L1, dim2 = n_batch; the local size is exactly
  * (L0, L1, 1) (reqd_work_group_size); barriers are reached by every item of a group (no item leaves early).
@@ -61,7 +61,7 @@ void conv2d_pointwise_gpu(__global const real *CONVCL_RESTRICT src, __global con
                           __global const real *CONVCL_RESTRICT bia, __global real *CONVCL_RESTRICT dst,
                           const int n_batch, const int c_in, const int h_in, const int w_in,
                           const int c_out, const int h_out, const int w_out,
-                          const int groups, const int pad_top, const int pad_left) {
+                          const int groups, const int pad_top, const int pad_left CONVCL_RESIDUAL_ARG) {
     __local real x_tile[TILE_K * TILE_N];
     __local real w_tile[TILE_K * WEI_ROW];
     const int pixels = h_in * w_in;
@@ -123,7 +123,8 @@ void conv2d_pointwise_gpu(__global const real *CONVCL_RESTRICT src, __global con
         barrier(CLK_LOCAL_MEM_FENCE);
     }
 
-    __global real *out = dst + (size_t)n * c_out * pixels;
+    const size_t out_at = (size_t)n * c_out * pixels;
+    __global real *out = dst + out_at;
 #pragma unroll
     for (int i = 0; i < WPT_M; i++) {
         const int m = m0 + ty + i * L1;
@@ -131,7 +132,8 @@ void conv2d_pointwise_gpu(__global const real *CONVCL_RESTRICT src, __global con
 #pragma unroll
         for (int j = 0; j < WPT_N; j++) {
             const int p = p0 + tx + j * L0;
-            if (p < pixels) out[(size_t)m * pixels + p] = convcl_epilogue(acc[i][j], bia, m);
+            const size_t at = (size_t)m * pixels + p;
+            if (p < pixels) out[at] = convcl_epilogue_at(acc[i][j], bia, m, out_at + at CONVCL_RESIDUAL_PASS);
         }
     }
 }

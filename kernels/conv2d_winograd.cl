@@ -92,7 +92,7 @@ __kernel void conv2d_winograd_input(__global const real *CONVCL_RESTRICT src, __
 __kernel void conv2d_winograd_output(__global const real *CONVCL_RESTRICT m, __global int *CONVCL_RESTRICT flags,
                                      __global const real *CONVCL_RESTRICT bia, __global real *CONVCL_RESTRICT dst,
                                      const int n_batch, const int c_out, const int h_out, const int w_out,
-                                     const int tiles_y, const int tiles_x) {
+                                     const int tiles_y, const int tiles_x CONVCL_RESIDUAL_ARG) {
     const int tiles = tiles_y * tiles_x;
     const int t = (int)get_global_id(0);
     const int o = (int)get_global_id(1);
@@ -125,7 +125,8 @@ __kernel void conv2d_winograd_output(__global const real *CONVCL_RESTRICT m, __g
         y[i][1] = f[i][1] - f[i][2] - f[i][3];
     }
 
-    __global real *out = dst + ((size_t)n * c_out + o) * h_out * w_out;
+    const size_t out_at = ((size_t)n * c_out + o) * h_out * w_out;
+    __global real *out = dst + out_at;
 #pragma unroll
     for (int i = 0; i < 2; i++) {
         const int oy = oy0 + i;
@@ -133,7 +134,7 @@ __kernel void conv2d_winograd_output(__global const real *CONVCL_RESTRICT m, __g
 #pragma unroll
         for (int j = 0; j < 2; j++) {
             const int ox = ox0 + j;
-            if (ox < w_out) out[oy * w_out + ox] = convcl_epilogue(y[i][j], bia, o);
+            if (ox < w_out) out[oy * w_out + ox] = convcl_epilogue_at(y[i][j], bia, o, out_at + oy * w_out + ox CONVCL_RESIDUAL_PASS);
         }
     }
 }
@@ -144,7 +145,8 @@ __kernel void conv2d_winograd_fixup(__global int *CONVCL_RESTRICT flags, __globa
                                     __global const real *CONVCL_RESTRICT wei, __global const real *CONVCL_RESTRICT bia,
                                     __global real *CONVCL_RESTRICT dst, const int n_batch, const int c_in, const int h_in,
                                     const int w_in, const int c_out, const int h_out, const int w_out,
-                                    const int tiles_y, const int tiles_x, const int pad_top, const int pad_left) {
+                                    const int tiles_y, const int tiles_x, const int pad_top, const int pad_left
+                                    CONVCL_RESIDUAL_ARG) {
     const int tiles = tiles_y * tiles_x;
     const int t = (int)get_global_id(0);
     const int n = (int)get_global_id(1);
@@ -167,7 +169,8 @@ __kernel void conv2d_winograd_fixup(__global int *CONVCL_RESTRICT flags, __globa
                         }
                     }
                 }
-                dst[(((size_t)n * c_out + o) * h_out + oy) * w_out + ox] = convcl_epilogue(acc, bia, o);
+                const size_t at = (((size_t)n * c_out + o) * h_out + oy) * w_out + ox;
+                dst[at] = convcl_epilogue_at(acc, bia, o, at CONVCL_RESIDUAL_PASS);
             }
         }
     }

@@ -6,16 +6,29 @@
  *   HAS_BIAS    0 or 1: add bia[o] to each output before the activation
  *   ACTIVATION  an activation code of the table below (CONVCL_ACT_*)
  * Optional defines:
+ *   HAS_RESIDUAL 0 (default) or 1: the kernels that store the convolution's output take one more argument, last,
+ *                `res` (CONVCL_RESIDUAL_ARG), a tensor shaped like the output and never the output itself (some
+ *                kernels store an output twice), and add res at each output's index after the bias
  *   CONVCL_REAL      the element type (org.convcl.DataType), default float
  *   CONVCL_RESTRICT  the qualifier of kernel pointer arguments, default restrict (empty it, -D CONVCL_RESTRICT=,
  *                    for an implementation that cannot create kernels with restrict pointers inlined)
- * Batch-norm is folded into the weights and bias on the host, so the epilogue is bias then activation.
+ * Batch-norm is folded into the weights and bias on the host, so the epilogue is bias, residual, activation.
  */
 #ifndef HAS_BIAS
 #error "HAS_BIAS must be defined: -D HAS_BIAS=0 or -D HAS_BIAS=1"
 #endif
 #ifndef ACTIVATION
 #error "ACTIVATION must be defined: -D ACTIVATION=0 (none), 1 (relu) or 2 (relu6)"
+#endif
+
+#ifndef HAS_RESIDUAL
+#define HAS_RESIDUAL 0
+#endif
+#if HAS_RESIDUAL
+/* The residual operand, appended to the parameters of a kernel that stores outputs. */
+#define CONVCL_RESIDUAL_ARG , __global const real *CONVCL_RESTRICT res
+#else
+#define CONVCL_RESIDUAL_ARG
 #endif
 
 #ifndef CONVCL_REAL
@@ -75,6 +88,23 @@ real convcl_epilogue(real acc, __global const real *bia, int o) {
 #endif
     return convcl_activate(acc, ACTIVATION);
 }
+
+/* Bias (when HAS_BIAS), then the residual value at output index i (when HAS_RESIDUAL), then ACTIVATION for output
+ * channel o: the epilogue of a kernel that supports the residual. */
+real convcl_epilogue_at(real acc, __global const real *bia, int o, size_t i CONVCL_RESIDUAL_ARG) {
+#if HAS_BIAS
+    acc += bia[o];
+#endif
+#if HAS_RESIDUAL
+    acc += res[i];
+#endif
+    return convcl_activate(acc, ACTIVATION);
+}
+#if HAS_RESIDUAL
+#define CONVCL_RESIDUAL_PASS , res
+#else
+#define CONVCL_RESIDUAL_PASS
+#endif
 
 /* The dim-2 grid index z of a grouped convolution whose grid runs over n_batch · groups · blocks (blocks: the
  * tile-channel blocks of one group's output channels), split into the image n, the group g and the first output

@@ -6,7 +6,8 @@
  * Required defines: VEC (2, 4, 8 or 16).
  * Provides: realv / intv (VEC reals / ints), VLOAD / VSTORE (the matching vloadN / vstoreN), CONVCL_IOTA (the
  * lane numbers 0 … VEC − 1), convcl_activate_v and convcl_epilogue_v (convcl_common.h's activation and epilogue
- * for VEC outputs of one channel), and unaligned whole-vector loads and stores.
+ * for VEC outputs of one channel), convcl_epilogue_rv with CONVCL_RESIDUAL_V (the same with the residual added
+ * under HAS_RESIDUAL), and unaligned whole-vector loads and stores.
  */
 #ifndef VEC
 #error "VEC (vector width: 2, 4, 8 or 16) must be defined before including convcl_vector.h"
@@ -52,4 +53,29 @@ inline void convcl_store_lanes(realv v, __global real *out, int first, int end) 
     real lanes[VEC];
     VSTORE(v, 0, lanes);
     for (int j = first; j < end; j++) out[j] = lanes[j];
+}
+
+#if HAS_RESIDUAL
+/* The residual's lanes first … end − 1 at res + i, the others 0 (one vector load when all VEC are wanted). */
+inline realv convcl_residual_v(__global const real *res, size_t i, int first, int end) {
+    if (first == 0 && end == VEC) return convcl_load_global(res + i);
+    real lanes[VEC];
+    for (int j = 0; j < VEC; j++) lanes[j] = j >= first && j < end ? res[i + j] : (real)(0);
+    return VLOAD(0, lanes);
+}
+#define CONVCL_RESIDUAL_V(i, first, end) convcl_residual_v(res, i, first, end)
+#else
+#define CONVCL_RESIDUAL_V(i, first, end) ((realv)(0))
+#endif
+
+/* Bias (when HAS_BIAS), then the residual's VEC values r (when HAS_RESIDUAL), then ACTIVATION for VEC outputs of
+ * channel o: the vector epilogue of a kernel that supports the residual. */
+realv convcl_epilogue_rv(realv acc, __global const real *bia, int o, realv r) {
+#if HAS_BIAS
+    acc += (realv)(bia[o]);
+#endif
+#if HAS_RESIDUAL
+    acc += r;
+#endif
+    return convcl_activate_v(acc, ACTIVATION);
 }

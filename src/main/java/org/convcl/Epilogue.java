@@ -4,24 +4,27 @@ import java.util.Objects;
 
 /**
  * What happens to each accumulated output, fused into the convolution: per-channel bias, then an
- * optional inference-mode batch-norm, then an activation:
- * {@code y = act(((acc + bias) − mean) · gamma / sqrt(var + eps) + beta)}.
+ * optional inference-mode batch-norm, then an optional residual {@code r} (a tensor of the output's shape, given
+ * to each forward: {@link PreparedConv#forward(DeviceTensor, DeviceTensor, DeviceTensor)}), then an activation:
+ * {@code y = act(((acc + bias) − mean) · gamma / sqrt(var + eps) + beta + r)}.
  *
  * <p>Backends never apply batch-norm as a separate step: {@link #fold} folds it into the weights and
  * bias once, at prepare time, so every kernel only adds a bias and applies the activation.
  * Immutable; arrays are copied in.
  */
 public final class Epilogue {
-    private static final Epilogue NONE = new Epilogue(null, null, Activation.NONE);
+    private static final Epilogue NONE = new Epilogue(null, null, Activation.NONE, false);
 
     private final float[] bias;
     private final BatchNorm batchNorm;
     private final Activation activation;
+    private final boolean residual;
 
-    private Epilogue(float[] bias, BatchNorm batchNorm, Activation activation) {
+    private Epilogue(float[] bias, BatchNorm batchNorm, Activation activation, boolean residual) {
         this.bias = bias;
         this.batchNorm = batchNorm;
         this.activation = Objects.requireNonNull(activation, "activation");
+        this.residual = residual;
     }
 
     /** No bias, no batch-norm, no activation. */
@@ -44,6 +47,12 @@ public final class Epilogue {
     public BatchNorm batchNorm() { return batchNorm; }
 
     public Activation activationKind() { return activation; }
+
+    /**
+     * Whether a residual tensor is added before the activation: the prepared convolution then runs only through the
+     * forward that takes it ({@link PreparedConv#forward(DeviceTensor, DeviceTensor, DeviceTensor)}).
+     */
+    public boolean hasResidual() { return residual; }
 
     /**
      * Folds this epilogue into a layer's weights: batch-norm scale {@code s = gamma / sqrt(var + eps)} multiplies
@@ -140,6 +149,7 @@ public final class Epilogue {
         private float[] bias;
         private BatchNorm batchNorm;
         private Activation activation = Activation.NONE;
+        private boolean residual;
 
         public Builder bias(float[] bias) {
             this.bias = bias == null ? null : bias.clone();
@@ -161,8 +171,14 @@ public final class Epilogue {
             return this;
         }
 
+        /** Adds a residual tensor, given to each forward, after the bias and before the activation ({@link Epilogue#hasResidual}). */
+        public Builder residual(boolean residual) {
+            this.residual = residual;
+            return this;
+        }
+
         public Epilogue build() {
-            return new Epilogue(bias, batchNorm, activation);
+            return new Epilogue(bias, batchNorm, activation, residual);
         }
     }
 }

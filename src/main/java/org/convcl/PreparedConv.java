@@ -47,12 +47,80 @@ public interface PreparedConv extends AutoCloseable {
     /** The backend this convolution runs on (and whose tensors {@code forward} accepts). */
     Backend backend();
 
+    // ---- the residual epilogue (Epilogue.hasResidual) ----
+
+    /**
+     * Whether this convolution was prepared with a residual ({@link Epilogue#hasResidual}): it then runs only through
+     * the forwards that take the residual tensor, and the two-tensor forwards throw {@link IllegalStateException}.
+     */
+    default boolean hasResidual() { return false; }
+
+    /**
+     * Enqueues {@code output = act(conv(input) + bias + residual)}, the residual added element by element before the
+     * activation; returns without waiting where the backend can. {@code residual} has the output's shape; it may be
+     * the input tensor but never the output (kernels read it while storing outputs).
+     *
+     * @throws IllegalArgumentException for a tensor of another backend, a residual not shaped like the output, or the
+     *         residual or input being the output tensor
+     * @throws IllegalStateException for a closed tensor or convolution, or one prepared without a residual
+     */
+    default void forward(DeviceTensor input, DeviceTensor residual, DeviceTensor output) {
+        throw new IllegalStateException(noResidual(this));
+    }
+
+    /**
+     * Runs like {@link #forward(DeviceTensor, DeviceTensor, DeviceTensor)}, waits and returns the device time in
+     * nanoseconds (wall time on the CPU backend).
+     */
+    default long forwardTimed(DeviceTensor input, DeviceTensor residual, DeviceTensor output) {
+        throw new IllegalStateException(noResidual(this));
+    }
+
+    /**
+     * {@link #forward(DeviceTensor, DeviceTensor, DeviceTensor)} on host tensors: uploads, runs and downloads.
+     * Temporaries are released before it returns, also on failure.
+     */
+    default Tensor forward(Tensor input, Tensor residual) {
+        if (input == null) throw new IllegalArgumentException("input tensor must not be null");
+        if (residual == null) throw new IllegalArgumentException("residual tensor must not be null");
+        if (!hasResidual()) throw new IllegalStateException(noResidual(this));
+        Shape outShape = outputShape(input.shape());
+        checkResidualShape(residual.shape(), outShape, spec());
+        Backend backend = backend();
+        try (DeviceTensor in = backend.upload(input); DeviceTensor res = backend.upload(residual);
+             DeviceTensor out = backend.allocate(outShape)) {
+            forward(in, res, out);
+            return backend.download(out);
+        }
+    }
+
+    /** Throws naming both shapes when a residual's {@code shape} is not {@code output}, the output shape of {@code spec}. */
+    static void checkResidualShape(Shape shape, Shape output, ConvSpec spec) {
+        if (!shape.equals(output)) {
+            throw new IllegalArgumentException("residual shape " + shape + " does not match the output shape " + output
+                    + " of " + spec);
+        }
+    }
+
+    /** The message for a residual forward on a convolution prepared without one. */
+    static String noResidual(PreparedConv conv) {
+        return "prepared convolution " + conv.spec() + " (" + conv.plan() + ") has no residual (Epilogue.hasResidual is false);"
+                + " call forward(input, output)";
+    }
+
+    /** The message for a two-tensor forward on a convolution prepared with a residual. */
+    static String residualMissing(PreparedConv conv) {
+        return "prepared convolution " + conv.spec() + " was prepared with a residual (Epilogue.hasResidual);"
+                + " call forward(input, residual, output)";
+    }
+
     /**
      * Uploads, runs and downloads: the convenient form for one-off host tensors. Temporaries are released
      * before it returns, also on failure.
      */
     default Tensor forward(Tensor input) {
         if (input == null) throw new IllegalArgumentException("input tensor must not be null");
+        if (hasResidual()) throw new IllegalStateException(residualMissing(this));
         Shape outShape = outputShape(input.shape());
         Backend backend = backend();
         try (DeviceTensor in = backend.upload(input); DeviceTensor out = backend.allocate(outShape)) {

@@ -74,7 +74,9 @@ public final class CpuBackend implements Backend {
         checkOpen();
         if (spec == null) throw new IllegalArgumentException("spec must not be null");
         if (epilogue == null) throw new IllegalArgumentException("epilogue must not be null");
-        Epilogue.Folded folded = epilogue.fold(spec, weights);
+        Epilogue.Folded layer = epilogue.fold(spec, weights);
+        // a residual layer's kernel stops at the bias; CpuPreparedConv adds the residual, then the activation
+        Epilogue.Folded folded = epilogue.hasResidual() ? CpuPreparedConv.beforeResidual(layer) : layer;
         ConvKernel kernel;
         if (isPadded(spec) && !allFinite(folded.weights())) {
             kernel = new DirectKernel(spec, folded);
@@ -85,6 +87,7 @@ public final class CpuBackend implements Backend {
         } else {
             kernel = new GemmKernel(spec, folded, simd);
         }
+        if (epilogue.hasResidual()) return new CpuPreparedConv(this, spec, kernel, layer, epilogue.batchNorm() != null, simd, true);
         return new CpuPreparedConv(this, spec, kernel, folded, epilogue.batchNorm() != null, simd);
     }
 

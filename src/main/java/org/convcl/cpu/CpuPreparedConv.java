@@ -21,6 +21,7 @@ final class CpuPreparedConv implements PreparedConv {
     private final Epilogue.Folded folded;
     private final boolean batchNormFolded;
     private final Simd simd;
+    private final boolean residual;
     private volatile CpuBackward backward; // made at the first backward pass
     private volatile boolean closed;
 
@@ -35,6 +36,16 @@ final class CpuPreparedConv implements PreparedConv {
      */
     CpuPreparedConv(CpuBackend backend, ConvSpec spec, ConvKernel kernel, Epilogue.Folded folded, boolean batchNormFolded,
                     Simd simd) {
+        this(backend, spec, kernel, folded, batchNormFolded, simd, false);
+    }
+
+    /**
+     * As above; with {@code residual} the kernel was made from {@link #beforeResidual}{@code (folded)} and each forward
+     * adds the residual tensor, then applies {@code folded}'s activation.
+     */
+    CpuPreparedConv(CpuBackend backend, ConvSpec spec, ConvKernel kernel, Epilogue.Folded folded, boolean batchNormFolded,
+                    Simd simd, boolean residual) {
+        this.residual = residual;
         this.backend = backend;
         this.spec = spec;
         this.kernel = kernel;
@@ -53,15 +64,53 @@ final class CpuPreparedConv implements PreparedConv {
         return kernel.plan();
     }
 
+    /** The epilogue a residual layer's kernel applies: {@code folded} without its activation (it follows the residual). */
+    static Epilogue.Folded beforeResidual(Epilogue.Folded folded) {
+        return new Epilogue.Folded(folded.weights(), folded.bias(), Activation.NONE);
+    }
+
+    @Override
+    public boolean hasResidual() { return residual; }
+
     @Override
     public void forward(DeviceTensor input, DeviceTensor output) {
         forwardTimed(input, output);
+    }
+
+    @Override
+    public void forward(DeviceTensor input, DeviceTensor residual, DeviceTensor output) {
+        forwardTimed(input, residual, output);
+    }
+
+    /** Runs synchronously: the kernel (bias only), then the residual and the activation; returns the wall-clock nanoseconds. */
+    @Override
+    public long forwardTimed(DeviceTensor input, DeviceTensor residualTensor, DeviceTensor output) {
+        checkOpen();
+        if (!residual) throw new IllegalStateException(PreparedConv.noResidual(this));
+        CpuTensor res = backend.owned(residualTensor, "residual");
+        CpuTensor out = backend.owned(output, "output");
+        if (res == out) {
+            throw new IllegalArgumentException("residual and output must be different tensors, got " + res + " twice");
+        }
+        PreparedConv.checkResidualShape(res.shape(), out.shape(), spec);
+        long start = System.nanoTime();
+        run(input, output);
+        EpilogueWriter.addResidual(out.data(), res.data(), folded.activation());
+        return System.nanoTime() - start;
     }
 
     /** Runs synchronously and returns the wall-clock nanoseconds of the computation alone. */
     @Override
     public long forwardTimed(DeviceTensor input, DeviceTensor output) {
         checkOpen();
+        if (residual) throw new IllegalStateException(PreparedConv.residualMissing(this));
+        long start = System.nanoTime();
+        run(input, output);
+        return System.nanoTime() - start;
+    }
+
+    /** Checks the tensors and runs the kernel of {@code input} into {@code output}. */
+    private void run(DeviceTensor input, DeviceTensor output) {
         CpuTensor in = backend.owned(input, "input");
         CpuTensor out = backend.owned(output, "output");
         if (in == out) throw new IllegalArgumentException("input and output must be different tensors, got " + in + " twice");
@@ -70,10 +119,7 @@ final class CpuPreparedConv implements PreparedConv {
             throw new IllegalArgumentException("output shape " + out.shape() + " does not match " + expected
                     + " for input " + in.shape() + " and " + spec);
         }
-        float[] src = in.data(), dst = out.data();
-        long start = System.nanoTime();
-        kernel.run(src, in.shape(), dst, expected);
-        return System.nanoTime() - start;
+        kernel.run(in.data(), in.shape(), out.data(), expected);
     }
 
     @Override
@@ -84,6 +130,7 @@ final class CpuPreparedConv implements PreparedConv {
     public Tensor forward(Tensor input) {
         checkOpen();
         if (input == null) throw new IllegalArgumentException("input must not be null");
+        if (residual) throw new IllegalStateException(PreparedConv.residualMissing(this));
         Shape outShape = spec.outputShape(input.shape());
         float[] dst = new float[outShape.count()];
         kernel.run(input.data(), input.shape(), dst, outShape);

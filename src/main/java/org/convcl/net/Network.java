@@ -165,6 +165,7 @@ public final class Network implements AutoCloseable {
         StringBuilder b = new StringBuilder();
         for (Node n : graph.nodes) {
             b.append(n.op).append(' ').append(n.name);
+            if (Passes.hasResidual(n)) b.append(" +residual");
             if (n.activation != Activation.NONE) b.append(" +").append(n.activation.name().toLowerCase());
             PreparedConv p = prepared.get(n);
             if (p != null) b.append(": ").append(p.plan());
@@ -280,7 +281,7 @@ public final class Network implements AutoCloseable {
     }
 
     /** The inputs' dimensions with every symbolic one set to {@code symbolic}. */
-    private static Map<String, int[]> declaredDims(Graph g, int symbolic) {
+    static Map<String, int[]> declaredDims(Graph g, int symbolic) {
         Map<String, int[]> m = new HashMap<>();
         for (Graph.Input in : g.inputs) {
             int[] d = new int[in.dims().length];
@@ -339,7 +340,14 @@ public final class Network implements AutoCloseable {
                 continue;
             }
             Epilogue epilogue = epilogue(b, n.activation);
-            if (n.op.equals("Conv")) {
+            if (Passes.hasResidual(n)) {
+                Epilogue withResidual = epilogue(b, n.activation, true);
+                PreparedConv p = backend.prepare(spec, w.floats(), withResidual, expected);
+                prepared.put(n, p); // before the check: close() releases it
+                if (!p.hasResidual()) {
+                    throw new IllegalStateException(n.describe() + ": backend " + backend + " prepared it without its residual");
+                }
+            } else if (n.op.equals("Conv")) {
                 prepared.put(n, backend.prepare(spec, w.floats(), epilogue, expected));
             } else {
                 Const pw = graph.constants.get(n.input(3));
@@ -363,7 +371,7 @@ public final class Network implements AutoCloseable {
      * dimension but the batch (so the image stays 1×1).
      */
     private boolean runsAsDense(Node n, int[] x, int[] out, Const w) {
-        if (ops == null || !n.op.equals("Conv")) return false;
+        if (ops == null || !n.op.equals("Conv") || Passes.hasResidual(n)) return false;
         int[] wd = w.dims();
         boolean fixed = graph.inputs.stream().allMatch(in -> Arrays.stream(in.dims()).skip(1).allMatch(d -> d >= 0));
         return fixed && wd.length == 4 && wd[1] == x[1] && wd[2] == 1 && wd[3] == 1 && x[2] == 1 && x[3] == 1 && out[2] == 1
@@ -448,7 +456,11 @@ public final class Network implements AutoCloseable {
     }
 
     private static Epilogue epilogue(Const bias, Activation activation) {
-        Epilogue.Builder e = Epilogue.builder().activation(activation);
+        return epilogue(bias, activation, false);
+    }
+
+    private static Epilogue epilogue(Const bias, Activation activation, boolean residual) {
+        Epilogue.Builder e = Epilogue.builder().activation(activation).residual(residual);
         if (bias != null) e.bias(bias.floats());
         return e.build();
     }
@@ -556,7 +568,8 @@ public final class Network implements AutoCloseable {
                 out.device = allocate(Dims.shape(outDims));
                 out.kind = Kind.POOLED;
                 retain(out.device);
-                if (conv != null) conv.forward(x, out.device);
+                if (conv != null && conv.hasResidual()) conv.forward(x, device(env.get(n.input(3))), out.device);
+                else if (conv != null) conv.forward(x, out.device);
                 else ops.dense(x, dense.weights(), dense.bias(), dense.fn(), out.device);
             } else if (deviceOps.containsKey(n)) {
                 runOnDevice(n, deviceOps.get(n), env, plan, out);

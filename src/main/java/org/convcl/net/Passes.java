@@ -8,8 +8,9 @@ import org.convcl.Activation;
 /**
  * The graph passes, each a function of the graph alone (tested one by one): constant folding, removal of
  * inference no-ops, batch-norm folded into the preceding convolution, {@code x · HardSigmoid(x)} recognised as
- * HardSwish, activations fused into convolutions as epilogues, classifier and standalone batch-norm lowered to convolutions, depthwise → pointwise pairs handed to
- * the block planner. Each returns how many nodes it rewrote.
+ * HardSwish, activations fused into convolutions as epilogues, classifier and standalone batch-norm lowered to convolutions,
+ * {@code Conv + Add (+ Relu)} fused as a residual epilogue, depthwise → pointwise pairs handed to the block planner.
+ * Each returns how many nodes it rewrote.
  */
 final class Passes {
     private Passes() {}
@@ -22,6 +23,7 @@ final class Passes {
         fuseHardSwish(g);
         fuseActivations(g);
         lowerToConvolutions(g);
+        fuseResidual(g);
         if (blocks) pairSeparableBlocks(g);
         g.dropUnusedConstants();
     }
@@ -255,6 +257,47 @@ final class Passes {
     }
 
     /**
+     * {@code Add(Conv(x), r)} (either side), with its fused activation if any, becomes the convolution with {@code r} as
+     * its residual (a fourth input: {@code act(conv(x) + bias + r)} in the convolution's epilogue), where the
+     * convolution has no activation of its own, the Add alone reads its output, {@code r} is computed before the
+     * convolution runs (a graph input or an earlier node's output, so liveness keeps it until the convolution) and is
+     * not a constant, and the Add does not broadcast (both operands have its output's dimensions, whatever the
+     * batch). {@link #hasResidual} tells such a node.
+     */
+    static int fuseResidual(Graph g) {
+        List<Map<String, int[]>> dims = List.of(Network.inferDims(g, Network.declaredDims(g, 1)),
+                Network.inferDims(g, Network.declaredDims(g, 2)));
+        int fused = 0;
+        for (Node add : List.copyOf(g.nodes)) {
+            if (!add.op.equals("Add") || add.inputs.size() != 2) continue;
+            for (int side = 0; side < 2; side++) {
+                String sum = add.input(side), r = add.input(1 - side);
+                Node conv = g.producer(sum);
+                if (conv == null || !conv.op.equals("Conv") || hasResidual(conv) || conv.activation != Activation.NONE
+                        || !g.singleUse(sum) || g.constants.containsKey(r) || r.equals(sum)) continue;
+                Node source = g.producer(r);
+                if (source != null && g.nodes.indexOf(source) > g.nodes.indexOf(conv)) continue;
+                String out = add.outputs.get(0);
+                if (!dims.stream().allMatch(d -> java.util.Arrays.equals(d.get(sum), d.get(out))
+                        && java.util.Arrays.equals(d.get(r), d.get(out)))) continue;
+                while (conv.inputs.size() < 3) conv.inputs.add("");
+                conv.inputs.add(r);
+                conv.activation = add.activation;
+                conv.outputs.set(0, out);
+                g.nodes.remove(add);
+                fused++;
+                break;
+            }
+        }
+        return fused;
+    }
+
+    /** Whether a {@code Conv} node has a residual ({@link #fuseResidual}): its fourth input. */
+    static boolean hasResidual(Node conv) {
+        return conv.op.equals("Conv") && !conv.input(3).isEmpty();
+    }
+
+    /**
      * A depthwise convolution whose output only a pointwise convolution (1×1, stride 1, no padding, group 1) reads
      * becomes one {@code SeparableBlock} node (inputs: x, depthwise weight and bias, pointwise weight and bias; the
      * depthwise attributes kept), which the backend's block planner runs fused or as two kernels, whichever it picks.
@@ -262,9 +305,9 @@ final class Passes {
     static int pairSeparableBlocks(Graph g) {
         int paired = 0;
         for (Node pw : List.copyOf(g.nodes)) {
-            if (!pw.op.equals("Conv") || !isPointwise(g, pw)) continue;
+            if (!pw.op.equals("Conv") || !isPointwise(g, pw) || hasResidual(pw)) continue;
             Node dw = g.producer(pw.input(0));
-            if (dw == null || !dw.op.equals("Conv") || !isDepthwise(g, dw) || !g.singleUse(pw.input(0))) continue;
+            if (dw == null || !dw.op.equals("Conv") || !isDepthwise(g, dw) || hasResidual(dw) || !g.singleUse(pw.input(0))) continue;
             List<String> inputs = List.of(dw.input(0), dw.input(1), dw.input(2), pw.input(1), pw.input(2));
             dw.op = "SeparableBlock";
             dw.inputs.clear();

@@ -190,7 +190,9 @@ public final class OpenClBackend implements Backend {
      */
     PreparedConv prepare(ConvSpec spec, float[] weights, Epilogue epilogue, TuningTable table, Shape expectedInput) {
         checkPrepare(spec, epilogue, expectedInput);
-        return prepare(spec, weights, epilogue, table, Planner.settingFor(forcedAlgorithm, spec, facts), expectedInput);
+        Algorithm setting = Planner.settingFor(forcedAlgorithm, spec, facts);
+        if (setting != null && epilogue != null && epilogue.hasResidual() && !setting.descriptor().runsResidual()) setting = null;
+        return prepare(spec, weights, epilogue, table, setting, expectedInput);
     }
 
     private void checkPrepare(ConvSpec spec, Epilogue epilogue, Shape expectedInput) {
@@ -203,10 +205,11 @@ public final class OpenClBackend implements Backend {
     /** Plans once (refusing a forced algorithm that cannot run {@code spec}), folds the epilogue and prepares what the plan describes. */
     PreparedConv prepare(ConvSpec spec, float[] weights, Epilogue epilogue, TuningTable table, Algorithm forced,
                                  Shape expectedInput) {
-        Plan plan = Planner.plan(spec, expectedInput, facts, table, forced);
+        Plan plan = Planner.plan(spec, expectedInput, facts, table, forced, epilogue.hasResidual());
         checkAllocation(4L * spec.weightCount(), "weights of " + spec); // before folding copies them
         Epilogue.Folded folded = epilogue.fold(spec, weights);
-        PreparedConv conv = new OpenClConv(this, spec, folded, epilogue.batchNorm() != null, table, forced, plan, expectedInput);
+        PreparedConv conv = new OpenClConv(this, spec, folded, epilogue.batchNorm() != null, epilogue.hasResidual(), table,
+                forced, plan, expectedInput);
         track(conv);
         return conv;
     }

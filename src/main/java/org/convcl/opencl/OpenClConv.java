@@ -43,6 +43,7 @@ final class OpenClConv extends OpenClPrepared {
     private final Map<Shape, Prepared> launches = new ConcurrentHashMap<>();
     private final Epilogue.Folded folded;
     private final boolean batchNormFolded;
+    private final boolean residual;
     private OpenClBackward backward; // guarded by this; made at the first backward pass
 
     /** A kernel object is one entry point of one program (file and defines). */
@@ -61,13 +62,21 @@ final class OpenClConv extends OpenClPrepared {
      */
     OpenClConv(OpenClBackend backend, ConvSpec spec, Epilogue.Folded folded, boolean batchNormFolded, TuningTable tuning,
                Algorithm forced, Plan plan, Shape expectedInput) {
+        this(backend, spec, folded, batchNormFolded, false, tuning, forced, plan, expectedInput);
+    }
+
+    /** As above; {@code residual}: the epilogue adds a residual tensor ({@code HAS_RESIDUAL}), {@code plan} planned so. */
+    OpenClConv(OpenClBackend backend, ConvSpec spec, Epilogue.Folded folded, boolean batchNormFolded, boolean residual,
+               TuningTable tuning, Algorithm forced, Plan plan, Shape expectedInput) {
         super(backend, spec);
         this.folded = folded;
         this.batchNormFolded = batchNormFolded;
+        this.residual = residual;
         this.tuning = tuning;
         this.forced = forced;
         this.preparedPlan = plan;
         this.epilogueDefines = epilogueDefines(folded);
+        if (residual) epilogueDefines.put("HAS_RESIDUAL", 1);
         try {
             for (Launch.Upload u : plan.descriptor().uploads(spec, folded.weights())) upload(u.role(), u.data(), u.name() + " of " + spec);
             upload(Launch.Role.BIAS, folded.bias(), "bias of " + spec);
@@ -89,7 +98,7 @@ final class OpenClConv extends OpenClPrepared {
         }
     }
 
-    /** {@code HAS_BIAS} and {@code ACTIVATION} (0 none, 1 ReLU, 2 ReLU6) for the common header. */
+    /** {@code HAS_BIAS} and {@code ACTIVATION} (0 none, 1 ReLU, 2 ReLU6) for the common header ({@code HAS_RESIDUAL} is added by a layer with one). */
     static SortedMap<String, Integer> epilogueDefines(Epilogue.Folded folded) {
         TreeMap<String, Integer> d = new TreeMap<>();
         d.put("HAS_BIAS", folded.bias() == null ? 0 : 1);
@@ -119,18 +128,26 @@ final class OpenClConv extends OpenClPrepared {
     }
 
     private Prepared prepared(Shape input) {
-        return launches.computeIfAbsent(input, in -> prepare(in, Planner.plan(spec(), in, backend.facts(), tuning, forced)));
+        return launches.computeIfAbsent(input, in -> prepare(in, Planner.plan(spec(), in, backend.facts(), tuning, forced, residual)));
     }
 
     @Override
+    public boolean hasResidual() { return residual; }
+
+    @Override
     long run(ClTensor src, ClTensor dst, boolean profile) {
+        return run(src, null, dst, profile);
+    }
+
+    @Override
+    long run(ClTensor src, ClTensor res, ClTensor dst, boolean profile) {
         Prepared p = prepared(src.shape());
         synchronized (this) {
             checkOpen();
             ensureScratch(p);
             long time = 0;
             for (Step s : p.steps()) {
-                KernelArgs.bind(s.kernel().handle(), s.launch().args(), role -> mem(role, src, dst));
+                KernelArgs.bind(s.kernel().handle(), s.launch().args(), role -> mem(role, src, res, dst));
                 time += backend.launcher().launch(s.kernel(), s.launch().global(), s.launch().local(), profile);
             }
             return profile ? time : -1;
@@ -149,7 +166,9 @@ final class OpenClConv extends OpenClPrepared {
             limits[i] = built.get(i).workGroupSize();
         }
         List<Step> steps = new ArrayList<>();
-        for (Launch l : plan.launches(spec, input, backend.facts(), limits)) steps.add(new Step(keys.get(l.kernel()), built.get(l.kernel()), l));
+        for (Launch l : plan.launches(spec, input, backend.facts(), limits)) {
+            steps.add(new Step(keys.get(l.kernel()), built.get(l.kernel()), residual ? l.withResidual() : l));
+        }
         return new Prepared(plan, List.copyOf(steps), plan.descriptor().scratch(spec, spec.outputShape(input)));
     }
 

@@ -53,9 +53,34 @@ abstract class OpenClPrepared implements PreparedConv {
         return checkedRun(input, output, true);
     }
 
+    /** Enqueues the convolution with the residual added before the activation (a layer prepared with one). */
+    @Override
+    public final void forward(DeviceTensor input, DeviceTensor residual, DeviceTensor output) {
+        checkedRun(input, residual, output, false);
+    }
+
+    /** Runs like {@link #forward(DeviceTensor, DeviceTensor, DeviceTensor)}, waits and returns the device nanoseconds. */
+    @Override
+    public final long forwardTimed(DeviceTensor input, DeviceTensor residual, DeviceTensor output) {
+        return checkedRun(input, residual, output, true);
+    }
+
     private long checkedRun(DeviceTensor input, DeviceTensor output, boolean profile) {
+        if (hasResidual()) throw new IllegalStateException(PreparedConv.residualMissing(this));
         OpenClBackend.Io io = backend.io(input, output, this::outputShape, subject());
-        return run(io.src(), io.dst(), profile);
+        return run(io.src(), null, io.dst(), profile);
+    }
+
+    private long checkedRun(DeviceTensor input, DeviceTensor residual, DeviceTensor output, boolean profile) {
+        if (!hasResidual()) throw new IllegalStateException(PreparedConv.noResidual(this));
+        OpenClBackend.Io io = backend.io(input, output, this::outputShape, subject());
+        ClTensor res = backend.own(residual, "residual");
+        if (res == io.dst()) {
+            throw new IllegalArgumentException("residual and output must be different tensors, got " + res.name()
+                    + " twice (the kernels read the residual while storing the output)");
+        }
+        PreparedConv.checkResidualShape(res.shape(), io.dst().shape(), spec);
+        return run(io.src(), res, io.dst(), profile);
     }
 
     /**
@@ -64,6 +89,14 @@ abstract class OpenClPrepared implements PreparedConv {
      * else returns -1.
      */
     abstract long run(ClTensor src, ClTensor dst, boolean profile);
+
+    /**
+     * {@link #run(ClTensor, ClTensor, boolean)} with {@code res} (checked: shaped like {@code dst}, not {@code dst}) as
+     * the residual; null for a layer without one. Only a subclass whose {@link #hasResidual} can be true overrides it.
+     */
+    long run(ClTensor src, ClTensor res, ClTensor dst, boolean profile) {
+        return run(src, dst, profile);
+    }
 
     /** Releases this object's kernels and buffers; called once, by {@link #close()}, under this object's lock. */
     abstract void releaseResources();
@@ -87,8 +120,17 @@ abstract class OpenClPrepared implements PreparedConv {
      * then ignores it), else this object's buffer of that role.
      */
     final cl_mem mem(Launch.Role role, ClTensor src, ClTensor dst) {
+        return mem(role, src, null, dst);
+    }
+
+    /** {@link #mem(Launch.Role, ClTensor, ClTensor)} with {@link Launch.Role#RESIDUAL} bound to {@code res}. */
+    final cl_mem mem(Launch.Role role, ClTensor src, ClTensor res, ClTensor dst) {
         return switch (role) {
             case INPUT -> src.mem();
+            case RESIDUAL -> {
+                if (res == null) throw new IllegalStateException(subject() + " was run without a residual tensor");
+                yield res.mem();
+            }
             case OUTPUT -> dst.mem();
             case NO_BIAS -> backend.noBias().mem();
             case BIAS -> buffers.containsKey(role) ? buffers.get(role).mem() : backend.noBias().mem();

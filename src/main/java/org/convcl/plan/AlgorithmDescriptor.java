@@ -89,6 +89,14 @@ public interface AlgorithmDescriptor extends KernelDescriptor<ConvSpec> {
                 input.n(), input.c(), input.h(), input.w(), out.c(), out.h(), out.w(), spec.groups(), spec.padTop(), spec.padLeft())));
     }
 
+    /**
+     * Whether its kernels that store the output add a residual tensor under {@code HAS_RESIDUAL} (taking it as their
+     * last argument, {@link Launch#withResidual}); the planner passes over the others for a layer with a residual.
+     */
+    default boolean runsResidual() {
+        return false;
+    }
+
     /** The buffers uploaded at prepare time from the folded weights: by default the weights as they are. */
     default List<Launch.Upload> uploads(ConvSpec spec, float[] foldedWeights) {
         return List.of(new Launch.Upload(Launch.Role.WEIGHTS, "weights", foldedWeights));

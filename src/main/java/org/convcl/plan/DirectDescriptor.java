@@ -29,6 +29,10 @@ public final class DirectDescriptor implements AlgorithmDescriptor {
     @Override
     public String kernelFile() { return "conv2d_full.cl"; }
 
+    /** Its output-storing kernels add the residual ({@code HAS_RESIDUAL}). */
+    @Override
+    public boolean runsResidual() { return true; }
+
     @Override
     public String entryPoint() { return "conv2d_full"; }
 

@@ -40,6 +40,10 @@ public final class ImplicitGemmDescriptor implements AlgorithmDescriptor {
     @Override
     public String kernelFile() { return "conv2d_igemm.cl"; }
 
+    /** Its output-storing kernels add the residual ({@code HAS_RESIDUAL}). */
+    @Override
+    public boolean runsResidual() { return true; }
+
     @Override
     public String entryPoint() { return "conv2d_igemm"; }
 

@@ -51,6 +51,10 @@ public final class ImplicitGemmGpuDescriptor implements AlgorithmDescriptor {
     @Override
     public String kernelFile() { return "conv2d_igemm_gpu.cl"; }
 
+    /** Its output-storing kernels add the residual ({@code HAS_RESIDUAL}). */
+    @Override
+    public boolean runsResidual() { return true; }
+
     @Override
     public String entryPoint() { return "conv2d_igemm_gpu"; }
 

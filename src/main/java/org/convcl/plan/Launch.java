@@ -70,7 +70,23 @@ public record Launch(int kernel, long[] global, long[] local, List<Arg> args) {
         /** A fused block's depthwise weights. */
         DEPTHWISE_WEIGHTS,
         /** A fused block's depthwise bias (zeros when it has none). */
-        DEPTHWISE_BIAS
+        DEPTHWISE_BIAS,
+        /**
+         * The residual tensor of a layer prepared with one ({@code HAS_RESIDUAL} 1): the last argument of each launch that
+         * stores the output ({@link #withResidual}).
+         */
+        RESIDUAL
+    }
+
+    /**
+     * This launch with the residual appended as its last argument when it stores the output (its arguments name
+     * {@link Role#OUTPUT}): the kernels that support the residual take it so ({@code CONVCL_RESIDUAL_ARG}).
+     */
+    public Launch withResidual() {
+        if (!args.contains(new Buffer(Role.OUTPUT))) return this;
+        List<Arg> more = new ArrayList<>(args);
+        more.add(new Buffer(Role.RESIDUAL));
+        return new Launch(kernel, global, local, more);
     }
 
     /** One kernel argument: a buffer by role or an {@code int}. */

@@ -81,16 +81,38 @@ public final class Planner {
      *                                  defaults do not fit the device
      */
     public static Plan plan(ConvSpec spec, Shape input, DeviceFacts device, TuningTable tuning, Algorithm forced) {
+        return plan(spec, input, device, tuning, forced, false);
+    }
+
+    /**
+     * {@link #plan(ConvSpec, Shape, DeviceFacts, TuningTable, Algorithm)} for a layer whose epilogue adds a residual
+     * tensor when {@code residual}: only algorithms whose kernels add it ({@link AlgorithmDescriptor#runsResidual}) are
+     * taken (the direct kernel, last of every registry, does), and the reason ends with {@code + residual}.
+     *
+     * @throws IllegalArgumentException also when {@code forced} does not add a residual
+     */
+    public static Plan plan(ConvSpec spec, Shape input, DeviceFacts device, TuningTable tuning, Algorithm forced,
+                            boolean residual) {
+        Plan plan = choose(spec, input, device, tuning, forced, residual);
+        return residual ? new Plan(plan.algorithm(), plan.defines(), plan.local(), plan.reason() + " + residual") : plan;
+    }
+
+    private static Plan choose(ConvSpec spec, Shape input, DeviceFacts device, TuningTable tuning, Algorithm forced,
+                               boolean residual) {
         if (spec == null) throw new IllegalArgumentException("spec must not be null");
         if (device == null) throw new IllegalArgumentException("device facts must not be null");
         if (tuning == null) throw new IllegalArgumentException("tuning table must not be null (use TuningTable.EMPTY)");
         if (forced != null) {
             requireRuns(forced, spec, device);
+            if (residual && !forced.descriptor().runsResidual()) {
+                throw new IllegalArgumentException("algorithm " + forced + " cannot run " + spec + " with a residual (its kernels do not add one)");
+            }
             return fitting(forced, spec, input, device, tuning, "forced ", List.of());
         }
         List<String> misfits = new ArrayList<>();
         for (Algorithm algorithm : registry(device.family())) {
             AlgorithmDescriptor d = algorithm.descriptor();
+            if (residual && !d.runsResidual()) continue;
             if (d.declines(spec, device).isPresent() || d.passesOver(spec, device).isPresent()) continue;
             Optional<String> misfit = d.misfit(spec, d.defaults(spec), device);
             if (misfit.isPresent()) {

@@ -73,6 +73,10 @@ public final class WinogradDescriptor implements AlgorithmDescriptor {
     @Override
     public String kernelFile() { return "conv2d_winograd.cl"; }
 
+    /** Its output-storing kernels add the residual ({@code HAS_RESIDUAL}). */
+    @Override
+    public boolean runsResidual() { return true; }
+
     /** The output transform (with the epilogue). */
     @Override
     public String entryPoint() { return "conv2d_winograd_output"; }

@@ -121,6 +121,64 @@ class PassesTest {
     }
 
     @Test
+    void fuseConvolutionPlusAddAsAResidualEpilogue() {
+        Graph g = graph("elementwise"); // relu(conv(x) + x): the Add carries the Relu once activations are fused
+        Passes.fuseActivations(g);
+        long adds = count(g, "Add");
+        assertEquals(1, applied(g, "elementwise", Passes::fuseResidual));
+        assertEquals(adds - 1, count(g, "Add"));
+        Node conv = g.nodes.stream().filter(Passes::hasResidual).findFirst().orElseThrow();
+        assertEquals(Activation.RELU, conv.activation);
+        assertEquals(g.inputs.get(0).name(), conv.input(3)); // the residual is the graph input x
+        Graph c = graph("conv_kinds"); // grouped(y) + y, no activation, a batch-norm after it
+        assertEquals(1, applied(c, "conv_kinds", Passes::fuseResidual));
+        try (Network net = Network.prepare(c, "conv_kinds", TestBackends.opencl())) {
+            NetworkFixtureTest.assertClose("conv_kinds residual on OpenCL", Fixtures.tensor("conv_kinds.output.npy"),
+                    net.run(Fixtures.tensor("conv_kinds.input.npy")));
+            assertTrue(net.describe().contains("+residual"), net.describe());
+        }
+    }
+
+    /**
+     * {@code Add(a, b)} of two convolutions of x: only the later one takes the other as its residual (the earlier one's
+     * residual would not exist yet when it runs); an Add that broadcasts, or whose convolution output is read again, stays.
+     */
+    @Test
+    void residualNeedsItsOperandBeforeTheConvolutionAndNoBroadcast() {
+        Map<String, Const> constants = Map.of("w1", Const.ofFloats(new int[] {2, 2, 1, 1}, new float[] {1f, -2f, 0.5f, 3f}),
+                "w2", Const.ofFloats(new int[] {2, 2, 1, 1}, new float[] {-1f, 0.25f, 2f, 1f}));
+        Node c1 = new Node("c1", "Conv", List.of("x", "w1"), List.of("a"), Map.of());
+        Node c2 = new Node("c2", "Conv", List.of("x", "w2"), List.of("b"), Map.of());
+        Node add = new Node("add", "Add", List.of("a", "b"), List.of("y"), Map.of());
+        List<Graph.Input> input = List.of(new Graph.Input("x", new long[] {-1, 2, 2, 2}));
+        Graph g = new Graph(List.of(c1, c2, add), constants, input, List.of("y"));
+        Tensor x = Tensor.of(new float[] {1f, -2f, 3f, 0.5f, -1f, 4f, 2f, -3f}, new Shape(1, 2, 2, 2));
+        Tensor unfused;
+        try (Network net = Network.prepare(g, "two convolutions", TestBackends.cpu())) {
+            unfused = net.run(x);
+        }
+        assertEquals(1, Passes.fuseResidual(g));
+        assertEquals(List.of("c1", "c2"), g.nodes.stream().map(n -> n.name).toList());
+        assertEquals("a", c2.input(3));
+        assertTrue(!Passes.hasResidual(c1));
+        for (org.convcl.Backend backend : TestBackends.all()) {
+            try (Network net = Network.prepare(g, "two convolutions", backend)) {
+                NetworkFixtureTest.assertClose("fused on " + backend, unfused, net.run(x));
+            }
+        }
+        // y = conv(x) + GlobalAveragePool(x): [N,2,2,2] + [N,2,1,1] broadcasts
+        Node c = new Node("c", "Conv", List.of("x", "w1"), List.of("a"), Map.of());
+        Node gap = new Node("gap", "GlobalAveragePool", List.of("x"), List.of("s"), Map.of());
+        Node bcast = new Node("add", "Add", List.of("a", "s"), List.of("y"), Map.of());
+        assertEquals(0, Passes.fuseResidual(new Graph(List.of(gap, c, bcast), constants, input, List.of("y"))));
+        // y = (conv(x) + x) · conv(x): the convolution's output has another reader
+        Node c3 = new Node("c", "Conv", List.of("x", "w1"), List.of("a"), Map.of());
+        Node sum = new Node("add", "Add", List.of("a", "x"), List.of("s"), Map.of());
+        Node mul = new Node("mul", "Mul", List.of("s", "a"), List.of("y"), Map.of());
+        assertEquals(0, Passes.fuseResidual(new Graph(List.of(c3, sum, mul), constants, input, List.of("y"))));
+    }
+
+    @Test
     void removeIdentityAndDropout() {
         Node id = new Node("id", "Identity", List.of("x"), List.of("a"), Map.of());
         Node drop = new Node("drop", "Dropout", List.of("a"), List.of("b"), Map.of());

@@ -47,7 +47,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * family whose {@link Planner#registry} lists it) and every fused block kernel of every family
  * ({@link BlockPlanner#registry}), forced, on small shapes that reach each edge path of the kernels (stride 2, 1×1
  * stride 2, dilation, asymmetric padding, γ 2–3, widths around the vector, the tensor's last rows, images smaller than
- * a vector, batch 2), against the reference. Each algorithm runs every shape of {@link #SHAPES} it accepts. On PoCL it
+ * a vector, batch 2), against the reference. Each algorithm runs every shape of {@link #SHAPES} it accepts (and those
+ * whose kernels add a residual, three of them with one). On PoCL it
  * is one more parity test; {@code .ci/run} also runs it on the Oclgrind simulator with its access, race,
  * uninitialised-value and API checks on, where {@link OclgrindLogCheck} fails a case on any diagnostic. The shapes stay
  * tiny: Oclgrind is 100–1000× slower.
@@ -200,6 +201,42 @@ class MemoryCheckTest {
             assertEquals(algorithm, ((OpenClConv) conv).preparedPlan().algorithm(), conv.plan());
             TensorAssert.assertClose(Reference.conv2d(x, spec, w, epilogue), conv.forward(x), spec.reductionLength(),
                     family + " " + algorithm + " " + spec + ", input " + input + ", seed " + seed + ", plan " + conv.plan());
+        }
+    }
+
+    /**
+     * Every algorithm whose kernels add a residual ({@link org.convcl.plan.AlgorithmDescriptor#runsResidual}), on each
+     * family that lists it, with the first three shapes of {@link #SHAPES} it accepts: the residual is read where the
+     * outputs are stored (shifted last vectors, images narrower than a vector, partial tiles).
+     */
+    static Stream<Arguments> residualConvolutions() {
+        List<Arguments> cases = new ArrayList<>();
+        for (Algorithm a : Algorithm.values()) {
+            if (!a.descriptor().runsResidual()) continue;
+            for (KernelFamily family : familiesOf(a)) {
+                DeviceFacts device = facts(family);
+                SHAPES.stream().filter(c -> a.descriptor().declines(c.spec(), device).isEmpty()).limit(3)
+                        .forEach(c -> cases.add(Arguments.of(family, a, c)));
+            }
+        }
+        return cases.stream();
+    }
+
+    @ParameterizedTest(name = "{0} {1} {2} + residual")
+    @MethodSource("residualConvolutions")
+    void residualConvolutionMatchesTheReference(KernelFamily family, Algorithm algorithm, ConvCase c) {
+        ConvSpec spec = c.spec();
+        Shape input = c.input(), output = spec.outputShape(input);
+        Random random = new Random(31L * spec.hashCode() + input.hashCode());
+        Tensor x = Tensor.of(OpenClConvCorrectnessTest.uniform(random, input.count()), input);
+        float[] w = OpenClConvCorrectnessTest.uniform(random, spec.weightCount());
+        Tensor r = Tensor.of(OpenClConvCorrectnessTest.uniform(random, output.count()), output);
+        Epilogue epilogue = ResidualEpilogueTest.residual(OpenClConvCorrectnessTest.uniform(random, spec.outChannels()),
+                Activation.RELU);
+        try (OpenClBackend backend = FamilyBackends.open(family); PreparedConv conv = backend.prepare(spec, w, epilogue, algorithm)) {
+            assertEquals(algorithm, ((OpenClConv) conv).preparedPlan().algorithm(), conv.plan());
+            TensorAssert.assertClose(ResidualEpilogueTest.expected(x, spec, w, epilogue, r), conv.forward(x, r),
+                    spec.reductionLength(), family + " " + algorithm + " " + spec + ", input " + input + ", plan " + conv.plan());
         }
     }
 
