@@ -127,6 +127,15 @@ public interface BackwardDescriptor extends KernelDescriptor<ConvSpec> {
         return Optional.empty();
     }
 
+    /**
+     * Why the launches of {@code spec} with {@code params} do not fit {@code device} (its local memory, its work-group
+     * limits); empty when they fit (the default). {@link BackwardPlanner#plan} gives a tuned entry that does not fit
+     * way to the defaults.
+     */
+    default Optional<String> misfit(ConvSpec spec, java.util.Map<String, Integer> params, DeviceFacts device) {
+        return Optional.empty();
+    }
+
     /** What the kernel does, for plans and messages. */
     String describe(ConvSpec spec, SortedMap<String, Integer> params);
 

@@ -15,6 +15,7 @@ import org.convcl.plan.Algorithm;
 import org.convcl.plan.ShapeClass;
 import org.convcl.plan.TuningJson;
 import org.convcl.plan.TuningTable;
+import org.convcl.plan.TunedKernel;
 import org.convcl.plan.Tunables;
 import org.junit.jupiter.api.Test;
 
@@ -37,7 +38,7 @@ class TunerTest {
         for (Tuner.ClassResult r : results) {
             assertEquals(1, r.layers().size(), r.toString());
             assertTrue(r.defaults().total() > 0, r.toString());
-            Algorithm a = r.shapeClass().algorithm();
+            TunedKernel a = r.shapeClass().algorithm();
             assertEquals(Tunables.defaults(a, r.layers().get(0).spec()), r.defaults().params());
             assertTrue(r.dropped().stream().noneMatch(d -> d.contains("differs") || d.contains("failed")), r.dropped().toString());
             List<?> firstTwo = Tunables.candidates(a, r.layers().get(0).spec()).subList(0, 2);
