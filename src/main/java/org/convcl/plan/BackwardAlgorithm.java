@@ -30,7 +30,9 @@ public enum BackwardAlgorithm implements TunedKernel {
     /** {@link BackwardFilterPointwiseDescriptor}: the weight gradient of pointwise layers of one pixel per image. */
     BACKWARD_FILTER_POINTWISE(BackwardFilterPointwiseDescriptor.class),
     /** {@link BackwardFilterPointwiseGemmDescriptor}: the weight gradient of pointwise layers through the forward GEMM. */
-    BACKWARD_FILTER_POINTWISE_GEMM(BackwardFilterPointwiseGemmDescriptor.class);
+    BACKWARD_FILTER_POINTWISE_GEMM(BackwardFilterPointwiseGemmDescriptor.class),
+    /** {@link BackwardFilterUnfoldGemmDescriptor}: the weight gradient of full and grouped layers through the unfolded input and the forward GEMM. */
+    BACKWARD_FILTER_UNFOLD_GEMM(BackwardFilterUnfoldGemmDescriptor.class);
 
     /** The spec whose defaults give a descriptor's parameter names. */
     private static final ConvSpec NAMES_PROBE = ConvSpec.full(8, 8, 3).padding(1).build();

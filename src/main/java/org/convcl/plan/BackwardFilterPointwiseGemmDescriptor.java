@@ -89,8 +89,13 @@ public final class BackwardFilterPointwiseGemmDescriptor implements BackwardDesc
 
     /** The forward GEMM's program: its block parameters, no epilogue, every image with its own weight matrix. */
     static SortedMap<String, Integer> gemmDefines(ConvSpec spec, SortedMap<String, Integer> params) {
+        return gemmDefines(spec.outChannels(), params);
+    }
+
+    /** {@link #gemmDefines(ConvSpec, SortedMap)} for GEMMs of {@code rows} output rows ({@code TILE_OC} trimmed to them). */
+    static SortedMap<String, Integer> gemmDefines(int rows, SortedMap<String, Integer> params) {
         TreeMap<String, Integer> d = new TreeMap<>();
-        d.put(Plan.TILE_OC, tileOc(spec, params));
+        d.put(Plan.TILE_OC, Math.min(params.get(Plan.TILE_OC), rows));
         d.put(Plan.VEC, params.get(Plan.VEC));
         d.put(Plan.KSTEP, params.get(Plan.KSTEP));
         d.put(PointwiseDescriptor.WEI_BATCH, EVERY_IMAGE_ITS_OWN);
@@ -144,21 +149,34 @@ public final class BackwardFilterPointwiseGemmDescriptor implements BackwardDesc
                     BackwardDescriptor.args(List.of(Operand.GRAD_OUTPUT, Operand.SCRATCH_GRAD_OUTPUT), n, cout, pixels)));
         }
         int gemms = gathered ? 1 : n, depth = gathered ? n * pixels : pixels;
-        long colBlocks = Plan.ceilDiv(cin, vec), rowBlocks = Plan.ceilDiv(cout, tileOc(spec, params));
-        // src = xᵀ [gemm][depth][cin], wei = dz [gemm][cout][depth], bia (unread), dst [gemm][cout][cin]; "pixels" 1 × cin
-        l.add(new Launch(Algorithm.POINTWISE.entryPoint(), new long[] {colBlocks, rowBlocks, gemms},
-                BackwardDescriptor.local(device, Planner.fit(colBlocks, params.get("L0")), Planner.fit(rowBlocks, params.get("L1")), 1),
-                BackwardDescriptor.args(List.of(Operand.SCRATCH_INPUT, weights, weights, partials > 0 ? Operand.SCRATCH : Operand.GRAD_WEIGHTS),
-                        gemms, depth, 1, cin, cout, 1, cin, 1, 0, 0),
-                Algorithm.POINTWISE.kernelFile(), gemmDefines(spec, params)));
-        if (partials > 0) {
-            long count = (long) cout * cin;
-            l.add(new Launch("conv2d_bwd_filter_chunks", new long[] {Plan.ceilDiv(count, BackwardFilterPointwiseDescriptor.REDUCE_VEC), 1, 1},
-                    BackwardDescriptor.local(device, Planner.fit(Plan.ceilDiv(count, BackwardFilterPointwiseDescriptor.REDUCE_VEC), 8), 1, 1),
-                    BackwardDescriptor.args(List.of(Operand.SCRATCH, Operand.GRAD_WEIGHTS), partials, (int) count, accumulate ? 1 : 0),
-                    chunkSum.kernelFile(), chunkSum.defines(spec, chunkSum.defaults(spec), Activation.NONE)));
-        }
+        l.add(gemm(Operand.SCRATCH_INPUT, weights, partials > 0 ? Operand.SCRATCH : Operand.GRAD_WEIGHTS, gemms, depth, cout, cin, params, device));
+        if (partials > 0) l.add(chunkSum(chunkSum, spec, partials, (long) cout * cin, accumulate, device));
         return l;
+    }
+
+    /**
+     * The forward pointwise GEMM as {@code gemms} products {@code dst[g] = a[g] · b[g]} of {@code a} rows × {@code depth}
+     * ({@code a[g]} at {@code g·rows·depth}: {@code WEI_BATCH} past any batch) by {@code b} {@code depth} × {@code cols}:
+     * the kernel's weights are {@code a}, its input {@code b} with {@code depth} channels of {@code cols} "pixels"; bias
+     * unread.
+     */
+    static Launch gemm(Operand b, Operand a, Operand dst, int gemms, int depth, int rows, int cols, SortedMap<String, Integer> params,
+                       DeviceFacts device) {
+        SortedMap<String, Integer> defines = gemmDefines(rows, params);
+        long colBlocks = Plan.ceilDiv(cols, params.get(Plan.VEC)), rowBlocks = Plan.ceilDiv(rows, defines.get(Plan.TILE_OC));
+        return new Launch(Algorithm.POINTWISE.entryPoint(), new long[] {colBlocks, rowBlocks, gemms},
+                BackwardDescriptor.local(device, Planner.fit(colBlocks, params.get("L0")), Planner.fit(rowBlocks, params.get("L1")), 1),
+                BackwardDescriptor.args(List.of(b, a, a, dst), gemms, depth, 1, cols, rows, 1, cols, 1, 0, 0),
+                Algorithm.POINTWISE.kernelFile(), defines);
+    }
+
+    /** The in-order sum of {@code partials} partial gradients of {@code count} elements ({@link Operand#SCRATCH}) into {@code dw}. */
+    static Launch chunkSum(BackwardFilterPointwiseDescriptor chunkSum, ConvSpec spec, int partials, long count, boolean accumulate,
+                           DeviceFacts device) {
+        long items = Plan.ceilDiv(count, BackwardFilterPointwiseDescriptor.REDUCE_VEC);
+        return new Launch("conv2d_bwd_filter_chunks", new long[] {items, 1, 1}, BackwardDescriptor.local(device, Planner.fit(items, 8), 1, 1),
+                BackwardDescriptor.args(List.of(Operand.SCRATCH, Operand.GRAD_WEIGHTS), partials, (int) count, accumulate ? 1 : 0),
+                chunkSum.kernelFile(), chunkSum.defines(spec, chunkSum.defaults(spec), Activation.NONE));
     }
 
     @Override

@@ -23,7 +23,7 @@ public final class BackwardPlanner {
     public static final List<BackwardDescriptor> DATA_REGISTRY = List.of(new BackwardDataDepthwiseDescriptor(), new BackwardDataDescriptor());
     /** The weight-gradient kernels, most preferred first. */
     public static final List<BackwardDescriptor> FILTER_REGISTRY = List.of(new BackwardFilterDepthwiseDescriptor(),
-            new BackwardFilterPointwiseGemmDescriptor(FILTER_POINTWISE), FILTER_POINTWISE, FILTER);
+            new BackwardFilterPointwiseGemmDescriptor(FILTER_POINTWISE), FILTER_POINTWISE, new BackwardFilterUnfoldGemmDescriptor(FILTER_POINTWISE), FILTER);
     /** The bias-gradient kernel. */
     public static final List<BackwardDescriptor> BIAS_REGISTRY = List.of(new BackwardBiasDescriptor(FILTER));
     /** The activation-backward kernel. */

@@ -1,0 +1,118 @@
+package org.convcl.plan;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.SortedMap;
+import org.convcl.Activation;
+import org.convcl.ConvSpec;
+import org.convcl.Shape;
+
+/**
+ * The weight gradient of full and grouped convolutions as a GEMM on the forward pointwise kernel ({@link Algorithm#POINTWISE},
+ * {@code kernels/conv2d_pointwise.cl}): {@code dw[g][o][i·KH·KW + tap] = Σ_{n,p} dz[n][g][o][p] · u[n][g][p][i·KH·KW + tap]},
+ * where {@code u} is the input unfolded by {@code kernels/conv2d_bwd_unfold.cl} into {@link Operand#SCRATCH_INPUT}, one row
+ * of {@code (c_in/groups)·KH·KW} window values per output pixel. Each (image, group) is one GEMM of the batched kernel
+ * ({@code dz[n][g]} in place as its weights), its partial sums in {@link Operand#SCRATCH}, added in image order by
+ * {@code conv2d_bwd_filter_chunks}: the same bits on every run. With one image and no {@code accumulate} the GEMM writes
+ * {@code dw} directly.
+ *
+ * <p>It declines inputs whose unfolded copy would exceed {@link #MAX_UNFOLDED_FLOATS} elements; pointwise and depthwise
+ * layers have kernels of their own.
+ */
+public final class BackwardFilterUnfoldGemmDescriptor implements BackwardDescriptor {
+    /** The largest unfolded input, in elements (256 MiB of floats): beyond it the direct kernel runs, with no scratch. */
+    public static final long MAX_UNFOLDED_FLOATS = 1L << 26;
+    /** Work-items per work-group of the unfold (neighbouring output columns). */
+    static final int UNFOLD_GROUP = 16;
+
+    private final BackwardFilterPointwiseDescriptor chunkSum;
+
+    BackwardFilterUnfoldGemmDescriptor(BackwardFilterPointwiseDescriptor chunkSum) {
+        this.chunkSum = chunkSum;
+    }
+
+    @Override
+    public Optional<String> declines(ConvSpec spec, DeviceFacts device) {
+        return switch (spec.kind()) {
+            case POINTWISE -> Optional.of("pointwise: the transposed-input GEMM");
+            case DEPTHWISE -> Optional.of("depthwise: its own kernel");
+            default -> Optional.empty();
+        };
+    }
+
+    @Override
+    public Optional<String> declinesInput(ConvSpec spec, Shape input) {
+        long unfolded = unfoldedFloats(spec, input);
+        return unfolded > MAX_UNFOLDED_FLOATS
+                ? Optional.of("the unfolded input would take " + unfolded + " elements, above " + MAX_UNFOLDED_FLOATS) : Optional.empty();
+    }
+
+    private static long unfoldedFloats(ConvSpec spec, Shape input) {
+        Shape out = spec.outputShape(input);
+        return (long) input.n() * out.h() * out.w() * spec.inChannels() * spec.kernelH() * spec.kernelW();
+    }
+
+    @Override
+    public String kernelFile() { return "conv2d_bwd_unfold.cl"; }
+
+    @Override
+    public BackwardPass pass() { return BackwardPass.FILTER; }
+
+    /** The unfold; the GEMM is {@link Algorithm#POINTWISE}'s entry point and the sum {@code conv2d_bwd_filter_chunks}. */
+    @Override
+    public List<String> entryPoints() { return List.of("conv2d_bwd_unfold"); }
+
+    /** The forward GEMM's TILE_OC, VEC, KSTEP and local size L0, L1 ({@link BackwardFilterPointwiseGemmDescriptor}'s). */
+    @Override
+    public SortedMap<String, Integer> defaults(ConvSpec spec) {
+        return Tunables.params(List.of(Plan.TILE_OC, Plan.VEC, Plan.KSTEP, "L0", "L1"), BackwardFilterPointwiseGemmDescriptor.TILE_OC,
+                BackwardFilterPointwiseGemmDescriptor.VEC, BackwardFilterPointwiseGemmDescriptor.KSTEP, PointwiseDescriptor.L0,
+                PointwiseDescriptor.L1);
+    }
+
+    /** The unfold's program: the window, {@code HAS_BIAS} 0, {@code ACTIVATION} 0 (the parameters are the GEMM's). */
+    @Override
+    public SortedMap<String, Integer> defines(ConvSpec spec, SortedMap<String, Integer> params, Activation activation) {
+        return BackwardDescriptor.windowDefines(spec, new java.util.TreeMap<>());
+    }
+
+    /** The GEMMs' partial sums: one per image, none for one image written straight into {@code dw}. */
+    private static int partials(Shape input, boolean accumulate) {
+        return input.n() > 1 || accumulate ? input.n() : 0;
+    }
+
+    @Override
+    public long scratchFloats(ConvSpec spec, Shape input, SortedMap<String, Integer> params, Operand scratch) {
+        return switch (scratch) {
+            case SCRATCH -> (long) partials(input, true) * spec.weightCount();
+            case SCRATCH_INPUT -> unfoldedFloats(spec, input);
+            default -> 0;
+        };
+    }
+
+    @Override
+    public List<Launch> launches(ConvSpec spec, Shape input, SortedMap<String, Integer> params, boolean accumulate, DeviceFacts device) {
+        Shape out = spec.outputShape(input);
+        int groups = spec.groups(), n = input.n(), pixels = out.h() * out.w();
+        int cols = spec.inChannelsPerGroup() * spec.kernelH() * spec.kernelW();
+        int partials = partials(input, accumulate);
+        List<Launch> l = new ArrayList<>();
+        l.add(new Launch("conv2d_bwd_unfold", new long[] {out.w(), out.h(), (long) n * groups},
+                BackwardDescriptor.local(device, Planner.fit(out.w(), UNFOLD_GROUP), 1, 1),
+                BackwardDescriptor.args(List.of(Operand.INPUT, Operand.SCRATCH_INPUT), n, input.c(), input.h(), input.w(), out.h(), out.w(),
+                        groups, spec.padTop(), spec.padLeft())));
+        // GEMM n·groups + g: dz[n][g] (out/groups rows × pixels) times u[n][g] (pixels × cols) into dw[g] or its partial n
+        l.add(BackwardFilterPointwiseGemmDescriptor.gemm(Operand.SCRATCH_INPUT, Operand.GRAD_OUTPUT,
+                partials > 0 ? Operand.SCRATCH : Operand.GRAD_WEIGHTS, n * groups, pixels, spec.outChannelsPerGroup(), cols, params, device));
+        if (partials > 0) l.add(BackwardFilterPointwiseGemmDescriptor.chunkSum(chunkSum, spec, partials, spec.weightCount(), accumulate, device));
+        return l;
+    }
+
+    @Override
+    public String describe(ConvSpec spec, SortedMap<String, Integer> params) {
+        return "backward filter unfold GEMM: the input's windows unfolded per output pixel, then the forward pointwise kernel ("
+                + Math.min(params.get(Plan.TILE_OC), spec.outChannelsPerGroup()) + " output channels x " + params.get(Plan.VEC)
+                + " window values per work-item) per image and group, images summed in order";
+    }
+}
