@@ -17,14 +17,22 @@ import org.convcl.Shape;
  * {@code conv2d_bwd_filter_chunks}: the same bits on every run. With one image and no {@code accumulate} the GEMM writes
  * {@code dw} directly.
  *
- * <p>It declines inputs whose unfolded copy would exceed {@link #MAX_UNFOLDED_FLOATS} elements; pointwise and depthwise
- * layers have kernels of their own.
+ * <p>It declines inputs whose unfolded copy would exceed {@link #MAX_UNFOLDED_FLOATS} elements and those whose output
+ * planes are large next to a window ({@link #MAX_PLANE_PER_WINDOW}, measured); pointwise and depthwise layers have kernels
+ * of their own.
  */
 public final class BackwardFilterUnfoldGemmDescriptor implements BackwardDescriptor {
     /** The largest unfolded input, in elements (256 MiB of floats): beyond it the direct kernel runs, with no scratch. */
     public static final long MAX_UNFOLDED_FLOATS = 1L << 26;
-    /** Work-items per work-group of the unfold (neighbouring output columns). */
-    static final int UNFOLD_GROUP = 16;
+    /**
+     * The GEMM runs layers whose output planes hold at most this many times a window's values ({@code (c_in/groups)·KH·KW}):
+     * on PoCL (2 cores, load 13-16, alternating runs in one process) it took 0.56x the direct kernel's time at ResNet's
+     * 128@28 and 256@14 at batch 8 and 0.32x and 0.09x at 256@14 and 512@7 at batch 1, but 0.98-1.01x at MobileNet-V1's
+     * conv1 at batch 8 (27 values, 12544 pixels) and ResNet's 64@56 at batch 8 (576, 3136): larger planes keep the direct kernel.
+     */
+    static final int MAX_PLANE_PER_WINDOW = 4;
+    /** Work-items per work-group of the unfold (output rows). */
+    static final int UNFOLD_GROUP = 8;
 
     private final BackwardFilterPointwiseDescriptor chunkSum;
 
@@ -41,11 +49,15 @@ public final class BackwardFilterUnfoldGemmDescriptor implements BackwardDescrip
         };
     }
 
+    /** Inputs whose unfolded copy exceeds {@link #MAX_UNFOLDED_FLOATS}, or whose planes exceed {@link #MAX_PLANE_PER_WINDOW} windows. */
     @Override
     public Optional<String> declinesInput(ConvSpec spec, Shape input) {
         long unfolded = unfoldedFloats(spec, input);
-        return unfolded > MAX_UNFOLDED_FLOATS
-                ? Optional.of("the unfolded input would take " + unfolded + " elements, above " + MAX_UNFOLDED_FLOATS) : Optional.empty();
+        if (unfolded > MAX_UNFOLDED_FLOATS) return Optional.of("the unfolded input would take " + unfolded + " elements, above " + MAX_UNFOLDED_FLOATS);
+        Shape out = spec.outputShape(input);
+        long window = (long) spec.inChannelsPerGroup() * spec.kernelH() * spec.kernelW(), plane = (long) out.h() * out.w();
+        return plane > MAX_PLANE_PER_WINDOW * window ? Optional.of("output planes of " + plane + " pixels, above " + MAX_PLANE_PER_WINDOW
+                + " windows of " + window + " values: the direct kernel is as fast there") : Optional.empty();
     }
 
     private static long unfoldedFloats(ConvSpec spec, Shape input) {
@@ -98,8 +110,8 @@ public final class BackwardFilterUnfoldGemmDescriptor implements BackwardDescrip
         int cols = spec.inChannelsPerGroup() * spec.kernelH() * spec.kernelW();
         int partials = partials(input, accumulate);
         List<Launch> l = new ArrayList<>();
-        l.add(new Launch("conv2d_bwd_unfold", new long[] {out.w(), out.h(), (long) n * groups},
-                BackwardDescriptor.local(device, Planner.fit(out.w(), UNFOLD_GROUP), 1, 1),
+        l.add(new Launch("conv2d_bwd_unfold", new long[] {out.h(), (long) n * groups, 1},
+                BackwardDescriptor.local(device, Planner.fit(out.h(), UNFOLD_GROUP), 1, 1),
                 BackwardDescriptor.args(List.of(Operand.INPUT, Operand.SCRATCH_INPUT), n, input.c(), input.h(), input.w(), out.h(), out.w(),
                         groups, spec.padTop(), spec.padLeft())));
         // GEMM n·groups + g: dz[n][g] (out/groups rows × pixels) times u[n][g] (pixels × cols) into dw[g] or its partial n

@@ -18,12 +18,16 @@ class BackwardTuningTest {
     private static final DeviceFacts CPU = new DeviceFacts("CPU", 2, 4096, new long[] {4096, 4096, 4096}, 1 << 20, POCL);
     private static final ConvSpec STRIDED = ConvSpec.full(16, 24, 3).stride(2).padding(1).build();
     private static final Shape STRIDED_IN = new Shape(2, 16, 12, 12);
+    /** Large planes next to a window: the direct filter kernel's layers. */
+    private static final ConvSpec WIDE = ConvSpec.full(16, 24, 3).stride(2).padding(1).build();
+    private static final Shape WIDE_IN = new Shape(2, 16, 64, 64);
 
     /** A spec each backward kernel runs, and an input it takes. */
     private static final Map<BackwardAlgorithm, Object[]> RUNS = Map.of(
             BackwardAlgorithm.BACKWARD_DATA, new Object[] {STRIDED, STRIDED_IN},
             BackwardAlgorithm.BACKWARD_DATA_DEPTHWISE, new Object[] {ConvSpec.depthwise(8, 1, 3).stride(2, 1).padding(1).build(), new Shape(1, 8, 9, 9)},
-            BackwardAlgorithm.BACKWARD_FILTER, new Object[] {STRIDED, STRIDED_IN},
+            BackwardAlgorithm.BACKWARD_FILTER, new Object[] {WIDE, WIDE_IN},
+            BackwardAlgorithm.BACKWARD_FILTER_UNFOLD_GEMM, new Object[] {STRIDED, STRIDED_IN},
             BackwardAlgorithm.BACKWARD_FILTER_DEPTHWISE, new Object[] {ConvSpec.depthwise(8, 1, 3).padding(1).build(), new Shape(1, 8, 9, 9)},
             BackwardAlgorithm.BACKWARD_FILTER_POINTWISE, new Object[] {ConvSpec.pointwise(16, 8), new Shape(4, 16, 1, 1)},
             BackwardAlgorithm.BACKWARD_FILTER_POINTWISE_GEMM, new Object[] {ConvSpec.pointwise(16, 8), new Shape(1, 16, 7, 7)});
@@ -52,47 +56,47 @@ class BackwardTuningTest {
             assertEquals(d, BackwardPlanner.choose(d.pass(), spec, input, CPU), b.toString());
         }
         // the register-blocked filter GEMM: TILE_OC, TILE_IC and VEC halved and doubled, then moved in opposite pairs
-        assertEquals(10, Tunables.candidates(BackwardAlgorithm.BACKWARD_FILTER, STRIDED).size());
-        assertEquals("k3x3,s2x2,cin<=16,hw<=64,n<=4", ShapeClass.of(BackwardAlgorithm.BACKWARD_FILTER, STRIDED, STRIDED_IN).key());
+        assertEquals(10, Tunables.candidates(BackwardAlgorithm.BACKWARD_FILTER, WIDE).size());
+        assertEquals("k3x3,s2x2,cin<=16,hw<=1024,n<=4", ShapeClass.of(BackwardAlgorithm.BACKWARD_FILTER, WIDE, WIDE_IN).key());
         assertEquals("k3x3,s1x1,cin<=256,hw<=4096,n>4", ShapeClass.of(BackwardAlgorithm.BACKWARD_FILTER_DEPTHWISE,
                 ConvSpec.depthwise(256, 1, 3).padding(1).build(), new Shape(8, 256, 56, 56)).key());
     }
 
     @Test
     void aTunedBackwardEntryIsUsedAndTheReasonSaysSo() {
-        ShapeClass c = ShapeClass.of(BackwardAlgorithm.BACKWARD_FILTER, STRIDED, STRIDED_IN);
+        ShapeClass c = ShapeClass.of(BackwardAlgorithm.BACKWARD_FILTER, WIDE, WIDE_IN);
         Map<String, Integer> tuned = Map.of("TILE_OC", 8, "TILE_IC", 2, "VEC", 4);
         TuningTable table = TuningTable.of(List.of(new TuningTable.Entry(POCL, c, tuned, "test")));
-        BackwardPlanner.BackwardPlan plan = BackwardPlanner.plan(BackwardPass.FILTER, STRIDED, STRIDED_IN, CPU, table, null);
+        BackwardPlanner.BackwardPlan plan = BackwardPlanner.plan(BackwardPass.FILTER, WIDE, WIDE_IN, CPU, table, null);
         assertEquals(tuned, plan.params());
-        assertTrue(plan.reason().startsWith("tuned [k3x3,s2x2,cin<=16,hw<=64,n<=4]: backward filter: per tap, 8 output x 2 input"), plan.reason());
-        assertEquals(8, plan.descriptor().defines(STRIDED, plan.params(), org.convcl.Activation.NONE).get("TILE_OC"));
+        assertTrue(plan.reason().startsWith("tuned [k3x3,s2x2,cin<=16,hw<=1024,n<=4]: backward filter: per tap, 8 output x 2 input"), plan.reason());
+        assertEquals(8, plan.descriptor().defines(WIDE, plan.params(), org.convcl.Activation.NONE).get("TILE_OC"));
         // another batch class, another pass or an empty table: the defaults
-        BackwardPlanner.BackwardPlan other = BackwardPlanner.plan(BackwardPass.FILTER, STRIDED, new Shape(8, 16, 12, 12), CPU, table, null);
-        assertEquals(BackwardAlgorithm.BACKWARD_FILTER.defaults(STRIDED), other.params());
+        BackwardPlanner.BackwardPlan other = BackwardPlanner.plan(BackwardPass.FILTER, WIDE, new Shape(8, 16, 64, 64), CPU, table, null);
+        assertEquals(BackwardAlgorithm.BACKWARD_FILTER.defaults(WIDE), other.params());
         assertTrue(other.reason().startsWith("default: backward filter"), other.reason());
-        BackwardPlanner.BackwardPlan data = BackwardPlanner.plan(BackwardPass.DATA, STRIDED, STRIDED_IN, CPU, table, null);
+        BackwardPlanner.BackwardPlan data = BackwardPlanner.plan(BackwardPass.DATA, WIDE, WIDE_IN, CPU, table, null);
         assertTrue(data.reason().startsWith("default: backward data"), data.reason());
         // a vendor-and-type entry serves a device without its own, named with its key
         DeviceFacts gpu = new DeviceFacts("GPU", "ACME", KernelFamily.GPU, 8, 1024, new long[] {1024, 1024, 64}, 48 * 1024,
                 DeviceFacts.deviceKey("acme-1", "1"));
         TuningTable vendor = TuningTable.of(List.of(new TuningTable.Entry(TuningTable.vendorKey("ACME", "GPU"), c, tuned, "")));
-        BackwardPlanner.BackwardPlan served = BackwardPlanner.plan(BackwardPass.FILTER, STRIDED, STRIDED_IN, gpu, vendor, null);
-        assertTrue(served.reason().startsWith("tuned [vendor:ACME GPU | backward_filter k3x3,s2x2,cin<=16,hw<=64,n<=4]"), served.reason());
-        BackwardPlanner.BackwardPlan missed = BackwardPlanner.plan(BackwardPass.FILTER, STRIDED, STRIDED_IN, gpu, TuningTable.EMPTY, null);
+        BackwardPlanner.BackwardPlan served = BackwardPlanner.plan(BackwardPass.FILTER, WIDE, WIDE_IN, gpu, vendor, null);
+        assertTrue(served.reason().startsWith("tuned [vendor:ACME GPU | backward_filter k3x3,s2x2,cin<=16,hw<=1024,n<=4]"), served.reason());
+        BackwardPlanner.BackwardPlan missed = BackwardPlanner.plan(BackwardPass.FILTER, WIDE, WIDE_IN, gpu, TuningTable.EMPTY, null);
         assertTrue(missed.reason().startsWith("default [no tuning for acme-1 | 1, vendor:ACME GPU, type:GPU | backward_filter "), missed.reason());
     }
 
     @Test
     void aTunedEntryThatDoesNotSuitTheLayerIsIgnoredWithItsReason() {
         ConvSpec rgb = ConvSpec.full(3, 16, 3).stride(2).padding(1).build(); // the same class as 16 input channels: cin<=16
-        Shape in = new Shape(2, 3, 12, 12);
+        Shape in = new Shape(2, 3, 64, 64);
         ShapeClass c = ShapeClass.of(BackwardAlgorithm.BACKWARD_FILTER, rgb, in);
-        assertEquals(ShapeClass.of(BackwardAlgorithm.BACKWARD_FILTER, STRIDED, STRIDED_IN), c);
+        assertEquals(ShapeClass.of(BackwardAlgorithm.BACKWARD_FILTER, WIDE, WIDE_IN), c);
         TuningTable table = TuningTable.of(List.of(new TuningTable.Entry(POCL, c, Map.of("TILE_OC", 4, "TILE_IC", 8, "VEC", 8), "")));
         BackwardPlanner.BackwardPlan plan = BackwardPlanner.plan(BackwardPass.FILTER, rgb, in, CPU, table, null);
         assertEquals(BackwardAlgorithm.BACKWARD_FILTER.defaults(rgb), plan.params());
-        assertTrue(plan.reason().startsWith("default [tuned entry for k3x3,s2x2,cin<=16,hw<=64,n<=4 does not fit: TILE_IC 8 is above "
+        assertTrue(plan.reason().startsWith("default [tuned entry for k3x3,s2x2,cin<=16,hw<=1024,n<=4 does not fit: TILE_IC 8 is above "
                 + "the layer's 3 input channels per group]: backward filter"), plan.reason());
     }
 
