@@ -9,7 +9,7 @@ import org.convcl.Shape;
 
 /**
  * The names of the tunable backward kernels, each naming one {@link BackwardDescriptor} of {@link BackwardPlanner}'s
- * registries: what tuning files write in an entry's {@code algorithm} field for a backward kernel. Everything tunable
+ * registries (a class and the family it is shaped for): what tuning files write in an entry's {@code algorithm} field for a backward kernel. Everything tunable
  * comes from the descriptor through one generic path: the parameters are its {@link BackwardDescriptor#defaults} (their
  * names do not depend on the spec), the candidates {@link Tunables#neighbours} of them, and the shape class
  * {@code kKHxKW,sSHxSW,cin<=B,hw<=B,nB} (kernel, stride, input channels per group, or all of them for a depthwise
@@ -32,26 +32,40 @@ public enum BackwardAlgorithm implements TunedKernel {
     /** {@link BackwardFilterPointwiseGemmDescriptor}: the weight gradient of pointwise layers through the forward GEMM. */
     BACKWARD_FILTER_POINTWISE_GEMM(BackwardFilterPointwiseGemmDescriptor.class),
     /** {@link BackwardFilterUnfoldGemmDescriptor}: the weight gradient of full and grouped layers through the unfolded input and the forward GEMM. */
-    BACKWARD_FILTER_UNFOLD_GEMM(BackwardFilterUnfoldGemmDescriptor.class);
+    BACKWARD_FILTER_UNFOLD_GEMM(BackwardFilterUnfoldGemmDescriptor.class),
+    /** The GPU family's {@link BackwardFilterPointwiseGemmDescriptor}: the GEMM on {@link Algorithm#POINTWISE_GPU}. */
+    BACKWARD_FILTER_POINTWISE_GEMM_GPU(BackwardFilterPointwiseGemmDescriptor.class, KernelFamily.GPU),
+    /** The GPU family's {@link BackwardFilterUnfoldGemmDescriptor}: an element per work-item unfold, the GEMM on {@link Algorithm#POINTWISE_GPU}. */
+    BACKWARD_FILTER_UNFOLD_GEMM_GPU(BackwardFilterUnfoldGemmDescriptor.class, KernelFamily.GPU);
 
     /** The spec whose defaults give a descriptor's parameter names. */
     private static final ConvSpec NAMES_PROBE = ConvSpec.full(8, 8, 3).padding(1).build();
 
     private final Class<? extends BackwardDescriptor> type;
+    private final KernelFamily family;
 
     BackwardAlgorithm(Class<? extends BackwardDescriptor> type) {
+        this(type, KernelFamily.CPU);
+    }
+
+    BackwardAlgorithm(Class<? extends BackwardDescriptor> type, KernelFamily family) {
         this.type = type;
+        this.family = family;
+    }
+
+    private boolean names(BackwardDescriptor d) {
+        return d.getClass() == type && d.family() == family;
     }
 
     /** The registry descriptor this name stands for. */
     public BackwardDescriptor descriptor() {
-        return BackwardPlanner.all().stream().filter(d -> d.getClass() == type).findFirst()
+        return BackwardPlanner.all().stream().filter(this::names).findFirst()
                 .orElseThrow(() -> new IllegalStateException(this + ": no " + type.getSimpleName() + " in the backward registries"));
     }
 
     /** The name of {@code descriptor} when it is tunable (has parameters), else empty. */
     public static Optional<BackwardAlgorithm> of(BackwardDescriptor descriptor) {
-        for (BackwardAlgorithm b : values()) if (b.type == descriptor.getClass()) return Optional.of(b);
+        for (BackwardAlgorithm b : values()) if (b.names(descriptor)) return Optional.of(b);
         return Optional.empty();
     }
 

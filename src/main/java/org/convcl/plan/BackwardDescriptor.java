@@ -84,6 +84,14 @@ public interface BackwardDescriptor extends KernelDescriptor<ConvSpec> {
     /** What this kernel computes. */
     BackwardPass pass();
 
+    /**
+     * The device family the kernel is shaped for: the CPU family's (the default) run on every device (the GPU family's
+     * registries fall back to them), the GPU family's decline other families' devices.
+     */
+    default KernelFamily family() {
+        return KernelFamily.CPU;
+    }
+
     /** The {@code __kernel} functions its launches name. */
     List<String> entryPoints();
 

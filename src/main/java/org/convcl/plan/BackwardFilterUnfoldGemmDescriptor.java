@@ -31,32 +31,48 @@ public final class BackwardFilterUnfoldGemmDescriptor implements BackwardDescrip
      * conv1 at batch 8 (27 values, 12544 pixels) and ResNet's 64@56 at batch 8 (576, 3136): larger planes keep the direct kernel.
      */
     static final int MAX_PLANE_PER_WINDOW = 4;
-    /** Work-items per work-group of the unfold (output rows). */
+    /** Work-items per work-group of the CPU family's unfold (output rows). */
     static final int UNFOLD_GROUP = 8;
+    /** Work-items per work-group of the GPU family's unfold (consecutive elements of the unfolded rows: coalesced stores). */
+    static final int GPU_UNFOLD_GROUP = 256;
 
     private final BackwardFilterPointwiseDescriptor chunkSum;
+    private final KernelFamily family;
 
-    BackwardFilterUnfoldGemmDescriptor(BackwardFilterPointwiseDescriptor chunkSum) {
+    /** The GEMM on {@code family}'s forward pointwise kernel ({@link BackwardGemm}), the unfold in {@code family}'s shape. */
+    BackwardFilterUnfoldGemmDescriptor(BackwardFilterPointwiseDescriptor chunkSum, KernelFamily family) {
         this.chunkSum = chunkSum;
+        this.family = family;
     }
+
+    @Override
+    public KernelFamily family() { return family; }
 
     @Override
     public Optional<String> declines(ConvSpec spec, DeviceFacts device) {
         return switch (spec.kind()) {
             case POINTWISE -> Optional.of("pointwise: the transposed-input GEMM");
             case DEPTHWISE -> Optional.of("depthwise: its own kernel");
-            default -> Optional.empty();
+            default -> BackwardGemm.declines(family, spec, defaults(spec), device);
         };
     }
 
-    /** Inputs whose unfolded copy exceeds {@link #MAX_UNFOLDED_FLOATS}, or whose planes exceed {@link #MAX_PLANE_PER_WINDOW} windows. */
+    @Override
+    public Optional<String> misfit(ConvSpec spec, java.util.Map<String, Integer> params, DeviceFacts device) {
+        return BackwardGemm.misfit(family, spec, params, device);
+    }
+
+    /**
+     * Inputs whose unfolded copy exceeds {@link #MAX_UNFOLDED_FLOATS}, or on the CPU family whose planes exceed
+     * {@link #MAX_PLANE_PER_WINDOW} windows (the GPU family's alternative is the direct kernel's one work-item per block).
+     */
     @Override
     public Optional<String> declinesInput(ConvSpec spec, Shape input) {
         long unfolded = unfoldedFloats(spec, input);
         if (unfolded > MAX_UNFOLDED_FLOATS) return Optional.of("the unfolded input would take " + unfolded + " elements, above " + MAX_UNFOLDED_FLOATS);
         Shape out = spec.outputShape(input);
         long window = (long) spec.inChannelsPerGroup() * spec.kernelH() * spec.kernelW(), plane = (long) out.h() * out.w();
-        return plane > MAX_PLANE_PER_WINDOW * window ? Optional.of("output planes of " + plane + " pixels, above " + MAX_PLANE_PER_WINDOW
+        return family == KernelFamily.CPU && plane > MAX_PLANE_PER_WINDOW * window ? Optional.of("output planes of " + plane + " pixels, above " + MAX_PLANE_PER_WINDOW
                 + " windows of " + window + " values: the direct kernel is as fast there") : Optional.empty();
     }
 
@@ -71,16 +87,18 @@ public final class BackwardFilterUnfoldGemmDescriptor implements BackwardDescrip
     @Override
     public BackwardPass pass() { return BackwardPass.FILTER; }
 
-    /** The unfold; the GEMM is {@link Algorithm#POINTWISE}'s entry point and the sum {@code conv2d_bwd_filter_chunks}. */
+    /** The unfold (a row of windows per work-item, or one element per work-item on the GPU family); the GEMM and sum are others'. */
     @Override
-    public List<String> entryPoints() { return List.of("conv2d_bwd_unfold"); }
+    public List<String> entryPoints() { return List.of(unfoldEntry()); }
 
-    /** The forward GEMM's TILE_OC, VEC, KSTEP and local size L0, L1 ({@link BackwardFilterPointwiseGemmDescriptor}'s). */
+    private String unfoldEntry() {
+        return family == KernelFamily.GPU ? "conv2d_bwd_unfold_elements" : "conv2d_bwd_unfold";
+    }
+
+    /** The GEMM's ({@link BackwardGemm#defaults}). */
     @Override
     public SortedMap<String, Integer> defaults(ConvSpec spec) {
-        return Tunables.params(List.of(Plan.TILE_OC, Plan.VEC, Plan.KSTEP, "L0", "L1"), BackwardFilterPointwiseGemmDescriptor.TILE_OC,
-                BackwardFilterPointwiseGemmDescriptor.VEC, BackwardFilterPointwiseGemmDescriptor.KSTEP, PointwiseDescriptor.L0,
-                PointwiseDescriptor.L1);
+        return BackwardGemm.defaults(family);
     }
 
     /** The unfold's program: the window, {@code HAS_BIAS} 0, {@code ACTIVATION} 0 (the parameters are the GEMM's). */
@@ -110,21 +128,31 @@ public final class BackwardFilterUnfoldGemmDescriptor implements BackwardDescrip
         int cols = spec.inChannelsPerGroup() * spec.kernelH() * spec.kernelW();
         int partials = partials(input, accumulate);
         List<Launch> l = new ArrayList<>();
-        l.add(new Launch("conv2d_bwd_unfold", new long[] {out.h(), (long) n * groups, 1},
-                BackwardDescriptor.local(device, Planner.fit(out.h(), UNFOLD_GROUP), 1, 1),
-                BackwardDescriptor.args(List.of(Operand.INPUT, Operand.SCRATCH_INPUT), n, input.c(), input.h(), input.w(), out.h(), out.w(),
-                        groups, spec.padTop(), spec.padLeft())));
+        List<Object> unfoldArgs = BackwardDescriptor.args(List.of(Operand.INPUT, Operand.SCRATCH_INPUT), n, input.c(), input.h(), input.w(),
+                out.h(), out.w(), groups, spec.padTop(), spec.padLeft());
+        if (family == KernelFamily.GPU) {
+            long elements = (long) pixels * cols;
+            l.add(new Launch(unfoldEntry(), new long[] {elements, (long) n * groups, 1},
+                    BackwardDescriptor.local(device, Planner.fit(elements, GPU_UNFOLD_GROUP), 1, 1), unfoldArgs));
+        } else {
+            l.add(new Launch(unfoldEntry(), new long[] {out.h(), (long) n * groups, 1}, BackwardDescriptor.local(device, Planner.fit(out.h(), UNFOLD_GROUP), 1, 1),
+                    unfoldArgs));
+        }
         // GEMM n·groups + g: dz[n][g] (out/groups rows × pixels) times u[n][g] (pixels × cols) into dw[g] or its partial n
-        l.add(BackwardFilterPointwiseGemmDescriptor.gemm(Operand.SCRATCH_INPUT, Operand.GRAD_OUTPUT,
-                partials > 0 ? Operand.SCRATCH : Operand.GRAD_WEIGHTS, n * groups, pixels, spec.outChannelsPerGroup(), cols, params, device));
-        if (partials > 0) l.add(BackwardFilterPointwiseGemmDescriptor.chunkSum(chunkSum, spec, partials, spec.weightCount(), accumulate, device));
+        l.add(BackwardGemm.launch(family, Operand.SCRATCH_INPUT, Operand.GRAD_OUTPUT, partials > 0 ? Operand.SCRATCH : Operand.GRAD_WEIGHTS,
+                n * groups, pixels, spec.outChannelsPerGroup(), cols, params, device));
+        if (partials > 0) l.add(BackwardGemm.chunkSum(chunkSum, spec, partials, spec.weightCount(), accumulate, device));
         return l;
     }
 
     @Override
     public String describe(ConvSpec spec, SortedMap<String, Integer> params) {
-        return "backward filter unfold GEMM: the input's windows unfolded per output pixel, then the forward pointwise kernel ("
-                + Math.min(params.get(Plan.TILE_OC), spec.outChannelsPerGroup()) + " output channels x " + params.get(Plan.VEC)
-                + " window values per work-item) per image and group, images summed in order";
+        String gemm = family == KernelFamily.GPU
+                ? "the GPU family's pointwise kernel (work-groups of " + params.get("L0") * params.get("L1") + " items, "
+                        + params.get(PointwiseGpuDescriptor.TILE_M) + " output channels x " + params.get(PointwiseGpuDescriptor.TILE_N) + " window values each)"
+                : "the forward pointwise kernel (" + Math.min(params.get(Plan.TILE_OC), spec.outChannelsPerGroup()) + " output channels x "
+                        + params.get(Plan.VEC) + " window values per work-item)";
+        return "backward filter unfold GEMM: the input's windows unfolded per output pixel, then " + gemm
+                + " per image and group, images summed in order";
     }
 }

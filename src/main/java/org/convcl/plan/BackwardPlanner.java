@@ -12,8 +12,8 @@ import org.convcl.Shape;
  * registry that runs the spec ({@link KernelDescriptor#firstChoice}). Kept apart from the forward {@link Planner}'s
  * registries: a forward plan never picks a backward kernel. The input gradient of a stride-1 layer is a forward
  * convolution ({@link TransposedConv}), which the backends plan with the forward planner; the {@link #DATA_REGISTRY}
- * kernels run the others. Both device families use these registries until the GPU
- * family has backward kernels of its own. Pure: no OpenCL.
+ * kernels run the others. The GPU family's filter registry puts its own GEMMs first
+ * ({@link #GPU_FILTER_REGISTRY}); its other passes use the CPU family's kernels. Pure: no OpenCL.
  */
 public final class BackwardPlanner {
     static final BackwardFilterDescriptor FILTER = new BackwardFilterDescriptor();
@@ -23,7 +23,15 @@ public final class BackwardPlanner {
     public static final List<BackwardDescriptor> DATA_REGISTRY = List.of(new BackwardDataDepthwiseDescriptor(), new BackwardDataDescriptor());
     /** The weight-gradient kernels, most preferred first. */
     public static final List<BackwardDescriptor> FILTER_REGISTRY = List.of(new BackwardFilterDepthwiseDescriptor(),
-            new BackwardFilterPointwiseGemmDescriptor(FILTER_POINTWISE), FILTER_POINTWISE, new BackwardFilterUnfoldGemmDescriptor(FILTER_POINTWISE), FILTER);
+            new BackwardFilterPointwiseGemmDescriptor(FILTER_POINTWISE, KernelFamily.CPU), FILTER_POINTWISE,
+            new BackwardFilterUnfoldGemmDescriptor(FILTER_POINTWISE, KernelFamily.CPU), FILTER);
+    /**
+     * The GPU family's weight-gradient kernels: the GEMMs on its pointwise kernel first, then the CPU family's list (what
+     * the GPU kernels do not run, or whose tiles do not fit the device).
+     */
+    public static final List<BackwardDescriptor> GPU_FILTER_REGISTRY = java.util.stream.Stream.concat(
+            Stream.of(new BackwardFilterPointwiseGemmDescriptor(FILTER_POINTWISE, KernelFamily.GPU),
+                    new BackwardFilterUnfoldGemmDescriptor(FILTER_POINTWISE, KernelFamily.GPU)), FILTER_REGISTRY.stream()).toList();
     /** The bias-gradient kernel. */
     public static final List<BackwardDescriptor> BIAS_REGISTRY = List.of(new BackwardBiasDescriptor(FILTER));
     /** The activation-backward kernel. */
@@ -88,7 +96,7 @@ public final class BackwardPlanner {
     public static List<BackwardDescriptor> registry(BackwardPass pass, KernelFamily family) {
         return switch (pass) {
             case DATA -> DATA_REGISTRY;
-            case FILTER -> FILTER_REGISTRY;
+            case FILTER -> family == KernelFamily.GPU ? GPU_FILTER_REGISTRY : FILTER_REGISTRY;
             case BIAS -> BIAS_REGISTRY;
             case ACTIVATION -> ACTIVATION_REGISTRY;
             case ACCUMULATE -> ACCUMULATE_REGISTRY;

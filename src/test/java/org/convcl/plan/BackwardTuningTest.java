@@ -30,7 +30,11 @@ class BackwardTuningTest {
             BackwardAlgorithm.BACKWARD_FILTER_UNFOLD_GEMM, new Object[] {STRIDED, STRIDED_IN},
             BackwardAlgorithm.BACKWARD_FILTER_DEPTHWISE, new Object[] {ConvSpec.depthwise(8, 1, 3).padding(1).build(), new Shape(1, 8, 9, 9)},
             BackwardAlgorithm.BACKWARD_FILTER_POINTWISE, new Object[] {ConvSpec.pointwise(16, 8), new Shape(4, 16, 1, 1)},
-            BackwardAlgorithm.BACKWARD_FILTER_POINTWISE_GEMM, new Object[] {ConvSpec.pointwise(16, 8), new Shape(1, 16, 7, 7)});
+            BackwardAlgorithm.BACKWARD_FILTER_POINTWISE_GEMM, new Object[] {ConvSpec.pointwise(16, 8), new Shape(1, 16, 7, 7)},
+            BackwardAlgorithm.BACKWARD_FILTER_POINTWISE_GEMM_GPU, new Object[] {ConvSpec.pointwise(16, 8), new Shape(1, 16, 7, 7)},
+            BackwardAlgorithm.BACKWARD_FILTER_UNFOLD_GEMM_GPU, new Object[] {WIDE, WIDE_IN});
+    private static final DeviceFacts GPU = new DeviceFacts("GPU", "ACME", KernelFamily.GPU, 8, 1024, new long[] {1024, 1024, 64}, 48 * 1024,
+            DeviceFacts.deviceKey("acme-1", "1"));
 
     @Test
     void everyBackwardKernelIsNamedTunableAndHasValidCandidatesAroundItsDefaults() {
@@ -53,7 +57,7 @@ class BackwardTuningTest {
                 assertEquals(null, b.misfit(spec, c), b + " " + c);
             }
             // the planner picks this descriptor for the spec, so its class is what the tuner stores
-            assertEquals(d, BackwardPlanner.choose(d.pass(), spec, input, CPU), b.toString());
+            assertEquals(d, BackwardPlanner.choose(d.pass(), spec, input, d.family() == KernelFamily.GPU ? GPU : CPU), b.toString());
         }
         // the register-blocked filter GEMM: TILE_OC, TILE_IC and VEC halved and doubled, then moved in opposite pairs
         assertEquals(10, Tunables.candidates(BackwardAlgorithm.BACKWARD_FILTER, WIDE).size());
@@ -77,14 +81,21 @@ class BackwardTuningTest {
         assertTrue(other.reason().startsWith("default: backward filter"), other.reason());
         BackwardPlanner.BackwardPlan data = BackwardPlanner.plan(BackwardPass.DATA, WIDE, WIDE_IN, CPU, table, null);
         assertTrue(data.reason().startsWith("default: backward data"), data.reason());
-        // a vendor-and-type entry serves a device without its own, named with its key
-        DeviceFacts gpu = new DeviceFacts("GPU", "ACME", KernelFamily.GPU, 8, 1024, new long[] {1024, 1024, 64}, 48 * 1024,
-                DeviceFacts.deviceKey("acme-1", "1"));
-        TuningTable vendor = TuningTable.of(List.of(new TuningTable.Entry(TuningTable.vendorKey("ACME", "GPU"), c, tuned, "")));
-        BackwardPlanner.BackwardPlan served = BackwardPlanner.plan(BackwardPass.FILTER, WIDE, WIDE_IN, gpu, vendor, null);
-        assertTrue(served.reason().startsWith("tuned [vendor:ACME GPU | backward_filter k3x3,s2x2,cin<=16,hw<=1024,n<=4]"), served.reason());
-        BackwardPlanner.BackwardPlan missed = BackwardPlanner.plan(BackwardPass.FILTER, WIDE, WIDE_IN, gpu, TuningTable.EMPTY, null);
-        assertTrue(missed.reason().startsWith("default [no tuning for acme-1 | 1, vendor:ACME GPU, type:GPU | backward_filter "), missed.reason());
+        // on the GPU family: a vendor-and-type entry serves a device without its own, named with its key; a miss says where it looked
+        ShapeClass g = ShapeClass.of(BackwardAlgorithm.BACKWARD_FILTER_UNFOLD_GEMM_GPU, WIDE, WIDE_IN);
+        Map<String, Integer> tiles = Map.of("TILE_M", 32, "TILE_N", 64, "TILE_K", 8, "L0", 16, "L1", 8);
+        TuningTable vendor = TuningTable.of(List.of(new TuningTable.Entry(TuningTable.vendorKey("ACME", "GPU"), g, tiles, "")));
+        BackwardPlanner.BackwardPlan served = BackwardPlanner.plan(BackwardPass.FILTER, WIDE, WIDE_IN, GPU, vendor, null);
+        assertEquals(tiles, served.params());
+        assertTrue(served.reason().startsWith("tuned [vendor:ACME GPU | backward_filter_unfold_gemm_gpu k3x3,s2x2,cin<=16,hw<=1024,n<=4]"), served.reason());
+        BackwardPlanner.BackwardPlan missed = BackwardPlanner.plan(BackwardPass.FILTER, WIDE, WIDE_IN, GPU, TuningTable.EMPTY, null);
+        assertTrue(missed.reason().startsWith("default [no tuning for acme-1 | 1, vendor:ACME GPU, type:GPU | backward_filter_unfold_gemm_gpu "), missed.reason());
+        // tiles that do not fit the device's local memory give way to the defaults, saying why
+        TuningTable big = TuningTable.of(List.of(new TuningTable.Entry(GPU.deviceKey(), g, Map.of("TILE_M", 128, "TILE_N", 128, "TILE_K", 64,
+                "L0", 16, "L1", 16), "")));
+        BackwardPlanner.BackwardPlan tooBig = BackwardPlanner.plan(BackwardPass.FILTER, WIDE, WIDE_IN, GPU, big, null);
+        assertEquals(BackwardAlgorithm.BACKWARD_FILTER_UNFOLD_GEMM_GPU.defaults(WIDE), tooBig.params());
+        assertTrue(tooBig.reason().contains("does not fit: local memory 65792 bytes exceeds the device's 49152"), tooBig.reason());
     }
 
     @Test
