@@ -36,7 +36,9 @@ public enum BackwardAlgorithm implements TunedKernel {
     /** The GPU family's {@link BackwardFilterPointwiseGemmDescriptor}: the GEMM on {@link Algorithm#POINTWISE_GPU}. */
     BACKWARD_FILTER_POINTWISE_GEMM_GPU(BackwardFilterPointwiseGemmDescriptor.class, KernelFamily.GPU),
     /** The GPU family's {@link BackwardFilterUnfoldGemmDescriptor}: an element per work-item unfold, the GEMM on {@link Algorithm#POINTWISE_GPU}. */
-    BACKWARD_FILTER_UNFOLD_GEMM_GPU(BackwardFilterUnfoldGemmDescriptor.class, KernelFamily.GPU);
+    BACKWARD_FILTER_UNFOLD_GEMM_GPU(BackwardFilterUnfoldGemmDescriptor.class, KernelFamily.GPU),
+    /** {@link BackwardFilterDepthwiseGpuDescriptor}: the GPU family's depthwise weight gradient, a work-group per channel. */
+    BACKWARD_FILTER_DEPTHWISE_GPU(BackwardFilterDepthwiseGpuDescriptor.class, KernelFamily.GPU);
 
     /** The spec whose defaults give a descriptor's parameter names. */
     private static final ConvSpec NAMES_PROBE = ConvSpec.full(8, 8, 3).padding(1).build();

@@ -26,11 +26,11 @@ public final class BackwardPlanner {
             new BackwardFilterPointwiseGemmDescriptor(FILTER_POINTWISE, KernelFamily.CPU), FILTER_POINTWISE,
             new BackwardFilterUnfoldGemmDescriptor(FILTER_POINTWISE, KernelFamily.CPU), FILTER);
     /**
-     * The GPU family's weight-gradient kernels: the GEMMs on its pointwise kernel first, then the CPU family's list (what
+     * The GPU family's weight-gradient kernels: its depthwise reduction and the GEMMs on its pointwise kernel first, then the CPU family's list (what
      * the GPU kernels do not run, or whose tiles do not fit the device).
      */
     public static final List<BackwardDescriptor> GPU_FILTER_REGISTRY = java.util.stream.Stream.concat(
-            Stream.of(new BackwardFilterPointwiseGemmDescriptor(FILTER_POINTWISE, KernelFamily.GPU),
+            Stream.of(new BackwardFilterDepthwiseGpuDescriptor(), new BackwardFilterPointwiseGemmDescriptor(FILTER_POINTWISE, KernelFamily.GPU),
                     new BackwardFilterUnfoldGemmDescriptor(FILTER_POINTWISE, KernelFamily.GPU)), FILTER_REGISTRY.stream()).toList();
     /** The bias-gradient kernel. */
     public static final List<BackwardDescriptor> BIAS_REGISTRY = List.of(new BackwardBiasDescriptor(FILTER));

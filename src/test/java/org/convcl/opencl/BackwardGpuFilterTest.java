@@ -21,13 +21,12 @@ import org.convcl.plan.KernelFamily;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 
 /**
- * The GPU family's weight-gradient GEMMs (on {@code POINTWISE_GPU}) on PoCL with the GPU family forced: the planner's
+ * The GPU family's weight-gradient kernels, the GEMMs on {@code POINTWISE_GPU} and the depthwise work-group reduction, on PoCL with the GPU family forced: the planner's
  * choice there, written and accumulated against the double reference (tiles one past a block, a single image, the
- * gathered batch, groups), and the same bits on 10 runs.
+ * gathered batch, groups) and its depthwise reduction (γ, stride, dilation), and the same bits on 10 runs.
  */
 class BackwardGpuFilterTest {
     private static OpenClBackend backend;
@@ -55,7 +54,11 @@ class BackwardGpuFilterTest {
                 new Case("full 3x3 s2, one image", ConvSpec.full(3, 10, 3).stride(2).padding(1).build(), new Shape(1, 3, 40, 33),
                         BackwardAlgorithm.BACKWARD_FILTER_UNFOLD_GEMM_GPU),
                 new Case("groups 2, 5x3 dilated", ConvSpec.builder(8, 6, 5, 3).groups(2).dilation(2, 1).padding(2, 1, 3, 0).build(),
-                        new Shape(3, 8, 9, 7), BackwardAlgorithm.BACKWARD_FILTER_UNFOLD_GEMM_GPU));
+                        new Shape(3, 8, 9, 7), BackwardAlgorithm.BACKWARD_FILTER_UNFOLD_GEMM_GPU),
+                new Case("depthwise γ=2, stride 2, pads past the kernel", ConvSpec.depthwise(3, 2, 3).stride(2).padding(0, 1, 2, 3).build(),
+                        new Shape(2, 3, 11, 17), BackwardAlgorithm.BACKWARD_FILTER_DEPTHWISE_GPU),
+                new Case("depthwise 5x5 dilated, fewer pixels than a group", ConvSpec.depthwise(4, 1, 5).dilation(2).padding(4).build(),
+                        new Shape(1, 4, 6, 5), BackwardAlgorithm.BACKWARD_FILTER_DEPTHWISE_GPU));
     }
 
     @TestFactory
@@ -86,9 +89,12 @@ class BackwardGpuFilterTest {
         }
     }
 
-    @Test
-    void theUnfoldGemmGivesTheSameBitsOnTenRuns() {
-        Case c = cases().get(3);
+    @TestFactory
+    Stream<DynamicTest> theUnfoldGemmAndTheDepthwiseReductionGiveTheSameBitsOnTenRuns() {
+        return Stream.of(cases().get(3), cases().get(4)).map(c -> DynamicTest.dynamicTest(c.toString(), () -> tenRuns(c)));
+    }
+
+    private static void tenRuns(Case c) {
         Random r = new Random(5);
         Shape out = c.spec().outputShape(c.input());
         try (PreparedConv conv = backend.prepare(c.spec(), OpenClConvCorrectnessTest.uniform(r, c.spec().weightCount()), Epilogue.none());
