@@ -14,7 +14,6 @@ import org.convcl.plan.Algorithm;
 import org.convcl.plan.DeviceFacts;
 import org.convcl.plan.ShapeClass;
 import org.convcl.plan.TuningTable;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -44,27 +43,6 @@ class TuneCommandTest {
         table.entries().forEach(e -> assertTrue(e.key().shapeClass().endsWith(",n1"), e.toString()));
         assertTrue(r.out().contains("tiny/pw") && r.out().contains("tiny/dw"), r.out());
         assertTrue(r.out().contains("default ms") && r.out().contains("wrote " + out), r.out());
-    }
-
-    @Test
-    @Tag("slow") // a backend of its own: two backward programs built again (1.7 s under load 12)
-    void passBackwardFilterTunesAndStoresTheBackwardKernelUnderItsName() throws Exception {
-        TestBackends.opencl();
-        Path suites = Files.createDirectories(dir.resolve("strided"));
-        Files.writeString(suites.resolve("strided.json"), """
-                {"suite": "strided", "cases": [
-                  {"name": "s2", "kind": "full", "cin": 8, "h": 40, "w": 40, "cout": 8, "kh": 3, "kw": 3, "stride": [2, 2], "pad": [1, 1, 1, 1]}
-                ]}""");
-        Path out = dir.resolve("tuning.json");
-        CliTest.Result r = CliTest.convcl("tune", "--suites-dir", suites.toString(), "--suite", "strided", "--batch", "2",
-                "--pass", "backward-filter", "--runs", "1", "--warmup", "0", "--max-candidates", "1", "--margin", "0", "--out", out.toString());
-        assertEquals(0, r.exitCode(), r.err());
-        assertTrue(r.out().contains("strided/s2") && r.out().contains("BACKWARD_FILTER") && r.out().contains("k3x3,s2x2,cin<=16,hw<=1024,n<=4"), r.out());
-        assertTrue(r.out().contains("of 1 shape classes tuned"), r.out());
-        TuningTable table = TuningFiles.load(out);
-        boolean stored = r.out().lines().anyMatch(l -> l.contains("strided/s2") && l.strip().endsWith("yes"));
-        assertEquals(stored ? 1 : 0, table.size(), r.out());
-        table.entries().forEach(e -> assertEquals("BACKWARD_FILTER", e.key().algorithm().name(), e.toString()));
     }
 
     @Test
