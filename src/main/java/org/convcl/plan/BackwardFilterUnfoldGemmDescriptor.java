@@ -26,9 +26,10 @@ public final class BackwardFilterUnfoldGemmDescriptor implements BackwardDescrip
     public static final long MAX_UNFOLDED_FLOATS = 1L << 26;
     /**
      * The GEMM runs layers whose output planes hold at most this many times a window's values ({@code (c_in/groups)·KH·KW}):
-     * on PoCL (2 cores, load 13-16, alternating runs in one process) it took 0.56x the direct kernel's time at ResNet's
-     * 128@28 and 256@14 at batch 8 and 0.32x and 0.09x at 256@14 and 512@7 at batch 1, but 0.98-1.01x at MobileNet-V1's
-     * conv1 at batch 8 (27 values, 12544 pixels) and ResNet's 64@56 at batch 8 (576, 3136): larger planes keep the direct kernel.
+     * on PoCL (2 cores, load 3.3, alternating runs in one process) it took 0.59x and 0.53x the direct kernel's time at
+     * ResNet's 128@28 and 256@14 at batch 8 and 0.27x and 0.07x at 256@14 and 512@7 at batch 1, but 1.16x at MobileNet-V1's
+     * conv1 at batch 8 (27 values, 12544 pixels) and 1.02x at ResNet's 64@56 at batch 8 (576, 3136): larger planes keep
+     * the direct kernel.
      */
     static final int MAX_PLANE_PER_WINDOW = 4;
     /** Work-items per work-group of the CPU family's unfold (output rows). */
