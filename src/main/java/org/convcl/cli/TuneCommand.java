@@ -79,6 +79,11 @@ public final class TuneCommand implements Callable<Integer> {
                     + "type's ('type:<type>'), which serve every device of that class without an entry of its own (default ${DEFAULT-VALUE}).")
     private String storeAs;
 
+    @Option(names = "--pass", defaultValue = "forward", paramLabel = "forward|backward-data|backward-filter|all",
+            description = "Which kernels to tune: the forward ones, the backward input gradient's of strided layers (a stride-1 "
+                    + "layer's is a forward convolution), the backward weight gradient's, or all three (default: ${DEFAULT-VALUE}).")
+    private String pass;
+
     @Option(names = "--out", paramLabel = "FILE",
             description = "Tuning file to update (default: the device's user tuning file, see docs/tuning.md).")
     private Path out;
@@ -88,6 +93,7 @@ public final class TuneCommand implements Callable<Integer> {
         PrintWriter stdout = spec.commandLine().getOut();
         PrintWriter stderr = spec.commandLine().getErr();
         List<Tuner.Layer> layers = new ArrayList<>();
+        List<Tuner.Pass> passes;
         Tuner.Options options;
         DeviceInfo info;
         KernelFamily family;
@@ -99,6 +105,7 @@ public final class TuneCommand implements Callable<Integer> {
             }
             if (layers.isEmpty()) throw new IllegalArgumentException("the selected suites have no " + (quick ? "quick " : "") + "layers");
             family = KernelFamily.parseOrAuto(kernels, "--kernels");
+            passes = passes(pass);
             if (!List.of("device", "vendor", "type").contains(storeAs)) {
                 throw new IllegalArgumentException("--store-as must be device, vendor or type, got '" + storeAs + "'");
             }
@@ -123,7 +130,7 @@ public final class TuneCommand implements Callable<Integer> {
             double loadBefore = ReportWriter.loadAverage();
             stderr.printf(Locale.ROOT, "tuning %d layers on %s (load average %.2f)%n", layers.size(), info.describe(), loadBefore);
             stderr.flush();
-            List<Tuner.ClassResult> results = tuner.tune(layers, line -> {
+            List<Tuner.ClassResult> results = tuner.tune(layers, passes, line -> {
                 stderr.println("  " + line);
                 stderr.flush();
             });
@@ -152,6 +159,17 @@ public final class TuneCommand implements Callable<Integer> {
         } finally {
             if (before == null) System.clearProperty("convcl.kernels"); else System.setProperty("convcl.kernels", before);
         }
+    }
+
+    /** The passes {@code --pass} names. */
+    private static List<Tuner.Pass> passes(String name) {
+        return switch (name) {
+            case "forward" -> List.of(Tuner.Pass.FORWARD);
+            case "backward-data" -> List.of(Tuner.Pass.BACKWARD_DATA);
+            case "backward-filter" -> List.of(Tuner.Pass.BACKWARD_FILTER);
+            case "all" -> List.of(Tuner.Pass.values());
+            default -> throw new IllegalArgumentException("--pass must be forward, backward-data, backward-filter or all, got '" + name + "'");
+        };
     }
 
     /** The key the winners are stored under, as {@code --store-as} says. */

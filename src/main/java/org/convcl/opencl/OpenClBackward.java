@@ -16,6 +16,7 @@ import org.convcl.plan.BackwardDescriptor;
 import org.convcl.plan.BackwardPass;
 import org.convcl.plan.BackwardPlanner;
 import org.convcl.plan.TransposedConv;
+import org.convcl.plan.TuningTable;
 import org.jocl.cl_mem;
 
 /**
@@ -29,6 +30,7 @@ final class OpenClBackward {
     private final ConvSpec spec;
     private final float[] weights;
     private final Activation activation;
+    private final TuningTable tuning;
     private final Map<KernelKey, ClKernel> kernels = new HashMap<>();
     private ClBuffer weightBuffer;
     private final Map<BackwardPass, BackwardDescriptor> forced = new HashMap<>(); // tests' choices, else the planner's
@@ -37,11 +39,17 @@ final class OpenClBackward {
 
     private record KernelKey(String file, String entryPoint, SortedMap<String, Integer> defines) {}
 
-    OpenClBackward(OpenClBackend backend, ConvSpec spec, float[] weights, Activation activation) {
+    OpenClBackward(OpenClBackend backend, ConvSpec spec, float[] weights, Activation activation, TuningTable tuning) {
         this.backend = backend;
         this.spec = spec;
         this.weights = weights;
         this.activation = activation;
+        this.tuning = tuning;
+    }
+
+    /** The plan of {@code pass} for a forward input of shape {@code input}: the kernel, its parameters (tuned or default), the reason. */
+    BackwardPlanner.BackwardPlan plan(BackwardPass pass, Shape input) {
+        return BackwardPlanner.plan(pass, spec, input, backend.facts(), tuning, forced.get(pass));
     }
 
     /**
@@ -133,9 +141,9 @@ final class OpenClBackward {
     }
 
     private void run(BackwardPass pass, Shape input, boolean accumulate, Function<BackwardDescriptor.Operand, cl_mem> operands) {
-        BackwardDescriptor f = forced.get(pass);
-        BackwardDescriptor d = f != null && f.declinesInput(spec, input).isEmpty() ? f : BackwardPlanner.choose(pass, spec, input, backend.facts());
-        SortedMap<String, Integer> params = d.defaults(spec);
+        BackwardPlanner.BackwardPlan plan = plan(pass, input);
+        BackwardDescriptor d = plan.descriptor();
+        SortedMap<String, Integer> params = plan.params();
         SortedMap<String, Integer> defines = d.defines(spec, params, activation);
         for (BackwardDescriptor.Operand s : BackwardDescriptor.Operand.SCRATCHES) {
             long bytes = DataType.FLOAT32.bytes(d.scratchFloats(spec, input, params, s));

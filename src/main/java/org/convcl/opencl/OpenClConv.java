@@ -271,8 +271,14 @@ final class OpenClConv extends OpenClPrepared {
         backwardKernels().force(descriptor);
     }
 
+    /** The backward plan of {@code pass} for a forward input of shape {@code input} (tests: which kernel and parameters, and why). */
+    synchronized org.convcl.plan.BackwardPlanner.BackwardPlan backwardPlan(org.convcl.plan.BackwardPass pass, Shape input) {
+        checkOpen();
+        return backwardKernels().plan(pass, input);
+    }
+
     private OpenClBackward backwardKernels() {
-        if (backward == null) backward = new OpenClBackward(backend, spec(), folded.weights(), folded.activation());
+        if (backward == null) backward = new OpenClBackward(backend, spec(), folded.weights(), folded.activation(), tuning);
         return backward;
     }
 

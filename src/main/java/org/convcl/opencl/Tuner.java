@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import java.util.SortedMap;
 import java.util.function.Consumer;
@@ -17,16 +18,24 @@ import org.convcl.Epilogue;
 import org.convcl.PreparedConv;
 import org.convcl.Shape;
 import org.convcl.Tensor;
+import org.convcl.ConvGradients;
 import org.convcl.plan.Algorithm;
+import org.convcl.plan.BackwardAlgorithm;
+import org.convcl.plan.BackwardDescriptor;
+import org.convcl.plan.BackwardPass;
+import org.convcl.plan.BackwardPlanner;
 import org.convcl.plan.DeviceFacts;
 import org.convcl.plan.Planner;
 import org.convcl.plan.ShapeClass;
+import org.convcl.plan.TransposedConv;
+import org.convcl.plan.TunedKernel;
 import org.convcl.plan.TuningTable;
 import org.convcl.plan.Tunables;
 
 /**
  * Times the {@link Tunables#candidates} of each layer's kernel against the planner's defaults on one OpenCL
- * device and picks a winner per {@link ShapeClass}.
+ * device and picks a winner per {@link ShapeClass}: the forward kernels, and on request ({@link Pass}) the backward
+ * ones ({@link BackwardAlgorithm}) that run a layer's strided input gradient or its weight gradient, by the same rules.
  *
  * <p>Per shape class: every distinct layer of the class gets seeded random data; the default plan (an empty
  * tuning table) runs first and its output is the reference. Each candidate is prepared through the normal
@@ -35,7 +44,8 @@ import org.convcl.plan.Tunables;
  * in another order); a candidate that differs, or fails to build or launch, is dropped and reported. Then
  * {@code warmup} untimed runs, and {@code runs} rounds in which every surviving parameter set runs once per
  * layer (interleaved, so a load spike on a shared machine hits all of them alike); the time of a set on a
- * layer is the median of its profiled kernel times. A candidate wins the class when its summed time over
+ * layer is the median of its profiled kernel times (forward), or of the wall time from enqueuing a backward pass to
+ * its end ({@code finish}; a backward pass is several launches). A candidate wins the class when its summed time over
  * the class's layers is the smallest and at least {@code margin} below the defaults' sum.
  */
 public final class Tuner {
@@ -56,6 +66,22 @@ public final class Tuner {
             if (runs < 1) throw new IllegalArgumentException("runs must be at least 1, got " + runs);
             if (!(margin >= 0 && margin < 1)) throw new IllegalArgumentException("margin must be in [0, 1), got " + margin);
             if (maxCandidates < 1) throw new IllegalArgumentException("maxCandidates must be at least 1, got " + maxCandidates);
+        }
+    }
+
+    /** What is tuned of each layer: its forward, its strided input gradient, its weight gradient. */
+    public enum Pass {
+        /** The forward convolution (and a stride-1 layer's input gradient, which is one: {@link TransposedConv}). */
+        FORWARD,
+        /** The input gradient of strided layers ({@link BackwardPass#DATA}). */
+        BACKWARD_DATA,
+        /** The weight gradient ({@link BackwardPass#FILTER}). */
+        BACKWARD_FILTER;
+
+        /** The pass {@code kernel} runs. */
+        static Pass of(TunedKernel kernel) {
+            if (kernel instanceof Algorithm) return FORWARD;
+            return ((BackwardAlgorithm) kernel).descriptor().pass() == BackwardPass.DATA ? BACKWARD_DATA : BACKWARD_FILTER;
         }
     }
 
@@ -106,14 +132,23 @@ public final class Tuner {
     /** The facts of the device tuned: its keys, and the kernel family whose kernels are tuned. */
     public DeviceFacts facts() { return backend.facts(); }
 
-    /**
-     * Groups {@code layers} by shape class (layers the direct kernel runs are not tunable and are skipped;
-     * duplicates run once) and tunes each class; {@code progress} gets one line per class.
-     */
+    /** {@link #tune(List, List, Consumer)} of the forward kernels only. */
     public List<ClassResult> tune(List<Layer> layers, Consumer<String> progress) {
+        return tune(layers, List.of(Pass.FORWARD), progress);
+    }
+
+    /**
+     * Groups {@code layers} by the shape class of the kernel that runs each of {@code passes} (kernels without
+     * parameters, such as the direct one, are skipped, and so is the backward data pass of stride-1 layers, a forward
+     * convolution that {@link Pass#FORWARD} tunes; duplicates run once) and tunes each class; {@code progress} gets one
+     * line per class.
+     */
+    public List<ClassResult> tune(List<Layer> layers, List<Pass> passes, Consumer<String> progress) {
+        if (passes == null || passes.isEmpty()) throw new IllegalArgumentException("passes must name at least one pass, got " + passes);
         Map<ShapeClass, List<Layer>> classes = new LinkedHashMap<>();
-        for (Layer layer : layers) {
-            Algorithm algorithm = Planner.algorithm(layer.spec(), backend.facts());
+        for (Pass pass : passes) for (Layer layer : layers) {
+            TunedKernel algorithm = kernel(pass, layer, progress);
+            if (algorithm == null) continue;
             if (!ShapeClass.tunable(algorithm)) {
                 progress.accept(layer.name() + ": " + algorithm + " is not tuned");
                 continue;
@@ -132,7 +167,22 @@ public final class Tuner {
         return results;
     }
 
+    /** The kernel that runs {@code pass} of {@code layer}, or null (said in {@code progress}) when the pass has none to tune. */
+    private TunedKernel kernel(Pass pass, Layer layer, Consumer<String> progress) {
+        if (pass == Pass.FORWARD) return Planner.algorithm(layer.spec(), backend.facts());
+        if (pass == Pass.BACKWARD_DATA && TransposedConv.spec(layer.spec()) != null) {
+            progress.accept(layer.name() + ": its backward data pass is a forward convolution (stride 1), tuned with the forward pass");
+            return null;
+        }
+        BackwardDescriptor d = BackwardPlanner.choose(pass == Pass.BACKWARD_DATA ? BackwardPass.DATA : BackwardPass.FILTER,
+                layer.spec(), layer.input(), backend.facts());
+        Optional<BackwardAlgorithm> named = BackwardAlgorithm.of(d);
+        if (named.isEmpty()) progress.accept(layer.name() + ": " + d.getClass().getSimpleName() + " is not tuned");
+        return named.orElse(null);
+    }
+
     private ClassResult tuneClass(ShapeClass shapeClass, List<Layer> layers) {
+        Pass pass = Pass.of(shapeClass.algorithm());
         List<SortedMap<String, Integer>> candidates = new ArrayList<>();
         for (Layer layer : layers) {
             for (SortedMap<String, Integer> c : Tunables.candidates(shapeClass.algorithm(), layer.spec())) {
@@ -140,7 +190,7 @@ public final class Tuner {
             }
         }
         // a candidate must fit every layer of the class (VEC 16 needs stride 1: the class fixes the stride)
-        candidates.removeIf(c -> layers.stream().anyMatch(l -> Tunables.misfit(l.spec(), c) != null));
+        candidates.removeIf(c -> layers.stream().anyMatch(l -> shapeClass.algorithm().misfit(l.spec(), c) != null));
         if (candidates.size() > options.maxCandidates()) candidates = new ArrayList<>(candidates.subList(0, options.maxCandidates()));
 
         List<String> dropped = new ArrayList<>();
@@ -148,20 +198,20 @@ public final class Tuner {
         List<List<PreparedConv>> convs = new ArrayList<>(); // closed at the end, also when a step throws
         Closer cleanup = new Closer();
         try {
-            for (Layer layer : layers) work.add(new Workload(layer));
+            for (Layer layer : layers) work.add(new Workload(layer, pass));
             SortedMap<String, Integer> defaults = Tunables.defaults(shapeClass.algorithm(), layers.get(0).spec());
             List<SortedMap<String, Integer>> sets = new ArrayList<>();
             List<List<String>> launchKeys = new ArrayList<>();
             sets.add(defaults);
             convs.add(prepareAll(work, TuningTable.EMPTY));
-            launchKeys.add(launchKeys(convs.get(0), work));
+            launchKeys.add(launchKeys(convs.get(0), work, pass, TuningTable.EMPTY));
             for (Workload w : work) w.reference = w.run(convs.get(0).get(work.indexOf(w)));
             for (SortedMap<String, Integer> candidate : candidates) {
                 TuningTable one = TuningTable.of(List.of(new TuningTable.Entry(deviceKey(), shapeClass, candidate, "candidate")));
                 List<PreparedConv> prepared = null;
                 try {
                     prepared = prepareAll(work, one);
-                    List<String> keys = launchKeys(prepared, work);
+                    List<String> keys = launchKeys(prepared, work, pass, one);
                     int same = launchKeys.indexOf(keys);
                     if (same >= 0) {
                         dropped.add(Tunables.describe(candidate) + ": launches exactly like " + Tunables.describe(sets.get(same)));
@@ -241,10 +291,27 @@ public final class Tuner {
         }
     }
 
-    /** What a set of prepared convolutions would launch on each layer: kernels, defines and local sizes. */
-    private static List<String> launchKeys(List<PreparedConv> convs, List<Workload> work) {
+    /**
+     * What a set of prepared convolutions would launch on each layer for {@code pass}: kernels, defines and local sizes
+     * (a backward pass's from its plan with {@code table}).
+     */
+    private List<String> launchKeys(List<PreparedConv> convs, List<Workload> work, Pass pass, TuningTable table) {
         List<String> keys = new ArrayList<>();
-        for (int i = 0; i < convs.size(); i++) keys.add(((OpenClConv) convs.get(i)).launchKey(work.get(i).layer.input()));
+        for (int i = 0; i < convs.size(); i++) {
+            Layer layer = work.get(i).layer;
+            if (pass == Pass.FORWARD) {
+                keys.add(((OpenClConv) convs.get(i)).launchKey(layer.input()));
+                continue;
+            }
+            BackwardPlanner.BackwardPlan plan = BackwardPlanner.plan(pass == Pass.BACKWARD_DATA ? BackwardPass.DATA : BackwardPass.FILTER,
+                    layer.spec(), layer.input(), backend.facts(), table, null);
+            StringBuilder key = new StringBuilder(plan.descriptor().defines(layer.spec(), plan.params(), org.convcl.Activation.NONE).toString());
+            for (BackwardDescriptor.Launch l : plan.descriptor().launches(layer.spec(), layer.input(), plan.params(), false, backend.facts())) {
+                key.append(" | ").append(l.entryPoint()).append(' ').append(l.defines()).append(' ')
+                        .append(Arrays.toString(l.global())).append(Arrays.toString(l.local()));
+            }
+            keys.add(key.toString());
+        }
         return keys;
     }
 
@@ -257,13 +324,13 @@ public final class Tuner {
     private double[][] time(List<List<PreparedConv>> convs, List<Workload> work) {
         for (List<PreparedConv> set : convs) {
             for (int l = 0; l < work.size(); l++) {
-                for (int r = 0; r < options.warmup(); r++) set.get(l).forwardTimed(work.get(l).input, work.get(l).output);
+                for (int r = 0; r < options.warmup(); r++) work.get(l).timed(set.get(l));
             }
         }
         long[][][] ns = new long[convs.size()][work.size()][options.runs()];
         for (int r = 0; r < options.runs(); r++) {
             for (int s = 0; s < convs.size(); s++) {
-                for (int l = 0; l < work.size(); l++) ns[s][l][r] = convs.get(s).get(l).forwardTimed(work.get(l).input, work.get(l).output);
+                for (int l = 0; l < work.size(); l++) ns[s][l][r] = work.get(l).timed(convs.get(s).get(l));
             }
         }
         double[][] ms = new double[convs.size()][work.size()];
@@ -277,40 +344,81 @@ public final class Tuner {
         return ms;
     }
 
-    /** One layer's data on the device: seeded input and weights, an output tensor and the reference output. */
+    /**
+     * One layer's data on the device for one pass: seeded input and weights, the output tensor, for a backward pass a
+     * seeded output gradient and the gradient tensor, and the reference result.
+     */
     private final class Workload implements AutoCloseable {
         final Layer layer;
+        final Pass pass;
         final float[] weights;
         final DeviceTensor input;
         final DeviceTensor output;
+        private DeviceTensor gradOutput; // backward passes only
+        private DeviceTensor gradient;   // dx or dw
         float[] reference;
 
-        Workload(Layer layer) {
+        Workload(Layer layer, Pass pass) {
             this.layer = layer;
+            this.pass = pass;
             Random random = new Random(layer.spec().hashCode() * 31L + layer.input().hashCode());
             float scale = (float) (1 / Math.sqrt(layer.spec().reductionLength()));
             this.weights = new float[layer.spec().weightCount()];
             for (int i = 0; i < weights.length; i++) weights[i] = (random.nextFloat() * 2 - 1) * scale;
             float[] x = new float[layer.input().count()];
             for (int i = 0; i < x.length; i++) x[i] = random.nextFloat() * 2 - 1;
+            Shape out = layer.spec().outputShape(layer.input());
             DeviceTensor in = backend.upload(Tensor.of(x, layer.input()));
+            DeviceTensor y = null;
             try {
-                this.output = backend.allocate(layer.spec().outputShape(layer.input()));
+                y = backend.allocate(out);
+                if (pass != Pass.FORWARD) {
+                    float[] dz = new float[out.count()];
+                    for (int i = 0; i < dz.length; i++) dz[i] = random.nextFloat() * 2 - 1;
+                    gradOutput = backend.upload(Tensor.of(dz, out));
+                    gradient = backend.allocate(pass == Pass.BACKWARD_DATA ? layer.input() : ConvGradients.weightShape(layer.spec()));
+                }
             } catch (RuntimeException e) {
-                in.close();
+                new Closer().keep(e).close(in).close(y).close(gradOutput).finish();
                 throw e;
             }
             this.input = in;
+            this.output = y;
+        }
+
+        /** Enqueues this workload's pass with {@code conv}. */
+        private void enqueue(PreparedConv conv) {
+            switch (pass) {
+                case FORWARD -> conv.forward(input, output);
+                case BACKWARD_DATA -> conv.backwardData(gradOutput, gradient, false);
+                case BACKWARD_FILTER -> conv.backwardFilter(input, gradOutput, gradient, null, false);
+            }
         }
 
         float[] run(PreparedConv conv) {
-            conv.forward(input, output);
-            return backend.download(output).data();
+            enqueue(conv);
+            return backend.download(pass == Pass.FORWARD ? output : gradient).data();
+        }
+
+        /** Nanoseconds of one run: the profiled kernel time of a forward, the wall time to the end of a backward pass. */
+        long timed(PreparedConv conv) {
+            if (pass == Pass.FORWARD) return conv.forwardTimed(input, output);
+            backend.finish();
+            long start = System.nanoTime();
+            enqueue(conv);
+            backend.finish();
+            return System.nanoTime() - start;
         }
 
         /** Null when {@code actual} matches the reference within the tolerance, else the first bad element. */
         String check(float[] actual) {
-            double tol = 1e-6 * Math.max(16, layer.spec().reductionLength());
+            Shape out = layer.spec().outputShape(layer.input());
+            long reduction = switch (pass) {
+                case FORWARD -> layer.spec().reductionLength();
+                case BACKWARD_DATA -> (long) layer.spec().outChannelsPerGroup() * layer.spec().kernelH() * layer.spec().kernelW();
+                case BACKWARD_FILTER -> (long) out.n() * out.h() * out.w();
+            };
+            double tol = 1e-6 * Math.max(16, reduction);
             for (int i = 0; i < actual.length; i++) {
                 double e = reference[i], a = actual[i];
                 if (!(Math.abs(a - e) <= tol * (1 + Math.abs(e)))) {
@@ -322,7 +430,7 @@ public final class Tuner {
 
         @Override
         public void close() {
-            new Closer().close(input).close(output).finish();
+            new Closer().close(input).close(output).close(gradOutput).close(gradient).finish();
         }
     }
 }

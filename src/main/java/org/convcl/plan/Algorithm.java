@@ -6,7 +6,7 @@ package org.convcl.plan;
  * tuning files, {@code convcl plan --algorithm} and the {@code convcl.algorithm} setting use; which algorithm runs
  * is the {@link Planner}'s choice, in the order of {@link Planner#registry}.
  */
-public enum Algorithm {
+public enum Algorithm implements TunedKernel {
     /** Direct convolution for any spec ({@link DirectDescriptor}). */
     DIRECT(new DirectDescriptor()),
     /** Implicit GEMM for any spec, register-blocked ({@link ImplicitGemmDescriptor}). */
@@ -34,6 +34,23 @@ public enum Algorithm {
 
     /** What this algorithm runs and how. */
     public AlgorithmDescriptor descriptor() { return descriptor; }
+
+    @Override
+    public java.util.List<String> tunables() { return descriptor.tunables(); }
+
+    @Override
+    public java.util.SortedMap<String, Integer> defaults(org.convcl.ConvSpec spec) { return descriptor.defaults(spec); }
+
+    /** {@link AlgorithmDescriptor#candidateChanges()}: the same for every spec. */
+    @Override
+    public java.util.List<java.util.Map<String, Integer>> candidateChanges(org.convcl.ConvSpec spec) { return descriptor.candidateChanges(); }
+
+    @Override
+    public String shapeClassKey(org.convcl.ConvSpec spec, org.convcl.Shape input) { return descriptor.shapeClassKey(spec, input); }
+
+    /** {@link Tunables#misfit(org.convcl.ConvSpec, java.util.Map)}. */
+    @Override
+    public String misfit(org.convcl.ConvSpec spec, java.util.Map<String, Integer> params) { return Tunables.misfit(spec, params); }
 
     /** The kernel source file under {@code /kernels} on the classpath. */
     public String kernelFile() { return descriptor.kernelFile(); }

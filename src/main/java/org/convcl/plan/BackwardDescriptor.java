@@ -84,6 +84,14 @@ public interface BackwardDescriptor extends KernelDescriptor<ConvSpec> {
     /** What this kernel computes. */
     BackwardPass pass();
 
+    /**
+     * The device family the kernel is shaped for: the CPU family's (the default) run on every device (the GPU family's
+     * registries fall back to them), the GPU family's decline other families' devices.
+     */
+    default KernelFamily family() {
+        return KernelFamily.CPU;
+    }
+
     /** The {@code __kernel} functions its launches name. */
     List<String> entryPoints();
 
@@ -124,6 +132,15 @@ public interface BackwardDescriptor extends KernelDescriptor<ConvSpec> {
      * ({@link #declines(Object, DeviceFacts)} is empty); empty when it does (the default).
      */
     default Optional<String> declinesInput(ConvSpec spec, Shape input) {
+        return Optional.empty();
+    }
+
+    /**
+     * Why the launches of {@code spec} with {@code params} do not fit {@code device} (its local memory, its work-group
+     * limits); empty when they fit (the default). {@link BackwardPlanner#plan} gives a tuned entry that does not fit
+     * way to the defaults.
+     */
+    default Optional<String> misfit(ConvSpec spec, java.util.Map<String, Integer> params, DeviceFacts device) {
         return Optional.empty();
     }
 

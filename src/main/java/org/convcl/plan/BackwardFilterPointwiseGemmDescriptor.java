@@ -31,27 +31,37 @@ public final class BackwardFilterPointwiseGemmDescriptor implements BackwardDesc
      * Output channels per work-item: 16 accumulators plus {@link #KSTEP} input vectors (the forward kernel uses 12); 16
      * was 0-25% faster than 12 over MobileNet-V1's pointwise layers at batch 8 in two alternating runs under load 6.
      */
-    public static final int TILE_OC = 16;
+    public static final int TILE_OC = BackwardGemm.CPU_TILE_OC;
     /** Input channels per work-item (the forward kernel's pixels), and the side of a transposed block. */
     public static final int VEC = PointwiseDescriptor.VEC;
     /** Steps of the depth per iteration of the forward kernel. */
     public static final int KSTEP = PointwiseDescriptor.KSTEP;
-    /** A {@code WEI_BATCH} above any batch: image {@code n} of the batched GEMM multiplies weight matrix {@code n}. */
-    static final int EVERY_IMAGE_ITS_OWN = 1 << 30;
     /** VEC × VEC blocks per work-item of the transpose. */
     public static final int TRANSPOSE_BLOCKS = 8;
     /** Work-items per work-group of the layout kernels (each moves a few KiB: one alone would cost its group's overhead). */
     static final int LAYOUT_GROUP = 8;
 
     private final BackwardFilterPointwiseDescriptor chunkSum;
+    private final KernelFamily family;
 
-    BackwardFilterPointwiseGemmDescriptor(BackwardFilterPointwiseDescriptor chunkSum) {
+    /** The GEMM on {@code family}'s forward pointwise kernel ({@link BackwardGemm}). */
+    BackwardFilterPointwiseGemmDescriptor(BackwardFilterPointwiseDescriptor chunkSum, KernelFamily family) {
         this.chunkSum = chunkSum;
+        this.family = family;
     }
 
     @Override
+    public KernelFamily family() { return family; }
+
+    @Override
     public Optional<String> declines(ConvSpec spec, DeviceFacts device) {
-        return spec.kind() == ConvSpec.Kind.POINTWISE ? Optional.empty() : Optional.of("needs a pointwise convolution");
+        if (spec.kind() != ConvSpec.Kind.POINTWISE) return Optional.of("needs a pointwise convolution");
+        return BackwardGemm.declines(family, spec, defaults(spec), device);
+    }
+
+    @Override
+    public Optional<String> misfit(ConvSpec spec, java.util.Map<String, Integer> params, DeviceFacts device) {
+        return BackwardGemm.misfit(family, spec, params, device);
     }
 
     @Override
@@ -69,11 +79,16 @@ public final class BackwardFilterPointwiseGemmDescriptor implements BackwardDesc
     @Override
     public List<String> entryPoints() { return List.of("conv2d_bwd_transpose", "conv2d_bwd_gather_rows"); }
 
-    /** TILE_OC, VEC, KSTEP, L0 and L1 (the forward kernel's local size), TRANSPOSE_BLOCKS. */
+    /**
+     * The GEMM's ({@link BackwardGemm#defaults}: on the CPU family TILE_OC, VEC, KSTEP, L0, L1; on the GPU family TILE_M,
+     * TILE_N, TILE_K, L0, L1), the layout kernels' VEC and TRANSPOSE_BLOCKS.
+     */
     @Override
     public SortedMap<String, Integer> defaults(ConvSpec spec) {
-        return Tunables.params(List.of(Plan.TILE_OC, Plan.VEC, Plan.KSTEP, "L0", "L1", "TRANSPOSE_BLOCKS"), TILE_OC, VEC, KSTEP,
-                PointwiseDescriptor.L0, PointwiseDescriptor.L1, TRANSPOSE_BLOCKS);
+        TreeMap<String, Integer> d = new TreeMap<>(BackwardGemm.defaults(family));
+        d.put(Plan.VEC, VEC);
+        d.put("TRANSPOSE_BLOCKS", TRANSPOSE_BLOCKS);
+        return java.util.Collections.unmodifiableSortedMap(d);
     }
 
     /** The layout kernels' program: {@code VEC}, {@code TRANSPOSE_BLOCKS}, {@code HAS_BIAS} 0, {@code ACTIVATION} 0. */
@@ -87,21 +102,6 @@ public final class BackwardFilterPointwiseGemmDescriptor implements BackwardDesc
         return d;
     }
 
-    /** The forward GEMM's program: its block parameters, no epilogue, every image with its own weight matrix. */
-    static SortedMap<String, Integer> gemmDefines(ConvSpec spec, SortedMap<String, Integer> params) {
-        TreeMap<String, Integer> d = new TreeMap<>();
-        d.put(Plan.TILE_OC, tileOc(spec, params));
-        d.put(Plan.VEC, params.get(Plan.VEC));
-        d.put(Plan.KSTEP, params.get(Plan.KSTEP));
-        d.put(PointwiseDescriptor.WEI_BATCH, EVERY_IMAGE_ITS_OWN);
-        d.put("HAS_BIAS", 0);
-        d.put("ACTIVATION", Activation.NONE.code());
-        return d;
-    }
-
-    private static int tileOc(ConvSpec spec, SortedMap<String, Integer> params) {
-        return Math.min(params.get(Plan.TILE_OC), spec.outChannels());
-    }
 
     /** Whether {@code dz} is gathered into one GEMM over the whole depth: more than one image, planes no larger than the input channels. */
     static boolean gathered(ConvSpec spec, Shape input) {
@@ -144,26 +144,20 @@ public final class BackwardFilterPointwiseGemmDescriptor implements BackwardDesc
                     BackwardDescriptor.args(List.of(Operand.GRAD_OUTPUT, Operand.SCRATCH_GRAD_OUTPUT), n, cout, pixels)));
         }
         int gemms = gathered ? 1 : n, depth = gathered ? n * pixels : pixels;
-        long colBlocks = Plan.ceilDiv(cin, vec), rowBlocks = Plan.ceilDiv(cout, tileOc(spec, params));
-        // src = xᵀ [gemm][depth][cin], wei = dz [gemm][cout][depth], bia (unread), dst [gemm][cout][cin]; "pixels" 1 × cin
-        l.add(new Launch(Algorithm.POINTWISE.entryPoint(), new long[] {colBlocks, rowBlocks, gemms},
-                BackwardDescriptor.local(device, Planner.fit(colBlocks, params.get("L0")), Planner.fit(rowBlocks, params.get("L1")), 1),
-                BackwardDescriptor.args(List.of(Operand.SCRATCH_INPUT, weights, weights, partials > 0 ? Operand.SCRATCH : Operand.GRAD_WEIGHTS),
-                        gemms, depth, 1, cin, cout, 1, cin, 1, 0, 0),
-                Algorithm.POINTWISE.kernelFile(), gemmDefines(spec, params)));
-        if (partials > 0) {
-            long count = (long) cout * cin;
-            l.add(new Launch("conv2d_bwd_filter_chunks", new long[] {Plan.ceilDiv(count, BackwardFilterPointwiseDescriptor.REDUCE_VEC), 1, 1},
-                    BackwardDescriptor.local(device, Planner.fit(Plan.ceilDiv(count, BackwardFilterPointwiseDescriptor.REDUCE_VEC), 8), 1, 1),
-                    BackwardDescriptor.args(List.of(Operand.SCRATCH, Operand.GRAD_WEIGHTS), partials, (int) count, accumulate ? 1 : 0),
-                    chunkSum.kernelFile(), chunkSum.defines(spec, chunkSum.defaults(spec), Activation.NONE)));
-        }
+        // src = xᵀ [gemm][depth][cin], wei = dz [gemm][cout][depth], dst [gemm][cout][cin]
+        l.add(BackwardGemm.launch(family, Operand.SCRATCH_INPUT, weights, partials > 0 ? Operand.SCRATCH : Operand.GRAD_WEIGHTS, gemms, depth,
+                cout, cin, params, device));
+        if (partials > 0) l.add(BackwardGemm.chunkSum(chunkSum, spec, partials, (long) cout * cin, accumulate, device));
         return l;
     }
 
     @Override
     public String describe(ConvSpec spec, SortedMap<String, Integer> params) {
-        return "backward filter pointwise GEMM: the forward pointwise kernel (" + tileOc(spec, params) + " output x "
-                + params.get(Plan.VEC) + " input channels per work-item) on the transposed input, per image or over the gathered batch";
+        String gemm = family == KernelFamily.GPU
+                ? "the GPU family's pointwise kernel (work-groups of " + params.get("L0") * params.get("L1") + " items, "
+                        + params.get(PointwiseGpuDescriptor.TILE_M) + " output x " + params.get(PointwiseGpuDescriptor.TILE_N) + " input channels each)"
+                : "the forward pointwise kernel (" + Math.min(params.get(Plan.TILE_OC), spec.outChannels()) + " output x "
+                        + params.get(Plan.VEC) + " input channels per work-item)";
+        return "backward filter pointwise GEMM: " + gemm + " on the transposed input, per image or over the gathered batch";
     }
 }

@@ -180,13 +180,13 @@ public final class Planner {
      * CPU family (as before device classes), else {@code <key served> | <algorithm> <class>}, e.g.
      * {@code vendor:NVIDIA Corporation GPU | pointwise_gpu cin<=128,hw<=4096,n1}.
      */
-    private static String tuningLabel(DeviceFacts device, String servedKey, ShapeClass shapeClass) {
+    static String tuningLabel(DeviceFacts device, String servedKey, ShapeClass shapeClass) {
         if (device.family() == KernelFamily.CPU && servedKey.equals(device.deviceKey())) return shapeClass.key();
         return servedKey + " | " + shapeClassLabel(shapeClass);
     }
 
     /** {@code pointwise_gpu cin<=128,hw<=4096,n1}: the kernel and the class of a tuning entry. */
-    private static String shapeClassLabel(ShapeClass shapeClass) {
+    static String shapeClassLabel(ShapeClass shapeClass) {
         return shapeClass.algorithm().name().toLowerCase(Locale.ROOT) + " " + shapeClass.key();
     }
 

@@ -13,6 +13,8 @@ import org.convcl.Shape;
  *   <li>depthwise: {@code kKHxKW,sSHxSW,hw<=B,nB} — kernel, stride, output pixels per image, batch</li>
  *   <li>implicit GEMM: {@code kKHxKW,sSHxSW,cin<=B,hw<=B,nB} — kernel, stride, input channels per group,
  *       output pixels per image, batch</li>
+ *   <li>backward kernels ({@link BackwardAlgorithm}): {@code kKHxKW,sSHxSW,cin<=B,hw<=B,nB} — kernel, stride, input
+ *       channels per group (all of them for a depthwise layer), output pixels per image, batch</li>
  * </ul>
  * Channel bounds: {@link #CHANNEL_BOUNDS}; pixel bounds: {@link #PIXEL_BOUNDS}; batch: {@code n1},
  * {@code n<=4}, {@code n>4}. Each {@link AlgorithmDescriptor} composes its key from these parts; algorithms without
@@ -21,7 +23,7 @@ import org.convcl.Shape;
  * @param algorithm the kernel the class belongs to
  * @param key       the class key as written in tuning files, e.g. {@code cin<=128,hw<=4096,n1}
  */
-public record ShapeClass(Algorithm algorithm, String key) {
+public record ShapeClass(TunedKernel algorithm, String key) {
     /** Upper bounds of the input-channel buckets (per group for the implicit GEMM). */
     public static final int[] CHANNEL_BOUNDS = {16, 32, 64, 128, 256, 512};
     /** Upper bounds of the output-pixel buckets (H·W of one output image: 8x8, 16x16, 32x32, 64x64, 128x128). */
@@ -33,22 +35,22 @@ public record ShapeClass(Algorithm algorithm, String key) {
     }
 
     /** Whether layers planned with {@code algorithm} have shape classes: whether it has tunable parameters. */
-    public static boolean tunable(Algorithm algorithm) {
-        return !algorithm.descriptor().tunables().isEmpty();
+    public static boolean tunable(TunedKernel algorithm) {
+        return !algorithm.tunables().isEmpty();
     }
 
     /**
-     * The class of {@code spec} on {@code input} when run by {@code algorithm} ({@link AlgorithmDescriptor#shapeClassKey}).
+     * The class of {@code spec} on {@code input} when run by {@code algorithm} ({@link TunedKernel#shapeClassKey}).
      *
      * @throws IllegalArgumentException when the algorithm is not {@link #tunable} or the input does not fit the spec
      */
-    public static ShapeClass of(Algorithm algorithm, ConvSpec spec, Shape input) {
+    public static ShapeClass of(TunedKernel algorithm, ConvSpec spec, Shape input) {
         if (algorithm == null || spec == null || input == null) {
             throw new IllegalArgumentException("algorithm, spec and input must not be null, got " + algorithm + ", " + spec + ", " + input);
         }
         spec.outputShape(input); // validates
         if (!tunable(algorithm)) throw new IllegalArgumentException(algorithm + " is not tuned: it has no shape class");
-        return new ShapeClass(algorithm, algorithm.descriptor().shapeClassKey(spec, input));
+        return new ShapeClass(algorithm, algorithm.shapeClassKey(spec, input));
     }
 
     /** The output-pixel bucket of one image, e.g. {@code hw<=4096}. */

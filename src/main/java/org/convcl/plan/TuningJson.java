@@ -20,7 +20,8 @@ import java.util.TreeMap;
  *   ]
  * }
  * }</pre>
- * Unknown fields are errors (a typo would otherwise be ignored silently).
+ * {@code algorithm} names a forward kernel ({@link Algorithm}) or a backward one ({@link BackwardAlgorithm}, e.g.
+ * {@code BACKWARD_FILTER}). Unknown fields are errors (a typo would otherwise be ignored silently).
  */
 public final class TuningJson {
     /** The value of the {@code format} field this version reads and writes. */
@@ -54,12 +55,14 @@ public final class TuningJson {
             try {
                 Map<String, Object> e = object(list.get(i), where);
                 checkFields(e, List.of("device", "algorithm", "class", "params", "note"), where);
-                Algorithm algorithm;
+                TunedKernel algorithm;
                 try {
-                    algorithm = Algorithm.valueOf(string(e, "algorithm", where));
+                    algorithm = TunedKernel.named(string(e, "algorithm", where));
                 } catch (IllegalArgumentException bad) {
+                    List<TunedKernel> tunable = new ArrayList<>(List.of(Algorithm.values()));
+                    tunable.addAll(List.of(BackwardAlgorithm.values()));
                     throw new IllegalArgumentException(where + ": field 'algorithm' must be one of "
-                            + java.util.Arrays.stream(Algorithm.values()).filter(ShapeClass::tunable).toList() + ", got " + e.get("algorithm"));
+                            + tunable.stream().filter(ShapeClass::tunable).toList() + ", got " + e.get("algorithm"));
                 }
                 Map<String, Object> rawParams = object(e.get("params"), where + " field 'params'");
                 Map<String, Integer> params = new TreeMap<>();

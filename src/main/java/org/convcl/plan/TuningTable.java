@@ -21,7 +21,7 @@ import java.util.TreeMap;
  */
 public final class TuningTable {
     private static final Comparator<Key> KEY_ORDER = Comparator.comparing(Key::deviceKey)
-            .thenComparing(Key::algorithm).thenComparing(Key::shapeClass);
+            .thenComparingInt(k -> TunedKernel.order(k.algorithm())).thenComparing(Key::shapeClass);
 
     /** The table without entries: every plan uses the defaults. */
     public static final TuningTable EMPTY = new TuningTable(new TreeMap<>(KEY_ORDER));
@@ -33,10 +33,10 @@ public final class TuningTable {
      *
      * @param deviceKey  {@link DeviceFacts#deviceKey()} of the device it was measured on, or a device-class key
      *                   ({@link #vendorKey}, {@link #typeKey}) for every device of that class
-     * @param algorithm  the kernel
+     * @param algorithm  the kernel, forward ({@link Algorithm}) or backward ({@link BackwardAlgorithm})
      * @param shapeClass the {@link ShapeClass#key()} of the layers it serves
      */
-    public record Key(String deviceKey, Algorithm algorithm, String shapeClass) {
+    public record Key(String deviceKey, TunedKernel algorithm, String shapeClass) {
         public Key {
             if (deviceKey == null || deviceKey.isBlank()) throw new IllegalArgumentException("tuning entry device must not be blank, got '" + deviceKey + "'");
             if (algorithm == null) throw new IllegalArgumentException("tuning entry algorithm must not be null");

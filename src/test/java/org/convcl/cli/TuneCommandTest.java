@@ -50,6 +50,9 @@ class TuneCommandTest {
         CliTest.Result runs = CliTest.convcl("tune", "--suites-dir", suites().toString(), "--runs", "0");
         assertEquals(Main.EXIT_USAGE, runs.exitCode());
         assertTrue(runs.err().contains("runs"), runs.err());
+        CliTest.Result pass = CliTest.convcl("tune", "--suites-dir", suites().toString(), "--pass", "backward");
+        assertEquals(Main.EXIT_USAGE, pass.exitCode());
+        assertTrue(pass.err().contains("--pass must be forward, backward-data, backward-filter or all, got 'backward'"), pass.err());
         CliTest.Result suite = CliTest.convcl("tune", "--suites-dir", suites().toString(), "--suite", "nope");
         assertEquals(Main.EXIT_USAGE, suite.exitCode());
         assertTrue(suite.err().contains("unknown suite 'nope'"), suite.err());

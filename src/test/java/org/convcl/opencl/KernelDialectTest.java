@@ -115,6 +115,10 @@ class KernelDialectTest {
         m.put("conv2d_bwd_filter_depthwise.cl", List.of(
                 defines(0, Activation.NONE, window(3, 1, 1), Map.of("DEPTH_MULT", 1, "KROWS", 3, "VEC", 8)),
                 defines(0, Activation.NONE, window(3, 2, 2), Map.of("DEPTH_MULT", 2, "KROWS", 1, "VEC", 4))));
+        m.put("conv2d_bwd_unfold.cl", List.of(defines(0, Activation.NONE, window(3, 2, 1)), defines(0, Activation.NONE, window(5, 1, 2))));
+        m.put("conv2d_bwd_filter_depthwise_gpu.cl", List.of(
+                defines(0, Activation.NONE, window(3, 1, 1), Map.of("DEPTH_MULT", 1, "GROUP", 256)),
+                defines(0, Activation.NONE, window(5, 2, 2), Map.of("DEPTH_MULT", 2, "GROUP", 64))));
         m.put("conv2d_bwd_activation.cl", List.of(
                 defines(0, Activation.NONE), defines(0, Activation.RELU), defines(0, Activation.RELU6)));
         m.put(OpenClTensorOps.FILE, List.of(new TreeMap<>(OpenClTensorOps.DEFINES)));

@@ -8,13 +8,21 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import org.convcl.ConvSpec;
+import org.convcl.Epilogue;
+import org.convcl.PreparedConv;
 import org.convcl.Shape;
+import org.convcl.Tensor;
+import org.convcl.plan.BackwardAlgorithm;
+import org.convcl.plan.BackwardPass;
+import org.convcl.plan.BackwardPlanner;
 import org.convcl.TestBackends;
 import org.convcl.plan.Algorithm;
 import org.convcl.plan.ShapeClass;
 import org.convcl.plan.TuningJson;
 import org.convcl.plan.TuningTable;
+import org.convcl.plan.TunedKernel;
 import org.convcl.plan.Tunables;
 import org.junit.jupiter.api.Test;
 
@@ -37,7 +45,7 @@ class TunerTest {
         for (Tuner.ClassResult r : results) {
             assertEquals(1, r.layers().size(), r.toString());
             assertTrue(r.defaults().total() > 0, r.toString());
-            Algorithm a = r.shapeClass().algorithm();
+            TunedKernel a = r.shapeClass().algorithm();
             assertEquals(Tunables.defaults(a, r.layers().get(0).spec()), r.defaults().params());
             assertTrue(r.dropped().stream().noneMatch(d -> d.contains("differs") || d.contains("failed")), r.dropped().toString());
             List<?> firstTwo = Tunables.candidates(a, r.layers().get(0).spec()).subList(0, 2);
@@ -47,6 +55,72 @@ class TunerTest {
         TuningTable table = Tuner.apply(TuningTable.EMPTY, tuner.deviceKey(), results, "test");
         assertEquals(results.stream().filter(Tuner.ClassResult::winner).count(), table.size());
         assertEquals(table, TuningJson.parse(TuningJson.format(table), "round trip"));
+    }
+
+    @Test
+    void tinyBackwardTuneCoversTheDataAndFilterKernelsAndChecksEveryCandidate() {
+        Tuner tuner = new Tuner(TestBackends.opencl(), new Tuner.Options(0, 1, 0.05, 1));
+        ConvSpec strided = ConvSpec.full(8, 8, 3).stride(2).padding(1).build();
+        List<String> progress = new ArrayList<>();
+        List<Tuner.ClassResult> results = tuner.tune(List.of(new Tuner.Layer("strided", strided, new Shape(2, 8, 40, 40))),
+                List.of(Tuner.Pass.BACKWARD_DATA, Tuner.Pass.BACKWARD_FILTER), progress::add);
+        assertEquals(List.of(BackwardAlgorithm.BACKWARD_DATA, BackwardAlgorithm.BACKWARD_FILTER),
+                results.stream().map(r -> r.shapeClass().algorithm()).toList(), progress::toString);
+        // a stride-1 layer's data pass is a forward convolution, which the forward pass tunes
+        List<String> skipped = new ArrayList<>();
+        ConvSpec dw = ConvSpec.depthwise(8, 1, 3).padding(1).build();
+        assertTrue(tuner.tune(List.of(new Tuner.Layer("dw", dw, new Shape(1, 8, 9, 9))), List.of(Tuner.Pass.BACKWARD_DATA), skipped::add).isEmpty());
+        assertEquals(List.of("dw: its backward data pass is a forward convolution (stride 1), tuned with the forward pass"), skipped);
+        for (Tuner.ClassResult r : results) {
+            TunedKernel a = r.shapeClass().algorithm();
+            assertEquals(Tunables.defaults(a, r.layers().get(0).spec()), r.defaults().params());
+            assertTrue(r.defaults().total() > 0, r.toString());
+            assertTrue(r.dropped().stream().noneMatch(d -> d.contains("differs") || d.contains("failed")), r.dropped().toString());
+            assertEquals(Tunables.candidates(a, r.layers().get(0).spec()).get(0), r.best().params(), r.toString());
+        }
+        // stored under the backward kernels' names, read back as such
+        Tuner.ClassResult filter = results.get(1);
+        TuningTable table = Tuner.apply(TuningTable.EMPTY, tuner.deviceKey(), List.of(new Tuner.ClassResult(filter.shapeClass(),
+                filter.layers(), filter.defaults(), filter.best(), true, List.of())), "test");
+        assertEquals(filter.best().params(), table.lookup(tuner.deviceKey(), filter.shapeClass()).orElseThrow().params());
+        assertTrue(TuningJson.format(table).contains("\"algorithm\": \"BACKWARD_FILTER\""), TuningJson.format(table));
+        assertEquals(table, TuningJson.parse(TuningJson.format(table), "round trip"));
+    }
+
+    @Test
+    void tunedBackwardParamsReachTheKernelsAndGiveTheDefaultsGradients() {
+        OpenClBackend backend = (OpenClBackend) TestBackends.opencl();
+        ConvSpec spec = ConvSpec.full(6, 10, 3).stride(2).padding(1).build();
+        Shape in = new Shape(2, 6, 40, 41); // planes large next to a window: the direct filter kernel
+        Random random = new Random(7);
+        float[] w = new float[spec.weightCount()];
+        float[] x = new float[in.count()];
+        float[] dz = new float[spec.outputShape(in).count()];
+        for (float[] a : List.of(w, x, dz)) for (int i = 0; i < a.length; i++) a[i] = random.nextFloat() * 2 - 1;
+        Map<String, Integer> filterParams = Map.of("TILE_OC", 8, "TILE_IC", 2, "VEC", 4);
+        Map<String, Integer> dataParams = Map.of("TILE_IC", 2, "VEC", 16);
+        TuningTable table = TuningTable.of(List.of(
+                new TuningTable.Entry(backend.facts().deviceKey(), ShapeClass.of(BackwardAlgorithm.BACKWARD_FILTER, spec, in), filterParams, ""),
+                new TuningTable.Entry(backend.facts().deviceKey(), ShapeClass.of(BackwardAlgorithm.BACKWARD_DATA, spec, in), dataParams, "")));
+        try (PreparedConv plain = backend.prepare(spec, w, Epilogue.none(), TuningTable.EMPTY, in);
+             PreparedConv tuned = backend.prepare(spec, w, Epilogue.none(), table, in)) {
+            BackwardPlanner.BackwardPlan filterPlan = ((OpenClConv) tuned).backwardPlan(BackwardPass.FILTER, in);
+            BackwardPlanner.BackwardPlan dataPlan = ((OpenClConv) tuned).backwardPlan(BackwardPass.DATA, in);
+            assertEquals(filterParams, filterPlan.params());
+            assertEquals(dataParams, dataPlan.params());
+            assertTrue(filterPlan.reason().startsWith("tuned [") && dataPlan.reason().startsWith("tuned ["), filterPlan.reason() + " / " + dataPlan.reason());
+            assertTrue(((OpenClConv) plain).backwardPlan(BackwardPass.FILTER, in).reason().startsWith("default: "));
+            Tensor xt = Tensor.of(x, in), dzt = Tensor.of(dz, spec.outputShape(in));
+            assertClose(plain.backwardFilter(xt, dzt, false).weights(), tuned.backwardFilter(xt, dzt, false).weights());
+            assertClose(plain.backwardData(dzt, in).data(), tuned.backwardData(dzt, in).data());
+        }
+    }
+
+    private static void assertClose(float[] expected, float[] actual) {
+        assertEquals(expected.length, actual.length);
+        for (int i = 0; i < expected.length; i++) {
+            assertEquals(expected[i], actual[i], 1e-4 * (1 + Math.abs(expected[i])), "element " + i);
+        }
     }
 
     @Test

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 /** The pointwise weight gradient through the forward GEMM: its layout choice, scratch and launches. */
 class BackwardFilterPointwiseGemmDescriptorTest {
     private static final DeviceFacts CPU = new DeviceFacts("CPU", 2, 4096, new long[] {4096, 4096, 4096}, 512 * 1024);
-    private static final BackwardFilterPointwiseGemmDescriptor D = new BackwardFilterPointwiseGemmDescriptor(new BackwardFilterPointwiseDescriptor());
+    private static final BackwardFilterPointwiseGemmDescriptor D = new BackwardFilterPointwiseGemmDescriptor(new BackwardFilterPointwiseDescriptor(), KernelFamily.CPU);
     private static final BackwardDescriptor.Operand SCRATCH = BackwardDescriptor.Operand.SCRATCH;
 
     private static List<String> entries(List<BackwardDescriptor.Launch> l) {
@@ -37,7 +37,7 @@ class BackwardFilterPointwiseGemmDescriptorTest {
         assertEquals(List.of("conv2d_bwd_transpose", "conv2d_pointwise", "conv2d_bwd_filter_chunks"), entries(l));
         BackwardDescriptor.Launch gemm = l.get(1);
         assertEquals("conv2d_pointwise.cl", gemm.kernelFile());
-        assertEquals(BackwardFilterPointwiseGemmDescriptor.EVERY_IMAGE_ITS_OWN, gemm.defines().get(PointwiseDescriptor.WEI_BATCH));
+        assertEquals(BackwardGemm.EVERY_GEMM_ITS_OWN, gemm.defines().get(PointwiseDescriptor.WEI_BATCH));
         assertEquals(List.of(BackwardDescriptor.Operand.SCRATCH_INPUT, BackwardDescriptor.Operand.GRAD_OUTPUT, BackwardDescriptor.Operand.GRAD_OUTPUT,
                 SCRATCH, 8, 56 * 56, 1, 128, 128, 1, 128, 1, 0, 0), gemm.args());
         assertEquals(8, gemm.global()[2]);
