@@ -23,17 +23,19 @@ class BackwardTuningTest {
     private static final Shape WIDE_IN = new Shape(2, 16, 64, 64);
 
     /** A spec each backward kernel runs, and an input it takes. */
-    private static final Map<BackwardAlgorithm, Object[]> RUNS = Map.of(
-            BackwardAlgorithm.BACKWARD_DATA, new Object[] {STRIDED, STRIDED_IN},
-            BackwardAlgorithm.BACKWARD_DATA_DEPTHWISE, new Object[] {ConvSpec.depthwise(8, 1, 3).stride(2, 1).padding(1).build(), new Shape(1, 8, 9, 9)},
-            BackwardAlgorithm.BACKWARD_FILTER, new Object[] {WIDE, WIDE_IN},
-            BackwardAlgorithm.BACKWARD_FILTER_UNFOLD_GEMM, new Object[] {STRIDED, STRIDED_IN},
-            BackwardAlgorithm.BACKWARD_FILTER_DEPTHWISE, new Object[] {ConvSpec.depthwise(8, 1, 3).padding(1).build(), new Shape(1, 8, 9, 9)},
-            BackwardAlgorithm.BACKWARD_FILTER_POINTWISE, new Object[] {ConvSpec.pointwise(16, 8), new Shape(4, 16, 1, 1)},
-            BackwardAlgorithm.BACKWARD_FILTER_POINTWISE_GEMM, new Object[] {ConvSpec.pointwise(16, 8), new Shape(1, 16, 7, 7)},
-            BackwardAlgorithm.BACKWARD_FILTER_POINTWISE_GEMM_GPU, new Object[] {ConvSpec.pointwise(16, 8), new Shape(1, 16, 7, 7)},
-            BackwardAlgorithm.BACKWARD_FILTER_UNFOLD_GEMM_GPU, new Object[] {WIDE, WIDE_IN},
-            BackwardAlgorithm.BACKWARD_FILTER_DEPTHWISE_GPU, new Object[] {ConvSpec.depthwise(8, 2, 3).padding(1).build(), new Shape(1, 8, 9, 9)});
+    private static final Map<BackwardAlgorithm, Object[]> RUNS = Map.ofEntries(
+            Map.entry(BackwardAlgorithm.BACKWARD_DATA, new Object[] {STRIDED, STRIDED_IN}),
+            Map.entry(BackwardAlgorithm.BACKWARD_DATA_DEPTHWISE_STRIDED, new Object[] {ConvSpec.depthwise(8, 1, 3).stride(2).padding(1).build(), new Shape(1, 8, 9, 9)}),
+            Map.entry(BackwardAlgorithm.BACKWARD_DATA_DEPTHWISE, new Object[] {ConvSpec.depthwise(8, 1, 3).stride(2, 1).padding(1).build(), new Shape(1, 8, 9, 9)}),
+            Map.entry(BackwardAlgorithm.BACKWARD_FILTER, new Object[] {WIDE, WIDE_IN}),
+            Map.entry(BackwardAlgorithm.BACKWARD_FILTER_UNFOLD_GEMM, new Object[] {STRIDED, STRIDED_IN}),
+            Map.entry(BackwardAlgorithm.BACKWARD_FILTER_DEPTHWISE, new Object[] {ConvSpec.depthwise(8, 1, 3).padding(1).build(), new Shape(1, 8, 20, 20)}),
+            Map.entry(BackwardAlgorithm.BACKWARD_FILTER_DEPTHWISE_FLAT, new Object[] {ConvSpec.depthwise(8, 1, 3).padding(1).build(), new Shape(1, 8, 9, 9)}),
+            Map.entry(BackwardAlgorithm.BACKWARD_FILTER_POINTWISE, new Object[] {ConvSpec.pointwise(16, 8), new Shape(4, 16, 1, 1)}),
+            Map.entry(BackwardAlgorithm.BACKWARD_FILTER_POINTWISE_GEMM, new Object[] {ConvSpec.pointwise(16, 8), new Shape(1, 16, 7, 7)}),
+            Map.entry(BackwardAlgorithm.BACKWARD_FILTER_POINTWISE_GEMM_GPU, new Object[] {ConvSpec.pointwise(16, 8), new Shape(1, 16, 7, 7)}),
+            Map.entry(BackwardAlgorithm.BACKWARD_FILTER_UNFOLD_GEMM_GPU, new Object[] {WIDE, WIDE_IN}),
+            Map.entry(BackwardAlgorithm.BACKWARD_FILTER_DEPTHWISE_GPU, new Object[] {ConvSpec.depthwise(8, 2, 3).padding(1).build(), new Shape(1, 8, 9, 9)}));
     private static final DeviceFacts GPU = new DeviceFacts("GPU", "ACME", KernelFamily.GPU, 8, 1024, new long[] {1024, 1024, 64}, 48 * 1024,
             DeviceFacts.deviceKey("acme-1", "1"));
 
