@@ -148,28 +148,40 @@ public final class ArrayOps {
 
     /** Pools each channel of {@code x} (shape {@code sx}) into {@code out} (shape {@code spec.outputShape(sx)}). */
     public static void pool(PoolSpec spec, float[] x, Shape sx, float[] out, Shape so) {
+        poolPlanes(spec, x, sx, out, so, 0, so.n() * so.c());
+    }
+
+    /**
+     * {@link #pool} of the planes (image, channel) {@code from} to {@code to} (exclusive, counted over {@code n·c}) only:
+     * the unit a multi-threaded backend splits.
+     */
+    public static void poolPlanes(PoolSpec spec, float[] x, Shape sx, float[] out, Shape so, int from, int to) {
         boolean max = spec.kind() == PoolSpec.Kind.MAX;
-        int h = sx.h(), w = sx.w();
-        for (int plane = 0; plane < so.n() * so.c(); plane++) {
-            int base = plane * h * w;
-            for (int oy = 0; oy < so.h(); oy++) {
-                for (int ox = 0; ox < so.w(); ox++) {
-                    int y0 = oy * spec.strideH() - spec.padTop(), x0 = ox * spec.strideW() - spec.padLeft();
+        int h = sx.h(), w = sx.w(), oh = so.h(), ow = so.w();
+        int kh = spec.kernelH(), kw = spec.kernelW(), sh = spec.strideH(), sw = spec.strideW();
+        int dh = spec.dilationH(), dw = spec.dilationW(), padTop = spec.padTop(), padLeft = spec.padLeft();
+        for (int plane = from; plane < to; plane++) {
+            int base = plane * h * w, outBase = plane * oh * ow;
+            for (int oy = 0; oy < oh; oy++) {
+                int y0 = oy * sh - padTop;
+                for (int ox = 0; ox < ow; ox++) {
+                    int x0 = ox * sw - padLeft;
                     float acc = max ? Float.NEGATIVE_INFINITY : 0f;
                     int taps = 0;
-                    for (int ky = 0; ky < spec.kernelH(); ky++) {
-                        int iy = y0 + ky * spec.dilationH();
+                    for (int ky = 0; ky < kh; ky++) {
+                        int iy = y0 + ky * dh;
                         if (iy < 0 || iy >= h) continue;
-                        for (int kx = 0; kx < spec.kernelW(); kx++) {
-                            int ix = x0 + kx * spec.dilationW();
+                        int row = base + iy * w;
+                        for (int kx = 0; kx < kw; kx++) {
+                            int ix = x0 + kx * dw;
                             if (ix < 0 || ix >= w) continue;
-                            float v = x[base + iy * w + ix];
+                            float v = x[row + ix];
                             if (max) acc = Float.isNaN(v) || v > acc ? v : acc; // a NaN, once taken, stays
                             else acc += v;
                             taps++;
                         }
                     }
-                    out[(plane * so.h() + oy) * so.w() + ox] = max ? acc : acc / averageDivisor(spec, h, w, y0, x0, taps);
+                    out[outBase + oy * ow + ox] = max ? acc : acc / averageDivisor(spec, h, w, y0, x0, taps);
                 }
             }
         }

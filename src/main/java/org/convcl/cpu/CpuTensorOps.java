@@ -35,7 +35,10 @@ final class CpuTensorOps implements TensorOps {
     public void pool(PoolSpec spec, DeviceTensor x, DeviceTensor out) {
         CpuTensor src = backend.owned(x, "input"), dst = output(out, List.of(x));
         ArrayOps.checkPool(spec, src.shape(), dst.shape());
-        ArrayOps.pool(spec, src.data(), src.shape(), dst.data(), dst.shape());
+        Shape so = dst.shape();
+        int planes = so.n() * so.c();
+        CpuPool.parallelRanges(planes, CpuPool.tasksFor(planes),
+                (from, to) -> ArrayOps.poolPlanes(spec, src.data(), src.shape(), dst.data(), so, from, to));
     }
 
     @Override
