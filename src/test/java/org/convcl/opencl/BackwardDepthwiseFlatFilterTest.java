@@ -1,21 +1,14 @@
 package org.convcl.opencl;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
-import java.util.Random;
 import java.util.stream.Stream;
-import org.convcl.ConvGradients;
 import org.convcl.ConvSpec;
-import org.convcl.DeviceTensor;
-import org.convcl.Epilogue;
-import org.convcl.PreparedConv;
-import org.convcl.ReferenceGradients;
 import org.convcl.Shape;
-import org.convcl.Tensor;
 import org.convcl.TestBackends;
+import org.convcl.opencl.BackwardKernelCheck.Case;
 import org.convcl.plan.BackwardDescriptor;
 import org.convcl.plan.BackwardFilterDepthwiseFlatDescriptor;
 import org.convcl.plan.BackwardPass;
@@ -32,13 +25,8 @@ import org.junit.jupiter.api.TestFactory;
  * to the planner's kernel.
  */
 class BackwardDepthwiseFlatFilterTest {
-    static final BackwardDescriptor FLAT = BackwardPlanner.FILTER_REGISTRY.stream()
-            .filter(BackwardFilterDepthwiseFlatDescriptor.class::isInstance).findFirst().orElseThrow();
-
-    record Case(String name, ConvSpec spec, Shape input) {
-        @Override
-        public String toString() { return name + " " + input; }
-    }
+    static final BackwardDescriptor FLAT = BackwardKernelCheck.descriptor(BackwardPlanner.FILTER_REGISTRY,
+            BackwardFilterDepthwiseFlatDescriptor.class);
 
     static List<Case> cases() {
         return List.of(
@@ -55,30 +43,7 @@ class BackwardDepthwiseFlatFilterTest {
 
     @TestFactory
     Stream<DynamicTest> theForcedKernelMatchesTheReferenceWrittenAndAccumulated() {
-        return cases().stream().map(c -> DynamicTest.dynamicTest(c.toString(), () -> check(c)));
-    }
-
-    private static void check(Case c) {
-        Random r = new Random(c.name().hashCode());
-        ConvSpec s = c.spec();
-        Shape out = s.outputShape(c.input());
-        Tensor x = Tensor.of(OpenClConvCorrectnessTest.uniform(r, c.input().count()), c.input());
-        Tensor dz = Tensor.of(OpenClConvCorrectnessTest.uniform(r, out.count()), out);
-        float[] w = OpenClConvCorrectnessTest.uniform(r, s.weightCount()), dw0 = OpenClConvCorrectnessTest.uniform(r, s.weightCount());
-        ReferenceGradients.Grads g = ReferenceGradients.gradients(x, s, w, dz);
-        OpenClBackend backend = (OpenClBackend) TestBackends.opencl();
-        try (PreparedConv conv = backend.prepare(s, w, Epilogue.none());
-             DeviceTensor dx = backend.upload(x);
-             DeviceTensor dd = backend.upload(dz);
-             DeviceTensor dw = backend.upload(Tensor.of(dw0.clone(), ConvGradients.weightShape(s)))) {
-            ((OpenClConv) conv).forceBackward(FLAT);
-            conv.backwardFilter(dx, dd, dw, null, true);
-            double[] sum = g.dw().clone();
-            for (int i = 0; i < sum.length; i++) sum[i] += dw0[i];
-            ReferenceGradients.assertClose(sum, dw.download().data(), ConvGradients.weightShape(s), 1e-4, "accumulated dw " + c);
-            conv.backwardFilter(dx, dd, dw, null, false);
-            ReferenceGradients.assertClose(g.dw(), dw.download().data(), ConvGradients.weightShape(s), 1e-4, "dw " + c);
-        }
+        return cases().stream().map(c -> DynamicTest.dynamicTest(c.toString(), () -> BackwardKernelCheck.matchesTheReference((OpenClBackend) TestBackends.opencl(), FLAT, true, c)));
     }
 
     /** The planner takes it for MobileNet's 14×14 and 7×7 stride-1 layers, not for 28×28 planes or strided layers. */
@@ -95,22 +60,6 @@ class BackwardDepthwiseFlatFilterTest {
     /** Ten runs give the same bits. */
     @Test
     void tenRunsGiveTheSameBits() {
-        Case c = cases().get(1);
-        Random r = new Random(5);
-        Shape out = c.spec().outputShape(c.input());
-        OpenClBackend backend = (OpenClBackend) TestBackends.opencl();
-        try (PreparedConv conv = backend.prepare(c.spec(), OpenClConvCorrectnessTest.uniform(r, c.spec().weightCount()), Epilogue.none());
-             DeviceTensor x = backend.upload(Tensor.of(OpenClConvCorrectnessTest.uniform(r, c.input().count()), c.input()));
-             DeviceTensor dz = backend.upload(Tensor.of(OpenClConvCorrectnessTest.uniform(r, out.count()), out));
-             DeviceTensor dw = backend.allocate(ConvGradients.weightShape(c.spec()))) {
-            ((OpenClConv) conv).forceBackward(FLAT);
-            float[] first = null;
-            for (int run = 0; run < 10; run++) {
-                conv.backwardFilter(x, dz, dw, null, false);
-                float[] now = dw.download().data();
-                if (first == null) first = now;
-                else assertArrayEquals(first, now, c + " run " + run);
-            }
-        }
+        BackwardKernelCheck.sameBitsOnTenRuns((OpenClBackend) TestBackends.opencl(), FLAT, true, cases().get(1));
     }
 }

@@ -1,19 +1,13 @@
 package org.convcl.opencl;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.List;
-import java.util.Random;
 import java.util.stream.Stream;
 import org.convcl.ConvSpec;
-import org.convcl.DeviceTensor;
-import org.convcl.Epilogue;
-import org.convcl.PreparedConv;
-import org.convcl.ReferenceGradients;
 import org.convcl.Shape;
-import org.convcl.Tensor;
 import org.convcl.TestBackends;
+import org.convcl.opencl.BackwardKernelCheck.Case;
 import org.convcl.plan.BackwardDataDepthwiseStridedDescriptor;
 import org.convcl.plan.BackwardDescriptor;
 import org.convcl.plan.BackwardPass;
@@ -30,13 +24,8 @@ import org.junit.jupiter.api.TestFactory;
  * double reference.
  */
 class BackwardDepthwiseStridedDataTest {
-    static final BackwardDescriptor STRIDED = BackwardPlanner.DATA_REGISTRY.stream()
-            .filter(BackwardDataDepthwiseStridedDescriptor.class::isInstance).findFirst().orElseThrow();
-
-    record Case(String name, ConvSpec spec, Shape input) {
-        @Override
-        public String toString() { return name + " " + input; }
-    }
+    static final BackwardDescriptor STRIDED = BackwardKernelCheck.descriptor(BackwardPlanner.DATA_REGISTRY,
+            BackwardDataDepthwiseStridedDescriptor.class);
 
     static List<Case> cases() {
         return List.of(
@@ -59,30 +48,7 @@ class BackwardDepthwiseStridedDataTest {
 
     @TestFactory
     Stream<DynamicTest> theForcedKernelMatchesTheReferenceWrittenAndAccumulated() {
-        return cases().stream().map(c -> DynamicTest.dynamicTest(c.toString(), () -> check(c)));
-    }
-
-    private static void check(Case c) {
-        Random r = new Random(c.name().hashCode());
-        ConvSpec s = c.spec();
-        Shape out = s.outputShape(c.input());
-        Tensor x = Tensor.of(OpenClConvCorrectnessTest.uniform(r, c.input().count()), c.input());
-        Tensor dz = Tensor.of(OpenClConvCorrectnessTest.uniform(r, out.count()), out);
-        float[] w = OpenClConvCorrectnessTest.uniform(r, s.weightCount());
-        float[] dx0 = OpenClConvCorrectnessTest.uniform(r, c.input().count());
-        ReferenceGradients.Grads g = ReferenceGradients.gradients(x, s, w, dz);
-        OpenClBackend backend = (OpenClBackend) TestBackends.opencl();
-        try (PreparedConv conv = backend.prepare(s, w, Epilogue.none());
-             DeviceTensor dd = backend.upload(dz);
-             DeviceTensor dx = backend.upload(Tensor.of(dx0.clone(), c.input()))) {
-            ((OpenClConv) conv).forceBackward(STRIDED);
-            conv.backwardData(dd, dx, true);
-            double[] sum = g.dx().clone();
-            for (int i = 0; i < sum.length; i++) sum[i] += dx0[i];
-            ReferenceGradients.assertClose(sum, dx.download().data(), c.input(), 1e-4, "accumulated dx " + c);
-            conv.backwardData(dd, dx, false);
-            ReferenceGradients.assertClose(g.dx(), dx.download().data(), c.input(), 1e-4, "dx " + c);
-        }
+        return cases().stream().map(c -> DynamicTest.dynamicTest(c.toString(), () -> BackwardKernelCheck.matchesTheReference((OpenClBackend) TestBackends.opencl(), STRIDED, true, c)));
     }
 
     /** The planner takes this kernel for depthwise layers strided along x, and the stride-1 kernel otherwise. */
@@ -97,21 +63,6 @@ class BackwardDepthwiseStridedDataTest {
     /** Ten runs give the same bits. */
     @Test
     void tenRunsGiveTheSameBits() {
-        Case c = cases().get(6);
-        Random r = new Random(5);
-        Shape out = c.spec().outputShape(c.input());
-        OpenClBackend backend = (OpenClBackend) TestBackends.opencl();
-        try (PreparedConv conv = backend.prepare(c.spec(), OpenClConvCorrectnessTest.uniform(r, c.spec().weightCount()), Epilogue.none());
-             DeviceTensor dz = backend.upload(Tensor.of(OpenClConvCorrectnessTest.uniform(r, out.count()), out));
-             DeviceTensor dx = backend.allocate(c.input())) {
-            ((OpenClConv) conv).forceBackward(STRIDED);
-            float[] first = null;
-            for (int run = 0; run < 10; run++) {
-                conv.backwardData(dz, dx, false);
-                float[] now = dx.download().data();
-                if (first == null) first = now;
-                else assertArrayEquals(first, now, c + " run " + run);
-            }
-        }
+        BackwardKernelCheck.sameBitsOnTenRuns((OpenClBackend) TestBackends.opencl(), STRIDED, true, cases().get(6));
     }
 }

@@ -1,22 +1,11 @@
 package org.convcl.opencl;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.List;
-import java.util.Random;
 import java.util.stream.Stream;
-import org.convcl.ConvGradients;
 import org.convcl.ConvSpec;
-import org.convcl.DeviceTensor;
-import org.convcl.Epilogue;
-import org.convcl.PreparedConv;
-import org.convcl.ReferenceGradients;
 import org.convcl.Shape;
-import org.convcl.Tensor;
 import org.convcl.plan.BackwardAlgorithm;
-import org.convcl.plan.BackwardDescriptor;
-import org.convcl.plan.BackwardPass;
 import org.convcl.plan.KernelFamily;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -44,6 +33,8 @@ class BackwardGpuFilterTest {
     record Case(String name, ConvSpec spec, Shape input, BackwardAlgorithm expected) {
         @Override
         public String toString() { return name + " " + input; }
+
+        BackwardKernelCheck.Case layer() { return new BackwardKernelCheck.Case(name, spec, input); }
     }
 
     static List<Case> cases() {
@@ -67,26 +58,7 @@ class BackwardGpuFilterTest {
     }
 
     private static void check(Case c) {
-        Random r = new Random(c.name().hashCode());
-        ConvSpec s = c.spec();
-        Shape out = s.outputShape(c.input());
-        Tensor x = Tensor.of(OpenClConvCorrectnessTest.uniform(r, c.input().count()), c.input());
-        Tensor dz = Tensor.of(OpenClConvCorrectnessTest.uniform(r, out.count()), out);
-        float[] w = OpenClConvCorrectnessTest.uniform(r, s.weightCount()), dw0 = OpenClConvCorrectnessTest.uniform(r, s.weightCount());
-        ReferenceGradients.Grads g = ReferenceGradients.gradients(x, s, w, dz);
-        try (PreparedConv conv = backend.prepare(s, w, Epilogue.none());
-             DeviceTensor dx = backend.upload(x);
-             DeviceTensor dd = backend.upload(dz);
-             DeviceTensor dw = backend.upload(Tensor.of(dw0.clone(), ConvGradients.weightShape(s)))) {
-            BackwardDescriptor chosen = ((OpenClConv) conv).backwardPlan(BackwardPass.FILTER, c.input()).descriptor();
-            assertEquals(c.expected().descriptor(), chosen, c.toString());
-            conv.backwardFilter(dx, dd, dw, null, true);
-            double[] sum = g.dw().clone();
-            for (int i = 0; i < sum.length; i++) sum[i] += dw0[i];
-            ReferenceGradients.assertClose(sum, dw.download().data(), ConvGradients.weightShape(s), 1e-4, "accumulated dw " + c);
-            conv.backwardFilter(dx, dd, dw, null, false);
-            ReferenceGradients.assertClose(g.dw(), dw.download().data(), ConvGradients.weightShape(s), 1e-4, "dw " + c);
-        }
+        BackwardKernelCheck.matchesTheReference(backend, c.expected().descriptor(), false, c.layer());
     }
 
     @TestFactory
@@ -95,19 +67,6 @@ class BackwardGpuFilterTest {
     }
 
     private static void tenRuns(Case c) {
-        Random r = new Random(5);
-        Shape out = c.spec().outputShape(c.input());
-        try (PreparedConv conv = backend.prepare(c.spec(), OpenClConvCorrectnessTest.uniform(r, c.spec().weightCount()), Epilogue.none());
-             DeviceTensor x = backend.upload(Tensor.of(OpenClConvCorrectnessTest.uniform(r, c.input().count()), c.input()));
-             DeviceTensor dz = backend.upload(Tensor.of(OpenClConvCorrectnessTest.uniform(r, out.count()), out));
-             DeviceTensor dw = backend.allocate(ConvGradients.weightShape(c.spec()))) {
-            float[] first = null;
-            for (int run = 0; run < 10; run++) {
-                conv.backwardFilter(x, dz, dw, null, false);
-                float[] now = dw.download().data();
-                if (first == null) first = now;
-                else assertArrayEquals(first, now, c + " run " + run);
-            }
-        }
+        BackwardKernelCheck.sameBitsOnTenRuns(backend, c.expected().descriptor(), false, c.layer());
     }
 }

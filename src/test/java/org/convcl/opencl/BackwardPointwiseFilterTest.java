@@ -1,6 +1,5 @@
 package org.convcl.opencl;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -8,15 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
-import org.convcl.ConvGradients;
 import org.convcl.ConvSpec;
-import org.convcl.DeviceTensor;
 import org.convcl.Epilogue;
 import org.convcl.PreparedConv;
-import org.convcl.ReferenceGradients;
 import org.convcl.Shape;
-import org.convcl.Tensor;
 import org.convcl.TestBackends;
+import org.convcl.opencl.BackwardKernelCheck.Case;
 import org.convcl.plan.BackwardDescriptor;
 import org.convcl.plan.BackwardFilterPointwiseDescriptor;
 import org.convcl.plan.BackwardFilterPointwiseGemmDescriptor;
@@ -36,12 +32,7 @@ class BackwardPointwiseFilterTest {
     static final BackwardDescriptor DOT = descriptor(BackwardFilterPointwiseDescriptor.class);
 
     static BackwardDescriptor descriptor(Class<? extends BackwardDescriptor> type) {
-        return BackwardPlanner.FILTER_REGISTRY.stream().filter(type::isInstance).findFirst().orElseThrow();
-    }
-
-    record Case(String name, ConvSpec spec, Shape input) {
-        @Override
-        public String toString() { return name + " " + input; }
+        return BackwardKernelCheck.descriptor(BackwardPlanner.FILTER_REGISTRY, type);
     }
 
     static List<Case> cases() {
@@ -61,51 +52,14 @@ class BackwardPointwiseFilterTest {
     @TestFactory
     Stream<DynamicTest> eachKernelForcedMatchesTheReferenceWrittenAndAccumulated() {
         return Stream.of(GEMM, DOT).flatMap(d -> cases().stream().map(c -> DynamicTest.dynamicTest(
-                d.getClass().getSimpleName() + " " + c, () -> check(d, c))));
-    }
-
-    private static void check(BackwardDescriptor forced, Case c) {
-        Random r = new Random(c.name().hashCode());
-        ConvSpec s = c.spec();
-        Shape out = s.outputShape(c.input());
-        Tensor x = Tensor.of(random(r, c.input().count()), c.input()), dz = Tensor.of(random(r, out.count()), out);
-        float[] w = random(r, s.weightCount()), dw0 = random(r, s.weightCount());
-        ReferenceGradients.Grads g = ReferenceGradients.gradients(x, s, w, dz);
-        OpenClBackend backend = (OpenClBackend) TestBackends.opencl();
-        try (PreparedConv conv = backend.prepare(s, w, Epilogue.none());
-             DeviceTensor dx = backend.upload(x);
-             DeviceTensor dd = backend.upload(dz);
-             DeviceTensor dw = backend.upload(Tensor.of(dw0.clone(), ConvGradients.weightShape(s)))) {
-            ((OpenClConv) conv).forceBackward(forced);
-            conv.backwardFilter(dx, dd, dw, null, true);
-            double[] sum = g.dw().clone();
-            for (int i = 0; i < sum.length; i++) sum[i] += dw0[i];
-            ReferenceGradients.assertClose(sum, dw.download().data(), ConvGradients.weightShape(s), 1e-4, "accumulated dw " + c);
-            conv.backwardFilter(dx, dd, dw, null, false);
-            ReferenceGradients.assertClose(g.dw(), dw.download().data(), ConvGradients.weightShape(s), 1e-4, "dw " + c);
-        }
+                d.getClass().getSimpleName() + " " + c, () -> BackwardKernelCheck.matchesTheReference((OpenClBackend) TestBackends.opencl(), d, true, c))));
     }
 
     /** The GEMM, per image (partial sums added in image order) and gathered, gives the same bits on 10 runs. */
     @Test
     void theGemmGivesTheSameBitsOnTenRuns() {
-        OpenClBackend backend = (OpenClBackend) TestBackends.opencl();
         for (Case c : List.of(cases().get(1), cases().get(3))) {
-            Random r = new Random(5);
-            Shape out = c.spec().outputShape(c.input());
-            try (PreparedConv conv = backend.prepare(c.spec(), random(r, c.spec().weightCount()), Epilogue.none());
-                 DeviceTensor x = backend.upload(Tensor.of(random(r, c.input().count()), c.input()));
-                 DeviceTensor dz = backend.upload(Tensor.of(random(r, out.count()), out));
-                 DeviceTensor dw = backend.allocate(ConvGradients.weightShape(c.spec()))) {
-                ((OpenClConv) conv).forceBackward(GEMM);
-                float[] first = null;
-                for (int run = 0; run < 10; run++) {
-                    conv.backwardFilter(x, dz, dw, null, false);
-                    float[] now = dw.download().data();
-                    if (first == null) first = now;
-                    else assertArrayEquals(first, now, c + " run " + run);
-                }
-            }
+            BackwardKernelCheck.sameBitsOnTenRuns((OpenClBackend) TestBackends.opencl(), GEMM, true, c);
         }
     }
 
