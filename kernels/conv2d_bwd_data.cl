@@ -33,21 +33,6 @@
 #endif
 #include "convcl_vector.h"
 
-/* shuffle2 masks interleaving two vectors a, b into (a0, b0, a1, b1, …): the first VEC lanes, then the last VEC. */
-#if VEC == 2
-#define CONVCL_INTERLEAVE_LO ((uint2)(0, 2))
-#define CONVCL_INTERLEAVE_HI ((uint2)(1, 3))
-#elif VEC == 4
-#define CONVCL_INTERLEAVE_LO ((uint4)(0, 4, 1, 5))
-#define CONVCL_INTERLEAVE_HI ((uint4)(2, 6, 3, 7))
-#elif VEC == 8
-#define CONVCL_INTERLEAVE_LO ((uint8)(0, 8, 1, 9, 2, 10, 3, 11))
-#define CONVCL_INTERLEAVE_HI ((uint8)(4, 12, 5, 13, 6, 14, 7, 15))
-#else
-#define CONVCL_INTERLEAVE_LO ((uint16)(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23))
-#define CONVCL_INTERLEAVE_HI ((uint16)(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31))
-#endif
-
 /* Adds w[c] times the dz values row[ox0 + v] to acc[c] for the lanes v with ox0 + v inside [0, w_out): one vector load
  * when all are, else lane by lane with the other lanes' accumulators kept as they are (never multiplied by a zero). */
 inline void convcl_bwd_data_step(realv acc[TILE_IC], const real w[TILE_IC], __global const real *row, const int ox0, const int w_out) {

@@ -5,7 +5,7 @@
  *
  * Required defines: VEC (2, 4, 8 or 16).
  * Provides: realv / intv (VEC reals / ints), VLOAD / VSTORE (the matching vloadN / vstoreN), CONVCL_IOTA (the
- * lane numbers 0 … VEC − 1), convcl_activate_v and convcl_epilogue_v (convcl_common.h's activation and epilogue
+ * lane numbers 0 … VEC − 1), CONVCL_INTERLEAVE_LO / _HI (shuffle2 masks interleaving two vectors), convcl_activate_v and convcl_epilogue_v (convcl_common.h's activation and epilogue
  * for VEC outputs of one channel), convcl_epilogue_rv with CONVCL_RESIDUAL_V (the same with the residual added
  * under HAS_RESIDUAL), and unaligned whole-vector loads and stores.
  */
@@ -28,6 +28,21 @@ typedef CONVCL_CAT(int, VEC) intv;
 #define CONVCL_IOTA ((intv)(0, 1, 2, 3, 4, 5, 6, 7))
 #else
 #define CONVCL_IOTA ((intv)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15))
+#endif
+
+/* shuffle2 masks interleaving two vectors a, b into (a0, b0, a1, b1, …): the first VEC lanes, then the last VEC. */
+#if VEC == 2
+#define CONVCL_INTERLEAVE_LO ((uint2)(0, 2))
+#define CONVCL_INTERLEAVE_HI ((uint2)(1, 3))
+#elif VEC == 4
+#define CONVCL_INTERLEAVE_LO ((uint4)(0, 4, 1, 5))
+#define CONVCL_INTERLEAVE_HI ((uint4)(2, 6, 3, 7))
+#elif VEC == 8
+#define CONVCL_INTERLEAVE_LO ((uint8)(0, 8, 1, 9, 2, 10, 3, 11))
+#define CONVCL_INTERLEAVE_HI ((uint8)(4, 12, 5, 13, 6, 14, 7, 15))
+#else
+#define CONVCL_INTERLEAVE_LO ((uint16)(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23))
+#define CONVCL_INTERLEAVE_HI ((uint16)(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31))
 #endif
 
 CONVCL_DEFINE_ACTIVATE(realv, convcl_activate_v)
