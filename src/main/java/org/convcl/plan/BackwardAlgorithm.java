@@ -42,7 +42,9 @@ public enum BackwardAlgorithm implements TunedKernel {
     /** The GPU family's {@link BackwardFilterUnfoldGemmDescriptor}: an element per work-item unfold, the GEMM on {@link Algorithm#POINTWISE_GPU}. */
     BACKWARD_FILTER_UNFOLD_GEMM_GPU(BackwardFilterUnfoldGemmDescriptor.class, KernelFamily.GPU),
     /** {@link BackwardFilterDepthwiseGpuDescriptor}: the GPU family's depthwise weight gradient, a work-group per channel. */
-    BACKWARD_FILTER_DEPTHWISE_GPU(BackwardFilterDepthwiseGpuDescriptor.class, KernelFamily.GPU);
+    BACKWARD_FILTER_DEPTHWISE_GPU(BackwardFilterDepthwiseGpuDescriptor.class, KernelFamily.GPU),
+    /** {@link BackwardDataGpuDescriptor}: the GPU family's strided input gradient, one element per work-item. */
+    BACKWARD_DATA_GPU(BackwardDataGpuDescriptor.class, KernelFamily.GPU);
 
     /** The spec whose defaults give a descriptor's parameter names. */
     private static final ConvSpec NAMES_PROBE = ConvSpec.full(8, 8, 3).padding(1).build();

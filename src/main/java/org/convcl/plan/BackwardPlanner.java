@@ -12,8 +12,8 @@ import org.convcl.Shape;
  * registry that runs the spec ({@link KernelDescriptor#firstChoice}). Kept apart from the forward {@link Planner}'s
  * registries: a forward plan never picks a backward kernel. The input gradient of a stride-1 layer is a forward
  * convolution ({@link TransposedConv}), which the backends plan with the forward planner; the {@link #DATA_REGISTRY}
- * kernels run the others. The GPU family's filter registry puts its own GEMMs first
- * ({@link #GPU_FILTER_REGISTRY}); its other passes use the CPU family's kernels. Pure: no OpenCL.
+ * kernels run the others. The GPU family's data and filter registries put its own kernels first
+ * ({@link #GPU_DATA_REGISTRY}, {@link #GPU_FILTER_REGISTRY}); its other passes use the CPU family's kernels. Pure: no OpenCL.
  */
 public final class BackwardPlanner {
     static final BackwardFilterDescriptor FILTER = new BackwardFilterDescriptor();
@@ -22,6 +22,12 @@ public final class BackwardPlanner {
     /** The input-gradient kernels, most preferred first. */
     public static final List<BackwardDescriptor> DATA_REGISTRY = List.of(new BackwardDataDepthwiseDescriptor(),
             new BackwardDataDepthwiseStridedDescriptor(), new BackwardDataDescriptor());
+    /**
+     * The GPU family's input-gradient kernels: its one-element-per-work-item gather first, then the CPU family's list
+     * (what the GPU kernel does not run, or whose work-group does not fit the device).
+     */
+    public static final List<BackwardDescriptor> GPU_DATA_REGISTRY = Stream.concat(Stream.of(new BackwardDataGpuDescriptor()),
+            DATA_REGISTRY.stream()).toList();
     /** The weight-gradient kernels, most preferred first. */
     public static final List<BackwardDescriptor> FILTER_REGISTRY = List.of(new BackwardFilterDepthwiseFlatDescriptor(),
             new BackwardFilterDepthwiseDescriptor(), new BackwardFilterPointwiseGemmDescriptor(FILTER_POINTWISE, KernelFamily.CPU),
@@ -96,7 +102,7 @@ public final class BackwardPlanner {
     /** The registry of {@code pass} for {@code family}. */
     public static List<BackwardDescriptor> registry(BackwardPass pass, KernelFamily family) {
         return switch (pass) {
-            case DATA -> DATA_REGISTRY;
+            case DATA -> family == KernelFamily.GPU ? GPU_DATA_REGISTRY : DATA_REGISTRY;
             case FILTER -> family == KernelFamily.GPU ? GPU_FILTER_REGISTRY : FILTER_REGISTRY;
             case BIAS -> BIAS_REGISTRY;
             case ACTIVATION -> ACTIVATION_REGISTRY;

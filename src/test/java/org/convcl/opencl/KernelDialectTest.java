@@ -93,6 +93,9 @@ class KernelDialectTest {
         m.put("conv2d_bwd_data.cl", List.of(
                 defines(0, Activation.NONE, window(3, 2, 1), Map.of("TILE_IC", 4, "VEC", 8)),
                 defines(0, Activation.NONE, window(1, 1, 1), Map.of("TILE_IC", 1, "VEC", 16))));
+        m.put("conv2d_bwd_data_gpu.cl", List.of(
+                defines(0, Activation.NONE, window(3, 2, 1), Map.of("L0", 64, "L1", 1)),
+                defines(0, Activation.NONE, window(5, 3, 2), Map.of("L0", 32, "L1", 4))));
         m.put("conv2d_bwd_data_depthwise.cl", List.of(
                 defines(0, Activation.NONE, window(3, 1, 1), Map.of("DEPTH_MULT", 1, "VEC", 8)),
                 defines(0, Activation.NONE, window(5, 2, 2), Map.of("DEPTH_MULT", 3, "VEC", 4))));

@@ -322,7 +322,10 @@ class MemoryCheckTest {
                 Arguments.of(ConvSpec.depthwise(3, 1, 3).padding(1).build(), new Shape(2, 3, 7, 7)),
                 Arguments.of(ConvSpec.depthwise(2, 2, 3).padding(1).build(), new Shape(1, 2, 9, 3)),
                 Arguments.of(ConvSpec.depthwise(2, 1, 3).padding(0, 1).build(), new Shape(1, 2, 6, 5)),
-                Arguments.of(ConvSpec.depthwise(2, 1, 3).dilation(2).padding(2).build(), new Shape(1, 2, 5, 6)));
+                Arguments.of(ConvSpec.depthwise(2, 1, 3).dilation(2).padding(2).build(), new Shape(1, 2, 5, 6)),
+                // on a GPU-typed device, the GPU family's data kernel: groups, strides 3 x 2 that do not divide the input,
+                // dilation, asymmetric pads, a batch of two (its grid padded past the row)
+                Arguments.of(ConvSpec.builder(4, 6, 3, 2).groups(2).stride(3, 2).dilation(2, 1).padding(2, 0, 1, 1).build(), new Shape(2, 4, 10, 11)));
     }
 
     /**

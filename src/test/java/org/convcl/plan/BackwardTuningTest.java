@@ -35,7 +35,8 @@ class BackwardTuningTest {
             Map.entry(BackwardAlgorithm.BACKWARD_FILTER_POINTWISE_GEMM, new Object[] {ConvSpec.pointwise(16, 8), new Shape(1, 16, 7, 7)}),
             Map.entry(BackwardAlgorithm.BACKWARD_FILTER_POINTWISE_GEMM_GPU, new Object[] {ConvSpec.pointwise(16, 8), new Shape(1, 16, 7, 7)}),
             Map.entry(BackwardAlgorithm.BACKWARD_FILTER_UNFOLD_GEMM_GPU, new Object[] {WIDE, WIDE_IN}),
-            Map.entry(BackwardAlgorithm.BACKWARD_FILTER_DEPTHWISE_GPU, new Object[] {ConvSpec.depthwise(8, 2, 3).padding(1).build(), new Shape(1, 8, 9, 9)}));
+            Map.entry(BackwardAlgorithm.BACKWARD_FILTER_DEPTHWISE_GPU, new Object[] {ConvSpec.depthwise(8, 2, 3).padding(1).build(), new Shape(1, 8, 9, 9)}),
+            Map.entry(BackwardAlgorithm.BACKWARD_DATA_GPU, new Object[] {STRIDED, STRIDED_IN}));
     private static final DeviceFacts GPU = new DeviceFacts("GPU", "ACME", KernelFamily.GPU, 8, 1024, new long[] {1024, 1024, 64}, 48 * 1024,
             DeviceFacts.deviceKey("acme-1", "1"));
 
