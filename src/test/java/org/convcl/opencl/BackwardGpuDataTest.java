@@ -1,30 +1,24 @@
 package org.convcl.opencl;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.List;
-import java.util.Random;
 import java.util.stream.Stream;
 import org.convcl.ConvSpec;
-import org.convcl.DeviceTensor;
-import org.convcl.Epilogue;
-import org.convcl.PreparedConv;
-import org.convcl.ReferenceGradients;
 import org.convcl.Shape;
-import org.convcl.Tensor;
+import org.convcl.opencl.BackwardKernelCheck.Case;
 import org.convcl.plan.BackwardAlgorithm;
-import org.convcl.plan.BackwardPass;
 import org.convcl.plan.KernelFamily;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 
 /**
  * The GPU family's strided input-gradient kernel ({@code conv2d_bwd_data_gpu.cl}) on PoCL with the GPU family forced:
  * the planner picks it for strided layers (full, grouped, pointwise, depthwise γ 1 and 2), and dx, written and
  * accumulated, matches the double reference on edge shapes (strides 2 and 3 that do not divide the input, asymmetric
- * pads, dilation, a grid padded past the row and the batch).
+ * pads, dilation, a grid padded past the row and the batch), and the same bits on ten runs.
  */
 class BackwardGpuDataTest {
     private static OpenClBackend backend;
@@ -37,11 +31,6 @@ class BackwardGpuDataTest {
     @AfterAll
     static void close() {
         if (backend != null) backend.close();
-    }
-
-    record Case(String name, ConvSpec spec, Shape input) {
-        @Override
-        public String toString() { return name + " " + input; }
     }
 
     static List<Case> cases() {
@@ -64,24 +53,12 @@ class BackwardGpuDataTest {
     }
 
     private static void check(Case c) {
-        Random r = new Random(c.name().hashCode());
-        ConvSpec s = c.spec();
-        Shape out = s.outputShape(c.input());
-        Tensor x = Tensor.of(OpenClConvCorrectnessTest.uniform(r, c.input().count()), c.input());
-        Tensor dz = Tensor.of(OpenClConvCorrectnessTest.uniform(r, out.count()), out);
-        float[] w = OpenClConvCorrectnessTest.uniform(r, s.weightCount()), dx0 = OpenClConvCorrectnessTest.uniform(r, c.input().count());
-        ReferenceGradients.Grads g = ReferenceGradients.gradients(x, s, w, dz);
-        try (PreparedConv conv = backend.prepare(s, w, Epilogue.none());
-             DeviceTensor dd = backend.upload(dz);
-             DeviceTensor dx = backend.upload(Tensor.of(dx0.clone(), c.input()))) {
-            assertEquals(BackwardAlgorithm.BACKWARD_DATA_GPU.descriptor(),
-                    ((OpenClConv) conv).backwardPlan(BackwardPass.DATA, c.input()).descriptor(), c.toString());
-            conv.backwardData(dd, dx, true);
-            double[] sum = g.dx().clone();
-            for (int i = 0; i < sum.length; i++) sum[i] += dx0[i];
-            ReferenceGradients.assertClose(sum, dx.download().data(), c.input(), 1e-4, "accumulated dx " + c);
-            conv.backwardData(dd, dx, false);
-            ReferenceGradients.assertClose(g.dx(), dx.download().data(), c.input(), 1e-4, "dx " + c);
-        }
+        BackwardKernelCheck.matchesTheReference(backend, BackwardAlgorithm.BACKWARD_DATA_GPU.descriptor(), false, c);
+    }
+
+    /** Ten runs give the same bits. */
+    @Test
+    void tenRunsGiveTheSameBits() {
+        BackwardKernelCheck.sameBitsOnTenRuns(backend, BackwardAlgorithm.BACKWARD_DATA_GPU.descriptor(), false, cases().get(2));
     }
 }
