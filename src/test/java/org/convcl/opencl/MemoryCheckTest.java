@@ -356,8 +356,8 @@ class MemoryCheckTest {
 
     /**
      * The full-convolution filter's unfold GEMM of the CPU family (a row of windows per work-item, the register-blocked
-     * GEMM), forced with that family on whatever device runs the tier: padding on every side at stride 2, and groups
-     * with dilation (the GPU family's unfold runs in {@link #backwardPassesMatchTheReference} on a GPU-typed device).
+     * GEMM), forced with that family on whatever device runs the tier, written and accumulated: padding on every side
+     * at stride 2, and groups with dilation (the GPU family's unfold runs in {@link #backwardPassesMatchTheReference} on a GPU-typed device).
      */
     static Stream<Arguments> unfoldFilterGemm() {
         return Stream.of(Arguments.of(ConvSpec.full(3, 5, 3).stride(2).padding(0, 1, 2, 1).build(), new Shape(2, 3, 7, 9)),
@@ -367,17 +367,9 @@ class MemoryCheckTest {
     @ParameterizedTest(name = "CPU-family unfold filter GEMM {0} on {1}")
     @MethodSource("unfoldFilterGemm")
     void theCpuFamilyUnfoldFilterGemmMatchesTheReference(ConvSpec spec, Shape input) {
-        Random random = new Random(31L * spec.hashCode() + input.hashCode());
-        Shape out = spec.outputShape(input);
-        Tensor x = Tensor.of(OpenClConvCorrectnessTest.uniform(random, input.count()), input);
-        float[] w = OpenClConvCorrectnessTest.uniform(random, spec.weightCount());
-        Tensor dz = Tensor.of(OpenClConvCorrectnessTest.uniform(random, out.count()), out);
-        try (OpenClBackend backend = FamilyBackends.open(org.convcl.plan.KernelFamily.CPU);
-             PreparedConv conv = backend.prepare(spec, w, Epilogue.none())) {
-            ((OpenClConv) conv).forceBackward(BackwardUnfoldFilterTest.UNFOLD);
-            ConvGradients.Filter f = conv.backwardFilter(x, dz, false);
-            ReferenceGradients.Grads g = ReferenceGradients.gradients(x, spec, w, dz);
-            ReferenceGradients.assertClose(g.dw(), f.weights(), ConvGradients.weightShape(spec), 1e-4, "dw " + spec);
+        try (OpenClBackend backend = FamilyBackends.open(org.convcl.plan.KernelFamily.CPU)) {
+            BackwardKernelCheck.matchesTheReference(backend, BackwardUnfoldFilterTest.UNFOLD, true,
+                    new BackwardKernelCheck.Case(spec.toString(), spec, input));
         }
     }
 
