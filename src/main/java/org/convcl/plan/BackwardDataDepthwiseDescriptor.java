@@ -3,7 +3,6 @@ package org.convcl.plan;
 import java.util.List;
 import java.util.Optional;
 import java.util.SortedMap;
-import org.convcl.Activation;
 import org.convcl.ConvSpec;
 import org.convcl.Shape;
 
@@ -11,11 +10,13 @@ import org.convcl.Shape;
  * The input gradient of depthwise convolutions, any γ ({@code kernels/conv2d_bwd_data_depthwise.cl}): one work-item per
  * {@code VEC} columns of one input row of one channel, the channel's γ·KH·KW weights in private memory.
  */
-public final class BackwardDataDepthwiseDescriptor implements BackwardDescriptor {
+public final class BackwardDataDepthwiseDescriptor extends SingleKernelBackward {
     /** Input columns per work-item. */
     public static final int VEC = 8;
 
-    BackwardDataDepthwiseDescriptor() {}
+    BackwardDataDepthwiseDescriptor() {
+        super(BackwardPass.DATA, "conv2d_bwd_data_depthwise", true);
+    }
 
     @Override
     public Optional<String> declines(ConvSpec spec, DeviceFacts device) {
@@ -25,31 +26,15 @@ public final class BackwardDataDepthwiseDescriptor implements BackwardDescriptor
     }
 
     @Override
-    public String kernelFile() { return "conv2d_bwd_data_depthwise.cl"; }
-
-    @Override
-    public BackwardPass pass() { return BackwardPass.DATA; }
-
-    @Override
-    public List<String> entryPoints() { return List.of("conv2d_bwd_data_depthwise"); }
-
-    @Override
     public SortedMap<String, Integer> defaults(ConvSpec spec) {
         return Tunables.params(List.of(Plan.VEC), VEC);
-    }
-
-    @Override
-    public SortedMap<String, Integer> defines(ConvSpec spec, SortedMap<String, Integer> params, Activation activation) {
-        SortedMap<String, Integer> d = BackwardDescriptor.windowDefines(spec, params);
-        d.put("DEPTH_MULT", spec.depthMultiplier());
-        return d;
     }
 
     @Override
     public List<Launch> launches(ConvSpec spec, Shape input, SortedMap<String, Integer> params, boolean accumulate, DeviceFacts device) {
         Shape out = spec.outputShape(input);
         long blocksX = Plan.ceilDiv(input.w(), params.get(Plan.VEC));
-        return List.of(new Launch("conv2d_bwd_data_depthwise",
+        return List.of(launch(
                 new long[] {blocksX, input.h(), (long) input.n() * input.c()},
                 BackwardDescriptor.local(device, Planner.fit(blocksX, 8), 1, 1),
                 BackwardDescriptor.args(List.of(Operand.GRAD_OUTPUT, Operand.WEIGHTS, Operand.GRAD_INPUT),

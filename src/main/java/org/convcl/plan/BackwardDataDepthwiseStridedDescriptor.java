@@ -3,7 +3,6 @@ package org.convcl.plan;
 import java.util.List;
 import java.util.Optional;
 import java.util.SortedMap;
-import org.convcl.Activation;
 import org.convcl.ConvSpec;
 import org.convcl.Shape;
 
@@ -12,13 +11,15 @@ import org.convcl.Shape;
  * one work-item per {@code ROWS} input rows × {@code VEC} columns per stride phase of one channel, phase by phase, each
  * dz row read as whole vectors (shuffled into place at the row's ends) and stride 2 stored as whole interleaved vectors.
  */
-public final class BackwardDataDepthwiseStridedDescriptor implements BackwardDescriptor {
+public final class BackwardDataDepthwiseStridedDescriptor extends SingleKernelBackward {
     /** Input columns per stride phase and work-item. */
     public static final int VEC = 8;
     /** Input rows per work-item: the weights and the per-phase column set-up are shared by them. */
     public static final int ROWS = 32;
 
-    BackwardDataDepthwiseStridedDescriptor() {}
+    BackwardDataDepthwiseStridedDescriptor() {
+        super(BackwardPass.DATA, "conv2d_bwd_data_depthwise_strided", true);
+    }
 
     @Override
     public Optional<String> declines(ConvSpec spec, DeviceFacts device) {
@@ -27,24 +28,8 @@ public final class BackwardDataDepthwiseStridedDescriptor implements BackwardDes
     }
 
     @Override
-    public String kernelFile() { return "conv2d_bwd_data_depthwise_strided.cl"; }
-
-    @Override
-    public BackwardPass pass() { return BackwardPass.DATA; }
-
-    @Override
-    public List<String> entryPoints() { return List.of("conv2d_bwd_data_depthwise_strided"); }
-
-    @Override
     public SortedMap<String, Integer> defaults(ConvSpec spec) {
         return Tunables.params(List.of("ROWS", Plan.VEC), ROWS, VEC);
-    }
-
-    @Override
-    public SortedMap<String, Integer> defines(ConvSpec spec, SortedMap<String, Integer> params, Activation activation) {
-        SortedMap<String, Integer> d = BackwardDescriptor.windowDefines(spec, params);
-        d.put("DEPTH_MULT", spec.depthMultiplier());
-        return d;
     }
 
     @Override
@@ -52,7 +37,7 @@ public final class BackwardDataDepthwiseStridedDescriptor implements BackwardDes
         Shape out = spec.outputShape(input);
         long blocksX = Plan.ceilDiv(input.w(), (long) params.get(Plan.VEC) * spec.strideW());
         long blocksY = Plan.ceilDiv(input.h(), params.get("ROWS"));
-        return List.of(new Launch("conv2d_bwd_data_depthwise_strided",
+        return List.of(launch(
                 new long[] {blocksX, blocksY, (long) input.n() * input.c()},
                 BackwardDescriptor.local(device, Planner.fit(blocksX, 8), Planner.fit(blocksY, 2), 1),
                 BackwardDescriptor.args(List.of(Operand.GRAD_OUTPUT, Operand.WEIGHTS, Operand.GRAD_INPUT),

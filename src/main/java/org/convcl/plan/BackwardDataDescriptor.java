@@ -3,7 +3,6 @@ package org.convcl.plan;
 import java.util.List;
 import java.util.Optional;
 import java.util.SortedMap;
-import org.convcl.Activation;
 import org.convcl.ConvSpec;
 import org.convcl.Shape;
 
@@ -12,7 +11,7 @@ import org.convcl.Shape;
  * over the transposed, flipped weights, one work-item per {@code TILE_IC} input channels × {@code VEC} input columns
  * per stride phase (VEC·stride consecutive columns) of one row.
  */
-public final class BackwardDataDescriptor implements BackwardDescriptor {
+public final class BackwardDataDescriptor extends SingleKernelBackward {
     /** Input channels per work-item: each dz value loaded feeds this many products. */
     public static final int TILE_IC = 4;
     /** Input columns per phase and work-item. */
@@ -26,19 +25,12 @@ public final class BackwardDataDescriptor implements BackwardDescriptor {
     /** Work-items per work-group (blocks of a row × rows): fewer, larger groups than one row's blocks each. */
     static final int LOCAL_ITEMS = 32;
 
-    BackwardDataDescriptor() {}
+    BackwardDataDescriptor() {
+        super(BackwardPass.DATA, "conv2d_bwd_data", false);
+    }
 
     @Override
     public Optional<String> declines(ConvSpec spec, DeviceFacts device) { return Optional.empty(); }
-
-    @Override
-    public String kernelFile() { return "conv2d_bwd_data.cl"; }
-
-    @Override
-    public BackwardPass pass() { return BackwardPass.DATA; }
-
-    @Override
-    public List<String> entryPoints() { return List.of("conv2d_bwd_data"); }
 
     @Override
     public SortedMap<String, Integer> defaults(ConvSpec spec) {
@@ -47,17 +39,12 @@ public final class BackwardDataDescriptor implements BackwardDescriptor {
     }
 
     @Override
-    public SortedMap<String, Integer> defines(ConvSpec spec, SortedMap<String, Integer> params, Activation activation) {
-        return BackwardDescriptor.windowDefines(spec, params);
-    }
-
-    @Override
     public List<Launch> launches(ConvSpec spec, Shape input, SortedMap<String, Integer> params, boolean accumulate, DeviceFacts device) {
         Shape out = spec.outputShape(input);
         long blocksX = Plan.ceilDiv(input.w(), (long) params.get(Plan.VEC) * spec.strideW());
         long localX = Planner.fit(blocksX, 8);
         long channelBlocks = Plan.ceilDiv(spec.inChannelsPerGroup(), params.get("TILE_IC"));
-        return List.of(new Launch("conv2d_bwd_data",
+        return List.of(launch(
                 new long[] {blocksX, input.h(), input.n() * spec.groups() * channelBlocks},
                 BackwardDescriptor.local(device, localX, Planner.fit(input.h(), LOCAL_ITEMS / localX), 1),
                 BackwardDescriptor.args(List.of(Operand.GRAD_OUTPUT, Operand.WEIGHTS, Operand.GRAD_INPUT),

@@ -4,7 +4,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.SortedMap;
-import org.convcl.Activation;
 import org.convcl.ConvSpec;
 import org.convcl.Shape;
 
@@ -14,13 +13,15 @@ import org.convcl.Shape;
  * columns, in work-groups of {@code L0 × L1} items (columns × rows). A stride-1 input gradient is a forward
  * convolution ({@link TransposedConv}), so it declines those.
  */
-public final class BackwardDataGpuDescriptor implements BackwardDescriptor {
+public final class BackwardDataGpuDescriptor extends SingleKernelBackward {
     /** Default work-items per work-group along a row (columns). */
     public static final int DEFAULT_L0 = 64;
     /** Default work-items per work-group across rows. */
     public static final int DEFAULT_L1 = 1;
 
-    BackwardDataGpuDescriptor() {}
+    BackwardDataGpuDescriptor() {
+        super(BackwardPass.DATA, "conv2d_bwd_data_gpu", false);
+    }
 
     @Override
     public KernelFamily family() { return KernelFamily.GPU; }
@@ -28,8 +29,7 @@ public final class BackwardDataGpuDescriptor implements BackwardDescriptor {
     @Override
     public Optional<String> declines(ConvSpec spec, DeviceFacts device) {
         if (spec.strideH() == 1 && spec.strideW() == 1) return Optional.of("stride 1 (its input gradient is a forward convolution)");
-        if (device.family() != KernelFamily.GPU) return Optional.of("the GPU family's kernel (the device runs the " + device.family() + " family)");
-        return misfit(spec, defaults(spec), device).map(why -> "its default work-group does not fit: " + why);
+        return otherFamily(device).or(() -> misfit(spec, defaults(spec), device).map(why -> "its default work-group does not fit: " + why));
     }
 
     /** A work-group of {@code L0 × L1} items beyond the device's work-group limits. */
@@ -43,29 +43,15 @@ public final class BackwardDataGpuDescriptor implements BackwardDescriptor {
     }
 
     @Override
-    public String kernelFile() { return "conv2d_bwd_data_gpu.cl"; }
-
-    @Override
-    public BackwardPass pass() { return BackwardPass.DATA; }
-
-    @Override
-    public List<String> entryPoints() { return List.of("conv2d_bwd_data_gpu"); }
-
-    @Override
     public SortedMap<String, Integer> defaults(ConvSpec spec) {
         return Tunables.params(List.of(PointwiseGpuDescriptor.L0, PointwiseGpuDescriptor.L1), DEFAULT_L0, DEFAULT_L1);
-    }
-
-    @Override
-    public SortedMap<String, Integer> defines(ConvSpec spec, SortedMap<String, Integer> params, Activation activation) {
-        return BackwardDescriptor.windowDefines(spec, params);
     }
 
     /** One launch of {@code (w_in, h_in, n · c_in)} items, the local size {@code (L0, L1, 1)} as given (it fits: {@link #misfit}). */
     @Override
     public List<Launch> launches(ConvSpec spec, Shape input, SortedMap<String, Integer> params, boolean accumulate, DeviceFacts device) {
         Shape out = spec.outputShape(input);
-        return List.of(new Launch("conv2d_bwd_data_gpu", new long[] {input.w(), input.h(), (long) input.n() * input.c()}, local(params),
+        return List.of(launch(new long[] {input.w(), input.h(), (long) input.n() * input.c()}, local(params),
                 BackwardDescriptor.args(List.of(Operand.GRAD_OUTPUT, Operand.WEIGHTS, Operand.GRAD_INPUT),
                         input.n(), input.c(), input.h(), input.w(), out.c(), out.h(), out.w(), spec.groups(), spec.padTop(),
                         spec.padLeft(), accumulate ? 1 : 0)));

@@ -12,7 +12,7 @@ import org.convcl.Shape;
  * per kernel row of one output channel, or per channel (all its rows) when there are {@link #WHOLE_CHANNEL_FROM} output
  * channels or more, its taps sharing each dz value, reduced in a fixed order.
  */
-public final class BackwardFilterDepthwiseDescriptor implements BackwardDescriptor {
+public final class BackwardFilterDepthwiseDescriptor extends SingleKernelBackward {
     /** Columns per step (partial sums per tap). */
     public static final int VEC = 8;
     /**
@@ -21,21 +21,14 @@ public final class BackwardFilterDepthwiseDescriptor implements BackwardDescript
      */
     static final int WHOLE_CHANNEL_FROM = 128;
 
-    BackwardFilterDepthwiseDescriptor() {}
+    BackwardFilterDepthwiseDescriptor() {
+        super(BackwardPass.FILTER, "conv2d_bwd_filter_depthwise", true);
+    }
 
     @Override
     public Optional<String> declines(ConvSpec spec, DeviceFacts device) {
         return spec.kind() == ConvSpec.Kind.DEPTHWISE ? Optional.empty() : Optional.of("needs groups == inChannels");
     }
-
-    @Override
-    public String kernelFile() { return "conv2d_bwd_filter_depthwise.cl"; }
-
-    @Override
-    public BackwardPass pass() { return BackwardPass.FILTER; }
-
-    @Override
-    public List<String> entryPoints() { return List.of("conv2d_bwd_filter_depthwise"); }
 
     @Override
     public SortedMap<String, Integer> defaults(ConvSpec spec) {
@@ -44,8 +37,7 @@ public final class BackwardFilterDepthwiseDescriptor implements BackwardDescript
 
     @Override
     public SortedMap<String, Integer> defines(ConvSpec spec, SortedMap<String, Integer> params, Activation activation) {
-        SortedMap<String, Integer> d = BackwardDescriptor.windowDefines(spec, params);
-        d.put("DEPTH_MULT", spec.depthMultiplier());
+        SortedMap<String, Integer> d = super.defines(spec, params, activation);
         d.put("KROWS", kernelRows(spec));
         return d;
     }
@@ -53,7 +45,7 @@ public final class BackwardFilterDepthwiseDescriptor implements BackwardDescript
     @Override
     public List<Launch> launches(ConvSpec spec, Shape input, SortedMap<String, Integer> params, boolean accumulate, DeviceFacts device) {
         Shape out = spec.outputShape(input);
-        return List.of(new Launch("conv2d_bwd_filter_depthwise", new long[] {spec.kernelH() / kernelRows(spec), out.c(), 1},
+        return List.of(launch(new long[] {spec.kernelH() / kernelRows(spec), out.c(), 1},
                 BackwardDescriptor.local(device, 1, Planner.fit(out.c(), 8), 1),
                 BackwardDescriptor.args(List.of(Operand.INPUT, Operand.GRAD_OUTPUT, Operand.GRAD_WEIGHTS),
                         input.n(), input.c(), input.h(), input.w(), out.h(), out.w(), spec.padTop(), spec.padLeft(),

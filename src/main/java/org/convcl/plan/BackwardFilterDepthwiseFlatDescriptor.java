@@ -3,7 +3,6 @@ package org.convcl.plan;
 import java.util.List;
 import java.util.Optional;
 import java.util.SortedMap;
-import org.convcl.Activation;
 import org.convcl.ConvSpec;
 import org.convcl.Shape;
 
@@ -13,13 +12,15 @@ import org.convcl.Shape;
  * flat vectors, the taps' columns leaving the row masked out, reduced in a fixed order. Larger planes, and planes of
  * fewer than a vector, go to {@link BackwardFilterDepthwiseDescriptor}'s row-by-row kernel.
  */
-public final class BackwardFilterDepthwiseFlatDescriptor implements BackwardDescriptor {
+public final class BackwardFilterDepthwiseFlatDescriptor extends SingleKernelBackward {
     /** Values per step (partial sums per tap). */
     public static final int VEC = 16;
     /** The largest output plane (values per image and channel) this kernel takes: beyond it rows are long enough. */
     static final int MAX_PLANE = 256;
 
-    BackwardFilterDepthwiseFlatDescriptor() {}
+    BackwardFilterDepthwiseFlatDescriptor() {
+        super(BackwardPass.FILTER, "conv2d_bwd_filter_depthwise_flat", true);
+    }
 
     @Override
     public Optional<String> declines(ConvSpec spec, DeviceFacts device) {
@@ -40,30 +41,14 @@ public final class BackwardFilterDepthwiseFlatDescriptor implements BackwardDesc
     }
 
     @Override
-    public String kernelFile() { return "conv2d_bwd_filter_depthwise_flat.cl"; }
-
-    @Override
-    public BackwardPass pass() { return BackwardPass.FILTER; }
-
-    @Override
-    public List<String> entryPoints() { return List.of("conv2d_bwd_filter_depthwise_flat"); }
-
-    @Override
     public SortedMap<String, Integer> defaults(ConvSpec spec) {
         return Tunables.params(List.of(Plan.VEC), VEC);
     }
 
     @Override
-    public SortedMap<String, Integer> defines(ConvSpec spec, SortedMap<String, Integer> params, Activation activation) {
-        SortedMap<String, Integer> d = BackwardDescriptor.windowDefines(spec, params);
-        d.put("DEPTH_MULT", spec.depthMultiplier());
-        return d;
-    }
-
-    @Override
     public List<Launch> launches(ConvSpec spec, Shape input, SortedMap<String, Integer> params, boolean accumulate, DeviceFacts device) {
         Shape out = spec.outputShape(input);
-        return List.of(new Launch("conv2d_bwd_filter_depthwise_flat", new long[] {out.c(), 1, 1},
+        return List.of(launch(new long[] {out.c(), 1, 1},
                 BackwardDescriptor.local(device, Planner.fit(out.c(), 8), 1, 1),
                 BackwardDescriptor.args(List.of(Operand.INPUT, Operand.GRAD_OUTPUT, Operand.GRAD_WEIGHTS),
                         input.n(), input.c(), input.h(), input.w(), out.h(), spec.padTop(), spec.padLeft(), accumulate ? 1 : 0)));

@@ -4,7 +4,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.SortedMap;
-import org.convcl.Activation;
 import org.convcl.ConvSpec;
 import org.convcl.DataType;
 import org.convcl.Shape;
@@ -14,11 +13,13 @@ import org.convcl.Shape;
  * a work-group of {@code GROUP} items per output channel, each item summing a strided share of the channel's output
  * gradients per tap, the group's partial sums added by a fixed tree in local memory (the same bits on every run).
  */
-public final class BackwardFilterDepthwiseGpuDescriptor implements BackwardDescriptor {
+public final class BackwardFilterDepthwiseGpuDescriptor extends SingleKernelBackward {
     /** Work-items per output channel: the group that reduces over the batch's output pixels. */
     public static final int GROUP = 256;
 
-    BackwardFilterDepthwiseGpuDescriptor() {}
+    BackwardFilterDepthwiseGpuDescriptor() {
+        super(BackwardPass.FILTER, "conv2d_bwd_filter_depthwise_gpu", true);
+    }
 
     @Override
     public KernelFamily family() { return KernelFamily.GPU; }
@@ -26,8 +27,7 @@ public final class BackwardFilterDepthwiseGpuDescriptor implements BackwardDescr
     @Override
     public Optional<String> declines(ConvSpec spec, DeviceFacts device) {
         if (spec.kind() != ConvSpec.Kind.DEPTHWISE) return Optional.of("needs groups == inChannels");
-        if (device.family() != KernelFamily.GPU) return Optional.of("the GPU family's kernel (the device runs the " + device.family() + " family)");
-        return misfit(spec, defaults(spec), device).map(why -> "its default work-group does not fit: " + why);
+        return otherFamily(device).or(() -> misfit(spec, defaults(spec), device).map(why -> "its default work-group does not fit: " + why));
     }
 
     /** A {@code GROUP} beyond the device's work-group limits, or its local memory. */
@@ -42,31 +42,15 @@ public final class BackwardFilterDepthwiseGpuDescriptor implements BackwardDescr
     }
 
     @Override
-    public String kernelFile() { return "conv2d_bwd_filter_depthwise_gpu.cl"; }
-
-    @Override
-    public BackwardPass pass() { return BackwardPass.FILTER; }
-
-    @Override
-    public List<String> entryPoints() { return List.of("conv2d_bwd_filter_depthwise_gpu"); }
-
-    @Override
     public SortedMap<String, Integer> defaults(ConvSpec spec) {
         return Tunables.params(List.of("GROUP"), GROUP);
-    }
-
-    @Override
-    public SortedMap<String, Integer> defines(ConvSpec spec, SortedMap<String, Integer> params, Activation activation) {
-        SortedMap<String, Integer> d = BackwardDescriptor.windowDefines(spec, params);
-        d.put("DEPTH_MULT", spec.depthMultiplier());
-        return d;
     }
 
     @Override
     public List<Launch> launches(ConvSpec spec, Shape input, SortedMap<String, Integer> params, boolean accumulate, DeviceFacts device) {
         Shape out = spec.outputShape(input);
         int group = params.get("GROUP");
-        return List.of(new Launch("conv2d_bwd_filter_depthwise_gpu", new long[] {group, out.c(), 1}, new long[] {group, 1, 1},
+        return List.of(launch(new long[] {group, out.c(), 1}, new long[] {group, 1, 1},
                 BackwardDescriptor.args(List.of(Operand.INPUT, Operand.GRAD_OUTPUT, Operand.GRAD_WEIGHTS),
                         input.n(), input.c(), input.h(), input.w(), out.h(), out.w(), spec.padTop(), spec.padLeft(), accumulate ? 1 : 0)));
     }

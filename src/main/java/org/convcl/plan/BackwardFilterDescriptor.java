@@ -3,7 +3,6 @@ package org.convcl.plan;
 import java.util.List;
 import java.util.Optional;
 import java.util.SortedMap;
-import org.convcl.Activation;
 import org.convcl.ConvSpec;
 import org.convcl.Shape;
 
@@ -12,7 +11,7 @@ import org.convcl.Shape;
  * {@code conv2d_bwd_filter}): a register-blocked GEMM whose depth is the batch's output pixels, one work-item per tap ×
  * {@code TILE_OC} output channels × {@code TILE_IC} input channels, reduced in a fixed order.
  */
-public final class BackwardFilterDescriptor implements BackwardDescriptor {
+public final class BackwardFilterDescriptor extends SingleKernelBackward {
     /** Output channels per work-item. */
     public static final int TILE_OC = 4;
     /** Input channels per work-item. */
@@ -22,29 +21,17 @@ public final class BackwardFilterDescriptor implements BackwardDescriptor {
     /** Columns per step of windowed layers (rows of 7 to 112 outputs, strided loads lane by lane). */
     public static final int VEC_WINDOWED = 8;
 
-    BackwardFilterDescriptor() {}
+    BackwardFilterDescriptor() {
+        super(BackwardPass.FILTER, "conv2d_bwd_filter", false);
+    }
 
     @Override
     public Optional<String> declines(ConvSpec spec, DeviceFacts device) { return Optional.empty(); }
 
     @Override
-    public String kernelFile() { return "conv2d_bwd_filter.cl"; }
-
-    @Override
-    public BackwardPass pass() { return BackwardPass.FILTER; }
-
-    @Override
-    public List<String> entryPoints() { return List.of("conv2d_bwd_filter"); }
-
-    @Override
     public SortedMap<String, Integer> defaults(ConvSpec spec) {
         return Tunables.params(List.of("TILE_OC", "TILE_IC", Plan.VEC), TILE_OC, Math.min(TILE_IC, spec.inChannelsPerGroup()),
                 spec.kind() == ConvSpec.Kind.POINTWISE ? VEC : VEC_WINDOWED);
-    }
-
-    @Override
-    public SortedMap<String, Integer> defines(ConvSpec spec, SortedMap<String, Integer> params, Activation activation) {
-        return BackwardDescriptor.windowDefines(spec, params);
     }
 
     @Override
@@ -56,7 +43,7 @@ public final class BackwardFilterDescriptor implements BackwardDescriptor {
         boolean flat = spec.kind() == ConvSpec.Kind.POINTWISE;
         int h = flat ? 1 : input.h(), w = flat ? input.h() * input.w() : input.w();
         int oh = flat ? 1 : out.h(), ow = flat ? out.h() * out.w() : out.w();
-        return List.of(new Launch("conv2d_bwd_filter",
+        return List.of(launch(
                 new long[] {inBlocks, (long) spec.kernelH() * spec.kernelW(), spec.groups() * outBlocks},
                 BackwardDescriptor.local(device, 1, 1, 1), // one work-item alone: its realv accumulators are the SIMD
                 BackwardDescriptor.args(List.of(Operand.INPUT, Operand.GRAD_OUTPUT, Operand.GRAD_WEIGHTS),

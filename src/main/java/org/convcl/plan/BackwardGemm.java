@@ -91,7 +91,6 @@ final class BackwardGemm {
     /** Why a descriptor of {@code family} does not run on {@code device}: a GPU-family descriptor off that family, or defaults that do not fit. */
     static Optional<String> declines(KernelFamily family, ConvSpec spec, Map<String, Integer> defaults, DeviceFacts device) {
         if (family != KernelFamily.GPU) return Optional.empty();
-        if (device.family() != KernelFamily.GPU) return Optional.of("the GPU family's kernel (the device runs the " + device.family() + " family)");
-        return misfit(family, spec, defaults, device).map(why -> "its GEMM's default tiles do not fit: " + why);
+        return SingleKernelBackward.otherFamily(device).or(() -> misfit(family, spec, defaults, device).map(why -> "its GEMM's default tiles do not fit: " + why));
     }
 }
