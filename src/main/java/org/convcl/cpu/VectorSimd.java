@@ -229,17 +229,27 @@ final class VectorSimd extends Simd {
                 int tap = taps[t];
                 FloatVector v0 = FloatVector.fromArray(S, src, tap + s0), v1 = FloatVector.fromArray(S, src, tap + s0 + L);
                 FloatVector u0 = FloatVector.fromArray(S, src, tap + s1), u1 = FloatVector.fromArray(S, src, tap + s1 + L);
-                if (tapFrom != null) { // full-resolution lane j is output column x0 + j / 2
+                if (tapFrom != null) { // full-resolution lane j is output column x0 + j / 2: keep [2(from − x0), 2(to − x0))
                     int from = tapFrom[t], to = tapTo[t];
-                    if (x0 < from || x0 + L > to) {
-                        float keepFrom = 2 * (from - x0), keepTo = 2 * (to - x0);
-                        v0 = zero.blend(v0, lane.compare(VectorOperators.GE, keepFrom).and(lane.compare(VectorOperators.LT, keepTo)));
-                        v1 = zero.blend(v1, lane.compare(VectorOperators.GE, keepFrom - L).and(lane.compare(VectorOperators.LT, keepTo - L)));
+                    if (x0 < from) {
+                        float keep = 2 * (from - x0);
+                        v0 = zero.blend(v0, lane.compare(VectorOperators.GE, keep));
+                        if (keep > L) v1 = zero.blend(v1, lane.compare(VectorOperators.GE, keep - L));
                     }
-                    if (x1 < from || x1 + L > to) {
-                        float keepFrom = 2 * (from - x1), keepTo = 2 * (to - x1);
-                        u0 = zero.blend(u0, lane.compare(VectorOperators.GE, keepFrom).and(lane.compare(VectorOperators.LT, keepTo)));
-                        u1 = zero.blend(u1, lane.compare(VectorOperators.GE, keepFrom - L).and(lane.compare(VectorOperators.LT, keepTo - L)));
+                    if (x0 + L > to) {
+                        float keep = 2 * (to - x0);
+                        if (keep < L) v0 = zero.blend(v0, lane.compare(VectorOperators.LT, keep));
+                        v1 = zero.blend(v1, lane.compare(VectorOperators.LT, keep - L));
+                    }
+                    if (x1 < from) {
+                        float keep = 2 * (from - x1);
+                        u0 = zero.blend(u0, lane.compare(VectorOperators.GE, keep));
+                        if (keep > L) u1 = zero.blend(u1, lane.compare(VectorOperators.GE, keep - L));
+                    }
+                    if (x1 + L > to) {
+                        float keep = 2 * (to - x1);
+                        if (keep < L) u0 = zero.blend(u0, lane.compare(VectorOperators.LT, keep));
+                        u1 = zero.blend(u1, lane.compare(VectorOperators.LT, keep - L));
                     }
                 }
                 a0 = v0.fma(wt, a0);
