@@ -21,7 +21,7 @@ import org.convcl.Shape;
  * (a 7×7 plane fills 49 of 64 lanes instead of 7 of 16 per row) and the input is read in place ({@link #runFlat}).
  * Stride 2 with output rows of at most half a vector takes it too, over the plane split into its four stride phases.
  *
- * <p>Horizontal stride 2 on the Vector API path reads output rows of a vector or more straight from the input plane
+ * <p>Horizontal stride 2 on the Vector API path reads output rows of two vectors or more straight from the input plane
  * where their taps stay inside it ({@link InPlaceRows}); only the rows at the plane's edges are copied.
  */
 final class DepthwiseKernel implements ConvKernel {
@@ -348,7 +348,7 @@ final class DepthwiseKernel implements ConvKernel {
      * Horizontal stride 2 read in place: the output rows whose taps all lie inside the plane, straight from the input
      * plane's own rows ({@link Simd#depthwiseRowsStride2} with each tap's columns), with no copy into padded rows.
      * The other rows, and bands whose vectors would read past either end of the input array, take the copied rows
-     * ({@link #copiedBand}); so do rows narrower than a vector, where the dropped columns cost more than the copy.
+     * ({@link #copiedBand}); so do rows narrower than two vectors, where the dropped columns cost what the copy saves.
      */
     private final class InPlaceRows {
         final Shape inShape;
@@ -382,8 +382,9 @@ final class DepthwiseKernel implements ConvKernel {
             }
             int step = simd.rowOverrun(); // the vector length: pairs start at x = 0, L, 2L, ...
             rowReach = 2 * ((outW - 1) / step * step) + 2 * step;
-            // the columns a tap drops cost a masked load each: rows narrower than a vector lose what the copy saves
-            usable = yBottom > yTop && outW >= step;
+            // the columns a tap drops cost masked loads: measured a loss on rows narrower than a vector (dw6) and no
+            // gain on rows of one to two vectors (dw4)
+            usable = yBottom > yTop && outW >= 2 * step;
         }
 
         void band(float[] in, PhaseRows rows, int n, int c, int y0, int y1, float[] scratch, float[] acc, float[] dst,
