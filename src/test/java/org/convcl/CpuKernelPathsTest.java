@@ -95,6 +95,8 @@ class CpuKernelPathsTest {
                 1, 5, 130, 31));
         cases.add(SeparableBlockTest.makeCase("γ 2 stride 2, 3 images of 23 rows", SeparableBlock.builder(7, 12)
                 .depthMultiplier(2).stride(2).padding(1).build(), 3, 23, 41, 32));
+        cases.add(SeparableBlockTest.makeCase("stride 2 on rows read in place", SeparableBlock.builder(5, 8).stride(2)
+                .padding(1).build(), 2, 9, 70, 35));
         cases.add(SeparableBlockTest.makeCase("narrow 1-row bands", SeparableBlock.mobilenet(16, 33, 1), 2, 9, 3, 33));
         SeparableBlockTest.Case inf = SeparableBlockTest.makeCase("infinite weight next to padding",
                 SeparableBlock.builder(4, 10).padding(1).depthwiseEpilogue(Epilogue.activation(Activation.RELU6)).build(),
@@ -173,6 +175,21 @@ class CpuKernelPathsTest {
             {ConvSpec.depthwise(3, 1, 3).stride(2).dilation(2).padding(2).build(), 1, 17, 20, false},
             {ConvSpec.depthwise(3, 1, 3).stride(2).padding(1, 0, 1, 0).build(), 2, 10, 14, true},
         };
+        // stride 2 read in place (rows of two vectors or more): even and odd widths (the right tap dropped at the
+        // last output), the first and last planes of the tensor (their vectors would leave the array: copied rows),
+        // bands of a tall single plane, dilation, asymmetric padding, a 5×5 with copied rows at both ends, γ 2
+        Object[][] inPlace = {
+            {ConvSpec.depthwise(3, 1, 3).stride(2).padding(1).build(), 2, 9, 70, true},
+            {ConvSpec.depthwise(2, 1, 3).stride(2).padding(1).build(), 1, 8, 67, false},
+            {ConvSpec.depthwise(1, 1, 3).stride(2).padding(1).build(), 1, 61, 66, true},
+            {ConvSpec.depthwise(2, 1, 3).stride(2).dilation(2).padding(2).build(), 2, 11, 71, false},
+            {ConvSpec.depthwise(3, 2, 3).stride(2).padding(0, 1, 2, 0).build(), 1, 10, 69, true},
+            {ConvSpec.depthwise(2, 1, 5).stride(2).padding(2).build(), 2, 12, 72, false},
+        };
+        for (int i = 0; i < inPlace.length; i++) {
+            cases.add(new ParitySweepTest.Case((ConvSpec) inPlace[i][0], (int) inPlace[i][1], (int) inPlace[i][2],
+                    (int) inPlace[i][3], eps[(i + 2) % eps.length], (boolean) inPlace[i][4], seed + 200 + i));
+        }
         for (int i = 0; i < flat.length; i++) {
             cases.add(new ParitySweepTest.Case((ConvSpec) flat[i][0], (int) flat[i][1], (int) flat[i][2],
                     (int) flat[i][3], eps[(i + 1) % eps.length], (boolean) flat[i][4], seed + 100 + i));

@@ -20,6 +20,9 @@ import org.convcl.Shape;
  * it faster ({@link Simd#depthwiseFlatWins()}): a plane is one run of {@code H·W} outputs, so a vector spans rows
  * (a 7×7 plane fills 49 of 64 lanes instead of 7 of 16 per row) and the input is read in place ({@link #runFlat}).
  * Stride 2 with output rows of at most half a vector takes it too, over the plane split into its four stride phases.
+ *
+ * <p>Horizontal stride 2 on the Vector API path reads output rows of two vectors or more straight from the input plane
+ * where their taps stay inside it ({@link InPlaceRows}); only the rows at the plane's edges are copied.
  */
 final class DepthwiseKernel implements ConvKernel {
     private final ConvSpec spec;
@@ -303,6 +306,19 @@ final class DepthwiseKernel implements ConvKernel {
      */
     void channelBand(float[] in, Shape inShape, int outW, PhaseRows rows, int n, int c, int y0, int y1, float[] scratch,
                      float[] acc, float[] dst, int dstOff, int dstChannelStride) {
+        if (wholeRows) {
+            InPlaceRows p = inPlaceRows(inShape, outW);
+            if (p.usable) {
+                p.band(in, rows, n, c, y0, y1, scratch, acc, dst, dstOff, dstChannelStride);
+                return;
+            }
+        }
+        copiedBand(in, inShape, outW, rows, n, c, y0, y1, scratch, acc, dst, dstOff, dstChannelStride);
+    }
+
+    /** {@link #channelBand} through the copied, zero-padded rows of {@link PhaseRows}. */
+    private void copiedBand(float[] in, Shape inShape, int outW, PhaseRows rows, int n, int c, int y0, int y1,
+                            float[] scratch, float[] acc, float[] dst, int dstOff, int dstChannelStride) {
         rows.fill(in, (n * inShape.c() + c) * inShape.h() * inShape.w(), y0, y1, scratch, 0);
         for (int j = 0; j < gamma; j++) {
             int o = c * gamma + j, off = dstOff + j * dstChannelStride;
@@ -312,6 +328,86 @@ final class DepthwiseKernel implements ConvKernel {
             } else {
                 simd.depthwiseRows(scratch, rows.firstRowTaps, rows.rowStep, y1 - y0, weights, o * kh * kw, outW,
                         dst, off, outW, bias[o], activation, acc);
+            }
+        }
+    }
+
+    /** The in-place layout of the last input size run (a forward builds its own when the size differs). */
+    private volatile InPlaceRows lastInPlace;
+
+    private InPlaceRows inPlaceRows(Shape inShape, int outW) {
+        InPlaceRows p = lastInPlace;
+        if (p == null || p.inShape.h() != inShape.h() || p.inShape.w() != inShape.w() || p.inShape.c() != inShape.c()
+                || p.outW != outW) {
+            lastInPlace = p = new InPlaceRows(inShape, outW);
+        }
+        return p;
+    }
+
+    /**
+     * Horizontal stride 2 read in place: the output rows whose taps all lie inside the plane, straight from the input
+     * plane's own rows ({@link Simd#depthwiseRowsStride2} with each tap's columns), with no copy into padded rows.
+     * The other rows, and bands whose vectors would read past either end of the input array, take the copied rows
+     * ({@link #copiedBand}); so do rows narrower than two vectors, where the dropped columns cost what the copy saves.
+     */
+    private final class InPlaceRows {
+        final Shape inShape;
+        final int outW;
+        /** Output rows {@code [yTop, yBottom)} read only rows inside the plane. */
+        final int yTop, yBottom;
+        final boolean usable;
+        /** Tap {@code (ky, kx)}'s offset from the band's first input row: {@code ky·dh·W + kx·dw − padLeft}. */
+        final int[] tapShift = new int[kh * kw];
+        /** The output columns {@code [tapFrom[t], tapTo[t])} whose tap {@code t} reads inside the row (unbounded: none dropped). */
+        final int[] tapFrom = new int[kh * kw], tapTo = new int[kh * kw];
+        /** Floats a band's vectors read from its highest tap of the last row on: the last vector pair's reach. */
+        final int rowReach;
+
+        InPlaceRows(Shape inShape, int outW) {
+            this.inShape = inShape;
+            this.outW = outW;
+            int h = inShape.h(), w = inShape.w();
+            int outH = (h + spec.padTop() + spec.padBottom() - (kh - 1) * dh - 1) / sh + 1;
+            yTop = Math.min(outH, (spec.padTop() + sh - 1) / sh);
+            yBottom = Math.max(yTop, Math.min(outH, Math.floorDiv(h - 1 - (kh - 1) * dh + spec.padTop(), sh) + 1));
+            for (int ky = 0; ky < kh; ky++) {
+                for (int kx = 0; kx < kw; kx++) {
+                    int shift = kx * dw - spec.padLeft(), t = ky * kw + kx;
+                    tapShift[t] = ky * dh * w + shift;
+                    // column 2x + shift inside [0, w)
+                    tapFrom[t] = shift >= 0 ? Integer.MIN_VALUE / 4 : (-shift + 1) / 2;
+                    int to = Math.floorDiv(w - 1 - shift, 2) + 1;
+                    tapTo[t] = to >= outW ? Integer.MAX_VALUE / 4 : to;
+                }
+            }
+            int step = simd.rowOverrun(); // the vector length: pairs start at x = 0, L, 2L, ...
+            rowReach = 2 * ((outW - 1) / step * step) + 2 * step;
+            // the columns a tap drops cost masked loads: measured a loss on rows narrower than a vector (dw6) and no
+            // gain on rows of one to two vectors (dw4)
+            usable = yBottom > yTop && outW >= 2 * step;
+        }
+
+        void band(float[] in, PhaseRows rows, int n, int c, int y0, int y1, float[] scratch, float[] acc, float[] dst,
+                  int dstOff, int dstChannelStride) {
+            int a = Math.max(y0, Math.min(yTop, y1)), b = Math.max(a, Math.min(yBottom, y1));
+            int plane = (n * inShape.c() + c) * inShape.h() * inShape.w(), w = inShape.w();
+            int first = plane + (a * sh - spec.padTop()) * w; // the band's first input row
+            int last = first + (b - a - 1) * sh * w + tapShift[kh * kw - 1] + rowReach; // exclusive
+            if (a == b || first + tapShift[0] < 0 || last > in.length) {
+                copiedBand(in, inShape, outW, rows, n, c, y0, y1, scratch, acc, dst, dstOff, dstChannelStride);
+                return;
+            }
+            if (y0 < a) copiedBand(in, inShape, outW, rows, n, c, y0, a, scratch, acc, dst, dstOff, dstChannelStride);
+            int[] taps = new int[kh * kw];
+            for (int t = 0; t < taps.length; t++) taps[t] = first + tapShift[t];
+            for (int j = 0; j < gamma; j++) {
+                int o = c * gamma + j;
+                simd.depthwiseRowsStride2(in, taps, tapFrom, tapTo, sh * w, b - a, weights, o * kh * kw, outW, dst,
+                        dstOff + j * dstChannelStride + (a - y0) * outW, outW, bias[o], activation, acc);
+            }
+            if (b < y1) {
+                copiedBand(in, inShape, outW, rows, n, c, b, y1, scratch, acc, dst, dstOff + (b - y0) * outW,
+                        dstChannelStride);
             }
         }
     }

@@ -106,13 +106,23 @@ final class ScalarSimd extends Simd {
     @Override
     void depthwiseRowsStride2(float[] src, int[] taps, int rowStep, int rows, float[] w, int wOff, int width,
                               float[] out, int outOff, int outRowStride, float bias, Activation activation, float[] acc) {
+        depthwiseRowsStride2(src, taps, null, null, rowStep, rows, w, wOff, width, out, outOff, outRowStride, bias,
+                activation, acc);
+    }
+
+    @Override
+    void depthwiseRowsStride2(float[] src, int[] taps, int[] tapFrom, int[] tapTo, int rowStep, int rows, float[] w,
+                              int wOff, int width, float[] out, int outOff, int outRowStride, float bias,
+                              Activation activation, float[] acc) {
         for (int r = 0; r < rows; r++) {
             int step = r * rowStep;
             for (int x = 0; x < width; x++) acc[x] = 0f;
             for (int t = 0; t < taps.length; t++) {
                 float wt = w[wOff + t];
                 int s = taps[t] + step;
-                for (int x = 0; x < width; x++) acc[x] += wt * src[s + 2 * x];
+                int from = tapFrom == null ? 0 : Math.max(0, tapFrom[t]);
+                int to = tapTo == null ? width : Math.min(width, tapTo[t]);
+                for (int x = from; x < to; x++) acc[x] += wt * src[s + 2 * x];
             }
             EpilogueWriter.write(acc, 0, out, outOff + r * outRowStride, width, bias, activation);
         }

@@ -14,6 +14,16 @@ import org.slf4j.LoggerFactory;
  * <p>Implementations are stateless and thread-safe. Scratch arrays are passed in by the callers.
  */
 abstract class Simd {
+    /**
+     * {@link #depthwiseRowsStride2} on rows whose ends are not padded (the input plane's own rows): tap {@code t} is
+     * dropped for the output columns outside {@code [tapFrom[t], tapTo[t])}, which read across the row's ends into a
+     * neighbouring row (whose values, finite or not, never reach the result). {@code src} holds at least
+     * {@code 2·rowOverrun()} readable floats past {@code 2·width} after every tap.
+     */
+    abstract void depthwiseRowsStride2(float[] src, int[] taps, int[] tapFrom, int[] tapTo, int rowStep, int rows,
+                                       float[] w, int wOff, int width, float[] out, int outOff, int outRowStride,
+                                       float bias, Activation activation, float[] acc);
+
     /** The JVM option that enables the Vector API path. */
     static final String VECTOR_FLAG = "--add-modules jdk.incubator.vector";
     static final String VECTOR_MODULE = "jdk.incubator.vector";

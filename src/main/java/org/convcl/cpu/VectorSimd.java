@@ -198,6 +198,19 @@ final class VectorSimd extends Simd {
     @Override
     void depthwiseRowsStride2(float[] src, int[] taps, int rowStep, int rows, float[] w, int wOff, int width,
                               float[] out, int outOff, int outRowStride, float bias, Activation activation, float[] acc) {
+        depthwiseRowsStride2(src, taps, null, null, rowStep, rows, w, wOff, width, out, outOff, outRowStride, bias,
+                activation, acc);
+    }
+
+    /**
+     * As the padded-rows form; a vector whose columns a tap must drop has the loaded values zeroed in those lanes (a
+     * comparison of the lane index) before they are multiplied, so only the vectors at a row's ends pay for it.
+     */
+    @Override
+    void depthwiseRowsStride2(float[] src, int[] taps, int[] tapFrom, int[] tapTo, int rowStep, int rows, float[] w,
+                              int wOff, int width, float[] out, int outOff, int outRowStride, float bias,
+                              Activation activation, float[] acc) {
+        FloatVector zero = FloatVector.zero(S), lane = zero.addIndex(1);
         float lower = lowerOf(activation), upper = upperOf(activation);
         boolean inRegisters = activation.isClamp();
         FloatVector lo = FloatVector.broadcast(S, lower), hi = FloatVector.broadcast(S, upper);
@@ -214,10 +227,35 @@ final class VectorSimd extends Simd {
             for (int t = 0; t < taps.length; t++) {
                 FloatVector wt = FloatVector.broadcast(S, w[wOff + t]);
                 int tap = taps[t];
-                a0 = FloatVector.fromArray(S, src, tap + s0).fma(wt, a0);
-                a1 = FloatVector.fromArray(S, src, tap + s0 + L).fma(wt, a1);
-                b0 = FloatVector.fromArray(S, src, tap + s1).fma(wt, b0);
-                b1 = FloatVector.fromArray(S, src, tap + s1 + L).fma(wt, b1);
+                FloatVector v0 = FloatVector.fromArray(S, src, tap + s0), v1 = FloatVector.fromArray(S, src, tap + s0 + L);
+                FloatVector u0 = FloatVector.fromArray(S, src, tap + s1), u1 = FloatVector.fromArray(S, src, tap + s1 + L);
+                if (tapFrom != null) { // full-resolution lane j is output column x0 + j / 2: keep [2(from − x0), 2(to − x0))
+                    int from = tapFrom[t], to = tapTo[t];
+                    if (x0 < from) {
+                        float keep = 2 * (from - x0);
+                        v0 = zero.blend(v0, lane.compare(VectorOperators.GE, keep));
+                        if (keep > L) v1 = zero.blend(v1, lane.compare(VectorOperators.GE, keep - L));
+                    }
+                    if (x0 + L > to) {
+                        float keep = 2 * (to - x0);
+                        if (keep < L) v0 = zero.blend(v0, lane.compare(VectorOperators.LT, keep));
+                        v1 = zero.blend(v1, lane.compare(VectorOperators.LT, keep - L));
+                    }
+                    if (x1 < from) {
+                        float keep = 2 * (from - x1);
+                        u0 = zero.blend(u0, lane.compare(VectorOperators.GE, keep));
+                        if (keep > L) u1 = zero.blend(u1, lane.compare(VectorOperators.GE, keep - L));
+                    }
+                    if (x1 + L > to) {
+                        float keep = 2 * (to - x1);
+                        if (keep < L) u0 = zero.blend(u0, lane.compare(VectorOperators.LT, keep));
+                        u1 = zero.blend(u1, lane.compare(VectorOperators.LT, keep - L));
+                    }
+                }
+                a0 = v0.fma(wt, a0);
+                a1 = v1.fma(wt, a1);
+                b0 = u0.fma(wt, b0);
+                b1 = u1.fma(wt, b1);
             }
             FloatVector e0 = a0.rearrange(EVEN).blend(a1.rearrange(EVEN), UPPER_HALF);
             FloatVector e1 = b0.rearrange(EVEN).blend(b1.rearrange(EVEN), UPPER_HALF);

@@ -2,6 +2,7 @@ package org.convcl.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -81,6 +82,55 @@ class SimdPrimitivesTest {
                             activation, new float[simd.rowScratch(width)]);
                     assertArrayEquals(expected, out, 1e-4f,
                             simd.describe() + " " + activation + " width " + width + " rows " + rows);
+                }
+            }
+        }
+    }
+
+    /**
+     * Stride-2 rows read in place: each tap drops the output columns outside its range, here the left kernel column at
+     * output 0 (which reads the previous row's last element, NaN) and the right one at the last output (which reads
+     * past the row's end, +Inf); neither may reach the result, on widths around the vector length.
+     */
+    @Test
+    void stride2RowsInPlaceDropTheColumnsOutsideEachTapsRange() {
+        Random rnd = new Random(12);
+        int inW = 61, rowStep = 2 * inW;
+        int[] taps = new int[9], tapFrom = new int[9], tapTo = new int[9];
+        for (Simd simd : paths()) {
+            for (int width : new int[] {1, 5, 14, 16, 17, 28}) {
+                for (int t = 0; t < 9; t++) {
+                    int ky = t / 3, kx = t % 3;
+                    taps[t] = (1 + ky) * inW + kx - 1; // rows from row 1, columns from −1
+                    tapFrom[t] = kx == 0 ? 1 : Integer.MIN_VALUE / 4;
+                    tapTo[t] = kx == 2 ? width - 1 : Integer.MAX_VALUE / 4;
+                }
+                for (int rows : new int[] {1, 3}) {
+                    float[] src = random(rnd, (2 * rows + 4) * inW + 2 * Math.max(32, simd.rowOverrun()));
+                    for (int r = 0; r * inW + inW <= src.length; r++) {
+                        src[r * inW + inW - 1] = Float.NaN; // column −1 of row r + 1
+                        src[r * inW + 2 * width - 1] = Float.POSITIVE_INFINITY; // read only by the right tap at width − 1
+                    }
+                    float[] w = random(rnd, 9);
+                    int outOff = 1;
+                    float[] out = new float[outOff + rows * width + 2];
+                    Arrays.fill(out, GUARD);
+                    float[] expected = out.clone();
+                    for (int r = 0; r < rows; r++) {
+                        for (int x = 0; x < width; x++) {
+                            float acc = 0;
+                            for (int t = 0; t < 9; t++) {
+                                if (x >= tapFrom[t] && x < tapTo[t]) acc += w[t] * src[taps[t] + r * rowStep + 2 * x];
+                            }
+                            expected[outOff + r * width + x] = Activation.RELU6.apply(acc - 0.5f);
+                        }
+                    }
+                    simd.depthwiseRowsStride2(src, taps, tapFrom, tapTo, rowStep, rows, w, 0, width, out, outOff, width,
+                            -0.5f, Activation.RELU6, new float[simd.rowScratch(width)]);
+                    assertArrayEquals(expected, out, 1e-5f, simd.describe() + " width " + width + " rows " + rows);
+                    for (int i = outOff; i < outOff + rows * width; i++) {
+                        assertTrue(Float.isFinite(out[i]), simd.describe() + " width " + width + " output " + i);
+                    }
                 }
             }
         }
