@@ -91,7 +91,10 @@ final class VectorSimd extends Simd {
                 activation, tile);
     }
 
-    /** The micro-tile: its first vector of columns reads row {@code k} at {@code bOff + bRows[k]}, its second at {@code bOff2 + bRows[k]}. */
+    /**
+     * The micro-tile: its first vector of columns reads row {@code k} at {@code bOff + bRows[k]}, its second at
+     * {@code bOff2 + bRows[k]}.
+     */
     @Override
     void gemmTileHalves(float[] a, int aOff, float[] b, int bOff, int bOff2, int[] bRows, int depth, float[] out,
                         int outOff, int outStride, int rows, int cols, float[] bias, int biasOff, Activation activation,
