@@ -153,33 +153,40 @@ final class GemmKernel implements ConvKernel {
         int units = split.units(groups);
         int strip = stripPanels();
         CpuPool.parallelRanges(units, units, (from, to) -> {
-            float[] panelScratch = null; // the worker's own block scratch, taken at the first panel that needs packing
+            float[] panelScratch = null; // the worker's own block scratch, taken at the first strip that needs packing
             float[] tile = new float[mr * nr], spanning = new float[mr * nr];
+            int[] inOff = new int[strip], outOff = new int[strip]; // per panel of the strip; inOff -1: packed
             for (int u = from; u < to; u++) {
                 Split.Unit unit = split.unit(u, cols, nr, weightPanels);
                 int g = unit.group(), col0 = unit.col0(), panels = unit.panels();
-                int p0 = unit.firstPanel(), p1 = unit.endPanel();
                 for (int s0 = 0; s0 < panels; s0 += strip) {
-                    int s1 = Math.min(panels, s0 + strip);
-                    for (int panel = p0; panel < p1; panel++) {
-                        int aOff = (g * weightPanels + panel) * depth * mr;
-                        int validRows = Math.min(mr, rows - panel * mr);
-                        int o0 = g * rows + panel * mr;
-                        for (int j = s0; j < s1; j++) {
-                            int c = col0 + j * nr, n = c / pixels, px = c - n * pixels, width = Math.min(nr, cols - c);
-                            if (px + nr <= pixels) {
-                                simd.gemmTile(packed, aOff, in, (n * inShape.c() + g * cinPerGroup) * pixels + px,
-                                        planeRows, depth, out, (n * outShape.c() + o0) * pixels + px, pixels,
-                                        validRows, width, bias, o0, activation, tile);
-                                continue;
-                            }
-                            int slot = (j - s0) * depth * nr; // packed at the chunk's first weight panel
+                    int count = Math.min(strip, panels - s0);
+                    for (int i = 0; i < count; i++) { // where each panel reads and writes; pack those that span images
+                        int c = col0 + (s0 + i) * nr, n = c / pixels, px = c - n * pixels;
+                        boolean inPlace = px + nr <= pixels;
+                        inOff[i] = inPlace ? (n * inShape.c() + g * cinPerGroup) * pixels + px : -1;
+                        outOff[i] = (n * outShape.c() + g * rows) * pixels + px;
+                        if (!inPlace) {
                             if (panelScratch == null) {
                                 panelScratch = CpuPool.workerScratch(CpuPool.BLOCK_SCRATCH, strip * depth * nr);
                             }
-                            if (panel == p0) packChannelRows(in, inShape, g, c, width, panelScratch, slot);
-                            store(panelScratch, slot, aOff, validRows, o0, c, width, pixels, outShape.c(), out, tile,
-                                    spanning);
+                            packChannelRows(in, inShape, g, c, Math.min(nr, cols - c), panelScratch, i * depth * nr);
+                        }
+                    }
+                    for (int panel = unit.firstPanel(); panel < unit.endPanel(); panel++) {
+                        int aOff = (g * weightPanels + panel) * depth * mr;
+                        int validRows = Math.min(mr, rows - panel * mr);
+                        int o0 = g * rows + panel * mr;
+                        for (int i = 0; i < count; i++) {
+                            int c = col0 + (s0 + i) * nr, width = Math.min(nr, cols - c);
+                            if (inOff[i] >= 0) {
+                                simd.gemmTile(packed, aOff, in, inOff[i], planeRows, depth, out,
+                                        outOff[i] + panel * mr * pixels, pixels, validRows, width, bias, o0, activation,
+                                        tile);
+                            } else {
+                                store(panelScratch, i * depth * nr, aOff, validRows, o0, c, width, pixels, outShape.c(),
+                                        out, tile, spanning);
+                            }
                         }
                     }
                 }
