@@ -117,7 +117,8 @@ class CpuKernelPathsTest {
      * Shapes on the kernels' boundaries: output channels around the 4- and 8-row weight panels, pixel counts around
      * the 32- and 256-column panels and spanning images at batch > 1, a reduction longer than a packed block holds,
      * depthwise rows around four 16-lane vectors, row bands (few channels, tall images), stride 2 with dilation and
-     * asymmetric padding (rows wide enough for the SIMD phase split and too narrow for it), the row GEMM's tiles.
+     * asymmetric padding (rows wide enough for the SIMD phase split and too narrow for it), the row GEMM's tiles and
+     * flat bands, the strip order of short pointwise reductions.
      */
     static List<ParitySweepTest.Case> boundaryCases() {
         List<ParitySweepTest.Case> cases = new ArrayList<>();
@@ -145,6 +146,15 @@ class CpuKernelPathsTest {
             {ConvSpec.full(5, 12, 3).stride(2, 1).dilation(2, 1).padding(1, 0, 2, 3).build(), 2, 13, 37},
             {ConvSpec.full(16, 8, 1).stride(2).build(), 1, 6, 40},
             {ConvSpec.full(2, 9, 3).padding(1).build(), 1, 3, 300},
+            // the row GEMM's flat bands (width a multiple of half a tile: 16 on the Vector API path, 128 on the
+            // loops): three half-tiles per row, so tiles pair the end of a row with the start of the next and bands
+            // of an odd count end on a half tile; 384 columns run flat on both paths, in bands of several rows
+            {ConvSpec.full(3, 20, 3).stride(2).padding(1).build(), 2, 13, 96},
+            {ConvSpec.full(2, 9, 3).padding(1).build(), 2, 18, 384},
+            // the strip order of short in-place pointwise reductions, with a partial weight panel: two strips per
+            // task and an image ending inside one; 15 images of 45 pixels, so a strip holds several packed panels
+            {ConvSpec.pointwise(32, 20), 2, 60, 75},
+            {ConvSpec.pointwise(24, 20), 15, 5, 9},
         };
         for (int i = 0; i < specs.length; i++) {
             cases.add(new ParitySweepTest.Case((ConvSpec) specs[i][0], (int) specs[i][1], (int) specs[i][2],

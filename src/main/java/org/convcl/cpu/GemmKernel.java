@@ -25,6 +25,13 @@ import org.convcl.Shape;
 final class GemmKernel implements ConvKernel {
     /** Upper bound on a task's packed input block: 64 Ki floats (256 KiB), a quarter of a core's 1 MiB L2. */
     static final int BLOCK_FLOATS = 1 << 16;
+    /**
+     * In-place pointwise layers with a reduction at most this long ({@link #runOnPlanes}) sweep each weight panel over
+     * a strip of column panels before the next weight panel; deeper ones run every weight panel per column panel.
+     */
+    static final int STRIP_MAX_DEPTH = 32;
+    /** Input floats of one strip (128 KiB: in L2 while the task's weight panels pass over it). */
+    static final int STRIP_FLOATS = 1 << 15;
 
     private final ConvSpec spec;
     private final Simd simd;
@@ -134,45 +141,62 @@ final class GemmKernel implements ConvKernel {
 
     /**
      * 1×1 stride-1 layers: the micro-tile reads its input rows in place ({@code bRows[k] = k·H·W}: channel
-     * {@code k} of the column's image), so nothing is packed; for each column panel every weight panel of the
-     * task's chunk runs while the panel's {@code depth × nr} floats stay in L1. Panels that run past an image's
-     * last pixel are packed as before.
+     * {@code k} of the column's image), so nothing is packed. Deep reductions run every weight panel of the task's
+     * chunk on one column panel while its {@code depth × nr} floats stay in L1. Short ones (at most
+     * {@value #STRIP_MAX_DEPTH}, MobileNet's pw1: there the output is twice the input and writing it dominates) sweep
+     * each weight panel over a strip of {@link #STRIP_FLOATS} input floats, so each tile row is written in long runs
+     * of few streams and the strip is re-read from L2. Panels that run past an image's last pixel are packed.
      */
     private void runOnPlanes(float[] in, Shape inShape, float[] out, Shape outShape, Split split, int pixels, int cols) {
         int[] planeRows = new int[depth];
         for (int k = 0; k < depth; k++) planeRows[k] = k * pixels;
         int units = split.units(groups);
+        int strip = stripPanels();
         CpuPool.parallelRanges(units, units, (from, to) -> {
-            float[] panelScratch = null; // the worker's own block scratch, taken at the first panel that needs packing
+            float[] panelScratch = null; // the worker's own block scratch, taken at the first strip that needs packing
             float[] tile = new float[mr * nr], spanning = new float[mr * nr];
+            int[] inOff = new int[strip], outOff = new int[strip]; // per panel of the strip; inOff -1: packed
             for (int u = from; u < to; u++) {
                 Split.Unit unit = split.unit(u, cols, nr, weightPanels);
                 int g = unit.group(), col0 = unit.col0(), panels = unit.panels();
-                int p0 = unit.firstPanel(), p1 = unit.endPanel();
-                for (int j = 0; j < panels; j++) {
-                    int c = col0 + j * nr, n = c / pixels, px = c - n * pixels, width = Math.min(nr, cols - c);
-                    boolean inPlace = px + nr <= pixels;
-                    if (!inPlace) {
-                        if (panelScratch == null) panelScratch = CpuPool.workerScratch(CpuPool.BLOCK_SCRATCH, depth * nr);
-                        packChannelRows(in, inShape, g, c, width, panelScratch, 0);
+                for (int s0 = 0; s0 < panels; s0 += strip) {
+                    int count = Math.min(strip, panels - s0);
+                    for (int i = 0; i < count; i++) { // where each panel reads and writes; pack those that span images
+                        int c = col0 + (s0 + i) * nr, n = c / pixels, px = c - n * pixels;
+                        boolean inPlace = px + nr <= pixels;
+                        inOff[i] = inPlace ? (n * inShape.c() + g * cinPerGroup) * pixels + px : -1;
+                        outOff[i] = (n * outShape.c() + g * rows) * pixels + px;
+                        if (!inPlace) {
+                            if (panelScratch == null) {
+                                panelScratch = CpuPool.workerScratch(CpuPool.BLOCK_SCRATCH, strip * depth * nr);
+                            }
+                            packChannelRows(in, inShape, g, c, Math.min(nr, cols - c), panelScratch, i * depth * nr);
+                        }
                     }
-                    int bOff = (n * inShape.c() + g * cinPerGroup) * pixels + px;
-                    for (int panel = p0; panel < p1; panel++) {
+                    for (int panel = unit.firstPanel(); panel < unit.endPanel(); panel++) {
                         int aOff = (g * weightPanels + panel) * depth * mr;
                         int validRows = Math.min(mr, rows - panel * mr);
                         int o0 = g * rows + panel * mr;
-                        if (inPlace) {
-                            simd.gemmTile(packed, aOff, in, bOff, planeRows, depth, out,
-                                    (n * outShape.c() + o0) * pixels + px, pixels, validRows, width, bias, o0,
-                                    activation, tile);
-                        } else {
-                            store(panelScratch, 0, aOff, validRows, o0, c, width, pixels, outShape.c(), out, tile,
-                                    spanning);
+                        for (int i = 0; i < count; i++) {
+                            int c = col0 + (s0 + i) * nr, width = Math.min(nr, cols - c);
+                            if (inOff[i] >= 0) {
+                                simd.gemmTile(packed, aOff, in, inOff[i], planeRows, depth, out,
+                                        outOff[i] + panel * mr * pixels, pixels, validRows, width, bias, o0, activation,
+                                        tile);
+                            } else {
+                                store(panelScratch, i * depth * nr, aOff, validRows, o0, c, width, pixels, outShape.c(),
+                                        out, tile, spanning);
+                            }
                         }
                     }
                 }
             }
         });
+    }
+
+    /** Column panels a weight panel sweeps before the next one starts (1: every weight panel per column panel). */
+    private int stripPanels() {
+        return depth <= STRIP_MAX_DEPTH ? Math.max(1, STRIP_FLOATS / (depth * nr)) : 1;
     }
 
     /** Runs one micro-tile and stores it; a tile whose columns span two images goes through scratch. */

@@ -15,6 +15,11 @@ import org.convcl.Shape;
  * im2col panel costs {@code KH·KW} bounds-checked copies per output pixel, which cost more than the product itself
  * when the reduction is this short.
  *
+ * <p>Output rows whose width is a multiple of half a tile ({@link #runFlat}; MobileNet's 112) are taken as one flat
+ * run per band, so the last half-tile of a row pairs with the first of the next instead of leaving half a tile idle,
+ * and each weight panel sweeps the whole band before the next (its output rows are written in long runs while the
+ * band's input rows stay in L2). Other widths run tile by tile along each row, every weight panel per tile.
+ *
  * <p>One unit is an image and a band of output rows; bands are cut so that every worker gets several units and the
  * band's input rows stay within {@link GemmKernel#BLOCK_FLOATS} floats (a quarter of a core's L2). Outputs
  * narrower than {@link #MIN_WIDTH} columns, where most of a tile's columns would be wasted, take the im2col GEMM.
@@ -84,7 +89,7 @@ final class RowGemmKernel implements ConvKernel {
         }
         float[] packed = gemm.packedWeights();
         int panels = (cout + mr - 1) / mr, inPlane = inShape.h() * inShape.w(), outPlane = outH * outW;
-        int units = images * bands;
+        int units = images * bands, half = nr / 2;
         CpuPool.parallelRanges(units, CpuPool.tasksFor(units), (from, to) -> {
             float[] scratch = rows.scratch(cin);
             float[] tile = new float[mr * nr];
@@ -93,6 +98,11 @@ final class RowGemmKernel implements ConvKernel {
                 int y0 = band * bandRows, y1 = Math.min(outH, y0 + bandRows);
                 for (int ci = 0; ci < cin; ci++) {
                     rows.fill(in, (img * cin + ci) * inPlane, y0, y1, scratch, ci * rows.planeFloats);
+                }
+                if (outW % half == 0) {
+                    runFlat(packed, scratch, rows.rowStep, bRows, out, (img * cout) * outPlane + y0 * outW,
+                            outPlane, outW, (y1 - y0) * (outW / half), tile);
+                    continue;
                 }
                 for (int y = y0; y < y1; y++) {
                     int rowBase = (y - y0) * rows.rowStep;
@@ -108,5 +118,29 @@ final class RowGemmKernel implements ConvKernel {
                 }
             }
         });
+    }
+
+    /**
+     * A band of rows {@code outW} wide, a multiple of half a tile, as one flat run of {@code halves} half-tiles,
+     * weight panel by weight panel: each tile pairs two consecutive half-tiles ({@link Simd#gemmTileHalves}), the
+     * last of a row with the first of the next. {@code outBase} is the band's first pixel in output channel 0.
+     */
+    private void runFlat(float[] packed, float[] scratch, int rowStep, int[] bRows, float[] out, int outBase,
+                         int outPlane, int outW, int halves, float[] tile) {
+        int half = nr / 2, perRow = outW / half, panels = (cout + mr - 1) / mr;
+        for (int p = 0; p < panels; p++) {
+            int o0 = p * mr;
+            for (int v = 0; v < halves; v += 2) {
+                int y = v / perRow, x = (v - y * perRow) * half;
+                int bOff = y * rowStep + x, bOff2 = bOff;
+                if (v + 1 < halves) {
+                    int y2 = (v + 1) / perRow;
+                    bOff2 = y2 * rowStep + (v + 1 - y2 * perRow) * half;
+                }
+                int cols = Math.min(nr, (halves - v) * half), outOff = outBase + y * outW + x;
+                simd.gemmTileHalves(packed, p * depth * mr, scratch, bOff, bOff2, bRows, depth, out,
+                        outOff + o0 * outPlane, outPlane, Math.min(mr, cout - o0), cols, bias, o0, activation, tile);
+            }
+        }
     }
 }

@@ -183,4 +183,18 @@ final class ScalarSimd extends Simd {
             EpilogueWriter.write(acc, 0, out, outOff + r * outRowStride, width, bias, activation);
         }
     }
+
+    /** Two {@link #gemmTile} calls, one per half of the tile's columns. */
+    @Override
+    void gemmTileHalves(float[] a, int aOff, float[] b, int bOff, int bOff2, int[] bRows, int depth, float[] out,
+                        int outOff, int outStride, int rows, int cols, float[] bias, int biasOff, Activation activation,
+                        float[] tile) {
+        int half = COLS / 2;
+        gemmTile(a, aOff, b, bOff, bRows, depth, out, outOff, outStride, rows, Math.min(cols, half), bias, biasOff,
+                activation, tile);
+        if (cols > half) {
+            gemmTile(a, aOff, b, bOff2, bRows, depth, out, outOff + half, outStride, rows, cols - half, bias, biasOff,
+                    activation, tile);
+        }
+    }
 }

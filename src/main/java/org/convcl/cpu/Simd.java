@@ -182,4 +182,15 @@ abstract class Simd {
             return ScalarSimd.INSTANCE;
         }
     }
+
+    /**
+     * {@link #gemmTile(float[], int, float[], int, int[], int, float[], int, int, int, int, float[], int, Activation,
+     * float[]) gemmTile} whose two halves of {@link #tileCols()}{@code /2} columns read different runs of {@code b}:
+     * column {@code j} of row {@code k} is {@code b[bOff + bRows[k] + j]} for {@code j < C/2} and
+     * {@code b[bOff2 + bRows[k] + j − C/2]} after; the output columns stay contiguous. {@link RowGemmKernel} pairs
+     * the last half-tile of an output row with the first of the next this way.
+     */
+    abstract void gemmTileHalves(float[] a, int aOff, float[] b, int bOff, int bOff2, int[] bRows, int depth,
+                                 float[] out, int outOff, int outStride, int rows, int cols, float[] bias, int biasOff,
+                                 Activation activation, float[] tile);
 }

@@ -87,12 +87,25 @@ final class VectorSimd extends Simd {
     @Override
     void gemmTile(float[] a, int aOff, float[] b, int bOff, int[] bRows, int depth, float[] out, int outOff,
                   int outStride, int rows, int cols, float[] bias, int biasOff, Activation activation, float[] tile) {
+        gemmTileHalves(a, aOff, b, bOff, bOff + L, bRows, depth, out, outOff, outStride, rows, cols, bias, biasOff,
+                activation, tile);
+    }
+
+    /**
+     * The micro-tile: its first vector of columns reads row {@code k} at {@code bOff + bRows[k]}, its second at
+     * {@code bOff2 + bRows[k]}.
+     */
+    @Override
+    void gemmTileHalves(float[] a, int aOff, float[] b, int bOff, int bOff2, int[] bRows, int depth, float[] out,
+                        int outOff, int outStride, int rows, int cols, float[] bias, int biasOff, Activation activation,
+                        float[] tile) {
+        int second = bOff2 - bOff;
         FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
         FloatVector c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
         int ak = aOff;
         for (int k = 0; k < depth; k++, ak += ROWS) {
             int bk = bOff + bRows[k];
-            FloatVector b0 = FloatVector.fromArray(S, b, bk), b1 = FloatVector.fromArray(S, b, bk + L);
+            FloatVector b0 = FloatVector.fromArray(S, b, bk), b1 = FloatVector.fromArray(S, b, bk + second);
             FloatVector w = FloatVector.broadcast(S, a[ak]);
             c00 = b0.fma(w, c00);
             c01 = b1.fma(w, c01);

@@ -266,4 +266,39 @@ class SimdPrimitivesTest {
             }
         }
     }
+
+    /**
+     * A tile whose two halves read different runs of the input: each half from its own offset, the output contiguous,
+     * on whole tiles (in registers under a clamp) and on tiles cut within either half or one row short.
+     */
+    @Test
+    void aGemmTileOfTwoHalvesReadsEachHalfAtItsOwnOffset() {
+        Random rnd = new Random(19);
+        for (Simd simd : paths()) {
+            int mr = simd.tileRows(), nr = simd.tileCols(), half = nr / 2, depth = 7, outStride = nr + 3;
+            int[] bRows = new int[depth];
+            for (int k = 0; k < depth; k++) bRows[k] = k * (3 * nr);
+            float[] a = random(rnd, depth * mr), b = random(rnd, depth * 3 * nr), bias = random(rnd, mr);
+            for (int i = 0; i < b.length; i++) b[i] *= 10; // sums beyond ±6
+            int bOff = 5, bOff2 = 2 * nr + 1; // the second half reads from a later, unrelated run
+            for (int rows : new int[] {mr, mr - 1}) {
+                for (int cols : new int[] {1, half - 1, half, half + 1, nr}) {
+                    float[] out = new float[1 + mr * outStride];
+                    Arrays.fill(out, GUARD);
+                    float[] expected = out.clone();
+                    for (int r = 0; r < rows; r++) {
+                        for (int j = 0; j < cols; j++) {
+                            int src = j < half ? bOff + j : bOff2 + j - half;
+                            float acc = 0;
+                            for (int k = 0; k < depth; k++) acc += a[k * mr + r] * b[bRows[k] + src];
+                            expected[1 + r * outStride + j] = Activation.RELU6.apply(acc + bias[r]);
+                        }
+                    }
+                    simd.gemmTileHalves(a, 0, b, bOff, bOff2, bRows, depth, out, 1, outStride, rows, cols, bias, 0,
+                            Activation.RELU6, new float[mr * nr]);
+                    assertArrayEquals(expected, out, 1e-4f, simd.describe() + " rows " + rows + " cols " + cols);
+                }
+            }
+        }
+    }
 }
