@@ -98,7 +98,7 @@ public final class Tunables {
 
     /**
      * The tuner's candidates for {@code spec} on {@code algorithm}, without the defaults and without those the
-     * spec cannot run ({@link #misfit}); 6 to 11 per kernel.
+     * spec cannot run ({@link #misfit}); 6 to 12 per kernel.
      */
     public static List<SortedMap<String, Integer>> candidates(TunedKernel algorithm, ConvSpec spec) {
         SortedMap<String, Integer> d = defaults(algorithm, spec);
