@@ -189,7 +189,7 @@ public final class Tuner {
                 if (!candidates.contains(c)) candidates.add(c);
             }
         }
-        // a candidate must fit every layer of the class (VEC 16 needs stride 1: the class fixes the stride)
+        // a candidate must fit every layer of the class (the depthwise kernel's VEC 16 needs stride 1: the class fixes the stride)
         candidates.removeIf(c -> layers.stream().anyMatch(l -> shapeClass.algorithm().misfit(l.spec(), c) != null));
         if (candidates.size() > options.maxCandidates()) candidates = new ArrayList<>(candidates.subList(0, options.maxCandidates()));
 

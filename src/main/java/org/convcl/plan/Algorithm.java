@@ -48,9 +48,9 @@ public enum Algorithm implements TunedKernel {
     @Override
     public String shapeClassKey(org.convcl.ConvSpec spec, org.convcl.Shape input) { return descriptor.shapeClassKey(spec, input); }
 
-    /** {@link Tunables#misfit(org.convcl.ConvSpec, java.util.Map)}. */
+    /** {@link Tunables#misfit(Algorithm, org.convcl.ConvSpec, java.util.Map)}. */
     @Override
-    public String misfit(org.convcl.ConvSpec spec, java.util.Map<String, Integer> params) { return Tunables.misfit(spec, params); }
+    public String misfit(org.convcl.ConvSpec spec, java.util.Map<String, Integer> params) { return Tunables.misfit(this, spec, params); }
 
     /** The kernel source file under {@code /kernels} on the classpath. */
     public String kernelFile() { return descriptor.kernelFile(); }

@@ -61,7 +61,9 @@ public final class ImplicitGemmDescriptor implements AlgorithmDescriptor {
         return List.of(
                 Map.of(Plan.TILE_OC, 4), Map.of(Plan.TILE_OC, 16, Plan.VEC, 8), Map.of(Plan.VEC, 8),
                 Map.of(Plan.TILE_OC, 12), Map.of(Plan.TILE_OC, 4, Plan.VEC, 8),
-                Map.of("L1", 8, "L2", 2), Map.of("L1", 1, "L2", 16), Map.of("L0", 2, "L1", 2), Map.of("L1", 1, "L2", 1));
+                Map.of("L1", 8, "L2", 2), Map.of("L1", 1, "L2", 16), Map.of("L0", 2, "L1", 2), Map.of("L1", 1, "L2", 1),
+                // 16 outputs along x: the default at stride 1; at stride 2 the wide rows' winners (a 7-wide row wastes half)
+                Map.of(Plan.VEC, 16), Map.of(Plan.TILE_OC, 12, Plan.VEC, 16), Map.of(Plan.TILE_OC, 16, Plan.VEC, 16));
     }
 
     /** {@code kKHxKW,sSHxSW,cin<=B,hw<=B,nB}: kernel, stride, input channels per group, output pixels per image, batch. */

@@ -157,7 +157,7 @@ public final class Planner {
             Optional<TuningTable.Entry> hit = tuning.lookup(device, shapeClass);
             if (hit.isPresent()) {
                 String where = tuningLabel(device, hit.get().key().deviceKey(), shapeClass);
-                String misfit = Tunables.misfit(spec, hit.get().params());
+                String misfit = Tunables.misfit(algorithm, spec, hit.get().params());
                 if (misfit == null) misfit = d.misfit(spec, hit.get().params(), device).orElse(null);
                 if (misfit == null) {
                     params = hit.get().params();

@@ -19,7 +19,7 @@ import org.convcl.ConvSpec;
  *
  * <p>Candidates ({@link #candidates}) are the descriptor's changes applied to its defaults: the register block's shape
  * (fewer or more output channels, narrower vectors, deeper or shallower K steps, more or fewer rows) and the
- * work-group shape. Candidates a spec cannot run (VEC 16 at stride 2) are left out.
+ * work-group shape. Candidates a spec cannot run (VEC 16 at stride 2 on the depthwise kernel) are left out.
  */
 public final class Tunables {
     private static final Set<Integer> VECTOR_WIDTHS = Set.of(2, 4, 8, 16);
@@ -84,18 +84,21 @@ public final class Tunables {
         };
     }
 
-    /** Why valid {@code params} cannot run {@code spec}, or null when they can (VEC is at most 8 at stride 2). */
-    public static String misfit(ConvSpec spec, Map<String, Integer> params) {
+    /**
+     * Why valid {@code params} cannot run {@code spec} on {@code algorithm}, or null when they can: the depthwise kernel
+     * takes VEC at most 8 at stride 2 (the implicit GEMM forms 16 stride-2 taps from two loads, convcl_taps.h).
+     */
+    public static String misfit(Algorithm algorithm, ConvSpec spec, Map<String, Integer> params) {
         Integer vec = params.get(Plan.VEC);
-        if (vec != null && vec > 8 && spec.strideW() == 2 && spec.kind() != ConvSpec.Kind.POINTWISE) {
-            return "VEC " + vec + " needs stride 1 along x (at most 8 at stride 2)";
+        if (algorithm == Algorithm.DEPTHWISE && vec != null && vec > 8 && spec.strideW() == 2) {
+            return "VEC " + vec + " needs stride 1 along x (at most 8 at stride 2 for the depthwise kernel)";
         }
         return null;
     }
 
     /**
      * The tuner's candidates for {@code spec} on {@code algorithm}, without the defaults and without those the
-     * spec cannot run ({@link #misfit}); 6 to 11 per kernel.
+     * spec cannot run ({@link #misfit}); 6 to 12 per kernel.
      */
     public static List<SortedMap<String, Integer>> candidates(TunedKernel algorithm, ConvSpec spec) {
         SortedMap<String, Integer> d = defaults(algorithm, spec);

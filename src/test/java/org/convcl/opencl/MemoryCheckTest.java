@@ -204,6 +204,16 @@ class MemoryCheckTest {
         }
     }
 
+    /** The implicit GEMM at 16 outputs along x and stride 2, a tuned-only parameter set (its defaults there take 8). */
+    @ParameterizedTest(name = "{0} on {1}")
+    @MethodSource("org.convcl.opencl.OpenClConvCorrectnessTest#wideStridedLayers")
+    void implicitGemmAt16OutputsAlongXAndStride2(ConvSpec spec, Shape input) {
+        try (OpenClBackend backend = FamilyBackends.open(KernelFamily.CPU)) {
+            OpenClConvCorrectnessTest.assertTunedMatchesReference(backend, Algorithm.IMPLICIT_GEMM,
+                    OpenClConvCorrectnessTest.WIDE_STRIDED, spec, input);
+        }
+    }
+
     /**
      * Every algorithm whose kernels add a residual ({@link org.convcl.plan.AlgorithmDescriptor#runsResidual}), on each
      * family that lists it, with the first three shapes of {@link #SHAPES} it accepts: the residual is read where the

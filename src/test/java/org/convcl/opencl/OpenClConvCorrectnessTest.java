@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.convcl.Activation;
 import org.convcl.Backend;
@@ -239,6 +240,50 @@ class OpenClConvCorrectnessTest {
                 TensorAssert.assertClose(Reference.conv2d(x, NARROW_DW, w, epilogue), conv.forward(x),
                         NARROW_DW.reductionLength(), "input " + input + ", params " + params + ", plan " + reason);
             }
+        }
+    }
+
+    /** The implicit GEMM tuned to 16 outputs along x at stride 2 (two loads per tap vector), as ResNet-18's shipped entries run it. */
+    static final SortedMap<String, Integer> WIDE_STRIDED = new TreeMap<>(Map.of("TILE_OC", 16, "VEC", 16, "L0", 1, "L1", 4, "L2", 4));
+
+    /**
+     * Layers for {@link #WIDE_STRIDED}: a 7×7 first conv on rows of 17 outputs (the last block shifted back, edge
+     * over-reads, the buffer's last row from a span) with a channel tail, a 1×1 shortcut on rows of 33, a 3×3 on rows of
+     * 5 (narrower than the vector).
+     */
+    static Stream<Arguments> wideStridedLayers() {
+        return Stream.of(
+                Arguments.of(ConvSpec.full(3, 20, 7).stride(2).padding(3).build(), new Shape(2, 3, 7, 34)),
+                Arguments.of(ConvSpec.full(4, 6, 1).stride(2).build(), new Shape(1, 4, 3, 66)),
+                Arguments.of(ConvSpec.full(3, 8, 3).stride(2).padding(1).build(), new Shape(1, 3, 5, 9)));
+    }
+
+    @ParameterizedTest(name = "{0} on {1}")
+    @MethodSource("wideStridedLayers")
+    void implicitGemmAt16OutputsAlongXAndStride2MatchesTheReference(ConvSpec spec, Shape input) {
+        try (OpenClBackend backend = FamilyBackends.open(KernelFamily.CPU)) {
+            assertTunedMatchesReference(backend, Algorithm.IMPLICIT_GEMM, WIDE_STRIDED, spec, input);
+        }
+    }
+
+    /**
+     * Runs {@code spec} on {@code input} (bias + ReLU) with a one-entry table giving {@code algorithm} the
+     * {@code params}, checks that the plan is that tuned entry and that the output matches the reference.
+     */
+    static void assertTunedMatchesReference(OpenClBackend backend, Algorithm algorithm, SortedMap<String, Integer> params,
+                                            ConvSpec spec, Shape input) {
+        Random random = new Random(31L * spec.hashCode() + input.hashCode());
+        float[] w = uniform(random, spec.weightCount());
+        Epilogue epilogue = epilogue(Post.BIAS_RELU, spec.outChannels(), random);
+        Tensor x = Tensor.of(uniform(random, input.count()), input);
+        TuningTable table = TuningTable.of(List.of(new TuningTable.Entry(backend.facts().deviceKey(),
+                ShapeClass.of(algorithm, spec, input), params, "test")));
+        try (PreparedConv conv = backend.prepare(spec, w, epilogue, table, input)) {
+            Plan plan = ((OpenClConv) conv).launchPlan(input);
+            assertEquals(algorithm, plan.algorithm(), plan.reason());
+            assertTrue(plan.reason().startsWith("tuned ["), plan.reason());
+            TensorAssert.assertClose(Reference.conv2d(x, spec, w, epilogue), conv.forward(x), spec.reductionLength(),
+                    spec + ", input " + input + ", params " + params + ", plan " + plan.reason());
         }
     }
 

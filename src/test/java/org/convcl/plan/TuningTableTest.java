@@ -45,6 +45,16 @@ class TuningTableTest {
     }
 
     @Test
+    void vec16AtStride2FitsTheImplicitGemmOnly() {
+        ConvSpec full = ConvSpec.full(8, 16, 3).stride(2).padding(1).build();
+        ConvSpec dw = ConvSpec.depthwise(8, 1, 3).stride(2).padding(1).build();
+        assertEquals(null, Tunables.misfit(Algorithm.IMPLICIT_GEMM, full, Map.of("TILE_OC", 8, "VEC", 16, "L0", 1, "L1", 4, "L2", 4)));
+        assertEquals("VEC 16 needs stride 1 along x (at most 8 at stride 2 for the depthwise kernel)",
+                Tunables.misfit(Algorithm.DEPTHWISE, dw, Map.of("VEC", 16, "TILE_Y", 4, "L0", 4, "GROUP", 16)));
+        assertEquals(null, Tunables.misfit(Algorithm.DEPTHWISE, dw, Map.of("VEC", 8, "TILE_Y", 4, "L0", 4, "GROUP", 16)));
+    }
+
+    @Test
     void candidatesAreValidDistinctFromTheDefaultsAndFitTheSpec() {
         for (ConvSpec spec : List.of(ConvSpec.pointwise(64, 64), ConvSpec.depthwise(8, 1, 3).padding(1).build(),
                 ConvSpec.depthwise(8, 1, 3).stride(2).build(), ConvSpec.full(8, 16, 3).build(), ConvSpec.full(8, 16, 3).stride(2).build())) {
@@ -55,10 +65,13 @@ class TuningTableTest {
             for (SortedMap<String, Integer> c : candidates) {
                 Tunables.validate(a, c);
                 assertFalse(c.equals(Tunables.defaults(a, spec)), spec + " " + c);
-                assertEquals(null, Tunables.misfit(spec, c), spec + " " + c);
-                if (spec.strideW() == 2) assertTrue(c.get("VEC") <= 8, spec + " " + c);
+                assertEquals(null, Tunables.misfit(a, spec, c), spec + " " + c);
+                if (spec.strideW() == 2 && a == Algorithm.DEPTHWISE) assertTrue(c.get("VEC") <= 8, spec + " " + c);
             }
         }
+        ConvSpec strided = ConvSpec.full(8, 16, 3).stride(2).build();
+        assertTrue(Tunables.candidates(Algorithm.IMPLICIT_GEMM, strided).stream().anyMatch(c -> c.get("VEC") == 16),
+                "the implicit GEMM tries VEC 16 at stride 2");
         assertTrue(Tunables.candidates(Algorithm.DIRECT, ConvSpec.full(4, 6, 3).groups(2).build()).isEmpty());
     }
 

@@ -79,13 +79,18 @@ class SuitesTest {
     }
 
     @Test
-    void resnetLayersAreStrideOneThreeByThree() {
+    void resnetSuiteHoldsEveryDistinctConvolutionOfResNet18() {
         Suite r = repoSuites().get("resnet");
-        assertEquals(List.of(56, 28, 14, 7), r.cases().stream().map(BenchCase::h).toList());
+        assertEquals(List.of(56, 28, 14, 7, 224, 56, 56, 28, 28, 14, 14), r.cases().stream().map(BenchCase::h).toList());
+        long macs = 0;
         for (BenchCase c : r.cases()) {
-            assertEquals(c.h(), c.cost(1).output().h());
-            assertEquals(3, c.spec().kernelH());
+            int stride = c.spec().strideH();
+            assertEquals(c.h() / stride, c.cost(1).output().h(), c.name());
+            // the 3x3 stride-1 layers repeat: 4 times at 64 channels (layer1), 3 times in each later stage
+            macs += c.cost(1).macs() * (stride == 2 ? 1 : c.spec().inChannels() == 64 ? 4 : 3);
         }
+        // ResNet-18's convolutions: 1.814 G mult-adds with the classifier's 0.5 M
+        assertEquals(1_813_561_344L, macs);
     }
 
     @Test
