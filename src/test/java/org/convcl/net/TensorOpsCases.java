@@ -69,12 +69,15 @@ public final class TensorOpsCases {
 
             public void java(List<float[]> in, List<Shape> shapes, float[] out, Shape so) { ArrayOps.concatChannels(in, shapes, out, so); }
         }, false));
-        // dense: one row; two and three rows (a part group); five (a full group of four and one); outputs in groups of 8
-        // with and without a tail (70, 24), and only a tail (5)
+        // dense: one row; two and three rows (a part group); five (a full group of four and one); outputs in groups of 16
+        // with a tail of 6 (70), none (32), a tail of 8 (24: vector loads) and 13 (29: 8 of them vector, 5 one by one),
+        // and only a tail (5)
         cases.add(dense(new Shape(1, 37, 1, 1), 70, true, Pointwise.identity()));
         cases.add(dense(new Shape(2, 9, 1, 1), 5, false, Pointwise.hardSwish()));
         cases.add(dense(new Shape(3, 2, 3, 2), 70, true, Pointwise.relu()));
         cases.add(dense(new Shape(5, 16, 1, 1), 24, true, Pointwise.clip(-1f, 1f)));
+        cases.add(dense(new Shape(4, 11, 1, 1), 32, true, Pointwise.identity()));
+        cases.add(dense(new Shape(2, 7, 1, 1), 29, false, Pointwise.relu()));
         cases.add(new OpCase("copy", List.of(new Shape(2, 3, 2, 5)), new Shape(2, 30, 1, 1), new Op() {
             public void device(TensorOps ops, List<DeviceTensor> in, DeviceTensor out) { ops.copy(in.get(0), out); }
 
