@@ -26,6 +26,8 @@
  *       window clipped to the padded input when count_include_pad, else the taps read)
  *   net_pool4(same arguments as net_pool)                       grid h_out·ceil(w_out / 4) × planes
  *       net_pool with 4 adjacent outputs along x per work-item (w_out >= 4)
+ *   net_global_average(src, dst, planes, hw)                     grid planes
+ *       the average of each plane of hw elements (a global average pool: net_pool's result for that window)
  *   net_pointwise and net_copy_rows run on a 1-D grid of count work-items.
  *   net_dense(x, wt, bias, dst, rows, k, outputs, has_bias, fn, fa, fb)
  *       grid ceil(outputs / NET_DENSE_VEC) × ceil(rows / NET_DENSE_ROWS)
@@ -138,6 +140,18 @@ __kernel void net_pool(__global const real *CONVCL_RESTRICT src, __global real *
         acc /= (real)divisor;
     }
     dst[plane * h_out * w_out + inner] = acc;
+}
+
+/* A global average (net_pool with the window the whole plane, no pads): one plane per work-item, its elements summed in
+ * order (the Java definition's order) and divided by their count. Grid: dim0 = planes. */
+__kernel void net_global_average(__global const real *CONVCL_RESTRICT src, __global real *CONVCL_RESTRICT dst, int planes,
+                                 int hw) {
+    const int plane = get_global_id(0);
+    if (plane >= planes) return;
+    __global const real *in = src + plane * hw;
+    real acc = (real)0;
+    for (int i = 0; i < hw; i++) acc += in[i];
+    dst[plane] = acc / (real)hw;
 }
 
 /* net_pool with 4 adjacent outputs along x per work-item (vector compares and selects; the taps of the four read

@@ -31,7 +31,7 @@ final class OpenClTensorOps implements TensorOps, AutoCloseable {
      */
     private static final int GROUPS_PER_UNIT = 4;
 
-    private enum Entry { net_pointwise, net_binary, net_binary4, net_pool, net_pool4, net_copy_rows, net_dense }
+    private enum Entry { net_pointwise, net_binary, net_binary4, net_pool, net_pool4, net_global_average, net_copy_rows, net_dense }
 
     /** Rows (batch items) and adjacent outputs each work-item of net_dense computes: its NET_DENSE_ROWS, NET_DENSE_VEC. */
     private static final int DENSE_ROWS = 4, DENSE_VEC = 16;
@@ -96,6 +96,12 @@ final class OpenClTensorOps implements TensorOps, AutoCloseable {
         Shape in = src.shape(), o = dst.shape();
         int planes = o.n() * o.c();
         synchronized (this) {
+            if (isGlobalAverage(p, in)) {
+                ClKernel k = kernel(Entry.net_global_average);
+                KernelArgs.on(k.handle()).buffer(src.mem()).buffer(dst.mem()).int32(planes, in.h() * in.w());
+                launch(k, planes);
+                return;
+            }
             boolean quads = o.w() >= 4; // 4 outputs along x per work-item
             ClKernel k = kernel(quads ? Entry.net_pool4 : Entry.net_pool);
             KernelArgs.on(k.handle()).buffer(src.mem()).buffer(dst.mem()).int32(planes, in.h(), in.w(), o.h(), o.w())
@@ -104,6 +110,12 @@ final class OpenClTensorOps implements TensorOps, AutoCloseable {
                     .int32(p.countIncludePad() ? 1 : 0);
             launch(k, o.h() * (quads ? (o.w() + 3) / 4 : o.w()), planes);
         }
+    }
+
+    /** Whether {@code p} averages each whole plane of {@code in} (no pads): net_global_average's case. */
+    private static boolean isGlobalAverage(PoolSpec p, Shape in) {
+        return p.kind() == PoolSpec.Kind.AVERAGE && p.kernelH() == in.h() && p.kernelW() == in.w() && p.padTop() == 0
+                && p.padLeft() == 0 && p.padBottom() == 0 && p.padRight() == 0;
     }
 
     @Override

@@ -63,6 +63,8 @@ public final class TensorOpsCases {
         cases.add(pool(new PoolSpec(PoolSpec.Kind.AVERAGE, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, false, false), new Shape(1, 2, 7, 8), false));
         cases.add(pool(new PoolSpec(PoolSpec.Kind.AVERAGE, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, true, true), new Shape(1, 2, 7, 8), false));
         cases.add(pool(PoolSpec.globalAverage(5, 7), new Shape(2, 3, 5, 7), false));
+        // net_global_average: 70 planes (a tail past the work-groups), NaN and infinities inside them
+        cases.add(pool(PoolSpec.globalAverage(7, 7), new Shape(2, 35, 7, 7), true));
         List<Shape> parts = List.of(new Shape(2, 1, 3, 4), new Shape(2, 3, 3, 4), new Shape(2, 2, 3, 4));
         cases.add(new OpCase("concat", parts, ArrayOps.concatShape(parts), new Op() {
             public void device(TensorOps ops, List<DeviceTensor> in, DeviceTensor out) { ops.concatChannels(in, out); }
