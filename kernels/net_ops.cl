@@ -26,12 +26,15 @@
  *       window clipped to the padded input when count_include_pad, else the taps read)
  *   net_pool4(same arguments as net_pool)                       grid h_out·ceil(w_out / 4) × planes
  *       net_pool with 4 adjacent outputs along x per work-item (w_out >= 4)
+ *   net_global_average(src, dst, planes, hw)                     grid planes
+ *       the average of each plane of hw elements (a global average pool: net_pool's result for that window)
  *   net_pointwise and net_copy_rows run on a 1-D grid of count work-items.
  *   net_dense(x, wt, bias, dst, rows, k, outputs, has_bias, fn, fa, fb)
  *       grid ceil(outputs / NET_DENSE_VEC) × ceil(rows / NET_DENSE_ROWS)
  *       dst[r][o] = fn(Σ_i x[r][i]·wt[i][o] + bias[o]) (bias[o] when has_bias, else +0 and bias unread), the sum over
  *       i ascending with fma from +0 (ArrayOps.dense); each work-item computes NET_DENSE_VEC adjacent outputs (vector
- *       loads of a weight row; the last group, when outputs is no multiple, one output at a time) for NET_DENSE_ROWS
+ *       loads of a weight row; the last group, when outputs is no multiple, 8 with vector loads when 8 are left, then
+ *       one output at a time) for NET_DENSE_ROWS
  *       rows (fewer in the last group: a row past the end is read as the last one and not stored), so the weights,
  *       the large operand, are read once per group of rows
  *   net_copy_rows(src, dst, count, row, dst_row, dst_offset)
@@ -139,6 +142,18 @@ __kernel void net_pool(__global const real *CONVCL_RESTRICT src, __global real *
     dst[plane * h_out * w_out + inner] = acc;
 }
 
+/* A global average (net_pool with the window the whole plane, no pads): one plane per work-item, its elements summed in
+ * order (the Java definition's order) and divided by their count. Grid: dim0 = planes. */
+__kernel void net_global_average(__global const real *CONVCL_RESTRICT src, __global real *CONVCL_RESTRICT dst, int planes,
+                                 int hw) {
+    const int plane = get_global_id(0);
+    if (plane >= planes) return;
+    __global const real *in = src + plane * hw;
+    real acc = (real)0;
+    for (int i = 0; i < hw; i++) acc += in[i];
+    dst[plane] = acc / (real)hw;
+}
+
 /* net_pool with 4 adjacent outputs along x per work-item (vector compares and selects; the taps of the four read
  * by one vector load where the stride along x is 1 or 2 and they lie inside the row, else one by one). Lanes past w_out read clamped elements and are not stored. Grid: dim0 = h_out·ceil(w_out / 4),
  * dim1 = planes. */
@@ -199,25 +214,36 @@ __kernel void net_copy_rows(__global const real *CONVCL_RESTRICT src, __global r
     dst[r * dst_row + dst_offset + (i - r * row)] = src[i];
 }
 
-/* Stores fn of each lane of v at p[0..7]. */
-inline void net_store8(__global real *p, real8 v, int fn, real fa, real fb) {
-    real lanes[8];
-    vstore8(v, 0, lanes);
-    for (int l = 0; l < 8; l++) p[l] = net_apply(lanes[l], fn, fa, fb);
+/* Stores fn of each lane of v at p[0..15]. */
+inline void net_store16(__global real *p, real16 v, int fn, real fa, real fb) {
+    real lanes[16];
+    vstore16(v, 0, lanes);
+    for (int l = 0; l < 16; l++) p[l] = net_apply(lanes[l], fn, fa, fb);
 }
 
 /* Grid: dim0 = groups of NET_DENSE_VEC outputs, dim1 = groups of NET_DENSE_ROWS rows (local size 1 along it, so the
  * group's row count is uniform). */
 #define NET_DENSE_ROWS 4
-#define NET_DENSE_VEC 8
+#define NET_DENSE_VEC 16
 __kernel void net_dense(__global const real *x, __global const real *wt, __global const real *bias,
                         __global real *CONVCL_RESTRICT dst, int rows, int k, int outputs, int has_bias, int fn, real fa,
                         real fb) {
     const int o = get_global_id(0) * NET_DENSE_VEC, r0 = get_global_id(1) * NET_DENSE_ROWS;
     if (o >= outputs || r0 >= rows) return;
     const int count = min(rows - r0, NET_DENSE_ROWS);
-    if (o + NET_DENSE_VEC > outputs) { /* the last, partial group of outputs: one output and row at a time */
-        for (int j = o; j < outputs; j++) {
+    if (o + NET_DENSE_VEC > outputs) { /* the last, partial group: 8 outputs with vector loads, then one at a time, a row at a time */
+        int j0 = o;
+        if (o + 8 <= outputs) {
+            for (int r = r0; r < r0 + count; r++) {
+                real8 acc = (real8)0;
+                for (int i = 0; i < k; i++) acc = fma(vload8(0, wt + i * outputs + o), (real8)x[r * k + i], acc);
+                real lanes[8];
+                vstore8(acc, 0, lanes);
+                for (int l = 0; l < 8; l++) dst[r * outputs + o + l] = net_apply(lanes[l] + (has_bias ? bias[o + l] : (real)0), fn, fa, fb);
+            }
+            j0 = o + 8;
+        }
+        for (int j = j0; j < outputs; j++) {
             for (int r = r0; r < r0 + count; r++) {
                 real acc = (real)0;
                 for (int i = 0; i < k; i++) acc = fma(wt[i * outputs + j], x[r * k + i], acc);
@@ -226,28 +252,28 @@ __kernel void net_dense(__global const real *x, __global const real *wt, __globa
         }
         return;
     }
-    real8 b = (real8)0;
-    if (has_bias) b = vload8(0, bias + o);
+    real16 b = (real16)0;
+    if (has_bias) b = vload16(0, bias + o);
     __global const real *x0 = x + r0 * k;
     if (count == 1) {
-        real8 a0 = (real8)0;
-        for (int i = 0; i < k; i++) a0 = fma(vload8(0, wt + i * outputs + o), (real8)x0[i], a0);
-        net_store8(dst + r0 * outputs + o, a0 + b, fn, fa, fb);
+        real16 a0 = (real16)0;
+        for (int i = 0; i < k; i++) a0 = fma(vload16(0, wt + i * outputs + o), (real16)x0[i], a0);
+        net_store16(dst + r0 * outputs + o, a0 + b, fn, fa, fb);
         return;
     }
     __global const real *x1 = x + (r0 + 1) * k; /* count >= 2; rows past the last are read as the last, not stored */
     __global const real *x2 = x + min(r0 + 2, rows - 1) * k;
     __global const real *x3 = x + min(r0 + 3, rows - 1) * k;
-    real8 a0 = (real8)0, a1 = (real8)0, a2 = (real8)0, a3 = (real8)0;
+    real16 a0 = (real16)0, a1 = (real16)0, a2 = (real16)0, a3 = (real16)0;
     for (int i = 0; i < k; i++) {
-        const real8 w = vload8(0, wt + i * outputs + o);
-        a0 = fma(w, (real8)x0[i], a0);
-        a1 = fma(w, (real8)x1[i], a1);
-        a2 = fma(w, (real8)x2[i], a2);
-        a3 = fma(w, (real8)x3[i], a3);
+        const real16 w = vload16(0, wt + i * outputs + o);
+        a0 = fma(w, (real16)x0[i], a0);
+        a1 = fma(w, (real16)x1[i], a1);
+        a2 = fma(w, (real16)x2[i], a2);
+        a3 = fma(w, (real16)x3[i], a3);
     }
-    net_store8(dst + r0 * outputs + o, a0 + b, fn, fa, fb);
-    net_store8(dst + (r0 + 1) * outputs + o, a1 + b, fn, fa, fb);
-    if (count > 2) net_store8(dst + (r0 + 2) * outputs + o, a2 + b, fn, fa, fb);
-    if (count > 3) net_store8(dst + (r0 + 3) * outputs + o, a3 + b, fn, fa, fb);
+    net_store16(dst + r0 * outputs + o, a0 + b, fn, fa, fb);
+    net_store16(dst + (r0 + 1) * outputs + o, a1 + b, fn, fa, fb);
+    if (count > 2) net_store16(dst + (r0 + 2) * outputs + o, a2 + b, fn, fa, fb);
+    if (count > 3) net_store16(dst + (r0 + 3) * outputs + o, a3 + b, fn, fa, fb);
 }

@@ -67,10 +67,21 @@ public final class Network implements AutoCloseable {
     private long liveDeviceBytes, peakDeviceBytes;
     private boolean closed;
 
-    /** Which graph passes to apply; {@link #DEFAULT} applies all. */
-    public record Options(boolean separableBlocks) {
-        /** Every pass, depthwise → pointwise pairs included. */
-        public static final Options DEFAULT = new Options(true);
+    /**
+     * Which graph passes to apply; {@link #DEFAULT} applies all.
+     *
+     * @param separableBlocks   depthwise → pointwise pairs become separable blocks (pass 7)
+     * @param residualEpilogues Conv + Add (+ Relu) becomes the convolution's residual epilogue (pass 6); without it the
+     *                          Add is a kernel of its own and its convolution may pair into a block
+     */
+    public record Options(boolean separableBlocks, boolean residualEpilogues) {
+        /** Every pass, depthwise → pointwise pairs and residual epilogues included. */
+        public static final Options DEFAULT = new Options(true, true);
+
+        /** Residual epilogues on, separable blocks as given. */
+        public Options(boolean separableBlocks) {
+            this(separableBlocks, true);
+        }
     }
 
     private Network(String name, Backend backend, Graph graph) {
@@ -103,7 +114,7 @@ public final class Network implements AutoCloseable {
         if (bytes == null) throw new IllegalArgumentException("model bytes must not be null");
         if (backend == null) throw new IllegalArgumentException("backend must not be null");
         Graph graph = OnnxReader.read(bytes, source);
-        Passes.all(graph, options.separableBlocks());
+        Passes.all(graph, options.separableBlocks(), options.residualEpilogues());
         return prepare(graph, source, backend);
     }
 

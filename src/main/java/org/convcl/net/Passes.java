@@ -15,15 +15,15 @@ import org.convcl.Activation;
 final class Passes {
     private Passes() {}
 
-    /** Every pass, in the order {@link Network} applies them. */
-    static void all(Graph g, boolean blocks) {
+    /** Every pass, in the order {@link Network} applies them; {@code blocks} and {@code residual} switch passes 7 and 6 ({@link Network.Options}). */
+    static void all(Graph g, boolean blocks, boolean residual) {
         foldConstants(g);
         removeNoOps(g);
         foldBatchNorm(g);
         fuseHardSwish(g);
         fuseActivations(g);
         lowerToConvolutions(g);
-        fuseResidual(g);
+        if (residual) fuseResidual(g);
         if (blocks) pairSeparableBlocks(g);
         g.dropUnusedConstants();
     }

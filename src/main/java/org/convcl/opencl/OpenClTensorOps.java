@@ -23,13 +23,18 @@ final class OpenClTensorOps implements TensorOps, AutoCloseable {
     static final String FILE = "net_ops.cl";
     /** The defines of the one build of {@link #FILE}: the common header's, unused by its kernels. */
     static final Map<String, Integer> DEFINES = Map.of("HAS_BIAS", 0, "ACTIVATION", 0);
-    /** Work-items per work-group (less when a kernel allows fewer). */
+    /** Work-items per work-group (less when a kernel allows fewer, or to give every compute unit work). */
     private static final long LOCAL_SIZE = 1024;
+    /**
+     * Work-groups per compute unit a launch is split into when it has the work-items for it: a CPU device (PoCL) runs a
+     * work-group on one core, so a classifier's 125 work-items in one group of 1024 left the other core idle.
+     */
+    private static final int GROUPS_PER_UNIT = 4;
 
-    private enum Entry { net_pointwise, net_binary, net_binary4, net_pool, net_pool4, net_copy_rows, net_dense }
+    private enum Entry { net_pointwise, net_binary, net_binary4, net_pool, net_pool4, net_global_average, net_copy_rows, net_dense }
 
     /** Rows (batch items) and adjacent outputs each work-item of net_dense computes: its NET_DENSE_ROWS, NET_DENSE_VEC. */
-    private static final int DENSE_ROWS = 4, DENSE_VEC = 8;
+    private static final int DENSE_ROWS = 4, DENSE_VEC = 16;
 
     private final OpenClBackend backend;
     private final Map<Entry, ClKernel> kernels = new EnumMap<>(Entry.class);
@@ -91,6 +96,12 @@ final class OpenClTensorOps implements TensorOps, AutoCloseable {
         Shape in = src.shape(), o = dst.shape();
         int planes = o.n() * o.c();
         synchronized (this) {
+            if (isGlobalAverage(p, in)) {
+                ClKernel k = kernel(Entry.net_global_average);
+                KernelArgs.on(k.handle()).buffer(src.mem()).buffer(dst.mem()).int32(planes, in.h() * in.w());
+                launch(k, planes);
+                return;
+            }
             boolean quads = o.w() >= 4; // 4 outputs along x per work-item
             ClKernel k = kernel(quads ? Entry.net_pool4 : Entry.net_pool);
             KernelArgs.on(k.handle()).buffer(src.mem()).buffer(dst.mem()).int32(planes, in.h(), in.w(), o.h(), o.w())
@@ -99,6 +110,12 @@ final class OpenClTensorOps implements TensorOps, AutoCloseable {
                     .int32(p.countIncludePad() ? 1 : 0);
             launch(k, o.h() * (quads ? (o.w() + 3) / 4 : o.w()), planes);
         }
+    }
+
+    /** Whether {@code p} averages each whole plane of {@code in} (no pads): net_global_average's case. */
+    private static boolean isGlobalAverage(PoolSpec p, Shape in) {
+        return p.kind() == PoolSpec.Kind.AVERAGE && p.kernelH() == in.h() && p.kernelW() == in.w() && p.padTop() == 0
+                && p.padLeft() == 0 && p.padBottom() == 0 && p.padRight() == 0;
     }
 
     @Override
@@ -144,8 +161,9 @@ final class OpenClTensorOps implements TensorOps, AutoCloseable {
             ClKernel kernel = kernel(Entry.net_dense);
             KernelArgs.on(kernel.handle()).buffer(in.mem()).buffer(w.mem()).buffer(b == null ? backend.noBias().mem() : b.mem())
                     .buffer(dst.mem()).int32(rows, k, outputs, b == null ? 0 : 1, then.kind().code()).float32(then.a()).float32(then.b());
-            long local = Math.min(LOCAL_SIZE, kernel.workGroupSize());
-            backend.launcher().launch(kernel, new long[] {(outputs + DENSE_VEC - 1) / DENSE_VEC, (rows + DENSE_ROWS - 1) / DENSE_ROWS}, new long[] {local, 1}, false);
+            long groups = (outputs + DENSE_VEC - 1) / DENSE_VEC, rowGroups = (rows + DENSE_ROWS - 1) / DENSE_ROWS;
+            long local = spread(kernel, groups, minGroups() / rowGroups);
+            backend.launcher().launch(kernel, new long[] {groups, rowGroups}, new long[] {local, 1}, false);
         }
     }
 
@@ -162,17 +180,31 @@ final class OpenClTensorOps implements TensorOps, AutoCloseable {
     }
 
     private void launch(ClKernel k, int count) {
-        long local = Math.min(LOCAL_SIZE, k.workGroupSize());
-        backend.launcher().launch(k, new long[] {count}, new long[] {local}, false);
+        backend.launcher().launch(k, new long[] {count}, new long[] {spread(k, count, minGroups())}, false);
+    }
+
+    /** At least {@link #GROUPS_PER_UNIT} work-groups per compute unit. */
+    private long minGroups() {
+        return (long) GROUPS_PER_UNIT * backend.facts().computeUnits();
+    }
+
+    /** The local size for {@code items} work-items along a dimension: the largest allowed that still makes {@code groups} groups (1 at least). */
+    private static long spread(ClKernel k, long items, long groups) {
+        long cap = Math.min(LOCAL_SIZE, k.workGroupSize());
+        return Math.max(1, Math.min(cap, (items + Math.max(1, groups) - 1) / Math.max(1, groups)));
     }
 
     /**
-     * A 2-D launch: {@code inner} elements of each of {@code planes} planes; a work-group spans up to 64 inner elements
-     * and, when a plane has fewer (a global pool's single output), several planes.
+     * A 2-D launch: {@code inner} elements of each of {@code planes} planes; a work-group spans a plane's elements (up
+     * to the local size) and, when a plane has fewer (a global pool's single output), several planes, as long as that
+     * leaves {@link #minGroups()} groups; else the planes, then the elements, are split further.
      */
     private void launch(ClKernel k, int inner, int planes) {
         long size = Math.min(LOCAL_SIZE, k.workGroupSize());
-        long local0 = Math.min(size, inner), local1 = Math.min(size / local0, planes);
+        long local0 = Math.min(size, inner), groups0 = (inner + local0 - 1) / local0;
+        long local1 = Math.min(Math.min(size / local0, planes), spread(k, planes, minGroups() / groups0));
+        long groups1 = (planes + local1 - 1) / local1;
+        if (groups0 * groups1 < minGroups()) local0 = spread(k, inner, minGroups() / groups1);
         backend.launcher().launch(k, new long[] {inner, planes}, new long[] {local0, local1}, false);
     }
 

@@ -139,6 +139,16 @@ class PassesTest {
         }
     }
 
+    /** {@code Options.residualEpilogues} off leaves the Add a node of its own, with the same outputs. */
+    @Test
+    void residualEpiloguesCanBeSwitchedOff() {
+        try (Network net = Network.load(Fixtures.model("conv_kinds"), "conv_kinds", TestBackends.opencl(), new Network.Options(true, false))) {
+            NetworkFixtureTest.assertClose("conv_kinds without residual epilogues", Fixtures.tensor("conv_kinds.output.npy"),
+                    net.run(Fixtures.tensor("conv_kinds.input.npy")));
+            assertTrue(!net.describe().contains("+residual") && net.describe().lines().anyMatch(l -> l.startsWith("Add ")), net.describe());
+        }
+    }
+
     /**
      * {@code Add(a, b)} of two convolutions of x: only the later one takes the other as its residual (the earlier one's
      * residual would not exist yet when it runs); an Add that broadcasts, or whose convolution output is read again, stays.

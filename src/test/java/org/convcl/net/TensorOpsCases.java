@@ -63,18 +63,23 @@ public final class TensorOpsCases {
         cases.add(pool(new PoolSpec(PoolSpec.Kind.AVERAGE, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, false, false), new Shape(1, 2, 7, 8), false));
         cases.add(pool(new PoolSpec(PoolSpec.Kind.AVERAGE, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, true, true), new Shape(1, 2, 7, 8), false));
         cases.add(pool(PoolSpec.globalAverage(5, 7), new Shape(2, 3, 5, 7), false));
+        // net_global_average: 70 planes (a tail past the work-groups), NaN and infinities inside them
+        cases.add(pool(PoolSpec.globalAverage(7, 7), new Shape(2, 35, 7, 7), true));
         List<Shape> parts = List.of(new Shape(2, 1, 3, 4), new Shape(2, 3, 3, 4), new Shape(2, 2, 3, 4));
         cases.add(new OpCase("concat", parts, ArrayOps.concatShape(parts), new Op() {
             public void device(TensorOps ops, List<DeviceTensor> in, DeviceTensor out) { ops.concatChannels(in, out); }
 
             public void java(List<float[]> in, List<Shape> shapes, float[] out, Shape so) { ArrayOps.concatChannels(in, shapes, out, so); }
         }, false));
-        // dense: one row; two and three rows (a part group); five (a full group of four and one); outputs in groups of 8
-        // with and without a tail (70, 24), and only a tail (5)
+        // dense: one row; two and three rows (a part group); five (a full group of four and one); outputs in groups of 16
+        // with a tail of 6 (70), none (32), a tail of 8 (24: vector loads) and 13 (29: 8 of them vector, 5 one by one),
+        // and only a tail (5)
         cases.add(dense(new Shape(1, 37, 1, 1), 70, true, Pointwise.identity()));
         cases.add(dense(new Shape(2, 9, 1, 1), 5, false, Pointwise.hardSwish()));
         cases.add(dense(new Shape(3, 2, 3, 2), 70, true, Pointwise.relu()));
         cases.add(dense(new Shape(5, 16, 1, 1), 24, true, Pointwise.clip(-1f, 1f)));
+        cases.add(dense(new Shape(4, 11, 1, 1), 32, true, Pointwise.identity()));
+        cases.add(dense(new Shape(2, 7, 1, 1), 29, false, Pointwise.relu()));
         cases.add(new OpCase("copy", List.of(new Shape(2, 3, 2, 5)), new Shape(2, 30, 1, 1), new Op() {
             public void device(TensorOps ops, List<DeviceTensor> in, DeviceTensor out) { ops.copy(in.get(0), out); }
 
