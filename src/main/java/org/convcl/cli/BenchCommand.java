@@ -76,7 +76,7 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--runs", description = "Timed runs per measurement (default: ${DEFAULT-VALUE}).", defaultValue = "10")
     private int runs;
 
-    @Option(names = "--warmup", description = "Untimed runs before each measurement, continued until they last 0.1 s (default: ${DEFAULT-VALUE}; 0: none).",
+    @Option(names = "--warmup", description = "Untimed runs before each measurement, continued until they last 0.1 s and stop getting faster (default: ${DEFAULT-VALUE}; 0: none).",
             defaultValue = "3")
     private int warmup;
 

@@ -21,7 +21,7 @@ import org.convcl.cli.bench.SuiteLoader;
  * {@code block}) at one batch size; this prints the median, min and max of each path and the unfused/fused ratio.
  */
 public final class BlockBench {
-    /** Warm-up calls of each path (continued until they have lasted {@link BenchRunner#MIN_WARMUP_NANOS}). */
+    /** Warm-up calls of each path (continued as {@link BenchRunner#warmUp} says). */
     static final int WARMUP = 3;
 
     private BlockBench() {}
