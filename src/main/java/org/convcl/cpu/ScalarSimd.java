@@ -104,13 +104,6 @@ final class ScalarSimd extends Simd {
     }
 
     @Override
-    void depthwiseRowsStride2(float[] src, int[] taps, int rowStep, int rows, float[] w, int wOff, int width,
-                              float[] out, int outOff, int outRowStride, float bias, Activation activation, float[] acc) {
-        depthwiseRowsStride2(src, taps, null, null, rowStep, rows, w, wOff, width, out, outOff, outRowStride, bias,
-                activation, acc);
-    }
-
-    @Override
     void depthwiseRowsStride2(float[] src, int[] taps, int[] tapFrom, int[] tapTo, int rowStep, int rows, float[] w,
                               int wOff, int width, float[] out, int outOff, int outRowStride, float bias,
                               Activation activation, float[] acc) {

@@ -116,9 +116,12 @@ abstract class Simd {
      * {@code x} reads {@code src[taps[t] + r·rowStep + 2x]}. {@code src} holds at least {@code 2·rowOverrun()}
      * readable floats past {@code 2·width} after every tap.
      */
-    abstract void depthwiseRowsStride2(float[] src, int[] taps, int rowStep, int rows, float[] w, int wOff, int width,
-                                       float[] out, int outOff, int outRowStride, float bias, Activation activation,
-                                       float[] acc);
+    final void depthwiseRowsStride2(float[] src, int[] taps, int rowStep, int rows, float[] w, int wOff, int width,
+                                    float[] out, int outOff, int outRowStride, float bias, Activation activation,
+                                    float[] acc) {
+        depthwiseRowsStride2(src, taps, null, null, rowStep, rows, w, wOff, width, out, outOff, outRowStride, bias,
+                activation, acc);
+    }
 
     /**
      * Whether this path runs horizontal stride 2 faster on whole rows ({@link #depthwiseRowsStride2}) than on rows

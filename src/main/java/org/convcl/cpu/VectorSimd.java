@@ -206,18 +206,9 @@ final class VectorSimd extends Simd {
 
     /**
      * Computes every column at full resolution, two vectors per output vector, and keeps the even lanes with the
-     * phase-split shuffles; walks the (row, output vector) pairs two at a time, like {@link #depthwiseRows}.
-     */
-    @Override
-    void depthwiseRowsStride2(float[] src, int[] taps, int rowStep, int rows, float[] w, int wOff, int width,
-                              float[] out, int outOff, int outRowStride, float bias, Activation activation, float[] acc) {
-        depthwiseRowsStride2(src, taps, null, null, rowStep, rows, w, wOff, width, out, outOff, outRowStride, bias,
-                activation, acc);
-    }
-
-    /**
-     * As the padded-rows form; a vector whose columns a tap must drop has the loaded values zeroed in those lanes (a
-     * comparison of the lane index) before they are multiplied, so only the vectors at a row's ends pay for it.
+     * phase-split shuffles; walks the (row, output vector) pairs two at a time, like {@link #depthwiseRows}. A vector
+     * whose columns a tap must drop has the loaded values zeroed in those lanes (a comparison of the lane index) before
+     * they are multiplied, so only the vectors at a row's ends pay for it.
      */
     @Override
     void depthwiseRowsStride2(float[] src, int[] taps, int[] tapFrom, int[] tapTo, int rowStep, int rows, float[] w,
