@@ -26,7 +26,7 @@ import org.convcl.Shape;
  * single GEMM's result goes through {@link Operand#SCRATCH} too, and the chunk sum (of one chunk) adds it. Inputs of one
  * pixel per image are left to {@link BackwardFilterPointwiseDescriptor}'s flat kernel.
  */
-public final class BackwardFilterPointwiseGemmDescriptor implements BackwardDescriptor {
+public final class BackwardFilterPointwiseGemmDescriptor extends GemmFilterDescriptor {
     /**
      * Output channels per work-item: 16 accumulators plus {@link #KSTEP} input vectors (the forward kernel uses 12); 16
      * was 0-25% faster than 12 over MobileNet-V1's pointwise layers at batch 8 in two alternating runs under load 6.
@@ -41,27 +41,15 @@ public final class BackwardFilterPointwiseGemmDescriptor implements BackwardDesc
     /** Work-items per work-group of the layout kernels (each moves a few KiB: one alone would cost its group's overhead). */
     static final int LAYOUT_GROUP = 8;
 
-    private final BackwardFilterPointwiseDescriptor chunkSum;
-    private final KernelFamily family;
-
     /** The GEMM on {@code family}'s forward pointwise kernel ({@link BackwardGemm}). */
     BackwardFilterPointwiseGemmDescriptor(BackwardFilterPointwiseDescriptor chunkSum, KernelFamily family) {
-        this.chunkSum = chunkSum;
-        this.family = family;
+        super(chunkSum, family);
     }
-
-    @Override
-    public KernelFamily family() { return family; }
 
     @Override
     public Optional<String> declines(ConvSpec spec, DeviceFacts device) {
         if (spec.kind() != ConvSpec.Kind.POINTWISE) return Optional.of("needs a pointwise convolution");
-        return BackwardGemm.declines(family, spec, defaults(spec), device);
-    }
-
-    @Override
-    public Optional<String> misfit(ConvSpec spec, java.util.Map<String, Integer> params, DeviceFacts device) {
-        return BackwardGemm.misfit(family, spec, params, device);
+        return declinesGemm(spec, device);
     }
 
     @Override
@@ -85,7 +73,7 @@ public final class BackwardFilterPointwiseGemmDescriptor implements BackwardDesc
      */
     @Override
     public SortedMap<String, Integer> defaults(ConvSpec spec) {
-        TreeMap<String, Integer> d = new TreeMap<>(BackwardGemm.defaults(family));
+        TreeMap<String, Integer> d = new TreeMap<>(BackwardGemm.defaults(family()));
         d.put(Plan.VEC, VEC);
         d.put("TRANSPOSE_BLOCKS", TRANSPOSE_BLOCKS);
         return java.util.Collections.unmodifiableSortedMap(d);
@@ -145,7 +133,7 @@ public final class BackwardFilterPointwiseGemmDescriptor implements BackwardDesc
         }
         int gemms = gathered ? 1 : n, depth = gathered ? n * pixels : pixels;
         // src = xᵀ [gemm][depth][cin], wei = dz [gemm][cout][depth], dst [gemm][cout][cin]
-        l.add(BackwardGemm.launch(family, Operand.SCRATCH_INPUT, weights, partials > 0 ? Operand.SCRATCH : Operand.GRAD_WEIGHTS, gemms, depth,
+        l.add(BackwardGemm.launch(family(), Operand.SCRATCH_INPUT, weights, partials > 0 ? Operand.SCRATCH : Operand.GRAD_WEIGHTS, gemms, depth,
                 cout, cin, params, device));
         if (partials > 0) l.add(BackwardGemm.chunkSum(chunkSum, spec, partials, (long) cout * cin, accumulate, device));
         return l;
@@ -153,11 +141,7 @@ public final class BackwardFilterPointwiseGemmDescriptor implements BackwardDesc
 
     @Override
     public String describe(ConvSpec spec, SortedMap<String, Integer> params) {
-        String gemm = family == KernelFamily.GPU
-                ? "the GPU family's pointwise kernel (work-groups of " + params.get("L0") * params.get("L1") + " items, "
-                        + params.get(PointwiseGpuDescriptor.TILE_M) + " output x " + params.get(PointwiseGpuDescriptor.TILE_N) + " input channels each)"
-                : "the forward pointwise kernel (" + Math.min(params.get(Plan.TILE_OC), spec.outChannels()) + " output x "
-                        + params.get(Plan.VEC) + " input channels per work-item)";
+        String gemm = gemmDescription(params, spec.outChannels(), "output", "input channels");
         return "backward filter pointwise GEMM: " + gemm + " on the transposed input, per image or over the gathered batch";
     }
 }

@@ -21,7 +21,7 @@ import org.convcl.Shape;
  * planes are large next to a window ({@link #MAX_PLANE_PER_WINDOW}, measured); pointwise and depthwise layers have kernels
  * of their own.
  */
-public final class BackwardFilterUnfoldGemmDescriptor implements BackwardDescriptor {
+public final class BackwardFilterUnfoldGemmDescriptor extends GemmFilterDescriptor {
     /** The largest unfolded input, in elements (256 MiB of floats): beyond it the direct kernel runs, with no scratch. */
     public static final long MAX_UNFOLDED_FLOATS = 1L << 26;
     /**
@@ -37,30 +37,18 @@ public final class BackwardFilterUnfoldGemmDescriptor implements BackwardDescrip
     /** Work-items per work-group of the GPU family's unfold (consecutive elements of the unfolded rows: coalesced stores). */
     static final int GPU_UNFOLD_GROUP = 256;
 
-    private final BackwardFilterPointwiseDescriptor chunkSum;
-    private final KernelFamily family;
-
     /** The GEMM on {@code family}'s forward pointwise kernel ({@link BackwardGemm}), the unfold in {@code family}'s shape. */
     BackwardFilterUnfoldGemmDescriptor(BackwardFilterPointwiseDescriptor chunkSum, KernelFamily family) {
-        this.chunkSum = chunkSum;
-        this.family = family;
+        super(chunkSum, family);
     }
-
-    @Override
-    public KernelFamily family() { return family; }
 
     @Override
     public Optional<String> declines(ConvSpec spec, DeviceFacts device) {
         return switch (spec.kind()) {
             case POINTWISE -> Optional.of("pointwise: the transposed-input GEMM");
             case DEPTHWISE -> Optional.of("depthwise: its own kernel");
-            default -> BackwardGemm.declines(family, spec, defaults(spec), device);
+            default -> declinesGemm(spec, device);
         };
-    }
-
-    @Override
-    public Optional<String> misfit(ConvSpec spec, java.util.Map<String, Integer> params, DeviceFacts device) {
-        return BackwardGemm.misfit(family, spec, params, device);
     }
 
     /**
@@ -73,7 +61,7 @@ public final class BackwardFilterUnfoldGemmDescriptor implements BackwardDescrip
         if (unfolded > MAX_UNFOLDED_FLOATS) return Optional.of("the unfolded input would take " + unfolded + " elements, above " + MAX_UNFOLDED_FLOATS);
         Shape out = spec.outputShape(input);
         long window = (long) spec.inChannelsPerGroup() * spec.kernelH() * spec.kernelW(), plane = (long) out.h() * out.w();
-        return family == KernelFamily.CPU && plane > MAX_PLANE_PER_WINDOW * window ? Optional.of("output planes of " + plane + " pixels, above " + MAX_PLANE_PER_WINDOW
+        return family() == KernelFamily.CPU && plane > MAX_PLANE_PER_WINDOW * window ? Optional.of("output planes of " + plane + " pixels, above " + MAX_PLANE_PER_WINDOW
                 + " windows of " + window + " values: the direct kernel is as fast there") : Optional.empty();
     }
 
@@ -93,13 +81,13 @@ public final class BackwardFilterUnfoldGemmDescriptor implements BackwardDescrip
     public List<String> entryPoints() { return List.of(unfoldEntry()); }
 
     private String unfoldEntry() {
-        return family == KernelFamily.GPU ? "conv2d_bwd_unfold_elements" : "conv2d_bwd_unfold";
+        return family() == KernelFamily.GPU ? "conv2d_bwd_unfold_elements" : "conv2d_bwd_unfold";
     }
 
     /** The GEMM's ({@link BackwardGemm#defaults}). */
     @Override
     public SortedMap<String, Integer> defaults(ConvSpec spec) {
-        return BackwardGemm.defaults(family);
+        return BackwardGemm.defaults(family());
     }
 
     /** The unfold's program: the window, {@code HAS_BIAS} 0, {@code ACTIVATION} 0 (the parameters are the GEMM's). */
@@ -131,7 +119,7 @@ public final class BackwardFilterUnfoldGemmDescriptor implements BackwardDescrip
         List<Launch> l = new ArrayList<>();
         List<Object> unfoldArgs = BackwardDescriptor.args(List.of(Operand.INPUT, Operand.SCRATCH_INPUT), n, input.c(), input.h(), input.w(),
                 out.h(), out.w(), groups, spec.padTop(), spec.padLeft());
-        if (family == KernelFamily.GPU) {
+        if (family() == KernelFamily.GPU) {
             long elements = (long) pixels * cols;
             l.add(new Launch(unfoldEntry(), new long[] {elements, (long) n * groups, 1},
                     BackwardDescriptor.local(device, Planner.fit(elements, GPU_UNFOLD_GROUP), 1, 1), unfoldArgs));
@@ -140,7 +128,7 @@ public final class BackwardFilterUnfoldGemmDescriptor implements BackwardDescrip
                     unfoldArgs));
         }
         // GEMM n·groups + g: dz[n][g] (out/groups rows × pixels) times u[n][g] (pixels × cols) into dw[g] or its partial n
-        l.add(BackwardGemm.launch(family, Operand.SCRATCH_INPUT, Operand.GRAD_OUTPUT, partials > 0 ? Operand.SCRATCH : Operand.GRAD_WEIGHTS,
+        l.add(BackwardGemm.launch(family(), Operand.SCRATCH_INPUT, Operand.GRAD_OUTPUT, partials > 0 ? Operand.SCRATCH : Operand.GRAD_WEIGHTS,
                 n * groups, pixels, spec.outChannelsPerGroup(), cols, params, device));
         if (partials > 0) l.add(BackwardGemm.chunkSum(chunkSum, spec, partials, spec.weightCount(), accumulate, device));
         return l;
@@ -148,11 +136,7 @@ public final class BackwardFilterUnfoldGemmDescriptor implements BackwardDescrip
 
     @Override
     public String describe(ConvSpec spec, SortedMap<String, Integer> params) {
-        String gemm = family == KernelFamily.GPU
-                ? "the GPU family's pointwise kernel (work-groups of " + params.get("L0") * params.get("L1") + " items, "
-                        + params.get(PointwiseGpuDescriptor.TILE_M) + " output channels x " + params.get(PointwiseGpuDescriptor.TILE_N) + " window values each)"
-                : "the forward pointwise kernel (" + Math.min(params.get(Plan.TILE_OC), spec.outChannelsPerGroup()) + " output channels x "
-                        + params.get(Plan.VEC) + " window values per work-item)";
+        String gemm = gemmDescription(params, spec.outChannelsPerGroup(), "output channels", "window values");
         return "backward filter unfold GEMM: the input's windows unfolded per output pixel, then " + gemm
                 + " per image and group, images summed in order";
     }
