@@ -79,22 +79,12 @@ public final class BackwardPlanner {
         String source = "default";
         Optional<BackwardAlgorithm> kernel = BackwardAlgorithm.of(d).filter(ShapeClass::tunable);
         if (kernel.isPresent()) {
-            ShapeClass shapeClass = ShapeClass.of(kernel.get(), spec, input);
-            Optional<TuningTable.Entry> hit = tuning.lookup(device, shapeClass);
-            if (hit.isPresent()) {
-                String where = Planner.tuningLabel(device, hit.get().key().deviceKey(), shapeClass);
-                String misfit = kernel.get().misfit(spec, hit.get().params());
-                if (misfit == null) misfit = d.misfit(spec, hit.get().params(), device).orElse(null);
-                if (misfit == null) {
-                    params = hit.get().params();
-                    source = "tuned [" + where + "]";
-                } else {
-                    source = "default [tuned entry for " + where + " does not fit: " + misfit + "]";
-                }
-            } else if (device.family() == KernelFamily.GPU) {
-                source = "default [no tuning for " + String.join(", ", TuningTable.lookupKeys(device)) + " | "
-                        + Planner.shapeClassLabel(shapeClass) + "]";
-            }
+            Planner.Tuned t = Planner.tuned(device, tuning, ShapeClass.of(kernel.get(), spec, input), params, p -> {
+                String misfit = kernel.get().misfit(spec, p);
+                return misfit != null ? misfit : d.misfit(spec, p, device).orElse(null);
+            });
+            params = t.params();
+            source = t.source();
         }
         return new BackwardPlan(d, params, (isForced ? "forced " : "") + source + ": " + d.describe(spec, params));
     }

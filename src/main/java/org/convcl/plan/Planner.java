@@ -7,6 +7,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.SortedMap;
+import java.util.function.Function;
 import org.convcl.ConvSpec;
 import org.convcl.Shape;
 
@@ -153,26 +154,37 @@ public final class Planner {
         });
         String source = "default";
         if (input != null && tuning != null && ShapeClass.tunable(algorithm)) {
-            ShapeClass shapeClass = ShapeClass.of(algorithm, spec, input);
-            Optional<TuningTable.Entry> hit = tuning.lookup(device, shapeClass);
-            if (hit.isPresent()) {
-                String where = tuningLabel(device, hit.get().key().deviceKey(), shapeClass);
-                String misfit = Tunables.misfit(algorithm, spec, hit.get().params());
-                if (misfit == null) misfit = d.misfit(spec, hit.get().params(), device).orElse(null);
-                if (misfit == null) {
-                    params = hit.get().params();
-                    source = "tuned [" + where + "]";
-                } else {
-                    source = "default [tuned entry for " + where + " does not fit: " + misfit + "]";
-                }
-            } else if (device.family() == KernelFamily.GPU) {
-                source = "default [no tuning for " + String.join(", ", TuningTable.lookupKeys(device)) + " | "
-                        + shapeClassLabel(shapeClass) + "]";
-            }
+            Tuned t = tuned(device, tuning, ShapeClass.of(algorithm, spec, input), params, p -> {
+                String misfit = Tunables.misfit(algorithm, spec, p);
+                return misfit != null ? misfit : d.misfit(spec, p, device).orElse(null);
+            });
+            params = t.params();
+            source = t.source();
         }
         String fellBack = misfits.isEmpty() ? "" : " [" + String.join("; ", misfits) + "; fell back to " + algorithm + "]";
         return new Plan(algorithm, d.defines(spec, params), clamp(d.local(spec, input == null ? null : spec.outputShape(input), params), device),
                 label + source + fellBack + ": " + d.describe(spec, params, !label.isEmpty()));
+    }
+
+    /** The parameters a plan takes and the start of its reason ({@code tuned [...]} or {@code default [...]}). */
+    record Tuned(SortedMap<String, Integer> params, String source) {}
+
+    /**
+     * {@code shapeClass}'s entry in {@code tuning} for {@code device} when {@code misfit} (why parameters do not fit, null
+     * when they do) accepts it, else {@code defaults}, with the reason's source: the entry served, the entry that did not
+     * fit and why, or on the GPU family the keys tried without an entry.
+     */
+    static Tuned tuned(DeviceFacts device, TuningTable tuning, ShapeClass shapeClass, SortedMap<String, Integer> defaults,
+                       Function<Map<String, Integer>, String> misfit) {
+        Optional<TuningTable.Entry> hit = tuning.lookup(device, shapeClass);
+        if (hit.isPresent()) {
+            String where = tuningLabel(device, hit.get().key().deviceKey(), shapeClass);
+            String why = misfit.apply(hit.get().params());
+            return why == null ? new Tuned(hit.get().params(), "tuned [" + where + "]")
+                    : new Tuned(defaults, "default [tuned entry for " + where + " does not fit: " + why + "]");
+        }
+        return new Tuned(defaults, device.family() == KernelFamily.GPU ? "default [no tuning for "
+                + String.join(", ", TuningTable.lookupKeys(device)) + " | " + shapeClassLabel(shapeClass) + "]" : "default");
     }
 
     /**
