@@ -307,7 +307,7 @@ final class DepthwiseKernel implements ConvKernel {
     void channelBand(float[] in, Shape inShape, int outW, PhaseRows rows, int n, int c, int y0, int y1, float[] scratch,
                      float[] acc, float[] dst, int dstOff, int dstChannelStride) {
         if (wholeRows) {
-            InPlaceRows p = inPlaceRows(inShape, outW);
+            InPlaceRows p = inPlaceRows(inShape);
             if (p.usable) {
                 p.band(in, rows, n, c, y0, y1, scratch, acc, dst, dstOff, dstChannelStride);
                 return;
@@ -332,14 +332,13 @@ final class DepthwiseKernel implements ConvKernel {
         }
     }
 
-    /** The in-place layout of the last input size run (a forward builds its own when the size differs). */
+    /** The in-place layout of the last input plane size and channel count run (a forward builds its own when the size differs). */
     private volatile InPlaceRows lastInPlace;
 
-    private InPlaceRows inPlaceRows(Shape inShape, int outW) {
+    private InPlaceRows inPlaceRows(Shape inShape) {
         InPlaceRows p = lastInPlace;
-        if (p == null || p.inShape.h() != inShape.h() || p.inShape.w() != inShape.w() || p.inShape.c() != inShape.c()
-                || p.outW != outW) {
-            lastInPlace = p = new InPlaceRows(inShape, outW);
+        if (p == null || p.inShape.h() != inShape.h() || p.inShape.w() != inShape.w() || p.inShape.c() != inShape.c()) {
+            lastInPlace = p = new InPlaceRows(inShape);
         }
         return p;
     }
@@ -363,11 +362,11 @@ final class DepthwiseKernel implements ConvKernel {
         /** Floats a band's vectors read from its highest tap of the last row on: the last vector pair's reach. */
         final int rowReach;
 
-        InPlaceRows(Shape inShape, int outW) {
+        InPlaceRows(Shape inShape) {
             this.inShape = inShape;
-            this.outW = outW;
-            int h = inShape.h(), w = inShape.w();
-            int outH = (h + spec.padTop() + spec.padBottom() - (kh - 1) * dh - 1) / sh + 1;
+            Shape outShape = spec.outputShape(inShape);
+            outW = outShape.w();
+            int h = inShape.h(), w = inShape.w(), outH = outShape.h();
             yTop = Math.min(outH, (spec.padTop() + sh - 1) / sh);
             yBottom = Math.max(yTop, Math.min(outH, Math.floorDiv(h - 1 - (kh - 1) * dh + spec.padTop(), sh) + 1));
             for (int ky = 0; ky < kh; ky++) {

@@ -78,6 +78,11 @@ public final class Tuner {
         /** The weight gradient ({@link BackwardPass#FILTER}). */
         BACKWARD_FILTER;
 
+        /** The backward pass this tunes: {@link BackwardPass#DATA} or {@link BackwardPass#FILTER} (not for {@link #FORWARD}). */
+        BackwardPass backward() {
+            return this == BACKWARD_DATA ? BackwardPass.DATA : BackwardPass.FILTER;
+        }
+
         /** The pass {@code kernel} runs. */
         static Pass of(TunedKernel kernel) {
             if (kernel instanceof Algorithm) return FORWARD;
@@ -174,7 +179,7 @@ public final class Tuner {
             progress.accept(layer.name() + ": its backward data pass is a forward convolution (stride 1), tuned with the forward pass");
             return null;
         }
-        BackwardDescriptor d = BackwardPlanner.choose(pass == Pass.BACKWARD_DATA ? BackwardPass.DATA : BackwardPass.FILTER,
+        BackwardDescriptor d = BackwardPlanner.choose(pass.backward(),
                 layer.spec(), layer.input(), backend.facts());
         Optional<BackwardAlgorithm> named = BackwardAlgorithm.of(d);
         if (named.isEmpty()) progress.accept(layer.name() + ": " + d.getClass().getSimpleName() + " is not tuned");
@@ -303,7 +308,7 @@ public final class Tuner {
                 keys.add(((OpenClConv) convs.get(i)).launchKey(layer.input()));
                 continue;
             }
-            BackwardPlanner.BackwardPlan plan = BackwardPlanner.plan(pass == Pass.BACKWARD_DATA ? BackwardPass.DATA : BackwardPass.FILTER,
+            BackwardPlanner.BackwardPlan plan = BackwardPlanner.plan(pass.backward(),
                     layer.spec(), layer.input(), backend.facts(), table, null);
             StringBuilder key = new StringBuilder(plan.descriptor().defines(layer.spec(), plan.params(), org.convcl.Activation.NONE).toString());
             for (BackwardDescriptor.Launch l : plan.descriptor().launches(layer.spec(), layer.input(), plan.params(), false, backend.facts())) {
