@@ -26,6 +26,11 @@
  *       window clipped to the padded input when count_include_pad, else the taps read)
  *   net_pool4(same arguments as net_pool)                       grid h_out·ceil(w_out / 4) × planes
  *       net_pool with 4 adjacent outputs along x per work-item (w_out >= 4)
+ *   net_max_pool_w3s2(same arguments as net_pool)               grid ceil((hi - lo) / 16)·h_out × planes
+ *       net_pool for a max window 3 wide at stride 2 along x (undilated; any height, stride and padding along y),
+ *       [lo, hi) the outputs whose 3 columns lie inside the row (hi - lo >= 16): 16 of them per work-item, the
+ *       window's rows reduced first as whole vectors, then the columns split into evens and odds; the outputs left
+ *       of lo go with a row's first work-item and those from hi on with its last, one by one
  *   net_global_average(src, dst, planes, hw)                     grid planes
  *       the average of each plane of hw elements (a global average pool: net_pool's result for that window)
  *   net_pointwise and net_copy_rows run on a 1-D grid of count work-items.
@@ -203,6 +208,86 @@ __kernel void net_pool4(__global const real *CONVCL_RESTRICT src, __global real 
         real lanes[4];
         vstore4(acc, 0, lanes);
         for (int l = 0; ox + l < w_out; l++) out[l] = lanes[l];
+    }
+}
+
+/* One output of net_pool's max kind, its taps outside the input skipped (net_max_pool_w3s2's edge outputs). */
+inline real net_max_at(__global const real *in, int h_in, int w_in, int y0, int x0, int kh, int kw, int dh, int dw) {
+    real acc = -INFINITY;
+    for (int ky = 0; ky < kh; ky++) {
+        const int iy = y0 + ky * dh;
+        if (iy < 0 || iy >= h_in) continue;
+        for (int kx = 0; kx < kw; kx++) {
+            const int ix = x0 + kx * dw;
+            if (ix < 0 || ix >= w_in) continue;
+            const real v = in[iy * w_in + ix];
+            acc = isnan(v) || v > acc ? v : acc;
+        }
+    }
+    return acc;
+}
+
+/* The max of a and b that keeps a NaN of either, lane by lane (fmax would drop it). */
+inline real8 net_max8(real8 a, real8 b) {
+    return select(a, b, isnan(b) | (b > a));
+}
+
+inline real4 net_max4(real4 a, real4 b) {
+    return select(a, b, isnan(b) | (b > a));
+}
+
+/* Grid: dim0 = h_out·ceil((hi - lo) / 16) (inner), dim1 = planes; lo and hi as in the header. Columns read by the
+ * vectors: 2·x - pad_left .. 2·x - pad_left + 32 for the 16 outputs from x, all inside [0, w_in) for x in [lo, hi - 16]
+ * (the last vector of a row starts at hi - 16 and stores only the outputs the one before left). */
+__kernel void net_max_pool_w3s2(__global const real *CONVCL_RESTRICT src, __global real *CONVCL_RESTRICT dst,
+                                int planes, int h_in, int w_in, int h_out, int w_out, int kind, int kh, int kw, int sh,
+                                int sw, int pad_top, int pad_left, int pad_bottom, int pad_right, int dh, int dw,
+                                int count_include_pad) {
+    const int lo = (pad_left + 1) / 2, hi = min(w_out, (w_in - 3 + pad_left) / 2 + 1);
+    const int vectors = (hi - lo + 15) / 16, v = get_global_id(0), plane = get_global_id(1);
+    if (v >= h_out * vectors || plane >= planes) return;
+    const int oy = v / vectors, k = v - oy * vectors;
+    const int first = lo + 16 * k, x = min(first, hi - 16), y0 = oy * sh - pad_top;
+    __global const real *in = src + plane * h_in * w_in;
+    __global real *out = dst + (plane * h_out + oy) * w_out;
+    /* the window's rows reduced over the run's columns 8q..8q+7 (c[q]) and 8q+2..8q+9 (d[q]; d[3] from column 25, so
+     * the last read is column 32): outputs 4q..4q+3 take the even, odd and next-even columns from c[q] and d[q], the
+     * third column coming from loads shifted in memory rather than from lanes shifted in registers (swizzles of 16-wide
+     * vectors drew false uninitialised-value reports from Oclgrind) */
+    real8 c0 = (real8)(-INFINITY), c1 = c0, c2 = c0, c3 = c0, d0 = c0, d1 = c0, d2 = c0, d3 = c0;
+    for (int ky = 0; ky < kh; ky++) {
+        const int iy = y0 + ky * dh;
+        if (iy < 0 || iy >= h_in) continue;
+        __global const real *row = in + iy * w_in + 2 * x - pad_left;
+        c0 = net_max8(c0, vload8(0, row));
+        c1 = net_max8(c1, vload8(0, row + 8));
+        c2 = net_max8(c2, vload8(0, row + 16));
+        c3 = net_max8(c3, vload8(0, row + 24));
+        d0 = net_max8(d0, vload8(0, row + 2));
+        d1 = net_max8(d1, vload8(0, row + 10));
+        d2 = net_max8(d2, vload8(0, row + 18));
+        d3 = net_max8(d3, vload8(0, row + 25));
+    }
+    const real4 m0 = net_max4(net_max4(c0.even, c0.odd), d0.even), m1 = net_max4(net_max4(c1.even, c1.odd), d1.even);
+    const real4 m2 = net_max4(net_max4(c2.even, c2.odd), d2.even), m3 = net_max4(net_max4(c3.even, c3.odd), d3.odd);
+    if (x == first) {
+        vstore4(m0, 0, out + x);
+        vstore4(m1, 1, out + x);
+        vstore4(m2, 2, out + x);
+        vstore4(m3, 3, out + x);
+    } else {
+        real lanes[16];
+        vstore4(m0, 0, lanes);
+        vstore4(m1, 1, lanes);
+        vstore4(m2, 2, lanes);
+        vstore4(m3, 3, lanes);
+        for (int l = first - x; l < 16; l++) out[x + l] = lanes[l];
+    }
+    if (k == 0) {
+        for (int e = 0; e < lo; e++) out[e] = net_max_at(in, h_in, w_in, y0, 2 * e - pad_left, kh, 3, dh, 1);
+    }
+    if (k == vectors - 1) {
+        for (int e = hi; e < w_out; e++) out[e] = net_max_at(in, h_in, w_in, y0, 2 * e - pad_left, kh, 3, dh, 1);
     }
 }
 

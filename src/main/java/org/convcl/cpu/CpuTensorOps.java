@@ -1,6 +1,7 @@
 package org.convcl.cpu;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.convcl.ArrayOps;
 import org.convcl.DeviceTensor;
@@ -37,8 +38,52 @@ final class CpuTensorOps implements TensorOps {
         ArrayOps.checkPool(spec, src.shape(), dst.shape());
         Shape so = dst.shape();
         int planes = so.n() * so.c();
-        CpuPool.parallelRanges(planes, CpuPool.tasksFor(planes),
-                (from, to) -> ArrayOps.poolPlanes(spec, src.data(), src.shape(), dst.data(), so, from, to));
+        boolean w3s2 = spec.kind() == PoolSpec.Kind.MAX && spec.kernelW() == 3 && spec.strideW() == 2 && spec.dilationW() == 1;
+        CpuPool.parallelRanges(planes, CpuPool.tasksFor(planes), (from, to) -> {
+            if (w3s2) maxPoolW3S2(spec, src.data(), src.shape(), dst.data(), so, from, to);
+            else ArrayOps.poolPlanes(spec, src.data(), src.shape(), dst.data(), so, from, to);
+        });
+    }
+
+    /**
+     * {@link ArrayOps#poolPlanes} for a max window 3 wide at stride 2 along x, undilated (ResNet's 3×3/2 max pool): per
+     * output row, the window's rows are reduced into one row first (a loop the JIT vectorizes), then each output takes
+     * the largest of its 3 columns. {@link Math#max} keeps a NaN as the definition does.
+     */
+    private static void maxPoolW3S2(PoolSpec spec, float[] x, Shape sx, float[] out, Shape so, int from, int to) {
+        int h = sx.h(), w = sx.w(), oh = so.h(), ow = so.w(), kh = spec.kernelH(), sh = spec.strideH();
+        int dh = spec.dilationH(), padTop = spec.padTop(), padLeft = spec.padLeft();
+        // outputs [lo, hi) read 3 columns inside the row
+        int lo = Math.min(ow, (padLeft + 1) / 2), hi = Math.max(lo, Math.min(ow, (w - 3 + padLeft) / 2 + 1));
+        float[] rows = new float[w];
+        for (int plane = from; plane < to; plane++) {
+            int base = plane * h * w, outBase = plane * oh * ow;
+            for (int oy = 0; oy < oh; oy++) {
+                int y0 = oy * sh - padTop;
+                boolean any = false;
+                for (int ky = 0; ky < kh; ky++) {
+                    int iy = y0 + ky * dh;
+                    if (iy < 0 || iy >= h) continue;
+                    int row = base + iy * w;
+                    if (!any) System.arraycopy(x, row, rows, 0, w);
+                    else for (int i = 0; i < w; i++) rows[i] = Math.max(rows[i], x[row + i]);
+                    any = true;
+                }
+                if (!any) Arrays.fill(rows, Float.NEGATIVE_INFINITY);
+                int o = outBase + oy * ow;
+                for (int ox = lo; ox < hi; ox++) {
+                    int c = 2 * ox - padLeft;
+                    out[o + ox] = Math.max(Math.max(rows[c], rows[c + 1]), rows[c + 2]);
+                }
+                for (int ox = 0; ox < ow; ox++) {
+                    if (ox == lo) ox = hi;
+                    if (ox >= ow) break;
+                    float m = Float.NEGATIVE_INFINITY;
+                    for (int c = Math.max(0, 2 * ox - padLeft); c < Math.min(w, 2 * ox - padLeft + 3); c++) m = Math.max(m, rows[c]);
+                    out[o + ox] = m;
+                }
+            }
+        }
     }
 
     @Override

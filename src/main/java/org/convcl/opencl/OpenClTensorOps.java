@@ -31,7 +31,7 @@ final class OpenClTensorOps implements TensorOps, AutoCloseable {
      */
     private static final int GROUPS_PER_UNIT = 4;
 
-    private enum Entry { net_pointwise, net_binary, net_binary4, net_pool, net_pool4, net_global_average, net_copy_rows, net_dense }
+    private enum Entry { net_pointwise, net_binary, net_binary4, net_pool, net_pool4, net_max_pool_w3s2, net_global_average, net_copy_rows, net_dense }
 
     /** Rows (batch items) and adjacent outputs each work-item of net_dense computes: its NET_DENSE_ROWS, NET_DENSE_VEC. */
     private static final int DENSE_ROWS = 4, DENSE_VEC = 16;
@@ -102,14 +102,25 @@ final class OpenClTensorOps implements TensorOps, AutoCloseable {
                 launch(k, planes);
                 return;
             }
+            int vectors = maxW3S2Vectors(p, in.w(), o.w());
             boolean quads = o.w() >= 4; // 4 outputs along x per work-item
-            ClKernel k = kernel(quads ? Entry.net_pool4 : Entry.net_pool);
+            ClKernel k = kernel(vectors > 0 ? Entry.net_max_pool_w3s2 : quads ? Entry.net_pool4 : Entry.net_pool);
             KernelArgs.on(k.handle()).buffer(src.mem()).buffer(dst.mem()).int32(planes, in.h(), in.w(), o.h(), o.w())
                     .int32(p.kind().code(), p.kernelH(), p.kernelW(), p.strideH(), p.strideW())
                     .int32(p.padTop(), p.padLeft(), p.padBottom(), p.padRight(), p.dilationH(), p.dilationW())
                     .int32(p.countIncludePad() ? 1 : 0);
-            launch(k, o.h() * (quads ? (o.w() + 3) / 4 : o.w()), planes);
+            launch(k, o.h() * (vectors > 0 ? vectors : quads ? (o.w() + 3) / 4 : o.w()), planes);
         }
+    }
+
+    /**
+     * net_max_pool_w3s2's work-items per output row when {@code p} is its case (a max window 3 wide at stride 2 along
+     * x, undilated, with at least 16 outputs of a row whose columns all lie inside the input), else 0.
+     */
+    static int maxW3S2Vectors(PoolSpec p, int inW, int outW) {
+        if (p.kind() != PoolSpec.Kind.MAX || p.kernelW() != 3 || p.strideW() != 2 || p.dilationW() != 1) return 0;
+        int lo = (p.padLeft() + 1) / 2, hi = Math.min(outW, (inW - 3 + p.padLeft()) / 2 + 1);
+        return hi - lo >= 16 ? (hi - lo + 15) / 16 : 0;
     }
 
     /** Whether {@code p} averages each whole plane of {@code in} (no pads): net_global_average's case. */

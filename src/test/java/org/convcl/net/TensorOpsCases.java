@@ -57,6 +57,11 @@ public final class TensorOpsCases {
         // w_out 16, no tail; its middle quads read each tap's four values with one vector load (stride 2, then 1)
         cases.add(pool(new PoolSpec(PoolSpec.Kind.MAX, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, false, false), new Shape(1, 3, 8, 32), true));
         cases.add(pool(new PoolSpec(PoolSpec.Kind.AVERAGE, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, false, true), new Shape(1, 2, 5, 13), true));
+        // net_max_pool_w3s2: 35 outputs a row, 0 and 34 on the edge path, 33 inside: two vectors and a last one moved back
+        // to end at 34 that stores its last lane only; NaN and infinities in both paths
+        cases.add(pool(new PoolSpec(PoolSpec.Kind.MAX, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, false, false), new Shape(1, 2, 5, 69), true));
+        // ... no left pad, ceil mode: the 20th output reads past the row (edge path); window 2 high at stride 1
+        cases.add(pool(new PoolSpec(PoolSpec.Kind.MAX, 2, 3, 1, 2, 1, 0, 0, 1, 1, 1, true, false), new Shape(1, 1, 4, 40), true));
         cases.add(pool(new PoolSpec(PoolSpec.Kind.AVERAGE, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, false, true), new Shape(1, 2, 3, 3), false)); // w_out 3: one per work-item
         cases.add(pool(new PoolSpec(PoolSpec.Kind.MAX, 2, 3, 1, 2, 1, 0, 0, 2, 2, 2, false, false), new Shape(1, 2, 7, 9), false));
         cases.add(pool(new PoolSpec(PoolSpec.Kind.AVERAGE, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1, true, false), new Shape(1, 2, 9, 11), false));
