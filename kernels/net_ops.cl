@@ -116,17 +116,12 @@ __kernel void net_binary4(__global const real *a, __global const real *b, __glob
     vstore4(net_apply4(op == 0 ? va + vb : va * vb, fn, fa, fb), 0, dst + i);
 }
 
-/* Grid: dim0 = h_out·w_out (inner), dim1 = planes. */
-__kernel void net_pool(__global const real *CONVCL_RESTRICT src, __global real *CONVCL_RESTRICT dst,
-                       int planes, int h_in, int w_in, int h_out, int w_out, int kind, int kh, int kw, int sh, int sw,
-                       int pad_top, int pad_left, int pad_bottom, int pad_right, int dh, int dw, int count_include_pad) {
-    const int inner = get_global_id(0), plane = get_global_id(1);
-    if (inner >= h_out * w_out || plane >= planes) return;
-    const int oy = inner / w_out, ox = inner - oy * w_out;
-    __global const real *in = src + plane * h_in * w_in;
-    const int y0 = oy * sh - pad_top, x0 = ox * sw - pad_left;
+/* The max (kind 0; a NaN, once taken, stays) or the sum of the window at (y0, x0), its taps outside the input skipped;
+ * *taps = the taps read. */
+inline real net_window(__global const real *in, int h_in, int w_in, int y0, int x0, int kind, int kh, int kw, int dh,
+                       int dw, int *taps) {
     real acc = kind == 0 ? -INFINITY : (real)0;
-    int taps = 0;
+    int read = 0;
     for (int ky = 0; ky < kh; ky++) {
         const int iy = y0 + ky * dh;
         if (iy < 0 || iy >= h_in) continue;
@@ -134,11 +129,25 @@ __kernel void net_pool(__global const real *CONVCL_RESTRICT src, __global real *
             const int ix = x0 + kx * dw;
             if (ix < 0 || ix >= w_in) continue;
             const real v = in[iy * w_in + ix];
-            if (kind == 0) acc = isnan(v) || v > acc ? v : acc; /* a NaN, once taken, stays */
+            if (kind == 0) acc = isnan(v) || v > acc ? v : acc;
             else acc += v;
-            taps++;
+            read++;
         }
     }
+    *taps = read;
+    return acc;
+}
+
+/* Grid: dim0 = h_out·w_out (inner), dim1 = planes. */
+__kernel void net_pool(__global const real *CONVCL_RESTRICT src, __global real *CONVCL_RESTRICT dst,
+                       int planes, int h_in, int w_in, int h_out, int w_out, int kind, int kh, int kw, int sh, int sw,
+                       int pad_top, int pad_left, int pad_bottom, int pad_right, int dh, int dw, int count_include_pad) {
+    const int inner = get_global_id(0), plane = get_global_id(1);
+    if (inner >= h_out * w_out || plane >= planes) return;
+    const int oy = inner / w_out, ox = inner - oy * w_out;
+    const int y0 = oy * sh - pad_top, x0 = ox * sw - pad_left;
+    int taps;
+    real acc = net_window(src + plane * h_in * w_in, h_in, w_in, y0, x0, kind, kh, kw, dh, dw, &taps);
     if (kind != 0) {
         int divisor = taps;
         if (count_include_pad) divisor = (min(y0 + kh, h_in + pad_bottom) - y0) * (min(x0 + kw, w_in + pad_right) - x0);
@@ -211,22 +220,6 @@ __kernel void net_pool4(__global const real *CONVCL_RESTRICT src, __global real 
     }
 }
 
-/* One output of net_pool's max kind, its taps outside the input skipped (net_max_pool_w3s2's edge outputs). */
-inline real net_max_at(__global const real *in, int h_in, int w_in, int y0, int x0, int kh, int kw, int dh, int dw) {
-    real acc = -INFINITY;
-    for (int ky = 0; ky < kh; ky++) {
-        const int iy = y0 + ky * dh;
-        if (iy < 0 || iy >= h_in) continue;
-        for (int kx = 0; kx < kw; kx++) {
-            const int ix = x0 + kx * dw;
-            if (ix < 0 || ix >= w_in) continue;
-            const real v = in[iy * w_in + ix];
-            acc = isnan(v) || v > acc ? v : acc;
-        }
-    }
-    return acc;
-}
-
 /* The max of a and b that keeps a NaN of either, lane by lane (fmax would drop it). */
 inline real8 net_max8(real8 a, real8 b) {
     return select(a, b, isnan(b) | (b > a));
@@ -283,11 +276,12 @@ __kernel void net_max_pool_w3s2(__global const real *CONVCL_RESTRICT src, __glob
         vstore4(m3, 3, lanes);
         for (int l = first - x; l < 16; l++) out[x + l] = lanes[l];
     }
+    int taps;
     if (k == 0) {
-        for (int e = 0; e < lo; e++) out[e] = net_max_at(in, h_in, w_in, y0, 2 * e - pad_left, kh, 3, dh, 1);
+        for (int e = 0; e < lo; e++) out[e] = net_window(in, h_in, w_in, y0, 2 * e - pad_left, 0, kh, 3, dh, 1, &taps);
     }
     if (k == vectors - 1) {
-        for (int e = hi; e < w_out; e++) out[e] = net_max_at(in, h_in, w_in, y0, 2 * e - pad_left, kh, 3, dh, 1);
+        for (int e = hi; e < w_out; e++) out[e] = net_window(in, h_in, w_in, y0, 2 * e - pad_left, 0, kh, 3, dh, 1, &taps);
     }
 }
 
