@@ -351,8 +351,10 @@ final class VectorSimd extends Simd {
         float leftFrom = -colShift[0], rightTo = width - colShift[2]; // columns the left and right sums keep
         boolean inRegisters = activation.isClamp(), clamp = inRegisters && activation != Activation.NONE;
         float lower = lowerOf(activation), upper = upperOf(activation);
-        int whole = from + Math.max(0, (to - from) / L * L);
-        for (int p = from; p < to; p += L) {
+        for (int next = from; next < to; next += L) {
+            // a last partial vector moves back to end at the run's end when the run holds a whole vector: its
+            // lanes recompute outputs already written with the same values and it stays in registers
+            int p = next + L > to && inRegisters && to - L >= from ? to - L : next;
             FloatVector l = FloatVector.fromArray(S, src, o0 + p).mul(w0);
             l = FloatVector.fromArray(S, src, o3 + p).fma(w3, l);
             l = FloatVector.fromArray(S, src, o6 + p).fma(w6, l);
@@ -365,7 +367,7 @@ final class VectorSimd extends Simd {
             FloatVector x = FloatVector.fromArray(S, cols, p);
             c = c.add(l, x.compare(VectorOperators.GE, leftFrom));
             c = c.add(r, x.compare(VectorOperators.LT, rightTo));
-            if (p < whole && inRegisters) {
+            if (p + L <= to && inRegisters) {
                 c = c.add(bias);
                 if (clamp) { // Activation.clamp on every lane: comparisons, so NaN passes
                     c = c.blend(lower, c.lt(lower));
