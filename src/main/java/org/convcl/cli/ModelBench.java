@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.convcl.Backend;
+import org.convcl.cli.bench.BenchRunner;
 import org.convcl.Backends;
 import org.convcl.Shape;
 import org.convcl.Tensor;
@@ -79,8 +80,16 @@ final class ModelBench {
             Map<String, List<Long>> times = new LinkedHashMap<>();
             for (int r = 0; r < rounds; r++) {
                 for (Contender c : contenders) {
-                    long warm = System.nanoTime();
-                    while (System.nanoTime() - warm < (r == 0 ? 300_000_000L : 50_000_000L)) c.time(1);
+                    // the first round warms up until the calls stop getting faster (the Java backend's kernels are
+                    // compiled by then); later rounds for 50 ms, to bring the caches back after the other contenders
+                    if (r == 0) BenchRunner.warmUp(3, () -> {
+                        try {
+                            c.time(1);
+                        } catch (Exception e) {
+                            throw new IllegalStateException(c.name() + " failed while warming up: " + e.getMessage(), e);
+                        }
+                    });
+                    for (long warm = System.nanoTime(); r > 0 && System.nanoTime() - warm < 50_000_000L; ) c.time(1);
                     for (long t : c.time(runs)) times.computeIfAbsent(c.name(), k -> new ArrayList<>()).add(t);
                 }
             }
