@@ -18,10 +18,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.convcl.Backend;
-import org.convcl.cli.bench.BenchRunner;
 import org.convcl.Backends;
 import org.convcl.Shape;
 import org.convcl.Tensor;
+import org.convcl.cli.bench.BenchRunner;
 import org.convcl.net.Network;
 
 /**
