@@ -58,6 +58,22 @@ public record PoolSpec(Kind kind, int kernelH, int kernelW, int strideH, int str
         if (v < 0 || v >= kernel) throw new IllegalArgumentException("pool " + field + " must be in [0, " + kernel + "), got " + v);
     }
 
+    /** The first of {@code outW} output columns whose window reads no left pad ({@code outW} when none). */
+    public int firstInsideColumn(int outW) {
+        return Math.min(outW, Math.floorDiv(padLeft + strideW - 1, strideW));
+    }
+
+    /**
+     * One past the last of {@code outW} output columns whose window reads no pad over an input {@code inW} wide: the
+     * columns {@code [firstInsideColumn(outW), endInsideColumn(inW, outW))} read only the input (an empty range when
+     * none does).
+     */
+    public int endInsideColumn(int inW, int outW) {
+        long span = (long) dilationW * (kernelW - 1) + 1;
+        long end = Math.floorDiv(inW - span + padLeft, (long) strideW) + 1;
+        return (int) Math.max(firstInsideColumn(outW), Math.min(outW, end));
+    }
+
     /** Output size along one axis; PyTorch's rule for ceil mode. −1 when the window does not fit. */
     public static int outputSize(int in, int padBefore, int padAfter, int kernel, int stride, int dilation, boolean ceil) {
         long span = (long) dilation * (kernel - 1) + 1;

@@ -53,8 +53,7 @@ final class CpuTensorOps implements TensorOps {
     private static void maxPoolW3S2(PoolSpec spec, float[] x, Shape sx, float[] out, Shape so, int from, int to) {
         int h = sx.h(), w = sx.w(), oh = so.h(), ow = so.w(), kh = spec.kernelH(), sh = spec.strideH();
         int dh = spec.dilationH(), padTop = spec.padTop(), padLeft = spec.padLeft();
-        // outputs [lo, hi) read 3 columns inside the row
-        int lo = Math.min(ow, (padLeft + 1) / 2), hi = Math.max(lo, Math.min(ow, (w - 3 + padLeft) / 2 + 1));
+        int lo = spec.firstInsideColumn(ow), hi = spec.endInsideColumn(w, ow); // outputs reading 3 columns of the row
         float[] rows = new float[w];
         for (int plane = from; plane < to; plane++) {
             int base = plane * h * w, outBase = plane * oh * ow;

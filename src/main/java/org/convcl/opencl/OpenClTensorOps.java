@@ -117,10 +117,10 @@ final class OpenClTensorOps implements TensorOps, AutoCloseable {
      * net_max_pool_w3s2's work-items per output row when {@code p} is its case (a max window 3 wide at stride 2 along
      * x, undilated, with at least 16 outputs of a row whose columns all lie inside the input), else 0.
      */
-    static int maxW3S2Vectors(PoolSpec p, int inW, int outW) {
+    private static int maxW3S2Vectors(PoolSpec p, int inW, int outW) {
         if (p.kind() != PoolSpec.Kind.MAX || p.kernelW() != 3 || p.strideW() != 2 || p.dilationW() != 1) return 0;
-        int lo = (p.padLeft() + 1) / 2, hi = Math.min(outW, (inW - 3 + p.padLeft()) / 2 + 1);
-        return hi - lo >= 16 ? (hi - lo + 15) / 16 : 0;
+        int inside = p.endInsideColumn(inW, outW) - p.firstInsideColumn(outW);
+        return inside >= 16 ? (inside + 15) / 16 : 0;
     }
 
     /** Whether {@code p} averages each whole plane of {@code in} (no pads): net_global_average's case. */

@@ -62,6 +62,8 @@ public final class TensorOpsCases {
         cases.add(pool(new PoolSpec(PoolSpec.Kind.MAX, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, false, false), new Shape(1, 2, 5, 69), true));
         // ... no left pad, ceil mode: the 20th output reads past the row (edge path); window 2 high at stride 1
         cases.add(pool(new PoolSpec(PoolSpec.Kind.MAX, 2, 3, 1, 2, 1, 0, 0, 1, 1, 1, true, false), new Shape(1, 1, 4, 40), true));
+        // ... a row 2 wide, its one window reaching into the right pad: no output has its 3 columns inside
+        cases.add(pool(new PoolSpec(PoolSpec.Kind.MAX, 3, 3, 2, 2, 0, 0, 0, 1, 1, 1, false, false), new Shape(1, 2, 3, 2), false));
         cases.add(pool(new PoolSpec(PoolSpec.Kind.AVERAGE, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, false, true), new Shape(1, 2, 3, 3), false)); // w_out 3: one per work-item
         cases.add(pool(new PoolSpec(PoolSpec.Kind.MAX, 2, 3, 1, 2, 1, 0, 0, 2, 2, 2, false, false), new Shape(1, 2, 7, 9), false));
         cases.add(pool(new PoolSpec(PoolSpec.Kind.AVERAGE, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1, true, false), new Shape(1, 2, 9, 11), false));

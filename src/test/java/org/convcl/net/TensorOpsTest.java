@@ -57,6 +57,24 @@ class TensorOpsTest {
     }
 
     @Test
+    void insideColumnsByHand() {
+        // ResNet's 3x3/2 pool, pad 1, on 112 columns: output 0 reads the left pad, outputs 1-55 only the input
+        PoolSpec resnet = new PoolSpec(PoolSpec.Kind.MAX, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, false, false);
+        assertEquals(1, resnet.firstInsideColumn(56));
+        assertEquals(56, resnet.endInsideColumn(112, 56));
+        // 113 columns: output 56 reads columns 111-113, 113 being the right pad
+        assertEquals(56, resnet.endInsideColumn(113, 57));
+        // a row 2 wide whose one window reaches into the right pad: none inside, an empty range
+        PoolSpec narrow = new PoolSpec(PoolSpec.Kind.MAX, 3, 3, 2, 2, 0, 0, 0, 1, 1, 1, false, false);
+        assertEquals(0, narrow.firstInsideColumn(1));
+        assertEquals(0, narrow.endInsideColumn(2, 1));
+        // dilation 2 spans 5 columns; pad 2 at stride 3 leaves output 0 reading it
+        PoolSpec dilated = new PoolSpec(PoolSpec.Kind.MAX, 1, 3, 1, 3, 0, 2, 0, 2, 1, 2, false, false);
+        assertEquals(1, dilated.firstInsideColumn(4));
+        assertEquals(3, dilated.endInsideColumn(10, 4)); // output 2 reads columns 4-8, output 3 columns 7-11
+    }
+
+    @Test
     void broadcastingByHand() {
         float[] out = new float[6];
         ArrayOps.binary(TensorOps.Binary.ADD, new float[] {1, 2, 3}, new Shape(1, 1, 1, 3), new float[] {10, 20}, new Shape(1, 2, 1, 1),
